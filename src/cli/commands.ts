@@ -1,0 +1,6 @@
+// The list of subcommands that exist. Only real commands are listed here: a feature adds its
+// command when it is built.
+import type { Command } from './command.ts';
+import { configCommands } from './config-commands.ts';
+
+export const commands: readonly Command[] = [...configCommands];
