@@ -46,7 +46,7 @@ function runTier(tier: Tier): Promise<TierResult> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), '\\.test\\.ts$'],
+      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), '\\.test\\.ts$', ...(process.stdout.isTTY ? [] : ['--no-color'])],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -102,11 +102,18 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  const requiredInCi = process.env.CI === 'true' || process.env.STOCKADE_TIERS_REQUIRED === '1';
   const results: TierResult[] = [];
   const skippedTiers: string[] = [];
   for (const tier of TIERS) {
     if (!wanted.includes(tier) || testFiles(join(root, 'test', tier)).length === 0) continue;
     const reason = skipReason(tier);
+    if (reason && requiredInCi) {
+      // CI runs as root with everything installed: a tier that cannot run there is a failure,
+      // not a quiet skip.
+      results.push({ tier, passed: 0, failed: 1, skipped: 0, seconds: 0, note: `cannot run in CI: ${reason}` });
+      continue;
+    }
     if (reason) {
       skippedTiers.push(`${tier}: skipped, ${reason}`);
       continue;

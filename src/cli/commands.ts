@@ -2,5 +2,6 @@
 // command when it is built.
 import type { Command } from './command.ts';
 import { configCommands } from './config-commands.ts';
+import { netCommands } from './net-commands.ts';
 
-export const commands: readonly Command[] = [...configCommands];
+export const commands: readonly Command[] = [...configCommands, ...netCommands];

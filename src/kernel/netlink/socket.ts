@@ -1,0 +1,323 @@
+// A netlink socket speaking request/ack, request/dump and multicast events over a transport
+// (the native addon in production, a fake kernel in unit tests).
+//
+// - Replies are matched to requests by sequence number; only datagrams from the kernel (sender
+//   port id 0) are accepted, so another process cannot inject replies or events.
+// - Multicast datagrams (group != 0, from NETLINK_PKTINFO) are events, emitted as 'message';
+//   they never match a request even when their seq collides with one of ours.
+// - Dumps run one at a time per socket (the kernel allows one dump in progress per socket);
+//   their timeout is an idle timeout, renewed by every part, so big dumps are fine.
+// - A receive overrun (ENOBUFS) is emitted as 'error' with code 'ENOBUFS': events were lost and
+//   the owner must resync. On a socket with no groups it can only mean our replies were lost,
+//   so pending requests fail with it instead of waiting for their timeout.
+// - The socket keeps the event loop alive only while it waits for a reply or has groups.
+import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+import { isSystemError, systemError } from '../errors.ts';
+import type { SystemError } from '../errors.ts';
+import { loadNative } from '../native.ts';
+import type { NativeNetlinkSocket, NetlinkOpenOptions } from '../native.ts';
+import { decodeAck, decodeDone, NetlinkError } from './ack.ts';
+import {
+  NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR,
+  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, SOL_NETLINK,
+} from './constants.ts';
+import { decodeMessages, encodeMessage } from './message.ts';
+import type { NetlinkMessage } from './message.ts';
+
+/** What NetlinkSocket needs from the addon's netlink socket. */
+export type NetlinkTransport = Pick<NativeNetlinkSocket,
+  'portId' | 'send' | 'recvStart' | 'recvStop' | 'addMembership' | 'dropMembership' | 'setOption' | 'ref' | 'unref' | 'close'>;
+
+export interface NetlinkSocketOptions extends NetlinkOpenOptions {
+  /** NETLINK_EXT_ACK: errors carry the kernel's message and the bad attribute's offset. Default true. */
+  extAck?: boolean;
+  /** NETLINK_CAP_ACK: errors do not echo the whole request back. Default true. */
+  capAck?: boolean;
+  /** NETLINK_GET_STRICT_CHK: strict header checks (and filtering) for dump requests. Default false. */
+  strictCheck?: boolean;
+  /** Default timeout for a reply (dumps: between parts). Default 5000 ms. */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  /** Flags besides NLM_F_REQUEST (and NLM_F_ACK / NLM_F_DUMP, which request()/dump() add). */
+  flags?: number;
+  timeoutMs?: number;
+}
+
+export interface NetlinkSocketEvents {
+  /** A multicast message and its group number. */
+  message: [msg: NetlinkMessage, group: number];
+  /** Receive errors: code 'ENOBUFS' means events were lost. */
+  error: [err: Error];
+}
+
+interface Pending {
+  type: number;
+  dump: boolean;
+  replies: NetlinkMessage[];
+  onMessage: ((m: NetlinkMessage) => void) | undefined;
+  interrupted: boolean;
+  timeoutMs: number;
+  timer: NodeJS.Timeout | undefined;
+  resolve: (replies: NetlinkMessage[]) => void;
+  reject: (err: Error) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const SEQ_MAX = 0xffffffff;
+
+export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
+  /** Datagrams dropped because a process other than the kernel sent them. */
+  foreignDatagrams = 0;
+  /** Unicast messages matching no pending request (e.g. replies after a timeout). */
+  strayMessages = 0;
+
+  readonly #t: NetlinkTransport;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #groups = new Set<number>();
+  #seq = 0;
+  #receiving = false;
+  #closed = false;
+  #dumpActive = false;
+  readonly #dumpQueue: Array<() => void> = [];
+
+  constructor(transport: NetlinkTransport, opts: NetlinkSocketOptions = {}) {
+    super();
+    this.#t = transport;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (opts.extAck ?? true) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    if (opts.capAck ?? true) transport.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    if (opts.strictCheck ?? false) transport.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+  }
+
+  /** A socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_GENERIC) over the addon. */
+  static open(protocol: number, opts: NetlinkSocketOptions = {}): NetlinkSocket {
+    const open: NetlinkOpenOptions = {};
+    if (opts.rcvbuf !== undefined) open.rcvbuf = opts.rcvbuf;
+    if (opts.noEnobufs !== undefined) open.noEnobufs = opts.noEnobufs;
+    const t = loadNative().openNetlink(protocol, open);
+    try {
+      return new NetlinkSocket(t, opts);
+    } catch (e) {
+      t.close();
+      throw e;
+    }
+  }
+
+  get portId(): number {
+    return this.#t.portId;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The next sequence number (never 0, which events and unsolicited messages use). */
+  nextSeq(): number {
+    this.#seq = this.#seq >= SEQ_MAX ? 1 : this.#seq + 1;
+    return this.#seq;
+  }
+
+  /**
+   * Sends a request with NLM_F_ACK and resolves with the replies that came before the ack
+   * (none for most NEW/DEL/SET requests; the object for a GET). Rejects with NetlinkError.
+   */
+  request(type: number, payload: Uint8Array, opts: RequestOptions = {}): Promise<NetlinkMessage[]> {
+    return this.#start(type, payload, NLM_F_REQUEST | NLM_F_ACK | (opts.flags ?? 0), false, undefined, opts.timeoutMs);
+  }
+
+  /** A dump (NLM_F_DUMP): every part until NLMSG_DONE. */
+  dump(type: number, payload: Uint8Array, opts: RequestOptions = {}): Promise<NetlinkMessage[]> {
+    return this.#queueDump(() => this.#start(type, payload, NLM_F_REQUEST | NLM_F_DUMP | (opts.flags ?? 0), true, undefined, opts.timeoutMs));
+  }
+
+  /** A dump delivered message by message, for dumps too big to hold (conntrack tables). */
+  async dumpEach(type: number, payload: Uint8Array, onMessage: (m: NetlinkMessage) => void, opts: RequestOptions = {}): Promise<void> {
+    await this.#queueDump(() => this.#start(type, payload, NLM_F_REQUEST | NLM_F_DUMP | (opts.flags ?? 0), true, onMessage, opts.timeoutMs));
+  }
+
+  /** Join a multicast group: its messages are emitted as 'message'. */
+  subscribe(group: number): void {
+    this.#assertOpen();
+    this.#t.addMembership(group);
+    this.#groups.add(group);
+    this.#updateReceiving();
+  }
+
+  unsubscribe(group: number): void {
+    this.#assertOpen();
+    this.#t.dropMembership(group);
+    this.#groups.delete(group);
+    this.#updateReceiving();
+  }
+
+  /** Lets the process exit while only subscriptions keep this socket receiving. */
+  unref(): void {
+    this.#t.unref();
+  }
+
+  ref(): void {
+    this.#t.ref();
+  }
+
+  /** Closes the socket; pending requests fail with ECANCELED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failAll(systemError(constants.errno.ECANCELED, 'netlink', 'socket closed'));
+    this.#groups.clear();
+    this.#receiving = false;
+    this.#t.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw systemError(constants.errno.EBADF, 'netlink', 'socket is closed');
+  }
+
+  /** Starts the dump now if none is running (so it is sent synchronously), else queues it. */
+  #queueDump(run: () => Promise<NetlinkMessage[]>): Promise<NetlinkMessage[]> {
+    return new Promise((resolve, reject) => {
+      const go = (): void => {
+        this.#dumpActive = true;
+        run().then(resolve, reject).finally(() => {
+          this.#dumpActive = false;
+          this.#dumpQueue.shift()?.();
+        });
+      };
+      if (this.#dumpActive) this.#dumpQueue.push(go);
+      else go();
+    });
+  }
+
+  #start(type: number, payload: Uint8Array, flags: number, dump: boolean,
+    onMessage: ((m: NetlinkMessage) => void) | undefined, timeoutMs: number | undefined): Promise<NetlinkMessage[]> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(systemError(constants.errno.EBADF, 'netlink', 'socket is closed'));
+        return;
+      }
+      const seq = this.nextSeq();
+      const p: Pending = {
+        type, dump, replies: [], onMessage, interrupted: false,
+        timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, resolve, reject,
+      };
+      const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
+      this.#pending.set(seq, p);
+      this.#updateReceiving();
+      try {
+        this.#t.send(bytes);
+      } catch (e) {
+        this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      this.#arm(seq, p);
+    });
+  }
+
+  #arm(seq: number, p: Pending): void {
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.#settle(seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink',
+        `no ${p.dump ? 'dump part' : 'reply'} to message type ${p.type} (seq ${seq}) within ${p.timeoutMs} ms`));
+    }, p.timeoutMs);
+  }
+
+  #settle(seq: number, p: Pending, result: Error | NetlinkMessage[]): void {
+    if (this.#pending.get(seq) !== p) return;
+    this.#pending.delete(seq);
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    this.#updateReceiving();
+    if (result instanceof Error) p.reject(result);
+    else p.resolve(result);
+  }
+
+  #failAll(err: Error): void {
+    for (const [seq, p] of [...this.#pending]) this.#settle(seq, p, err);
+  }
+
+  #updateReceiving(): void {
+    if (this.#closed) return;
+    const want = this.#pending.size > 0 || this.#groups.size > 0;
+    if (want && !this.#receiving) {
+      this.#t.recvStart((err, data, pid, group) => this.#onDatagram(err, data, pid, group));
+      this.#receiving = true;
+    } else if (!want && this.#receiving) {
+      this.#t.recvStop();
+      this.#receiving = false;
+    }
+  }
+
+  #onDatagram(err: SystemError | null, data: Buffer, pid: number, group: number): void {
+    if (err !== null) {
+      this.#onReceiveError(err);
+      return;
+    }
+    if (pid !== 0) {
+      this.foreignDatagrams++;
+      return;
+    }
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = decodeMessages(data);
+    } catch (e) {
+      this.#onReceiveError(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    for (const m of msgs) {
+      if (group !== 0) this.emit('message', m, group);
+      else this.#onReply(m);
+      if (this.#closed) return;
+    }
+  }
+
+  #onReply(m: NetlinkMessage): void {
+    const p = this.#pending.get(m.seq);
+    if (p === undefined) {
+      this.strayMessages++;
+      return;
+    }
+    if (m.type === NLMSG_ERROR) {
+      const ack = decodeAck(m);
+      if (ack.error !== 0) this.#settle(m.seq, p, new NetlinkError(ack.error, p.type, ack));
+      else this.#settle(m.seq, p, p.replies);
+      return;
+    }
+    if (m.type === NLMSG_DONE) {
+      // A multi-part reply to a plain request is followed by its ack: keep waiting for that.
+      if (!p.dump) return;
+      const done = decodeDone(m);
+      if (done.error < 0) this.#settle(m.seq, p, new NetlinkError(done.error, p.type, done, 'dump'));
+      else if (p.interrupted) this.#settle(m.seq, p, new NetlinkError(constants.errno.EINTR, p.type,
+        { message: 'dump interrupted: the table changed during the dump; retry' }, 'dump'));
+      else this.#settle(m.seq, p, p.replies);
+      return;
+    }
+    if (m.type < NLMSG_MIN_TYPE) return; // NOOP, OVERRUN: nothing to deliver
+    if ((m.flags & NLM_F_DUMP_INTR) !== 0) p.interrupted = true;
+    if (p.onMessage !== undefined) {
+      try {
+        p.onMessage(m);
+      } catch (e) {
+        this.#settle(m.seq, p, e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+    } else {
+      p.replies.push(m);
+    }
+    if (p.dump) this.#arm(m.seq, p);
+  }
+
+  #onReceiveError(err: Error): void {
+    if (this.#groups.size === 0 && this.#pending.size > 0 && isSystemError(err, 'ENOBUFS')) {
+      this.#failAll(err);
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      return;
+    }
+    // With groups an unhandled 'error' throws, as Node's emitters do: lost events must not pass silently.
+    if (this.listenerCount('error') > 0 || this.#groups.size > 0) this.emit('error', err);
+    else this.#failAll(err);
+  }
+}

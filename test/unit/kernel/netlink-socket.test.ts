@@ -1,0 +1,287 @@
+// NetlinkSocket against a fake kernel: seq matching, acks, errors, dumps, events, overruns, timeouts.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { constants } from 'node:os';
+import { AttributeEncoder } from '../../../src/kernel/netlink/attributes.ts';
+import { NetlinkError } from '../../../src/kernel/netlink/ack.ts';
+import {
+  NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP,
+  NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, SOL_NETLINK,
+} from '../../../src/kernel/netlink/constants.ts';
+import type { NetlinkMessage } from '../../../src/kernel/netlink/message.ts';
+import { NetlinkSocket } from '../../../src/kernel/netlink/socket.ts';
+import { decodeMessages } from '../../../src/kernel/netlink/message.ts';
+import { RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, RTNLGRP_LINK } from '../../../src/kernel/rtnetlink/constants.ts';
+import { listLinks } from '../../../src/kernel/rtnetlink/link.ts';
+import { ackPayload, FakeNetlinkKernel } from './fake-netlink-kernel.ts';
+import * as g from './fixtures/netlink-golden.ts';
+
+const test = suite('NetlinkSocket');
+
+function setup(opts: ConstructorParameters<typeof NetlinkSocket>[1] = {}) {
+  const k = new FakeNetlinkKernel();
+  const s = new NetlinkSocket(k, opts);
+  return { k, s };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+const reply = (req: NetlinkMessage, type: number, payload: Buffer, flags = 0): NetlinkMessage =>
+  ({ type, flags, seq: req.seq, pid: 4242, payload });
+
+test('sets ext ack and cap ack by default, strict check on request', () => {
+  assert.equal(setup().k.options, [[SOL_NETLINK, NETLINK_EXT_ACK, 1], [SOL_NETLINK, NETLINK_CAP_ACK, 1]]);
+  assert.equal(setup({ extAck: false, capAck: false, strictCheck: true }).k.options, [[SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1]]);
+});
+
+test('request: sends REQUEST|ACK with a fresh seq and resolves on the ack', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  assert.is(req.type, RTM_SETLINK);
+  assert.is(req.flags, NLM_F_REQUEST | NLM_F_ACK);
+  assert.is.not(req.seq, 0);
+  assert.ok(k.receiving, 'receives while waiting');
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0), NLM_F_CAPPED)]);
+  assert.equal(await p, []);
+  assert.not.ok(k.receiving, 'stops receiving when nothing is pending');
+});
+
+test('request: replies before the ack are returned', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_GETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.alloc(16)), reply(req, NLMSG_ERROR, ackPayload(req, 0))]);
+  const got = await p;
+  assert.is(got.length, 1);
+  assert.is(got[0]!.type, RTM_NEWLINK);
+});
+
+test('request: an error ack rejects with NetlinkError carrying the kernel message and offset', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  const tlvs = new AttributeEncoder().string(NLMSGERR_ATTR_MSG, 'Invalid MTU').u32(NLMSGERR_ATTR_OFFS, 32).encode();
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, -constants.errno.EINVAL, tlvs), NLM_F_CAPPED | NLM_F_ACK_TLVS)]);
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.instance(err, NetlinkError);
+  const ne = err as NetlinkError;
+  assert.is(ne.code, 'EINVAL');
+  assert.is(ne.errno, -constants.errno.EINVAL);
+  assert.is(ne.kernelMessage, 'Invalid MTU');
+  assert.is(ne.offset, 32);
+  assert.is(ne.requestType, RTM_SETLINK);
+  assert.match(ne.message, /Invalid MTU/);
+});
+
+test('replies are matched by seq when they interleave', async () => {
+  const { k, s } = setup();
+  const p1 = s.request(RTM_GETLINK, Buffer.alloc(16));
+  const r1 = k.lastSent();
+  const p2 = s.request(RTM_GETLINK, Buffer.alloc(16));
+  const r2 = k.lastSent();
+  assert.is.not(r1.seq, r2.seq);
+  k.deliver([reply(r2, RTM_NEWLINK, Buffer.from('bbbb')), reply(r1, RTM_NEWLINK, Buffer.from('aaaa'))]);
+  k.deliver([reply(r2, NLMSG_ERROR, ackPayload(r2, 0)), reply(r1, NLMSG_ERROR, ackPayload(r1, 0))]);
+  assert.is((await p1)[0]!.payload.toString(), 'aaaa');
+  assert.is((await p2)[0]!.payload.toString(), 'bbbb');
+});
+
+test('dump: collects multi-part replies across datagrams until DONE', async () => {
+  const { k, s } = setup();
+  const p = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  assert.is(req.flags, NLM_F_REQUEST | NLM_F_DUMP);
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.from('1111'), NLM_F_MULTI), reply(req, RTM_NEWLINK, Buffer.from('2222'), NLM_F_MULTI)]);
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.from('3333'), NLM_F_MULTI)]);
+  k.deliver([reply(req, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  assert.equal((await p).map((m) => m.payload.toString()), ['1111', '2222', '3333']);
+});
+
+test('dump: a failed DONE status rejects; an interrupted dump rejects with EINTR', async () => {
+  const { k, s } = setup();
+  const p = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  let req = k.lastSent();
+  const bad = Buffer.alloc(4);
+  bad.writeInt32LE(-constants.errno.EPERM);
+  k.deliver([reply(req, NLMSG_DONE, bad, NLM_F_MULTI)]);
+  await p.then(() => assert.unreachable(), (e: NetlinkError) => assert.is(e.code, 'EPERM'));
+
+  const q = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  await flush();
+  req = k.lastSent();
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.alloc(4), NLM_F_MULTI | NLM_F_DUMP_INTR), reply(req, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  await q.then(() => assert.unreachable(), (e: NetlinkError) => {
+    assert.is(e.code, 'EINTR');
+    assert.match(e.message, /interrupted/);
+  });
+});
+
+test('dumps run one at a time; requests do not wait for them', async () => {
+  const { k, s } = setup();
+  const d1 = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const d2 = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const r = s.request(RTM_SETLINK, Buffer.alloc(16));
+  await flush();
+  assert.equal(k.sent.map((m) => m.type), [RTM_GETLINK, RTM_SETLINK]);
+  const [first, setl] = k.sent;
+  k.deliver([reply(setl!, NLMSG_ERROR, ackPayload(setl!, 0))]);
+  await r;
+  k.deliver([reply(first!, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  await d1;
+  await flush();
+  assert.is(k.sent.length, 3);
+  const second = k.lastSent();
+  k.deliver([reply(second, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  assert.equal(await d2, []);
+});
+
+test('dumpEach streams messages; a throwing handler ends the dump with its error', async () => {
+  const { k, s } = setup();
+  const seen: string[] = [];
+  const p = s.dumpEach(RTM_GETLINK, Buffer.alloc(16), (m) => seen.push(m.payload.toString()));
+  let req = k.lastSent();
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.from('x'), NLM_F_MULTI), reply(req, RTM_NEWLINK, Buffer.from('y'), NLM_F_MULTI)]);
+  k.deliver([reply(req, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  await p;
+  assert.equal(seen, ['x', 'y']);
+
+  const q = s.dumpEach(RTM_GETLINK, Buffer.alloc(16), () => { throw new Error('handler broke'); });
+  await flush();
+  req = k.lastSent();
+  k.deliver([reply(req, RTM_NEWLINK, Buffer.from('x'), NLM_F_MULTI)]);
+  await q.then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'handler broke'));
+});
+
+test('multicast messages are events, even when their seq collides with a request', async () => {
+  const { k, s } = setup();
+  const events: Array<[number, number]> = [];
+  s.on('message', (m, group) => events.push([m.type, group]));
+  s.subscribe(RTNLGRP_LINK);
+  assert.ok(k.groups.has(RTNLGRP_LINK));
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  k.deliver([{ type: RTM_NEWLINK, flags: 0, seq: req.seq, pid: 0, payload: Buffer.alloc(16) }], { group: RTNLGRP_LINK });
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0))]);
+  await p;
+  assert.equal(events, [[RTM_NEWLINK, RTNLGRP_LINK]]);
+  assert.ok(k.receiving, 'keeps receiving for the group');
+  s.unsubscribe(RTNLGRP_LINK);
+  assert.not.ok(k.receiving);
+});
+
+test('datagrams from a process other than the kernel are dropped', async () => {
+  const { k, s } = setup({ timeoutMs: 30 });
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0))], { pid: 999 });
+  assert.is(s.foreignDatagrams, 1);
+  await p.then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'ETIMEDOUT'));
+});
+
+test('timeouts reject with ETIMEDOUT; late replies are counted as stray', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16), { timeoutMs: 20 });
+  const req = k.lastSent();
+  const err = await p.then(() => undefined, (e: Error & { code?: string; syscall?: string }) => e);
+  assert.is(err?.code, 'ETIMEDOUT');
+  assert.is(err?.syscall, 'netlink');
+  assert.not.ok(k.receiving);
+  const other = s.request(RTM_SETLINK, Buffer.alloc(16));
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0))]);
+  assert.is(s.strayMessages, 1);
+  const r2 = k.lastSent();
+  k.deliver([reply(r2, NLMSG_ERROR, ackPayload(r2, 0))]);
+  await other;
+});
+
+test('dump timeout is per part: a slow but steady dump completes', async () => {
+  const { k, s } = setup({ timeoutMs: 40 });
+  const p = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    k.deliver([reply(req, RTM_NEWLINK, Buffer.alloc(4), NLM_F_MULTI)]);
+  }
+  k.deliver([reply(req, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  assert.is((await p).length, 4);
+});
+
+test('ENOBUFS without groups fails pending requests at once', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  k.fail(constants.errno.ENOBUFS);
+  await p.then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'ENOBUFS'));
+});
+
+test('ENOBUFS with groups is an error event (events were lost), requests keep waiting', async () => {
+  const { k, s } = setup();
+  const errors: string[] = [];
+  s.on('error', (e: Error & { code?: string }) => errors.push(e.code ?? '?'));
+  s.subscribe(RTNLGRP_LINK);
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  k.fail(constants.errno.ENOBUFS);
+  assert.equal(errors, ['ENOBUFS']);
+  k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0))]);
+  await p;
+});
+
+test('ENOBUFS with groups and no error listener throws, like an unhandled emitter error', () => {
+  const { k, s } = setup();
+  s.subscribe(RTNLGRP_LINK);
+  assert.throws(() => k.fail(constants.errno.ENOBUFS), /ENOBUFS/);
+});
+
+test('a send failure rejects the request with the system error', async () => {
+  const { k, s } = setup();
+  k.sendError = Object.assign(new Error('sendto EAGAIN'), { code: 'EAGAIN', errno: -11, syscall: 'sendto' });
+  await s.request(RTM_SETLINK, Buffer.alloc(16)).then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'EAGAIN'));
+  assert.not.ok(k.receiving);
+});
+
+test('close rejects pending requests with ECANCELED and closes the transport', async () => {
+  const { k, s } = setup();
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  s.close();
+  await p.then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'ECANCELED'));
+  assert.ok(k.closed);
+  assert.ok(s.closed);
+  await s.request(RTM_SETLINK, Buffer.alloc(16)).then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'EBADF'));
+  assert.throws(() => s.subscribe(1), /closed/);
+  s.close();
+});
+
+test('sequence numbers are fresh per request and never 0', () => {
+  const { k, s } = setup();
+  const seen = new Set<number>();
+  for (let i = 0; i < 5; i++) {
+    void s.request(RTM_SETLINK, Buffer.alloc(16)).catch(() => undefined);
+    seen.add(k.lastSent().seq);
+  }
+  assert.is(seen.size, 5);
+  assert.not.ok(seen.has(0));
+  s.close();
+});
+
+test('listLinks over the golden dump replayed by the fake kernel', async () => {
+  const { k, s } = setup();
+  const p = listLinks(s);
+  const req = k.lastSent();
+  assert.is(req.type, RTM_GETLINK);
+  assert.is(req.flags, NLM_F_REQUEST | NLM_F_DUMP);
+  assert.is(req.payload.length, 16);
+  // Replay the captured datagrams with their seq rewritten to ours.
+  for (const hex of [g.DUMP_LINKS_PART, g.DUMP_LINKS_DONE]) {
+    const d = g.bytes(hex);
+    let off = 0;
+    for (const m of decodeMessages(d)) {
+      d.writeUInt32LE(req.seq, off + 8);
+      off += (16 + m.payload.length + 3) & ~3;
+    }
+    k.deliverRaw(d);
+  }
+  const links = await p;
+  assert.equal(links.map((l) => [l.index, l.name]), [[1, 'lo'], [100, 'eth0'], [102, 'eth1']]);
+});
+
+test.run();
