@@ -2,6 +2,7 @@
 // Ethernet frames (gratuitous ARP) and receives frames of that ethertype on that interface.
 import type { SystemError } from './errors.ts';
 import { loadNative } from './native.ts';
+import { OwnedSocket } from './owned-socket.ts';
 import type { NativePacketSocket, PacketOpenOptions } from './native.ts';
 
 export interface ReceivedFrame {
@@ -13,56 +14,35 @@ export interface ReceivedFrame {
   ethertype: number;
 }
 
-export class PacketSocket {
+export class PacketSocket extends OwnedSocket<NativePacketSocket> {
   readonly ifindex: number;
   readonly ethertype: number;
-  #sock: NativePacketSocket;
 
   constructor(ifindex: number, ethertype: number, sock: NativePacketSocket) {
+    super(sock);
     this.ifindex = ifindex;
     this.ethertype = ethertype;
-    this.#sock = sock;
   }
 
   static open(ifindex: number, ethertype: number, opts: PacketOpenOptions = {}): PacketSocket {
     return new PacketSocket(ifindex, ethertype, loadNative().openPacket(ifindex, ethertype, opts));
   }
 
-  get closed(): boolean {
-    return this.#sock.closed;
-  }
-
   /** A whole Ethernet frame, header included (SOCK_RAW sockets). */
   send(frame: Uint8Array): number {
-    return this.#sock.send(frame);
+    return this.sock.send(frame);
   }
 
   /** A payload to a link-layer address (dgram sockets). */
   sendTo(payload: Uint8Array, mac: Uint8Array): number {
-    return this.#sock.sendTo(payload, mac);
+    return this.sock.sendTo(payload, mac);
   }
 
   receive(onFrame: (f: ReceivedFrame) => void, onError: (err: SystemError) => void): void {
-    this.#sock.recvStart((err, data, ifindex, pkttype, ethertype) => {
+    this.sock.recvStart((err, data, ifindex, pkttype, ethertype) => {
       if (err !== null) onError(err);
       else onFrame({ data, ifindex, pkttype, ethertype });
     });
-  }
-
-  stop(): void {
-    this.#sock.recvStop();
-  }
-
-  ref(): void {
-    this.#sock.ref();
-  }
-
-  unref(): void {
-    this.#sock.unref();
-  }
-
-  close(): void {
-    this.#sock.close();
   }
 }
 

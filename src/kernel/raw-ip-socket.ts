@@ -3,6 +3,7 @@
 // shell can apply RFC 5798's TTL-255 and interface checks.
 import type { SystemError } from './errors.ts';
 import { loadNative } from './native.ts';
+import { OwnedSocket } from './owned-socket.ts';
 import type { NativeRawIpSocket, RawIpOpenOptions } from './native.ts';
 
 export interface RawIpPacket {
@@ -16,57 +17,36 @@ export interface RawIpPacket {
 
 export type { RawIpOpenOptions };
 
-export class RawIpSocket {
+export class RawIpSocket extends OwnedSocket<NativeRawIpSocket> {
   readonly protocol: number;
-  #sock: NativeRawIpSocket;
 
   constructor(protocol: number, sock: NativeRawIpSocket) {
+    super(sock);
     this.protocol = protocol;
-    this.#sock = sock;
   }
 
   static open(protocol: number, opts: RawIpOpenOptions = {}): RawIpSocket {
     return new RawIpSocket(protocol, loadNative().openRawIp(protocol, opts));
   }
 
-  get closed(): boolean {
-    return this.#sock.closed;
-  }
-
   /** Sends one datagram; `source` picks the source address (IP_PKTINFO), else the kernel does. */
   sendTo(payload: Uint8Array, destination: string, source?: string): number {
-    return source === undefined ? this.#sock.sendTo(payload, destination) : this.#sock.sendTo(payload, destination, source);
+    return source === undefined ? this.sock.sendTo(payload, destination) : this.sock.sendTo(payload, destination, source);
   }
 
   join(group: string, ifindex: number): void {
-    this.#sock.addMembership(group, ifindex);
+    this.sock.addMembership(group, ifindex);
   }
 
   leave(group: string, ifindex: number): void {
-    this.#sock.dropMembership(group, ifindex);
+    this.sock.dropMembership(group, ifindex);
   }
 
   /** Receive until stop()/close(); errors (ICMP-reported, overruns) go to onError. */
   receive(onPacket: (p: RawIpPacket) => void, onError: (err: SystemError) => void): void {
-    this.#sock.recvStart((err, payload, source, destination, ttl, ifindex) => {
+    this.sock.recvStart((err, payload, source, destination, ttl, ifindex) => {
       if (err !== null) onError(err);
       else onPacket({ payload, source, destination, ttl, ifindex });
     });
-  }
-
-  stop(): void {
-    this.#sock.recvStop();
-  }
-
-  ref(): void {
-    this.#sock.ref();
-  }
-
-  unref(): void {
-    this.#sock.unref();
-  }
-
-  close(): void {
-    this.#sock.close();
   }
 }
