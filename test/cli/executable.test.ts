@@ -44,7 +44,7 @@ test('an unknown subcommand exits 2 without a stack trace', () => {
 });
 
 test('config validate accepts the example configs', () => {
-  for (const name of ['minimal.json', 'ha-pair.json']) {
+  for (const name of ['minimal.json', 'ha-node-a.json']) {
     const file = join(fixtures, name);
     const r = run(x64, ['config', 'validate', file]);
     assert.is(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
@@ -87,7 +87,7 @@ test('the arm64 executable is an aarch64 program that runs (under qemu-user)', (
   const r = run(arm64, ['--version'], true);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^stockade \d+\.\d+\.\d+ \(commit /);
-  const v = run(arm64, ['config', 'validate', join(fixtures, 'ha-pair.json')], true);
+  const v = run(arm64, ['config', 'validate', join(fixtures, 'ha-node-a.json')], true);
   assert.is(v.code, 0, v.stdout + v.stderr);
 });
 

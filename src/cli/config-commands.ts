@@ -1,0 +1,42 @@
+// `stockade config validate FILE` and `stockade config schema`.
+import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { errorCountLine, formatConfigError } from '../config/errors.ts';
+import { configSchema } from '../config/describe.ts';
+import { terminalSafe } from '../config/terminal-text.ts';
+
+function usage(command: Command): UserError {
+  return new UserError(`usage: stockade ${[...command.words, command.usage].filter(Boolean).join(' ')}`, EXIT_BAD_INPUT);
+}
+
+export const validateCommand: Command = {
+  words: ['config', 'validate'],
+  usage: 'FILE',
+  summary: 'check a config file; print every error (exit 2) or "valid"',
+  run(args: readonly string[], io: Io): number {
+    // A leading '-' is an option this command does not have (write ./-file for such a file).
+    if (args.length !== 1 || args[0] === '' || args[0]!.startsWith('-')) throw usage(validateCommand);
+    const file = args[0]!;
+    const result = loadConfigFile(file);
+    if (result.ok) {
+      io.out(terminalSafe(`${file}: valid (config version ${result.config.version})`) + '\n');
+      return EXIT_OK;
+    }
+    for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');
+    io.err(errorCountLine(result.errors.length) + '\n');
+    return EXIT_BAD_INPUT;
+  },
+};
+
+export const schemaCommand: Command = {
+  words: ['config', 'schema'],
+  usage: '',
+  summary: 'print the config JSON Schema (for editors)',
+  run(args: readonly string[], io: Io): number {
+    if (args.length !== 0) throw usage(schemaCommand);
+    io.out(JSON.stringify(configSchema, null, 2) + '\n');
+    return EXIT_OK;
+  },
+};
+
+export const configCommands: readonly Command[] = [validateCommand, schemaCommand];

@@ -1,0 +1,39 @@
+// The one shape of every config problem, from an unreadable file to a VIP outside its subnet,
+// and how it is printed.
+import { terminalSafe } from './terminal-text.ts';
+
+export type ConfigErrorKind = 'file' | 'syntax' | 'schema' | 'semantic';
+
+export interface ConfigError {
+  readonly kind: ConfigErrorKind;
+  /** JSON pointer of the offending value ("" is the whole document). */
+  readonly pointer: string;
+  /** What would have been right, in words: "an integer from 1 to 255". */
+  readonly expected: string;
+  /** What is there, abbreviated: "\"active-passive\"", "nothing". */
+  readonly found: string;
+  readonly hint?: string;
+  /** 1-based position in the file, when known. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export function pointerLabel(pointer: string): string {
+  return pointer === '' ? '(top level)' : pointer;
+}
+
+/**
+ * One line per error. File-level problems read as plain sentences ("config.json: no such
+ * file"); the rest as `FILE:LINE:COL: POINTER: expected ...; found .... hint: ...`.
+ */
+export function formatConfigError(file: string, e: ConfigError): string {
+  const hint = e.hint ? `. hint: ${e.hint}` : '';
+  if (e.kind === 'file') return terminalSafe(`${file}: ${e.found}${hint}`);
+  const where = e.line !== undefined ? `${file}:${e.line}:${e.column ?? 1}` : file;
+  // Pointers and file names carry the user's own characters; keep the line one terminal-safe line.
+  return terminalSafe(`${where}: ${pointerLabel(e.pointer)}: expected ${e.expected}; found ${e.found}${hint}`);
+}
+
+export function errorCountLine(count: number): string {
+  return `${count} ${count === 1 ? 'error' : 'errors'}; nothing applied`;
+}

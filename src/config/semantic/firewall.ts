@@ -1,0 +1,128 @@
+// Firewall rules, NAT, segments and management access: references resolve and each field
+// makes sense for the chain or NAT type it is used with.
+import { Checker, checkUnique, pointer } from './context.ts';
+import type { PortSpec } from '../generated/config.ts';
+
+const PORT_PROTOCOLS = ['tcp', 'udp', 'sctp'];
+
+function checkPorts(c: Checker, at: string, ports: readonly PortSpec[] | undefined, protocol: string): void {
+  if (ports === undefined) return;
+  if (!PORT_PROTOCOLS.includes(protocol)) {
+    c.fail(at, 'no ports unless protocol is tcp, udp or sctp', `protocol is ${protocol}; set "protocol": "tcp" (or udp, sctp)`);
+    return;
+  }
+  ports.forEach((spec, i) => {
+    if (typeof spec !== 'string') return;
+    const [low, high] = spec.split('-').map(Number);
+    if (low === undefined || high === undefined || low < 1 || high > 65535 || low > high) {
+      c.fail(`${at}/${i}`, 'a port range low-high with 1 <= low <= high <= 65535');
+    }
+  });
+}
+
+export function checkFirewall(c: Checker): void {
+  const { rules, nat } = c.config.firewall;
+  rules.forEach((rule, i) => {
+    const at = (key: string): string => pointer('firewall', 'rules', i, key);
+    if (rule.in_interface !== undefined) {
+      if (rule.chain === 'output') c.fail(at('in_interface'), 'no in_interface in the output chain', 'packets from the box have no incoming interface; use out_interface');
+      else c.ref(at('in_interface'), rule.in_interface);
+    }
+    if (rule.out_interface !== undefined) {
+      if (rule.chain === 'input') c.fail(at('out_interface'), 'no out_interface in the input chain', 'packets to the box have no outgoing interface; use in_interface');
+      else c.ref(at('out_interface'), rule.out_interface);
+    }
+    if (rule.source !== undefined) c.network(at('source'), rule.source);
+    if (rule.destination !== undefined) c.network(at('destination'), rule.destination);
+    checkPorts(c, at('source_ports'), rule.source_ports, rule.protocol);
+    checkPorts(c, at('destination_ports'), rule.destination_ports, rule.protocol);
+  });
+
+  nat.forEach((r, i) => {
+    const at = (key: string): string => pointer('firewall', 'nat', i, key);
+    if (r.in_interface !== undefined) {
+      if (r.type !== 'dnat') c.fail(at('in_interface'), `no in_interface for ${r.type}`, `${r.type} applies to packets leaving; use out_interface`);
+      else c.ref(at('in_interface'), r.in_interface);
+    }
+    if (r.out_interface !== undefined) {
+      if (r.type === 'dnat') c.fail(at('out_interface'), 'no out_interface for dnat', 'dnat applies to packets arriving; use in_interface');
+      else c.ref(at('out_interface'), r.out_interface);
+    }
+    if (r.type === 'masquerade') {
+      if (r.out_interface === undefined) c.fail(at('out_interface'), 'the interface to masquerade behind (required for masquerade)');
+      if (r.to_address !== undefined) c.fail(at('to_address'), 'no to_address for masquerade', 'masquerade uses the outgoing address; use type snat for a fixed one');
+    } else if (r.to_address === undefined) {
+      c.fail(at('to_address'), `the new ${r.type === 'snat' ? 'source' : 'destination'} address (required for ${r.type})`);
+    }
+    if (r.to_port !== undefined) {
+      if (r.type !== 'dnat') c.fail(at('to_port'), `no to_port for ${r.type}`, 'only dnat changes the port');
+      else if (!PORT_PROTOCOLS.includes(r.protocol)) c.fail(at('to_port'), 'no to_port unless protocol is tcp, udp or sctp', 'set "protocol": "tcp" (or udp, sctp)');
+    }
+    if (r.source !== undefined) c.network(at('source'), r.source);
+    if (r.destination !== undefined) c.network(at('destination'), r.destination);
+    checkPorts(c, at('destination_ports'), r.destination_ports, r.protocol);
+  });
+}
+
+export function checkSegments(c: Checker): void {
+  const segments = c.config.segments;
+  checkUnique(
+    c,
+    segments,
+    (s) => s.name,
+    (i) => pointer('segments', i, 'name'),
+    'a segment name used once',
+    (j) => `already the name of ${pointer('segments', j)}`,
+  );
+  const names = new Set(segments.map((s) => s.name));
+  const owner = new Map<string, string>();
+  segments.forEach((segment, i) => {
+    segment.interfaces.forEach((name, j) => {
+      const at = pointer('segments', i, 'interfaces', j);
+      if (!c.ref(at, name)) return;
+      const first = owner.get(name);
+      if (first !== undefined) c.fail(at, 'an interface in only one segment', `${name} is already in ${first}`);
+      else owner.set(name, `segment "${segment.name}" (${pointer('segments', i)})`);
+    });
+    segment.allow_from.forEach((from, j) => {
+      const at = pointer('segments', i, 'allow_from', j);
+      if (!names.has(from)) {
+        const others = [...names].filter((n) => n !== segment.name);
+        c.fail(at, `the name of another segment${others.length ? ` (${others.join(', ')})` : ''}`);
+      } else if (from === segment.name) {
+        c.fail(at, 'the name of another segment', 'traffic within a segment needs no allow_from');
+      }
+    });
+  });
+}
+
+export function checkManagement(c: Checker): void {
+  const m = c.config.management;
+  const seen = new Set<string>();
+  m.interfaces.forEach((name, i) => {
+    const at = pointer('management', 'interfaces', i);
+    if (seen.has(name)) c.fail(at, 'each interface once');
+    seen.add(name);
+    c.ref(at, name);
+  });
+  m.allowed_sources.forEach((text, i) => c.network(pointer('management', 'allowed_sources', i), text));
+  if (m.allowed_sources.length > 0 && m.interfaces.length === 0) {
+    c.fail(pointer('management', 'interfaces'), 'the interfaces the management API answers on', 'allowed_sources has no effect while no interface is listed');
+  }
+  checkUnique(
+    c,
+    c.config.upgrade.trusted_keys,
+    (k) => k.name,
+    (i) => pointer('upgrade', 'trusted_keys', i, 'name'),
+    'a key name used once',
+    (j) => `already the name of ${pointer('upgrade', 'trusted_keys', j)}`,
+  );
+  checkUnique(
+    c,
+    c.config.upgrade.trusted_keys,
+    (k) => k.ed25519_public_key,
+    (i) => pointer('upgrade', 'trusted_keys', i, 'ed25519_public_key'),
+    'each key once',
+    (j) => `the same key is ${pointer('upgrade', 'trusted_keys', j)}`,
+  );
+}

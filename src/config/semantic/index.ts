@@ -1,0 +1,27 @@
+// Checks that need the whole config (references, uniqueness, overlaps, reachability), run after
+// the schema has passed. Order matters: interfaces and addresses build the indexes the rest use.
+import type { Config } from '../generated/config.ts';
+import type { ConfigError } from '../errors.ts';
+import { Checker } from './context.ts';
+import { checkInterfaces, registerInterfaces } from './interfaces.ts';
+import { checkAddresses, checkRoutes } from './addresses.ts';
+import { checkFirewall, checkManagement, checkSegments } from './firewall.ts';
+import { checkVrrp } from './vrrp.ts';
+import { checkLvs } from './lvs.ts';
+import { checkSync } from './sync.ts';
+
+/** `written`: the document as in the file, for the "found" text (see Checker). */
+export function checkSemantics(config: Config, written?: () => unknown): ConfigError[] {
+  const c = new Checker(config, written);
+  registerInterfaces(c);
+  checkInterfaces(c);
+  checkAddresses(c);
+  checkRoutes(c);
+  checkFirewall(c);
+  checkSegments(c);
+  checkManagement(c);
+  checkVrrp(c);
+  checkLvs(c);
+  checkSync(c);
+  return c.errors;
+}
