@@ -23,7 +23,7 @@ function gitCommit() {
 // SOURCE_DATE_EPOCH makes the stamp reproducible when a release build sets it.
 const epoch = process.env.SOURCE_DATE_EPOCH;
 const date = (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
-const build = { version: pkg.version, commit: gitCommit(), date };
+const build = { version: pkg.version, commit: process.env.STOCKADE_COMMIT || gitCommit(), date };
 
 export default {
   input: 'src/cli/index.ts',

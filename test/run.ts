@@ -6,10 +6,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labAvailable } from './lab/harness.ts';
+import { imageTierUnavailable } from './image/images.ts';
 
 const root = join(import.meta.dirname, '..');
-// Order: fastest feedback first; lab last (needs root, slowest).
-const TIERS = ['unit', 'fuzz', 'cli', 'lab'] as const;
+// Order: fastest feedback first; lab (needs root) and image (boots VMs in qemu, slowest) last.
+const TIERS = ['unit', 'fuzz', 'cli', 'lab', 'image'] as const;
 type Tier = (typeof TIERS)[number];
 // A tier that runs longer than this has hung; it is stopped and counted as failed.
 const TIER_TIMEOUT_MS = 20 * 60_000;
@@ -33,6 +34,7 @@ function skipReason(tier: Tier): string | undefined {
     const lab = labAvailable();
     if (!lab.ok) return lab.reason;
   }
+  if (tier === 'image') return imageTierUnavailable();
   if (tier === 'cli' && !existsSync(join(root, 'dist', 'x64', 'stockade'))) {
     return 'dist/x64/stockade is not built (npm run build)';
   }
