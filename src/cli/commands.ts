@@ -1,7 +1,8 @@
 // The list of subcommands that exist. Only real commands are listed here: a feature adds its
 // command when it is built.
 import type { Command } from './command.ts';
+import { bootCommand } from './boot-command.ts';
 import { configCommands } from './config-commands.ts';
 import { netCommands } from './net-commands.ts';
 
-export const commands: readonly Command[] = [...configCommands, ...netCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands];

@@ -87,20 +87,20 @@ function rangeText(node: SchemaNode, noun: string): string {
   return text;
 }
 
-/** What a schema node accepts, in words. */
-export function describeExpected(input: SchemaNode): string {
-  const node = deref(input);
+/** What a schema node accepts, in words. `root` resolves its $refs (the config schema unless given). */
+export function describeExpected(input: SchemaNode, root: SchemaNode = configSchema): string {
+  const node = deref(input, root);
   const custom = node['x-expected'];
   if (typeof custom === 'string') return custom;
   if ('const' in node) return JSON.stringify(node['const']);
   const values = node['enum'];
   if (Array.isArray(values)) return `one of: ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
-  const parts = typesOf(node).map((type) => describeType(node, type));
+  const parts = typesOf(node).map((type) => describeType(node, type, root));
   if (parts.length === 0) return 'a valid value';
   return parts.join(' or ');
 }
 
-function describeType(node: SchemaNode, type: string): string {
+function describeType(node: SchemaNode, type: string, root: SchemaNode): string {
   switch (type) {
     case 'integer':
       return rangeText(node, 'an integer');
@@ -128,7 +128,7 @@ function describeType(node: SchemaNode, type: string): string {
       if (node['uniqueItems'] === true) text += ' without repeats';
       const items = node['items'];
       if (isNode(items)) {
-        const each = describeExpected(items);
+        const each = describeExpected(items, root);
         if (each !== 'a valid value') text += `, each ${each}`;
       }
       return text;

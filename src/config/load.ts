@@ -6,10 +6,10 @@ import { validate } from './generated/validate.js';
 import type { Config } from './generated/config.ts';
 import type { ConfigError } from './errors.ts';
 import { describeFound } from './describe.ts';
-import { LineIndex, parseJson, type JsonDocument } from './json-parse.ts';
-import { parentPointer } from './pointer.ts';
+import { inFileOrder, parseDocument } from './document.ts';
+import { parseJson } from './json-parse.ts';
 import { decodeConfigBytes, readConfigBytes } from './read.ts';
-import { schemaErrors, type Locate } from './schema-errors.ts';
+import { schemaErrors } from './schema-errors.ts';
 import { checkSemantics } from './semantic/index.ts';
 
 export const CONFIG_VERSION = 1;
@@ -30,56 +30,13 @@ export function loadConfigBytes(bytes: Uint8Array): LoadResult {
   return loadConfigText(decoded.text);
 }
 
-function locator(doc: JsonDocument, lines: LineIndex): Locate {
-  return (pointer, at) => {
-    let p = pointer;
-    let offset = at === 'key' ? (doc.keyOffsets.get(p) ?? doc.valueOffsets.get(p)) : (doc.valueOffsets.get(p) ?? doc.keyOffsets.get(p));
-    while (offset === undefined && p !== '') {
-      p = parentPointer(p);
-      offset = doc.valueOffsets.get(p);
-    }
-    return offset === undefined ? undefined : lines.position(offset);
-  };
-}
-
-function inFileOrder(errors: ConfigError[]): ConfigError[] {
-  const seen = new Set<string>();
-  return errors
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => (a.e.line ?? Infinity) - (b.e.line ?? Infinity) || (a.e.column ?? 0) - (b.e.column ?? 0) || a.i - b.i)
-    .map(({ e }) => e)
-    .filter((e) => {
-      // One error per place: the first found there is the one to fix first.
-      const key = `${e.kind === 'syntax' ? 'syntax' : 'value'} ${e.pointer}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-}
-
 export function loadConfigText(text: string): LoadResult {
-  const lines = new LineIndex(text);
-  const parsed = parseJson(text);
-  if (!parsed.ok) {
-    const { offset, ...rest } = parsed.error;
-    return { ok: false, errors: [{ kind: 'syntax', ...rest, ...lines.position(offset) }] };
-  }
-  const doc = parsed.document;
-  const locate = locator(doc, lines);
-  const errors: ConfigError[] = doc.duplicates.map((d) => {
-    const first = lines.position(d.firstOffset);
-    const name = d.pointer.slice(d.pointer.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
-    return {
-      kind: 'syntax',
-      pointer: d.pointer,
-      expected: 'each property name once per object',
-      found: `${describeFound(name)} again`,
-      hint: `first given at line ${first.line} column ${first.column}; JSON would silently keep the last`,
-      ...lines.position(d.offset),
-    };
-  });
+  const parsed = parseDocument(text);
+  if (!parsed.ok) return { ok: false, errors: parsed.errors };
+  const { locate } = parsed;
+  const errors: ConfigError[] = [...parsed.duplicates];
 
-  const value = doc.value;
+  const value = parsed.value;
   const version = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { version?: unknown }).version : undefined;
   if (typeof version === 'number' && version !== CONFIG_VERSION) {
     // A file for another format version: its other errors would only be noise.

@@ -2,7 +2,7 @@
 // (describe.ts), with the value found and a hint where a likely fix is known.
 import type { SchemaError } from './generated/validate.js';
 import type { ConfigError } from './errors.ts';
-import { describeExpected, describeFound, propertyNamesOf, safeText, schemaAt, type SchemaNode } from './describe.ts';
+import { configSchema, describeExpected as describeIn, describeFound, propertyNamesOf, safeText, schemaAt as schemaIn, type SchemaNode } from './describe.ts';
 import { escapeToken, valueAt } from './pointer.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -69,7 +69,10 @@ function valueHint(node: SchemaNode, value: unknown): string | undefined {
   return undefined;
 }
 
-export function schemaErrors(errors: readonly SchemaError[], doc: unknown, locate: Locate): ConfigError[] {
+/** `root` is the schema the errors came from: the config schema unless given (the board file's). */
+export function schemaErrors(errors: readonly SchemaError[], doc: unknown, locate: Locate, root: SchemaNode = configSchema): ConfigError[] {
+  const schemaAt = (pointer: string): SchemaNode | undefined => schemaIn(pointer, root);
+  const describeExpected = (node: SchemaNode): string => describeIn(node, root);
   const out: ConfigError[] = [];
   const seen = new Set<string>();
   const add = (error: ConfigError): void => {

@@ -1,0 +1,18 @@
+// The steps of `stockade boot`, in the order they run. Each leaves the box no less safe than
+// before: the firewall step always runs last of the changes, and the steps before it only add
+// (mounts, modules, names, kernel parameters), so a failure anywhere still ends fail-closed.
+
+export const BOOT_STEPS = ['mounts', 'board', 'config', 'modules', 'ports', 'sysctls', 'hostname', 'firewall'] as const;
+export type BootStep = (typeof BOOT_STEPS)[number];
+
+/** Steps a test may leave out (board and config are only read, so they always run). */
+export const SKIPPABLE_STEPS: readonly BootStep[] = ['mounts', 'modules', 'ports', 'sysctls', 'hostname', 'firewall'];
+
+export interface PlannedStep {
+  readonly step: BootStep;
+  readonly run: boolean;
+}
+
+export function bootPlan(skip: ReadonlySet<BootStep>): PlannedStep[] {
+  return BOOT_STEPS.map((step) => ({ step, run: !skip.has(step) }));
+}

@@ -1,0 +1,75 @@
+// Everything `stockade boot` asks of the kernel, behind one interface: the real one below (the
+// src/kernel functions and netsetup's port naming) and fakes in the unit tests, which run the
+// whole boot sequence in-process.
+import { readFileSync } from 'node:fs';
+import type { MountEntry, MountOutcome, MountSpec } from '../kernel/mount.ts';
+import { filesystemKnown, findPartitionByLabel, mount, readMounts } from '../kernel/mount.ts';
+import { loadModules, type ModuleOutcome } from '../kernel/modules.ts';
+import { writeSysctl, type SysctlOutcome } from '../kernel/sysctl.ts';
+import { setHostname } from '../kernel/hostname.ts';
+import { restoreTable, type IpFamily, type IptablesTable, type RestoreOutcome } from '../kernel/iptables-restore.ts';
+import { linkStatus, type LinkStatus } from '../kernel/link-state.ts';
+import { namePorts, type PortNamed, type PortSpec } from '../net/ports.ts';
+import { Rtnl } from '../kernel/rtnetlink/client.ts';
+import { AF_INET } from '../kernel/rtnetlink/constants.ts';
+
+export type { PortNamed, PortSpec } from '../net/ports.ts';
+
+export interface BootSystem {
+  /** The mount table; throws when it cannot be read. */
+  mounts(): readonly MountEntry[];
+  findPartition(label: string): string | undefined;
+  filesystemKnown(fstype: string): boolean;
+  mount(spec: MountSpec): Promise<MountOutcome>;
+  /** Loads modules in order (modprobe resolves dependencies); the outcome of each. */
+  loadModules(names: readonly string[]): Promise<Map<string, ModuleOutcome>>;
+  namePorts(ports: readonly PortSpec[]): Promise<{ named: PortNamed[]; missing: string[] }>;
+  writeSysctl(name: string, value: string | number): SysctlOutcome;
+  setHostname(name: string): SysctlOutcome;
+  restoreTable(family: IpFamily, table: IptablesTable, text: string): Promise<RestoreOutcome>;
+  linkStatus(name: string): LinkStatus;
+  /** IPv4 addresses (CIDR) by interface name, loopback left out, in the kernel's order. */
+  addresses(): Promise<Array<{ ifname: string; cidrs: string[] }>>;
+  /** A small text file (the kernel command line), or undefined when unreadable. */
+  readText(path: string): string | undefined;
+  /** Milliseconds, for the time boot took. */
+  now(): number;
+}
+
+export const realSystem: BootSystem = {
+  mounts: () => readMounts(),
+  findPartition: (label) => findPartitionByLabel(label),
+  filesystemKnown: (fstype) => filesystemKnown(fstype),
+  mount,
+  loadModules: (names) => loadModules(names),
+  namePorts,
+  writeSysctl: (name, value) => writeSysctl(name, value),
+  setHostname: (name) => setHostname(name),
+  restoreTable,
+  linkStatus: (name) => linkStatus(name),
+  async addresses() {
+    const rtnl = Rtnl.open();
+    try {
+      const links = await rtnl.links();
+      const addresses = await rtnl.addresses(AF_INET);
+      const names = new Map(links.map((l) => [l.index, l.name]));
+      const out = new Map<string, string[]>();
+      for (const a of addresses) {
+        const ifname = names.get(a.index) ?? `#${a.index}`;
+        if (ifname === 'lo' || a.local === undefined) continue;
+        out.set(ifname, [...(out.get(ifname) ?? []), `${a.local}/${a.prefixLength}`]);
+      }
+      return [...out].map(([ifname, cidrs]) => ({ ifname, cidrs }));
+    } finally {
+      rtnl.close();
+    }
+  },
+  readText(path) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  now: () => performance.now(),
+};

@@ -1,0 +1,23 @@
+// `stockade boot`: run by init (inittab sysinit) once per boot; see src/boot/boot.ts.
+import { existsSync } from 'node:fs';
+import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { buildInfo } from './build-info.ts';
+import { runBoot } from '../boot/boot.ts';
+import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, refuseReason } from '../boot/options.ts';
+import { realSystem } from '../boot/system.ts';
+
+export const bootCommand: Command = {
+  words: ['boot'],
+  usage: '[OPTIONS]',
+  summary: 'bring the box up: mounts, modules, port names, sysctls, hostname, fail-closed firewall',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+      io.out(BOOT_HELP);
+      return EXIT_OK;
+    }
+    const options = parseBootArgs(args);
+    const refused = refuseReason({ ppid: process.ppid, boardGiven: options.boardGiven === true, applianceShare: existsSync(APPLIANCE_SHARE_DIR) });
+    if (refused) throw new UserError(refused, EXIT_BAD_INPUT);
+    return runBoot(options, realSystem, io, buildInfo.version);
+  },
+};

@@ -1,0 +1,149 @@
+// A scriptable BootSystem for running `stockade boot` in-process: records every call, answers
+// from tables the test sets. (Not a test file: uvu only runs *.test.ts.)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BootSystem } from '../../../src/boot/system.ts';
+import type { MountEntry, MountOutcome, MountSpec } from '../../../src/kernel/mount.ts';
+import type { ModuleOutcome } from '../../../src/kernel/modules.ts';
+import type { SysctlOutcome } from '../../../src/kernel/sysctl.ts';
+import type { RestoreOutcome } from '../../../src/kernel/iptables-restore.ts';
+import type { LinkStatus } from '../../../src/kernel/link-state.ts';
+import type { PortNamed, PortSpec } from '../../../src/boot/system.ts';
+
+export interface FakeSystem extends BootSystem {
+  calls: string[];
+  mountTable: MountEntry[];
+  partitions: Record<string, string>;
+  mountFailures: Record<string, string>;
+  modules: Record<string, ModuleOutcome>;
+  /** label -> kernel name it had; labels absent here are missing. */
+  nics: Record<string, string>;
+  sysctls: Record<string, string>;
+  sysctlFailures: Record<string, string>;
+  hostname: string;
+  restoreFailures: Array<{ match: RegExp; reason: string }>;
+  restored: Array<{ family: string; table: string; text: string }>;
+  links: Record<string, LinkStatus>;
+  addressList: Array<{ ifname: string; cidrs: string[] }>;
+  files: Record<string, string>;
+}
+
+export function fakeSystem(): FakeSystem {
+  const sys: FakeSystem = {
+    calls: [],
+    mountTable: [
+      { mountPoint: '/', fstype: 'squashfs', source: '/dev/vda2' },
+      { mountPoint: '/proc', fstype: 'proc', source: 'proc' },
+      { mountPoint: '/sys', fstype: 'sysfs', source: 'sysfs' },
+      { mountPoint: '/dev', fstype: 'devtmpfs', source: 'devtmpfs' },
+    ],
+    partitions: { data: '/dev/vda4' },
+    mountFailures: {},
+    modules: {},
+    nics: {},
+    sysctls: {},
+    sysctlFailures: {},
+    hostname: '(none)',
+    restoreFailures: [],
+    restored: [],
+    links: {},
+    addressList: [],
+    files: { '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=PARTLABEL=root-a ro console=ttyS0,115200 stockade.slot=A' },
+    mounts() {
+      return sys.mountTable;
+    },
+    findPartition(label: string) {
+      return sys.partitions[label];
+    },
+    filesystemKnown(fstype: string) {
+      return fstype === 'ext4';
+    },
+    async mount(spec: MountSpec): Promise<MountOutcome> {
+      sys.calls.push(`mount ${spec.fstype} ${spec.source} ${spec.target} ${spec.options}`);
+      const failure = sys.mountFailures[spec.target];
+      if (failure) return { ok: false, reason: failure };
+      sys.mountTable.push({ mountPoint: spec.target, fstype: spec.fstype, source: spec.source });
+      return { ok: true };
+    },
+    async loadModules(names: readonly string[]): Promise<Map<string, ModuleOutcome>> {
+      sys.calls.push(`modprobe ${names.join(' ')}`);
+      return new Map(names.map((name) => [name, sys.modules[name] ?? { status: 'loaded' }]));
+    },
+    async namePorts(ports: readonly PortSpec[]): Promise<{ named: PortNamed[]; missing: string[] }> {
+      sys.calls.push(`namePorts ${ports.map((p) => p.label).join(',')}`);
+      const named: PortNamed[] = [];
+      const missing: string[] = [];
+      ports.forEach((p, i) => {
+        const from = sys.nics[p.label];
+        if (from === undefined) missing.push(p.label);
+        else named.push({ label: p.label, from, index: 10 + i, changed: from !== p.label });
+      });
+      return { named, missing };
+    },
+    writeSysctl(name: string, value: string | number): SysctlOutcome {
+      sys.calls.push(`sysctl ${name}=${value}`);
+      const failure = sys.sysctlFailures[name];
+      if (failure) return { status: 'failed', reason: failure };
+      if (sys.sysctls[name] === String(value)) return { status: 'unchanged' };
+      sys.sysctls[name] = String(value);
+      return { status: 'set' };
+    },
+    setHostname(name: string): SysctlOutcome {
+      sys.calls.push(`hostname ${name}`);
+      if (sys.hostname === name) return { status: 'unchanged' };
+      sys.hostname = name;
+      return { status: 'set' };
+    },
+    async restoreTable(family, table, text): Promise<RestoreOutcome> {
+      sys.calls.push(`restore ${family} ${table}`);
+      const failure = sys.restoreFailures.find((f) => f.match.test(`${family} ${text}`));
+      if (failure) return { ok: false, reason: failure.reason };
+      sys.restored.push({ family, table, text });
+      return { ok: true };
+    },
+    linkStatus(name: string): LinkStatus {
+      return sys.links[name] ?? { name, state: 'missing' };
+    },
+    async addresses() {
+      return sys.addressList;
+    },
+    readText(path: string) {
+      return sys.files[path];
+    },
+    now() {
+      return 42;
+    },
+  };
+  return sys;
+}
+
+/** A temporary directory for files a test writes; removed by the returned cleanup. */
+export function tempDir(): { dir: string; write(name: string, text: string): string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'stockade-boot-'));
+  return {
+    dir,
+    write(name: string, text: string) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function capture(): { out(t: string): void; err(t: string): void; stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
+  return io;
+}
