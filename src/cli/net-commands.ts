@@ -1,10 +1,19 @@
-// `stockade net ...`: the network as the kernel sees it. Reads only; the network setup issue adds
-// plan/apply beside it.
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+// `stockade net ...`: the network as the kernel sees it (`net links`), and the network setup
+// from the config: `net plan` (what would change, and why; changes nothing) and `net apply`
+// (makes the kernel match the config; undoes its own changes if the kernel refuses one).
+import { existsSync } from 'node:fs';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { errorCountLine, formatConfigError } from '../config/errors.ts';
+import type { Config } from '../config/generated/config.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { terminalSafe } from '../config/terminal-text.ts';
 import { NETLINK_ROUTE } from '../kernel/netlink/constants.ts';
 import { NetlinkSocket } from '../kernel/netlink/socket.ts';
 import { listLinks, type Link } from '../kernel/rtnetlink/link.ts';
 import { IFF_LOWER_UP, IFF_UP } from '../kernel/rtnetlink/constants.ts';
+import { actionLine, changeCount, formatActions, formatNotes } from '../net/format.ts';
+import { applyConfigNetwork, NetApplyError, NetConflictError, planConfigNetwork } from '../net/index.ts';
+import type { ActionInfo } from '../net/index.ts';
 
 export function linkState(flags: number): 'up' | 'down' | 'no-carrier' {
   if (!(flags & IFF_UP)) return 'down';
@@ -41,7 +50,13 @@ const netLinks: Command = {
     }
     try {
       const links = await listLinks(sock);
-      io.out(json ? JSON.stringify(links.map((l) => ({ ...l, state: linkState(l.flags) }))) + '\n' : formatLinks(links));
+      const rows = links.map((l) => ({
+        index: l.index, name: l.name, flags: l.flags, type: l.type, mtu: l.mtu, address: l.address, state: linkState(l.flags),
+        ...(l.kind !== undefined ? { kind: l.kind } : {}),
+        ...(l.master !== undefined ? { master: l.master } : {}),
+        ...(l.alias !== undefined ? { alias: l.alias } : {}),
+      }));
+      io.out(json ? JSON.stringify(rows) + '\n' : formatLinks(links));
       return EXIT_OK;
     } finally {
       sock.close();
@@ -49,4 +64,96 @@ const netLinks: Command = {
   },
 };
 
-export const netCommands: readonly Command[] = [netLinks];
+/** Where the config is read from when no file is given: the saved one, else the board's default. */
+export const CONFIG_FILES = ['/data/config.json', '/usr/share/stockade/default-config.json'];
+
+interface NetArgs { file: string; json: boolean }
+
+function parseNetArgs(words: string, args: readonly string[]): NetArgs {
+  const usage = `usage: stockade ${words} [FILE] [--json]`;
+  let file: string | undefined;
+  let json = false;
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a.startsWith('-') || a === '') throw new UserError(`${words}: unexpected argument '${a}' (${usage})`, EXIT_BAD_INPUT);
+    else if (file !== undefined) throw new UserError(`${words}: one config file only (${usage})`, EXIT_BAD_INPUT);
+    else file = a;
+  }
+  if (file === undefined) {
+    file = CONFIG_FILES.find((f) => existsSync(f));
+    if (file === undefined) throw new UserError(`${words}: no config file given and none at ${CONFIG_FILES.join(' or ')}`, EXIT_BAD_INPUT);
+  }
+  return { file, json };
+}
+
+/** The config, or undefined after printing its errors (the caller exits 2, touching nothing). */
+function loadOrReport(file: string, io: Io): Config | undefined {
+  const result = loadConfigFile(file);
+  if (result.ok) return result.config;
+  for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');
+  io.err(errorCountLine(result.errors.length) + '\n');
+  return undefined;
+}
+
+function lines(io: Io, text: readonly string[], to: 'out' | 'err' = 'out'): void {
+  for (const l of text) io[to](terminalSafe(l) + '\n');
+}
+
+const netPlan: Command = {
+  words: ['net', 'plan'],
+  usage: '[FILE] [--json]',
+  summary: 'print what `net apply` would change in the network, and why (changes nothing)',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { file, json } = parseNetArgs('net plan', args);
+    const config = loadOrReport(file, io);
+    if (config === undefined) return EXIT_BAD_INPUT;
+    const plan = await planConfigNetwork(config);
+    const infos: ActionInfo[] = plan.actions.map(({ phase, verb, object, detail, why }) => ({ phase, verb, object, why, ...(detail !== undefined ? { detail } : {}) }));
+    if (json) {
+      io.out(JSON.stringify({ file, changes: infos, warnings: plan.warnings, conflicts: plan.conflicts, dhcp: plan.dhcp }) + '\n');
+      return plan.conflicts.length > 0 ? EXIT_FAILURE : EXIT_OK;
+    }
+    lines(io, formatActions(infos));
+    lines(io, formatNotes(plan.warnings, plan.dhcp), 'err');
+    if (plan.conflicts.length > 0) {
+      lines(io, plan.conflicts.map((c) => `conflict: ${c}`), 'err');
+      io.err(`${plan.conflicts.length === 1 ? 'a conflict' : `${plan.conflicts.length} conflicts`}: net apply would change nothing\n`);
+      return EXIT_FAILURE;
+    }
+    io.out(infos.length === 0 ? 'no changes: the kernel matches the config\n' : `${changeCount(infos.length)} to make (stockade net apply ${terminalSafe(file)})\n`);
+    return EXIT_OK;
+  },
+};
+
+const netApply: Command = {
+  words: ['net', 'apply'],
+  usage: '[FILE] [--json]',
+  summary: 'make the network (links, addresses, routes, rules, sysctls) match the config',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { file, json } = parseNetArgs('net apply', args);
+    const config = loadOrReport(file, io);
+    if (config === undefined) return EXIT_BAD_INPUT;
+    try {
+      const result = await applyConfigNetwork(config, json ? {} : { onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
+      if (json) {
+        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, writes: result.writes }) + '\n');
+        return EXIT_OK;
+      }
+      lines(io, formatNotes(result.warnings, result.dhcp), 'err');
+      io.out(result.done.length === 0 ? 'no changes: the kernel matched the config\n' : `${changeCount(result.done.length)} made\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof NetConflictError) {
+        if (json) io.out(JSON.stringify({ file, error: e.message, conflicts: e.conflicts }) + '\n');
+        throw new UserError(`net apply: ${e.message}; nothing changed`, EXIT_FAILURE);
+      }
+      if (e instanceof NetApplyError) {
+        if (json) io.out(JSON.stringify({ file, error: e.message, failed: e.failed, undone: e.undone, rollbackProblems: e.rollbackProblems }) + '\n');
+        throw new UserError(`net apply: ${e.message}`, EXIT_FAILURE);
+      }
+      throw e;
+    }
+  },
+};
+
+export const netCommands: readonly Command[] = [netLinks, netPlan, netApply];

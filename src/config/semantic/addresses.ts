@@ -1,7 +1,8 @@
 // Layer 3: addresses (one entry per interface, host addresses only, no subnet on two
 // interfaces) and static routes (network-aligned destinations, gateways on a connected subnet).
 import { Checker, pointer, type StaticAddress } from './context.ts';
-import { formatIpv4, formatPrefix, parsePrefix } from '../ipv4.ts';
+import { formatIpv4, formatPrefix, parseIpv4, parsePrefix } from '../ipv4.ts';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../../kernel/rtnetlink/constants.ts';
 
 export function checkAddresses(c: Checker): void {
   const entries = c.config.addresses;
@@ -95,11 +96,23 @@ export function checkRoutes(c: Checker): void {
       if (route.gateway !== undefined) c.fail(at('gateway'), `no gateway for a ${route.type} route`, `${route.type} routes drop the packets`);
       if (route.interface !== undefined) c.fail(at('interface'), `no interface for a ${route.type} route`, `${route.type} routes drop the packets`);
     }
+    if (route.table === RT_TABLE_LOCAL) {
+      c.fail(at('table'), 'a routing table other than 255', 'table 255 is the kernel\'s own local table');
+    }
+    if (route.source !== undefined) {
+      const src = parseIpv4(route.source);
+      const own = src !== undefined ? c.localAddresses.get(src) : undefined;
+      const dhcp = route.interface !== undefined ? c.dhcpInterfaces.has(route.interface) : c.dhcpInterfaces.size > 0;
+      if (own === undefined && !dhcp) {
+        c.fail(at('source'), 'one of this box\'s static addresses', `the kernel refuses a source address it does not have; static: ${[...c.localAddresses.values()].map((a) => formatIpv4(a.prefix.address)).join(', ') || 'none'}`);
+      }
+    }
     if (dest) {
-      const key = `${formatPrefix(dest)} ${route.metric}`;
+      const table = route.table === RT_TABLE_MAIN ? '' : ` in table ${route.table}`;
+      const key = `${route.table} ${formatPrefix(dest)} ${route.metric}`;
       const first = seen.get(key);
       if (first !== undefined) {
-        c.fail(at('destination'), 'one route per destination and metric', `a route to ${formatPrefix(dest)} with metric ${route.metric} is already ${pointer('routes', first)}; give one a different metric`);
+        c.fail(at('destination'), 'one route per destination and metric in a table', `a route to ${formatPrefix(dest)} with metric ${route.metric}${table} is already ${pointer('routes', first)}; give one a different metric`);
       } else {
         seen.set(key, i);
       }

@@ -9,6 +9,7 @@ import { checkFirewall, checkManagement, checkSegments } from './firewall.ts';
 import { checkVrrp } from './vrrp.ts';
 import { checkLvs } from './lvs.ts';
 import { checkSync } from './sync.ts';
+import { checkModules, checkRoutingRules, checkSysctls } from './network.ts';
 
 /** `written`: the document as in the file, for the "found" text (see Checker). */
 export function checkSemantics(config: Config, written?: () => unknown): ConfigError[] {
@@ -17,6 +18,9 @@ export function checkSemantics(config: Config, written?: () => unknown): ConfigE
   checkInterfaces(c);
   checkAddresses(c);
   checkRoutes(c);
+  checkRoutingRules(c);
+  checkSysctls(c);
+  checkModules(c);
   checkFirewall(c);
   checkSegments(c);
   checkManagement(c);

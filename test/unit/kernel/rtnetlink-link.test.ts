@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AttributeEncoder } from '../../../src/kernel/netlink/attributes.ts';
-import { IFF_UP, IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, RTM_DELLINK, RTM_NEWLINK } from '../../../src/kernel/rtnetlink/constants.ts';
+import { IFF_UP, IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, RTM_NEWADDR, RTM_NEWLINK } from '../../../src/kernel/rtnetlink/constants.ts';
 import { decodeLink, encodeIfinfomsg, formatMac } from '../../../src/kernel/rtnetlink/link.ts';
 
 test('ifinfomsg request bytes', () => {
@@ -21,7 +21,7 @@ test('decodeLink reads header fields and the three attributes', () => {
 });
 
 test('decodeLink rejects other types and short headers', () => {
-  assert.throws(() => decodeLink({ type: RTM_DELLINK, flags: 0, seq: 0, pid: 0, payload: Buffer.alloc(16) }), /not RTM_NEWLINK/);
+  assert.throws(() => decodeLink({ type: RTM_NEWADDR, flags: 0, seq: 0, pid: 0, payload: Buffer.alloc(16) }), /not RTM_NEWLINK/);
   assert.throws(() => decodeLink({ type: RTM_NEWLINK, flags: 0, seq: 0, pid: 0, payload: Buffer.alloc(8) }), /ifinfomsg/);
 });
 

@@ -1,0 +1,122 @@
+// rtnetlink addresses: RTM_NEWADDR / RTM_DELADDR codec (struct ifaddrmsg + IFA_* attributes).
+// An IPv4 address is identified by (ifindex, local address, prefix length); IFA_PROTO says who
+// added it (Stockade marks its own with RTPROT_STOCKADE).
+import { AttributeEncoder, attrString, attrU32, attrU8, decodeAttributes } from '../netlink/attributes.ts';
+import { NetlinkParseError } from '../netlink/message.ts';
+import type { NetlinkMessage } from '../netlink/message.ts';
+import {
+  AF_INET, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_CACHEINFO_LEN, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFA_OFF_FAMILY,
+  IFA_OFF_FLAGS, IFA_OFF_INDEX, IFA_OFF_PREFIXLEN, IFA_OFF_SCOPE, IFA_PROTO, IFA_RT_PRIORITY, IFADDRMSG_LEN, RTM_DELADDR, RTM_NEWADDR,
+} from './constants.ts';
+import { decodeIp, encodeIp, familyOf } from './inet.ts';
+
+export interface Address {
+  family: number;
+  /** ifindex of the interface. */
+  index: number;
+  prefixLength: number;
+  /** IFA_F_* (from IFA_FLAGS when present: it has the bits that do not fit ifa_flags). */
+  flags: number;
+  /** RT_SCOPE_*. */
+  scope: number;
+  /** IFA_LOCAL: the interface's own address (IPv4). */
+  local?: string;
+  /** IFA_ADDRESS: the peer on point-to-point links, else the same as local (IPv6: the address). */
+  address?: string;
+  broadcast?: string;
+  label?: string;
+  /** IFA_PROTO: who added it (0 or absent: unknown, e.g. `ip addr add`). */
+  protocol?: number;
+  /** IFA_RT_PRIORITY: metric of the prefix route. */
+  metric?: number;
+  /** Seconds; 0xffffffff = forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export interface AddressRequest {
+  index: number;
+  /** The interface's address ("192.0.2.1"). */
+  local: string;
+  prefixLength: number;
+  /** Peer address; defaults to local, as `ip addr add` sends it. */
+  address?: string;
+  broadcast?: string;
+  label?: string;
+  protocol?: number;
+  scope?: number;
+  flags?: number;
+  metric?: number;
+}
+
+function ifaddrmsg(family: number, prefixLength: number, flags: number, scope: number, index: number): Buffer {
+  const b = Buffer.alloc(IFADDRMSG_LEN);
+  b.writeUInt8(family, IFA_OFF_FAMILY);
+  b.writeUInt8(prefixLength, IFA_OFF_PREFIXLEN);
+  b.writeUInt8(flags & 0xff, IFA_OFF_FLAGS);
+  b.writeUInt8(scope, IFA_OFF_SCOPE);
+  b.writeUInt32LE(index >>> 0, IFA_OFF_INDEX);
+  return b;
+}
+
+/**
+ * RTM_NEWADDR payload (send with NLM_F_CREATE | NLM_F_EXCL to add, NLM_F_REPLACE to update the
+ * protocol, metric and lifetimes of an existing one in place) or RTM_DELADDR payload.
+ * Attribute order as `ip addr add` sends it: IFA_LOCAL, IFA_ADDRESS, then the rest.
+ */
+export function encodeAddress(req: AddressRequest): Buffer {
+  const family = familyOf(req.local);
+  const e = new AttributeEncoder();
+  e.bytes(IFA_LOCAL, encodeIp(req.local));
+  e.bytes(IFA_ADDRESS, encodeIp(req.address ?? req.local));
+  if (req.broadcast !== undefined) e.bytes(IFA_BROADCAST, encodeIp(req.broadcast));
+  if (req.label !== undefined) e.string(IFA_LABEL, req.label);
+  if (req.metric !== undefined) e.u32(IFA_RT_PRIORITY, req.metric);
+  if (req.protocol !== undefined) e.u8(IFA_PROTO, req.protocol);
+  // Flags above 0xff only travel in IFA_FLAGS.
+  const flags = req.flags ?? 0;
+  if (flags > 0xff) e.u32(IFA_FLAGS, flags);
+  return Buffer.concat([ifaddrmsg(family, req.prefixLength, flags, req.scope ?? 0, req.index), e.encode()]);
+}
+
+/** RTM_GETADDR dump request for one family (AF_UNSPEC: all). */
+export function encodeAddressDumpRequest(family = AF_INET): Buffer {
+  return ifaddrmsg(family, 0, 0, 0, 0);
+}
+
+export function decodeAddress(m: NetlinkMessage): Address {
+  if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) throw new NetlinkParseError(`message type ${m.type} is not RTM_NEWADDR`, 0);
+  const p = m.payload;
+  if (p.length < IFADDRMSG_LEN) throw new NetlinkParseError(`ifaddrmsg of ${p.length} bytes`, 0);
+  const a: Address = {
+    family: p.readUInt8(IFA_OFF_FAMILY),
+    index: p.readUInt32LE(IFA_OFF_INDEX),
+    prefixLength: p.readUInt8(IFA_OFF_PREFIXLEN),
+    flags: p.readUInt8(IFA_OFF_FLAGS),
+    scope: p.readUInt8(IFA_OFF_SCOPE),
+  };
+  for (const attr of decodeAttributes(p.subarray(IFADDRMSG_LEN))) {
+    switch (attr.type) {
+      case IFA_LOCAL: a.local = decodeIp(attr.data); break;
+      case IFA_ADDRESS: a.address = decodeIp(attr.data); break;
+      case IFA_BROADCAST: a.broadcast = decodeIp(attr.data); break;
+      case IFA_LABEL: a.label = attrString(attr); break;
+      case IFA_FLAGS: a.flags = attrU32(attr); break;
+      case IFA_PROTO: a.protocol = attrU8(attr); break;
+      case IFA_RT_PRIORITY: a.metric = attrU32(attr); break;
+      case IFA_CACHEINFO:
+        if (attr.data.length >= IFA_CACHEINFO_LEN) {
+          a.preferredLifetime = attr.data.readUInt32LE(0);
+          a.validLifetime = attr.data.readUInt32LE(4);
+        }
+        break;
+      default: break;
+    }
+  }
+  return a;
+}
+
+/** The interface's own address: IFA_LOCAL for IPv4, IFA_ADDRESS for IPv6. */
+export function ownAddress(a: Address): string | undefined {
+  return a.local ?? a.address;
+}

@@ -1,0 +1,138 @@
+// An rtnetlink client: dumps of links, addresses, routes and rules, and the requests that change
+// them, over one NETLINK_ROUTE socket. It counts the requests that change something (`writes`),
+// so callers and tests can prove that a no-change run wrote nothing.
+import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.ts';
+import { NetlinkSocket } from '../netlink/socket.ts';
+import type { NetlinkSocketOptions } from '../netlink/socket.ts';
+import { decodeAddress, encodeAddress, encodeAddressDumpRequest } from './address.ts';
+import type { Address, AddressRequest } from './address.ts';
+import {
+  AF_INET, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR,
+  RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, RT_SCOPE_NOWHERE, RTN_UNSPEC, RTPROT_UNSPEC,
+} from './constants.ts';
+import { decodeLink, encodeChangeLink, encodeDelLink, encodeLinkDumpRequest, encodeLinkGetRequest, encodeNewLink } from './link.ts';
+import type { ChangeLinkRequest, Link, NewLinkRequest } from './link.ts';
+import { decodeRoute, encodeRoute, encodeRouteDumpRequest } from './route.ts';
+import type { Route, RouteRequest } from './route.ts';
+import { decodeRule, encodeRule, encodeRuleDumpRequest } from './rule.ts';
+import type { Rule, RuleRequest } from './rule.ts';
+
+/** What the network setup needs from the kernel; Rtnl implements it, tests fake it. */
+export interface RtnlApi {
+  /** Requests sent that change kernel state. */
+  readonly writes: number;
+  links(): Promise<Link[]>;
+  /** One link by name (a single RTM_GETLINK, not a dump); undefined if there is none. */
+  link(name: string): Promise<Link | undefined>;
+  createLink(req: NewLinkRequest): Promise<void>;
+  changeLink(req: ChangeLinkRequest): Promise<void>;
+  deleteLink(index: number): Promise<void>;
+  addresses(family?: number): Promise<Address[]>;
+  /** replace: update protocol/metric of an existing address in place (no delete, no re-add). */
+  addAddress(req: AddressRequest, opts?: { replace?: boolean }): Promise<void>;
+  deleteAddress(req: AddressRequest): Promise<void>;
+  routes(family?: number): Promise<Route[]>;
+  /** replace: change the route with the same key (table, destination, tos, metric) in place. */
+  addRoute(req: RouteRequest, opts?: { replace?: boolean }): Promise<void>;
+  deleteRoute(req: RouteRequest): Promise<void>;
+  rules(family?: number): Promise<Rule[]>;
+  addRule(req: RuleRequest): Promise<void>;
+  deleteRule(req: RuleRequest): Promise<void>;
+}
+
+export class Rtnl implements RtnlApi {
+  readonly sock: NetlinkSocket;
+  #writes = 0;
+
+  constructor(sock: NetlinkSocket) {
+    this.sock = sock;
+  }
+
+  /** A client on a new NETLINK_ROUTE socket in this process's network namespace. */
+  static open(opts: NetlinkSocketOptions = {}): Rtnl {
+    return new Rtnl(NetlinkSocket.open(NETLINK_ROUTE, opts));
+  }
+
+  get writes(): number {
+    return this.#writes;
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+
+  async #write(type: number, payload: Buffer, flags = 0): Promise<void> {
+    this.#writes++;
+    await this.sock.request(type, payload, { flags });
+  }
+
+  async links(): Promise<Link[]> {
+    const msgs = await this.sock.dump(RTM_GETLINK, encodeLinkDumpRequest());
+    return msgs.filter((m) => m.type === RTM_NEWLINK).map(decodeLink);
+  }
+
+  async link(name: string): Promise<Link | undefined> {
+    try {
+      const msgs = await this.sock.request(RTM_GETLINK, encodeLinkGetRequest(name));
+      const m = msgs.find((x) => x.type === RTM_NEWLINK);
+      return m === undefined ? undefined : decodeLink(m);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENODEV') return undefined;
+      throw e;
+    }
+  }
+
+  createLink(req: NewLinkRequest): Promise<void> {
+    return this.#write(RTM_NEWLINK, encodeNewLink(req), NLM_F_CREATE | NLM_F_EXCL);
+  }
+
+  changeLink(req: ChangeLinkRequest): Promise<void> {
+    return this.#write(RTM_NEWLINK, encodeChangeLink(req));
+  }
+
+  deleteLink(index: number): Promise<void> {
+    return this.#write(RTM_DELLINK, encodeDelLink(index));
+  }
+
+  async addresses(family = AF_INET): Promise<Address[]> {
+    const msgs = await this.sock.dump(RTM_GETADDR, encodeAddressDumpRequest(family));
+    return msgs.filter((m) => m.type === RTM_NEWADDR).map(decodeAddress);
+  }
+
+  addAddress(req: AddressRequest, opts: { replace?: boolean } = {}): Promise<void> {
+    return this.#write(RTM_NEWADDR, encodeAddress(req), NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : NLM_F_EXCL));
+  }
+
+  deleteAddress(req: AddressRequest): Promise<void> {
+    return this.#write(RTM_DELADDR, encodeAddress(req));
+  }
+
+  async routes(family = AF_INET): Promise<Route[]> {
+    const msgs = await this.sock.dump(RTM_GETROUTE, encodeRouteDumpRequest(family));
+    return msgs.filter((m) => m.type === RTM_NEWROUTE).map(decodeRoute);
+  }
+
+  addRoute(req: RouteRequest, opts: { replace?: boolean } = {}): Promise<void> {
+    return this.#write(RTM_NEWROUTE, encodeRoute(req), NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : NLM_F_EXCL));
+  }
+
+  /** Unset protocol, scope and type match any (as `ip route del` sends them). */
+  deleteRoute(req: RouteRequest): Promise<void> {
+    return this.#write(RTM_DELROUTE, encodeRoute({
+      ...req, protocol: req.protocol ?? RTPROT_UNSPEC, scope: req.scope ?? RT_SCOPE_NOWHERE, type: req.type ?? RTN_UNSPEC,
+    }));
+  }
+
+  async rules(family = AF_INET): Promise<Rule[]> {
+    const msgs = await this.sock.dump(RTM_GETRULE, encodeRuleDumpRequest(family));
+    return msgs.filter((m) => m.type === RTM_NEWRULE).map(decodeRule);
+  }
+
+  addRule(req: RuleRequest): Promise<void> {
+    return this.#write(RTM_NEWRULE, encodeRule(req), NLM_F_CREATE | NLM_F_EXCL);
+  }
+
+  deleteRule(req: RuleRequest): Promise<void> {
+    return this.#write(RTM_DELRULE, encodeRule(req));
+  }
+}

@@ -1,0 +1,63 @@
+// Addresses on the wire: IPv4 as 4 bytes, IPv6 as 16, in network order. Stockade configures IPv4;
+// IPv6 is decoded so that dumps of a dual-stack box read cleanly.
+import { isIP } from 'node:net';
+import { AF_INET, AF_INET6 } from './constants.ts';
+
+export function familyOf(text: string): number {
+  const v = isIP(text);
+  if (v === 4) return AF_INET;
+  if (v === 6) return AF_INET6;
+  throw new RangeError(`not an IP address: ${JSON.stringify(text)}`);
+}
+
+export function encodeIp(text: string): Buffer {
+  const family = familyOf(text);
+  if (family === AF_INET) return Buffer.from(text.split('.').map(Number));
+  return encodeIpv6(text);
+}
+
+function encodeIpv6(text: string): Buffer {
+  const out = Buffer.alloc(16);
+  let s = text;
+  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const b = encodeIp(v4[1]!);
+    s = `${s.slice(0, v4.index)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
+  }
+  const [head, tail] = s.split('::') as [string, string | undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+export function decodeIp(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  if (b.length === 16) return formatIpv6(b);
+  throw new RangeError(`an IP address of ${b.length} bytes`);
+}
+
+function formatIpv6(b: Buffer): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
+  // RFC 5952: compress the longest run (of at least two) of zero groups.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** Address length in bytes of a family. */
+export function addressLength(family: number): number {
+  return family === AF_INET6 ? 16 : 4;
+}

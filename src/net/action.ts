@@ -1,0 +1,119 @@
+// One step of a network apply: what it changes, why, how to do it and how to undo it.
+import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
+import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
+import type { Link } from '../kernel/rtnetlink/link.ts';
+import type { Route } from '../kernel/rtnetlink/route.ts';
+import type { Rule } from '../kernel/rtnetlink/rule.ts';
+
+/** The apply runs in phases; each later phase is planned from the kernel state the earlier left. */
+export type Phase = 'links' | 'link-settings' | 'addresses' | 'routes' | 'rules' | 'sysctls';
+export const PHASES: readonly Phase[] = ['links', 'link-settings', 'addresses', 'routes', 'rules', 'sysctls'];
+
+/**
+ * create/delete: the object appears/goes; change: settings of an existing object; adopt: an
+ * object already there that matches the config is marked as Stockade's (nothing else changes).
+ */
+export type Verb = 'create' | 'change' | 'delete' | 'adopt';
+
+export interface ActionInfo {
+  readonly phase: Phase;
+  readonly verb: Verb;
+  /** "bond bond0", "address 192.0.2.1/24 on eth0", "route default", "sysctl net.ipv4.ip_forward". */
+  readonly object: string;
+  /** What changes, e.g. "mtu 1500 -> 9000, up". */
+  readonly detail?: string;
+  /** Why this is needed. */
+  readonly why: string;
+}
+
+export type Undo = (x: Exec) => Promise<void>;
+
+export interface Action extends ActionInfo {
+  /**
+   * Consecutive actions of one group do not depend on each other: they are sent together
+   * (pipelined: the kernel still takes them in order) instead of one round trip each.
+   */
+  readonly group?: string;
+  /** Makes the change; returns the step that reverts it. Throws the kernel's refusal. */
+  run(x: Exec): Promise<Undo>;
+}
+
+/** Reading and writing sysctls (src/kernel/sysctl.ts in production). */
+export interface SysctlApi {
+  /** The current value, or undefined when there is no such sysctl. */
+  read(name: string): string | undefined;
+  /** Throws (with the reason) when the kernel refuses. */
+  write(name: string, value: string): void;
+}
+
+/** What an action runs against: the kernel, and links by name (looked up again after changes). */
+export class Exec {
+  readonly kernel: RtnlApi;
+  readonly sysctl: SysctlApi;
+  readonly #links = new Map<string, Link>();
+
+  constructor(kernel: RtnlApi, sysctl: SysctlApi) {
+    this.kernel = kernel;
+    this.sysctl = sysctl;
+  }
+
+  /** Takes the links of a fresh dump, so that the actions of a phase need no lookups. */
+  prime(links: readonly Link[]): void {
+    this.#links.clear();
+    for (const l of links) this.#links.set(l.name, l);
+  }
+
+  /** After a change to links: they are looked up again (one by one, as needed). */
+  invalidate(): void {
+    this.#links.clear();
+  }
+
+  async find(name: string): Promise<Link | undefined> {
+    let l = this.#links.get(name);
+    if (l === undefined) {
+      l = await this.kernel.link(name);
+      if (l !== undefined) this.#links.set(name, l);
+    }
+    return l;
+  }
+
+  async link(name: string): Promise<Link> {
+    const l = await this.find(name);
+    if (l === undefined) throw new Error(`no interface named ${name}`);
+    return l;
+  }
+
+  async index(name: string): Promise<number> {
+    return (await this.link(name)).index;
+  }
+}
+
+/** The kernel state a phase is planned from. */
+export interface KernelState {
+  links: Link[];
+  addresses: Address[];
+  routes: Route[];
+  rules: Rule[];
+}
+
+export async function readKernelState(k: RtnlApi): Promise<KernelState> {
+  const links = await k.links();
+  const addresses = await k.addresses();
+  const routes = await k.routes();
+  const rules = await k.rules();
+  return { links, addresses, routes, rules };
+}
+
+export function addressRequest(index: number, a: Address): AddressRequest {
+  return {
+    index,
+    local: a.local ?? a.address!,
+    prefixLength: a.prefixLength,
+    ...(a.address !== undefined && a.address !== a.local ? { address: a.address } : {}),
+    ...(a.broadcast !== undefined ? { broadcast: a.broadcast } : {}),
+    ...(a.label !== undefined ? { label: a.label } : {}),
+    ...(a.protocol !== undefined ? { protocol: a.protocol } : {}),
+    ...(a.metric !== undefined ? { metric: a.metric } : {}),
+    scope: a.scope,
+  };
+}

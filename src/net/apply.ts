@@ -1,0 +1,209 @@
+// The network reconcile: plan (desired vs the kernel, printed by `stockade net plan`) and apply
+// (`stockade net apply`, `stockade boot`). The apply runs phase by phase, each planned from the
+// state the previous one left (so a VLAN created in "links" has its index when "addresses"
+// needs it, and what the kernel removed by itself is not removed twice). Every change records
+// its undo; when the kernel refuses one, the changes this apply made are undone, newest first,
+// and the error names the object and the kernel's reason.
+import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
+import { IFF_UP } from '../kernel/rtnetlink/constants.ts';
+import type { Link } from '../kernel/rtnetlink/link.ts';
+import { Exec, PHASES, readKernelState } from './action.ts';
+import type { Action, ActionInfo, Phase, SysctlApi, Undo } from './action.ts';
+import type { DesiredNetwork } from './desired.ts';
+import { describeKernelError, kernelCode } from './errors.ts';
+import { planAddresses, planRoutes, planRules } from './plan-l3.ts';
+import { planLinks, planLinkSettings, predictedLink } from './plan-links.ts';
+import type { LinkPlan } from './plan-links.ts';
+import { planSysctls } from './plan-sysctls.ts';
+
+export interface NetDeps {
+  kernel: RtnlApi;
+  sysctl: SysctlApi;
+}
+
+export interface NetPlan {
+  actions: Action[];
+  warnings: string[];
+  /** Reasons the plan cannot be applied; nothing is touched when there are any. */
+  conflicts: string[];
+  /** Interfaces left to the DHCP client. */
+  dhcp: string[];
+}
+
+export interface ApplyResult {
+  /** What was done, in order. */
+  done: ActionInfo[];
+  warnings: string[];
+  dhcp: string[];
+  /** rtnetlink requests that changed something. */
+  writes: number;
+}
+
+/** The plan cannot be applied (a same-named interface Stockade does not own, ...). */
+export class NetConflictError extends Error {
+  readonly conflicts: string[];
+  constructor(conflicts: string[]) {
+    super(conflicts.length === 1 ? conflicts[0]! : `${conflicts.length} conflicts: ${conflicts.join('; ')}`);
+    this.name = 'NetConflictError';
+    this.conflicts = conflicts;
+  }
+}
+
+/** The kernel refused a change; what this apply had changed was undone. */
+export class NetApplyError extends Error {
+  readonly failed: ActionInfo;
+  readonly reason: string;
+  /** Changes made and then undone, in the order they were made. */
+  readonly undone: ActionInfo[];
+  /** Undo steps that failed too (then the kernel is not as it was). */
+  readonly rollbackProblems: string[];
+  constructor(failed: ActionInfo, reason: string, undone: ActionInfo[], rollbackProblems: string[]) {
+    const what = `${failed.verb} ${failed.object}${failed.detail ? ` (${failed.detail})` : ''}`;
+    const after = rollbackProblems.length === 0
+      ? (undone.length > 0 ? `; the ${undone.length} other change${undone.length === 1 ? '' : 's'} this apply made ${undone.length === 1 ? 'was' : 'were'} undone` : '; nothing had been changed')
+      : `; undoing the earlier changes failed too: ${rollbackProblems.join('; ')}`;
+    super(`${what}: the kernel refused: ${reason}${after}`);
+    this.name = 'NetApplyError';
+    this.failed = failed;
+    this.reason = reason;
+    this.undone = undone;
+    this.rollbackProblems = rollbackProblems;
+  }
+}
+
+const KIND_MODULES: Record<string, string> = { bond: 'bonding', vlan: '8021q', bridge: 'bridge', macvlan: 'macvlan' };
+
+function reasonFor(a: ActionInfo, e: unknown): string {
+  const text = describeKernelError(e);
+  const kind = a.object.split(' ')[0]!;
+  if (a.verb === 'create' && ['EOPNOTSUPP', 'ENOTSUP'].includes(kernelCode(e) ?? '') && KIND_MODULES[kind] !== undefined) {
+    return `${text}; is the ${KIND_MODULES[kind]} module loaded? (list it under modules in the board or the config)`;
+  }
+  return text;
+}
+
+/** The links as they will be after phase "links" (for a plan, which changes nothing). */
+function predictLinks(d: DesiredNetwork, links: readonly Link[], lp: LinkPlan): Link[] {
+  const out = links.filter((l) => !lp.gone.has(l.name)).map((l) => ({ ...l }));
+  for (const dl of d.links) if (lp.fresh.has(dl.name)) out.push(predictedLink(dl));
+  const byName = new Map(out.map((l) => [l.name, l]));
+  for (const dl of d.links) {
+    const master = dl.master !== undefined ? d.links.find((m) => m.name === dl.master) : undefined;
+    const l = byName.get(dl.name);
+    // A bond opens its members itself.
+    if (master?.kind === 'bond' && l !== undefined) l.flags |= IFF_UP;
+  }
+  return out;
+}
+
+/** Everything that would change, and why, without changing anything. */
+export async function planNetwork(d: DesiredNetwork, deps: NetDeps): Promise<NetPlan> {
+  const state = await readKernelState(deps.kernel);
+  const lp = planLinks(d, state.links);
+  const after = predictLinks(d, state.links, lp);
+  const ctx = { links: state.links, missing: lp.missing, vanishing: lp.gone, sysctl: deps.sysctl };
+  const sys = planSysctls(d, deps.sysctl, lp.fresh, lp.missing);
+  const actions = [
+    ...lp.actions,
+    ...planLinkSettings(d, after, lp.missing, lp.fresh),
+    ...planAddresses(d, ctx, state.addresses),
+    ...planRoutes(d, ctx, state.routes),
+    ...planRules(d, state.rules),
+    ...sys.actions,
+  ];
+  return { actions, warnings: [...lp.warnings, ...sys.warnings], conflicts: lp.conflicts, dhcp: d.dhcp };
+}
+
+export interface ApplyOptions {
+  /** Called after each change is made. */
+  onAction?: (a: ActionInfo) => void;
+}
+
+/** Makes the kernel match the config; undoes its own changes if the kernel refuses one. */
+export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const writesBefore = deps.kernel.writes;
+  const first = await readKernelState(deps.kernel);
+  const lp = planLinks(d, first.links);
+  if (lp.conflicts.length > 0) throw new NetConflictError(lp.conflicts);
+  const warnings = [...lp.warnings];
+
+  const x = new Exec(deps.kernel, deps.sysctl);
+  const made: Array<{ action: ActionInfo; undo: Undo }> = [];
+  const done: ActionInfo[] = [];
+
+  // Each phase after the first reads the links once; its actions find them in the Exec.
+  const links = async () => {
+    const l = await deps.kernel.links();
+    x.prime(l);
+    return l;
+  };
+  const phaseActions = async (phase: Phase): Promise<Action[]> => {
+    switch (phase) {
+      case 'links': x.prime(first.links); return lp.actions;
+      case 'link-settings': return planLinkSettings(d, await links(), lp.missing, lp.fresh);
+      case 'addresses': return planAddresses(d, { links: await links(), missing: lp.missing, vanishing: new Set(), sysctl: deps.sysctl }, await deps.kernel.addresses());
+      case 'routes': return planRoutes(d, { links: await links(), missing: lp.missing, vanishing: new Set() }, await deps.kernel.routes());
+      case 'rules': return planRules(d, await deps.kernel.rules());
+      case 'sysctls': {
+        const sys = planSysctls(d, deps.sysctl, new Set(), lp.missing);
+        warnings.push(...sys.warnings);
+        return sys.actions;
+      }
+    }
+  };
+
+  for (const phase of PHASES) {
+    let actions: Action[];
+    try {
+      actions = await phaseActions(phase);
+    } catch (e) {
+      const problems = await rollback(x, made);
+      const info: ActionInfo = { phase, verb: 'change', object: `the ${phase} phase`, why: 'reading the kernel state' };
+      throw new NetApplyError(info, describeKernelError(e), made.map((m) => m.action), problems);
+    }
+    for (let i = 0; i < actions.length;) {
+      // A run of actions of one group goes out together; alone otherwise.
+      const group = actions[i]!.group;
+      let j = i + 1;
+      if (group !== undefined) while (j < actions.length && actions[j]!.group === group) j++;
+      const run = actions.slice(i, j);
+      const results = await Promise.allSettled(run.map((a) => a.run(x)));
+      let failed: { action: Action; error: unknown } | undefined;
+      results.forEach((r, k) => {
+        const a = run[k]!;
+        if (r.status === 'rejected') {
+          failed ??= { action: a, error: r.reason };
+          return;
+        }
+        made.push({ action: info(a), undo: r.value });
+        done.push(info(a));
+        opts.onAction?.(info(a));
+      });
+      if (failed !== undefined) {
+        const problems = await rollback(x, made);
+        throw new NetApplyError(info(failed.action), reasonFor(failed.action, failed.error), made.map((m) => m.action), problems);
+      }
+      i = j;
+    }
+  }
+  return { done, warnings, dhcp: d.dhcp, writes: deps.kernel.writes - writesBefore };
+}
+
+function info(a: Action): ActionInfo {
+  return { phase: a.phase, verb: a.verb, object: a.object, why: a.why, ...(a.detail !== undefined ? { detail: a.detail } : {}) };
+}
+
+/** Undoes the changes, newest first; returns what could not be undone. */
+async function rollback(x: Exec, made: ReadonlyArray<{ action: ActionInfo; undo: Undo }>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const m of [...made].reverse()) {
+    x.invalidate();
+    try {
+      await m.undo(x);
+    } catch (e) {
+      problems.push(`undo ${m.action.verb} ${m.action.object}: ${describeKernelError(e)}`);
+    }
+  }
+  x.invalidate();
+  return problems;
+}

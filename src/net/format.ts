@@ -1,0 +1,38 @@
+// Plans and apply results as people read them: one line per change, grouped by phase, with why.
+import type { ActionInfo, Phase } from './action.ts';
+import { PHASES } from './action.ts';
+
+const PHASE_TITLES: Record<Phase, string> = {
+  links: 'links',
+  'link-settings': 'link settings',
+  addresses: 'addresses',
+  routes: 'routes',
+  rules: 'policy rules',
+  sysctls: 'sysctls',
+};
+
+export function actionLine(a: ActionInfo): string {
+  return `${a.verb} ${a.object}${a.detail ? `: ${a.detail}` : ''} (${a.why})`;
+}
+
+export function formatActions(actions: readonly ActionInfo[]): string[] {
+  const lines: string[] = [];
+  for (const phase of PHASES) {
+    const mine = actions.filter((a) => a.phase === phase);
+    if (mine.length === 0) continue;
+    lines.push(`${PHASE_TITLES[phase]}:`);
+    for (const a of mine) lines.push(`  ${actionLine(a)}`);
+  }
+  return lines;
+}
+
+export function formatNotes(warnings: readonly string[], dhcp: readonly string[]): string[] {
+  return [
+    ...warnings.map((w) => `warning: ${w}`),
+    ...dhcp.map((i) => `note: ${i} gets its address from DHCP (the DHCP client's job, not the apply's)`),
+  ];
+}
+
+export function changeCount(n: number): string {
+  return `${n} ${n === 1 ? 'change' : 'changes'}`;
+}
