@@ -17,6 +17,7 @@ export function vipAddresses(c: Checker): Set<number> {
 }
 
 export function checkVrrp(c: Checker): void {
+  checkVrrpExtras(c);
   const { instances, sync_groups } = c.config.vrrp;
   checkUnique(
     c,
@@ -145,4 +146,93 @@ export function checkVrrp(c: Checker): void {
       else memberOf.set(name, `sync group "${group.name}" (${pointer('vrrp', 'sync_groups', i)})`);
     });
   });
+}
+
+const isAbsolute = (argv: readonly string[] | undefined): boolean => argv === undefined || (argv[0] ?? '').startsWith('/');
+
+/** Commands, authentication, tracking of scripts and instances, accelerated failover. */
+function checkVrrpExtras(c: Checker): void {
+  const { instances, sync_groups } = c.config.vrrp;
+  const scripts = c.config.vrrp.scripts ?? [];
+  const scriptNames = scripts.map((s) => s.name);
+  const instanceNames = instances.map((x) => x.name);
+  const command = (at: string, argv: readonly string[] | undefined) => {
+    if (!isAbsolute(argv)) c.fail(`${at}/0`, 'an absolute path to the program', 'commands run without a shell or PATH lookup, e.g. ["/usr/local/bin/check", "--quiet"]');
+  };
+  const notify = (at: (...r: (string | number)[]) => string, n: { master?: string[]; backup?: string[]; fault?: string[]; stop?: string[]; any?: string[] } | undefined) => {
+    if (!n) return;
+    for (const k of ['master', 'backup', 'fault', 'stop', 'any'] as const) command(at('notify', k), n[k]);
+  };
+
+  checkUnique(c, scripts, (s) => s.name, (i) => pointer('vrrp', 'scripts', i, 'name'), 'a script name used once', (j) => `already the name of ${pointer('vrrp', 'scripts', j)}`);
+  scripts.forEach((s, i) => {
+    command(pointer('vrrp', 'scripts', i, 'command'), s.command);
+    if (s.timeout_ms !== undefined && s.timeout_ms > s.interval_ms) {
+      c.fail(pointer('vrrp', 'scripts', i, 'timeout_ms'), `at most interval_ms (${s.interval_ms})`, 'a run still going when the next is due is skipped, as in keepalived');
+    }
+  });
+
+  instances.forEach((inst, i) => {
+    const at = (...rest: (string | number)[]): string => pointer('vrrp', 'instances', i, ...rest);
+    if (inst.version === 2 && inst.checksum === 'message') {
+      c.fail(at('checksum'), 'pseudo-header (the default) with version 2', 'version 2 always sums the message only; the choice applies to version 3');
+    }
+    if (inst.password !== undefined && inst.version !== 2) {
+      c.fail(at('password'), 'a password only with version 2', 'version 3 has no authentication field; use authentication (HMAC) instead');
+    }
+    if (inst.password !== undefined && inst.authentication !== undefined) {
+      c.fail(at('password'), 'password or authentication, not both', 'authentication (HMAC-SHA256) replaces the clear-text password');
+    }
+    const auth = inst.authentication;
+    if (auth) {
+      const ids = new Set<number>();
+      auth.keys.forEach((k, j) => {
+        if (ids.has(k.id)) c.fail(at('authentication', 'keys', j, 'id'), 'a key id used once');
+        ids.add(k.id);
+        if ((k.secret === undefined) === (k.secret_file === undefined)) {
+          c.fail(at('authentication', 'keys', j), 'exactly one of secret and secret_file');
+        }
+      });
+      if (auth.active_key !== undefined && !ids.has(auth.active_key)) {
+        c.fail(at('authentication', 'active_key'), 'the id of one of the keys', `key ids: ${[...ids].join(', ')}`);
+      }
+    }
+    const tracked = new Set<string>();
+    (inst.track_scripts ?? []).forEach((t, j) => {
+      const tat = at('track_scripts', j, 'script');
+      if (tracked.has(t.script)) c.fail(tat, 'each script once');
+      tracked.add(t.script);
+      if (!scriptNames.includes(t.script)) {
+        c.fail(tat, 'the name of a script in vrrp.scripts', didYouMean(t.script, scriptNames) ?? (scriptNames.length ? `scripts: ${scriptNames.join(', ')}` : 'no scripts are defined under vrrp.scripts'));
+      }
+    });
+    const others = new Set<string>();
+    (inst.track_instances ?? []).forEach((t, j) => {
+      const tat = at('track_instances', j, 'instance');
+      if (others.has(t.instance)) c.fail(tat, 'each instance once');
+      others.add(t.instance);
+      if (t.instance === inst.name) c.fail(tat, 'another instance', 'an instance cannot track itself');
+      else if (!instanceNames.includes(t.instance)) c.fail(tat, 'the name of a VRRP instance', didYouMean(t.instance, instanceNames) ?? `instances: ${instanceNames.join(', ')}`);
+    });
+    notify(at, inst.notify);
+  });
+  sync_groups.forEach((g, i) => notify((...r) => pointer('vrrp', 'sync_groups', i, ...r), g.notify));
+
+  const acc = c.config.vrrp.accelerated_failover;
+  if (acc && acc.enabled) {
+    const at = (...rest: (string | number)[]): string => pointer('vrrp', 'accelerated_failover', ...rest);
+    c.ref(at('interface'), acc.interface);
+    const vrrpLinks = new Set(instances.map((x) => x.interface));
+    if (vrrpLinks.has(acc.interface)) {
+      c.fail(at('interface'), 'a link no VRRP instance advertises on', 'the heartbeats are the second path to the peer; on the same link they fail together with the adverts');
+    }
+    c.neighbour(at('peer'), acc.peer, 'the peer on the sync link', { interface: acc.interface, onLink: true });
+    if (acc.heartbeat_timeout_ms < 3 * acc.heartbeat_interval_ms) {
+      c.fail(at('heartbeat_timeout_ms'), `at least 3 heartbeat intervals (${3 * acc.heartbeat_interval_ms})`, 'one lost heartbeat must not count as a dead peer');
+    }
+    const shortest = Math.min(...instances.map((x) => x.advert_interval_ms));
+    if (instances.length > 0 && acc.heartbeat_timeout_ms >= 3 * shortest) {
+      c.fail(at('heartbeat_timeout_ms'), `less than 3 advert intervals (${3 * shortest} ms)`, 'otherwise the normal master-down timer is faster and acceleration never happens');
+    }
+  }
 }

@@ -1,0 +1,335 @@
+// All VRRP instances of a box, pure: packets, link states, check results and heartbeats in (each
+// with `now`, monotonic ms), actions out, tagged with their instance; deadline() for the shell's
+// one timer. Owns receive validation and drop counters, tracking, and sync groups.
+//
+// Sync groups (keepalived vrrp_sync.c): members go MASTER together or not at all. A member whose
+// down timer expires becomes MASTER only if every other member is MASTER or wants MASTER too
+// (else it waits, wanting MASTER, until they do or an advert arrives); then the others follow. A
+// member that leaves MASTER for BACKUP takes the others with it. One member in FAULT puts the whole
+// group in FAULT; it leaves FAULT when no member has a fault of its own.
+// Weighted trackers in a sync group: keepalived ignores them (unless sync_group_tracking_weight),
+// because a weight that lowers one member only makes the peer want that one member, which the
+// group then refuses. Stockade instead gives every member the union of the members' trackers
+// (the first of duplicates wins), so a weight moves the whole group's priority and the peer
+// takes the whole group over.
+import { AdvertSigner, AdvertVerifier } from './auth.ts';
+import type { AuthKeys } from './auth.ts';
+import { encodeAdvert } from './codec.ts';
+import type { AdvertFields } from './codec.ts';
+import { AUTH_SIMPLE_PASSWORD } from './constants.ts';
+import { formatIpv4 } from './ipv4.ts';
+import { newDropCounters, preCheck, validateAdvert } from './receive.ts';
+import type { DropCounters, DropReason, ReceiveConfig, ReceivedPacket } from './receive.ts';
+import { VrrpInstance } from './instance.ts';
+import type { Action, InstanceOptions, InstanceStatus, VrrpState } from './instance.ts';
+import { ScriptTracker, healthOf } from './tracking.ts';
+import type { ScriptSpec, TrackSpec, TrackStatus } from './tracking.ts';
+
+export interface EngineInstanceConfig extends InstanceOptions {
+  interface: string;
+  /** How adverts are checked (and, for checksum, password, peers and addresses, built). */
+  receive: Omit<ReceiveConfig, 'version' | 'intervalCs' | 'verifier'>;
+  /** HMAC authentication (auth.ts): adverts are signed and must be signed. */
+  auth?: AuthKeys;
+  tracks?: TrackSpec[];
+}
+
+/** One datagram for the raw socket: IP protocol 112, TTL 255, from the instance's primary address. */
+export interface OutgoingAdvert {
+  source: string;
+  destination: string;
+  payload: Uint8Array;
+}
+
+export interface SyncGroupConfig {
+  name: string;
+  instances: string[];
+}
+
+export interface EngineConfig {
+  instances: EngineInstanceConfig[];
+  syncGroups?: SyncGroupConfig[];
+  scripts?: ScriptSpec[];
+}
+
+/** `instance`: the instance's name; for group-transition, the sync group's. */
+export type TaggedAction = Action & { instance: string };
+
+export interface EngineStatus {
+  instances: Array<InstanceStatus & { interface: string; fault: boolean; drops: DropCounters }>;
+  /** Drops before an instance is known (structure, TTL, unknown VRID), per interface. */
+  interfaceDrops: Record<string, DropCounters>;
+}
+
+interface Member {
+  inst: VrrpInstance;
+  cfg: EngineInstanceConfig;
+  receive: ReceiveConfig;
+  signer: AdvertSigner | undefined;
+  /** Its trackers; in a sync group, the union of every member's (see the header). */
+  tracks: TrackSpec[];
+  drops: DropCounters;
+  ownFault: boolean;
+  group: string | undefined;
+}
+
+export class VrrpEngine {
+  private readonly members = new Map<string, Member>();
+  /** interface -> VRID -> member */
+  private readonly byVrid = new Map<string, Map<number, Member>>();
+  private readonly groups = new Map<string, Member[]>();
+  private readonly groupStates = new Map<string, VrrpState>();
+  private readonly scripts = new Map<string, ScriptTracker>();
+  private readonly links = new Map<string, boolean>();
+  private readonly interfaceDrops = new Map<string, DropCounters>();
+
+  constructor(config: EngineConfig) {
+    for (const s of config.scripts ?? []) this.scripts.set(s.name, new ScriptTracker(s));
+    for (const cfg of config.instances) {
+      if (this.members.has(cfg.name)) throw new Error(`duplicate VRRP instance ${cfg.name}`);
+      const inst = new VrrpInstance(cfg);
+      const m: Member = {
+        inst,
+        cfg,
+        receive: {
+          ...cfg.receive, version: cfg.version, intervalCs: cfg.advertIntervalMs / 10,
+          ...(cfg.auth ? { verifier: new AdvertVerifier(cfg.auth) } : {}),
+        },
+        signer: cfg.auth ? new AdvertSigner(cfg.auth, cfg.primaryAddress) : undefined,
+        tracks: [...(cfg.tracks ?? [])],
+        drops: newDropCounters(),
+        ownFault: false,
+        group: undefined,
+      };
+      this.members.set(cfg.name, m);
+      let vrids = this.byVrid.get(cfg.interface);
+      if (!vrids) this.byVrid.set(cfg.interface, (vrids = new Map()));
+      if (vrids.has(cfg.vrid)) throw new Error(`VRID ${cfg.vrid} twice on ${cfg.interface}`);
+      vrids.set(cfg.vrid, m);
+    }
+    for (const g of config.syncGroups ?? []) {
+      const list = g.instances.map((n) => {
+        const m = this.members.get(n);
+        if (!m) throw new Error(`sync group ${g.name}: no instance ${n}`);
+        if (m.group !== undefined) throw new Error(`instance ${n} is in two sync groups`);
+        m.group = g.name;
+        return m;
+      });
+      this.groups.set(g.name, list);
+      const union: TrackSpec[] = [];
+      for (const t of list.flatMap((m) => m.tracks)) {
+        if (!union.some((u) => u.kind === t.kind && u.name === t.name)) union.push(t);
+      }
+      for (const m of list) m.tracks = union.filter((t) => !(t.kind === 'instance' && t.name === m.inst.name));
+      for (const m of list) m.inst.gate = (inst) => list.every((o) => o.inst === inst || o.inst.state === 'MASTER' || o.inst.wantMaster);
+    }
+    for (const m of this.members.values()) this.applyHealth(0, m, []);
+  }
+
+  get instanceNames(): string[] {
+    return [...this.members.keys()];
+  }
+
+  instance(name: string): VrrpInstance | undefined {
+    return this.members.get(name)?.inst;
+  }
+
+  start(now: number): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    for (const m of this.members.values()) this.run(out, m, (i) => i.start(now), now);
+    return out;
+  }
+
+  timer(now: number): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    for (const m of this.members.values()) {
+      const d = m.inst.deadline();
+      if (d !== undefined && d <= now) this.run(out, m, (i) => i.timer(now), now);
+    }
+    return out;
+  }
+
+  deadline(): number | undefined {
+    let d: number | undefined;
+    for (const m of this.members.values()) {
+      const t = m.inst.deadline();
+      if (t !== undefined && (d === undefined || t < d)) d = t;
+    }
+    return d;
+  }
+
+  /** One packet from the raw socket on `ifname`; `wallClockMs` is for authentication only. */
+  receive(now: number, wallClockMs: number, ifname: string, p: ReceivedPacket): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    const pre = preCheck(p);
+    if (!pre.ok) {
+      this.countInterface(ifname, pre.reason);
+      return out;
+    }
+    const m = this.byVrid.get(ifname)?.get(pre.vrid);
+    if (!m) {
+      this.countInterface(ifname, 'unknown_vrid');
+      return out;
+    }
+    const v = validateAdvert(p, m.receive, wallClockMs);
+    if (!v.ok) {
+      m.drops[v.reason]++;
+      return out;
+    }
+    this.run(out, m, (i) => i.advert(now, p.source, v.advert), now);
+    return out;
+  }
+
+  /** A link state (from rtnetlink, through the shell). */
+  link(now: number, ifname: string, up: boolean): TaggedAction[] {
+    if (this.links.get(ifname) === up) return [];
+    this.links.set(ifname, up);
+    return this.retrack(now, (t) => t.kind === 'interface' && t.name === ifname);
+  }
+
+  /** One result of a check command. */
+  scriptResult(now: number, name: string, success: boolean): TaggedAction[] {
+    const s = this.scripts.get(name);
+    if (!s || !s.result(success)) return [];
+    return this.retrack(now, (t) => t.kind === 'script' && t.name === name);
+  }
+
+  /** A sync-link heartbeat from the peer, naming the instances it is MASTER of. */
+  heartbeat(now: number, peerMasters: ReadonlySet<string>): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    for (const m of this.members.values()) this.run(out, m, (i) => i.heartbeat(now, peerMasters.has(i.name)), now);
+    return out;
+  }
+
+  shutdown(now: number): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    for (const m of this.members.values()) this.run(out, m, (i) => i.shutdown(now), now);
+    return out;
+  }
+
+  /** An advert's fields (see codec.ts). */
+  advertFields(name: string, priority: number): AdvertFields {
+    const m = this.member(name);
+    const pass = m.receive.v2Password;
+    return {
+      version: m.cfg.version, vrid: m.cfg.vrid, priority, intervalCs: m.cfg.advertIntervalMs / 10, addresses: m.receive.addresses,
+      ...(m.cfg.version === 2 && pass ? { authType: AUTH_SIMPLE_PASSWORD, authData: pass } : {}),
+    };
+  }
+
+  /**
+   * The datagrams for one send-advert action: to the group, or one per unicast peer (each with
+   * its own checksum when the pseudo-header is used), signed when authentication is configured.
+   */
+  advertPackets(name: string, priority: number, wallClockMs: number): OutgoingAdvert[] {
+    const m = this.member(name);
+    const fields = this.advertFields(name, priority);
+    const source = m.cfg.primaryAddress;
+    const dests = m.receive.unicastPeers.length > 0 ? m.receive.unicastPeers : [m.receive.multicastGroup];
+    let trailer: Uint8Array | undefined;
+    return dests.map((d) => {
+      const msg = encodeAdvert(fields, { checksum: m.receive.checksum, source, destination: d });
+      // One trailer for all copies: the MAC leaves out the checksum and the destination.
+      if (m.signer) trailer ??= m.signer.trailer(msg, wallClockMs);
+      const payload = trailer ? concat(msg, trailer) : msg;
+      return { source: formatIpv4(source), destination: formatIpv4(d), payload };
+    });
+  }
+
+  status(): EngineStatus {
+    return {
+      instances: [...this.members.values()].map((m) => ({ ...m.inst.status(), interface: m.cfg.interface, fault: m.ownFault, drops: { ...m.drops } })),
+      interfaceDrops: Object.fromEntries([...this.interfaceDrops].map(([k, v]) => [k, { ...v }])),
+    };
+  }
+
+  private member(name: string): Member {
+    const m = this.members.get(name);
+    if (!m) throw new Error(`no VRRP instance ${name}`);
+    return m;
+  }
+
+  private countInterface(ifname: string, reason: DropReason): void {
+    let c = this.interfaceDrops.get(ifname);
+    if (!c) this.interfaceDrops.set(ifname, (c = newDropCounters()));
+    c[reason]++;
+  }
+
+  private trackStatus(t: TrackSpec): TrackStatus {
+    if (t.kind === 'interface') {
+      const up = this.links.get(t.name);
+      return up === undefined ? 'init' : up ? 'ok' : 'failed';
+    }
+    if (t.kind === 'script') return this.scripts.get(t.name)?.status ?? 'init';
+    const other = this.members.get(t.name);
+    if (!other) return 'failed';
+    return other.inst.state === 'FAULT' ? 'failed' : 'ok';
+  }
+
+  private retrack(now: number, affects: (t: TrackSpec) => boolean): TaggedAction[] {
+    const out: TaggedAction[] = [];
+    for (const m of this.members.values()) {
+      if (m.tracks.some(affects)) this.applyHealth(now, m, out);
+    }
+    return out;
+  }
+
+  private applyHealth(now: number, m: Member, out: TaggedAction[]): void {
+    // Interfaces never reported are taken as up until the shell says otherwise.
+    const h = healthOf(m.cfg.priority, m.tracks, (t) => {
+      const s = this.trackStatus(t);
+      return t.kind === 'interface' && s === 'init' ? 'ok' : s;
+    });
+    m.ownFault = h.fault;
+    tag(out, m, m.inst.setPriority(now, h.priority));
+    const members = m.group !== undefined ? this.groups.get(m.group)! : [m];
+    const groupFault = members.some((x) => x.ownFault);
+    for (const x of members) {
+      if (x.inst.isFault !== groupFault) this.run(out, x, (i) => i.setFault(now, groupFault), now);
+    }
+  }
+
+  /** Runs one input on one member, then carries its transitions to its group and trackers. */
+  private run(out: TaggedAction[], m: Member, fn: (i: VrrpInstance) => Action[], now: number): void {
+    const before = m.inst.state;
+    const actions = fn(m.inst);
+    tag(out, m, actions);
+    const after = m.inst.state;
+    if (m.group !== undefined) {
+      const others = this.groups.get(m.group)!.filter((x) => x !== m);
+      if (after === 'MASTER' && before !== 'MASTER') {
+        for (const o of others) this.run(out, o, (i) => i.forceMaster(now), now);
+      } else if (before === 'MASTER' && after === 'BACKUP') {
+        for (const o of others) this.run(out, o, (i) => i.forceBackup(now), now);
+      }
+    }
+    if (m.group !== undefined && before !== after) {
+      const members = this.groups.get(m.group)!;
+      const to: VrrpState = members.some((x) => x.inst.state === 'FAULT') ? 'FAULT'
+        : members.every((x) => x.inst.state === 'MASTER') ? 'MASTER'
+          : members.every((x) => x.inst.state === 'INIT') ? 'INIT' : 'BACKUP';
+      const from = this.groupStates.get(m.group) ?? 'INIT';
+      if (to !== from) {
+        this.groupStates.set(m.group, to);
+        out.push({ kind: 'group-transition', from, to, instance: m.group });
+      }
+    }
+    if (before !== after && (before === 'FAULT' || after === 'FAULT')) {
+      // Instances tracking this one see it fail or recover.
+      for (const x of this.members.values()) {
+        if (x !== m && x.tracks.some((t) => t.kind === 'instance' && t.name === m.inst.name)) this.applyHealth(now, x, out);
+      }
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function tag(out: TaggedAction[], m: Member, actions: Action[]): void {
+  for (const a of actions) out.push({ ...a, instance: m.inst.name });
+}

@@ -1,0 +1,46 @@
+// VRRP for Stockade: the pure core (no I/O here; the I/O shell and the daemon wiring come later).
+//
+//   constants.ts    wire numbers (protocol 112, 224.0.0.18, TTL 255, limits, keepalived defaults)
+//   ipv4.ts         addresses as uint32 (wire order and the higher-address tie-break)
+//   checksum.ts     Internet checksum; v3's two conventions (pseudo-header | message)
+//   codec.ts        encode/decode of v2 and v3 adverts (IPv4)
+//   auth.ts         HMAC-SHA256 trailer with a replay window (Stockade's own format; see there why)
+//   receive.ts      receive validation, every drop named (DROP_REASONS)
+//   timers.ts       skew, master-down, accelerated-down formulas
+//   instance.ts     one instance's state machine (clock injected: deadline()/timer())
+//   tracking.ts     keepalived-style tracking (weights, rise/fall) -> FAULT + effective priority
+//   engine.ts       all instances: packets in, validation + drop counters, sync groups, tracking,
+//                   heartbeats; actions out; the datagrams to send
+//   from-config.ts  the validated config's vrrp section -> engine configuration
+//   notify.ts       keepalived-compatible notify command lines
+//   garp.ts         gratuitous ARP frames (as keepalived builds them)
+//
+// Contract for the shell (src/vrrp I/O and src/daemon, to come):
+//   - one monotonic clock (performance.now()) for every `now`; Date.now() only as `wallClockMs`
+//     for authentication counters;
+//   - one timer, re-armed to engine.deadline() after every call; on wake-up, first read every
+//     queued packet (receive), then call timer(now): a late process must not take over because it
+//     has not read adverts that did arrive (keepalived's "thread timer expired" false failovers);
+//   - feed link states (link()) before start(): interfaces never reported count as up;
+//   - run actions in order; `master-hooks` is awaited before the rest of that list (conntrack
+//     commit first, then the advert, VIPs, gARP); `send-advert` -> engine.advertPackets();
+//   - heartbeats on the sync link carry the names of the instances the sender is MASTER of.
+export * from './constants.ts';
+export { AdvertSigner, AdvertVerifier } from './auth.ts';
+export type { AuthKeys, AuthFailure } from './auth.ts';
+export { vrrpChecksum, internetChecksum } from './checksum.ts';
+export type { ChecksumConvention } from './checksum.ts';
+export { decodeAdvert, encodeAdvert, simplePasswordBytes } from './codec.ts';
+export type { Advert, AdvertFields, VrrpVersion } from './codec.ts';
+export { VrrpEngine } from './engine.ts';
+export type { EngineConfig, EngineInstanceConfig, EngineStatus, OutgoingAdvert, SyncGroupConfig, TaggedAction } from './engine.ts';
+export { planFromConfig } from './from-config.ts';
+export type { AcceleratedSettings, RuntimeFacts, VrrpPlan } from './from-config.ts';
+export { VrrpInstance } from './instance.ts';
+export type { Action, InstanceOptions, InstanceStatus, TransitionReason, VrrpState } from './instance.ts';
+export { garpFrame, parseMac } from './garp.ts';
+export { formatIpv4, parseIpv4 } from './ipv4.ts';
+export { notifyArgv, notifyState } from './notify.ts';
+export { DROP_REASONS } from './receive.ts';
+export type { DropCounters, DropReason, ReceivedPacket } from './receive.ts';
+export { masterDownMs, skewMs, acceleratedDownMs } from './timers.ts';

@@ -1,0 +1,477 @@
+// One VRRP instance's state machine (RFC 3768 / RFC 5798 with keepalived's behaviours), pure:
+// every input carries `now` (monotonic milliseconds), every output is a list of actions for the
+// I/O shell, and deadline() says when timer() must be called next. No timers, no sockets here.
+//
+// States: INIT (before start / after shutdown), BACKUP, MASTER, FAULT.
+//
+// Becoming MASTER emits, in this order: transition, master-hooks (synchronous hooks such as the
+// conntrack commit; the shell awaits them), send-advert (so an old master steps down before our
+// gARPs), add-vips, send-garp. Leaving MASTER: transition, an advert (priority 0 when going to
+// FAULT or shutting down; our own priority when yielding to a higher one), remove-vips.
+//
+// Accelerated failover (optional, with a sync-link heartbeat as a second path to the peer): a
+// BACKUP that has heard neither an advert for acceleratedDownMs() (about one interval) nor a
+// heartbeat for heartbeatTimeoutMs takes over then. While heartbeats are fresh and say the peer is
+// MASTER of this instance, the normal master-down expiry is vetoed: losing only the advert path
+// never makes a second master (the veto lifts as soon as the heartbeats stop or say otherwise).
+import { GARP_MASTER_DELAY_MS, GARP_MASTER_REPEAT, PRIORITY_OWNER, PRIORITY_STOP } from './constants.ts';
+import type { Advert, VrrpVersion } from './codec.ts';
+import { acceleratedDownMs, masterDownMs, skewMs } from './timers.ts';
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+
+export type TransitionReason =
+  | 'start' // INIT -> BACKUP
+  | 'owner' // priority 255: MASTER at once
+  | 'master-down' // no advert for Master_Down_Interval (or Skew_Time after priority 0)
+  | 'accelerated' // adverts and heartbeats both lost
+  | 'higher-priority' // MASTER heard a higher priority (or equal with a higher address)
+  | 'fault' // a tracker or the sync group says FAULT
+  | 'fault-cleared'
+  | 'sync-group' // moved with the other members of its sync group
+  | 'shutdown';
+
+export type Action =
+  | { kind: 'transition'; from: VrrpState; to: VrrpState; reason: TransitionReason; priority: number }
+  | { kind: 'master-hooks' }
+  | { kind: 'send-advert'; priority: number }
+  | { kind: 'add-vips' }
+  | { kind: 'remove-vips' }
+  | { kind: 'send-garp'; repeat: number; why: 'become-master' | 'second-burst' | 'refresh' | 'lower-priority' }
+  | { kind: 'notice'; what: 'master-rx-lower-priority' | 'takeover-vetoed'; peer?: number; priority?: number }
+  /** Emitted by the engine for a sync group (tagged with the group's name): FAULT if any member is,
+   *  MASTER when all are, else BACKUP. */
+  | { kind: 'group-transition'; from: VrrpState; to: VrrpState };
+
+export interface GarpOptions {
+  /** gARPs per VIP on becoming master (keepalived garp_master_repeat, 5). */
+  repeat: number;
+  /** Second burst after this long; 0: none (keepalived garp_master_delay, 5 s). */
+  delayMs: number;
+  /** Re-send every this long while MASTER; 0: never (garp_master_refresh). */
+  refreshMs: number;
+  refreshRepeat: number;
+  /** Burst when a MASTER hears a lower priority (split-brain heal; garp_lower_prio_repeat). */
+  lowerPriorityRepeat: number;
+}
+
+export interface InstanceOptions {
+  name: string;
+  vrid: number;
+  version: VrrpVersion;
+  /** Configured priority, 1..255 (255: address owner). */
+  priority: number;
+  advertIntervalMs: number;
+  preempt: boolean;
+  preemptDelayMs: number;
+  /** Our primary address on the interface (the advert's source; the tie-breaker). */
+  primaryAddress: number;
+  garp?: Partial<GarpOptions>;
+  /** A MASTER stepping down for a higher priority sends one advert first (default true). */
+  higherPrioritySendAdvert?: boolean;
+  /**
+   * The master is this box's only possible peer (one unicast peer, or a pair with a sync link):
+   * on priority 0 take over at once. Skew_Time only orders several backups; a pair has one.
+   */
+  pairOnly?: boolean;
+  /** Set when a sync-link heartbeat path exists. */
+  accelerated?: { heartbeatTimeoutMs: number };
+}
+
+export interface InstanceCounters {
+  advertsIn: number;
+  advertsOut: number;
+  priorityZeroIn: number;
+  priorityZeroOut: number;
+  transitions: number;
+  becameMaster: number;
+  vetoes: number;
+  /** Lower-priority adverts ignored by a BACKUP about to preempt. */
+  preempting: number;
+}
+
+export interface InstanceStatus {
+  name: string;
+  state: VrrpState;
+  priority: number;
+  effectivePriority: number;
+  masterAddress: number | undefined;
+  masterPriority: number | undefined;
+  masterAdverIntervalMs: number;
+  deadline: number | undefined;
+  wantMaster: boolean;
+  counters: InstanceCounters;
+}
+
+/** Sync groups: may this instance become MASTER now? (false: it waits, wanting MASTER). */
+export type MasterGate = (inst: VrrpInstance) => boolean;
+
+export class VrrpInstance {
+  readonly opts: InstanceOptions;
+  readonly garp: GarpOptions;
+  gate: MasterGate | undefined;
+
+  private stateValue: VrrpState = 'INIT';
+  private effective: number;
+  private fault = false;
+  private stopped = false;
+  private masterAdverMs: number;
+  private downAt: number | undefined;
+  private advertAt: number | undefined;
+  private garpAt: number | undefined;
+  private refreshAt: number | undefined;
+  private preemptUntil: number | undefined;
+  private lastAdvertAt: number | undefined;
+  private lastHeartbeatAt: number | undefined;
+  private peerClaimsMaster = false;
+  private vetoed = false;
+  private lastLowerGarpAt: number | undefined;
+  private masterAddress: number | undefined;
+  private masterPriority: number | undefined;
+  private wantMasterValue = false;
+  readonly counters: InstanceCounters = {
+    advertsIn: 0, advertsOut: 0, priorityZeroIn: 0, priorityZeroOut: 0, transitions: 0, becameMaster: 0, vetoes: 0, preempting: 0,
+  };
+
+  constructor(opts: InstanceOptions) {
+    this.opts = opts;
+    this.effective = opts.priority;
+    this.masterAdverMs = opts.advertIntervalMs;
+    const repeat = opts.garp?.repeat ?? GARP_MASTER_REPEAT;
+    this.garp = {
+      repeat,
+      delayMs: opts.garp?.delayMs ?? GARP_MASTER_DELAY_MS,
+      refreshMs: opts.garp?.refreshMs ?? 0,
+      refreshRepeat: opts.garp?.refreshRepeat ?? 1,
+      lowerPriorityRepeat: opts.garp?.lowerPriorityRepeat ?? repeat,
+    };
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get state(): VrrpState {
+    return this.stateValue;
+  }
+
+  get effectivePriority(): number {
+    return this.effective;
+  }
+
+  /** Down timer expired (or owner start) but the sync group held it back. */
+  get wantMaster(): boolean {
+    return this.wantMasterValue;
+  }
+
+  get isFault(): boolean {
+    return this.fault;
+  }
+
+  status(): InstanceStatus {
+    return {
+      name: this.opts.name,
+      state: this.stateValue,
+      priority: this.opts.priority,
+      effectivePriority: this.effective,
+      masterAddress: this.stateValue === 'MASTER' ? this.opts.primaryAddress : this.masterAddress,
+      masterPriority: this.stateValue === 'MASTER' ? this.effective : this.masterPriority,
+      masterAdverIntervalMs: this.masterAdverMs,
+      deadline: this.deadline(),
+      wantMaster: this.wantMasterValue,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** When timer() must run next; undefined: only an input can change anything. */
+  deadline(): number | undefined {
+    let d: number | undefined;
+    const min = (t: number | undefined) => {
+      if (t !== undefined && (d === undefined || t < d)) d = t;
+    };
+    if (this.stateValue === 'MASTER') {
+      min(this.advertAt);
+      min(this.garpAt);
+      min(this.refreshAt);
+    } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
+      min(this.vetoed ? this.heartbeatStaleAt() : this.downAt);
+      min(this.acceleratedAt());
+    }
+    return d;
+  }
+
+  start(now: number): Action[] {
+    const out: Action[] = [];
+    if (this.stateValue !== 'INIT' || this.stopped) return out;
+    if (this.fault) {
+      this.transition(out, 'FAULT', 'fault');
+      return out;
+    }
+    this.becomeBackup(now, out, 'start');
+    if (this.effective === PRIORITY_OWNER) this.tryMaster(now, out, 'owner');
+    return out;
+  }
+
+  timer(now: number): Action[] {
+    const out: Action[] = [];
+    if (this.stateValue === 'MASTER') {
+      if (this.advertAt !== undefined && this.advertAt <= now) {
+        this.sendAdvert(out, this.effective);
+        // Fixed cadence; after a stall longer than an interval, restart it from now.
+        this.advertAt += this.opts.advertIntervalMs;
+        if (this.advertAt <= now) this.advertAt = now + this.opts.advertIntervalMs;
+      }
+      if (this.garpAt !== undefined && this.garpAt <= now) {
+        this.garpAt = undefined;
+        out.push({ kind: 'send-garp', repeat: this.garp.repeat, why: 'second-burst' });
+      }
+      if (this.refreshAt !== undefined && this.refreshAt <= now) {
+        out.push({ kind: 'send-garp', repeat: this.garp.refreshRepeat, why: 'refresh' });
+        this.refreshAt += this.garp.refreshMs;
+        if (this.refreshAt <= now) this.refreshAt = now + this.garp.refreshMs;
+      }
+    } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
+      const acc = this.acceleratedAt();
+      if (acc !== undefined && acc <= now) {
+        this.tryMaster(now, out, 'accelerated');
+      } else if (this.vetoed) {
+        const stale = this.heartbeatStaleAt();
+        if (stale === undefined || stale <= now) this.tryMaster(now, out, 'master-down');
+      } else if (this.downAt !== undefined && this.downAt <= now) {
+        this.tryMaster(now, out, 'master-down');
+      }
+    }
+    return out;
+  }
+
+  /** A validated advert for this instance (receive.ts has checked it against our config). */
+  advert(now: number, source: number, a: Advert): Action[] {
+    const out: Action[] = [];
+    this.counters.advertsIn++;
+    const p = a.priority;
+    if (p === PRIORITY_STOP) this.counters.priorityZeroIn++;
+    if (this.stateValue === 'MASTER') {
+      if (p === PRIORITY_STOP) {
+        this.sendAdvert(out, this.effective);
+        this.advertAt = now + this.opts.advertIntervalMs;
+        return out;
+      }
+      if (p > this.effective || (p === this.effective && source > this.opts.primaryAddress)) {
+        this.recordMaster(now, source, a);
+        this.becomeBackup(now, out, 'higher-priority');
+        // One last advert with our priority (keepalived higher_prio_send_advert): after a split
+        // brain the winner then hears a lower priority and re-gARPs, healing the ARP caches.
+        if (this.opts.higherPrioritySendAdvert ?? true) out.splice(1, 0, this.advertAction(this.effective));
+        return out;
+      }
+      // A lower priority master: we win; re-advertise at once (RFC 9568, keepalived's default) so
+      // it steps down, and heal ARP caches it may have taken over (split brain).
+      out.push({ kind: 'notice', what: 'master-rx-lower-priority', peer: source, priority: p });
+      this.sendAdvert(out, this.effective);
+      this.advertAt = now + this.opts.advertIntervalMs;
+      const hold = Math.max(this.opts.advertIntervalMs, 1000);
+      if (this.lastLowerGarpAt === undefined || now - this.lastLowerGarpAt >= hold) {
+        this.lastLowerGarpAt = now;
+        out.push({ kind: 'send-garp', repeat: this.garp.lowerPriorityRepeat, why: 'lower-priority' });
+      }
+      return out;
+    }
+    if (this.stateValue !== 'BACKUP') return out;
+    if (p === PRIORITY_STOP) {
+      // The master is leaving: take over after Skew_Time only (RFC 5798 §6.4.2), or at once in a pair.
+      this.downAt = now + (this.opts.pairOnly ? 0 : skewMs(this.opts.version, this.effective, this.masterAdverMs));
+      this.masterAddress = undefined;
+      this.masterPriority = undefined;
+      this.vetoed = false;
+      // The advert is newer news than the last heartbeat: the peer is leaving MASTER.
+      this.peerClaimsMaster = false;
+      return out;
+    }
+    let accept = !this.opts.preempt || p >= this.effective;
+    if (!accept && this.opts.preemptDelayMs > 0) {
+      this.preemptUntil ??= now + this.opts.preemptDelayMs;
+      accept = now < this.preemptUntil;
+    }
+    if (!accept) {
+      this.counters.preempting++;
+      return out;
+    }
+    this.recordMaster(now, source, a);
+    this.downAt = now + masterDownMs(this.opts.version, this.effective, this.masterAdverMs);
+    this.wantMasterValue = false;
+    this.vetoed = false;
+    return out;
+  }
+
+  /** Effective priority from tracking (already clamped; an owner stays 255). */
+  setPriority(now: number, priority: number): Action[] {
+    const old = this.effective;
+    if (priority === old) return [];
+    this.effective = priority;
+    if (this.stateValue === 'BACKUP' && this.downAt !== undefined && this.downAt > now) {
+      // keepalived shifts the pending expiry by the change in skew.
+      this.downAt += skewMs(this.opts.version, priority, this.masterAdverMs) - skewMs(this.opts.version, old, this.masterAdverMs);
+    }
+    return [];
+  }
+
+  /** FAULT from tracking or the sync group; clearing it goes BACKUP (MASTER for an owner). */
+  setFault(now: number, fault: boolean): Action[] {
+    const out: Action[] = [];
+    this.fault = fault;
+    if (this.stateValue === 'INIT') return out;
+    if (fault && this.stateValue !== 'FAULT') {
+      const wasMaster = this.stateValue === 'MASTER';
+      this.clearTimers();
+      this.wantMasterValue = false;
+      this.transition(out, 'FAULT', 'fault');
+      if (wasMaster) {
+        this.sendAdvert(out, PRIORITY_STOP);
+        out.push({ kind: 'remove-vips' });
+      }
+    } else if (!fault && this.stateValue === 'FAULT') {
+      this.becomeBackup(now, out, 'fault-cleared');
+      if (this.effective === PRIORITY_OWNER) this.tryMaster(now, out, 'owner');
+    }
+    return out;
+  }
+
+  /** A heartbeat from the peer on the sync link; `peerMaster`: it says it is MASTER of this instance. */
+  heartbeat(now: number, peerMaster: boolean): Action[] {
+    const out: Action[] = [];
+    this.lastHeartbeatAt = now;
+    this.peerClaimsMaster = peerMaster;
+    if (this.stateValue === 'BACKUP' && this.vetoed && !peerMaster) this.tryMaster(now, out, 'master-down');
+    return out;
+  }
+
+  /** Sync group: another member became MASTER. */
+  forceMaster(now: number): Action[] {
+    const out: Action[] = [];
+    if (this.stateValue === 'BACKUP') this.becomeMaster(now, out, 'sync-group');
+    return out;
+  }
+
+  /** Sync group: another member left MASTER for BACKUP. */
+  forceBackup(now: number): Action[] {
+    const out: Action[] = [];
+    if (this.stateValue === 'MASTER') this.becomeBackup(now, out, 'sync-group');
+    else if (this.stateValue === 'BACKUP' && this.wantMasterValue) {
+      this.wantMasterValue = false;
+      this.downAt = now + masterDownMs(this.opts.version, this.effective, this.masterAdverMs);
+    }
+    return out;
+  }
+
+  /** Controlled stop: a MASTER sends priority 0 and removes its VIPs. */
+  shutdown(_now: number): Action[] {
+    const out: Action[] = [];
+    if (this.stopped) return out;
+    const wasMaster = this.stateValue === 'MASTER';
+    this.clearTimers();
+    if (this.stateValue !== 'INIT') this.transition(out, 'INIT', 'shutdown');
+    if (wasMaster) {
+      this.sendAdvert(out, PRIORITY_STOP);
+      out.push({ kind: 'remove-vips' });
+    }
+    this.stopped = true;
+    return out;
+  }
+
+  private recordMaster(now: number, source: number, a: Advert): void {
+    this.masterAddress = source;
+    this.masterPriority = a.priority;
+    this.lastAdvertAt = now;
+    // Version 3 backups adopt the master's interval (RFC 5798 §6.4.2); version 2 intervals are equal.
+    if (this.opts.version === 3) this.masterAdverMs = a.intervalCs * 10;
+  }
+
+  private tryMaster(now: number, out: Action[], reason: TransitionReason): void {
+    if (this.opts.accelerated && reason !== 'accelerated' && this.heartbeatFresh(now) && this.peerClaimsMaster) {
+      if (!this.vetoed) {
+        this.vetoed = true;
+        this.counters.vetoes++;
+        out.push({ kind: 'notice', what: 'takeover-vetoed', ...(this.masterAddress !== undefined ? { peer: this.masterAddress } : {}) });
+      }
+      return;
+    }
+    if (this.gate && !this.gate(this)) {
+      this.wantMasterValue = true;
+      return;
+    }
+    this.becomeMaster(now, out, reason);
+  }
+
+  private becomeMaster(now: number, out: Action[], reason: TransitionReason): void {
+    this.clearTimers();
+    this.wantMasterValue = false;
+    this.vetoed = false;
+    this.masterAdverMs = this.opts.advertIntervalMs;
+    this.masterAddress = undefined;
+    this.masterPriority = undefined;
+    this.counters.becameMaster++;
+    this.transition(out, 'MASTER', reason);
+    out.push({ kind: 'master-hooks' });
+    this.sendAdvert(out, this.effective);
+    out.push({ kind: 'add-vips' });
+    out.push({ kind: 'send-garp', repeat: this.garp.repeat, why: 'become-master' });
+    this.advertAt = now + this.opts.advertIntervalMs;
+    if (this.garp.delayMs > 0) this.garpAt = now + this.garp.delayMs;
+    if (this.garp.refreshMs > 0) this.refreshAt = now + this.garp.refreshMs;
+  }
+
+  private becomeBackup(now: number, out: Action[], reason: TransitionReason): void {
+    const from = this.stateValue;
+    this.clearTimers();
+    this.wantMasterValue = false;
+    this.vetoed = false;
+    if (from !== 'BACKUP') this.transition(out, 'BACKUP', reason);
+    if (from === 'MASTER') out.push({ kind: 'remove-vips' });
+    if (reason !== 'higher-priority') this.masterAdverMs = this.opts.advertIntervalMs;
+    this.downAt = now + masterDownMs(this.opts.version, this.effective, this.masterAdverMs);
+    // preempt_delay counts from start-up, and again from the first lower-priority advert seen.
+    this.preemptUntil = from === 'INIT' && this.opts.preemptDelayMs > 0 ? now + this.opts.preemptDelayMs : undefined;
+  }
+
+  private transition(out: Action[], to: VrrpState, reason: TransitionReason): void {
+    const from = this.stateValue;
+    this.stateValue = to;
+    this.counters.transitions++;
+    out.push({ kind: 'transition', from, to, reason, priority: this.effective });
+  }
+
+  private sendAdvert(out: Action[], priority: number): void {
+    out.push(this.advertAction(priority));
+  }
+
+  private advertAction(priority: number): Action {
+    this.counters.advertsOut++;
+    if (priority === PRIORITY_STOP) this.counters.priorityZeroOut++;
+    return { kind: 'send-advert', priority };
+  }
+
+  private clearTimers(): void {
+    this.downAt = undefined;
+    this.advertAt = undefined;
+    this.garpAt = undefined;
+    this.refreshAt = undefined;
+  }
+
+  private heartbeatFresh(now: number): boolean {
+    const stale = this.heartbeatStaleAt();
+    return stale !== undefined && now < stale;
+  }
+
+  private heartbeatStaleAt(): number | undefined {
+    if (!this.opts.accelerated || this.lastHeartbeatAt === undefined) return undefined;
+    return this.lastHeartbeatAt + this.opts.accelerated.heartbeatTimeoutMs;
+  }
+
+  /** BACKUP only: when both paths will have been silent long enough (needs a master heard and a heartbeat seen). */
+  private acceleratedAt(): number | undefined {
+    if (!this.opts.accelerated || this.lastAdvertAt === undefined || this.lastHeartbeatAt === undefined || this.masterAddress === undefined) return undefined;
+    const advertsLost = this.lastAdvertAt + acceleratedDownMs(this.effective, this.masterAdverMs);
+    const stale = this.lastHeartbeatAt + this.opts.accelerated.heartbeatTimeoutMs;
+    return Math.max(advertsLost, stale);
+  }
+}

@@ -1,0 +1,79 @@
+// Two Stockade VRRP cores (test/lab/helpers/vrrp-node.ts: the engine on the raw socket, adverts
+// only) on one link, VRRPv3 at 100 ms: election, priority-0 handover within Skew_Time, and
+// takeover after Master_Down_Interval when the master is killed with SIGKILL (real timers).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { labAvailable, withLab } from '../harness.ts';
+import type { Lab, LabProcess, Topology } from '../harness.ts';
+import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
+import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
+
+const test = suite('vrrp: two Stockade nodes');
+const avail = labAvailable();
+
+const topo: Topology = {
+  hosts: ['a', 'b'],
+  links: [['a:eth0', 'b:eth0']],
+  addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'] },
+};
+
+const node = (lab: Lab, host: string, source: string, priority: number, checksum = 'message') => spawnHelper(lab, host, 'vrrp-node.ts', [JSON.stringify({
+  ifname: 'eth0', source, vrid: 42, version: 3, priority, intervalMs: 100, vips: ['192.0.2.100'], checksum,
+})]);
+const states = (p: LabProcess) => parseLines(p.stdout()).filter((l) => 'to' in l).map((l) => l['to']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (!avail.ok) {
+  console.log(`SKIP lab/vrrp/stockade-pair: ${avail.reason}`);
+} else {
+  test('election, priority-0 handover, and kill -9 of the master (v3 100 ms, message checksum)', async () => {
+    await withLab(topo, async (lab) => {
+      const a = node(lab, 'a', '192.0.2.1', 200);
+      await waitLine(lab, a, 'a MASTER', (l) => l['to'] === 'MASTER');
+      const b = node(lab, 'b', '192.0.2.2', 100);
+      await waitLine(lab, b, 'b ready', (l) => l['ready'] === true);
+      await sleep(1000);
+      assert.equal(states(b), ['BACKUP']);
+      assert.equal(parseLines(b.stdout()).filter((l) => 'drops' in l && Object.keys(l['drops'] as object).length > 0), []);
+
+      // graceful: priority 0
+      let t = Date.now();
+      a.kill('SIGTERM');
+      await waitLine(lab, b, 'b MASTER after priority 0', (l) => l['to'] === 'MASTER', 3000);
+      const graceful = Date.now() - t;
+      assert.ok(graceful < skewMs(3, 100, 100) + 150, `graceful ${graceful} ms`);
+      await a.exited;
+
+      // a comes back (higher priority, preempts), then dies hard
+      const a2 = node(lab, 'a', '192.0.2.1', 200);
+      await waitLine(lab, b, 'b BACKUP again', (l) => l['to'] === 'BACKUP' && l['from'] === 'MASTER', 3000);
+      await sleep(500);
+      t = Date.now();
+      a2.kill('SIGKILL');
+      const masters = () => parseLines(b.stdout()).filter((l) => l['to'] === 'MASTER').length;
+      await lab.waitFor('b MASTER after kill -9', () => masters() === 2 || undefined, { timeoutMs: 3000, intervalMs: 5 });
+      const hard = Date.now() - t;
+      assert.ok(hard <= masterDownMs(3, 100, 100) + 150, `hard failover ${hard} ms`);
+      // well above Skew_Time (61 ms): a timeout, not a priority-0 handover
+      assert.ok(hard >= 150, `hard failover ${hard} ms`);
+      console.log(`  note: v3 100 ms, priority 100 backup: priority-0 handover ${graceful} ms, kill -9 ${hard} ms (Master_Down_Interval ${masterDownMs(3, 100, 100)} ms)`);
+      b.kill('SIGTERM');
+      await b.exited;
+    });
+  });
+
+  test('checksum conventions must agree: a message-checksum node drops pseudo-header adverts (checksum_convention) and both become MASTER', async () => {
+    await withLab(topo, async (lab) => {
+      const a = node(lab, 'a', '192.0.2.1', 200, 'pseudo-header');
+      const b = node(lab, 'b', '192.0.2.2', 100, 'message');
+      await waitLine(lab, b, 'b drops by convention', (l) => 'drops' in l && (l['drops'] as Record<string, number>)['checksum_convention']! > 0, 3000);
+      await waitLine(lab, b, 'b MASTER (it cannot hear a)', (l) => l['to'] === 'MASTER', 3000);
+      await waitLine(lab, a, 'a MASTER', (l) => l['to'] === 'MASTER', 3000);
+      a.kill('SIGTERM');
+      b.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+    });
+  });
+}
+
+test.run();
