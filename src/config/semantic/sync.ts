@@ -54,4 +54,22 @@ export function checkSync(c: Checker): void {
     );
   }
   sync.ignore_addresses.forEach((text, i) => c.network(pointer('sync', 'ignore_addresses', i), text));
+
+  // Lists are sets (the validator is standalone and has no uniqueItems).
+  const firstRepeat = (xs: readonly string[]): number => xs.findIndex((x, i) => xs.indexOf(x) !== i);
+  const p = firstRepeat(sync.ignore_protocols);
+  if (p >= 0) c.fail(pointer('sync', 'ignore_protocols', p), 'each protocol once', `${sync.ignore_protocols[p]} is listed twice`);
+  if (sync.tcp_states !== undefined) {
+    const t = firstRepeat(sync.tcp_states);
+    if (t >= 0) c.fail(pointer('sync', 'tcp_states', t), 'each state once', `${sync.tcp_states[t]} is listed twice`);
+  }
+  if (sync.event_buffer_max_bytes < sync.event_buffer_bytes) {
+    c.fail(at('event_buffer_max_bytes'), `at least event_buffer_bytes (${sync.event_buffer_bytes})`);
+  }
+  if (sync.authentication !== undefined) {
+    const key = Buffer.from(sync.authentication.key, 'base64');
+    if (key.length < 32) {
+      c.fail(pointer('sync', 'authentication', 'key'), 'a base64 key of at least 32 bytes', `it decodes to ${key.length} bytes; make one with: openssl rand -base64 32`);
+    }
+  }
 }

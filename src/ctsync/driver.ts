@@ -1,0 +1,184 @@
+// The replication loop on a real kernel: ctnetlink events and dumps in, SyncNode in the middle,
+// UDP to the peer, batched commits out. What `stockade daemon` will run for sync (without the
+// VRRP wiring and the control socket, which come with the daemon).
+//
+// Lost kernel events (ENOBUFS) double the event buffer up to its maximum and schedule a resync
+// from a dump, reconciled against the internal cache (counted in `overruns` / `resyncs`).
+// Events caused by our own commit socket are not echoed back to the peer.
+import { SyncNode } from './node.ts';
+import type { SyncNodeOptions } from './node.ts';
+import { openMulticastTransport, openUdpTransport } from './udp.ts';
+import type { SyncTransport } from './udp.ts';
+import { CtBatchWriter, CtEventStream, dumpConntrack } from '../kernel/ctnetlink/socket.ts';
+import type { CtBatchResult } from '../kernel/ctnetlink/socket.ts';
+import type { CtEntry } from '../kernel/ctnetlink/entry.ts';
+import { NETLINK_NETFILTER } from '../kernel/netlink/constants.ts';
+import { NetlinkSocket } from '../kernel/netlink/socket.ts';
+
+export interface SyncDriverOptions extends Omit<SyncNodeOptions, 'ftfw'> {
+  local: string;
+  /** The peer's address (udp); with multicast, its address if known (for the filter), else ''. */
+  peer: string;
+  port: number;
+  /** Multicast group instead of UDP to the peer. */
+  multicastGroup?: string;
+  /** FTFW options besides the first seq (from the clock, as conntrackd). */
+  ackWindow?: number;
+  resendQueueSize?: number;
+  /** Sync link MTU; datagrams are MTU - 28. Default 1500. */
+  mtu?: number;
+  eventBuffer?: number;
+  eventBufferMax?: number;
+  /** Delay before the resync after an overrun (conntrackd's NetlinkOverrunResync; default 1000 ms). */
+  overrunResyncMs?: number;
+  /** Ask the peer for its table once started. */
+  startupResync?: boolean;
+  clock?: () => number;
+}
+
+export interface SyncDriverStats {
+  overruns: number;
+  resyncs: number;
+  ownEvents: number;
+  bufferGrowths: number;
+}
+
+export class SyncDriver {
+  readonly node: SyncNode;
+  readonly stats: SyncDriverStats = { overruns: 0, resyncs: 0, ownEvents: 0, bufferGrowths: 0 };
+  readonly #clock: () => number;
+  readonly #events: CtEventStream;
+  readonly #writer: CtBatchWriter;
+  readonly #dump: NetlinkSocket;
+  readonly #eventBufferMax: number;
+  readonly #overrunResyncMs: number;
+  #transport: SyncTransport | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #flushQueued = false;
+  #closed = false;
+
+  private constructor(opts: SyncDriverOptions) {
+    this.#clock = opts.clock ?? (() => performance.now());
+    this.#eventBufferMax = opts.eventBufferMax ?? 256 << 20;
+    this.#overrunResyncMs = opts.overrunResyncMs ?? 1000;
+    this.node = new SyncNode({
+      ...opts,
+      ftfw: {
+        initialSeq: Math.floor(Date.now() / 1000),
+        maxDatagram: (opts.mtu ?? 1500) - 28,
+        ...(opts.ackWindow !== undefined ? { ackWindow: opts.ackWindow } : {}),
+        ...(opts.resendQueueSize !== undefined ? { resendQueueSize: opts.resendQueueSize } : {}),
+      },
+      filter: { ...opts.filter, ignoreAddresses: [opts.local, ...(opts.peer !== '' ? [opts.peer] : []), ...(opts.filter?.ignoreAddresses ?? [])] },
+    }, (d) => this.#transport?.send(d));
+    this.#writer = CtBatchWriter.open();
+    this.#dump = NetlinkSocket.open(NETLINK_NETFILTER);
+    // 64 MiB (a limit, not an allocation) holds a burst of 100,000 new connections.
+    this.#events = CtEventStream.open({ rcvbuf: opts.eventBuffer ?? 64 << 20 });
+    this.#events.on('entry', (kind, e, m) => {
+      if (m.pid === this.#writer.portId) {
+        this.stats.ownEvents++;
+        return;
+      }
+      this.node.onKernelEvent(kind, e, this.#clock());
+      this.#flushSoon();
+    });
+    this.#events.on('overrun', () => this.#onOverrun());
+  }
+
+  static async start(opts: SyncDriverOptions): Promise<SyncDriver> {
+    const d = new SyncDriver(opts);
+    try {
+      await d.#loadFromKernel();
+      const onDatagram = (buf: Buffer): void => {
+        d.node.onDatagram(buf, d.#clock());
+        d.#flushSoon();
+      };
+      d.#transport = opts.multicastGroup !== undefined
+        ? await openMulticastTransport({ local: opts.local, group: opts.multicastGroup, port: opts.port }, onDatagram)
+        : await openUdpTransport({ local: opts.local, peer: opts.peer, port: opts.port }, onDatagram);
+      if (opts.startupResync === true) d.node.requestResync();
+      d.#timer = setInterval(() => d.node.tick(d.#clock()), 50);
+      d.#flushSoon();
+      return d;
+    } catch (e) {
+      d.close();
+      throw e;
+    }
+  }
+
+  get transport(): SyncTransport | undefined {
+    return this.#transport;
+  }
+
+  get eventBuffer(): number {
+    return this.#events.rcvbuf;
+  }
+
+  #flushSoon(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(() => {
+      this.#flushQueued = false;
+      if (!this.#closed) this.node.flush(this.#clock());
+    });
+  }
+
+  async #dumpKernel(): Promise<CtEntry[]> {
+    const all: CtEntry[] = [];
+    await dumpConntrack(this.#dump, (e) => all.push(e));
+    return all;
+  }
+
+  async #loadFromKernel(): Promise<void> {
+    this.node.loadKernelTable(await this.#dumpKernel(), this.#clock());
+  }
+
+  #onOverrun(): void {
+    this.stats.overruns++;
+    if (this.#events.growRcvbuf(this.#eventBufferMax) !== undefined) this.stats.bufferGrowths++;
+    if (this.#resyncTimer !== undefined) return;
+    this.#resyncTimer = setTimeout(() => {
+      this.#resyncTimer = undefined;
+      void this.resyncFromKernel().catch(() => this.#onOverrun());
+    }, this.#overrunResyncMs);
+  }
+
+  /** -R: re-reads the kernel table; tells the peer what changed. */
+  async resyncFromKernel(): Promise<void> {
+    const entries = await this.#dumpKernel();
+    if (this.#closed) return;
+    this.stats.resyncs++;
+    this.node.reconcileKernelTable(entries, this.#clock());
+    this.#flushSoon();
+  }
+
+  /** -B */
+  bulkSend(): void {
+    this.node.bulkSend();
+    this.#flushSoon();
+  }
+
+  /** -n */
+  requestResync(): void {
+    this.node.requestResync();
+    this.#flushSoon();
+  }
+
+  /** -c: the external cache into the kernel, in batches. */
+  commit(): Promise<CtBatchResult> {
+    return this.#writer.apply(this.node.commitItems(this.#clock()));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#resyncTimer !== undefined) clearTimeout(this.#resyncTimer);
+    this.#events.close();
+    this.#writer.close();
+    this.#dump.close();
+    this.#transport?.close();
+  }
+}

@@ -1,0 +1,219 @@
+// One sync node: kernel events -> filter -> internal cache -> FTFW -> datagrams, and datagrams ->
+// (authentication) -> FTFW -> external cache -> commit items for the kernel. Pure: the caller
+// feeds kernel events, datagrams and time, sends what `send` gets, and applies commit items.
+// The daemon (later) and the lab's replication test drive it the same way.
+import { DatagramAuth } from './auth.ts';
+import type { AuthDrop } from './auth.ts';
+import { EntryCache } from './cache.ts';
+import { entryKey, toCtEntry, toSyncEntry } from './convert.ts';
+import { compileFilter, filterEntry } from './filter.ts';
+import type { CompiledFilter, FilterConfig, FilterVerdict } from './filter.ts';
+import { FtfwCore } from './ftfw.ts';
+import type { FtfwOptions, FtfwSink, SyncProtocol } from './ftfw.ts';
+import { NotrackCore } from './notrack.ts';
+import { AlarmCore } from './alarm.ts';
+import type { DataType, SyncEntry } from './wire/codec.ts';
+import type { CtEntry } from '../kernel/ctnetlink/entry.ts';
+
+export type KernelEventKind = 'new' | 'update' | 'destroy';
+
+export interface SyncNodeOptions {
+  /** conntrackd's modes. Default ftfw. */
+  mode?: 'ftfw' | 'notrack' | 'alarm';
+  /** ALARM: RefreshTime (default 60 s) and CacheTimeout (default 180 s). */
+  refreshS?: number;
+  cacheTimeoutS?: number;
+  ftfw: FtfwOptions;
+  filter?: FilterConfig;
+  /** HMAC-SHA256 key (>= 32 bytes); absent: no authentication (conntrackd peers). */
+  authKey?: Buffer;
+  replayWindow?: number;
+  cacheLimit?: number;
+  /** conntrackd's CommitTimeout: fixed timeout for committed entries. */
+  commitTimeout?: number;
+}
+
+export interface CommitItem {
+  op: 'create';
+  entry: CtEntry;
+}
+
+export interface SyncNodeStats {
+  events: Record<KernelEventKind, number>;
+  filtered: Record<Exclude<FilterVerdict, 'sync'>, number>;
+  bulkSends: number;
+  resyncRequests: number;
+  authDrops: Record<AuthDrop, number>;
+}
+
+/** Whether two snapshots of one connection differ in anything the peer keeps (not the timeout). */
+function sameState(a: SyncEntry, b: SyncEntry): boolean {
+  return a.status === b.status && a.tcpState === b.tcpState && a.mark === b.mark && a.snat === b.snat && a.dnat === b.dnat
+    && a.spat === b.spat && a.dpat === b.dpat && a.wscaleOrig === b.wscaleOrig && a.wscaleReply === b.wscaleReply;
+}
+
+export class SyncNode {
+  readonly internal: EntryCache;
+  readonly external: EntryCache;
+  /** The mode's protocol core (named for the default mode). */
+  readonly ftfw: SyncProtocol;
+  readonly stats: SyncNodeStats = {
+    events: { new: 0, update: 0, destroy: 0 },
+    filtered: { 'ignored-address': 0, 'ignored-protocol': 0, 'ignored-state': 0 },
+    bulkSends: 0,
+    resyncRequests: 0,
+    authDrops: { 'auth-short': 0, 'auth-bad-tag': 0, 'auth-replayed': 0 },
+  };
+  readonly #filter: CompiledFilter;
+  readonly #auth: DatagramAuth | undefined;
+  readonly #send: (d: Buffer) => void;
+  readonly #commitTimeout: number | undefined;
+  readonly #alarm: boolean;
+  #lastExpire = 0;
+  #now = 0;
+
+  constructor(opts: SyncNodeOptions, send: (datagram: Buffer) => void) {
+    this.#send = send;
+    this.#filter = compileFilter(opts.filter ?? {});
+    this.#commitTimeout = opts.commitTimeout;
+    this.internal = new EntryCache('internal', opts.cacheLimit !== undefined ? { limit: opts.cacheLimit } : {});
+    this.#alarm = opts.mode === 'alarm';
+    this.external = new EntryCache('external', {
+      ...(opts.cacheLimit !== undefined ? { limit: opts.cacheLimit } : {}),
+      // ALARM: the peer refreshes every entry; one not refreshed within CacheTimeout is gone.
+      ...(this.#alarm ? { fixedLifetime: opts.cacheTimeoutS ?? 180 } : {}),
+    });
+    if (opts.authKey !== undefined) {
+      this.#auth = new DatagramAuth(opts.replayWindow !== undefined ? { key: opts.authKey, replayWindow: opts.replayWindow } : { key: opts.authKey });
+      this.stats.authDrops = this.#auth.stats.drops;
+    }
+    const sink: FtfwSink = {
+      send: (d) => this.#send(this.#auth !== undefined ? this.#auth.sign(d) : d),
+      apply: (type, e) => this.#applyRemote(type, e),
+      resyncRequested: () => {
+        this.stats.resyncRequests++;
+        this.bulkSend();
+      },
+    };
+    this.ftfw = opts.mode === 'notrack' ? new NotrackCore(opts.ftfw, sink)
+      : opts.mode === 'alarm' ? new AlarmCore({ ...opts.ftfw, ...(opts.refreshS !== undefined ? { refreshS: opts.refreshS } : {}) }, sink)
+      : new FtfwCore(opts.ftfw, sink);
+  }
+
+  #applyRemote(type: DataType, e: SyncEntry): void {
+    if (type === 'destroy') this.external.remove(e);
+    else this.external.upsert(e, this.#now);
+  }
+
+  /** A kernel conntrack event (not one caused by our own commits: the caller drops those). */
+  onKernelEvent(kind: KernelEventKind, ct: CtEntry, now: number): void {
+    this.#now = now;
+    this.stats.events[kind]++;
+    const e = toSyncEntry(ct);
+    const verdict = filterEntry(this.#filter, e);
+    if (verdict !== 'sync') {
+      this.stats.filtered[verdict]++;
+      return;
+    }
+    const key = entryKey(e);
+    if (kind === 'destroy') {
+      // Only what the peer may have: entries we never synced need no destroy.
+      if (this.internal.get(key) === undefined) return;
+      this.internal.remove(e);
+      this.ftfw.enqueue(key, 'destroy', e);
+      return;
+    }
+    const r = this.internal.upsert(e, now);
+    if (r === 'full') return;
+    this.ftfw.enqueue(key, r === 'created' ? 'new' : 'update', e);
+  }
+
+  /** Replaces the internal cache with a kernel dump (resync, -R); sends nothing by itself. */
+  loadKernelTable(entries: Iterable<CtEntry>, now: number): void {
+    this.#now = now;
+    this.internal.flush();
+    for (const ct of entries) {
+      const e = toSyncEntry(ct);
+      if (filterEntry(this.#filter, e) === 'sync') this.internal.upsert(e, now);
+    }
+  }
+
+  /**
+   * After lost events (ENOBUFS): makes the internal cache equal to a fresh kernel dump and tells
+   * the peer only what changed: entries that vanished are destroyed, new or changed ones sent.
+   */
+  reconcileKernelTable(entries: Iterable<CtEntry>, now: number): { sent: number; destroyed: number } {
+    this.#now = now;
+    const seen = new Set<string>();
+    let sent = 0;
+    for (const ct of entries) {
+      const e = toSyncEntry(ct);
+      if (filterEntry(this.#filter, e) !== 'sync') continue;
+      const key = entryKey(e);
+      seen.add(key);
+      const old = this.internal.get(key);
+      if (old !== undefined && sameState(old.entry, e)) {
+        old.entry = e; // fresher timeout, nothing to tell the peer
+        old.updatedAt = now;
+        continue;
+      }
+      const r = this.internal.upsert(e, now);
+      if (r === 'full') continue;
+      this.ftfw.enqueue(key, r === 'created' ? 'new' : 'update', e);
+      sent++;
+    }
+    let destroyed = 0;
+    for (const c of [...this.internal.entries()]) {
+      const key = entryKey(c.entry);
+      if (seen.has(key)) continue;
+      this.internal.remove(c.entry);
+      this.ftfw.enqueue(key, 'destroy', c.entry);
+      destroyed++;
+    }
+    return { sent, destroyed };
+  }
+
+  /** Queues the whole internal cache for the peer (-B, and the answer to a RESYNC). */
+  bulkSend(): void {
+    this.stats.bulkSends++;
+    for (const c of this.internal.entries()) this.ftfw.enqueue(entryKey(c.entry), 'new', c.entry);
+  }
+
+  /** Asks the peer for its whole table (-n). */
+  requestResync(): void {
+    this.ftfw.requestResync();
+  }
+
+  /** A datagram from the peer (the caller has checked its source). */
+  onDatagram(d: Buffer, now: number): void {
+    this.#now = now;
+    let payload: Buffer | undefined = d;
+    if (this.#auth !== undefined) payload = this.#auth.verify(d);
+    if (payload === undefined) return; // never reaches the caches, so never the kernel
+    this.ftfw.receive(payload, now);
+  }
+
+  flush(now: number): void {
+    this.#now = now;
+    this.ftfw.flush(now);
+  }
+
+  tick(now: number): void {
+    this.#now = now;
+    this.ftfw.tick(now);
+    if (this.#alarm && now - this.#lastExpire >= 1000) {
+      this.#lastExpire = now;
+      this.external.expire(now);
+    }
+  }
+
+  /** Create requests for every external entry, with the timeout each has left (-c). */
+  commitItems(now: number): CommitItem[] {
+    const items: CommitItem[] = [];
+    for (const c of this.external.entries()) {
+      const opts = this.#commitTimeout !== undefined ? { timeout: this.#commitTimeout } : { age: (now - c.updatedAt) / 1000 };
+      items.push({ op: 'create', entry: toCtEntry(c.entry, opts) });
+    }
+    return items;
+  }
+}

@@ -1,0 +1,372 @@
+// ctnetlink over NETLINK_NETFILTER: event subscription (NEW / UPDATE / DESTROY), table dumps, and
+// batched create / update / delete for commits.
+//
+// Batches: ctnetlink does not use nfnetlink's BATCH_BEGIN/END transactions; the kernel walks every
+// message of one sendmsg buffer in turn (netlink_rcv_skb) and answers each failed one with an
+// NLMSG_ERROR even without NLM_F_ACK. So only the last message of a buffer asks for an ack: one
+// ack per buffer marks it done, and errors name their message by sequence number. That keeps the
+// acks few, so a batch cannot overrun our receive buffer with successes.
+import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+import { isSystemError, systemError } from '../errors.ts';
+import type { SystemError } from '../errors.ts';
+import { loadNative } from '../native.ts';
+import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from '../socket-constants.ts';
+import { decodeAck } from '../netlink/ack.ts';
+import {
+  NETLINK_CAP_ACK, NETLINK_NETFILTER, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, SOL_NETLINK,
+} from '../netlink/constants.ts';
+import { decodeMessages, encodeMessage } from '../netlink/message.ts';
+import type { NetlinkMessage } from '../netlink/message.ts';
+import { NetlinkSocket } from '../netlink/socket.ts';
+import type { NetlinkTransport } from '../netlink/socket.ts';
+import {
+  AF_INET, IPCTNL_MSG_CT_DELETE, IPS_CONFIRMED, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPS_UNCHANGEABLE, NFNL_MSG_TYPE_MASK,
+  NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_SHIFT, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+} from './constants.ts';
+import { CtUnsupported, decodeEntry, encodeEntry, encodeNfgenmsg } from './entry.ts';
+import type { CtEntry } from './entry.ts';
+
+/** nlmsg_type of a ctnetlink conntrack message. */
+export function ctMsgType(msg: number): number {
+  return (NFNL_SUBSYS_CTNETLINK << NFNL_SUBSYS_SHIFT) | msg;
+}
+
+export type CtEventKind = 'new' | 'update' | 'destroy';
+
+const GROUPS: Record<CtEventKind, number> = {
+  new: NFNLGRP_CONNTRACK_NEW,
+  update: NFNLGRP_CONNTRACK_UPDATE,
+  destroy: NFNLGRP_CONNTRACK_DESTROY,
+};
+
+/** The event kind of a multicast ctnetlink message (by its group), or undefined. */
+export function eventKind(group: number): CtEventKind | undefined {
+  if (group === NFNLGRP_CONNTRACK_NEW) return 'new';
+  if (group === NFNLGRP_CONNTRACK_UPDATE) return 'update';
+  if (group === NFNLGRP_CONNTRACK_DESTROY) return 'destroy';
+  return undefined;
+}
+
+export interface CtEventStreamOptions {
+  /** Receive buffer in bytes (SO_RCVBUFFORCE). Default 8 MiB: event bursts are large. */
+  rcvbuf?: number;
+  kinds?: CtEventKind[];
+}
+
+export interface CtEventStreamEvents {
+  entry: [kind: CtEventKind, entry: CtEntry, msg: NetlinkMessage];
+  /** Events were lost (ENOBUFS): the owner must resync from a dump. */
+  overrun: [];
+  error: [err: Error];
+}
+
+/** Conntrack events from the kernel, decoded. Counts what it could not decode. */
+export class CtEventStream extends EventEmitter<CtEventStreamEvents> {
+  overruns = 0;
+  unsupported = 0;
+  malformed = 0;
+  readonly #sock: NetlinkSocket;
+  readonly #transport: NetlinkTransport | undefined;
+  #rcvbuf: number;
+
+  constructor(sock: NetlinkSocket, kinds: CtEventKind[] = ['new', 'update', 'destroy'], transport?: NetlinkTransport, rcvbuf = 0) {
+    super();
+    this.#sock = sock;
+    this.#transport = transport;
+    this.#rcvbuf = rcvbuf;
+    sock.on('message', (m, group) => this.#onMessage(m, group));
+    sock.on('error', (err) => {
+      if (isSystemError(err, 'ENOBUFS')) {
+        this.overruns++;
+        this.emit('overrun');
+      } else if (this.listenerCount('error') > 0) {
+        this.emit('error', err);
+      }
+    });
+    for (const k of kinds) sock.subscribe(GROUPS[k]);
+  }
+
+  static open(opts: CtEventStreamOptions = {}): CtEventStream {
+    const rcvbuf = opts.rcvbuf ?? 8 << 20;
+    const t = loadNative().openNetlink(NETLINK_NETFILTER, { rcvbuf });
+    let sock: NetlinkSocket | undefined;
+    try {
+      sock = new NetlinkSocket(t);
+      return new CtEventStream(sock, opts.kinds, t, rcvbuf);
+    } catch (e) {
+      if (sock !== undefined) sock.close();
+      else t.close();
+      throw e;
+    }
+  }
+
+  /** The receive buffer size asked for (the kernel doubles it for bookkeeping). */
+  get rcvbuf(): number {
+    return this.#rcvbuf;
+  }
+
+  /**
+   * Doubles the receive buffer, up to `max` bytes (after an overrun, as conntrackd does).
+   * Returns the new size, or undefined when already at `max`.
+   */
+  growRcvbuf(max: number): number | undefined {
+    if (this.#transport === undefined || this.#rcvbuf >= max) return undefined;
+    const next = Math.min(max, Math.max(this.#rcvbuf * 2, 65536));
+    try {
+      this.#transport.setOption(SOL_SOCKET, SO_RCVBUFFORCE, next);
+    } catch {
+      this.#transport.setOption(SOL_SOCKET, SO_RCVBUF, next);
+    }
+    this.#rcvbuf = next;
+    return next;
+  }
+
+  get portId(): number {
+    return this.#sock.portId;
+  }
+
+  close(): void {
+    this.#sock.close();
+  }
+
+  unref(): void {
+    this.#sock.unref();
+  }
+
+  #onMessage(m: NetlinkMessage, group: number): void {
+    const kind = eventKind(group);
+    if (kind === undefined || (m.type >> NFNL_SUBSYS_SHIFT) !== NFNL_SUBSYS_CTNETLINK) return;
+    let e: CtEntry;
+    try {
+      e = decodeEntry(m.payload);
+    } catch (err) {
+      if (err instanceof CtUnsupported) this.unsupported++;
+      else this.malformed++;
+      return;
+    }
+    this.emit('entry', kind, e, m);
+  }
+}
+
+export interface DumpStats {
+  entries: number;
+  unsupported: number;
+  malformed: number;
+}
+
+/** Dumps the conntrack table (IPv4), entry by entry. */
+export async function dumpConntrack(sock: NetlinkSocket, onEntry: (e: CtEntry, msg: NetlinkMessage) => void): Promise<DumpStats> {
+  const stats: DumpStats = { entries: 0, unsupported: 0, malformed: 0 };
+  await sock.dumpEach(ctMsgType(IPCTNL_MSG_CT_GET), encodeNfgenmsg(AF_INET), (m) => {
+    if ((m.type & NFNL_MSG_TYPE_MASK) !== IPCTNL_MSG_CT_NEW) return;
+    let e: CtEntry;
+    try {
+      e = decodeEntry(m.payload);
+    } catch (err) {
+      if (err instanceof CtUnsupported) stats.unsupported++;
+      else stats.malformed++;
+      return;
+    }
+    stats.entries++;
+    onEntry(e, m);
+  }, { timeoutMs: 30_000 });
+  return stats;
+}
+
+export type CtOp = 'create' | 'update' | 'delete';
+
+export interface CtBatchItem {
+  op: CtOp;
+  entry: CtEntry;
+}
+
+export interface CtBatchFailure {
+  item: CtBatchItem;
+  /** Negative errno, as the kernel reports it. */
+  error: number;
+}
+
+export interface CtBatchResult {
+  sent: number;
+  failed: CtBatchFailure[];
+  /** sendmsg calls. */
+  sends: number;
+}
+
+export interface CtBatchWriterOptions {
+  /** Bytes per sendmsg. The kernel refuses a buffer larger than its socket send buffer (default 208 KiB). */
+  maxBatchBytes?: number;
+  /** Receive buffer for the error replies. */
+  rcvbuf?: number;
+  timeoutMs?: number;
+}
+
+/** nlmsg flags per operation: create-or-update (no EXCL) so a commit over live entries refreshes them. */
+function flagsFor(op: CtOp): number {
+  if (op === 'create') return NLM_F_REQUEST | NLM_F_CREATE;
+  if (op === 'update') return NLM_F_REQUEST;
+  return NLM_F_REQUEST;
+}
+
+/** Exclusive create, for callers that want EEXIST reported. */
+export const CT_CREATE_EXCL_FLAGS = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+
+/** Encodes one batch item as a netlink message (exported for the golden-byte tests). */
+export function encodeBatchItem(item: CtBatchItem, seq: number): Buffer {
+  const type = ctMsgType(item.op === 'delete' ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
+  const payload = item.op === 'delete'
+    ? encodeEntry(item.entry, { purpose: 'key' })
+    : encodeEntry(item.entry, { purpose: 'create', statusMask: ~IPS_UNCHANGEABLE >>> 0, statusSet: IPS_CONFIRMED });
+  return encodeMessage({ type, flags: flagsFor(item.op), seq, pid: 0, payload });
+}
+
+/** Sends create / update / delete requests many per sendmsg, one at a time per writer. */
+export class CtBatchWriter {
+  readonly #t: NetlinkTransport;
+  readonly #maxBytes: number;
+  readonly #timeoutMs: number;
+  #seq = 0;
+  #waiting: { lastSeq: number; onMsg: (m: NetlinkMessage) => void; onErr: (e: Error) => void } | undefined;
+  #busy: Promise<unknown> = Promise.resolve();
+
+  constructor(t: NetlinkTransport, opts: CtBatchWriterOptions = {}) {
+    this.#t = t;
+    this.#maxBytes = opts.maxBatchBytes ?? 128 << 10;
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    t.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    t.recvStart((err, data, pid) => this.#onDatagram(err, data, pid));
+    t.unref();
+  }
+
+  static open(opts: CtBatchWriterOptions = {}): CtBatchWriter {
+    const t = loadNative().openNetlink(NETLINK_NETFILTER, { rcvbuf: opts.rcvbuf ?? 4 << 20 });
+    try {
+      return new CtBatchWriter(t, opts);
+    } catch (e) {
+      t.close();
+      throw e;
+    }
+  }
+
+  /** The port id: events caused by this writer carry it, so a daemon can ignore its own commits. */
+  get portId(): number {
+    return this.#t.portId;
+  }
+
+  close(): void {
+    this.#t.close();
+  }
+
+  /** Applies every item; resolves with the failures (never rejects for per-entry errors). */
+  apply(items: readonly CtBatchItem[]): Promise<CtBatchResult> {
+    const run = this.#busy.then(() => this.#applyAll(items));
+    this.#busy = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyAll(items: readonly CtBatchItem[]): Promise<CtBatchResult> {
+    const result: CtBatchResult = { sent: 0, failed: [], sends: 0 };
+    let i = 0;
+    while (i < items.length) {
+      const bySeq = new Map<number, CtBatchItem>();
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      while (i < items.length) {
+        const seq = this.#nextSeq();
+        let m: Buffer;
+        try {
+          m = encodeBatchItem(items[i]!, seq);
+        } catch {
+          // An entry that cannot be encoded fails alone, as the kernel would refuse it.
+          this.#seq--;
+          result.failed.push({ item: items[i]!, error: -constants.errno.EINVAL });
+          i++;
+          continue;
+        }
+        if (parts.length > 0 && bytes + m.length > this.#maxBytes) {
+          this.#seq--; // not used this round
+          break;
+        }
+        parts.push(m);
+        bytes += m.length;
+        bySeq.set(seq, items[i]!);
+        i++;
+      }
+      if (parts.length === 0) continue; // every item of this round failed to encode
+      // The last message asks for an ack: its arrival means the kernel has handled the buffer.
+      const last = parts[parts.length - 1]!;
+      last.writeUInt16LE(last.readUInt16LE(6) | NLM_F_ACK, 6);
+      const lastSeq = last.readUInt32LE(8);
+      await this.#sendAndWait(Buffer.concat(parts, bytes), lastSeq, (seq, error) => {
+        const item = bySeq.get(seq);
+        if (item !== undefined && error !== 0) result.failed.push({ item, error });
+      });
+      result.sent += bySeq.size;
+      result.sends++;
+    }
+    return result;
+  }
+
+  #nextSeq(): number {
+    this.#seq = this.#seq >= 0xffffffff ? 1 : this.#seq + 1;
+    return this.#seq;
+  }
+
+  #sendAndWait(buf: Buffer, lastSeq: number, onAck: (seq: number, error: number) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        this.#t.unref();
+        reject(systemError(constants.errno.ETIMEDOUT, 'ctnetlink', `no ack for batch ending at seq ${lastSeq}`));
+      }, this.#timeoutMs);
+      this.#waiting = {
+        lastSeq,
+        onMsg: (m) => {
+          if (m.type !== NLMSG_ERROR || m.payload.length < 4 + NLMSG_HDRLEN) return;
+          const ack = decodeAck(m);
+          onAck(m.seq, ack.error);
+          if (m.seq === lastSeq) {
+            clearTimeout(timer);
+            this.#waiting = undefined;
+            this.#t.unref();
+            resolve();
+          }
+        },
+        onErr: (e) => {
+          clearTimeout(timer);
+          this.#waiting = undefined;
+          this.#t.unref();
+          reject(e);
+        },
+      };
+      this.#t.ref();
+      try {
+        this.#t.send(buf);
+      } catch (e) {
+        this.#waiting.onErr(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  #onDatagram(err: SystemError | null, data: Buffer, pid: number): void {
+    const w = this.#waiting;
+    if (err !== null) {
+      // Lost replies (ENOBUFS): the batch's outcome is unknown; fail it rather than wait.
+      w?.onErr(err);
+      return;
+    }
+    if (pid !== 0 || w === undefined) return;
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = decodeMessages(data);
+    } catch (e) {
+      w.onErr(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    for (const m of msgs) {
+      if (this.#waiting === undefined) return;
+      this.#waiting.onMsg(m);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// Shared by the ctsync lab tests: conntrackd instances (config in a temp dir, own lock file and
+// unix socket per instance, killed by PID), Stockade sync nodes, and reading conntrack tables.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lab, LabProcess } from '../harness.ts';
+import { runHelper, spawnHelper, waitLine } from '../native/addon.ts';
+
+export const PORT = 3780;
+
+let dir: string | undefined;
+/** One temp dir per test process, removed at exit. */
+export function tempDir(): string {
+  if (dir === undefined) {
+    const d = mkdtempSync(join(tmpdir(), 'stockade-ctsync-'));
+    dir = d;
+    process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+  }
+  return dir;
+}
+
+export interface Conntrackd {
+  conf: string;
+  proc: LabProcess;
+  host: string;
+  stop(): Promise<void>;
+}
+
+let instances = 0;
+
+/** `peer` 'mcast:GROUP' makes a Multicast channel instead of UDP. */
+export async function startConntrackd(lab: Lab, host: string, local: string, peer: string, extra = '', mode = 'FTFW { }'): Promise<Conntrackd> {
+  const d = tempDir();
+  const n = `ctd${++instances}`;
+  const conf = join(d, `${n}.conf`);
+  writeFileSync(conf, `General {
+  HashSize 8192
+  HashLimit 262144
+  LogFile ${d}/${n}.log
+  Syslog off
+  LockFile ${d}/${n}.lock
+  UNIX { Path ${d}/${n}.sock }
+  NetlinkBufferSize 2097152
+  NetlinkBufferSizeMaxGrowth 8388608
+}
+Sync {
+  Mode ${mode}
+  ${peer.startsWith('mcast:') ? `Multicast {
+    IPv4_address ${peer.slice(6)}
+    Group ${PORT}
+    IPv4_interface ${local}
+    Interface eth0
+    Checksum on
+  }` : `UDP {
+    IPv4_address ${local}
+    IPv4_Destination_Address ${peer}
+    Port ${PORT}
+    Interface eth0
+    Checksum on
+  }`}
+${extra}
+}
+`);
+  const proc = lab.spawn(host, ['conntrackd', '-C', conf]);
+  await lab.waitFor(`conntrackd on ${host} up`, () => existsSync(`${d}/${n}.sock`) || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+  return {
+    conf, proc, host,
+    stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
+  };
+}
+
+/** `conntrackd -e` (external cache) or `-i` lines. */
+export async function ctdCache(lab: Lab, c: Conntrackd, which: '-e' | '-i'): Promise<string[]> {
+  const r = await lab.exec(c.host, ['conntrackd', '-C', c.conf, which], { check: false });
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+export async function conntrackLines(lab: Lab, host: string): Promise<string[]> {
+  const r = await lab.exec(host, ['conntrack', '-L'], { check: false });
+  return r.stdout.split('\n').filter((l) => /^(tcp|udp|icmp)\s/.test(l));
+}
+
+export interface StockadeNode {
+  proc: LabProcess;
+  /** SIGUSR1: the node's caches and statistics. */
+  state(): Promise<{ internal: Array<Record<string, unknown>>; external: Array<Record<string, unknown>>; stats: Record<string, unknown> }>;
+  /** SIGUSR2: commit the external cache to the kernel. */
+  commit(): Promise<{ committed: number; failed: number[] }>;
+}
+
+export async function startNode(lab: Lab, host: string, local: string, peer: string, opts: string[] = []): Promise<StockadeNode> {
+  const proc = spawnHelper(lab, host, 'ctsync-node.ts', [local, peer, String(PORT), ...opts]);
+  await waitLine(lab, proc, `stockade sync node on ${host}`, (l) => l['ready'] === true);
+  // Only complete lines: a big state line may still be arriving.
+  // (The captured stdout keeps its last 8 MiB, so the first line may be cut: skipped.)
+  const complete = (): Array<Record<string, unknown>> => {
+    const text = proc.stdout();
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').flatMap((l) => {
+      try {
+        return l.trim() === '' ? [] : [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  };
+  const nextLine = async (key: string, before: number): Promise<Record<string, unknown>> =>
+    lab.waitFor(`${key} from ${host}`, () => complete().slice(before).find((l) => l[key] !== undefined), { timeoutMs: 30_000, intervalMs: 20 });
+  return {
+    proc,
+    state: async () => {
+      const before = complete().length;
+      proc.kill('SIGUSR1');
+      return (await nextLine('external', before)) as never;
+    },
+    commit: async () => {
+      const before = complete().length;
+      proc.kill('SIGUSR2');
+      return (await nextLine('committed', before)) as never;
+    },
+  };
+}
+
+/** Creates n entries in host's kernel through our batch writer (much faster than conntrack -I). */
+export async function loadEntries(lab: Lab, host: string, n: number, base = 0): Promise<void> {
+  const items = Array.from({ length: n }, (_, k) => {
+    const i = base + k;
+    const src = `198.51.100.${1 + (i % 250)}`;
+    const sport = 1024 + Math.floor(i / 250);
+    return {
+      op: 'create',
+      entry: {
+        orig: { src, dst: '203.0.113.80', proto: 6, sport, dport: 80 },
+        reply: { src: '203.0.113.80', dst: src, proto: 6, sport: 80, dport: sport },
+        status: 0x0e, timeout: 3600, mark: i % 7,
+        tcp: { state: 3, flagsOrig: { flags: 8, mask: 8 }, flagsReply: { flags: 8, mask: 8 } },
+      },
+    };
+  });
+  const f = join(tempDir(), `load-${host}-${base}-${n}.json`);
+  writeFileSync(f, JSON.stringify(items));
+  const [r] = await runHelper(lab, host, 'ctnetlink-tool.ts', ['batch', f], 60_000);
+  if ((r!['failed'] as unknown[]).length !== 0) throw new Error(`loadEntries: ${JSON.stringify(r!['failed']).slice(0, 300)}`);
+}

@@ -1,0 +1,127 @@
+// Conversion kernel <-> protocol (checked against what conntrackd sent for the same kernel
+// entries), filters, caches, and the HMAC + replay-window wrapper.
+import { readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DatagramAuth } from '../../../src/ctsync/auth.ts';
+import { EntryCache } from '../../../src/ctsync/cache.ts';
+import { entryKey, toCtEntry, toSyncEntry } from '../../../src/ctsync/convert.ts';
+import { compileFilter, filterEntry } from '../../../src/ctsync/filter.ts';
+import { decodeDatagram, encodeData } from '../../../src/ctsync/wire/codec.ts';
+import type { SyncEntry } from '../../../src/ctsync/wire/codec.ts';
+import { decodeEntry } from '../../../src/kernel/ctnetlink/entry.ts';
+
+const kernel = (JSON.parse(readFileSync(new URL('../ctnetlink/fixtures/kernel-6.18.json', import.meta.url), 'utf8')) as { messages: Array<{ name: string; hex: string }> }).messages;
+const ctd = (JSON.parse(readFileSync(new URL('./fixtures/conntrackd-1.4.7.json', import.meta.url), 'utf8')) as { datagrams: Array<{ name: string; hex: string }> }).datagrams;
+const kEntry = (n: string) => decodeEntry(Buffer.from(kernel.find((m) => m.name === n)!.hex, 'hex'));
+const cEntry = (n: string): SyncEntry => {
+  const m = decodeDatagram(Buffer.from(ctd.find((d) => d.name === n)!.hex, 'hex')).messages[0]!;
+  if (m.kind !== 'data') throw new Error('data');
+  return m.entry;
+};
+
+const test = suite('ctsync parts');
+
+test('a kernel event converts to what conntrackd put on the wire for the same entry', () => {
+  for (const [k, c] of [['event-new-tcp', 'new-tcp-hello'], ['event-new-udp', 'new-udp-hello'], ['event-new-icmp', 'new-icmp-hello']] as const) {
+    const ours = toSyncEntry(kEntry(k));
+    const theirs = cEntry(c);
+    delete theirs.synproxy; // conntrackd forwards the kernel's all-zero synproxy nest; we do not
+    assert.equal(ours, theirs, k);
+    // and the bytes match, but for the synproxy attribute (16 bytes) and the header's flags
+    const wire = encodeData('new', ours, 1).subarray(8).toString('hex');
+    const ref = Buffer.from(ctd.find((d) => d.name === c)!.hex, 'hex');
+    assert.is(wire, ref.subarray(8, ref.length - 16).toString('hex'));
+  }
+});
+
+test('labels: the kernel\'s host-order bitmap becomes big-endian words, exactly as conntrackd sent them', () => {
+  const ours = toSyncEntry(kEntry('dump-udp-labels'));
+  const theirs = cEntry('new-udp-labels');
+  assert.is(ours.labels!.toString('hex'), '00000001000000020000000000000000');
+  assert.is(ours.labels!.toString('hex'), theirs.labels!.toString('hex'));
+  assert.is(toCtEntry(theirs).labels!.toString('hex'), kEntry('dump-udp-labels').labels!.toString('hex'), 'and back for the commit');
+});
+
+test('NAT: the reply tuple yields SNAT / DNAT address and port, as conntrackd sends them', () => {
+  const snat = toSyncEntry({
+    orig: { src: '192.0.2.30', dst: '198.51.100.30', proto: 6, sport: 40001, dport: 443 },
+    reply: { src: '198.51.100.30', dst: '203.0.113.1', proto: 6, sport: 443, dport: 61000 },
+    status: 0x19e, timeout: 3600, mark: 0, tcp: { state: 3 },
+  });
+  const ref = cEntry('new-tcp-snat');
+  assert.equal([snat.snat, snat.spat, snat.dnat], [ref.snat, ref.spat, undefined]);
+  const back = toCtEntry(ref);
+  assert.equal(back.natSrc, { ip: '203.0.113.1', port: 61000 });
+  assert.equal(back.reply, { src: '198.51.100.30', dst: '192.0.2.30', proto: 6, sport: 443, dport: 40001 });
+  assert.equal(back.tcp, { state: 3, flagsOrig: { flags: 8, mask: 8 }, flagsReply: { flags: 8, mask: 8 }, wscaleOrig: 0, wscaleReply: 0 });
+  const dnat = toCtEntry(cEntry('new-tcp-dnat'));
+  assert.equal(dnat.natDst, { ip: '198.51.100.31', port: 80 });
+});
+
+test('commit timeout: the synced timeout minus the age, CommitTimeout, floor of 60 s', () => {
+  const e = cEntry('new-udp-hello');
+  assert.is(toCtEntry(e).timeout, 100);
+  assert.is(toCtEntry(e, { age: 30.5 }).timeout, 70);
+  assert.is(toCtEntry(e, { age: 500 }).timeout, 60);
+  assert.is(toCtEntry(e, { timeout: 5 }).timeout, 5);
+  assert.is(toCtEntry({ ...e, status: e.status | 1 }).status! & 1, 0, 'IPS_EXPECTED cleared');
+});
+
+test('filters: addresses and CIDRs on any side, protocols, TCP states', () => {
+  const tcp = cEntry('new-tcp-hello');
+  const udp = cEntry('new-udp-hello');
+  const snat = cEntry('new-tcp-snat');
+  assert.is(filterEntry(compileFilter({}), tcp), 'sync');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['192.0.2.10'] }), tcp), 'ignored-address');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['198.51.100.0/24'] }), tcp), 'ignored-address');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['198.51.101.0/24', '192.0.3.10'] }), tcp), 'sync');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['203.0.113.1'] }), snat), 'ignored-address', 'the NAT address counts');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['0.0.0.0/0'] }), udp), 'ignored-address');
+  assert.is(filterEntry(compileFilter({ ignoreProtocols: [17] }), udp), 'ignored-protocol');
+  assert.is(filterEntry(compileFilter({ protocols: [6] }), udp), 'ignored-protocol');
+  assert.is(filterEntry(compileFilter({ tcpStates: [3] }), tcp), 'sync');
+  assert.is(filterEntry(compileFilter({ tcpStates: [1, 2] }), tcp), 'ignored-state');
+  assert.is(filterEntry(compileFilter({ tcpStates: [1, 2] }), udp), 'sync', 'states apply to TCP only');
+  assert.throws(() => compileFilter({ ignoreAddresses: ['192.0.2.0/33'] }));
+});
+
+test('cache: create, update, destroy, expiry by the synced timeout, limit, statistics', () => {
+  const c = new EntryCache('external', { limit: 2 });
+  const udp = cEntry('new-udp-hello'); // timeout 100
+  const tcp = cEntry('new-tcp-hello'); // timeout 3600
+  assert.is(c.upsert(udp, 0), 'created');
+  assert.is(c.upsert({ ...udp, mark: 3 }, 10_000), 'updated');
+  assert.is(c.get(entryKey(udp))!.entry.mark, 3);
+  assert.is(c.upsert(tcp, 0), 'created');
+  assert.is(c.upsert(cEntry('new-icmp-hello'), 0), 'full');
+  assert.is(Math.round(c.remaining(c.get(entryKey(udp))!, 60_000)), 50);
+  assert.is(c.expire(109_000), 0);
+  assert.is(c.expire(110_001), 1);
+  assert.is(c.remove(tcp), true);
+  assert.is(c.remove(tcp), false);
+  assert.equal(c.stats, { active: 0, created: 2, updated: 1, destroyed: 1, expired: 1, full: 1 });
+});
+
+test('auth: signed datagrams verify; tampered, foreign-key, short and replayed ones are dropped and counted', () => {
+  const key = Buffer.alloc(32, 7);
+  const a = new DatagramAuth({ key, initialCounter: 100n });
+  const b = new DatagramAuth({ key, replayWindow: 64 });
+  const p1 = a.sign(Buffer.from('hello'));
+  const p2 = a.sign(Buffer.from('world'));
+  assert.is(b.verify(p2)!.toString(), 'world');
+  assert.is(b.verify(p1)!.toString(), 'hello', 'reordered within the window');
+  assert.is(b.verify(p1), undefined, 'replay');
+  const bad = Buffer.from(a.sign(Buffer.from('x'))); bad[0]! ^= 1;
+  assert.is(b.verify(bad), undefined);
+  assert.is(b.verify(Buffer.alloc(10)), undefined);
+  const other = new DatagramAuth({ key: Buffer.alloc(32, 8) });
+  assert.is(b.verify(other.sign(Buffer.from('x'))), undefined);
+  // far behind the window
+  const old = new DatagramAuth({ key, initialCounter: 1n }).sign(Buffer.from('old'));
+  assert.is(b.verify(old), undefined);
+  assert.equal(b.stats.drops, { 'auth-short': 1, 'auth-bad-tag': 2, 'auth-replayed': 2 });
+  assert.throws(() => new DatagramAuth({ key: Buffer.alloc(16) }));
+});
+
+test.run();
