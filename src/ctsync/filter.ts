@@ -1,6 +1,7 @@
 // Which kernel connections are synced: pure predicates over a SyncEntry, compiled once from the
 // config. Like conntrackd's "Filter From Userspace": addresses (the boxes' own, configured CIDRs)
 // match any address of the connection; protocols and TCP states are accept or ignore lists.
+import { parseIpv4 } from './wire/codec.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
 
@@ -27,18 +28,7 @@ export interface CompiledFilter {
 }
 
 /** a.b.c.d as an unsigned 32-bit number, or undefined. */
-export function ipv4Number(s: string): number | undefined {
-  const p = s.split('.');
-  if (p.length !== 4) return undefined;
-  let n = 0;
-  for (const x of p) {
-    if (!/^\d{1,3}$/.test(x)) return undefined;
-    const v = Number(x);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n >>> 0;
-}
+export const ipv4Number = parseIpv4;
 
 export function parseNet(text: string): Net {
   const [addr, lenText] = text.split('/');

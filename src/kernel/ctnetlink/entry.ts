@@ -1,7 +1,11 @@
 // The conntrack entry codec: ctnetlink IPCTNL_MSG_CT_NEW / DELETE messages <-> CtEntry.
 // IPv4 only for now (an IPv6 entry decodes to a CtUnsupported error the caller counts and skips).
 // All ctnetlink values are big-endian; addresses are kept as dotted quads.
-import { attrBe16, attrBe32, attrBe64, attrNested, attrString, attrU8, AttributeEncoder, decodeAttributes } from '../netlink/attributes.ts';
+import { attrBe16, attrBe32, attrBe64, attrNested, attrString, attrU8, decodeAttributes } from '../netlink/attributes.ts';
+import {
+  NLA_ALIGNTO, NLA_F_NESTED, NLA_HDRLEN, NLA_MAX_LEN, NLA_OFF_LEN, NLA_OFF_TYPE, NLMSG_HDRLEN, NLMSG_OFF_FLAGS, NLMSG_OFF_LEN,
+  NLMSG_OFF_PID, NLMSG_OFF_SEQ, NLMSG_OFF_TYPE,
+} from '../netlink/constants.ts';
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import {
@@ -230,38 +234,171 @@ export function decodeEntry(payload: Buffer): CtEntry {
   return { orig, ...e };
 }
 
-function encodeTuple(enc: AttributeEncoder, type: number, t: CtTuple): void {
-  enc.nested(type, (n) => {
-    n.nested(CTA_TUPLE_IP, (ip) => ip.bytes(CTA_IP_V4_SRC, ipv4ToBuffer(t.src)).bytes(CTA_IP_V4_DST, ipv4ToBuffer(t.dst)));
-    n.nested(CTA_TUPLE_PROTO, (p) => {
-      p.u8(CTA_PROTO_NUM, t.proto);
-      if (t.proto === IPPROTO_ICMP) {
-        if (t.icmpId !== undefined) p.be16(CTA_PROTO_ICMP_ID, t.icmpId);
-        if (t.icmpType !== undefined) p.u8(CTA_PROTO_ICMP_TYPE, t.icmpType);
-        if (t.icmpCode !== undefined) p.u8(CTA_PROTO_ICMP_CODE, t.icmpCode);
-      } else {
-        if (t.sport !== undefined) p.be16(CTA_PROTO_SRC_PORT, t.sport);
-        if (t.dport !== undefined) p.be16(CTA_PROTO_DST_PORT, t.dport);
-      }
-    });
-    if (t.zone !== undefined) n.be16(CTA_TUPLE_ZONE, t.zone);
-  });
+/**
+ * Writes one message's attributes straight into a reused buffer, nests back-patched: a commit
+ * encodes 100,000 entries, and an AttributeEncoder's two allocations per attribute made encoding
+ * cost as much as the kernel's work. Same bytes (padding zeroed, nla_len without padding).
+ */
+class NlaWriter {
+  buf = Buffer.alloc(1024);
+  off = 0;
+
+  #ensure(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.off + n));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+
+  /** Room for a header the caller writes in full (not zeroed). */
+  raw(n: number): number {
+    this.#ensure(n);
+    const at = this.off;
+    this.off += n;
+    return at;
+  }
+
+  // Plain byte stores: Buffer's write* methods check their arguments on every call, and these
+  // run some 25 times per entry.
+  #u16le(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v & 0xff;
+    b[at + 1] = v >>> 8;
+  }
+
+  /** An attribute header plus `len` value bytes (padding zeroed); returns the value's offset. */
+  attr(type: number, len: number): number {
+    const padded = (NLA_HDRLEN + len + NLA_ALIGNTO - 1) & ~(NLA_ALIGNTO - 1);
+    this.#ensure(padded);
+    const at = this.off;
+    this.#u16le(at + NLA_OFF_LEN, NLA_HDRLEN + len);
+    this.#u16le(at + NLA_OFF_TYPE, type);
+    // Callers write the value; only the padding (at most 3 bytes) needs zeroing.
+    const b = this.buf;
+    for (let i = at + NLA_HDRLEN + len; i < at + padded; i++) b[i] = 0;
+    this.off += padded;
+    return at + NLA_HDRLEN;
+  }
+
+  // attr() may replace this.buf: take the offset first, then the buffer.
+  u8(type: number, v: number): void {
+    if ((v & 0xff) !== v) throw new RangeError(`attribute ${type}: ${v} is not a u8`);
+    const at = this.attr(type, 1);
+    this.buf[at] = v;
+  }
+
+  be16(type: number, v: number): void {
+    if ((v & 0xffff) !== v) throw new RangeError(`attribute ${type}: ${v} is not a u16`);
+    const at = this.attr(type, 2);
+    const b = this.buf;
+    b[at] = v >>> 8;
+    b[at + 1] = v & 0xff;
+  }
+
+  be32(type: number, v: number): void {
+    const n = v >>> 0;
+    const at = this.attr(type, 4);
+    const b = this.buf;
+    b[at] = n >>> 24;
+    b[at + 1] = (n >>> 16) & 0xff;
+    b[at + 2] = (n >>> 8) & 0xff;
+    b[at + 3] = n & 0xff;
+  }
+
+  bytes(type: number, data: Uint8Array): void {
+    if (NLA_HDRLEN + data.length > NLA_MAX_LEN) throw new RangeError(`attribute ${type}: ${data.length} bytes exceed nla_len`);
+    const at = this.attr(type, data.length);
+    this.buf.set(data, at);
+  }
+
+  ipv4(type: number, s: string): void {
+    const at = this.attr(type, 4);
+    writeIpv4(this.buf, at, s);
+  }
+
+  tcpFlags(type: number, f: CtTcpFlags): void {
+    if ((f.flags & 0xff) !== f.flags || (f.mask & 0xff) !== f.mask) throw new RangeError(`attribute ${type}: TCP flags not u8`);
+    const at = this.attr(type, NF_CT_TCP_FLAGS_LEN);
+    this.buf[at] = f.flags;
+    this.buf[at + 1] = f.mask;
+  }
+
+  /** Opens a nest (NLA_F_NESTED set, as strict policies require); close it with end(). */
+  begin(type: number): number {
+    const at = this.attr(type, 0);
+    this.#u16le(at - NLA_HDRLEN + NLA_OFF_TYPE, type | NLA_F_NESTED);
+    return at - NLA_HDRLEN;
+  }
+
+  end(at: number): void {
+    const len = this.off - at;
+    if (len > NLA_MAX_LEN) throw new RangeError(`nest at ${at}: ${len} bytes exceed nla_len`);
+    this.buf.writeUInt16LE(len, at + NLA_OFF_LEN);
+  }
 }
 
-function encodeSeqAdj(enc: AttributeEncoder, type: number, s: CtSeqAdj): void {
-  enc.nested(type, (n) => n.be32(CTA_SEQADJ_CORRECTION_POS, s.correctionPos)
-    .be32(CTA_SEQADJ_OFFSET_BEFORE, s.offsetBefore).be32(CTA_SEQADJ_OFFSET_AFTER, s.offsetAfter));
-}
-
-function encodeNat(enc: AttributeEncoder, type: number, nat: CtNat): void {
-  enc.nested(type, (n) => {
-    const ip = ipv4ToBuffer(nat.ip);
-    n.bytes(CTA_NAT_V4_MINIP, ip).bytes(CTA_NAT_V4_MAXIP, ip);
-    if (nat.port !== undefined) {
-      const port = nat.port;
-      n.nested(CTA_NAT_PROTO, (p) => p.be16(CTA_PROTONAT_PORT_MIN, port).be16(CTA_PROTONAT_PORT_MAX, port));
+/** Parses a dotted quad into b at off (strictly: four decimal parts 0..255). */
+function writeIpv4(b: Buffer, off: number, s: string): void {
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || n > 255 || part > 3) throw new RangeError(`not an IPv4 address: ${s}`);
+      b[off + part++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      n = n * 10 + (c - 0x30);
+      if (++digits > 3) throw new RangeError(`not an IPv4 address: ${s}`);
+    } else {
+      throw new RangeError(`not an IPv4 address: ${s}`);
     }
-  });
+  }
+  if (part !== 4) throw new RangeError(`not an IPv4 address: ${s}`);
+}
+
+function encodeTuple(w: NlaWriter, type: number, t: CtTuple): void {
+  const tuple = w.begin(type);
+  const ip = w.begin(CTA_TUPLE_IP);
+  w.ipv4(CTA_IP_V4_SRC, t.src);
+  w.ipv4(CTA_IP_V4_DST, t.dst);
+  w.end(ip);
+  const p = w.begin(CTA_TUPLE_PROTO);
+  w.u8(CTA_PROTO_NUM, t.proto);
+  if (t.proto === IPPROTO_ICMP) {
+    if (t.icmpId !== undefined) w.be16(CTA_PROTO_ICMP_ID, t.icmpId);
+    if (t.icmpType !== undefined) w.u8(CTA_PROTO_ICMP_TYPE, t.icmpType);
+    if (t.icmpCode !== undefined) w.u8(CTA_PROTO_ICMP_CODE, t.icmpCode);
+  } else {
+    if (t.sport !== undefined) w.be16(CTA_PROTO_SRC_PORT, t.sport);
+    if (t.dport !== undefined) w.be16(CTA_PROTO_DST_PORT, t.dport);
+  }
+  w.end(p);
+  if (t.zone !== undefined) w.be16(CTA_TUPLE_ZONE, t.zone);
+  w.end(tuple);
+}
+
+function encodeSeqAdj(w: NlaWriter, type: number, s: CtSeqAdj): void {
+  const n = w.begin(type);
+  w.be32(CTA_SEQADJ_CORRECTION_POS, s.correctionPos);
+  w.be32(CTA_SEQADJ_OFFSET_BEFORE, s.offsetBefore);
+  w.be32(CTA_SEQADJ_OFFSET_AFTER, s.offsetAfter);
+  w.end(n);
+}
+
+function encodeNat(w: NlaWriter, type: number, nat: CtNat): void {
+  const n = w.begin(type);
+  w.ipv4(CTA_NAT_V4_MINIP, nat.ip);
+  w.ipv4(CTA_NAT_V4_MAXIP, nat.ip);
+  if (nat.port !== undefined) {
+    const p = w.begin(CTA_NAT_PROTO);
+    w.be16(CTA_PROTONAT_PORT_MIN, nat.port);
+    w.be16(CTA_PROTONAT_PORT_MAX, nat.port);
+    w.end(p);
+  }
+  w.end(n);
 }
 
 export interface EncodeOptions {
@@ -274,34 +411,68 @@ export interface EncodeOptions {
   statusSet?: number;
 }
 
+const scratch = new NlaWriter();
+
+function writeEntry(w: NlaWriter, e: CtEntry, opts: EncodeOptions): void {
+  const nfg = w.raw(NFGENMSG_LEN);
+  w.buf.writeUInt8(AF_INET, nfg + NFGEN_OFF_FAMILY);
+  w.buf.writeUInt8(NFNETLINK_V0, nfg + NFGEN_OFF_VERSION);
+  w.buf.writeUInt16BE(0, nfg + NFGEN_OFF_RES_ID);
+  encodeTuple(w, CTA_TUPLE_ORIG, e.orig);
+  if (opts.purpose === 'create' && e.reply !== undefined) encodeTuple(w, CTA_TUPLE_REPLY, e.reply);
+  if (e.zone !== undefined) w.be16(CTA_ZONE, e.zone);
+  if (opts.purpose !== 'create') return;
+  if (e.status !== undefined) w.be32(CTA_STATUS, ((e.status & (opts.statusMask ?? 0xffffffff)) | (opts.statusSet ?? 0)) >>> 0);
+  if (e.timeout !== undefined) w.be32(CTA_TIMEOUT, e.timeout);
+  if (e.mark !== undefined) w.be32(CTA_MARK, e.mark);
+  if (e.tcp !== undefined) {
+    const tcp = e.tcp;
+    const pi = w.begin(CTA_PROTOINFO);
+    const t = w.begin(CTA_PROTOINFO_TCP);
+    w.u8(CTA_PROTOINFO_TCP_STATE, tcp.state);
+    if (tcp.wscaleOrig !== undefined) w.u8(CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, tcp.wscaleOrig);
+    if (tcp.wscaleReply !== undefined) w.u8(CTA_PROTOINFO_TCP_WSCALE_REPLY, tcp.wscaleReply);
+    if (tcp.flagsOrig !== undefined) w.tcpFlags(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, tcp.flagsOrig);
+    if (tcp.flagsReply !== undefined) w.tcpFlags(CTA_PROTOINFO_TCP_FLAGS_REPLY, tcp.flagsReply);
+    w.end(t);
+    w.end(pi);
+  }
+  if (e.natSrc !== undefined) encodeNat(w, CTA_NAT_SRC, e.natSrc);
+  if (e.natDst !== undefined) encodeNat(w, CTA_NAT_DST, e.natDst);
+  if (e.seqAdjOrig !== undefined) encodeSeqAdj(w, CTA_SEQ_ADJ_ORIG, e.seqAdjOrig);
+  if (e.seqAdjReply !== undefined) encodeSeqAdj(w, CTA_SEQ_ADJ_REPLY, e.seqAdjReply);
+  if (e.labels !== undefined) w.bytes(CTA_LABELS, e.labels);
+  if (e.master !== undefined) encodeTuple(w, CTA_TUPLE_MASTER, e.master);
+}
+
 /** The payload (nfgenmsg + attributes) of a ctnetlink request for `e`. */
 export function encodeEntry(e: CtEntry, opts: EncodeOptions = { purpose: 'create' }): Buffer {
-  const enc = new AttributeEncoder();
-  encodeTuple(enc, CTA_TUPLE_ORIG, e.orig);
-  if (opts.purpose === 'create' && e.reply !== undefined) encodeTuple(enc, CTA_TUPLE_REPLY, e.reply);
-  if (e.zone !== undefined) enc.be16(CTA_ZONE, e.zone);
-  if (opts.purpose === 'create') {
-    if (e.status !== undefined) enc.be32(CTA_STATUS, ((e.status & (opts.statusMask ?? 0xffffffff)) | (opts.statusSet ?? 0)) >>> 0);
-    if (e.timeout !== undefined) enc.be32(CTA_TIMEOUT, e.timeout);
-    if (e.mark !== undefined) enc.be32(CTA_MARK, e.mark);
-    if (e.tcp !== undefined) {
-      const tcp = e.tcp;
-      enc.nested(CTA_PROTOINFO, (pi) => pi.nested(CTA_PROTOINFO_TCP, (t) => {
-        t.u8(CTA_PROTOINFO_TCP_STATE, tcp.state);
-        if (tcp.wscaleOrig !== undefined) t.u8(CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, tcp.wscaleOrig);
-        if (tcp.wscaleReply !== undefined) t.u8(CTA_PROTOINFO_TCP_WSCALE_REPLY, tcp.wscaleReply);
-        if (tcp.flagsOrig !== undefined) t.bytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, Buffer.from([tcp.flagsOrig.flags, tcp.flagsOrig.mask]));
-        if (tcp.flagsReply !== undefined) t.bytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, Buffer.from([tcp.flagsReply.flags, tcp.flagsReply.mask]));
-      }));
-    }
-    if (e.natSrc !== undefined) encodeNat(enc, CTA_NAT_SRC, e.natSrc);
-    if (e.natDst !== undefined) encodeNat(enc, CTA_NAT_DST, e.natDst);
-    if (e.seqAdjOrig !== undefined) encodeSeqAdj(enc, CTA_SEQ_ADJ_ORIG, e.seqAdjOrig);
-    if (e.seqAdjReply !== undefined) encodeSeqAdj(enc, CTA_SEQ_ADJ_REPLY, e.seqAdjReply);
-    if (e.labels !== undefined) enc.bytes(CTA_LABELS, e.labels);
-    if (e.master !== undefined) encodeTuple(enc, CTA_TUPLE_MASTER, e.master);
-  }
-  return Buffer.concat([encodeNfgenmsg(AF_INET), enc.encode()]);
+  scratch.off = 0;
+  writeEntry(scratch, e, opts);
+  return Buffer.from(scratch.buf.subarray(0, scratch.off));
+}
+
+/**
+ * A whole netlink message (header + payload) for `e`, in one allocation: what batches send.
+ * The header is little-endian (host order, x86 and arm64 alike).
+ */
+export function encodeEntryMessage(type: number, flags: number, seq: number, e: CtEntry, opts: EncodeOptions): Buffer {
+  return Buffer.from(encodeEntryMessageView(type, flags, seq, e, opts));
+}
+
+/** encodeEntryMessage without the copy: a view of a shared buffer, valid until the next encode. */
+export function encodeEntryMessageView(type: number, flags: number, seq: number, e: CtEntry, opts: EncodeOptions): Buffer {
+  scratch.off = 0;
+  scratch.raw(NLMSG_HDRLEN);
+  writeEntry(scratch, e, opts);
+  const len = scratch.off;
+  const b = scratch.buf;
+  b.writeUInt32LE(len, NLMSG_OFF_LEN);
+  b.writeUInt16LE(type, NLMSG_OFF_TYPE);
+  b.writeUInt16LE(flags, NLMSG_OFF_FLAGS);
+  b.writeUInt32LE(seq >>> 0, NLMSG_OFF_SEQ);
+  b.writeUInt32LE(0, NLMSG_OFF_PID);
+  return b.subarray(0, len);
 }
 
 /** The original tuple inverted: the reply tuple of an entry without NAT. */

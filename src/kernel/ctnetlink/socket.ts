@@ -14,9 +14,10 @@ import { loadNative } from '../native.ts';
 import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from '../socket-constants.ts';
 import { decodeAck } from '../netlink/ack.ts';
 import {
-  NETLINK_CAP_ACK, NETLINK_NETFILTER, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, SOL_NETLINK,
+  NETLINK_CAP_ACK, NETLINK_NETFILTER, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_OFF_FLAGS,
+  NLMSG_OFF_SEQ, SOL_NETLINK,
 } from '../netlink/constants.ts';
-import { decodeMessages, encodeMessage } from '../netlink/message.ts';
+import { decodeMessages } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkTransport } from '../netlink/socket.ts';
@@ -24,8 +25,8 @@ import {
   AF_INET, IPCTNL_MSG_CT_DELETE, IPS_CONFIRMED, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPS_UNCHANGEABLE, NFNL_MSG_TYPE_MASK,
   NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_SHIFT, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
 } from './constants.ts';
-import { CtUnsupported, decodeEntry, encodeEntry, encodeNfgenmsg } from './entry.ts';
-import type { CtEntry } from './entry.ts';
+import { CtUnsupported, decodeEntry, encodeEntryMessageView, encodeNfgenmsg } from './entry.ts';
+import type { CtEntry, EncodeOptions } from './entry.ts';
 
 /** nlmsg_type of a ctnetlink conntrack message. */
 export function ctMsgType(msg: number): number {
@@ -61,11 +62,64 @@ export interface CtEventStreamEvents {
   error: [err: Error];
 }
 
+/** A transport whose receiving can be paused without the NetlinkSocket above it knowing. */
+export class RecvGate implements NetlinkTransport {
+  readonly #t: NetlinkTransport;
+  #cb: Parameters<NetlinkTransport['recvStart']>[0] | undefined;
+  #paused = false;
+
+  constructor(t: NetlinkTransport) {
+    this.#t = t;
+  }
+
+  get portId(): number { return this.#t.portId; }
+  send(data: Uint8Array): number { return this.#t.send(data); }
+  recvStart(cb: Parameters<NetlinkTransport['recvStart']>[0]): void {
+    this.#cb = cb;
+    if (!this.#paused) this.#t.recvStart(cb);
+  }
+
+  recvStop(): void {
+    this.#cb = undefined;
+    this.#t.recvStop();
+  }
+
+  addMembership(group: number): void { this.#t.addMembership(group); }
+  dropMembership(group: number): void { this.#t.dropMembership(group); }
+  setOption(level: number, name: number, value: number): void { this.#t.setOption(level, name, value); }
+  ref(): void { this.#t.ref(); }
+  unref(): void { this.#t.unref(); }
+  close(): void { this.#t.close(); }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    if (this.#cb !== undefined) this.#t.recvStop();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#cb !== undefined) this.#t.recvStart(this.#cb);
+  }
+}
+
 /** Conntrack events from the kernel, decoded. Counts what it could not decode. */
 export class CtEventStream extends EventEmitter<CtEventStreamEvents> {
   overruns = 0;
   unsupported = 0;
   malformed = 0;
+  /**
+   * Events whose nlmsg_pid is this port id (those a commit socket of ours caused) are counted in
+   * `skipped` and dropped before decoding: a commit of 100,000 entries would otherwise decode
+   * 100,000 echoes on the committing thread.
+   */
+  skipPortId: number | undefined;
+  skipped = 0;
   readonly #sock: NetlinkSocket;
   readonly #transport: NetlinkTransport | undefined;
   #rcvbuf: number;
@@ -89,7 +143,7 @@ export class CtEventStream extends EventEmitter<CtEventStreamEvents> {
 
   static open(opts: CtEventStreamOptions = {}): CtEventStream {
     const rcvbuf = opts.rcvbuf ?? 8 << 20;
-    const t = loadNative().openNetlink(NETLINK_NETFILTER, { rcvbuf });
+    const t = new RecvGate(loadNative().openNetlink(NETLINK_NETFILTER, { rcvbuf }));
     let sock: NetlinkSocket | undefined;
     try {
       sock = new NetlinkSocket(t);
@@ -126,6 +180,19 @@ export class CtEventStream extends EventEmitter<CtEventStreamEvents> {
     return this.#sock.portId;
   }
 
+  /**
+   * Stops reading events (they wait in the socket's receive buffer, or are lost as an overrun if
+   * it fills) until resume(): a commit runs at the kernel's speed instead of sharing its thread
+   * with the echoes of its own creates. Only for a stream made with open().
+   */
+  pause(): void {
+    if (this.#transport instanceof RecvGate) this.#transport.pause();
+  }
+
+  resume(): void {
+    if (this.#transport instanceof RecvGate) this.#transport.resume();
+  }
+
   close(): void {
     this.#sock.close();
   }
@@ -137,6 +204,10 @@ export class CtEventStream extends EventEmitter<CtEventStreamEvents> {
   #onMessage(m: NetlinkMessage, group: number): void {
     const kind = eventKind(group);
     if (kind === undefined || (m.type >> NFNL_SUBSYS_SHIFT) !== NFNL_SUBSYS_CTNETLINK) return;
+    if (this.skipPortId !== undefined && m.pid === this.skipPortId) {
+      this.skipped++;
+      return;
+    }
     let e: CtEntry;
     try {
       e = decodeEntry(m.payload);
@@ -212,13 +283,18 @@ function flagsFor(op: CtOp): number {
 /** Exclusive create, for callers that want EEXIST reported. */
 export const CT_CREATE_EXCL_FLAGS = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
 
+const KEY_OPTS: EncodeOptions = { purpose: 'key' };
+const CREATE_OPTS: EncodeOptions = { purpose: 'create', statusMask: ~IPS_UNCHANGEABLE >>> 0, statusSet: IPS_CONFIRMED };
+
 /** Encodes one batch item as a netlink message (exported for the golden-byte tests). */
 export function encodeBatchItem(item: CtBatchItem, seq: number): Buffer {
+  return Buffer.from(encodeBatchItemView(item, seq));
+}
+
+/** The same in a shared buffer, valid until the next encode: the writer copies it into its batch. */
+function encodeBatchItemView(item: CtBatchItem, seq: number): Buffer {
   const type = ctMsgType(item.op === 'delete' ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
-  const payload = item.op === 'delete'
-    ? encodeEntry(item.entry, { purpose: 'key' })
-    : encodeEntry(item.entry, { purpose: 'create', statusMask: ~IPS_UNCHANGEABLE >>> 0, statusSet: IPS_CONFIRMED });
-  return encodeMessage({ type, flags: flagsFor(item.op), seq, pid: 0, payload });
+  return encodeEntryMessageView(type, flagsFor(item.op), seq, item.entry, item.op === 'delete' ? KEY_OPTS : CREATE_OPTS);
 }
 
 /** Sends create / update / delete requests many per sendmsg, one at a time per writer. */
@@ -267,16 +343,18 @@ export class CtBatchWriter {
 
   async #applyAll(items: readonly CtBatchItem[]): Promise<CtBatchResult> {
     const result: CtBatchResult = { sent: 0, failed: [], sends: 0 };
+    // Messages are encoded straight into one buffer per send (sendto copies it before returning).
+    let batch = Buffer.allocUnsafe(this.#maxBytes);
     let i = 0;
     while (i < items.length) {
       const bySeq = new Map<number, CtBatchItem>();
-      const parts: Buffer[] = [];
       let bytes = 0;
+      let lastOff = 0;
       while (i < items.length) {
         const seq = this.#nextSeq();
         let m: Buffer;
         try {
-          m = encodeBatchItem(items[i]!, seq);
+          m = encodeBatchItemView(items[i]!, seq);
         } catch {
           // An entry that cannot be encoded fails alone, as the kernel would refuse it.
           this.#seq--;
@@ -284,21 +362,22 @@ export class CtBatchWriter {
           i++;
           continue;
         }
-        if (parts.length > 0 && bytes + m.length > this.#maxBytes) {
+        if (bytes > 0 && bytes + m.length > this.#maxBytes) {
           this.#seq--; // not used this round
           break;
         }
-        parts.push(m);
+        if (m.length > batch.length) batch = Buffer.allocUnsafe(m.length); // one oversized message alone
+        m.copy(batch, bytes);
+        lastOff = bytes;
         bytes += m.length;
         bySeq.set(seq, items[i]!);
         i++;
       }
-      if (parts.length === 0) continue; // every item of this round failed to encode
+      if (bytes === 0) continue; // every item of this round failed to encode
       // The last message asks for an ack: its arrival means the kernel has handled the buffer.
-      const last = parts[parts.length - 1]!;
-      last.writeUInt16LE(last.readUInt16LE(6) | NLM_F_ACK, 6);
-      const lastSeq = last.readUInt32LE(8);
-      await this.#sendAndWait(Buffer.concat(parts, bytes), lastSeq, (seq, error) => {
+      batch.writeUInt16LE(batch.readUInt16LE(lastOff + NLMSG_OFF_FLAGS) | NLM_F_ACK, lastOff + NLMSG_OFF_FLAGS);
+      const lastSeq = batch.readUInt32LE(lastOff + NLMSG_OFF_SEQ);
+      await this.#sendAndWait(batch.subarray(0, bytes), lastSeq, (seq, error) => {
         const item = bySeq.get(seq);
         if (item !== undefined && error !== 0) result.failed.push({ item, error });
       });

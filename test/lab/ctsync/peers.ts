@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '../harness.ts';
-import { runHelper, spawnHelper, waitLine } from '../native/addon.ts';
+import { addonPath, ROOT, runHelper, spawnHelper, waitLine } from '../native/addon.ts';
 
 export const PORT = 3780;
 
@@ -88,8 +88,12 @@ export interface StockadeNode {
   commit(): Promise<{ committed: number; failed: number[] }>;
 }
 
-export async function startNode(lab: Lab, host: string, local: string, peer: string, opts: string[] = []): Promise<StockadeNode> {
-  const proc = spawnHelper(lab, host, 'ctsync-node.ts', [local, peer, String(PORT), ...opts]);
+/** `program`: a bundled build of ctsync-node.ts to run instead (the benchmark's, like the product's bundle). */
+export async function startNode(lab: Lab, host: string, local: string, peer: string, opts: string[] = [], program?: string): Promise<StockadeNode> {
+  const args = [local, peer, String(PORT), ...opts];
+  const proc = program === undefined
+    ? spawnHelper(lab, host, 'ctsync-node.ts', args)
+    : lab.spawn(host, [process.execPath, program, ...args], { env: { STOCKADE_NATIVE: addonPath() }, cwd: ROOT });
   await waitLine(lab, proc, `stockade sync node on ${host}`, (l) => l['ready'] === true);
   // Only complete lines: a big state line may still be arriving.
   // (The captured stdout keeps its last 8 MiB, so the first line may be cut: skipped.)

@@ -32,11 +32,13 @@ process.on('SIGUSR1', () => {
       node: node.stats, ftfw: node.ftfw.stats, internal: node.internal.stats, external: node.external.stats,
       driver: driver.stats, eventBuffer: driver.eventBuffer, foreign: driver.transport?.foreign,
     },
+    memory: process.memoryUsage(),
   });
 });
 process.on('SIGUSR2', () => {
   const t0 = performance.now();
-  void driver.commit().then((r) => out({ committed: r.sent, failed: r.failed.map((f) => f.error), ms: performance.now() - t0 }));
+  const elu0 = performance.eventLoopUtilization();
+  void driver.commit().then((r) => out({ committed: r.sent, failed: r.failed.map((f) => f.error), ms: performance.now() - t0, sends: r.sends, elu: performance.eventLoopUtilization(elu0).utilization }));
 });
 process.on('SIGTERM', () => {
   driver.close();

@@ -2,7 +2,7 @@
 // errors come back per message by sequence number, lost replies fail the batch.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtBatchWriter, CtEventStream } from '../../../src/kernel/ctnetlink/socket.ts';
+import { CtBatchWriter, CtEventStream, RecvGate } from '../../../src/kernel/ctnetlink/socket.ts';
 import type { CtBatchItem } from '../../../src/kernel/ctnetlink/socket.ts';
 import { NLM_F_ACK, NLMSG_ERROR } from '../../../src/kernel/netlink/constants.ts';
 import type { NetlinkMessage } from '../../../src/kernel/netlink/message.ts';
@@ -113,6 +113,43 @@ test('event stream: decodes by group, counts undecodable, reports overruns', () 
   assert.is(ev.growRcvbuf(1 << 20), 1 << 17);
   assert.equal(k.options.at(-1), [1, 33, 1 << 17]);
   assert.is(ev.growRcvbuf(1 << 17), undefined, 'at the maximum');
+});
+
+test('event stream: pause() stops reading until resume(), through the gate under the netlink socket', () => {
+  const k = new FakeNetlinkKernel();
+  const gate = new RecvGate(k);
+  const ev = new CtEventStream(new NetlinkSocket(gate), undefined, gate, 1 << 16);
+  const got: number[] = [];
+  ev.on('entry', (_kind, e) => got.push(e.orig.sport!));
+  const msg = (i: number) => [{ type: 0x100, flags: 0, seq: 0, pid: 0, payload: encodeEntry(item(i).entry) }];
+  assert.ok(k.receiving);
+  k.deliver(msg(1), { group: 1 });
+  ev.pause();
+  assert.ok(gate.paused);
+  assert.not.ok(k.receiving, 'the socket is not read while paused');
+  ev.pause();
+  ev.resume();
+  assert.ok(k.receiving);
+  k.deliver(msg(2), { group: 1 });
+  ev.resume();
+  assert.equal(got, [1001, 1002]);
+  ev.close();
+  assert.not.ok(k.receiving);
+});
+
+test('event stream: events caused by skipPortId are counted and dropped before decoding', () => {
+  const k = new FakeNetlinkKernel();
+  const ev = new CtEventStream(new NetlinkSocket(k), undefined, k, 1 << 16);
+  ev.skipPortId = 4242;
+  const got: number[] = [];
+  ev.on('entry', (_kind, _e, m) => got.push(m.pid));
+  const payload = encodeEntry(item(5).entry);
+  k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 4242, payload }], { group: 1 });
+  // undecodable, but skipped before decoding: not counted as malformed
+  k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 4242, payload: Buffer.from('0200', 'hex') }], { group: 2 });
+  k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 7, payload }], { group: 1 });
+  assert.equal(got, [7]);
+  assert.equal([ev.skipped, ev.malformed], [2, 0]);
 });
 
 test.run();

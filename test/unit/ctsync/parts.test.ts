@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { DatagramAuth } from '../../../src/ctsync/auth.ts';
 import { EntryCache } from '../../../src/ctsync/cache.ts';
 import { entryKey, toCtEntry, toSyncEntry } from '../../../src/ctsync/convert.ts';
-import { compileFilter, filterEntry } from '../../../src/ctsync/filter.ts';
-import { decodeDatagram, encodeData } from '../../../src/ctsync/wire/codec.ts';
+import { compileFilter, filterEntry, parseNet } from '../../../src/ctsync/filter.ts';
+import { decodeDatagram, encodeData, ip4Bytes, parseIpv4 } from '../../../src/ctsync/wire/codec.ts';
 import type { SyncEntry } from '../../../src/ctsync/wire/codec.ts';
 import { decodeEntry } from '../../../src/kernel/ctnetlink/entry.ts';
 
@@ -84,6 +84,22 @@ test('filters: addresses and CIDRs on any side, protocols, TCP states', () => {
   assert.is(filterEntry(compileFilter({ tcpStates: [1, 2] }), tcp), 'ignored-state');
   assert.is(filterEntry(compileFilter({ tcpStates: [1, 2] }), udp), 'sync', 'states apply to TCP only');
   assert.throws(() => compileFilter({ ignoreAddresses: ['192.0.2.0/33'] }));
+});
+
+test('IPv4 parsing: dotted quads only (the fast path of filters and the wire encoder)', () => {
+  assert.is(parseIpv4('0.0.0.0'), 0);
+  assert.is(parseIpv4('255.255.255.255'), 0xffffffff);
+  assert.is(parseIpv4('192.0.2.1'), 0xc0000201);
+  assert.is(parseIpv4('010.1.1.1'), 0x0a010101);
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.0004', 'a.b.c.d', '1.2.3.-4', '1e2.1.1.1']) {
+    assert.is(parseIpv4(bad), undefined, bad);
+  }
+  const out = Buffer.alloc(6);
+  ip4Bytes('198.51.100.7', out, 1);
+  assert.is(out.toString('hex'), '00c633640700');
+  assert.throws(() => ip4Bytes('198.51.100', out, 0), /not an IPv4 address/);
+  assert.equal(parseNet('198.51.100.0/24'), { base: 0xc6336400, mask: 0xffffff00 });
+  assert.throws(() => parseNet('198.51.100.0/'), /CIDR/);
 });
 
 test('cache: create, update, destroy, expiry by the synced timeout, limit, statistics', () => {
