@@ -61,7 +61,11 @@ export function pruneDocs(stage: string): void {
   rmSync(join(stage, 'boot'), { recursive: true, force: true });
 }
 
-/** Applet links for busybox (its --list-full paths, mapped into /usr), never over a real file. */
+/**
+ * Applet links for busybox (its --list-full paths, mapped into /usr), never over a real file, and
+ * never for a name a package has in the other bin directory: busybox's /sbin/ip would come first
+ * in PATH (/usr/sbin before /usr/bin) and shadow iproute2's /usr/bin/ip.
+ */
 export function linkApplets(stage: string, appletPaths: string[]): number {
   let n = 0;
   for (const p of appletPaths) {
@@ -69,6 +73,8 @@ export function linkApplets(stage: string, appletPaths: string[]): number {
     if (!/^usr\/s?bin\/[^/]+$/.test(rel)) continue;
     const link = join(stage, rel);
     if (existsSync(link) || lstatExists(link)) continue;
+    const name = rel.replace(/^usr\/s?bin\//, '');
+    if (['usr/bin', 'usr/sbin'].some((d) => lstatExists(join(stage, d, name)))) continue;
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(relative(dirname(link), join(stage, 'usr/bin/busybox')), link);
     n++;

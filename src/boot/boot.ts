@@ -14,7 +14,7 @@ import type { BootOptions } from './options.ts';
 import { bootPlan, type BootStep } from './plan.ts';
 import { formatStep, type StepReport } from './report.ts';
 import { runBoard, runConfig, type ConfigChoice } from './sources.ts';
-import { runFirewall, runHostname, runModules, runPorts, runSysctls, type FirewallResult } from './steps.ts';
+import { runFirewall, runHostname, runModules, runNetwork, runPorts, type FirewallResult } from './steps.ts';
 import { bootCompleteLine, formatSummary, type PortSummary } from './summary.ts';
 import type { BootSystem } from './system.ts';
 
@@ -53,6 +53,8 @@ export async function runBoot(options: BootOptions, sys: BootSystem, io: Io, ver
   let dataMounted = true; // skipping the mounts step means "already mounted"
   let board: Board | undefined;
   let choice: ConfigChoice = builtInChoice('no config step ran');
+  // The sysctls are set by the network apply; its step line is filled in there.
+  let sysctlsReport: StepReport = { step: 'sysctls', status: 'skipped', detail: '--skip network: the network apply sets them' };
   let firewall: FirewallResult = {
     report: { step: 'firewall', status: 'skipped', detail: '--skip firewall: the rules were left as they were' },
     state: 'skipped',
@@ -77,7 +79,12 @@ export async function runBoot(options: BootOptions, sys: BootSystem, io: Io, ver
     },
     modules: () => runModules(sys, board, choice.config),
     ports: () => runPorts(sys, board),
-    sysctls: () => runSysctls(sys, choice.config),
+    network: async () => {
+      const network = await runNetwork(sys, choice.config);
+      sysctlsReport = network.sysctls;
+      return network.report;
+    },
+    sysctls: () => sysctlsReport,
     hostname: () => runHostname(sys, choice.config),
     firewall: async () => {
       firewall = await runFirewall(sys, baseFirewallSpec(choice.config));
@@ -93,6 +100,10 @@ export async function runBoot(options: BootOptions, sys: BootSystem, io: Io, ver
     board: () => ({ critical: true }),
     config: () => {
       choice = builtInChoice('the config could not be loaded');
+      return {};
+    },
+    network: () => {
+      sysctlsReport = { step: 'sysctls', status: 'failed', detail: 'not set: the network step failed (see its line)' };
       return {};
     },
     firewall: () => {

@@ -28,8 +28,10 @@ export const BOOT_HELP = `usage: stockade boot ${BOOT_USAGE}
 
 Brings the box up at startup (init runs it): mounts /dev/pts, /run, /tmp and the data partition,
 reads the board file and the config (falling back to the board default), loads the kernel
-modules, names the ports by their labels, sets the config's sysctls and hostname, and loads the
-fail-closed base firewall. Prints one line per step, a summary, and last
+modules, names the ports by their labels, builds the config's network (links, bonds, VLANs,
+bridges, addresses, routes, rules, sysctls: the same apply as \`stockade net apply\`, rolled back
+as a whole if the kernel refuses a change), sets the hostname, and loads the fail-closed base
+firewall. Prints one line per step, a summary, and last
 "stockade: boot complete (<version>, slot <A|B>)". Exit status 1 when the board file is unusable
 or the firewall could not be loaded.
 

@@ -1,4 +1,4 @@
-// Boot steps 4 to 8: modules, port names, sysctls, hostname, base firewall. Each reports one
+// Boot steps 4 to 9: modules, port names, network (with its sysctls), hostname, base firewall. Each reports one
 // line and carries on after a failure; only the firewall's failure makes the box unsafe.
 import type { Board } from '../config/board.ts';
 import type { Config } from '../config/generated/config.ts';
@@ -54,22 +54,54 @@ export async function runPorts(sys: BootSystem, board: Board | undefined): Promi
   return { step: 'ports', status: renamed.length > 0 ? 'changed' : 'ok', detail: done };
 }
 
-export function runSysctls(sys: BootSystem, config: Config): StepReport {
-  const entries = Object.entries(config.sysctls);
-  if (entries.length === 0) return { step: 'sysctls', status: 'ok', detail: 'none in the config' };
-  let set = 0;
-  let unchanged = 0;
-  const failed: string[] = [];
-  for (const [name, value] of entries) {
-    if (value === undefined) continue;
-    const outcome = sys.writeSysctl(name, value);
-    if (outcome.status === 'set') set++;
-    else if (outcome.status === 'unchanged') unchanged++;
-    else failed.push(`${name} (${outcome.reason})`);
+export interface NetworkResult {
+  readonly report: StepReport;
+  /** The sysctls step's line: its part of the same apply. */
+  readonly sysctls: StepReport;
+}
+
+const MAX_WARNINGS = 3;
+
+/**
+ * The config's network, by the reconcile `stockade net apply` uses (it also sets the sysctls:
+ * per-interface ones can only be set once the links exist). A refusal is rolled back by the
+ * apply itself, so boot goes on to the firewall with the network as it found it.
+ */
+export async function runNetwork(sys: BootSystem, config: Config): Promise<NetworkResult> {
+  const wanted = Object.keys(config.sysctls).length;
+  const none: StepReport = { step: 'sysctls', status: 'ok', detail: 'none in the config' };
+  let result;
+  try {
+    result = await sys.applyNetwork(config);
+  } catch (err) {
+    const conflict = err instanceof Error && err.name === 'NetConflictError';
+    const detail = conflict ? `${message(err)}; nothing was changed` : message(err);
+    return {
+      report: { step: 'network', status: 'failed', detail },
+      sysctls: wanted === 0 ? none : { step: 'sysctls', status: 'failed', detail: 'not set: the network apply failed (see the network line)' },
+    };
   }
-  const done = `${set} set, ${unchanged} already right`;
-  if (failed.length > 0) return { step: 'sysctls', status: 'failed', detail: `${failed.length} failed: ${listText(failed, 4)}; ${done}` };
-  return { step: 'sysctls', status: set > 0 ? 'changed' : 'ok', detail: done };
+  const isSysctl = (w: string): boolean => w.startsWith('sysctl ');
+  const changes = result.done.filter((a) => a.phase !== 'sysctls').map((a) => `${a.verb} ${a.object}`);
+  const warnings = result.warnings.filter((w) => !isSysctl(w));
+  const dhcp = result.dhcp.length > 0 ? `; DHCP on ${result.dhcp.join(', ')}` : '';
+  const more = warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `and ${warnings.length - MAX_WARNINGS} more warnings`] : warnings;
+  const report: StepReport = changes.length === 0
+    ? { step: 'network', status: 'ok', detail: `no change${dhcp}`, ...(more.length ? { more } : {}) }
+    : { step: 'network', status: 'changed', detail: `${changes.length} change${changes.length === 1 ? '' : 's'}: ${listText(changes, 4)}${dhcp}`, ...(more.length ? { more } : {}) };
+
+  if (wanted === 0) return { report, sysctls: none };
+  const set = result.done.filter((a) => a.phase === 'sysctls').length;
+  // "sysctl NAME: why (hint); skipped" -> "NAME (why)": one line on a serial console.
+  const skipped = result.warnings.filter(isSysctl).map((w) => {
+    const m = /^sysctl (\S+): (.*?)(?: \(.*\))?(?:; skipped)?$/.exec(w);
+    return m ? `${m[1]} (${m[2]})` : w.replace(/^sysctl /, '');
+  });
+  const done = `${set} set, ${wanted - set - skipped.length} already right`;
+  const sysctls: StepReport = skipped.length > 0
+    ? { step: 'sysctls', status: 'failed', detail: `${skipped.length} failed: ${listText(skipped, 4)}; ${done}` }
+    : { step: 'sysctls', status: set > 0 ? 'changed' : 'ok', detail: done };
+  return { report, sysctls };
 }
 
 export function runHostname(sys: BootSystem, config: Config): StepReport {

@@ -5,11 +5,13 @@ import { readFileSync } from 'node:fs';
 import type { MountEntry, MountOutcome, MountSpec } from '../kernel/mount.ts';
 import { filesystemKnown, findPartitionByLabel, mount, readMounts } from '../kernel/mount.ts';
 import { loadModules, type ModuleOutcome } from '../kernel/modules.ts';
-import { writeSysctl, type SysctlOutcome } from '../kernel/sysctl.ts';
+import type { SysctlOutcome } from '../kernel/sysctl.ts';
 import { setHostname } from '../kernel/hostname.ts';
 import { restoreTable, type IpFamily, type IptablesTable, type RestoreOutcome } from '../kernel/iptables-restore.ts';
 import { linkStatus, type LinkStatus } from '../kernel/link-state.ts';
 import { namePorts, type PortNamed, type PortSpec } from '../net/ports.ts';
+import { applyConfigNetwork, type ApplyResult } from '../net/index.ts';
+import type { Config } from '../config/generated/config.ts';
 import { Rtnl } from '../kernel/rtnetlink/client.ts';
 import { AF_INET } from '../kernel/rtnetlink/constants.ts';
 
@@ -24,7 +26,11 @@ export interface BootSystem {
   /** Loads modules in order (modprobe resolves dependencies); the outcome of each. */
   loadModules(names: readonly string[]): Promise<Map<string, ModuleOutcome>>;
   namePorts(ports: readonly PortSpec[]): Promise<{ named: PortNamed[]; missing: string[] }>;
-  writeSysctl(name: string, value: string | number): SysctlOutcome;
+  /**
+   * The config's network (links ... sysctls), as `stockade net apply`: throws NetConflictError
+   * (nothing changed) or NetApplyError (the kernel refused; this apply's changes were undone).
+   */
+  applyNetwork(config: Config): Promise<ApplyResult>;
   setHostname(name: string): SysctlOutcome;
   restoreTable(family: IpFamily, table: IptablesTable, text: string): Promise<RestoreOutcome>;
   linkStatus(name: string): LinkStatus;
@@ -43,7 +49,7 @@ export const realSystem: BootSystem = {
   mount,
   loadModules: (names) => loadModules(names),
   namePorts,
-  writeSysctl: (name, value) => writeSysctl(name, value),
+  applyNetwork: (config) => applyConfigNetwork(config),
   setHostname: (name) => setHostname(name),
   restoreTable,
   linkStatus: (name) => linkStatus(name),

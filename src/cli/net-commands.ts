@@ -136,7 +136,7 @@ const netApply: Command = {
     try {
       const result = await applyConfigNetwork(config, json ? {} : { onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
       if (json) {
-        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, writes: result.writes }) + '\n');
+        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
         return EXIT_OK;
       }
       lines(io, formatNotes(result.warnings, result.dhcp), 'err');

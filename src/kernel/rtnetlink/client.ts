@@ -38,6 +38,12 @@ export interface RtnlApi {
   rules(family?: number): Promise<Rule[]>;
   addRule(req: RuleRequest): Promise<void>;
   deleteRule(req: RuleRequest): Promise<void>;
+  /**
+   * Optional batching: requests made until uncork() go out together (several per datagram),
+   * each still answered (and failing) on its own.
+   */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export class Rtnl implements RtnlApi {
@@ -59,6 +65,14 @@ export class Rtnl implements RtnlApi {
 
   close(): void {
     this.sock.close();
+  }
+
+  cork(): void {
+    this.sock.cork();
+  }
+
+  uncork(): void {
+    this.sock.uncork();
   }
 
   async #write(type: number, payload: Buffer, flags = 0): Promise<void> {

@@ -1,6 +1,7 @@
 // The built `stockade boot` inside a lab namespace, as init would run it but without mounts and
-// modules (the host's, not the namespace's): it names veths by their MAC, sets the config's net.*
-// sysctls in the namespace, and loads the fail-closed base firewall there; the management port
+// modules (the host's, not the namespace's): it names veths by their MAC, builds the config's
+// network (an address on wan, by the net apply) with its net.* sysctls in the namespace, and
+// loads the fail-closed base firewall there; the management port
 // answers the allowed host only. Every run is inside `unshare --uts`, so the hostname it sets
 // is the run's own, never the host's; the configs here hold only net.* sysctls (per namespace).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,8 @@ const savedConfig = {
   version: 1,
   system: { hostname: 'fw-lab' },
   interfaces: { ports: [{ name: 'mgmt' }, { name: 'wan' }] },
+  // A second address on wan: the network step's own (the harness gave wan .1).
+  addresses: [{ interface: 'wan', static: ['198.51.100.5/24'] }],
   // net.* only: these keys are the namespace's own.
   sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.mgmt.rp_filter': 2, 'net.ipv4.conf.wan.accept_redirects': 0 },
   management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.10'], api_port: API_PORT },
@@ -171,7 +174,8 @@ if (!available.ok) {
 
       // One line per step, in order.
       const steps = run.out.split('\n').filter((l) => /^stockade: \S+ +(ok|changed|failed|skipped) /.test(l)).map((l) => l.split(/\s+/).slice(1, 3).join(' '));
-      assert.equal(steps, ['mounts skipped', 'board ok', 'config ok', 'modules skipped', 'ports changed', 'sysctls changed', 'hostname changed', 'firewall changed']);
+      assert.equal(steps, ['mounts skipped', 'board ok', 'config ok', 'modules skipped', 'ports changed', 'network changed', 'sysctls changed', 'hostname changed', 'firewall changed']);
+      assert.match(run.out, /^stockade: network {3}changed  1 change: create address 198\.51\.100\.5\/24 on wan$/m);
       assert.match(run.out, /^stockade: ports {5}changed  named mgmt <- eth0, wan <- eth1$/m);
       assert.match(run.out, /^stockade: sysctls {3}changed  \d set, \d already right$/m);
       assert.match(run.out, /^stockade: hostname  changed  fw-lab$/m);
@@ -182,7 +186,7 @@ if (!available.ok) {
       assert.match(run.out, /^  slot {7}B$/m);
       assert.match(run.out, new RegExp(`^  config {5}${f.config}$`, 'm'));
       assert.match(run.out, /^  ports {6}mgmt  [0-9a-f:]{17}  up\n {13}wan {3}[0-9a-f:]{17}  up$/m);
-      assert.match(run.out, /^  addresses  mgmt 192\.0\.2\.1\/24\n {13}wan 198\.51\.100\.1\/24$/m);
+      assert.match(run.out, /^  addresses  mgmt 192\.0\.2\.1\/24\n {13}wan 198\.51\.100\.1\/24 198\.51\.100\.5\/24$/m);
       assert.match(run.out, /^  firewall {3}fail-closed; open: tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
@@ -223,10 +227,11 @@ if (!available.ok) {
       assert.ok(await pings(lab, 'fw', '192.0.2.10'), 'fw pings out and gets the reply');
       assert.is(await tcp(lab, 'fw', '127.0.0.1', OTHER_PORT, '127.0.0.1'), 'open', 'loopback is open');
 
-      // A second run is idempotent: names and sysctls are already right.
+      // A second run is idempotent: names, network and sysctls are already right.
       const again = await runBoot(lab, 'fw', f);
       assert.is(again.code, 0, again.out);
       assert.match(again.out, /^stockade: ports {5}ok {7}mgmt, wan already named$/m);
+      assert.match(again.out, /^stockade: network {3}ok {7}no change$/m);
       assert.match(again.out, /^stockade: sysctls {3}ok {7}0 set, 3 already right$/m);
       assert.equal(await savedRules(lab, 'fw', 'iptables-save'), ruleLines(v4!.text), 'the table is replaced, not appended to');
     });

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { runBoot } from '../../../src/boot/boot.ts';
 import { parseBootArgs } from '../../../src/boot/options.ts';
 import { baseRuleset } from '../../../src/firewall/base.ts';
+import { NetlinkError } from '../../../src/kernel/netlink/ack.ts';
 import { capture, fakeSystem, tempDir, type FakeSystem } from './fake-system.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'boot');
@@ -47,6 +48,7 @@ stockade: board     ok       test-board (x64, 3 ports) from FIX/board.json
 stockade: config    ok       FIX/config.json
 stockade: modules   changed  3 loaded, 1 already present: nf_conntrack, nft_ct, 8021q
 stockade: ports     changed  named mgmt <- eth0, wan <- eth1, lan <- eth2
+stockade: network   changed  3 changes: change port mgmt, change port wan, change port lan
 stockade: sysctls   changed  2 set, 0 already right
 stockade: hostname  changed  fw1
 stockade: firewall  changed  fail-closed base rules loaded (IPv4, IPv6); open: tcp/8443 from 192.0.2.0/24, 198.51.100.7 and ping in on mgmt
@@ -73,6 +75,7 @@ stockade: boot complete (1.2.3, slot A)
     'mount ext4 /dev/vda4 /data nosuid,nodev,noexec,noatime',
     'modprobe nf_tables nf_conntrack nft_ct 8021q',
     'namePorts mgmt,wan,lan',
+    'network',
     'sysctl net.ipv4.ip_forward=1',
     'sysctl net.ipv4.conf.all.rp_filter=2',
     'hostname fw1',
@@ -258,10 +261,80 @@ test('missing modules, missing NICs and failing sysctls are reported by name; bo
   assert.is(code, 0);
   assert.match(out, /^stockade: modules {3}failed {3}1 missing: 8021q \(module 8021q not found in modules\.dep\); 2 loaded, 1 already present$/m);
   assert.match(out, /^stockade: ports {5}failed {3}no NIC for lan \(path 0000:00:05\.0\); named mgmt <- eth0, wan <- eth1$/m);
-  assert.match(out, /^stockade: sysctls {3}failed {3}1 failed: net\.ipv4\.conf\.all\.rp_filter \(no such sysctl\); 1 set, 0 already right$/m);
+  assert.match(out, /^stockade: network {3}changed  2 changes: change port mgmt, change port wan\nstockade: {3}port lan: no such interface; it and what is configured on it are skipped$/m);
+  assert.match(out, /^stockade: sysctls {3}failed {3}1 failed: net\.ipv4\.conf\.all\.rp_filter \(no such key here\); 1 set, 0 already right$/m);
   assert.match(out, /^  failures {3}modules: /m);
   assert.match(out, /^ {13}ports: no NIC for lan/m);
   assert.match(out, /^ {13}sysctls: 1 failed/m);
+});
+
+/** The fixture config with a bond over wan and lan, two VLANs on it and addresses on them. */
+function bondedConfig(dir: { write(name: string, text: string): string }): string {
+  const config = JSON.parse(readFileSync(CONFIG, 'utf8'));
+  config.interfaces.bonds = [{ name: 'bond0', mode: 'active-backup', members: ['wan', 'lan'], primary: 'wan' }];
+  config.interfaces.vlans = [{ name: 'ext', parent: 'bond0', id: 10 }, { name: 'int', parent: 'bond0', id: 20 }];
+  config.addresses = [{ interface: 'ext', static: ['198.51.100.1/24'] }, { interface: 'int', static: ['192.0.2.129/25'] }];
+  return dir.write('bonded.json', JSON.stringify(config));
+}
+
+test('the network: boot builds a bond with VLANs and their addresses (the net apply), then the sysctls; a second boot changes nothing', async () => {
+  const t = tempDir();
+  try {
+    const sys = readyFake();
+    const file = bondedConfig(t);
+    const { code, out } = await boot(sys, ['--config', file]);
+    assert.is(code, 0);
+    const line = /^stockade: network {3}changed  (\d+) changes: create bond bond0, /m.exec(out);
+    assert.ok(line, out);
+    const k = sys.kernel;
+    const bond = k.byName('bond0')!;
+    assert.is(k.byName('wan')!.master, bond.index);
+    assert.is(k.byName('lan')!.master, bond.index);
+    assert.equal(['ext', 'int'].map((n) => [k.byName(n)!.parent, k.byName(n)!.vlan?.id]), [[bond.index, 10], [bond.index, 20]]);
+    assert.equal(k.addressList.map((a) => `${a.local}/${a.prefixLength}`).sort(), ['192.0.2.129/25', '198.51.100.1/24']);
+    // After the links, in the order of the plan: the network, then the sysctls, then the rest.
+    assert.ok(sys.calls.indexOf('network') > sys.calls.indexOf('namePorts mgmt,wan,lan'));
+    assert.ok(sys.calls.indexOf('sysctl net.ipv4.ip_forward=1') > sys.calls.indexOf('network'));
+    assert.ok(sys.calls.indexOf('restore ipv4 filter') > sys.calls.indexOf('hostname fw1'));
+    assert.match(out, /^stockade: sysctls {3}changed  2 set, 0 already right$/m);
+
+    sys.nics = { mgmt: 'mgmt', wan: 'wan', lan: 'lan' };
+    const writes = k.writes;
+    const again = await boot(sys, ['--config', file]);
+    assert.match(again.out, /^stockade: network {3}ok {7}no change$/m);
+    assert.match(again.out, /^stockade: sysctls {3}ok {7}0 set, 2 already right$/m);
+    assert.is(k.writes, writes, 'no netlink write on the second boot');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('the kernel refuses a network change: the apply is undone, the line names the object and reason, sysctls are not set, the firewall still loads', async () => {
+  const t = tempDir();
+  try {
+    const sys = readyFake();
+    sys.kernel.failWith = (op) => (op.op === 'create vlan' && op.name === 'int' ? new NetlinkError(-16, 16, { message: 'injected: device busy' }) : undefined);
+    const { code, out } = await boot(sys, ['--config', bondedConfig(t)]);
+    assert.is(code, 0, 'boot goes on: the box is safe behind the firewall');
+    assert.match(out, /^stockade: network {3}failed {3}create vlan int .*the kernel refused: .*device busy.*undone$/m);
+    assert.match(out, /^stockade: sysctls {3}failed {3}not set: the network apply failed \(see the network line\)$/m);
+    assert.match(out, /^stockade: firewall {2}changed  fail-closed base rules loaded/m);
+    assert.is(sys.kernel.byName('bond0'), undefined, 'the bond made by this apply is gone again');
+    assert.is(sys.kernel.byName('ext'), undefined);
+    assert.is(sys.sysctls['net.ipv4.ip_forward'], undefined, 'forwarding was not turned on');
+    assert.match(out, /^  failures {3}network: create vlan int/m);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--skip network leaves the network and its sysctls alone, and says so', async () => {
+  const sys = readyFake();
+  const { code, out } = await boot(sys, ['--skip', 'network']);
+  assert.is(code, 0);
+  assert.match(out, /^stockade: network {3}skipped  --skip network$/m);
+  assert.match(out, /^stockade: sysctls {3}skipped  --skip network: the network apply sets them$/m);
+  assert.not.ok(sys.calls.some((c) => c === 'network' || c.startsWith('sysctl ')));
 });
 
 test('the config\'s modules load after the board\'s, each once', async () => {
@@ -325,7 +398,7 @@ test('--skip leaves steps out and says so; nothing of theirs is asked of the ker
   for (const step of ['mounts', 'modules', 'ports', 'hostname']) {
     assert.match(out, new RegExp(`^stockade: ${step.padEnd(9)} skipped  --skip ${step}$`, 'm'));
   }
-  assert.equal(sys.calls, ['sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter']);
+  assert.equal(sys.calls, ['network', 'sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter']);
   // Skipping mounts means "already mounted": the saved config is read.
   assert.match(out, /^  hostname {3}fw1$/m);
 });

@@ -10,14 +10,14 @@ test('boot --help describes the flags', async () => {
   const io = capture();
   assert.is(await main(['boot', '--help'], io), 0);
   assert.match(io.stdout, /^usage: stockade boot \[--board FILE\] \[--config FILE\] \[--default-config FILE\] \[--cmdline FILE\] \[--skip STEP,\.\.\.\]\n/);
-  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports, sysctls, hostname, firewall\n/);
+  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports, network, hostname, firewall\n/);
   assert.match(io.stdout, /stockade: boot complete \(<version>, slot <A\|B>\)/);
 });
 
 test('boot is listed in help', async () => {
   const io = capture();
   await main(['help'], io);
-  assert.match(io.stdout, /^ {2}boot \[OPTIONS\] +bring the box up: mounts, modules, port names, sysctls, hostname, fail-closed firewall$/m);
+  assert.match(io.stdout, /^ {2}boot \[OPTIONS\] +bring the box up: mounts, modules, port names, network and sysctls, hostname, fail-closed firewall$/m);
 });
 
 test('bad flags: exit 2 with one line and the usage', async () => {
@@ -30,7 +30,7 @@ test('bad flags: exit 2 with one line and the usage', async () => {
 test('not init\'s child, not an image, no --board: refused before anything is done', async () => {
   if (existsSync('/usr/share/stockade') || process.ppid === 1) return;
   const io = capture();
-  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,sysctls,hostname,firewall'], io), 2);
+  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,network,hostname,firewall'], io), 2);
   assert.is(io.stdout, '');
   assert.match(io.stderr, /^stockade: boot: this is not a stockade appliance/);
 });

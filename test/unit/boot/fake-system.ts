@@ -10,6 +10,10 @@ import type { SysctlOutcome } from '../../../src/kernel/sysctl.ts';
 import type { RestoreOutcome } from '../../../src/kernel/iptables-restore.ts';
 import type { LinkStatus } from '../../../src/kernel/link-state.ts';
 import type { PortNamed, PortSpec } from '../../../src/boot/system.ts';
+import type { Config } from '../../../src/config/generated/config.ts';
+import { applyNetwork, type ApplyResult } from '../../../src/net/apply.ts';
+import { desiredFromConfig } from '../../../src/net/desired.ts';
+import { FakeKernel } from '../net/fake-kernel.ts';
 
 export interface FakeSystem extends BootSystem {
   calls: string[];
@@ -19,7 +23,11 @@ export interface FakeSystem extends BootSystem {
   modules: Record<string, ModuleOutcome>;
   /** label -> kernel name it had; labels absent here are missing. */
   nics: Record<string, string>;
+  /** The network apply runs for real against this in-memory kernel; named ports appear in it. */
+  kernel: FakeKernel;
+  /** Sysctl values; a name absent here reads as "0". */
   sysctls: Record<string, string>;
+  /** Names that do not exist here (read as missing). */
   sysctlFailures: Record<string, string>;
   hostname: string;
   restoreFailures: Array<{ match: RegExp; reason: string }>;
@@ -42,6 +50,7 @@ export function fakeSystem(): FakeSystem {
     mountFailures: {},
     modules: {},
     nics: {},
+    kernel: new FakeKernel(),
     sysctls: {},
     sysctlFailures: {},
     hostname: '(none)',
@@ -76,18 +85,25 @@ export function fakeSystem(): FakeSystem {
       const missing: string[] = [];
       ports.forEach((p, i) => {
         const from = sys.nics[p.label];
-        if (from === undefined) missing.push(p.label);
-        else named.push({ label: p.label, from, index: 10 + i, changed: from !== p.label });
+        if (from === undefined) {
+          missing.push(p.label);
+          return;
+        }
+        named.push({ label: p.label, from, index: 10 + i, changed: from !== p.label });
+        if (!sys.kernel.byName(p.label)) sys.kernel.addNic(p.label, { up: false });
       });
       return { named, missing };
     },
-    writeSysctl(name: string, value: string | number): SysctlOutcome {
-      sys.calls.push(`sysctl ${name}=${value}`);
-      const failure = sys.sysctlFailures[name];
-      if (failure) return { status: 'failed', reason: failure };
-      if (sys.sysctls[name] === String(value)) return { status: 'unchanged' };
-      sys.sysctls[name] = String(value);
-      return { status: 'set' };
+    async applyNetwork(config: Config): Promise<ApplyResult> {
+      sys.calls.push('network');
+      const sysctl = {
+        read: (name: string) => (sys.sysctlFailures[name] !== undefined ? undefined : (sys.sysctls[name] ?? '0')),
+        write(name: string, value: string) {
+          sys.calls.push(`sysctl ${name}=${value}`);
+          sys.sysctls[name] = value;
+        },
+      };
+      return applyNetwork(desiredFromConfig(config), { kernel: sys.kernel, sysctl });
     },
     setHostname(name: string): SysctlOutcome {
       sys.calls.push(`hostname ${name}`);

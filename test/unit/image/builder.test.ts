@@ -9,6 +9,10 @@ import { parseGrubEnv } from '../../../scripts/image/bootenv.ts';
 import { grubConfig, INITIAL_ENV } from '../../../scripts/image/grub.ts';
 import { layout, stableGuid } from '../../../scripts/image/disk.ts';
 import { pciSlot, qemuArgv } from '../../../scripts/image/qemu.ts';
+import { linkApplets } from '../../../scripts/image/rootfs.ts';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Board } from '../../../src/config/board.ts';
 
 test('deb822 and one-line sources: the host release\'s Debian suites, renamed to the image\'s', () => {
@@ -125,6 +129,25 @@ test('qemu command line: NICs where the board says, by PCI slot or by MAC; disk 
   assert.ok(argv.includes('if=none,id=disk,format=raw,file=/i.img,snapshot=on'));
   assert.is(pciSlot('0000:00:1f.0'), 31);
   assert.is(pciSlot('0000:01:00.0'), undefined);
+});
+
+test('busybox applet links: never over a real file, nor where a package has the name in the other bin directory', () => {
+  const stage = mkdtempSync(join(tmpdir(), 'stockade-applets-'));
+  try {
+    mkdirSync(join(stage, 'usr/bin'), { recursive: true });
+    mkdirSync(join(stage, 'usr/sbin'), { recursive: true });
+    writeFileSync(join(stage, 'usr/bin/busybox'), '');
+    writeFileSync(join(stage, 'usr/bin/ip'), ''); // iproute2's /bin/ip, merged into /usr
+    writeFileSync(join(stage, 'usr/bin/iptables'), '');
+    const n = linkApplets(stage, ['/bin/sh', '/sbin/ip', '/usr/bin/iptables', '/sbin/modprobe']);
+    assert.is(n, 2);
+    assert.is(readlinkSync(join(stage, 'usr/bin/sh')), 'busybox');
+    assert.is(readlinkSync(join(stage, 'usr/sbin/modprobe')), '../bin/busybox');
+    assert.not.ok(existsSync(join(stage, 'usr/sbin/ip')), 'busybox ip would come first in PATH and shadow iproute2');
+    assert.ok(lstatSync(join(stage, 'usr/bin/iptables')).isFile());
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
 });
 
 test.run();

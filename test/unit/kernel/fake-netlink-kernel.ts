@@ -10,6 +10,8 @@ import type { NetlinkTransport } from '../../../src/kernel/netlink/socket.ts';
 export class FakeNetlinkKernel implements NetlinkTransport {
   readonly portId = 4242;
   sent: NetlinkMessage[] = [];
+  /** Messages per datagram sent, in order (a batch is one datagram of several). */
+  datagrams: number[] = [];
   options: Array<[number, number, number]> = [];
   groups = new Set<number>();
   closed = false;
@@ -23,7 +25,9 @@ export class FakeNetlinkKernel implements NetlinkTransport {
 
   send(data: Uint8Array): number {
     if (this.sendError !== undefined) throw this.sendError;
-    this.sent.push(...decodeMessages(Buffer.from(data)));
+    const msgs = decodeMessages(Buffer.from(data));
+    this.sent.push(...msgs);
+    this.datagrams.push(msgs.length);
     return data.length;
   }
 

@@ -285,4 +285,64 @@ test('listLinks over the golden dump replayed by the fake kernel', async () => {
   assert.equal(links.map((l) => [l.index, l.name]), [[1, 'lo'], [100, 'eth0'], [102, 'eth1']]);
 });
 
+test('cork/uncork: requests go out in one datagram, each with its own seq, each settled by its own ack', async () => {
+  const { k, s } = setup();
+  s.cork();
+  const ps = [1, 2, 3].map(() => s.request(RTM_SETLINK, Buffer.alloc(16)));
+  ps.forEach((p) => p.catch(() => undefined));
+  assert.equal(k.datagrams, [], 'nothing sent while corked');
+  s.uncork();
+  assert.equal(k.datagrams, [3]);
+  assert.is(s.datagramsSent, 1);
+  const seqs = k.sent.map((m) => m.seq);
+  assert.is(new Set(seqs).size, 3, 'a seq each');
+  assert.ok(k.sent.every((m) => m.flags === (NLM_F_REQUEST | NLM_F_ACK)), 'an ack each');
+  // The kernel acks every message of a datagram in order, failures included.
+  const [a, b, c] = k.sent as [NetlinkMessage, NetlinkMessage, NetlinkMessage];
+  k.deliver([reply(a, NLMSG_ERROR, ackPayload(a, 0), NLM_F_CAPPED)]);
+  k.deliver([reply(b, NLMSG_ERROR, ackPayload(b, -constants.errno.EBUSY), NLM_F_CAPPED)]);
+  k.deliver([reply(c, NLMSG_ERROR, ackPayload(c, 0), NLM_F_CAPPED)]);
+  const r = await Promise.allSettled(ps);
+  assert.equal(r.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.instance((r[1] as PromiseRejectedResult).reason, NetlinkError);
+  assert.is(Math.abs(((r[1] as PromiseRejectedResult).reason as NetlinkError).errno), constants.errno.EBUSY);
+});
+
+test('cork: nests; a dump flushes what was queued first and goes alone; a batch is split at 64 KiB', async () => {
+  const { k, s } = setup();
+  s.cork();
+  s.cork();
+  const first = s.request(RTM_SETLINK, Buffer.alloc(16));
+  s.uncork();
+  assert.equal(k.datagrams, [], 'the outer cork still holds');
+  const dump = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  assert.equal(k.datagrams, [1, 1], 'the queued request, then the dump');
+  assert.ok((k.sent[1]!.flags & NLM_F_DUMP) !== 0);
+  const big = Array.from({ length: 5 }, () => s.request(RTM_SETLINK, Buffer.alloc(20_000)));
+  s.uncork();
+  assert.equal(k.datagrams, [1, 1, 3, 2]);
+  for (const m of k.sent) {
+    if ((m.flags & NLM_F_DUMP) !== 0) k.deliver([reply(m, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+    else k.deliver([reply(m, NLMSG_ERROR, ackPayload(m, 0), NLM_F_CAPPED)]);
+  }
+  await Promise.all([first, dump, ...big]);
+});
+
+test('cork: a send error fails every request of that datagram; close drops the queue', async () => {
+  const { k, s } = setup();
+  s.cork();
+  const ps = [s.request(RTM_SETLINK, Buffer.alloc(16)), s.request(RTM_SETLINK, Buffer.alloc(16))];
+  k.sendError = Object.assign(new Error('injected'), { code: 'ENOBUFS', errno: -105, syscall: 'send' }) as never;
+  s.uncork();
+  const r = await Promise.allSettled(ps);
+  assert.equal(r.map((x) => x.status), ['rejected', 'rejected']);
+  k.sendError = undefined;
+  s.cork();
+  const queued = s.request(RTM_SETLINK, Buffer.alloc(16));
+  s.close();
+  await queued.then(() => assert.unreachable('a queued request outlived close'), (e: Error) => assert.match(e.message, /closed/));
+  s.uncork();
+  assert.equal(k.datagrams, [], 'nothing was sent after close');
+});
+
 test.run();
