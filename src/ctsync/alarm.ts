@@ -4,6 +4,7 @@
 // message with a flag set and applies data messages whatever their order (the sequence number only
 // feeds the statistics); the external cache drops entries not refreshed within CacheTimeout
 // (SyncNode does that). Same shape as FtfwCore.
+import { DatagramPacker } from './datagrams.ts';
 import { decodeDatagram, DROP_REASONS, encodeData } from './wire/codec.ts';
 import type { DataType, DropReason, SyncEntry } from './wire/codec.ts';
 import type { FtfwSink, FtfwStats, SyncProtocol } from './ftfw.ts';
@@ -95,27 +96,14 @@ export class AlarmCore implements SyncProtocol {
   flush(now: number): void {
     this.#now = now;
     if (this.#tx.size === 0) return;
-    const parts: Buffer[] = [];
-    let size = 0;
-    const emit = (): void => {
-      const d = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-      parts.length = 0;
-      size = 0;
-      this.stats.datagramsSent++;
-      this.stats.bytesSent += d.length;
-      this.#sink.send(d);
-    };
+    const packer = new DatagramPacker(this.#maxDatagram, this.stats, (d) => this.#sink.send(d));
     for (const item of this.#tx.values()) {
       const seq = this.#nextSeq;
       this.#nextSeq = (seq + 1) >>> 0;
-      const msg = encodeData(item.type, item.entry, seq);
-      if (parts.length > 0 && size + msg.length >= this.#maxDatagram) emit();
-      parts.push(msg);
-      size += msg.length;
-      this.stats.messagesSent++;
+      packer.add(encodeData(item.type, item.entry, seq));
     }
     this.#tx.clear();
-    if (parts.length > 0) emit();
+    packer.end();
   }
 
   /** Re-sends every entry whose refresh timer has fired, and re-arms it. */

@@ -12,6 +12,7 @@
 // phase are still checked for gaps (conntrackd skips the check for every HELLO message, so a loss
 // during start-up goes unnoticed and is even covered by the next ACK range).
 // Idle for `aliveMs`: ACK what is unacknowledged, or send ALIVE.
+import { DatagramPacker } from './datagrams.ts';
 import {
   decodeDatagram, DROP_REASONS, encodeControl, encodeData,
 } from './wire/codec.ts';
@@ -359,18 +360,8 @@ export class FtfwCore implements SyncProtocol {
     const items = this.#tx;
     this.#tx = [];
     const sentBefore = this.stats.messagesSent;
-    const parts: Buffer[] = [];
-    let size = 0;
-    const out = (b: Buffer): void => {
-      // conntrackd appends while the total stays below the buffer size.
-      if (parts.length > 0 && size + b.length >= this.#maxDatagram) {
-        this.#emit(parts.splice(0), size);
-        size = 0;
-      }
-      parts.push(b);
-      size += b.length;
-      this.stats.messagesSent++;
-    };
+    const packer = new DatagramPacker(this.#maxDatagram, this.stats, (d) => this.#sink.send(d));
+    const out = (b: Buffer): void => packer.add(b);
     const held: TxItem[] = [];
     for (const item of items) {
       if ('obj' in item && this.#rs.size >= this.#maxInFlight) {
@@ -398,8 +389,8 @@ export class FtfwCore implements SyncProtocol {
         this.#rsAdd(seq, item);
       }
     }
-    if (parts.length > 0 || this.stats.messagesSent !== sentBefore) {
-      if (parts.length > 0) this.#emit(parts, size);
+    if (this.stats.messagesSent !== sentBefore) {
+      packer.end();
       this.#lastTx = now;
     }
     if (held.length > 0) {
@@ -419,13 +410,6 @@ export class FtfwCore implements SyncProtocol {
       }
     }
     this.#rs.set(seq, item);
-  }
-
-  #emit(parts: Buffer[], size: number): void {
-    const d = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += d.length;
-    this.#sink.send(d);
   }
 
   /**

@@ -2,6 +2,7 @@
 // HELLO), ALIVE after an idle second, every received message processed whatever its order (the
 // sequence number only feeds the statistics), RESYNC honoured with a bulk send. ACK and NACK from
 // an FTFW peer are counted as malformed. Same shape as FtfwCore so SyncNode can use either.
+import { DatagramPacker } from './datagrams.ts';
 import { decodeDatagram, DROP_REASONS, encodeControl, encodeData } from './wire/codec.ts';
 import type { DataType, DropReason, SyncEntry } from './wire/codec.ts';
 import type { FtfwSink, FtfwStats, SyncProtocol } from './ftfw.ts';
@@ -79,27 +80,14 @@ export class NotrackCore implements SyncProtocol {
 
   flush(now: number): void {
     if (this.#tx.size === 0) return;
-    const parts: Buffer[] = [];
-    let size = 0;
-    const emit = (): void => {
-      const d = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-      parts.length = 0;
-      size = 0;
-      this.stats.datagramsSent++;
-      this.stats.bytesSent += d.length;
-      this.#sink.send(d);
-    };
+    const packer = new DatagramPacker(this.#maxDatagram, this.stats, (d) => this.#sink.send(d));
     for (const item of this.#tx.values()) {
       const seq = this.#nextSeq;
       this.#nextSeq = (seq + 1) >>> 0;
-      const msg = 'resync' in item ? encodeControl({ kind: 'resync', flags: 0, seq, from: 0, to: 0 }) : encodeData(item.type, item.entry, seq);
-      if (parts.length > 0 && size + msg.length >= this.#maxDatagram) emit();
-      parts.push(msg);
-      size += msg.length;
-      this.stats.messagesSent++;
+      packer.add('resync' in item ? encodeControl({ kind: 'resync', flags: 0, seq, from: 0, to: 0 }) : encodeData(item.type, item.entry, seq));
     }
     this.#tx.clear();
-    if (parts.length > 0) emit();
+    packer.end();
     this.#lastTx = now;
   }
 
@@ -111,11 +99,9 @@ export class NotrackCore implements SyncProtocol {
     if (this.#tx.size === 0) {
       const seq = this.#nextSeq;
       this.#nextSeq = (seq + 1) >>> 0;
-      const d = encodeControl({ kind: 'alive', flags: 0, seq });
-      this.stats.datagramsSent++;
-      this.stats.messagesSent++;
-      this.stats.bytesSent += d.length;
-      this.#sink.send(d);
+      const packer = new DatagramPacker(this.#maxDatagram, this.stats, (d) => this.#sink.send(d));
+      packer.add(encodeControl({ kind: 'alive', flags: 0, seq }));
+      packer.end();
       this.#lastTx = now;
       return;
     }
