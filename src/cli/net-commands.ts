@@ -1,7 +1,8 @@
 // `stockade net ...`: the network as the kernel sees it (`net links`), and the network setup
 // from the config: `net plan` (what would change, and why; changes nothing) and `net apply`
 // (makes the kernel match the config; undoes its own changes if the kernel refuses one).
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { errorCountLine, formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/generated/config.ts';
@@ -11,9 +12,14 @@ import { NETLINK_ROUTE } from '../kernel/netlink/constants.ts';
 import { NetlinkSocket } from '../kernel/netlink/socket.ts';
 import { listLinks, type Link } from '../kernel/rtnetlink/link.ts';
 import { IFF_LOWER_UP, IFF_UP } from '../kernel/rtnetlink/constants.ts';
+import { describeKernelError } from '../net/errors.ts';
 import { actionLine, changeCount, formatActions, formatNotes } from '../net/format.ts';
 import { applyConfigNetwork, NetApplyError, NetConflictError, planConfigNetwork } from '../net/index.ts';
 import type { ActionInfo } from '../net/index.ts';
+import { Rtnl } from '../kernel/rtnetlink/client.ts';
+import { runDir } from '../kernel/udhcpc.ts';
+import { applyLease, clearDhcp, DhcpEventError, parseDhcpEvent, resolvConf } from '../net/dhcp-event.ts';
+import type { DhcpEvent } from '../net/dhcp-event.ts';
 
 export function linkState(flags: number): 'up' | 'down' | 'no-carrier' {
   if (!(flags & IFF_UP)) return 'down';
@@ -136,10 +142,11 @@ const netApply: Command = {
     try {
       const result = await applyConfigNetwork(config, json ? {} : { onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
       if (json) {
-        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
+        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, dhcpClients: result.dhcpClients ?? [], writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
         return EXIT_OK;
       }
       lines(io, formatNotes(result.warnings, result.dhcp), 'err');
+      lines(io, result.dhcpClients ?? []);
       io.out(result.done.length === 0 ? 'no changes: the kernel matched the config\n' : `${changeCount(result.done.length)} made\n`);
       return EXIT_OK;
     } catch (e) {
@@ -156,4 +163,47 @@ const netApply: Command = {
   },
 };
 
-export const netCommands: readonly Command[] = [netLinks, netPlan, netApply];
+/** The event from argv and the environment, or a UserError (exit 2) before anything is touched. */
+export function dhcpEventFrom(args: readonly string[], env: Readonly<Record<string, string | undefined>>): DhcpEvent {
+  try {
+    return parseDhcpEvent(args, env);
+  } catch (e) {
+    if (e instanceof DhcpEventError) throw new UserError(`net dhcp-event: ${e.message}; nothing changed`, EXIT_BAD_INPUT);
+    throw e;
+  }
+}
+
+const netDhcpEvent: Command = {
+  words: ['net', 'dhcp-event'],
+  usage: 'deconfig|bound|renew|leasefail|nak',
+  summary: 'the DHCP client\'s script (busybox udhcpc -s): put the lease on the interface, or take it off',
+  async run(args: readonly string[], io: Io, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+    const event = dhcpEventFrom(args, env);
+    if (event.kind === 'leasefail' || event.kind === 'nak') {
+      // udhcpc follows a NAK with deconfig; a failed attempt leaves the last lease to run out.
+      io.out(`${event.interface}: ${event.kind}, nothing to change\n`);
+      return EXIT_OK;
+    }
+    const rtnl = Rtnl.open();
+    try {
+      const done = event.kind === 'deconfig' ? await clearDhcp(rtnl, event.interface) : await applyLease(rtnl, event.interface, event.lease);
+      for (const d of done) io.out(`${terminalSafe(d)}\n`);
+      if (event.kind !== 'deconfig') {
+        const text = resolvConf(event.lease);
+        if (text !== undefined) {
+          const file = join(runDir(env), 'resolv.conf');
+          writeFileSync(`${file}.tmp`, text);
+          renameSync(`${file}.tmp`, file);
+        }
+      }
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof DhcpEventError) throw new UserError(`net dhcp-event: ${e.message}`, EXIT_FAILURE);
+      throw new UserError(`net dhcp-event ${event.kind} on ${event.interface}: ${describeKernelError(e)}`, EXIT_FAILURE);
+    } finally {
+      rtnl.close();
+    }
+  },
+};
+
+export const netCommands: readonly Command[] = [netLinks, netPlan, netApply, netDhcpEvent];

@@ -35,6 +35,8 @@ export interface ApplyResult {
   done: ActionInfo[];
   warnings: string[];
   dhcp: string[];
+  /** DHCP clients started or stopped, leases removed (src/net/dhcp-clients.ts), one line each. */
+  dhcpClients?: string[];
   /** rtnetlink requests that changed something. */
   writes: number;
   /** How long the apply took, from its first dump to its last ack (ms, this process's clock). */

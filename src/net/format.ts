@@ -29,7 +29,7 @@ export function formatActions(actions: readonly ActionInfo[]): string[] {
 export function formatNotes(warnings: readonly string[], dhcp: readonly string[]): string[] {
   return [
     ...warnings.map((w) => `warning: ${w}`),
-    ...dhcp.map((i) => `note: ${i} gets its address from DHCP (the DHCP client's job, not the apply's)`),
+    ...dhcp.map((i) => `note: ${i} gets its address from DHCP (busybox udhcpc, kept running by net apply; the lease is the DHCP client's, not the apply's)`),
   ];
 }
 

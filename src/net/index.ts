@@ -7,6 +7,8 @@ import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
 import type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
 import { desiredFromConfig } from './desired.ts';
+import { startDhcpClients, stopStaleDhcpClients, udhcpcClients } from './dhcp-clients.ts';
+import type { DhcpClientApi } from './dhcp-clients.ts';
 
 export type { ActionInfo } from './action.ts';
 export type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
@@ -38,8 +40,16 @@ export function planConfigNetwork(config: Config): Promise<NetPlan> {
 /**
  * Makes the kernel's links, addresses, routes, rules and sysctls match the config. Throws
  * NetConflictError (nothing changed) or NetApplyError (the kernel refused a change; what this
- * apply changed was undone).
+ * apply changed was undone). Then keeps one DHCP client per DHCP interface (dhcp-clients.ts).
  */
-export function applyConfigNetwork(config: Config, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  return withRtnl((kernel) => applyNetwork(desiredFromConfig(config), { kernel, sysctl: procSysctl }, opts));
+export function applyConfigNetwork(config: Config, opts: ApplyOptions & { dhcpClients?: DhcpClientApi } = {}): Promise<ApplyResult> {
+  const clients = opts.dhcpClients ?? udhcpcClients;
+  return withRtnl(async (kernel) => {
+    const d = desiredFromConfig(config);
+    // Leases of interfaces that are no longer DHCP go before the reconcile puts their new addresses on.
+    const stopped = await stopStaleDhcpClients(d.dhcp, kernel, clients);
+    const result = await applyNetwork(d, { kernel, sysctl: procSysctl }, opts);
+    const started = await startDhcpClients(d.dhcp, kernel, clients);
+    return { ...result, dhcpClients: [...stopped, ...started] };
+  });
 }

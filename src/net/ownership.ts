@@ -10,7 +10,10 @@
 //   when an existing address is adopted.
 // - Routes: rtm_protocol = RTPROT_STOCKADE (the field routing daemons use for the same purpose).
 // - Policy rules: FRA_PROTOCOL = RTPROT_STOCKADE (kernel >= 4.17).
+// - The DHCP client path marks its lease address and default route RTPROT_STOCKADE_DHCP: the
+//   reconcile neither deletes, adopts nor changes those (see dhcpMarked); only the DHCP path does.
 import { RTPROT_STOCKADE } from '../kernel/rtnetlink/constants.ts';
+import { RTPROT_STOCKADE_DHCP } from '../kernel/rtnetlink/dhcp-constants.ts';
 import type { Address } from '../kernel/rtnetlink/address.ts';
 import type { Link } from '../kernel/rtnetlink/link.ts';
 import type { Route } from '../kernel/rtnetlink/route.ts';
@@ -20,7 +23,7 @@ export const LINK_MARK = 'stockade';
 /** IFALIASZ - 1. */
 const ALIAS_MAX_BYTES = 255;
 
-export { RTPROT_STOCKADE };
+export { RTPROT_STOCKADE, RTPROT_STOCKADE_DHCP };
 
 export function aliasFor(description: string | undefined): string {
   if (description === undefined || description === '') return LINK_MARK;
@@ -44,4 +47,9 @@ export function ownsRoute(r: Route): boolean {
 
 export function ownsRule(r: Rule): boolean {
   return r.protocol === RTPROT_STOCKADE;
+}
+
+/** Added by `stockade net dhcp-event` (a lease): the reconcile leaves it alone. */
+export function dhcpMarked(o: Address | Route): boolean {
+  return o.protocol === RTPROT_STOCKADE_DHCP;
 }

@@ -13,7 +13,7 @@ import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
 import { addressRequest } from './action.ts';
 import type { Action, SysctlApi } from './action.ts';
 import type { DesiredAddress, DesiredNetwork, DesiredRoute, DesiredRule } from './desired.ts';
-import { ownsAddress, ownsRoute, ownsRule, RTPROT_STOCKADE } from './ownership.ts';
+import { dhcpMarked, ownsAddress, ownsRoute, ownsRule, RTPROT_STOCKADE } from './ownership.ts';
 import { ROUTE_TYPES, RULE_ACTIONS, wordFor } from './words.ts';
 
 /** The links the objects hang on. */
@@ -71,6 +71,8 @@ export function planAddresses(d: DesiredNetwork, ctx: L3Context, actual: readonl
   for (const [key, want] of wanted) {
     if (ctx.missing.has(want.interface)) continue;
     const cur = have.get(key);
+    // The DHCP client's lease (the same address in the config too): the DHCP path's, not ours to adopt.
+    if (cur !== undefined && dhcpMarked(cur)) continue;
     const base: Omit<AddressRequest, 'index'> = {
       local: want.local, prefixLength: want.prefixLength, protocol: RTPROT_STOCKADE,
       ...(want.broadcast !== undefined ? { broadcast: want.broadcast } : {}),
@@ -214,6 +216,8 @@ export function planRoutes(d: DesiredNetwork, ctx: L3Context, actual: readonly R
       });
       continue;
     }
+    // The DHCP client's default route sits on this key: not ours to replace (the DHCP path keeps it).
+    if (dhcpMarked(cur)) continue;
     const curOif = cur.oif !== undefined ? byIndex.get(cur.oif)?.name : undefined;
     // Without an interface in the config, the kernel picks the one that reaches the gateway.
     const sameHop = cur.type === type && cur.gateway === want.gateway && (want.interface === undefined || curOif === want.interface);

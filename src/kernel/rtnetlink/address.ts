@@ -47,6 +47,9 @@ export interface AddressRequest {
   scope?: number;
   flags?: number;
   metric?: number;
+  /** Seconds (IFA_CACHEINFO; both or neither): the kernel removes the address when valid runs out. */
+  validLifetime?: number;
+  preferredLifetime?: number;
 }
 
 function ifaddrmsg(family: number, prefixLength: number, flags: number, scope: number, index: number): Buffer {
@@ -73,6 +76,13 @@ export function encodeAddress(req: AddressRequest): Buffer {
   if (req.label !== undefined) e.string(IFA_LABEL, req.label);
   if (req.metric !== undefined) e.u32(IFA_RT_PRIORITY, req.metric);
   if (req.protocol !== undefined) e.u8(IFA_PROTO, req.protocol);
+  if (req.validLifetime !== undefined || req.preferredLifetime !== undefined) {
+    // struct ifa_cacheinfo: ifa_prefered, ifa_valid, cstamp, tstamp (the stamps are ignored on input).
+    const ci = Buffer.alloc(IFA_CACHEINFO_LEN);
+    ci.writeUInt32LE((req.preferredLifetime ?? req.validLifetime!) >>> 0, 0);
+    ci.writeUInt32LE((req.validLifetime ?? req.preferredLifetime!) >>> 0, 4);
+    e.bytes(IFA_CACHEINFO, ci);
+  }
   // Flags above 0xff only travel in IFA_FLAGS.
   const flags = req.flags ?? 0;
   if (flags > 0xff) e.u32(IFA_FLAGS, flags);
