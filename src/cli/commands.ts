@@ -4,5 +4,7 @@ import type { Command } from './command.ts';
 import { bootCommand } from './boot-command.ts';
 import { configCommands } from './config-commands.ts';
 import { netCommands } from './net-commands.ts';
+import { daemonCommand } from './daemon-command.ts';
+import { ctlCommands } from './ctl-commands.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, daemonCommand, ...ctlCommands];

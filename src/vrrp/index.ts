@@ -1,4 +1,6 @@
-// VRRP for Stockade: the pure core (no I/O here; the I/O shell and the daemon wiring come later).
+// VRRP for Stockade: the pure core (no I/O in these files) and, in shell/, the I/O shell that
+// follows the contract below (shell.ts; kernel-io.ts: sockets, VIPs, gARP, links, commands;
+// run.ts: config -> running instances; src/daemon/ runs it). This index exports the core only.
 //
 //   constants.ts    wire numbers (protocol 112, 224.0.0.18, TTL 255, limits, keepalived defaults)
 //   ipv4.ts         addresses as uint32 (wire order and the higher-address tie-break)
@@ -14,8 +16,9 @@
 //   from-config.ts  the validated config's vrrp section -> engine configuration
 //   notify.ts       keepalived-compatible notify command lines
 //   garp.ts         gratuitous ARP frames (as keepalived builds them)
+//   heartbeat.ts    sync-link heartbeat datagrams for accelerated failover (Stockade peers only)
 //
-// Contract for the shell (src/vrrp I/O and src/daemon, to come):
+// Contract for the shell (shell/, and src/daemon which runs it):
 //   - one monotonic clock (performance.now()) for every `now`; Date.now() only as `wallClockMs`
 //     for authentication counters;
 //   - one timer, re-armed to engine.deadline() after every call; on wake-up, first read every
@@ -39,6 +42,8 @@ export type { AcceleratedSettings, RuntimeFacts, VrrpPlan } from './from-config.
 export { VrrpInstance } from './instance.ts';
 export type { Action, InstanceOptions, InstanceStatus, TransitionReason, VrrpState } from './instance.ts';
 export { garpFrame, parseMac } from './garp.ts';
+export { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts';
+export type { Heartbeat } from './heartbeat.ts';
 export { formatIpv4, parseIpv4 } from './ipv4.ts';
 export { notifyArgv, notifyState } from './notify.ts';
 export { DROP_REASONS } from './receive.ts';

@@ -37,6 +37,11 @@ export const RTNLGRP_IPV4_RULE = 8;
  * apply never deletes them.
  */
 export const RTPROT_STOCKADE = 83;
+/**
+ * The mark on VRRP virtual IPs (IFA_PROTO 86, 'V'): not RTPROT_STOCKADE, so `net apply` never
+ * deletes a VIP, and the VRRP shell deletes only addresses carrying this mark, never netsetup's.
+ */
+export const RTPROT_STOCKADE_VRRP = 86;
 
 /** struct ifinfomsg: u8 family, u8 pad, u16 type, s32 index, u32 flags, u32 change. */
 export const IFINFOMSG_LEN = 16;

@@ -1,0 +1,59 @@
+// `stockade daemon`: run by init (inittab respawn); see src/daemon/daemon.ts.
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { buildInfo } from './build-info.ts';
+import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
+import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../daemon/control.ts';
+import { startDaemon } from '../daemon/daemon.ts';
+import { lineLog } from '../daemon/log.ts';
+
+const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
+
+Runs the configured VRRP instances and serves the control socket until SIGTERM, which sends
+priority-0 adverts from every MASTER and removes the VIPs before exiting.
+
+  --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
+  --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
+  --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
+`;
+
+export const daemonCommand: Command = {
+  words: ['daemon'],
+  usage: '[--config FILE] [--default-config FILE|none] [--socket PATH]',
+  summary: 'run VRRP and the control socket (init respawns it)',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    let configFile = DEFAULT_CONFIG_FILE;
+    let defaultConfigFile: string | undefined = DEFAULT_BOARD_CONFIG_FILE;
+    let socket: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const value = (): string => {
+        const v = args[++i];
+        if (v === undefined) throw new UserError(`${a} needs a value`, EXIT_BAD_INPUT);
+        return v;
+      };
+      if (a === '--help' || a === '-h') {
+        io.out(HELP);
+        return EXIT_OK;
+      } else if (a === '--config') configFile = value();
+      else if (a === '--default-config') {
+        const v = value();
+        defaultConfigFile = v === 'none' ? undefined : v;
+      } else if (a === '--socket') socket = value();
+      else throw new UserError(`unexpected argument '${a}'; see 'stockade daemon --help'`, EXIT_BAD_INPUT);
+    }
+    const log = lineLog((line) => io.out(line));
+    let handle;
+    try {
+      handle = await startDaemon({ configFile, defaultConfigFile, socketPath: controlSocketPath(socket) }, log, buildInfo.version);
+    } catch (e) {
+      throw new UserError(`daemon: ${(e as Error).message}`, EXIT_FAILURE);
+    }
+    const onSignal = (sig: NodeJS.Signals) => void handle.stop(sig);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const code = await handle.done;
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    return code;
+  },
+};

@@ -1,0 +1,71 @@
+// `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP; conntrack
+// sync, LVS and the firewall manager join here as they are built, wired through events (the
+// shell's `transition` events and master hooks). It serves the control socket and logs
+// syslog-style lines. SIGTERM/SIGINT: priority-0 adverts from every MASTER, VIPs removed, then
+// exit 0.
+import type { Vrrp } from '../config/generated/config.ts';
+import { startVrrp } from '../vrrp/shell/run.ts';
+import type { VrrpRuntime } from '../vrrp/shell/run.ts';
+import { chooseConfig } from './config.ts';
+import { ControlServer } from './control.ts';
+import type { Log } from './log.ts';
+import { vrrpStatusView } from './vrrp-status.ts';
+
+export interface DaemonOptions {
+  configFile: string;
+  /** The board's default config, used when configFile does not load; undefined: no fallback. */
+  defaultConfigFile: string | undefined;
+  socketPath: string;
+}
+
+export interface DaemonHandle {
+  /** Resolves with the exit status once the daemon has stopped. */
+  readonly done: Promise<number>;
+  stop(reason: string): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions, log: Log, version: string): Promise<DaemonHandle> {
+  const choice = chooseConfig(opts.configFile, opts.defaultConfigFile);
+  if (!choice.ok) throw new Error(`no usable config: ${choice.message}`);
+  if (choice.fallback) log('warn', `config: ${opts.configFile} not usable (${choice.why}); running the board default ${choice.file}`);
+  log('info', `stockade ${version} daemon starting, config ${choice.file}`);
+
+  const control = await ControlServer.listen(opts.socketPath);
+  let vrrp: VrrpRuntime | undefined;
+  const v: Vrrp | undefined = choice.config.vrrp;
+  try {
+    if (v && v.instances.length > 0) {
+      vrrp = await startVrrp(v, log);
+      log('info', `vrrp: ${v.instances.length} instance(s) started`);
+    } else {
+      log('info', 'vrrp: no instances configured');
+    }
+  } catch (e) {
+    await control.close();
+    throw e;
+  }
+  const started = Date.now();
+  control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
+  control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log('info', `stopping (${reason})`);
+      let code = 0;
+      try {
+        await vrrp?.stop();
+      } catch (e) {
+        log('error', `vrrp: stop: ${(e as Error).message}`);
+        code = 1;
+      }
+      await control.close();
+      log('info', 'stopped');
+      resolveDone(code);
+    })();
+    return stopping;
+  };
+  return { done, stop };
+}

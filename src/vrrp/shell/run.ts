@@ -1,0 +1,155 @@
+// VRRP on the box: the config's vrrp section -> facts from the kernel (each interface's own
+// addresses) -> plan (../from-config.ts) -> engine + shell + kernel I/O, started. Also what
+// keepalived does around that: the instance's own interface is always tracked (FAULT while it is
+// down), stale VIPs carrying our mark (left by a killed daemon) are removed before start, and the
+// check commands run on their intervals, and with accelerated failover the sync-link heartbeats
+// go out (UDP, from our address on the sync interface to the peer's port) and come in.
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import type { Vrrp } from '../../config/generated/config.ts';
+import { VrrpEngine } from '../engine.ts';
+import { decodeHeartbeat, encodeHeartbeat } from '../heartbeat.ts';
+import { planFromConfig } from '../from-config.ts';
+import type { RuntimeFacts } from '../from-config.ts';
+import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import { KernelIo, linkIsUp } from './kernel-io.ts';
+import type { Logger } from './kernel-io.ts';
+import { VrrpShell } from './shell.ts';
+import { resolveVips } from './vips.ts';
+
+export interface VrrpRuntime {
+  shell: VrrpShell;
+  /** Priority-0 adverts, VIPs removed, sockets closed. */
+  stop(): Promise<void>;
+}
+
+type Addr = { address: string; prefixLength: number; protocol: number | undefined };
+
+export async function startVrrp(v: Vrrp, log: Logger): Promise<VrrpRuntime> {
+  const io = await KernelIo.open(log);
+  try {
+    return await startOn(io, v, log);
+  } catch (e) {
+    io.close();
+    throw e;
+  }
+}
+
+async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime> {
+  const ifnames = [...new Set(v.instances.map((i) => i.interface))];
+  const addrs = new Map<string, Addr[]>();
+  for (const ifname of ifnames) {
+    if (!io.links.byName(ifname)) throw new Error(`vrrp: no interface ${ifname}`);
+    addrs.set(ifname, await io.addresses(ifname));
+  }
+  const vipsOf = (ifname: string) => new Set(v.instances.filter((i) => i.interface === ifname).flatMap((i) => i.vips.map((x) => x.split('/')[0]!)));
+  const own = (ifname: string) => (addrs.get(ifname) ?? []).filter((a) => a.protocol !== RTPROT_STOCKADE_VRRP && !vipsOf(ifname).has(a.address));
+  const facts: RuntimeFacts = {
+    primaryAddress(ifname) {
+      const a = own(ifname)[0];
+      if (!a) throw new Error(`vrrp: ${ifname} has no IPv4 address to send adverts from`);
+      return a.address;
+    },
+    ownAddresses: (ifname) => own(ifname).map((a) => a.address),
+    keySecret(instance, key) {
+      const hex = key.secret ?? readFileSync(key.secret_file!, 'utf8').trim();
+      if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new Error(`vrrp: ${instance}: key ${key.id} is not hex`);
+      return Uint8Array.from(Buffer.from(hex, 'hex'));
+    },
+  };
+  const plan = planFromConfig(v, facts);
+  // keepalived tracks an instance's own interface unless told otherwise: FAULT while it is down.
+  for (const inst of plan.engine.instances) {
+    const tracks = inst.tracks ?? [];
+    if (!tracks.some((t) => t.kind === 'interface' && t.name === inst.interface)) tracks.push({ kind: 'interface', name: inst.interface, weight: 0 });
+    inst.tracks = tracks;
+  }
+  const engine = new VrrpEngine(plan.engine);
+  const shell = new VrrpShell(engine, io, {
+    instances: v.instances.map((i) => {
+      const n = plan.notify.get(i.name);
+      return {
+        name: i.name, interface: i.interface,
+        vips: resolveVips(i.vips, own(i.interface).map((a) => [a.address, a.prefixLength] as const)),
+        ...(n ? { notify: n } : {}),
+      };
+    }),
+    groupNotify: new Map(v.sync_groups.filter((g) => plan.notify.has(g.name)).map((g) => [g.name, plan.notify.get(g.name)!])),
+  });
+  shell.on('log', log);
+
+  // VIPs a killed daemon left behind (our mark only).
+  for (const ifname of ifnames) {
+    const stale = (addrs.get(ifname) ?? []).filter((a) => a.protocol === RTPROT_STOCKADE_VRRP);
+    if (stale.length > 0) {
+      log('info', `vrrp: ${ifname}: removing ${stale.length} stale VIP(s)`);
+      await io.removeVips(ifname, stale);
+    }
+  }
+
+  for (const ifname of ifnames) {
+    const multicast = v.instances.some((i) => i.interface === ifname && i.unicast_peers.length === 0);
+    io.listen(ifname, multicast, shell);
+  }
+  const tracked = new Set([...ifnames, ...v.instances.flatMap((i) => i.track_interfaces.map((t) => t.interface))]);
+  for (const name of tracked) {
+    const l = io.links.byName(name);
+    shell.link(name, l !== undefined && linkIsUp(l));
+  }
+  io.watchLinks(shell);
+
+  let closeHeartbeats = (): void => {};
+  const acc = plan.accelerated;
+  if (acc) {
+    const local = (await io.addresses(acc.interface)).find((a) => a.protocol !== RTPROT_STOCKADE_VRRP)?.address;
+    if (!local) throw new Error(`vrrp: accelerated failover: ${acc.interface} has no IPv4 address`);
+    const sock = createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', (e) => { sock.close(); reject(e); });
+      sock.bind(acc.port, local, () => { sock.removeAllListeners('error'); resolve(); });
+    });
+    let sendErrors = 0;
+    sock.on('error', (e) => log('warn', `vrrp: heartbeat socket: ${e.message}`));
+    sock.on('message', (msg, rinfo) => {
+      if (rinfo.address !== acc.peer) return;
+      const h = decodeHeartbeat(msg);
+      if (h) shell.heartbeat(new Set(h.masters));
+    });
+    let sequence = 0;
+    const beat = setInterval(() => {
+      sock.send(encodeHeartbeat({ sequence: sequence++, masters: shell.masters() }), acc.port, acc.peer, (err) => {
+        if (err && sendErrors++ === 0) log('warn', `vrrp: heartbeat not sent: ${err.message}`);
+      });
+    }, acc.heartbeatIntervalMs);
+    log('info', `vrrp: accelerated failover: heartbeats every ${acc.heartbeatIntervalMs} ms ${local} -> ${acc.peer}:${acc.port}`);
+    closeHeartbeats = () => {
+      clearInterval(beat);
+      sock.close();
+    };
+  }
+  const checkTimers: NodeJS.Timeout[] = [];
+  for (const [name, s] of plan.scripts) {
+    let running = false;
+    const tick = () => {
+      if (running) return; // keepalived skips a run while the last one is still going
+      running = true;
+      void io.runCheck(s.command, s.timeoutMs).then((ok) => {
+        running = false;
+        shell.scriptResult(name, ok);
+      });
+    };
+    tick();
+    checkTimers.push(setInterval(tick, s.intervalMs));
+  }
+
+  shell.start();
+  return {
+    shell,
+    async stop() {
+      for (const t of checkTimers) clearInterval(t);
+      await shell.stop();
+      closeHeartbeats();
+      io.close();
+    },
+  };
+}

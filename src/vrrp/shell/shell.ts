@@ -1,0 +1,314 @@
+// The VRRP I/O shell: the pure engine (../engine.ts) driven by real time and real sockets through
+// a ShellIo (kernel-io.ts on the box, a fake in unit tests). It follows the contract in
+// ../index.ts:
+//   - one monotonic clock; one timer, re-armed to engine.deadline() after every engine call
+//     (deadlines are absolute, so timers never drift with load);
+//   - on wake-up the timer defers to setImmediate, which runs after libuv's poll phase: adverts
+//     already queued on the socket are read before a late timer can declare the master down;
+//   - actions run in the engine's order. Adverts go out at once, unless the instance is waiting
+//     on its master hooks; hooks, VIPs and gARP run one after another on one queue, so becoming
+//     MASTER is: synchronous hooks (awaited), then the advert, VIPs (awaited), then gARP. Notify
+//     commands are queued after the built-in actions and never awaited.
+import { EventEmitter } from 'node:events';
+import type { VrrpEngine, EngineStatus, OutgoingAdvert, TaggedAction } from '../engine.ts';
+import type { VrrpState } from '../instance.ts';
+import { notifyArgv } from '../notify.ts';
+import type { NotifyCommands } from '../notify.ts';
+import type { ReceivedPacket } from '../receive.ts';
+import { LagMonitor } from './lag.ts';
+import type { LagReport } from './lag.ts';
+import type { Vip } from './vips.ts';
+
+/** What the shell needs from the world. */
+export interface ShellIo {
+  /** Monotonic milliseconds. */
+  now(): number;
+  wallClockMs(): number;
+  sendAdvert(ifname: string, advert: OutgoingAdvert): void;
+  addVips(ifname: string, vips: readonly Vip[]): Promise<void>;
+  removeVips(ifname: string, vips: readonly Vip[]): Promise<void>;
+  /** `repeat` gratuitous ARPs per VIP, from the interface's MAC. */
+  sendGarp(ifname: string, vips: readonly Vip[], repeat: number): void;
+  /** Runs a notify command; never awaited. */
+  spawnNotify(argv: readonly string[]): void;
+}
+
+export interface ShellInstance {
+  name: string;
+  interface: string;
+  vips: Vip[];
+  notify?: NotifyCommands;
+}
+
+export interface ShellOptions {
+  instances: ShellInstance[];
+  /** Notify commands of sync groups, by group name. */
+  groupNotify?: Map<string, NotifyCommands>;
+}
+
+export interface TransitionEvent {
+  instance: string;
+  group: boolean;
+  from: VrrpState;
+  to: VrrpState;
+  reason: string;
+  priority: number;
+}
+
+export interface ShellEvents {
+  transition: [event: TransitionEvent];
+  log: [level: 'info' | 'warn' | 'error', message: string];
+}
+
+export interface ShellCounters {
+  sendErrors: number;
+  garpsSent: number;
+  vipErrors: number;
+  vipsAdded: number;
+  vipsRemoved: number;
+}
+
+export interface ShellStatus extends EngineStatus {
+  lag: LagReport;
+  /** The shell's clock when this was taken (deadlines are on it). */
+  now: number;
+  /** Per instance: configured timers, VIPs the shell has put on the interface, its own counters. */
+  shell: Record<string, ShellCounters & { vipsPresent: boolean; vrid: number; version: number; advertIntervalMs: number; vips: string[] }>;
+}
+
+/** One master hook (e.g. the conntrack commit): awaited before VIPs and gARP. */
+export type MasterHook = (instance: string) => Promise<void> | void;
+
+type Queued = TaggedAction | { kind: 'notify'; argv: string[] };
+
+export class VrrpShell extends EventEmitter<ShellEvents> {
+  readonly engine: VrrpEngine;
+  readonly #io: ShellIo;
+  readonly #instances: Map<string, ShellInstance>;
+  readonly #groupNotify: Map<string, NotifyCommands>;
+  readonly #lag = new LagMonitor();
+  readonly #hooks: MasterHook[] = [];
+  readonly #awaitingHooks = new Set<string>();
+  readonly #counters = new Map<string, ShellCounters>();
+  readonly #vipsPresent = new Set<string>();
+  #queue: Queued[] = [];
+  #draining: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #armedFor: number | undefined;
+  #stopped = false;
+
+  constructor(engine: VrrpEngine, io: ShellIo, opts: ShellOptions) {
+    super();
+    this.engine = engine;
+    this.#io = io;
+    this.#instances = new Map(opts.instances.map((i) => [i.name, i]));
+    this.#groupNotify = opts.groupNotify ?? new Map();
+    for (const i of opts.instances) this.#counters.set(i.name, { sendErrors: 0, garpsSent: 0, vipErrors: 0, vipsAdded: 0, vipsRemoved: 0 });
+  }
+
+  addMasterHook(hook: MasterHook): void {
+    this.#hooks.push(hook);
+  }
+
+  /** Link states known before start (interfaces never reported count as up). */
+  link(ifname: string, up: boolean): void {
+    if (this.#stopped) return;
+    this.#handle(this.engine.link(this.#io.now(), ifname, up));
+  }
+
+  start(): void {
+    this.#handle(this.engine.start(this.#io.now()));
+  }
+
+  receive(ifname: string, p: ReceivedPacket): void {
+    if (this.#stopped) return;
+    this.#handle(this.engine.receive(this.#io.now(), this.#io.wallClockMs(), ifname, p));
+  }
+
+  /** A sync-link heartbeat from the peer naming the instances it is MASTER of. */
+  heartbeat(peerMasters: ReadonlySet<string>): void {
+    if (this.#stopped) return;
+    this.#handle(this.engine.heartbeat(this.#io.now(), peerMasters));
+  }
+
+  /** The instances this box is MASTER of (what our heartbeats say). */
+  masters(): string[] {
+    return this.engine.instanceNames.filter((n) => this.engine.instance(n)!.state === 'MASTER');
+  }
+
+  scriptResult(name: string, success: boolean): void {
+    if (this.#stopped) return;
+    this.#handle(this.engine.scriptResult(this.#io.now(), name, success));
+  }
+
+  /** Priority-0 adverts from every MASTER, VIPs removed; resolves when done. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#handle(this.engine.shutdown(this.#io.now()));
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.idle();
+    this.#lag.stop();
+  }
+
+  /** Resolves when every queued action has run. */
+  async idle(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  status(): ShellStatus {
+    const shell: ShellStatus['shell'] = {};
+    for (const [name, c] of this.#counters) {
+      const o = this.engine.instance(name)!.opts;
+      const vips = this.#instances.get(name)!.vips.map((v) => `${v.address}/${v.prefixLength}`);
+      shell[name] = { ...c, vipsPresent: this.#vipsPresent.has(name), vrid: o.vrid, version: o.version, advertIntervalMs: o.advertIntervalMs, vips };
+    }
+    return { ...this.engine.status(), now: this.#io.now(), lag: this.#lag.report(), shell };
+  }
+
+  #handle(actions: TaggedAction[]): void {
+    // Notify commands go after this list's built-in actions.
+    const notify: Queued[] = [];
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'transition':
+          this.#transition(notify, a.instance, false, a.from, a.to, a.reason, a.priority);
+          break;
+        case 'group-transition':
+          this.#transition(notify, a.instance, true, a.from, a.to, 'sync-group', 0);
+          break;
+        case 'notice':
+          this.emit('log', 'info', `vrrp: ${a.instance}: ${a.what}${a.priority !== undefined ? ` (priority ${a.priority})` : ''}`);
+          break;
+        case 'send-advert':
+          if (this.#awaitingHooks.has(a.instance)) this.#enqueue(a);
+          else this.#advert(a.instance, a.priority);
+          break;
+        case 'master-hooks':
+          this.#awaitingHooks.add(a.instance);
+          this.#enqueue(a);
+          break;
+        default:
+          this.#enqueue(a);
+      }
+    }
+    for (const n of notify) this.#enqueue(n);
+    this.#rearm();
+  }
+
+  #transition(notify: Queued[], name: string, group: boolean, from: VrrpState, to: VrrpState, reason: string, priority: number): void {
+    this.emit('transition', { instance: name, group, from, to, reason, priority });
+    this.emit('log', 'info', `vrrp: ${group ? 'group ' : ''}${name}: ${from} -> ${to} (${reason}, priority ${priority})`);
+    const n = group ? this.#groupNotify.get(name) : this.#instances.get(name)?.notify;
+    if (n && from !== to) for (const argv of notifyArgv(n, group ? 'GROUP' : 'INSTANCE', name, to, priority)) notify.push({ kind: 'notify', argv });
+  }
+
+  #advert(name: string, priority: number): void {
+    const inst = this.#instances.get(name);
+    if (!inst) return;
+    for (const p of this.engine.advertPackets(name, priority, this.#io.wallClockMs())) {
+      try {
+        this.#io.sendAdvert(inst.interface, p);
+      } catch (e) {
+        // ENETDOWN and friends while the link is down: counted, tracking handles the state.
+        const c = this.#counters.get(name)!;
+        if (c.sendErrors++ === 0) this.emit('log', 'warn', `vrrp: ${name}: advert not sent: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  #enqueue(a: Queued): void {
+    this.#queue.push(a);
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const a = this.#queue.shift()!;
+      try {
+        await this.#run(a);
+      } catch (e) {
+        this.emit('log', 'error', `vrrp: ${'instance' in a ? a.instance : ''}: ${a.kind} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #run(a: Queued): Promise<void> {
+    if (a.kind === 'notify') {
+      this.#io.spawnNotify(a.argv);
+      return;
+    }
+    const inst = this.#instances.get(a.instance);
+    const c = this.#counters.get(a.instance);
+    switch (a.kind) {
+      case 'master-hooks':
+        try {
+          for (const h of this.#hooks) await h(a.instance);
+        } finally {
+          this.#awaitingHooks.delete(a.instance);
+        }
+        return;
+      case 'send-advert':
+        this.#advert(a.instance, a.priority);
+        return;
+      case 'add-vips':
+        if (!inst || !c) return;
+        try {
+          await this.#io.addVips(inst.interface, inst.vips);
+          c.vipsAdded += inst.vips.length;
+          this.#vipsPresent.add(inst.name);
+          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs added on ${inst.interface}: ${inst.vips.map((v) => `${v.address}/${v.prefixLength}`).join(' ')}`);
+        } catch (e) {
+          c.vipErrors++;
+          throw e;
+        }
+        return;
+      case 'remove-vips':
+        if (!inst || !c) return;
+        this.#vipsPresent.delete(inst.name);
+        try {
+          await this.#io.removeVips(inst.interface, inst.vips);
+          c.vipsRemoved += inst.vips.length;
+          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs removed from ${inst.interface}`);
+        } catch (e) {
+          c.vipErrors++;
+          throw e;
+        }
+        return;
+      case 'send-garp':
+        if (!inst || !c) return;
+        this.#io.sendGarp(inst.interface, inst.vips, a.repeat);
+        c.garpsSent += inst.vips.length * a.repeat;
+        return;
+      default:
+        return;
+    }
+  }
+
+  #rearm(): void {
+    if (this.#stopped) return;
+    const d = this.engine.deadline();
+    if (d === this.#armedFor && this.#timer) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = d;
+    if (d === undefined) return;
+    const delay = Math.max(0, Math.ceil(d - this.#io.now()));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      // After the poll phase: read what is queued on the sockets first (see the header).
+      setImmediate(() => this.#fire(d));
+    }, delay);
+  }
+
+  #fire(armedFor: number): void {
+    if (this.#stopped) return;
+    const now = this.#io.now();
+    if (now >= armedFor) this.#lag.timerFired(now - armedFor);
+    this.#armedFor = undefined;
+    this.#handle(this.engine.timer(now));
+  }
+}
