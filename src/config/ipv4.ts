@@ -12,17 +12,9 @@ export interface Ipv4Prefix {
   readonly broadcast: number;
 }
 
-const OCTET = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+import { formatIpv4, parseIpv4 } from '../common/ipv4.ts';
 
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => OCTET.test(p))) return undefined;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-export function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
+export { formatIpv4, parseIpv4 };
 
 export function maskOf(length: number): number {
   return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;

@@ -1,7 +1,7 @@
 // Which kernel connections are synced: pure predicates over a SyncEntry, compiled once from the
 // config. Like conntrackd's "Filter From Userspace": addresses (the boxes' own, configured CIDRs)
 // match any address of the connection; protocols and TCP states are accept or ignore lists.
-import { parseIpv4 } from './wire/codec.ts';
+import { parseIpv4 } from '../common/ipv4.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
 

@@ -1,6 +1,11 @@
 // Lab topology: the declarative shape of a lab and its validation. Pure: nothing here touches the
 // kernel, so a bad topology is rejected before a single namespace exists.
 
+import { parseIpv4 } from '../../src/common/ipv4.ts';
+
+/** The product's own parser: the lab accepts exactly the addresses the config does. */
+export const ipv4ToInt = parseIpv4;
+
 export interface Topology {
   /** One network namespace per host. */
   hosts: string[];
@@ -41,19 +46,6 @@ const IFNAME_RE = /^[A-Za-z0-9_.-]+$/;
 // Only net.*: the keys a network namespace has its own copy of. kernel.*, vm.* and the like are
 // global, and writing them "inside" a lab would change the host.
 const SYSCTL_RE = /^net\.[A-Za-z0-9_.\/-]+=\S.*$/;
-
-export function ipv4ToInt(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
-}
 
 /** Why `text` (an address or CIDR) is not inside a documentation range, or undefined when it is. */
 export function docRangeProblem(text: string): string | undefined {

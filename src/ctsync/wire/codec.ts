@@ -5,6 +5,7 @@
 // Byte facts confirmed against conntrackd 1.4.7 (see the fixtures): header and TLVs big-endian,
 // except NTA_SPAT_PORT, NTA_DPAT_PORT and NTA_ICMP_ID, which x86/arm (little-endian) conntrackd
 // puts on the wire little-endian; NAT addresses raw network order (>= 1.4.7).
+import { parseIpv4 } from '../../common/ipv4.ts';
 import {
   HDR_OFF_FLAGS, HDR_OFF_FROM, HDR_OFF_LEN, HDR_OFF_SEQ, HDR_OFF_TO, HDR_OFF_VERTYPE, HELLO_FLAGS, IPPROTO_ICMP,
   IPS_DST_NAT, IPS_SRC_NAT, MAX_DATAGRAM_LEN, MAX_MESSAGE_LEN, NET_F_ACK, NET_F_ALIVE, NET_F_NACK, NET_F_RESYNC, NET_T_CTL,
@@ -87,32 +88,6 @@ function align(n: number): number {
 
 function ip4(b: Buffer, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
-
-/**
- * a.b.c.d (four parts of 1 to 3 digits, each <= 255) as an unsigned 32-bit number, or undefined.
- * A character loop: this runs for every address of every synced entry.
- */
-export function parseIpv4(s: string): number | undefined {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let v = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || v > 255 || ++part > 4) return undefined;
-      n = n * 256 + v;
-      v = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
-      v = v * 10 + (c - 0x30);
-      digits++;
-    } else {
-      return undefined;
-    }
-  }
-  return part === 4 ? n >>> 0 : undefined;
 }
 
 /** Dotted quad to 4 bytes; throws on anything else (encoding input comes from our own code). */

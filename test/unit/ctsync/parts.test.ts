@@ -7,7 +7,8 @@ import { DatagramAuth } from '../../../src/ctsync/auth.ts';
 import { EntryCache } from '../../../src/ctsync/cache.ts';
 import { entryKey, toCtEntry, toSyncEntry } from '../../../src/ctsync/convert.ts';
 import { compileFilter, filterEntry, parseNet } from '../../../src/ctsync/filter.ts';
-import { decodeDatagram, encodeData, ip4Bytes, parseIpv4 } from '../../../src/ctsync/wire/codec.ts';
+import { decodeDatagram, encodeData, ip4Bytes } from '../../../src/ctsync/wire/codec.ts';
+import { parseIpv4 } from '../../../src/common/ipv4.ts';
 import type { SyncEntry } from '../../../src/ctsync/wire/codec.ts';
 import { decodeEntry } from '../../../src/kernel/ctnetlink/entry.ts';
 
@@ -90,7 +91,8 @@ test('IPv4 parsing: dotted quads only (the fast path of filters and the wire enc
   assert.is(parseIpv4('0.0.0.0'), 0);
   assert.is(parseIpv4('255.255.255.255'), 0xffffffff);
   assert.is(parseIpv4('192.0.2.1'), 0xc0000201);
-  assert.is(parseIpv4('010.1.1.1'), 0x0a010101);
+  assert.is(parseIpv4('0.1.1.1'), 0x00010101);
+  assert.is(parseIpv4('010.1.1.1'), undefined, 'leading zeros are ambiguous (octal to inet_aton): refused');
   for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.0004', 'a.b.c.d', '1.2.3.-4', '1e2.1.1.1']) {
     assert.is(parseIpv4(bad), undefined, bad);
   }
