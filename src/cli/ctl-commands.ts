@@ -2,6 +2,7 @@
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../daemon/control.ts';
 import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts';
+import { ctlSync } from './ctl-sync.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -58,4 +59,4 @@ const ctlVrrp: Command = {
   },
 };
 
-export const ctlCommands: readonly Command[] = [ctlVrrp];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync];

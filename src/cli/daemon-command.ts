@@ -8,8 +8,9 @@ import { lineLog } from '../daemon/log.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
 
-Runs the configured VRRP instances and serves the control socket until SIGTERM, which sends
-priority-0 adverts from every MASTER and removes the VIPs before exiting.
+Runs the configured VRRP instances and conntrack sync (the config's sync section) and serves
+the control socket until SIGTERM, which sends priority-0 adverts from every MASTER, removes the
+VIPs and closes the sync sockets before exiting.
 
   --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
   --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
@@ -19,7 +20,7 @@ priority-0 adverts from every MASTER and removes the VIPs before exiting.
 export const daemonCommand: Command = {
   words: ['daemon'],
   usage: '[--config FILE] [--default-config FILE|none] [--socket PATH]',
-  summary: 'run VRRP and the control socket (init respawns it)',
+  summary: 'run VRRP, conntrack sync and the control socket (init respawns it)',
   async run(args: readonly string[], io: Io): Promise<number> {
     let configFile = DEFAULT_CONFIG_FILE;
     let defaultConfigFile: string | undefined = DEFAULT_BOARD_CONFIG_FILE;

@@ -10,6 +10,7 @@ export const CONTROL_SOCKET_ENV = 'STOCKADE_SOCKET';
 /** A client's request line may not grow beyond this (a line without newline is cut off). */
 const MAX_LINE = 64 * 1024;
 
+/** May return a promise (commits, kernel dumps); the answer waits for it. */
 export type Handler = (params: unknown) => unknown;
 
 export interface ControlRequest {
@@ -67,6 +68,8 @@ export class ControlServer {
     s.on('close', () => this.#clients.delete(s));
     s.on('error', () => s.destroy());
     let buf = '';
+    // Answers leave in request order even when a handler is slow.
+    let chain = Promise.resolve();
     s.setEncoding('utf8');
     s.on('data', (chunk: string) => {
       buf += chunk;
@@ -74,7 +77,11 @@ export class ControlServer {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.trim() !== '') s.write(JSON.stringify(this.#answer(line)) + '\n');
+        if (line.trim() === '') continue;
+        chain = chain.then(async () => {
+          const answer = await this.#answer(line);
+          if (!s.destroyed) s.write(JSON.stringify(answer) + '\n');
+        });
       }
       if (buf.length > MAX_LINE) {
         s.end(JSON.stringify({ ok: false, error: 'request line too long' }) + '\n');
@@ -83,7 +90,7 @@ export class ControlServer {
     });
   }
 
-  #answer(line: string): { id?: unknown; ok: boolean; result?: unknown; error?: string } {
+  async #answer(line: string): Promise<{ id?: unknown; ok: boolean; result?: unknown; error?: string }> {
     let req: ControlRequest;
     try {
       req = JSON.parse(line) as ControlRequest;
@@ -95,7 +102,7 @@ export class ControlServer {
     const h = this.#handlers.get(req.method);
     if (!h) return { id, ok: false, error: `unknown method '${req.method}'` };
     try {
-      return { id, ok: true, result: h(req.params) };
+      return { id, ok: true, result: await h(req.params) };
     } catch (e) {
       return { id, ok: false, error: (e as Error).message };
     }

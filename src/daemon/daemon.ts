@@ -1,8 +1,9 @@
-// `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP; conntrack
-// sync, LVS and the firewall manager join here as they are built, wired through events (the
-// shell's `transition` events and master hooks). It serves the control socket and logs
-// syslog-style lines. SIGTERM/SIGINT: priority-0 adverts from every MASTER, VIPs removed, then
-// exit 0.
+// `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP and
+// conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running); LVS and
+// the firewall manager join here as they are built, wired through events (the shell's
+// `transition` events and master hooks). It serves the control socket and logs syslog-style
+// lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
+// then exit 0.
 import type { Vrrp } from '../config/generated/config.ts';
 import { startVrrp } from '../vrrp/shell/run.ts';
 import type { VrrpRuntime } from '../vrrp/shell/run.ts';
@@ -10,6 +11,7 @@ import { chooseConfig } from './config.ts';
 import { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
+import { serveSync, startSync } from './sync.ts';
 
 export interface DaemonOptions {
   configFile: string;
@@ -44,6 +46,8 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     await control.close();
     throw e;
   }
+  const sync = await startSync(choice.config, log);
+  serveSync(control, sync.service, sync.reason);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
@@ -55,6 +59,12 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     stopping ??= (async () => {
       log('info', `stopping (${reason})`);
       let code = 0;
+      try {
+        sync.service?.stop();
+      } catch (e) {
+        log('error', `sync: stop: ${(e as Error).message}`);
+        code = 1;
+      }
       try {
         await vrrp?.stop();
       } catch (e) {

@@ -1,0 +1,123 @@
+// The sync part of the control socket's answers (`sync.status`, `sync.dump`) as plain JSON, and
+// their human forms, which `stockade ctl sync` prints: statistics laid out like conntrackd -s,
+// cache entries one a line like conntrack -L (and conntrackd -i / -e).
+import type { SyncEntry } from '../ctsync/wire/codec.ts';
+import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
+import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
+import { protocolName } from './sync-protocols.ts';
+
+export interface SyncCacheCounters {
+  active: number; created: number; updated: number; destroyed: number; expired: number; full: number;
+}
+
+export interface SyncStatusView {
+  running: boolean;
+  /** Why sync is not running (not configured, disabled, failed to start). */
+  reason?: string;
+  mode?: string;
+  transport?: string;
+  interface?: string;
+  local?: string;
+  peer?: string;
+  port?: number;
+  authenticated?: boolean;
+  uptimeMs?: number;
+  internal?: SyncCacheCounters;
+  external?: SyncCacheCounters;
+  events?: Record<string, number>;
+  filtered?: Record<string, number>;
+  bulkSends?: number;
+  resyncRequests?: number;
+  authDrops?: Record<string, number>;
+  /** The mode's protocol counters (FTFW: sequence tracking, ACK/NACK, resends). */
+  protocol?: Record<string, number>;
+  /** Wire-level drops by reason (malformed, wrong version ...). */
+  drops?: Record<string, number>;
+  pending?: { tx: number; resend: number; entries: number };
+  kernel?: { overruns: number; resyncs: number; ownEvents: number; bufferGrowths: number; eventBuffer: number };
+  transportCounters?: { foreign: number; sendErrors: number };
+  lastCommit?: SyncCommitView | null;
+}
+
+export interface SyncCommitView {
+  committed: number;
+  failed: number;
+  /** The first few kernel refusals, for the operator. */
+  errors: string[];
+  ms: number;
+}
+
+export interface SyncEntryView extends Omit<SyncEntry, 'labels'> {
+  labels?: string;
+  /** Seconds of timeout left now. */
+  remainingS: number;
+  /** Seconds since the entry entered the cache. */
+  activeS: number;
+}
+
+export function entryView(e: SyncEntry, remainingS: number, activeS: number): SyncEntryView {
+  const { labels, ...rest } = e;
+  return { ...rest, ...(labels !== undefined ? { labels: labels.toString('hex') } : {}), remainingS: Math.max(0, Math.floor(remainingS)), activeS: Math.max(0, Math.floor(activeS)) };
+}
+
+/** The ICMP type of the reply direction (echo -> echo reply ...), as conntrack prints it. */
+function icmpReplyType(t: number): number {
+  const pairs: Record<number, number> = { 8: 0, 13: 14, 15: 16, 17: 18 };
+  return pairs[t] ?? t;
+}
+
+/** One cache entry as a conntrack -L line (with conntrackd's [active since]). */
+export function formatEntry(e: SyncEntryView): string {
+  const parts = [`${protocolName(e.proto).padEnd(8)} ${e.proto}`, String(e.remainingS)];
+  if (e.tcpState !== undefined) parts.push(TCP_CONNTRACK_NAMES[e.tcpState] ?? String(e.tcpState));
+  const l4 = (sport: number | undefined, dport: number | undefined, reply: boolean): string[] => {
+    if (e.icmpType !== undefined) {
+      return [`type=${reply ? icmpReplyType(e.icmpType) : e.icmpType}`, `code=${e.icmpCode ?? 0}`, `id=${e.icmpId ?? 0}`];
+    }
+    return sport !== undefined && dport !== undefined ? [`sport=${sport}`, `dport=${dport}`] : [];
+  };
+  parts.push(`src=${e.src}`, `dst=${e.dst}`, ...l4(e.sport, e.dport, false));
+  if ((e.status & IPS_SEEN_REPLY) === 0) parts.push('[UNREPLIED]');
+  // The reply tuple follows from NAT: replies come from the DNAT target to the SNAT address.
+  parts.push(`src=${e.dnat ?? e.dst}`, `dst=${e.snat ?? e.src}`, ...l4(e.dpat ?? e.dport, e.spat ?? e.sport, true));
+  if ((e.status & IPS_ASSURED) !== 0) parts.push('[ASSURED]');
+  parts.push(`mark=${e.mark ?? 0}`);
+  if (e.zone !== undefined && e.zone !== 0) parts.push(`zone=${e.zone}`);
+  if (e.helper !== undefined) parts.push(`helper=${e.helper}`);
+  parts.push(`[active since ${e.activeS}s]`);
+  return parts.join(' ');
+}
+
+const nonZero = (c: Record<string, number> | undefined): string =>
+  Object.entries(c ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none';
+
+const num = (n: number | undefined, w = 12): string => String(n ?? 0).padStart(w);
+
+/** conntrackd -s, with Stockade's extra counters after. */
+export function formatSyncStatus(s: SyncStatusView): string {
+  if (!s.running) return `sync: not running (${s.reason ?? 'not configured'})\n`;
+  const cache = (name: string, c: SyncCacheCounters | undefined): string =>
+    `cache ${name}:\n`
+    + `current active connections:${num(c?.active)}\n`
+    + `connections created:       ${num(c?.created)}    failed:${num(c?.full, 8)}\n`
+    + `connections updated:       ${num(c?.updated)}    failed:${num(0, 8)}\n`
+    + `connections destroyed:     ${num(c?.destroyed)}    failed:${num(0, 8)}\n`
+    + `connections expired:       ${num(c?.expired)}\n\n`;
+  const p = s.protocol ?? {};
+  let out = `sync: ${s.mode} over ${s.transport} on ${s.interface}, ${s.local} -> ${s.peer || '(group)'} port ${s.port}${s.authenticated ? ', authenticated' : ''}\n\n`;
+  out += cache('internal', s.internal) + cache('external', s.external);
+  out += `traffic processed:\n${num(s.events?.['new'])} new ${num(s.events?.['update'])} update ${num(s.events?.['destroy'])} destroy (kernel events)\n\n`;
+  out += `${s.transport} traffic (active device=${s.interface}):\n`
+    + `${num(p['bytesSent'])} Bytes sent    ${num(p['datagramsReceived'])} Pckt recv\n`
+    + `${num(p['datagramsSent'])} Pckt sent     ${num(p['messagesReceived'])} Msgs recv\n`
+    + `${num(s.transportCounters?.sendErrors)} Error send    ${num(s.transportCounters?.foreign)} Foreign recv\n\n`;
+  out += `message tracking:\n`
+    + `${num(Object.values(s.drops ?? {}).reduce((a, b) => a + b, 0))} Malformed msgs${num(p['lost'])} Lost msgs\n\n`;
+  out += `sequence tracking: acks sent ${p['acksSent'] ?? 0}, nacks sent ${p['nacksSent'] ?? 0}, retransmitted ${p['retransmitted'] ?? 0}, old ${p['old'] ?? 0}, peer restarts ${p['peerRestarts'] ?? 0}\n`;
+  out += `pending: tx ${s.pending?.tx ?? 0}, resend queue ${s.pending?.resend ?? 0}\n`;
+  out += `kernel: event buffer ${s.kernel?.eventBuffer ?? 0} bytes, overruns ${s.kernel?.overruns ?? 0}, resyncs ${s.kernel?.resyncs ?? 0}, own events ${s.kernel?.ownEvents ?? 0}\n`;
+  out += `filtered: ${nonZero(s.filtered)}; drops: ${nonZero(s.drops)}; auth drops: ${nonZero(s.authDrops)}\n`;
+  out += `bulk sends ${s.bulkSends ?? 0}, resync requests from the peer ${s.resyncRequests ?? 0}\n`;
+  if (s.lastCommit) out += `last commit: ${s.lastCommit.committed} committed, ${s.lastCommit.failed} failed in ${s.lastCommit.ms} ms\n`;
+  return out;
+}

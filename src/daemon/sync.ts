@@ -1,0 +1,201 @@
+// Conntrack sync in the daemon: a SyncDriver (src/ctsync/driver.ts) built from the config's `sync`
+// section, and the control socket's sync methods (what `stockade ctl sync` asks for). The
+// failover integration with VRRP (commit before the VIPs move) is not wired yet.
+import type { Config, Sync } from '../config/generated/config.ts';
+import { SyncDriver } from '../ctsync/driver.ts';
+import type { SyncDriverOptions } from '../ctsync/driver.ts';
+import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
+import type { ControlServer } from './control.ts';
+import type { Log } from './log.ts';
+import { PROTOCOL_NUMBERS } from './sync-protocols.ts';
+import { entryView } from './sync-view.ts';
+import type { SyncCommitView, SyncEntryView, SyncStatusView } from './sync-view.ts';
+
+/** How many kernel refusals a commit reports by errno. */
+const COMMIT_ERRORS_SHOWN = 5;
+
+/** Our own address on the sync link: local_address, else the interface's first static address. */
+export function syncLocalAddress(config: Config, sync: Sync): string | undefined {
+  if (sync.local_address !== undefined) return sync.local_address;
+  const entry = config.addresses.find((a) => a.interface === sync.interface);
+  return entry?.static[0]?.split('/')[0];
+}
+
+/** The driver's options from a validated config (pure). */
+export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions {
+  const local = syncLocalAddress(config, sync);
+  if (local === undefined) throw new Error(`sync: ${sync.interface} has no static address`);
+  const multicast = sync.transport === 'multicast';
+  if (!multicast && sync.peer === undefined) throw new Error('sync: no peer (transport udp)');
+  const tcpStates = sync.tcp_states?.map((s) => TCP_CONNTRACK_NAMES.indexOf(s));
+  return {
+    local,
+    peer: sync.peer ?? '',
+    port: sync.port,
+    ...(multicast ? { multicastGroup: sync.multicast_group } : {}),
+    mode: sync.mode,
+    filter: {
+      ignoreAddresses: sync.ignore_addresses,
+      ignoreProtocols: sync.ignore_protocols.map((p) => PROTOCOL_NUMBERS[p]!),
+      ...(tcpStates !== undefined ? { tcpStates } : {}),
+    },
+    ...(sync.authentication !== undefined
+      ? { authKey: Buffer.from(sync.authentication.key, 'base64'), replayWindow: sync.authentication.replay_window }
+      : {}),
+    ackWindow: sync.ack_window,
+    resendQueueSize: sync.resend_queue_size,
+    cacheLimit: sync.hash_limit,
+    ...(sync.commit_timeout_s !== undefined ? { commitTimeout: sync.commit_timeout_s } : {}),
+    eventBuffer: sync.event_buffer_bytes,
+    eventBufferMax: sync.event_buffer_max_bytes,
+    startupResync: sync.startup_resync,
+  };
+}
+
+export type SyncCacheName = 'internal' | 'external';
+
+function cacheParam(params: unknown): SyncCacheName | 'both' {
+  const c = (params as { cache?: unknown } | undefined)?.cache;
+  if (c === undefined || c === 'both') return 'both';
+  if (c === 'internal' || c === 'external') return c;
+  throw new Error("cache must be 'internal', 'external' or 'both'");
+}
+
+export class SyncService {
+  readonly #driver: SyncDriver;
+  readonly #sync: Sync;
+  readonly #opts: SyncDriverOptions;
+  readonly #started = performance.now();
+  #lastCommit: SyncCommitView | null = null;
+
+  private constructor(driver: SyncDriver, sync: Sync, opts: SyncDriverOptions) {
+    this.#driver = driver;
+    this.#sync = sync;
+    this.#opts = opts;
+  }
+
+  static async start(config: Config, sync: Sync): Promise<SyncService> {
+    const opts = syncDriverOptions(config, sync);
+    return new SyncService(await SyncDriver.start(opts), sync, opts);
+  }
+
+  status(): SyncStatusView {
+    const d = this.#driver;
+    const n = d.node;
+    const { drops, ...rest } = n.ftfw.stats;
+    return {
+      running: true,
+      mode: this.#sync.mode,
+      transport: this.#sync.transport,
+      interface: this.#sync.interface,
+      local: this.#opts.local,
+      peer: this.#opts.multicastGroup ?? this.#opts.peer,
+      port: this.#opts.port,
+      authenticated: this.#opts.authKey !== undefined,
+      uptimeMs: Math.round(performance.now() - this.#started),
+      internal: { ...n.internal.stats },
+      external: { ...n.external.stats },
+      events: { ...n.stats.events },
+      filtered: { ...n.stats.filtered },
+      bulkSends: n.stats.bulkSends,
+      resyncRequests: n.stats.resyncRequests,
+      authDrops: { ...n.stats.authDrops },
+      protocol: rest as unknown as Record<string, number>,
+      drops: { ...drops },
+      pending: { ...n.ftfw.pending },
+      kernel: { ...d.stats, eventBuffer: d.eventBuffer },
+      transportCounters: { foreign: d.transport?.foreign ?? 0, sendErrors: d.transport?.sendErrors ?? 0 },
+      lastCommit: this.#lastCommit,
+    };
+  }
+
+  dump(cache: SyncCacheName): SyncEntryView[] {
+    const c = cache === 'internal' ? this.#driver.node.internal : this.#driver.node.external;
+    const now = performance.now();
+    return [...c.entries()].map((x) => entryView(x.entry, c.remaining(x, now), (now - x.createdAt) / 1000));
+  }
+
+  async commit(): Promise<SyncCommitView> {
+    const t0 = performance.now();
+    const r = await this.#driver.commit();
+    this.#lastCommit = {
+      committed: r.sent - r.failed.length,
+      failed: r.failed.length,
+      errors: r.failed.slice(0, COMMIT_ERRORS_SHOWN).map((f) => `errno ${-f.error}`),
+      ms: Math.round(performance.now() - t0),
+    };
+    return this.#lastCommit;
+  }
+
+  async resyncFromKernel(): Promise<{ internal: number }> {
+    await this.#driver.resyncFromKernel();
+    return { internal: this.#driver.node.internal.size };
+  }
+
+  requestResync(): void {
+    this.#driver.requestResync();
+  }
+
+  bulkSend(): { queued: number } {
+    this.#driver.bulkSend();
+    return { queued: this.#driver.node.internal.size };
+  }
+
+  flush(cache: SyncCacheName | 'both'): { flushed: Record<string, number> } {
+    const flushed: Record<string, number> = {};
+    const n = this.#driver.node;
+    if (cache !== 'external') { flushed['internal'] = n.internal.size; n.internal.flush(); }
+    if (cache !== 'internal') { flushed['external'] = n.external.size; n.external.flush(); }
+    return { flushed };
+  }
+
+  stop(): void {
+    this.#driver.close();
+  }
+}
+
+/**
+ * Starts sync when the config has an enabled `sync` section. A failure is logged and leaves sync
+ * off (VRRP keeps running); `sync.status` then says why.
+ */
+export async function startSync(config: Config, log: Log): Promise<{ service: SyncService | undefined; reason: string }> {
+  const sync = config.sync;
+  if (sync === undefined) {
+    log('info', 'sync: not configured');
+    return { service: undefined, reason: 'not configured' };
+  }
+  if (!sync.enabled) {
+    log('info', 'sync: disabled in the config');
+    return { service: undefined, reason: 'disabled in the config' };
+  }
+  if (!sync.external_cache) log('warn', 'sync: external_cache false is not supported yet; the peer\'s connections stay in the external cache until ctl sync -c');
+  try {
+    const service = await SyncService.start(config, sync);
+    const s = service.status();
+    log('info', `sync: ${s.mode} over ${s.transport}, ${s.local} -> ${s.peer} port ${s.port}${s.authenticated ? ', authenticated' : ''}; ${s.internal?.active ?? 0} kernel entries loaded`);
+    return { service, reason: '' };
+  } catch (e) {
+    const reason = `failed to start: ${(e as Error).message}`;
+    log('error', `sync: ${reason}`);
+    return { service: undefined, reason };
+  }
+}
+
+/** The control socket's sync.* methods. */
+export function serveSync(control: ControlServer, service: SyncService | undefined, reason: string): void {
+  const need = (): SyncService => {
+    if (service === undefined) throw new Error(`sync is not running (${reason})`);
+    return service;
+  };
+  control.handle('sync.status', () => service?.status() ?? ({ running: false, reason } satisfies SyncStatusView));
+  control.handle('sync.dump', (p) => {
+    const c = cacheParam(p);
+    if (c === 'both') throw new Error("sync.dump needs cache 'internal' or 'external'");
+    return need().dump(c);
+  });
+  control.handle('sync.commit', () => need().commit());
+  control.handle('sync.resync', () => need().resyncFromKernel());
+  control.handle('sync.request-resync', () => { need().requestResync(); return {}; });
+  control.handle('sync.bulk-send', () => need().bulkSend());
+  control.handle('sync.flush', (p) => need().flush(cacheParam(p)));
+}

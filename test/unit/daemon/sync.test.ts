@@ -1,0 +1,83 @@
+// The daemon's sync wiring without a kernel: driver options from a config, cache entries as
+// conntrack -L lines, and `stockade ctl sync` against an in-process control socket (human and
+// --json, bad flags, no daemon).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigText } from '../../../src/config/load.ts';
+import { ControlServer } from '../../../src/daemon/control.ts';
+import { serveSync, syncDriverOptions } from '../../../src/daemon/sync.ts';
+import { entryView, formatEntry } from '../../../src/daemon/sync-view.ts';
+import { main } from '../../../src/cli/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'stk-sync-'));
+const capture = () => {
+  const io = { stdout: '', stderr: '', out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } };
+  return io;
+};
+
+function config(sync: Record<string, unknown>) {
+  const r = loadConfigText(JSON.stringify({
+    version: 1,
+    interfaces: { ports: [{ name: 'eth0' }] },
+    addresses: [{ interface: 'eth0', static: ['192.0.2.1/24'] }],
+    sync: { interface: 'eth0', ...sync },
+  }));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+test('driver options from the config: local from the interface, filters, auth, buffers', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const c = config({
+    peer: '192.0.2.2', mode: 'notrack', port: 3781, ignore_addresses: ['203.0.113.0/24'], ignore_protocols: ['udp', 'gre'],
+    tcp_states: ['ESTABLISHED'], authentication: { key }, hash_limit: 1000, commit_timeout_s: 60, event_buffer_bytes: 1 << 20, startup_resync: false,
+  });
+  const o = syncDriverOptions(c, c.sync!);
+  assert.equal(
+    [o.local, o.peer, o.port, o.mode, o.multicastGroup, o.cacheLimit, o.commitTimeout, o.eventBuffer, o.startupResync, o.replayWindow],
+    ['192.0.2.1', '192.0.2.2', 3781, 'notrack', undefined, 1000, 60, 1 << 20, false, 1024],
+  );
+  assert.equal(o.filter, { ignoreAddresses: ['203.0.113.0/24'], ignoreProtocols: [17, 47], tcpStates: [3] });
+  assert.equal(o.authKey, Buffer.alloc(32, 7));
+  const m = config({ transport: 'multicast' });
+  const mo = syncDriverOptions(m, m.sync!);
+  assert.equal([mo.peer, mo.multicastGroup, mo.mode, mo.authKey], ['', '225.0.0.50', 'ftfw', undefined]);
+});
+
+test('entries as conntrack -L lines: NAT reply tuple, ICMP, unreplied, zone', () => {
+  const snat = entryView({ src: '198.51.100.30', dst: '203.0.113.30', proto: 6, sport: 40001, dport: 443, status: 0x19e, tcpState: 3, timeout: 3600, mark: 0, snat: '203.0.113.1', spat: 61000 }, 3599.7, 12.2);
+  assert.is(formatEntry(snat), 'tcp      6 3599 ESTABLISHED src=198.51.100.30 dst=203.0.113.30 sport=40001 dport=443 src=203.0.113.30 dst=203.0.113.1 sport=443 dport=61000 [ASSURED] mark=0 [active since 12s]');
+  const icmp = entryView({ src: '198.51.100.12', dst: '203.0.113.22', proto: 1, icmpType: 8, icmpCode: 0, icmpId: 4660, status: 0x08, timeout: 30, zone: 5 }, 29, 1);
+  assert.is(formatEntry(icmp), 'icmp     1 29 src=198.51.100.12 dst=203.0.113.22 type=8 code=0 id=4660 [UNREPLIED] src=203.0.113.22 dst=198.51.100.12 type=0 code=0 id=4660 mark=0 zone=5 [active since 1s]');
+});
+
+test('ctl sync: flags, human and --json answers, sync not running, no daemon', async () => {
+  const path = join(dir, 's.sock');
+  const server = await ControlServer.listen(path);
+  serveSync(server, undefined, 'not configured');
+  try {
+    const run = async (...args: string[]) => { const io = capture(); const code = await main(['ctl', 'sync', ...args, '--socket', path], io); return { code, ...io }; };
+    const s = await run('-s');
+    assert.equal([s.code, s.stdout], [0, 'sync: not running (not configured)\n']);
+    const j = await run('-s', '--json');
+    assert.equal(JSON.parse(j.stdout), { running: false, reason: 'not configured' });
+    const e = await run('-e');
+    assert.equal([e.code, e.stderr], [1, 'stockade: sync is not running (not configured)\n']);
+    for (const bad of [[], ['-x'], ['-s', '-e'], ['--socket']]) {
+      const io = capture();
+      assert.is(await main(['ctl', 'sync', ...bad], io), 2, bad.join(' '));
+      assert.match(io.stderr, /\nusage: stockade ctl sync ACTION/);
+    }
+  } finally {
+    await server.close();
+  }
+  const io = capture();
+  assert.is(await main(['ctl', 'sync', '-s', '--socket', join(dir, 'none.sock')], io), 1);
+  assert.is(io.stderr, `stockade: the daemon is not running (no ${join(dir, 'none.sock')})\n`);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
