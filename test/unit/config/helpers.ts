@@ -43,3 +43,37 @@ export function capture(): Io & { stdout: string; stderr: string } {
   };
   return io;
 }
+
+/** A semantic check as a table row: a failing mutation of the HA fixture and a passing one near it. */
+export interface SemanticCase {
+  readonly name: string;
+  readonly bad: (c: any) => void;
+  readonly pointer: string;
+  readonly expected: RegExp;
+  readonly hint?: RegExp;
+  /** A nearby valid config; when absent the unchanged fixture is the passing case. */
+  readonly good?: (c: any) => void;
+}
+
+/** Two tests per case: the error (pointer, expected, hint, found, position), and the valid twin. */
+export function semanticCases(register: (name: string, fn: () => void) => void, cases: readonly SemanticCase[]): void {
+  for (const k of cases) {
+    register(`${k.name}: fails`, () => {
+      const c = fixture();
+      k.bad(c);
+      const errors = errorsOf(c);
+      const e = errors.find((x) => x.pointer === k.pointer);
+      if (!e) throw new Error(`no error at ${k.pointer}; got:\n${describeErrors(errors) || '(valid)'}`);
+      if (!k.expected.test(e.expected)) throw new Error(`expected text '${e.expected}' does not match ${k.expected}`);
+      if (k.hint && !k.hint.test(e.hint ?? '')) throw new Error(`hint '${e.hint ?? ''}' does not match ${k.hint}`);
+      if (e.found.length === 0) throw new Error('no value found reported');
+      if (e.line === undefined || e.column === undefined) throw new Error('no position reported');
+    });
+    register(`${k.name}: passes`, () => {
+      const c = fixture();
+      k.good?.(c);
+      const errors = errorsOf(c);
+      if (errors.length !== 0) throw new Error(`expected valid; got:\n${describeErrors(errors)}`);
+    });
+  }
+}

@@ -8,18 +8,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../../src/cli/main.ts';
-import { capture, describeErrors, errorsOf, fixture } from './helpers.ts';
+import { capture, describeErrors, errorsOf, fixture, semanticCases, type SemanticCase } from './helpers.ts';
 
-interface Case {
-  readonly name: string;
-  readonly bad: (c: any) => void;
-  readonly pointer: string;
-  readonly expected: RegExp;
-  readonly hint?: RegExp;
-  readonly good?: (c: any) => void;
-}
 
-const cases: Case[] = [
+const cases: SemanticCase[] = [
   // The issue's list.
   {
     name: 'a member in two bonds',
@@ -159,23 +151,7 @@ const cases: Case[] = [
   },
 ];
 
-for (const k of cases) {
-  test(`${k.name}: reported`, () => {
-    const c = fixture();
-    k.bad(c);
-    const errors = errorsOf(c);
-    const e = errors.find((x) => x.pointer === k.pointer);
-    if (!e) throw new Error(`no error at ${k.pointer}; got:\n${describeErrors(errors) || '(valid)'}`);
-    assert.match(e.expected, k.expected);
-    if (k.hint) assert.match(e.hint ?? '', k.hint);
-  });
-  test(`${k.name}: passes`, () => {
-    const c = fixture();
-    k.good?.(c);
-    const errors = errorsOf(c);
-    assert.is(errors.length, 0, describeErrors(errors));
-  });
-}
+semanticCases(test, cases);
 
 const dir = mkdtempSync(join(tmpdir(), 'stockade-net-cli-'));
 

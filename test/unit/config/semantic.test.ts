@@ -2,21 +2,12 @@
 // and a passing case close to it. Cases start from the HA fixture, which is valid.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeErrors, errorsOf, fixture } from './helpers.ts';
+import { describeErrors, errorsOf, fixture, semanticCases, type SemanticCase } from './helpers.ts';
 
-interface Case {
-  readonly name: string;
-  readonly bad: (c: any) => void;
-  readonly pointer: string;
-  readonly expected: RegExp;
-  readonly hint?: RegExp;
-  /** A nearby valid config; when absent the unchanged fixture is the passing case. */
-  readonly good?: (c: any) => void;
-}
 
 const addPort = (c: any, name: string) => c.interfaces.ports.push({ name });
 
-const cases: Case[] = [
+const cases: SemanticCase[] = [
   // interfaces
   {
     name: 'interface names are unique across ports, bonds, VLANs and bridges',
@@ -734,25 +725,7 @@ const cases: Case[] = [
   },
 ];
 
-for (const k of cases) {
-  test(`${k.name}: fails`, () => {
-    const c = fixture();
-    k.bad(c);
-    const errors = errorsOf(c);
-    const e = errors.find((x) => x.pointer === k.pointer);
-    if (!e) throw new Error(`no error at ${k.pointer}; got:\n${describeErrors(errors) || '(valid)'}`);
-    assert.match(e.expected, k.expected);
-    if (k.hint) assert.match(e.hint ?? '', k.hint);
-    assert.ok(e.found.length > 0);
-    assert.ok(e.line !== undefined && e.column !== undefined, 'has a position');
-  });
-  test(`${k.name}: passes`, () => {
-    const c = fixture();
-    k.good?.(c);
-    const errors = errorsOf(c);
-    assert.is(errors.length, 0, describeErrors(errors));
-  });
-}
+semanticCases(test, cases);
 
 test('semantic errors quote the file as written, not the defaults filled in', () => {
   const c = fixture();

@@ -4,22 +4,14 @@
 // interface, interval out of range for the version). Each with a failing and a nearby passing case.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeErrors, errorsOf, fixture, load } from './helpers.ts';
+import { describeErrors, errorsOf, fixture, load, semanticCases, type SemanticCase } from './helpers.ts';
 
-interface Case {
-  readonly name: string;
-  readonly bad: (c: any) => void;
-  readonly pointer: string;
-  readonly expected: RegExp;
-  readonly hint?: RegExp;
-  readonly good?: (c: any) => void;
-}
 
 const KEY = '00112233445566778899aabbccddeeff';
 const accel = (c: any, o: object = {}) => (c.vrrp.accelerated_failover = { interface: 'eth2', peer: '192.0.2.250', ...o });
 const script = (c: any, o: object = {}) => (c.vrrp.scripts = [{ name: 'chk', command: ['/usr/local/bin/check'], ...o }]);
 
-const cases: Case[] = [
+const cases: SemanticCase[] = [
   {
     name: 'duplicate VRID on one interface',
     bad: (c) => c.vrrp.instances.push({ name: 'vi_dup', interface: 'int', vrid: 20, vips: ['192.0.2.5'] }),
@@ -177,25 +169,7 @@ const cases: Case[] = [
   },
 ];
 
-for (const k of cases) {
-  test(`${k.name}: fails`, () => {
-    const c = fixture();
-    k.bad(c);
-    const errors = errorsOf(c);
-    const e = errors.find((x) => x.pointer === k.pointer);
-    if (!e) throw new Error(`no error at ${k.pointer}; got:\n${describeErrors(errors) || '(valid)'}`);
-    assert.match(e.expected, k.expected);
-    if (k.hint) assert.match(e.hint ?? '', k.hint);
-  });
-  if (k.good) {
-    test(`${k.name}: passes`, () => {
-      const c = fixture();
-      k.good!(c);
-      const errors = errorsOf(c);
-      assert.is(errors.length, 0, describeErrors(errors));
-    });
-  }
-}
+semanticCases(test, cases);
 
 test('defaults: checksum pseudo-header, track lists empty, scripts rise/fall 1, accelerated heartbeat 20/100 ms', () => {
   const c = fixture();
