@@ -127,6 +127,12 @@ Boot('x86_64: stockade --version inside is the build\'s', async () => {
   assert.is(inside, versionOf('x64'));
 });
 
+Boot('x86_64: init runs stockade daemon, which answers on its control socket', async () => {
+  const status = JSON.parse(await sh('x64a', 'stockade ctl vrrp --json'));
+  assert.ok(Array.isArray(status.instances), 'ctl vrrp answered with an instance list');
+  assert.match(await sh('x64a', 'cat /run/stockade.log'), /stockade\[\d+\]: info: vrrp: no instances configured/);
+});
+
 Boot('x86_64: the ports carry their labels, on the PCI slots the board names', async () => {
   const out = await sh('x64a', 'for i in wan lan sync mgmt; do echo "$i $(basename $(dirname $(readlink -f /sys/class/net/$i/device)))"; done');
   assert.is(out, 'wan 0000:00:03.0\nlan 0000:00:04.0\nsync 0000:00:05.0\nmgmt 0000:00:06.0\n');
