@@ -5,10 +5,10 @@
 // feeds the statistics); the external cache drops entries not refreshed within CacheTimeout
 // (SyncNode does that). Same shape as FtfwCore.
 import { DatagramPacker } from './datagrams.ts';
-import { decodeDatagram, DROP_REASONS, encodeData } from './wire/codec.ts';
-import type { DataType, DropReason, SyncEntry } from './wire/codec.ts';
+import { decodeDatagram, encodeData } from './wire/codec.ts';
+import type { DataType, SyncEntry } from './wire/codec.ts';
 import type { FtfwSink, FtfwStats, SyncProtocol } from './ftfw.ts';
-import { seqAfter } from './ftfw.ts';
+import { newFtfwStats, seqAfter } from './ftfw.ts';
 
 export interface AlarmOptions {
   /** RefreshTime in seconds. Default 60 (conntrackd's default; its example uses 15). */
@@ -44,11 +44,7 @@ export class AlarmCore implements SyncProtocol {
     this.#maxDatagram = opts.maxDatagram ?? 1472;
     this.#random = opts.random ?? Math.random;
     this.#nextSeq = opts.initialSeq >>> 0;
-    const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
-    this.stats = {
-      datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
-      lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, peerRestarts: 0, drops,
-    };
+    this.stats = newFtfwStats();
   }
 
   get pending(): { tx: number; resend: number; entries: number } {

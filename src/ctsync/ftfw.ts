@@ -87,6 +87,15 @@ export interface FtfwStats {
   drops: Record<DropReason, number>;
 }
 
+/** Every counter at zero; the NOTRACK and ALARM senders report the same shape. */
+export function newFtfwStats(): FtfwStats {
+  const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  return {
+    datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
+    lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, peerRestarts: 0, drops,
+  };
+}
+
 /** What SyncNode needs from a mode's core (FTFW, NOTRACK). */
 export interface SyncProtocol {
   readonly stats: FtfwStats;
@@ -150,11 +159,7 @@ export class FtfwCore implements SyncProtocol {
     this.#maxInFlight = opts.maxInFlight ?? 2000;
     this.#nextSeq = opts.initialSeq >>> 0;
     this.#windowLeft = this.#window;
-    const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
-    this.stats = {
-      datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
-      lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, peerRestarts: 0, drops,
-    };
+    this.stats = newFtfwStats();
   }
 
   /** Messages waiting to be sent, sent but not yet acknowledged, and entries not yet acknowledged. */

@@ -3,10 +3,10 @@
 // sequence number only feeds the statistics), RESYNC honoured with a bulk send. ACK and NACK from
 // an FTFW peer are counted as malformed. Same shape as FtfwCore so SyncNode can use either.
 import { DatagramPacker } from './datagrams.ts';
-import { decodeDatagram, DROP_REASONS, encodeControl, encodeData } from './wire/codec.ts';
-import type { DataType, DropReason, SyncEntry } from './wire/codec.ts';
+import { decodeDatagram, encodeControl, encodeData } from './wire/codec.ts';
+import type { DataType, SyncEntry } from './wire/codec.ts';
 import type { FtfwSink, FtfwStats, SyncProtocol } from './ftfw.ts';
-import { seqAfter } from './ftfw.ts';
+import { newFtfwStats, seqAfter } from './ftfw.ts';
 
 export interface NotrackOptions {
   aliveMs?: number;
@@ -31,11 +31,7 @@ export class NotrackCore implements SyncProtocol {
     this.#aliveMs = opts.aliveMs ?? 1000;
     this.#maxDatagram = opts.maxDatagram ?? 1472;
     this.#nextSeq = opts.initialSeq >>> 0;
-    const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
-    this.stats = {
-      datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
-      lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, peerRestarts: 0, drops,
-    };
+    this.stats = newFtfwStats();
   }
 
   get pending(): { tx: number; resend: number; entries: number } {

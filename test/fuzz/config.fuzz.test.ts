@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/command.ts';
 import { formatConfigError } from '../../src/config/errors.ts';
 import { loadConfigBytes, loadConfigText, type LoadResult } from '../../src/config/load.ts';
+import { capture } from '../capture-io.ts';
 
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const TIME_LIMIT_MS = 8000;
@@ -238,10 +238,6 @@ run('random bytes', fc.uint8Array({ maxLength: 300 }), 800, (bytes) => {
 const dir = mkdtempSync(join(tmpdir(), 'stockade-config-fuzz-'));
 let counter = 0;
 
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
-  return io;
-}
 
 run(
   'stockade config validate: exit 0 with one line, or exit 2 with errors and the count',

@@ -14,6 +14,7 @@ import type { Config } from '../../../src/config/generated/config.ts';
 import { applyNetwork, type ApplyResult } from '../../../src/net/apply.ts';
 import { desiredFromConfig } from '../../../src/net/desired.ts';
 import { FakeKernel } from '../net/fake-kernel.ts';
+export { capture } from '../../capture-io.ts';
 
 export interface FakeSystem extends BootSystem {
   calls: string[];
@@ -150,16 +151,3 @@ export function tempDir(): { dir: string; write(name: string, text: string): str
   };
 }
 
-export function capture(): { out(t: string): void; err(t: string): void; stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}

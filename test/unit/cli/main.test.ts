@@ -1,17 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main, helpText } from '../../../src/cli/main.ts';
-import type { Io } from '../../../src/cli/command.ts';
+import { capture } from '../../capture-io.ts';
 
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) { io.stdout += t; },
-    err(t: string) { io.stderr += t; },
-  };
-  return io;
-}
 
 test('help lists the real subcommands', async () => {
   const io = capture();

@@ -2,9 +2,9 @@
 // output. (Not a test file: uvu only runs *.test.ts.)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../../../src/cli/command.ts';
 import type { ConfigError } from '../../../src/config/errors.ts';
 import { loadConfigText, type LoadResult } from '../../../src/config/load.ts';
+export { capture } from '../../capture-io.ts';
 
 export const fixtureDir = fileURLToPath(new URL('../../fixtures/config/', import.meta.url));
 
@@ -30,19 +30,6 @@ export function describeErrors(errors: readonly ConfigError[]): string {
   return errors.map((e) => `${e.pointer}: expected ${e.expected}; found ${e.found}${e.hint ? ` (hint: ${e.hint})` : ''}`).join('\n');
 }
 
-export function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 /** A semantic check as a table row: a failing mutation of the HA fixture and a passing one near it. */
 export interface SemanticCase {
