@@ -7,8 +7,8 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
+  out: (text) => void (process.stdout.writable && process.stdout.write(text)),
+  err: (text) => void (process.stderr.writable && process.stderr.write(text)),
 };
 
 export interface Command {

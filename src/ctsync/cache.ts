@@ -1,8 +1,12 @@
 // The internal cache (this box's connections, as the kernel reported them) and the external
 // cache (the peer's, as it synced them): entries by original tuple + zone, each with the time of
 // its last update so the remaining timeout is known at commit; expiry; conntrackd-like counters.
-import { entryKey } from './convert.ts';
+// The entries themselves are compact records (compact-cache.ts): callers get copies.
+import { RecordStore } from './compact-cache.ts';
+import type { CachedEntry, EntryKeyFields } from './compact-cache.ts';
 import type { SyncEntry } from './wire/codec.ts';
+
+export type { CachedEntry } from './compact-cache.ts';
 
 export interface CacheStats {
   active: number;
@@ -13,12 +17,6 @@ export interface CacheStats {
   expired: number;
   /** Refused because the cache was full. */
   full: number;
-}
-
-export interface CachedEntry {
-  entry: SyncEntry;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface CacheOptions {
@@ -33,53 +31,49 @@ export interface CacheOptions {
 export class EntryCache {
   readonly name: string;
   readonly stats: CacheStats = { active: 0, created: 0, updated: 0, destroyed: 0, expired: 0, full: 0 };
-  readonly #map = new Map<string, CachedEntry>();
-  readonly #limit: number;
+  readonly #store: RecordStore;
   readonly #defaultTimeout: number;
   readonly #fixedLifetime: number | undefined;
 
   constructor(name: string, opts: CacheOptions = {}) {
     this.name = name;
-    this.#limit = opts.limit ?? 262144;
+    this.#store = new RecordStore({ limit: opts.limit ?? 262144 });
     this.#defaultTimeout = opts.defaultTimeout ?? 180;
     this.#fixedLifetime = opts.fixedLifetime;
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#store.size;
   }
 
   /** Inserts or replaces; returns what happened. */
   upsert(entry: SyncEntry, now: number): 'created' | 'updated' | 'full' {
-    const key = entryKey(entry);
-    const old = this.#map.get(key);
-    if (old !== undefined) {
-      old.entry = entry;
-      old.updatedAt = now;
-      this.stats.updated++;
-      return 'updated';
-    }
-    if (this.#map.size >= this.#limit) {
-      this.stats.full++;
-      return 'full';
-    }
-    this.#map.set(key, { entry, createdAt: now, updatedAt: now });
-    this.stats.created++;
-    this.stats.active = this.#map.size;
-    return 'created';
+    const r = this.#store.set(entry, now, now);
+    this.stats[r]++;
+    this.stats.active = this.#store.size;
+    return r;
   }
 
-  remove(entry: SyncEntry): boolean {
-    const ok = this.#map.delete(entryKey(entry));
+  /** Stores a fresher copy of an entry already cached (a new timeout), counting nothing. */
+  refresh(entry: SyncEntry, now: number): void {
+    this.#store.set(entry, now, now);
+  }
+
+  remove(entry: EntryKeyFields): boolean {
+    const ok = this.#store.delete(entry);
     if (ok) {
       this.stats.destroyed++;
-      this.stats.active = this.#map.size;
+      this.stats.active = this.#store.size;
     }
     return ok;
   }
 
-  get(key: string): CachedEntry | undefined {
-    return this.#map.get(key);
+  get(key: EntryKeyFields): CachedEntry | undefined {
+    return this.#store.get(key);
+  }
+
+  has(key: EntryKeyFields): boolean {
+    return this.#store.has(key);
   }
 
   /** Seconds left for a cached entry at `now` (its synced timeout minus its age). */
@@ -89,24 +83,19 @@ export class EntryCache {
 
   /** Removes entries whose timeout has run out; returns how many. */
   expire(now: number): number {
-    let n = 0;
-    for (const [k, c] of this.#map) {
-      if (this.remaining(c, now) <= 0) {
-        this.#map.delete(k);
-        n++;
-      }
-    }
+    const n = this.#store.deleteWhere((c) => this.remaining(c, now) <= 0);
     this.stats.expired += n;
-    this.stats.active = this.#map.size;
+    this.stats.active = this.#store.size;
     return n;
   }
 
   flush(): void {
-    this.#map.clear();
+    this.#store.clear();
     this.stats.active = 0;
   }
 
-  *entries(): IterableIterator<CachedEntry> {
-    yield* this.#map.values();
+  /** Copies of the entries. */
+  entries(): IterableIterator<CachedEntry> {
+    return this.#store.values();
   }
 }

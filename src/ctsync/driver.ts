@@ -5,6 +5,9 @@
 // Lost kernel events (ENOBUFS) double the event buffer up to its maximum and schedule a resync
 // from a dump, reconciled against the internal cache (counted in `overruns` / `resyncs`).
 // Events caused by our own commit socket are not echoed back to the peer.
+// With the external cache off (conntrackd's DisableExternalCache), the peer's entries are written
+// to the kernel as they arrive, in batches on the commit socket. Statistics-only (conntrackd -S):
+// no transport is opened; the internal cache and its counters are all there is.
 import { SyncNode } from './node.ts';
 import type { SyncNodeOptions } from './node.ts';
 import { openMulticastTransport, openUdpTransport } from './udp.ts';
@@ -14,6 +17,9 @@ import type { CtBatchResult } from '../kernel/ctnetlink/socket.ts';
 import type { CtEntry } from '../kernel/ctnetlink/entry.ts';
 import { NETLINK_NETFILTER } from '../kernel/netlink/constants.ts';
 import { NetlinkSocket } from '../kernel/netlink/socket.ts';
+import { constants as osConstants } from 'node:os';
+
+const ENOENT = osConstants.errno.ENOENT;
 
 export interface SyncDriverOptions extends Omit<SyncNodeOptions, 'ftfw'> {
   local: string;
@@ -41,11 +47,14 @@ export interface SyncDriverStats {
   resyncs: number;
   ownEvents: number;
   bufferGrowths: number;
+  /** External cache off: the peer's entries written to the kernel, and the writes it refused. */
+  injected: number;
+  injectFailed: number;
 }
 
 export class SyncDriver {
   readonly node: SyncNode;
-  readonly #stats = { overruns: 0, resyncs: 0, bufferGrowths: 0 };
+  readonly #stats = { overruns: 0, resyncs: 0, bufferGrowths: 0, injected: 0, injectFailed: 0 };
   readonly #clock: () => number;
   readonly #events: CtEventStream;
   readonly #writer: CtBatchWriter;
@@ -56,6 +65,7 @@ export class SyncDriver {
   #timer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #flushQueued = false;
+  #injectQueued = false;
   #closed = false;
 
   private constructor(opts: SyncDriverOptions) {
@@ -92,7 +102,9 @@ export class SyncDriver {
       const onDatagram = (buf: Buffer): void => {
         d.node.onDatagram(buf, d.#clock());
         d.#flushSoon();
+        if (d.node.pendingInjected > 0) d.#injectSoon();
       };
+      if (opts.statsOnly === true) return d;
       d.#transport = opts.multicastGroup !== undefined
         ? await openMulticastTransport({ local: opts.local, group: opts.multicastGroup, port: opts.port }, onDatagram)
         : await openUdpTransport({ local: opts.local, peer: opts.peer, port: opts.port }, onDatagram);
@@ -124,6 +136,26 @@ export class SyncDriver {
     setImmediate(() => {
       this.#flushQueued = false;
       if (!this.#closed) this.node.flush(this.#clock());
+    });
+  }
+
+  /** External cache off: the peer's entries into the kernel, one batch per turn of the loop. */
+  #injectSoon(): void {
+    if (this.#injectQueued) return;
+    this.#injectQueued = true;
+    setImmediate(() => {
+      this.#injectQueued = false;
+      if (this.#closed) return;
+      const items = this.node.takeInjected();
+      if (items.length === 0) return;
+      void this.#writer.apply(items).then((r) => {
+        // Deleting what the kernel no longer has is fine (conntrackd ignores ENOENT too).
+        const failed = r.failed.filter((f) => !(f.item.op === 'delete' && f.error === -ENOENT)).length;
+        this.#stats.injected += r.sent - r.failed.length;
+        this.#stats.injectFailed += failed;
+      }, () => {
+        this.#stats.injectFailed += items.length;
+      });
     });
   }
 

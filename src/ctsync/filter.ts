@@ -1,6 +1,8 @@
 // Which kernel connections are synced: pure predicates over a SyncEntry, compiled once from the
-// config. Like conntrackd's "Filter From Userspace": addresses (the boxes' own, configured CIDRs)
-// match any address of the connection; protocols and TCP states are accept or ignore lists.
+// config. Like conntrackd's "Filter From Userspace": an address (the box's own, configured CIDRs)
+// matches a connection's original source or reply source, as conntrackd tests them, so a
+// client's flow SNATed to a VIP is still synced while the box's own connections are not;
+// protocols and TCP states are accept or ignore lists.
 import { parseIpv4 } from '../common/ipv4.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
@@ -60,7 +62,8 @@ function inNets(nets: readonly Net[], addr: string | undefined): boolean {
 export function filterEntry(f: CompiledFilter, e: SyncEntry): FilterVerdict {
   if (f.protocols !== undefined && !f.protocols.has(e.proto)) return 'ignored-protocol';
   if (f.ignoreProtocols.has(e.proto)) return 'ignored-protocol';
-  if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, e.dst) || inNets(f.nets, e.snat) || inNets(f.nets, e.dnat))) {
+  // The reply source is the original destination unless DNAT changed it.
+  if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, e.dnat ?? e.dst))) {
     return 'ignored-address';
   }
   if (e.proto === IPPROTO_TCP && f.tcpStates !== undefined && (e.tcpState === undefined || !f.tcpStates.has(e.tcpState))) {

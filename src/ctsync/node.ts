@@ -31,10 +31,17 @@ export interface SyncNodeOptions {
   cacheLimit?: number;
   /** conntrackd's CommitTimeout: fixed timeout for committed entries. */
   commitTimeout?: number;
+  /**
+   * false: conntrackd's DisableExternalCache. The peer's entries are not cached but queued for the
+   * kernel at once (takeInjected(): create for new and update, delete for destroy).
+   */
+  externalCache?: boolean;
+  /** conntrackd -S: the internal cache and its statistics only; nothing is sent or received. */
+  statsOnly?: boolean;
 }
 
 export interface CommitItem {
-  op: 'create';
+  op: 'create' | 'delete';
   entry: CtEntry;
 }
 
@@ -69,6 +76,9 @@ export class SyncNode {
   readonly #send: (d: Buffer) => void;
   readonly #commitTimeout: number | undefined;
   readonly #alarm: boolean;
+  readonly #externalCache: boolean;
+  readonly #statsOnly: boolean;
+  #injected: CommitItem[] = [];
   #lastExpire = 0;
   #now = 0;
 
@@ -76,6 +86,8 @@ export class SyncNode {
     this.#send = send;
     this.#filter = compileFilter(opts.filter ?? {});
     this.#commitTimeout = opts.commitTimeout;
+    this.#externalCache = opts.externalCache ?? true;
+    this.#statsOnly = opts.statsOnly ?? false;
     this.internal = new EntryCache('internal', opts.cacheLimit !== undefined ? { limit: opts.cacheLimit } : {});
     this.#alarm = opts.mode === 'alarm';
     this.external = new EntryCache('external', {
@@ -101,8 +113,31 @@ export class SyncNode {
   }
 
   #applyRemote(type: DataType, e: SyncEntry): void {
+    if (!this.#externalCache) {
+      // conntrackd's external_inject: no cache, the entry's own timeout (conntrackd ignores
+      // CommitTimeout with DisableExternalCache, and so do we).
+      const entry = toCtEntry(e);
+      this.#injected.push({ op: type === 'destroy' ? 'delete' : 'create', entry });
+      return;
+    }
     if (type === 'destroy') this.external.remove(e);
     else this.external.upsert(e, this.#now);
+  }
+
+  /** Kernel writes queued by the peer's messages when the external cache is off. */
+  get pendingInjected(): number {
+    return this.#injected.length;
+  }
+
+  /** Takes the queued kernel writes (external cache off), oldest first. */
+  takeInjected(): CommitItem[] {
+    const items = this.#injected;
+    this.#injected = [];
+    return items;
+  }
+
+  #enqueue(key: string, type: DataType, e: SyncEntry): void {
+    if (!this.#statsOnly) this.ftfw.enqueue(key, type, e);
   }
 
   /** A kernel conntrack event (not one caused by our own commits: the caller drops those). */
@@ -118,14 +153,14 @@ export class SyncNode {
     const key = entryKey(e);
     if (kind === 'destroy') {
       // Only what the peer may have: entries we never synced need no destroy.
-      if (this.internal.get(key) === undefined) return;
+      if (!this.internal.has(e)) return;
       this.internal.remove(e);
-      this.ftfw.enqueue(key, 'destroy', e);
+      this.#enqueue(key, 'destroy', e);
       return;
     }
     const r = this.internal.upsert(e, now);
     if (r === 'full') return;
-    this.ftfw.enqueue(key, r === 'created' ? 'new' : 'update', e);
+    this.#enqueue(key, r === 'created' ? 'new' : 'update', e);
   }
 
   /** Replaces the internal cache with a kernel dump (resync, -R); sends nothing by itself. */
@@ -151,15 +186,14 @@ export class SyncNode {
       if (filterEntry(this.#filter, e) !== 'sync') continue;
       const key = entryKey(e);
       seen.add(key);
-      const old = this.internal.get(key);
+      const old = this.internal.get(e);
       if (old !== undefined && sameState(old.entry, e)) {
-        old.entry = e; // fresher timeout, nothing to tell the peer
-        old.updatedAt = now;
+        this.internal.refresh(e, now); // fresher timeout, nothing to tell the peer
         continue;
       }
       const r = this.internal.upsert(e, now);
       if (r === 'full') continue;
-      this.ftfw.enqueue(key, r === 'created' ? 'new' : 'update', e);
+      this.#enqueue(key, r === 'created' ? 'new' : 'update', e);
       sent++;
     }
     let destroyed = 0;
@@ -167,7 +201,7 @@ export class SyncNode {
       const key = entryKey(c.entry);
       if (seen.has(key)) continue;
       this.internal.remove(c.entry);
-      this.ftfw.enqueue(key, 'destroy', c.entry);
+      this.#enqueue(key, 'destroy', c.entry);
       destroyed++;
     }
     return { sent, destroyed };
@@ -175,18 +209,21 @@ export class SyncNode {
 
   /** Queues the whole internal cache for the peer (-B, and the answer to a RESYNC). */
   bulkSend(): void {
+    if (this.#statsOnly) return;
     this.stats.bulkSends++;
     for (const c of this.internal.entries()) this.ftfw.enqueue(entryKey(c.entry), 'new', c.entry);
   }
 
   /** Asks the peer for its whole table (-n). */
   requestResync(): void {
+    if (this.#statsOnly) return;
     this.ftfw.requestResync();
   }
 
   /** A datagram from the peer (the caller has checked its source). */
   onDatagram(d: Buffer, now: number): void {
     this.#now = now;
+    if (this.#statsOnly) return;
     let payload: Buffer | undefined = d;
     if (this.#auth !== undefined) payload = this.#auth.verify(d);
     if (payload === undefined) return; // never reaches the caches, so never the kernel
@@ -195,12 +232,12 @@ export class SyncNode {
 
   flush(now: number): void {
     this.#now = now;
-    this.ftfw.flush(now);
+    if (!this.#statsOnly) this.ftfw.flush(now);
   }
 
   tick(now: number): void {
     this.#now = now;
-    this.ftfw.tick(now);
+    if (!this.#statsOnly) this.ftfw.tick(now);
     if (this.#alarm && now - this.#lastExpire >= 1000) {
       this.#lastExpire = now;
       this.external.expire(now);

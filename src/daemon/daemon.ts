@@ -1,7 +1,9 @@
 // `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP and
-// conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running); LVS and
-// the firewall manager join here as they are built, wired through events (the shell's
-// `transition` events and master hooks). It serves the control socket and logs syslog-style
+// conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running), wired
+// together by failover-run.ts (commit before the VIPs move, start-up preempt hold). Sync starts
+// first so that its master hook is in place before VRRP's first transition. LVS and the firewall
+// manager join here as they are built, wired through events (the shell's `transition` events and
+// master hooks). It serves the control socket and logs syslog-style
 // lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
 // then exit 0.
 import type { Vrrp } from '../config/generated/config.ts';
@@ -12,6 +14,7 @@ import { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
+import { startFailover } from './failover-run.ts';
 
 export interface DaemonOptions {
   configFile: string;
@@ -33,6 +36,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   log('info', `stockade ${version} daemon starting, config ${choice.file}`);
 
   const control = await ControlServer.listen(opts.socketPath);
+  const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   const v: Vrrp | undefined = choice.config.vrrp;
   try {
@@ -43,10 +47,12 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       log('info', 'vrrp: no instances configured');
     }
   } catch (e) {
+    sync.service?.stop();
     await control.close();
     throw e;
   }
-  const sync = await startSync(choice.config, log);
+  // Right after startVrrp resolves: no advert has been read yet (only microtasks ran since start).
+  const failover = startFailover(choice.config, sync.service, vrrp, log);
   serveSync(control, sync.service, sync.reason);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
@@ -59,6 +65,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     stopping ??= (async () => {
       log('info', `stopping (${reason})`);
       let code = 0;
+      failover?.stop();
       try {
         sync.service?.stop();
       } catch (e) {

@@ -2,6 +2,7 @@
 // their human forms, which `stockade ctl sync` prints: statistics laid out like conntrackd -s,
 // cache entries one a line like conntrack -L (and conntrackd -i / -e).
 import type { SyncEntry } from '../ctsync/wire/codec.ts';
+import type { FailoverStats } from './failover.ts';
 import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
 import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
 import { protocolName } from './sync-protocols.ts';
@@ -34,9 +35,18 @@ export interface SyncStatusView {
   /** Wire-level drops by reason (malformed, wrong version ...). */
   drops?: Record<string, number>;
   pending?: { tx: number; resend: number; entries: number };
-  kernel?: { overruns: number; resyncs: number; ownEvents: number; bufferGrowths: number; eventBuffer: number };
+  kernel?: { overruns: number; resyncs: number; ownEvents: number; bufferGrowths: number; eventBuffer: number; injected?: number; injectFailed?: number };
   transportCounters?: { foreign: number; sendErrors: number };
   lastCommit?: SyncCommitView | null;
+  /** With VRRP: the failover integration (src/daemon/failover.ts). */
+  failover?: SyncFailoverView;
+}
+
+export interface SyncFailoverView extends FailoverStats {
+  /** The VRRP sync group or instance whose mastership commits. */
+  vrrpGroup: string;
+  /** Start-up: preempting held until the peer's first bulk sync ('held'), or why it ended. */
+  startup: 'held' | 'synced' | 'timeout' | 'not held';
 }
 
 export interface SyncCommitView {
@@ -104,7 +114,9 @@ export function formatSyncStatus(s: SyncStatusView): string {
     + `connections destroyed:     ${num(c?.destroyed)}    failed:${num(0, 8)}\n`
     + `connections expired:       ${num(c?.expired)}\n\n`;
   const p = s.protocol ?? {};
-  let out = `sync: ${s.mode} over ${s.transport} on ${s.interface}, ${s.local} -> ${s.peer || '(group)'} port ${s.port}${s.authenticated ? ', authenticated' : ''}\n\n`;
+  let out = s.mode === 'stats'
+    ? `sync: statistics only (conntrackd -S): nothing replicated\n\n`
+    : `sync: ${s.mode} over ${s.transport} on ${s.interface}, ${s.local} -> ${s.peer || '(group)'} port ${s.port}${s.authenticated ? ', authenticated' : ''}\n\n`;
   out += cache('internal', s.internal) + cache('external', s.external);
   out += `traffic processed:\n${num(s.events?.['new'])} new ${num(s.events?.['update'])} update ${num(s.events?.['destroy'])} destroy (kernel events)\n\n`;
   out += `${s.transport} traffic (active device=${s.interface}):\n`
@@ -118,6 +130,13 @@ export function formatSyncStatus(s: SyncStatusView): string {
   out += `kernel: event buffer ${s.kernel?.eventBuffer ?? 0} bytes, overruns ${s.kernel?.overruns ?? 0}, resyncs ${s.kernel?.resyncs ?? 0}, own events ${s.kernel?.ownEvents ?? 0}\n`;
   out += `filtered: ${nonZero(s.filtered)}; drops: ${nonZero(s.drops)}; auth drops: ${nonZero(s.authDrops)}\n`;
   out += `bulk sends ${s.bulkSends ?? 0}, resync requests from the peer ${s.resyncRequests ?? 0}\n`;
+  if (s.kernel?.injected || s.kernel?.injectFailed) out += `external cache off: ${s.kernel.injected ?? 0} peer entries written to the kernel, ${s.kernel.injectFailed ?? 0} refused\n`;
   if (s.lastCommit) out += `last commit: ${s.lastCommit.committed} committed, ${s.lastCommit.failed} failed in ${s.lastCommit.ms} ms\n`;
+  const f = s.failover;
+  if (f) {
+    out += `failover (vrrp ${f.vrrpGroup}): start-up preempt hold ${f.startup}; master commits ${f.masterCommits}, timed out ${f.commitTimeouts}, failed ${f.commitErrors}`
+      + `${f.lastCommit ? ` (last: ${f.lastCommit.committed} committed, ${f.lastCommit.failed} refused in ${f.lastCommit.ms} ms${f.lastCommit.timedOut ? ', after the VIPs' : ''})` : ''}`
+      + `; resync requests ${f.resyncRequests}; purges ${f.purges}/${f.purgesScheduled} scheduled\n`;
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 // Conntrack sync in the daemon: a SyncDriver (src/ctsync/driver.ts) built from the config's `sync`
 // section, and the control socket's sync methods (what `stockade ctl sync` asks for). The
-// failover integration with VRRP (commit before the VIPs move) is not wired yet.
+// failover integration with VRRP (commit before the VIPs move) is in failover.ts / failover-run.ts.
 import type { Config, Sync } from '../config/generated/config.ts';
 import { SyncDriver } from '../ctsync/driver.ts';
 import type { SyncDriverOptions } from '../ctsync/driver.ts';
@@ -9,7 +9,8 @@ import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 import { PROTOCOL_NUMBERS } from './sync-protocols.ts';
 import { entryView } from './sync-view.ts';
-import type { SyncCommitView, SyncEntryView, SyncStatusView } from './sync-view.ts';
+import type { SyncCommitView, SyncEntryView, SyncFailoverView, SyncStatusView } from './sync-view.ts';
+import type { SyncProgress } from './failover.ts';
 
 /** How many kernel refusals a commit reports by errno. */
 const COMMIT_ERRORS_SHOWN = 5;
@@ -21,12 +22,25 @@ export function syncLocalAddress(config: Config, sync: Sync): string | undefined
   return entry?.static[0]?.split('/')[0];
 }
 
+/**
+ * The box's own addresses, which conntrack sync never replicates (its own connections, e.g. VRRP
+ * adverts or a management session to a VIP, mean nothing to the peer): every static address
+ * and every VRRP VIP, as hosts.
+ */
+export function ownAddresses(config: Config): string[] {
+  const own = [
+    ...config.addresses.flatMap((a) => a.static),
+    ...(config.vrrp?.instances ?? []).flatMap((i) => i.vips),
+  ].map((a) => a.split('/')[0]!);
+  return [...new Set(own)];
+}
+
 /** The driver's options from a validated config (pure). */
 export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions {
   const local = syncLocalAddress(config, sync);
   if (local === undefined) throw new Error(`sync: ${sync.interface} has no static address`);
   const multicast = sync.transport === 'multicast';
-  if (!multicast && sync.peer === undefined) throw new Error('sync: no peer (transport udp)');
+  if (!multicast && sync.peer === undefined && !sync.stats_only) throw new Error('sync: no peer (transport udp)');
   const tcpStates = sync.tcp_states?.map((s) => TCP_CONNTRACK_NAMES.indexOf(s));
   return {
     local,
@@ -35,7 +49,7 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
     ...(multicast ? { multicastGroup: sync.multicast_group } : {}),
     mode: sync.mode,
     filter: {
-      ignoreAddresses: sync.ignore_addresses,
+      ignoreAddresses: [...sync.ignore_addresses, ...ownAddresses(config)],
       ignoreProtocols: sync.ignore_protocols.map((p) => PROTOCOL_NUMBERS[p]!),
       ...(tcpStates !== undefined ? { tcpStates } : {}),
     },
@@ -49,6 +63,8 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
     eventBuffer: sync.event_buffer_bytes,
     eventBufferMax: sync.event_buffer_max_bytes,
     startupResync: sync.startup_resync,
+    externalCache: sync.external_cache,
+    statsOnly: sync.stats_only,
   };
 }
 
@@ -67,6 +83,8 @@ export class SyncService {
   readonly #opts: SyncDriverOptions;
   readonly #started = performance.now();
   #lastCommit: SyncCommitView | null = null;
+  /** Set by the failover wiring; shown in status. */
+  failoverView: (() => SyncFailoverView) | undefined;
 
   private constructor(driver: SyncDriver, sync: Sync, opts: SyncDriverOptions) {
     this.#driver = driver;
@@ -85,7 +103,7 @@ export class SyncService {
     const { drops, ...rest } = n.ftfw.stats;
     return {
       running: true,
-      mode: this.#sync.mode,
+      mode: this.#sync.stats_only ? 'stats' : this.#sync.mode,
       transport: this.#sync.transport,
       interface: this.#sync.interface,
       local: this.#opts.local,
@@ -106,7 +124,18 @@ export class SyncService {
       kernel: { ...d.stats, eventBuffer: d.eventBuffer },
       transportCounters: { foreign: d.transport?.foreign ?? 0, sendErrors: d.transport?.sendErrors ?? 0 },
       lastCommit: this.#lastCommit,
+      ...(this.failoverView ? { failover: this.failoverView() } : {}),
     };
+  }
+
+  /** The peer's traffic so far (the start-up bulk sync watch). */
+  progress(): SyncProgress {
+    const n = this.#driver.node;
+    return { received: n.ftfw.stats.datagramsReceived, applied: n.ftfw.stats.applied, external: n.external.size };
+  }
+
+  get mode(): Sync['mode'] {
+    return this.#sync.mode;
   }
 
   dump(cache: SyncCacheName): SyncEntryView[] {
@@ -168,11 +197,11 @@ export async function startSync(config: Config, log: Log): Promise<{ service: Sy
     log('info', 'sync: disabled in the config');
     return { service: undefined, reason: 'disabled in the config' };
   }
-  if (!sync.external_cache) log('warn', 'sync: external_cache false is not supported yet; the peer\'s connections stay in the external cache until ctl sync -c');
   try {
     const service = await SyncService.start(config, sync);
     const s = service.status();
-    log('info', `sync: ${s.mode} over ${s.transport}, ${s.local} -> ${s.peer} port ${s.port}${s.authenticated ? ', authenticated' : ''}; ${s.internal?.active ?? 0} kernel entries loaded`);
+    if (sync.stats_only) log('info', `sync: statistics only (nothing replicated); ${s.internal?.active ?? 0} kernel entries loaded`);
+    else log('info', `sync: ${s.mode} over ${s.transport}, ${s.local} -> ${s.peer} port ${s.port}${s.authenticated ? ', authenticated' : ''}${sync.external_cache ? '' : ', no external cache (peer entries straight to the kernel)'}; ${s.internal?.active ?? 0} kernel entries loaded`);
     return { service, reason: '' };
   } catch (e) {
     const reason = `failed to start: ${(e as Error).message}`;

@@ -63,6 +63,10 @@ export interface RawIpOpenOptions {
   multicastLoop?: boolean;
   /** false: receive only multicast groups this socket joined (IP_MULTICAST_ALL off). */
   multicastAll?: boolean;
+  /** IPv4 TOS byte of sent packets (IP_TOS). */
+  tos?: number;
+  /** false: send without DF (IP_MTU_DISCOVER = IP_PMTUDISC_DONT). */
+  dontFragment?: boolean;
 }
 
 export interface PacketOpenOptions {

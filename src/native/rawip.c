@@ -79,14 +79,17 @@ static napi_value fail(napi_env env, int fd, const char *syscall, const char *de
   return NULL;
 }
 
-/* openRawIp(protocol, {ifname?, ttl?, multicastTtl?, multicastLoop?, multicastAll?}) -> Socket.
+/* openRawIp(protocol, {ifname?, ttl?, multicastTtl?, multicastLoop?, multicastAll?, tos?,
+ * dontFragment?}) -> Socket.
  * ifname binds the socket to the device (SO_BINDTODEVICE) and makes it the multicast output
- * interface. multicastAll: false limits multicast receive to groups this socket joined. */
+ * interface. multicastAll: false limits multicast receive to groups this socket joined. tos sets
+ * the IPv4 TOS byte of what it sends (IP_TOS; VRRP: 0xc0 as keepalived). dontFragment: false
+ * sends without DF (IP_MTU_DISCOVER = IP_PMTUDISC_DONT), as keepalived's adverts go. */
 napi_value rawip_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  int32_t protocol, ttl = 0, mttl = 0;
-  int loop = 0, mall = 0, has_ttl, has_mttl, has_loop, has_mall, has_ifname;
+  int32_t protocol, ttl = 0, mttl = 0, tos = 0;
+  int loop = 0, mall = 0, df = 1, has_ttl, has_mttl, has_loop, has_mall, has_ifname, has_tos, has_df;
   char ifname[IF_NAMESIZE];
   int fd;
 
@@ -98,8 +101,14 @@ napi_value rawip_open(napi_env env, napi_callback_info info) {
       (has_ttl = opt_int(env, opts, "ttl", &ttl)) < 0 ||
       (has_mttl = opt_int(env, opts, "multicastTtl", &mttl)) < 0 ||
       (has_loop = opt_bool(env, opts, "multicastLoop", &loop)) < 0 ||
-      (has_mall = opt_bool(env, opts, "multicastAll", &mall)) < 0)
+      (has_mall = opt_bool(env, opts, "multicastAll", &mall)) < 0 ||
+      (has_tos = opt_int(env, opts, "tos", &tos)) < 0 ||
+      (has_df = opt_bool(env, opts, "dontFragment", &df)) < 0)
     return NULL;
+  if (has_tos && (tos < 0 || tos > 255)) {
+    throw_errno(env, EINVAL, "openRawIp", "tos must be 0..255");
+    return NULL;
+  }
 
   fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) {
@@ -123,6 +132,10 @@ napi_value rawip_open(napi_env env, napi_callback_info info) {
     return fail(env, fd, "setsockopt", "IP_MULTICAST_LOOP");
   if (has_mall && set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, mall) < 0)
     return fail(env, fd, "setsockopt", "IP_MULTICAST_ALL");
+  if (has_tos && set_int(fd, IPPROTO_IP, IP_TOS, tos) < 0)
+    return fail(env, fd, "setsockopt", "IP_TOS");
+  if (has_df && set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, df ? IP_PMTUDISC_WANT : IP_PMTUDISC_DONT) < 0)
+    return fail(env, fd, "setsockopt", "IP_MTU_DISCOVER");
   if (set_int(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0)
     return fail(env, fd, "setsockopt", "IP_RECVTTL");
   if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)

@@ -201,6 +201,18 @@ export class VrrpEngine {
     return out;
   }
 
+  /**
+   * Holds preempting (see instance.ts) for `durationMs` on the named instances (default all):
+   * no actions, no new deadline; a hold only changes how later adverts are taken.
+   */
+  holdPreempt(now: number, durationMs: number, names: readonly string[] = this.instanceNames): void {
+    for (const n of names) this.member(n).inst.holdPreempt(now + durationMs);
+  }
+
+  releasePreempt(names: readonly string[] = this.instanceNames): void {
+    for (const n of names) this.member(n).inst.releasePreempt();
+  }
+
   shutdown(now: number): TaggedAction[] {
     const out: TaggedAction[] = [];
     for (const m of this.members.values()) this.run(out, m, (i) => i.shutdown(now), now);

@@ -6,6 +6,7 @@ import type { AuthKeys } from './auth.ts';
 import { simplePasswordBytes } from './codec.ts';
 import { VRRP_MULTICAST_GROUP } from './constants.ts';
 import type { EngineConfig, EngineInstanceConfig } from './engine.ts';
+import { virtualMac } from './garp.ts';
 import { mustParseIpv4 } from './ipv4.ts';
 import type { TrackSpec } from './tracking.ts';
 
@@ -34,6 +35,15 @@ export interface VrrpPlan {
   notify: Map<string, VrrpNotify>;
   /** Check commands by script name. */
   scripts: Map<string, { command: string[]; intervalMs: number; timeoutMs: number }>;
+  /** Virtual MAC interfaces (use_vmac) by instance name. */
+  vmacs: Map<string, VmacPlan>;
+}
+
+export interface VmacPlan {
+  /** The macvlan's name (vrrp.<VRID> unless vmac_interface names it). */
+  name: string;
+  parent: string;
+  mac: string;
 }
 
 const addressOf = (vip: string): number => mustParseIpv4(vip.split('/')[0]!);
@@ -72,7 +82,7 @@ export function planFromConfig(v: Vrrp, facts: RuntimeFacts): VrrpPlan {
         refreshRepeat: 1,
         lowerPriorityRepeat: inst.garp.lower_priority_repeat ?? inst.garp.repeat,
       },
-      pairOnly: inst.unicast_peers.length === 1 || acc !== undefined,
+      pairOnly: inst.pair || inst.unicast_peers.length === 1 || acc !== undefined,
       ...(acc ? { accelerated: { heartbeatTimeoutMs: acc.heartbeat_timeout_ms } } : {}),
       receive: {
         checksum: inst.checksum,
@@ -98,6 +108,7 @@ export function planFromConfig(v: Vrrp, facts: RuntimeFacts): VrrpPlan {
       interface: acc.interface, peer: acc.peer, port: acc.port, heartbeatIntervalMs: acc.heartbeat_interval_ms, heartbeatTimeoutMs: acc.heartbeat_timeout_ms,
     },
     notify,
+    vmacs: new Map(v.instances.filter((i) => i.use_vmac).map((i) => [i.name, { name: i.vmac_interface ?? `vrrp.${i.vrid}`, parent: i.interface, mac: virtualMac(i.vrid) }])),
     scripts: new Map((v.scripts ?? []).map((s) => [s.name, { command: [...s.command], intervalMs: s.interval_ms, timeoutMs: s.timeout_ms ?? s.interval_ms }])),
   };
 }

@@ -36,3 +36,9 @@ export function garpFrame(mac: Uint8Array, vip: number): Uint8Array {
   dv.setUint32(38, vip >>> 0);
   return f;
 }
+
+/** The IPv4 virtual router MAC of a VRID (RFC 5798 §7.3): 00:00:5e:00:01:<vrid>. */
+export function virtualMac(vrid: number): string {
+  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new RangeError(`VRID out of range: ${vrid}`);
+  return `00:00:5e:00:01:${vrid.toString(16).padStart(2, '0')}`;
+}

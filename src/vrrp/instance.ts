@@ -14,6 +14,11 @@
 // heartbeat for heartbeatTimeoutMs takes over then. While heartbeats are fresh and say the peer is
 // MASTER of this instance, the normal master-down expiry is vetoed: losing only the advert path
 // never makes a second master (the veto lifts as soon as the heartbeats stop or say otherwise).
+//
+// Preempt hold (holdPreempt): for a while, a BACKUP accepts a lower-priority master as if it had
+// nopreempt, so it does not take over a live master (the daemon holds preempting until the first
+// conntrack bulk sync from the peer, as pfSense's CARP demotion waits for pfsync). It never stops
+// a BACKUP that hears no master at all from becoming MASTER, and it ends by itself at its deadline.
 import { GARP_MASTER_DELAY_MS, GARP_MASTER_REPEAT, PRIORITY_OWNER, PRIORITY_STOP } from './constants.ts';
 import type { Advert, VrrpVersion } from './codec.ts';
 import { acceleratedDownMs, masterDownMs, skewMs } from './timers.ts';
@@ -121,6 +126,7 @@ export class VrrpInstance {
   private garpAt: number | undefined;
   private refreshAt: number | undefined;
   private preemptUntil: number | undefined;
+  private preemptHoldUntil: number | undefined;
   private lastAdvertAt: number | undefined;
   private lastHeartbeatAt: number | undefined;
   private peerClaimsMaster = false;
@@ -287,7 +293,7 @@ export class VrrpInstance {
       this.peerClaimsMaster = false;
       return out;
     }
-    let accept = !this.opts.preempt || p >= this.effective;
+    let accept = !this.opts.preempt || p >= this.effective || this.preemptHeld(now);
     if (!accept && this.opts.preemptDelayMs > 0) {
       this.preemptUntil ??= now + this.opts.preemptDelayMs;
       accept = now < this.preemptUntil;
@@ -334,6 +340,20 @@ export class VrrpInstance {
       if (this.effective === PRIORITY_OWNER) this.tryMaster(now, out, 'owner');
     }
     return out;
+  }
+
+  /** Accepts lower-priority masters (no preempting) until `until`, or until releasePreempt(). */
+  holdPreempt(until: number): void {
+    this.preemptHoldUntil = until;
+  }
+
+  releasePreempt(): void {
+    this.preemptHoldUntil = undefined;
+  }
+
+  /** Whether a preempt hold is in force at `now`. */
+  preemptHeld(now: number): boolean {
+    return this.preemptHoldUntil !== undefined && now < this.preemptHoldUntil;
   }
 
   /** A heartbeat from the peer on the sync link; `peerMaster`: it says it is MASTER of this instance. */

@@ -80,6 +80,13 @@ test('config schema prints a JSON Schema 2020-12 document', () => {
   assert.ok(schema.properties.version);
 });
 
+test('a reader that has gone (a closed pipe) ends the output quietly: no crash, no stack trace', () => {
+  // The reader (true) has exited before stockade starts writing: every write meets EPIPE.
+  const r = spawnSync('/bin/bash', ['-c', `set -o pipefail; { sleep 0.3; exec "${x64}" config schema; } | true`], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.stderr, '', 'nothing on stderr');
+  assert.is(r.status, 0);
+});
+
 test('the arm64 executable is an aarch64 program that runs (under qemu-user)', () => {
   if (!existsSync(qemu) || !existsSync(arm64)) {
     assert.unreachable(`needs ${qemu} and ${arm64}: scripts/setup-host and npm run build provide both`);

@@ -23,7 +23,8 @@ export function checkSync(c: Checker): void {
 
   if (sync.transport === 'udp') {
     if (sync.peer === undefined) {
-      c.fail(at('peer'), "the peer's address on the sync link (required for transport udp)");
+      // Statistics only (conntrackd -S) talks to no peer.
+      if (!sync.stats_only) c.fail(at('peer'), "the peer's address on the sync link (required for transport udp)");
     } else if (iface) {
       c.neighbour(at('peer'), sync.peer, 'the sync peer', { interface: sync.interface, onLink: true });
     }
@@ -46,7 +47,7 @@ export function checkSync(c: Checker): void {
         didYouMean(sync.vrrp_group, names) ?? (names.length ? `defined: ${names.join(', ')}` : 'no VRRP instances are defined'),
       );
     }
-  } else if (instances.length > 0) {
+  } else if (instances.length > 0 && !sync.stats_only) {
     c.fail(
       at('vrrp_group'),
       'the VRRP sync group or instance whose master commits the synced connections (required with VRRP)',

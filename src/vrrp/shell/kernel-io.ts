@@ -3,6 +3,13 @@
 // interface for gratuitous ARP; VIPs added and removed over rtnetlink carrying the VRRP mark
 // (RTPROT_STOCKADE_VRRP), so `net apply` never deletes a VIP and this never deletes an address of
 // netsetup's; link events (LinkMonitor) into interface tracking; notify and check commands spawned.
+// An interface deleted and created again (a bond or bridge rebuilt) gets new sockets: a socket
+// bound to a device keeps the old ifindex and would never hear or send again. Virtual MAC
+// interfaces (use_vmac): with multicast, adverts leave from the virtual MAC and are heard there
+// (a macvlan takes every multicast frame whose source is its own MAC: the peer's adverts from the
+// same virtual MAC never reach the parent); with unicast peers they leave and arrive on the parent
+// (keepalived's vmac_xmit_base). VIPs and gARP are on the macvlan either way. A parent created
+// again gets its macvlan created again (the kernel deletes a macvlan with its lower device).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { isSystemError } from '../../kernel/errors.ts';
@@ -10,6 +17,8 @@ import { ifNameToIndex } from '../../kernel/native.ts';
 import { PacketSocket } from '../../kernel/packet-socket.ts';
 import { RawIpSocket } from '../../kernel/raw-ip-socket.ts';
 import { Rtnl } from '../../kernel/rtnetlink/client.ts';
+import { ensureVmac, removeVmac } from '../../kernel/vrrp-vmac.ts';
+import type { VmacSpec } from '../../kernel/vrrp-vmac.ts';
 import { AF_INET, IFF_LOWER_UP, IFF_UP, RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
 import { LinkMonitor } from '../../kernel/rtnetlink/events.ts';
 import type { Link } from '../../kernel/rtnetlink/link.ts';
@@ -23,6 +32,14 @@ import type { Vip } from './vips.ts';
 
 export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** IPTOS_PREC_INTERNETCONTROL: the TOS byte keepalived's adverts carry (vrrp_build_ip4()). */
+export const VRRP_TOS = 0xc0;
+
+/** Adverts leave as keepalived's do: TTL 255, TOS 0xc0, DF clear (checked in a capture of 2.2.7). */
+function advertSocketOptions(ifname: string) {
+  return { ifname, ttl: VRRP_TTL, multicastTtl: VRRP_TTL, multicastLoop: false, multicastAll: false, tos: VRRP_TOS, dontFragment: false };
+}
+
 /** A link counts as up when it is administratively up and has carrier. */
 export function linkIsUp(l: Link): boolean {
   return (l.flags & IFF_UP) !== 0 && (l.flags & IFF_LOWER_UP) !== 0;
@@ -33,7 +50,15 @@ export class KernelIo implements ShellIo {
   readonly links: LinkMonitor;
   readonly #log: Logger;
   readonly #raw = new Map<string, RawIpSocket>();
+  readonly #listening = new Map<string, { as: string; multicast: boolean; accept: (vrid: number) => boolean; shell: VrrpShell }>();
+  readonly #advertVia = new Map<string, string>();
+  /** Send-only sockets, for an interface whose adverts are heard elsewhere (on its macvlan). */
+  readonly #senders = new Map<string, RawIpSocket>();
+  readonly #vmacs = new Map<string, VmacSpec>();
   readonly #packet = new Map<string, PacketSocket>();
+  /** Executables not to run (script security), with why. */
+  readonly #refused = new Map<string, string>();
+  #closed = false;
   readonly #t0 = performance.now();
 
   private constructor(rtnl: Rtnl, links: LinkMonitor, log: Logger) {
@@ -69,31 +94,123 @@ export class KernelIo implements ShellIo {
       .map((a) => ({ address: a.local!, prefixLength: a.prefixLength, protocol: a.protocol }));
   }
 
-  /** Opens the raw socket of `ifname` and feeds what it receives to the shell. */
-  listen(ifname: string, multicast: boolean, shell: VrrpShell): void {
-    if (this.#raw.has(ifname)) return;
-    const sock = RawIpSocket.open(IPPROTO_VRRP, { ifname, ttl: VRRP_TTL, multicastTtl: VRRP_TTL, multicastLoop: false, multicastAll: false });
+  /**
+   * Opens a raw socket on `ifname` and feeds what it receives to the shell as heard on `as` (the
+   * instance's interface; differs for a virtual MAC interface), keeping only VRIDs `accept` takes
+   * (so one advert reaches the engine once when a parent and its macvlan both hear it). Opened
+   * again when `ifname` is created again.
+   */
+  listen(ifname: string, opts: { as?: string; multicast: boolean; accept?: (vrid: number) => boolean }, shell: VrrpShell): void {
+    this.#listening.set(ifname, { as: opts.as ?? ifname, multicast: opts.multicast, accept: opts.accept ?? (() => true), shell });
+    this.#openListener(ifname);
+  }
+
+  #openListener(ifname: string): void {
+    const spec = this.#listening.get(ifname);
+    if (!spec || this.#raw.has(ifname)) return;
+    const sock = RawIpSocket.open(IPPROTO_VRRP, advertSocketOptions(ifname));
     this.#raw.set(ifname, sock);
-    if (multicast) sock.join(VRRP_MULTICAST_GROUP, ifNameToIndex(ifname));
+    try {
+      if (spec.multicast) sock.join(VRRP_MULTICAST_GROUP, ifNameToIndex(ifname));
+    } catch (e) {
+      this.#raw.delete(ifname);
+      sock.close();
+      throw e;
+    }
     sock.receive(
-      (p) => shell.receive(ifname, { payload: p.payload, source: mustParseIpv4(p.source), destination: mustParseIpv4(p.destination), ttl: p.ttl }),
+      (p) => {
+        // Byte 1 is the VRID in v2 and v3; anything shorter is left to the engine to count.
+        if (p.payload.length >= 2 && !spec.accept(p.payload[1]!)) return;
+        spec.shell.receive(spec.as, { payload: p.payload, source: mustParseIpv4(p.source), destination: mustParseIpv4(p.destination), ttl: p.ttl });
+      },
       (err) => this.#log('warn', `vrrp: ${ifname}: receive error ${err.code}`),
     );
   }
 
-  /** Link events for the shell's interface tracking. */
+  /**
+   * Adverts of `ifname` (a virtual MAC interface) leave through `via` (its parent), as keepalived's
+   * vmac_xmit_base: needed with unicast peers, where a send bound to the macvlan would find no
+   * route there and ARP for the peer from the virtual MAC.
+   */
+  advertVia(ifname: string, via: string): void {
+    this.#advertVia.set(ifname, via);
+  }
+
+  /** Creates (or reuses) the virtual MAC interface of an instance; resolves once the link monitor knows it. */
+  async addVmac(spec: VmacSpec): Promise<void> {
+    this.#vmacs.set(spec.name, spec);
+    await ensureVmac(this.rtnl, spec, (m) => this.#log('warn', `vrrp: ${spec.name}: sysctl ${m}`));
+    for (let i = 0; i < 200 && !this.links.byName(spec.name); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!this.links.byName(spec.name)) throw new Error(`vrrp: ${spec.name} created but not reported by the kernel`);
+  }
+
+  /** Deletes the virtual MAC interfaces this made (keepalived does so on exit). */
+  async removeVmacs(): Promise<void> {
+    for (const spec of this.#vmacs.values()) {
+      this.#dropSockets(spec.name);
+      try {
+        await removeVmac(this.rtnl, spec.name);
+      } catch (e) {
+        this.#log('warn', `vrrp: ${spec.name}: not deleted: ${(e as Error).message}`);
+      }
+    }
+    this.#vmacs.clear();
+  }
+
+  #dropSockets(ifname: string): void {
+    for (const m of [this.#raw, this.#senders]) {
+      m.get(ifname)?.close();
+      m.delete(ifname);
+    }
+  }
+
+  /** After `ifname` (re)appeared: its sockets again, and the macvlans over it. */
+  #relink(ifname: string): void {
+    try {
+      this.#openListener(ifname);
+    } catch (e) {
+      this.#log('warn', `vrrp: ${ifname}: socket not reopened: ${(e as Error).message}`);
+    }
+    for (const spec of this.#vmacs.values()) {
+      if (spec.parent !== ifname || this.links.byName(spec.name)) continue;
+      ensureVmac(this.rtnl, spec, (m) => this.#log('warn', `vrrp: ${spec.name}: sysctl ${m}`)).then(
+        () => this.#log('info', `vrrp: ${spec.name}: virtual MAC interface created again over ${ifname}`),
+        (e: Error) => { if (!this.#closed) this.#log('warn', `vrrp: ${spec.name}: not created again: ${e.message}`); },
+      );
+    }
+  }
+
+  /** Link events for the shell's interface tracking, and sockets that follow re-created interfaces. */
   watchLinks(shell: VrrpShell): void {
     this.links.on('event', (e) => {
-      if (e.type === 'changed' || e.type === 'created') return;
-      shell.link(e.link.name, e.type === 'deleted' ? false : linkIsUp(e.link));
+      const name = e.link.name;
+      if (e.type === 'deleted') {
+        if (this.#raw.has(name) || this.#senders.has(name)) this.#log('info', `vrrp: ${name} deleted: its sockets closed until it is back`);
+        this.#dropSockets(name);
+      } else if (e.type === 'created') {
+        this.#relink(name);
+      }
+      if (e.type === 'changed') return;
+      shell.link(name, e.type === 'deleted' ? false : linkIsUp(e.link));
     });
     this.links.on('error', (err) => this.#log('warn', `vrrp: link monitor: ${err.message}`));
   }
 
   sendAdvert(ifname: string, a: OutgoingAdvert): void {
-    const sock = this.#raw.get(ifname);
-    if (!sock) throw new Error(`no VRRP socket on ${ifname}`);
+    const via = this.#advertVia.get(ifname) ?? ifname;
+    const sock = this.#raw.get(via) ?? this.#sender(via);
     sock.sendTo(a.payload, a.destination, a.source);
+  }
+
+  /** A send-only socket on `ifname` (made on first use; never read, never joined). */
+  #sender(ifname: string): RawIpSocket {
+    let sock = this.#senders.get(ifname);
+    if (!sock) {
+      sock = RawIpSocket.open(IPPROTO_VRRP, advertSocketOptions(ifname));
+      sock.unref();
+      this.#senders.set(ifname, sock);
+    }
+    return sock;
   }
 
   async addVips(ifname: string, vips: readonly Vip[]): Promise<void> {
@@ -109,7 +226,9 @@ export class KernelIo implements ShellIo {
   }
 
   async removeVips(ifname: string, vips: readonly Vip[]): Promise<void> {
-    const index = this.#index(ifname);
+    // Gone with its interface (deleted, or a macvlan whose parent went): nothing to remove.
+    const index = this.links.byName(ifname)?.index;
+    if (index === undefined) return;
     // Only addresses carrying our mark: never one that netsetup or an admin put there.
     const present = (await this.rtnl.addresses(AF_INET)).filter((a) => a.index === index && a.protocol === RTPROT_STOCKADE_VRRP);
     for (const v of vips) {
@@ -139,9 +258,18 @@ export class KernelIo implements ShellIo {
     }
   }
 
+  /** Never runs `executable` (script security): notify skipped, checks fail. */
+  refuse(executable: string, why: string): void {
+    this.#refused.set(executable, why);
+  }
+
   spawnNotify(argv: readonly string[]): void {
     const [cmd, ...args] = argv;
     if (cmd === undefined) return;
+    if (this.#refused.has(cmd)) {
+      this.#log('warn', `vrrp: notify ${cmd} not run: ${this.#refused.get(cmd)}`);
+      return;
+    }
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', (err) => this.#log('warn', `vrrp: notify ${cmd}: ${err.message}`));
     child.on('exit', (code, signal) => {
@@ -154,7 +282,8 @@ export class KernelIo implements ShellIo {
   runCheck(command: readonly string[], timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const [cmd, ...args] = command;
-      if (cmd === undefined) return resolve(false);
+      // A refused check fails: an untrusted command must not keep a box MASTER.
+      if (cmd === undefined || this.#refused.has(cmd)) return resolve(false);
       const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
       const timer = setTimeout(() => {
         // The whole process group, as keepalived does.
@@ -166,6 +295,9 @@ export class KernelIo implements ShellIo {
   }
 
   close(): void {
+    this.#closed = true;
+    for (const s of this.#senders.values()) s.close();
+    this.#senders.clear();
     for (const s of this.#raw.values()) s.close();
     for (const s of this.#packet.values()) s.close();
     this.#raw.clear();

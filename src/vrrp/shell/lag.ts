@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 export interface LagReport {
-  /** Event-loop delay since start, in ms (perf_hooks, 10 ms resolution). */
+  /** Event-loop delay since start, in ms (perf_hooks, sampled every 100 ms). */
   loopP50Ms: number;
   loopP99Ms: number;
   loopMaxMs: number;
@@ -25,7 +25,7 @@ export class LagMonitor {
   #firings = 0;
 
   constructor() {
-    this.#h = monitorEventLoopDelay({ resolution: 10 });
+    this.#h = monitorEventLoopDelay({ resolution: 100 });
     this.#h.enable();
   }
 

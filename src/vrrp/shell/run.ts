@@ -3,13 +3,16 @@
 // keepalived does around that: the instance's own interface is always tracked (FAULT while it is
 // down), stale VIPs carrying our mark (left by a killed daemon) are removed before start, and the
 // check commands run on their intervals, and with accelerated failover the sync-link heartbeats
-// go out (UDP, from our address on the sync interface to the peer's port) and come in.
+// go out (UDP, from our address on the sync interface to the peer's port) and come in. Virtual MAC
+// interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { Vrrp } from '../../config/generated/config.ts';
 import { VrrpEngine } from '../engine.ts';
 import { decodeHeartbeat, encodeHeartbeat } from '../heartbeat.ts';
 import { planFromConfig } from '../from-config.ts';
+import { scriptPathProblem } from '../notify.ts';
+import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts } from '../from-config.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
@@ -30,6 +33,8 @@ export async function startVrrp(v: Vrrp, log: Logger): Promise<VrrpRuntime> {
   try {
     return await startOn(io, v, log);
   } catch (e) {
+    // Not left behind: virtual MAC interfaces made before the failure.
+    await io.removeVmacs().catch(() => undefined);
     io.close();
     throw e;
   }
@@ -64,6 +69,20 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime>
     if (!tracks.some((t) => t.kind === 'interface' && t.name === inst.interface)) tracks.push({ kind: 'interface', name: inst.interface, weight: 0 });
     inst.tracks = tracks;
   }
+  // Script security (keepalived's enable_script_security, always on here): as root, commands
+  // anyone but root could replace are never run.
+  if (process.getuid?.() === 0) {
+    const executables = new Set([
+      ...[...plan.scripts.values()].map((s) => s.command[0]!),
+      ...[...plan.notify.values()].flatMap((n) => [n.master, n.backup, n.fault, n.stop, n.any].filter((c) => c !== undefined).map((c) => c[0]!)),
+    ]);
+    for (const exe of executables) {
+      const why = scriptPathProblem(exe, lstatOf, realpathOf);
+      if (why === undefined) continue;
+      io.refuse(exe, why);
+      log('error', `vrrp: ${exe} will never be run (script security): ${why}`);
+    }
+  }
   const engine = new VrrpEngine(plan.engine);
   const shell = new VrrpShell(engine, io, {
     instances: v.instances.map((i) => {
@@ -71,6 +90,7 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime>
       return {
         name: i.name, interface: i.interface,
         vips: resolveVips(i.vips, own(i.interface).map((a) => [a.address, a.prefixLength] as const)),
+        ...(plan.vmacs.has(i.name) ? { vmac: plan.vmacs.get(i.name)!.name } : {}),
         ...(n ? { notify: n } : {}),
       };
     }),
@@ -87,9 +107,26 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime>
     }
   }
 
+  // Virtual MAC interfaces, and VIPs a killed daemon left on them.
+  const vmacNames = [...plan.vmacs.values()].map((x) => x.name);
+  const twice = vmacNames.find((n, i) => vmacNames.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`vrrp: two instances want the virtual MAC interface ${twice} (the same VRID on two interfaces): name one with vmac_interface`);
+  for (const spec of plan.vmacs.values()) {
+    await io.addVmac(spec);
+    const stale = (await io.addresses(spec.name)).filter((a) => a.protocol === RTPROT_STOCKADE_VRRP);
+    if (stale.length > 0) await io.removeVips(spec.name, stale);
+    log('info', `vrrp: virtual MAC ${spec.mac} on ${spec.name} over ${spec.parent}`);
+  }
+
   for (const ifname of ifnames) {
-    const multicast = v.instances.some((i) => i.interface === ifname && i.unicast_peers.length === 0);
-    io.listen(ifname, multicast, shell);
+    const here = v.instances.filter((i) => i.interface === ifname);
+    // Multicast instances with a virtual MAC hear their adverts on it (see kernel-io.ts).
+    const onVmac = here.filter((i) => plan.vmacs.has(i.name) && i.unicast_peers.length === 0);
+    const vmacVrids = new Set(onVmac.map((i) => i.vrid));
+    const rest = here.filter((i) => !vmacVrids.has(i.vrid));
+    if (rest.length > 0) io.listen(ifname, { multicast: rest.some((i) => i.unicast_peers.length === 0), accept: (vrid) => !vmacVrids.has(vrid) }, shell);
+    for (const i of onVmac) io.listen(plan.vmacs.get(i.name)!.name, { as: ifname, multicast: true, accept: (vrid) => vrid === i.vrid }, shell);
+    for (const i of here) if (plan.vmacs.has(i.name) && i.unicast_peers.length > 0) io.advertVia(plan.vmacs.get(i.name)!.name, ifname);
   }
   const tracked = new Set([...ifnames, ...v.instances.flatMap((i) => i.track_interfaces.map((t) => t.interface))]);
   for (const name of tracked) {
@@ -149,7 +186,26 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime>
       for (const t of checkTimers) clearInterval(t);
       await shell.stop();
       closeHeartbeats();
+      await io.removeVmacs();
       io.close();
     },
   };
+}
+
+function lstatOf(p: string): PathElementStat | undefined {
+  try {
+    const st = lstatSync(p);
+    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
+    return { kind, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+  } catch {
+    return undefined;
+  }
+}
+
+function realpathOf(p: string): string | undefined {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return undefined;
+  }
 }

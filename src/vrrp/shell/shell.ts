@@ -36,6 +36,8 @@ export interface ShellIo {
 export interface ShellInstance {
   name: string;
   interface: string;
+  /** The virtual MAC interface (use_vmac) over `interface`: VIPs, gARP and adverts go there. */
+  vmac?: string;
   vips: Vip[];
   notify?: NotifyCommands;
 }
@@ -73,7 +75,7 @@ export interface ShellStatus extends EngineStatus {
   /** The shell's clock when this was taken (deadlines are on it). */
   now: number;
   /** Per instance: configured timers, VIPs the shell has put on the interface, its own counters. */
-  shell: Record<string, ShellCounters & { vipsPresent: boolean; vrid: number; version: number; advertIntervalMs: number; vips: string[] }>;
+  shell: Record<string, ShellCounters & { vipsPresent: boolean; vrid: number; version: number; advertIntervalMs: number; vips: string[]; vmac?: string }>;
 }
 
 /** One master hook (e.g. the conntrack commit): awaited before VIPs and gARP. */
@@ -162,7 +164,8 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
     for (const [name, c] of this.#counters) {
       const o = this.engine.instance(name)!.opts;
       const vips = this.#instances.get(name)!.vips.map((v) => `${v.address}/${v.prefixLength}`);
-      shell[name] = { ...c, vipsPresent: this.#vipsPresent.has(name), vrid: o.vrid, version: o.version, advertIntervalMs: o.advertIntervalMs, vips };
+      const vmac = this.#instances.get(name)!.vmac;
+      shell[name] = { ...c, vipsPresent: this.#vipsPresent.has(name), vrid: o.vrid, version: o.version, advertIntervalMs: o.advertIntervalMs, vips, ...(vmac ? { vmac } : {}) };
     }
     return { ...this.engine.status(), now: this.#io.now(), lag: this.#lag.report(), shell };
   }
@@ -207,9 +210,12 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
   #advert(name: string, priority: number): void {
     const inst = this.#instances.get(name);
     if (!inst) return;
+    // Only a MASTER sends from the virtual MAC: switches learn its port from those frames, and the
+    // last advert of a box that just yielded (or stopped) would pull it back to the wrong port.
+    const from = inst.vmac !== undefined && this.engine.instance(name)?.state === 'MASTER' ? inst.vmac : inst.interface;
     for (const p of this.engine.advertPackets(name, priority, this.#io.wallClockMs())) {
       try {
-        this.#io.sendAdvert(inst.interface, p);
+        this.#io.sendAdvert(from, p);
       } catch (e) {
         // ENETDOWN and friends while the link is down: counted, tracking handles the state.
         const c = this.#counters.get(name)!;
@@ -257,10 +263,10 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
       case 'add-vips':
         if (!inst || !c) return;
         try {
-          await this.#io.addVips(inst.interface, inst.vips);
+          await this.#io.addVips(inst.vmac ?? inst.interface, inst.vips);
           c.vipsAdded += inst.vips.length;
           this.#vipsPresent.add(inst.name);
-          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs added on ${inst.interface}: ${inst.vips.map((v) => `${v.address}/${v.prefixLength}`).join(' ')}`);
+          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs added on ${inst.vmac ?? inst.interface}: ${inst.vips.map((v) => `${v.address}/${v.prefixLength}`).join(' ')}`);
         } catch (e) {
           c.vipErrors++;
           throw e;
@@ -270,9 +276,9 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
         if (!inst || !c) return;
         this.#vipsPresent.delete(inst.name);
         try {
-          await this.#io.removeVips(inst.interface, inst.vips);
+          await this.#io.removeVips(inst.vmac ?? inst.interface, inst.vips);
           c.vipsRemoved += inst.vips.length;
-          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs removed from ${inst.interface}`);
+          this.emit('log', 'info', `vrrp: ${inst.name}: VIPs removed from ${inst.vmac ?? inst.interface}`);
         } catch (e) {
           c.vipErrors++;
           throw e;
@@ -280,7 +286,7 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
         return;
       case 'send-garp':
         if (!inst || !c) return;
-        this.#io.sendGarp(inst.interface, inst.vips, a.repeat);
+        this.#io.sendGarp(inst.vmac ?? inst.interface, inst.vips, a.repeat);
         c.garpsSent += inst.vips.length * a.repeat;
         return;
       default:

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, LabProcess, Topology } from '../harness.ts';
+import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN, nodeConfig, waitState } from '../helpers/stockade-daemon.ts';
-import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
+import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import { startSyncDaemon, syncStatus } from './peers.ts';
 
 const test = suite('ctsync: two stockade daemons (lab)');
 const avail = labAvailable({ tools: ['conntrack'] });
@@ -21,27 +22,11 @@ const topo: Topology = { hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']], addre
 const TCP = ['-p', 'tcp', '-s', '198.51.100.10', '-d', '203.0.113.20', '--sport', '40000', '--dport', '80', '--state', 'ESTABLISHED', '-t', '3600', '-u', 'SEEN_REPLY,ASSURED', '-m', '7'];
 const LINE = /^tcp {6}6 \d+ ESTABLISHED src=198\.51\.100\.10 dst=203\.0\.113\.20 sport=40000 dport=80 src=203\.0\.113\.20 dst=198\.51\.100\.10 sport=80 dport=40000 \[ASSURED\] mark=7 \[active since \d+s\]$/m;
 
-interface Daemon { host: string; socket: string; proc: LabProcess }
-
-function startSyncDaemon(lab: Lab, dir: string, host: string, local: string, peer: string): Daemon {
-  const config = join(dir, `${host}.json`);
-  const socket = join(dir, `${host}.sock`);
-  writeFileSync(config, JSON.stringify({
-    version: 1,
-    interfaces: { ports: [{ name: 'eth0' }] },
-    addresses: [{ interface: 'eth0', static: [`${local}/24`] }],
-    sync: { interface: 'eth0', peer },
-  }, null, 2));
-  const proc = lab.spawn(host, ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'daemon', '--config', config, '--default-config', 'none', '--socket', socket]);
-  return { host, socket, proc };
-}
+type Daemon = DaemonNode;
 
 const ctl = (lab: Lab, d: Daemon, args: string[]) => lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'sync', ...args, '--socket', d.socket], { check: false, timeoutMs: 10_000 });
 
-async function status(lab: Lab, d: Daemon): Promise<SyncStatusView | undefined> {
-  const r = await ctl(lab, d, ['-s', '--json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as SyncStatusView) : undefined;
-}
+const status = syncStatus;
 
 const waitRunning = (lab: Lab, d: Daemon) => lab.waitFor(`${d.host}: sync running`, async () => (await status(lab, d))?.running === true || undefined, { timeoutMs: 15_000, intervalMs: 100 });
 const waitCache = (lab: Lab, d: Daemon, flag: '-i' | '-e', re: RegExp) => lab.waitFor(`${d.host} ctl sync ${flag} matching ${re}`, async () => {

@@ -1,10 +1,14 @@
-// Shared by the ctsync lab tests: conntrackd instances (config in a temp dir, own lock file and
-// unix socket per instance, killed by PID), Stockade sync nodes, and reading conntrack tables.
+// Shared by the ctsync lab tests and bench: conntrackd instances (config in a temp dir, own lock
+// file and unix socket per instance, killed by PID), Stockade sync nodes (the lab helper on the
+// driver), `stockade daemon`s with a sync section, and reading conntrack tables.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '../harness.ts';
-import { addonPath, ROOT, runHelper, spawnHelper, waitLine } from '../native/addon.ts';
+import { runHelper, spawnHelper, waitLine } from '../native/addon.ts';
+import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
+import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
 
 export const PORT = 3780;
 
@@ -88,12 +92,8 @@ export interface StockadeNode {
   commit(): Promise<{ committed: number; failed: number[] }>;
 }
 
-/** `program`: a bundled build of ctsync-node.ts to run instead (the benchmark's, like the product's bundle). */
-export async function startNode(lab: Lab, host: string, local: string, peer: string, opts: string[] = [], program?: string): Promise<StockadeNode> {
-  const args = [local, peer, String(PORT), ...opts];
-  const proc = program === undefined
-    ? spawnHelper(lab, host, 'ctsync-node.ts', args)
-    : lab.spawn(host, [process.execPath, program, ...args], { env: { STOCKADE_NATIVE: addonPath() }, cwd: ROOT });
+export async function startNode(lab: Lab, host: string, local: string, peer: string, opts: string[] = []): Promise<StockadeNode> {
+  const proc = spawnHelper(lab, host, 'ctsync-node.ts', [local, peer, String(PORT), ...opts]);
   await waitLine(lab, proc, `stockade sync node on ${host}`, (l) => l['ready'] === true);
   // Only complete lines: a big state line may still be arriving.
   // (The captured stdout keeps its last 8 MiB, so the first line may be cut: skipped.)
@@ -122,6 +122,30 @@ export async function startNode(lab: Lab, host: string, local: string, peer: str
       return (await nextLine('committed', before)) as never;
     },
   };
+}
+
+/**
+ * The built `stockade daemon` with only a sync section (eth0 to `peer`, plus `extra` settings),
+ * config and control socket in `dir`. It finds its addon next to the executable, as shipped;
+ * `env` execs it in place, so proc.pid is the daemon's.
+ */
+export function startSyncDaemon(lab: Lab, dir: string, host: string, local: string, peer: string, extra: Record<string, unknown> = {}): DaemonNode {
+  const config = join(dir, `${host}.json`);
+  const socket = join(dir, `${host}.sock`);
+  writeFileSync(config, JSON.stringify({
+    version: 1,
+    interfaces: { ports: [{ name: 'eth0' }] },
+    addresses: [{ interface: 'eth0', static: [`${local}/24`] }],
+    sync: { interface: 'eth0', peer, ...extra },
+  }, null, 2));
+  const proc = lab.spawn(host, ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'daemon', '--config', config, '--default-config', 'none', '--socket', socket]);
+  return { host, socket, proc };
+}
+
+/** `stockade ctl sync -s --json` of a daemon, or undefined while it does not answer. */
+export async function syncStatus(lab: Lab, d: DaemonNode): Promise<SyncStatusView | undefined> {
+  const r = await lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'sync', '-s', '--json', '--socket', d.socket], { check: false, timeoutMs: 10_000 });
+  return r.code === 0 ? (JSON.parse(r.stdout) as SyncStatusView) : undefined;
 }
 
 /** Creates n entries in host's kernel through our batch writer (much faster than conntrack -I). */

@@ -1,8 +1,7 @@
 // Lab child: one Stockade sync node (src/ctsync/driver.ts) on real ctnetlink and UDP, inside a
 // namespace. Prints JSON lines: {ready}, then on SIGUSR1 {internal, external, stats}, on SIGUSR2
-// the commit result {committed, failed, ms}. Stops on SIGTERM.
-//   ctsync-node.ts LOCAL PEER PORT [resync] [key=HEX] [eventbuf=BYTES] [mode=notrack|alarm] [mcast=GROUP] [brief]
-// brief: SIGUSR1 prints the cache sizes (internalCount, externalCount) instead of the entries.
+// the commit result {committed, failed}. Stops on SIGTERM.
+//   ctsync-node.ts LOCAL PEER PORT [resync] [key=HEX] [eventbuf=BYTES] [mode=notrack|alarm] [mcast=GROUP]
 import { SyncDriver } from '../../../src/ctsync/driver.ts';
 
 const [local, peer, portText, ...opts] = process.argv.slice(2);
@@ -22,23 +21,17 @@ const driver = await SyncDriver.start({
 const node = driver.node;
 
 process.on('SIGUSR1', () => {
-  const brief = opts.includes('brief');
   out({
-    internal: brief ? [] : [...node.internal.entries()].map((c) => c.entry),
-    external: brief ? [] : [...node.external.entries()].map((c) => c.entry),
-    internalCount: node.internal.size,
-    externalCount: node.external.size,
+    internal: [...node.internal.entries()].map((c) => c.entry),
+    external: [...node.external.entries()].map((c) => c.entry),
     stats: {
       node: node.stats, ftfw: node.ftfw.stats, internal: node.internal.stats, external: node.external.stats,
       driver: driver.stats, eventBuffer: driver.eventBuffer, foreign: driver.transport?.foreign,
     },
-    memory: process.memoryUsage(),
   });
 });
 process.on('SIGUSR2', () => {
-  const t0 = performance.now();
-  const elu0 = performance.eventLoopUtilization();
-  void driver.commit().then((r) => out({ committed: r.sent, failed: r.failed.map((f) => f.error), ms: performance.now() - t0, sends: r.sends, elu: performance.eventLoopUtilization(elu0).utilization }));
+  void driver.commit().then((r) => out({ committed: r.sent, failed: r.failed.map((f) => f.error) }));
 });
 process.on('SIGTERM', () => {
   driver.close();

@@ -25,28 +25,42 @@ export interface NodeSpec {
   acceleratedPeer?: string;
   /** More ports with addresses, e.g. { eth1: '198.51.100.1/24' }. */
   ports?: Record<string, string>;
+  /** More fields of instance vi1 (track_scripts, preempt_delay_s, use_vmac, ...). */
+  vi1?: Record<string, unknown>;
+  /** More fields of the vrrp section (scripts, ...). */
+  vrrp?: Record<string, unknown>;
+  /** Interfaces to declare without an address (e.g. a dummy to track). */
+  bare?: string[];
+  /** The VRRP interface is this bridge over eth0 (it carries the address instead of eth0). */
+  bridge?: string;
 }
 
 export function nodeConfig(n: NodeSpec): unknown {
   const extra = Object.entries(n.ports ?? {});
-  const common = { interface: 'eth0', priority: n.priority, version: n.version ?? 3, advert_interval_ms: n.intervalMs ?? 100 };
+  const lan = n.bridge ?? 'eth0';
+  const common = { interface: lan, priority: n.priority, version: n.version ?? 3, advert_interval_ms: n.intervalMs ?? 100 };
   return {
     version: 1,
-    interfaces: { ports: [{ name: 'eth0' }, ...extra.map(([name]) => ({ name }))] },
-    addresses: [{ interface: 'eth0', static: [`${n.address}/24`] }, ...extra.map(([name, a]) => ({ interface: name, static: [a] }))],
+    interfaces: {
+      ports: [{ name: 'eth0' }, ...extra.map(([name]) => ({ name })), ...(n.bare ?? []).map((name) => ({ name }))],
+      ...(n.bridge ? { bridges: [{ name: n.bridge, members: ['eth0'] }] } : {}),
+    },
+    addresses: [{ interface: lan, static: [`${n.address}/24`] }, ...extra.map(([name, a]) => ({ interface: name, static: [a] }))],
     vrrp: {
       instances: [...(n.syncGroup ? [{
         ...common, name: 'vi2', vrid: 52, vips: [n.syncGroup.vi2Vip], ...(n.syncGroup.vi2Track ? { track_interfaces: [{ interface: n.syncGroup.vi2Track, weight: 0 }] } : {}),
       }] : []), {
-        name: 'vi1', interface: 'eth0', vrid: n.vrid ?? 51, priority: n.priority, version: n.version ?? 3,
+        name: 'vi1', interface: lan, vrid: n.vrid ?? 51, priority: n.priority, version: n.version ?? 3,
         advert_interval_ms: n.intervalMs ?? 100, vips: n.vips ?? ['192.0.2.100/24'],
         ...(n.preempt !== undefined ? { preempt: n.preempt } : {}),
         ...(n.unicastPeers ? { unicast_peers: n.unicastPeers } : {}),
         ...(n.checksum ? { checksum: n.checksum } : {}),
         ...(n.garp ? { garp: n.garp } : {}),
+        ...n.vi1,
       }].reverse(),
       sync_groups: n.syncGroup ? [{ name: 'g', instances: ['vi1', 'vi2'] }] : [],
       ...(n.acceleratedPeer ? { accelerated_failover: { interface: 'eth1', peer: n.acceleratedPeer } } : {}),
+      ...n.vrrp,
     },
   };
 }

@@ -727,6 +727,15 @@ const cases: SemanticCase[] = [
 
 semanticCases(test, cases);
 
+test('statistics-only sync (conntrackd -S) needs no peer and no VRRP group', () => {
+  const c = fixture();
+  delete c.sync.peer;
+  delete c.sync.vrrp_group;
+  assert.is(errorsOf(c).filter((e) => e.pointer.startsWith('/sync')).length, 2, 'both required without stats_only');
+  c.sync.stats_only = true;
+  assert.equal(errorsOf(c).filter((e) => e.pointer.startsWith('/sync')), []);
+});
+
 test('semantic errors quote the file as written, not the defaults filled in', () => {
   const c = fixture();
   c.routes.push({ destination: '192.0.2.192/27' });

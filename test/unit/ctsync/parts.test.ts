@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DatagramAuth } from '../../../src/ctsync/auth.ts';
 import { EntryCache } from '../../../src/ctsync/cache.ts';
-import { entryKey, toCtEntry, toSyncEntry } from '../../../src/ctsync/convert.ts';
+import { toCtEntry, toSyncEntry } from '../../../src/ctsync/convert.ts';
 import { compileFilter, filterEntry, parseNet } from '../../../src/ctsync/filter.ts';
 import { decodeDatagram, encodeData, ip4Bytes } from '../../../src/ctsync/wire/codec.ts';
 import { parseIpv4 } from '../../../src/common/ipv4.ts';
@@ -69,7 +69,7 @@ test('commit timeout: the synced timeout minus the age, CommitTimeout, floor of 
   assert.is(toCtEntry({ ...e, status: e.status | 1 }).status! & 1, 0, 'IPS_EXPECTED cleared');
 });
 
-test('filters: addresses and CIDRs on any side, protocols, TCP states', () => {
+test('filters: addresses and CIDRs as original or reply source (as conntrackd), protocols, TCP states', () => {
   const tcp = cEntry('new-tcp-hello');
   const udp = cEntry('new-udp-hello');
   const snat = cEntry('new-tcp-snat');
@@ -77,7 +77,13 @@ test('filters: addresses and CIDRs on any side, protocols, TCP states', () => {
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['192.0.2.10'] }), tcp), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['198.51.100.0/24'] }), tcp), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['198.51.101.0/24', '192.0.3.10'] }), tcp), 'sync');
-  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['203.0.113.1'] }), snat), 'ignored-address', 'the NAT address counts');
+  // A flow SNATed to an ignored address (a VIP) is still synced: it is neither source.
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.snat!] }), snat), 'sync', 'the SNAT address does not count');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.src] }), snat), 'ignored-address');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.dst] }), snat), 'ignored-address', 'the reply source');
+  const dnat = { ...tcp, dnat: '203.0.113.77' };
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: [tcp.dst] }), dnat), 'sync', 'with DNAT the reply source is the new destination');
+  assert.is(filterEntry(compileFilter({ ignoreAddresses: ['203.0.113.77'] }), dnat), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['0.0.0.0/0'] }), udp), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreProtocols: [17] }), udp), 'ignored-protocol');
   assert.is(filterEntry(compileFilter({ protocols: [6] }), udp), 'ignored-protocol');
@@ -110,10 +116,10 @@ test('cache: create, update, destroy, expiry by the synced timeout, limit, stati
   const tcp = cEntry('new-tcp-hello'); // timeout 3600
   assert.is(c.upsert(udp, 0), 'created');
   assert.is(c.upsert({ ...udp, mark: 3 }, 10_000), 'updated');
-  assert.is(c.get(entryKey(udp))!.entry.mark, 3);
+  assert.is(c.get(udp)!.entry.mark, 3);
   assert.is(c.upsert(tcp, 0), 'created');
   assert.is(c.upsert(cEntry('new-icmp-hello'), 0), 'full');
-  assert.is(Math.round(c.remaining(c.get(entryKey(udp))!, 60_000)), 50);
+  assert.is(Math.round(c.remaining(c.get(udp)!, 60_000)), 50);
   assert.is(c.expire(109_000), 0);
   assert.is(c.expire(110_001), 1);
   assert.is(c.remove(tcp), true);

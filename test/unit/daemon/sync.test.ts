@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigText } from '../../../src/config/load.ts';
 import { ControlServer } from '../../../src/daemon/control.ts';
-import { serveSync, syncDriverOptions } from '../../../src/daemon/sync.ts';
-import { entryView, formatEntry } from '../../../src/daemon/sync-view.ts';
+import { ownAddresses, serveSync, syncDriverOptions } from '../../../src/daemon/sync.ts';
+import { entryView, formatEntry, formatSyncStatus } from '../../../src/daemon/sync-view.ts';
+import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
 import { main } from '../../../src/cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stk-sync-'));
@@ -40,11 +41,45 @@ test('driver options from the config: local from the interface, filters, auth, b
     [o.local, o.peer, o.port, o.mode, o.multicastGroup, o.cacheLimit, o.commitTimeout, o.eventBuffer, o.startupResync, o.replayWindow],
     ['192.0.2.1', '192.0.2.2', 3781, 'notrack', undefined, 1000, 60, 1 << 20, false, 1024],
   );
-  assert.equal(o.filter, { ignoreAddresses: ['203.0.113.0/24'], ignoreProtocols: [17, 47], tcpStates: [3] });
+  assert.equal(o.filter, { ignoreAddresses: ['203.0.113.0/24', '192.0.2.1'], ignoreProtocols: [17, 47], tcpStates: [3] }, 'the own address is added');
   assert.equal(o.authKey, Buffer.alloc(32, 7));
   const m = config({ transport: 'multicast' });
   const mo = syncDriverOptions(m, m.sync!);
   assert.equal([mo.peer, mo.multicastGroup, mo.mode, mo.authKey], ['', '225.0.0.50', 'ftfw', undefined]);
+});
+
+test('the own addresses never synced: every static address and every VIP, as hosts', () => {
+  const r = loadConfigText(JSON.stringify({
+    version: 1,
+    interfaces: { ports: [{ name: 'eth0' }, { name: 'eth1' }] },
+    addresses: [{ interface: 'eth0', static: ['192.0.2.1/24', '192.0.2.5/24'] }, { interface: 'eth1', static: ['198.51.100.1/24'] }],
+    vrrp: { instances: [{ name: 'lan', interface: 'eth1', vrid: 7, priority: 100, vips: ['198.51.100.254/24', '198.51.100.253'] }] },
+  }));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  assert.equal(ownAddresses(r.config), ['192.0.2.1', '192.0.2.5', '198.51.100.1', '198.51.100.254', '198.51.100.253']);
+});
+
+test('external_cache, stats_only and the failover settings: defaults and driver options', () => {
+  const d = config({ peer: '192.0.2.2' });
+  assert.equal([d.sync!.external_cache, d.sync!.stats_only, d.sync!.startup_sync_wait_s, d.sync!.master_commit_timeout_ms, d.sync!.purge_timeout_s], [true, false, 30, 5000, 60]);
+  const c = config({ peer: '192.0.2.2', external_cache: false, stats_only: true });
+  const o = syncDriverOptions(c, c.sync!);
+  assert.equal([o.externalCache, o.statsOnly], [false, true]);
+});
+
+test('sync -s text: statistics-only header, injected entries, the failover line', () => {
+  const base: SyncStatusView = { running: true, mode: 'ftfw', transport: 'udp', interface: 'eth2', local: '203.0.113.2', peer: '203.0.113.1', port: 3780 };
+  assert.match(formatSyncStatus({ ...base, mode: 'stats' }), /^sync: statistics only \(conntrackd -S\): nothing replicated\n/);
+  const text = formatSyncStatus({
+    ...base,
+    kernel: { overruns: 0, resyncs: 0, ownEvents: 0, bufferGrowths: 0, eventBuffer: 1, injected: 7, injectFailed: 1 },
+    failover: {
+      vrrpGroup: 'g', startup: 'synced', masterCommits: 1, commitTimeouts: 0, commitErrors: 0, resyncRequests: 2, purgesScheduled: 1, purges: 0,
+      lastCommit: { committed: 20, failed: 0, errors: [], ms: 3, timedOut: false },
+    },
+  });
+  assert.match(text, /^external cache off: 7 peer entries written to the kernel, 1 refused$/m);
+  assert.match(text, /^failover \(vrrp g\): start-up preempt hold synced; master commits 1, timed out 0, failed 0 \(last: 20 committed, 0 refused in 3 ms\); resync requests 2; purges 0\/1 scheduled$/m);
 });
 
 test('entries as conntrack -L lines: NAT reply tuple, ICMP, unreplied, zone', () => {

@@ -96,4 +96,24 @@ test('two engines from config with authentication talk; a replayed or forged adv
   assert.is(b.status().instances[0]!.counters.advertsIn, 1);
 });
 
+test('pair: multicast instances take over without Skew_Time only when told (or with one unicast peer)', () => {
+  const p = planFromConfig(config((c) => {
+    c.vrrp.instances[0].pair = true;
+    c.vrrp.instances[1].unicast_peers = ['192.0.2.3'];
+  }).vrrp, facts);
+  assert.equal(p.engine.instances.map((i) => i.pairOnly), [true, true, false]);
+});
+
+test('use_vmac: a macvlan plan per instance, vrrp.<VRID> with the virtual router MAC unless named', () => {
+  const p = planFromConfig(config((c) => {
+    c.vrrp.instances[0].use_vmac = true;
+    Object.assign(c.vrrp.instances[2], { use_vmac: true, vmac_interface: 'vm.srv' });
+  }).vrrp, facts);
+  assert.equal([...p.vmacs], [
+    ['vi_ext', { name: 'vrrp.10', parent: 'ext', mac: '00:00:5e:00:01:0a' }],
+    ['vi_srv', { name: 'vm.srv', parent: 'srv', mac: '00:00:5e:00:01:1e' }],
+  ]);
+  assert.is(planFromConfig(config().vrrp, facts).vmacs.size, 0);
+});
+
 test.run();

@@ -113,4 +113,20 @@ test('a BACKUP hears the master through receive(); link down faults it, link up 
   assert.ok(log.includes('remove eth0 1'));
 });
 
+test('a virtual MAC interface: a MASTER\'s adverts, VIPs and gARP go through it; adverts out of MASTER and tracking stay on the instance\'s interface', async () => {
+  const log: string[] = [];
+  const io = fakeIo(log);
+  const shell = new VrrpShell(engine(255), io, { instances: [{ name: 'vi', interface: 'eth0', vmac: 'vrrp.7', vips }] });
+  shell.start();
+  await shell.idle();
+  assert.equal(log, ['advert vrrp.7 255', 'add vrrp.7 192.0.2.100/24', 'garp vrrp.7 1x5']);
+  assert.is(shell.status().shell['vi']!.vmac, 'vrrp.7');
+  log.length = 0;
+  shell.link('eth0', false);
+  await shell.idle();
+  // Out of MASTER, adverts leave from the interface's own MAC, never the virtual one.
+  assert.equal(log, ['advert eth0 0', 'remove vrrp.7 1']);
+  await shell.stop();
+});
+
 test.run();

@@ -1,0 +1,188 @@
+// The NAT-gateway pair of the failover test and the ctsync bench's survival figure: a client (c)
+// and a server (s) with two `stockade daemon`s (a, b) between them, on two bridges (LAN, WAN) in
+// sw, and a sync link a:eth2 <-> b:eth2. VRRP sync group `g`: VIP 192.0.2.1 on the LAN (the
+// client's gateway) and 198.51.100.1 on the WAN, which every connection is SNATed to, so the
+// server's replies go to whichever box holds it. The gateways drop TCP packets that would start a
+// connection without a SYN (a stateful firewall's usual rule), so a box without a connection's
+// conntrack entry cannot pick it up mid-stream: connections survive a failover only if the new
+// master has their entries, with the right NAT mapping, before the VIPs move.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lab, LabProcess, Topology } from '../harness.ts';
+import { ROOT } from '../native/addon.ts';
+import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
+import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import { syncStatus } from './peers.ts';
+
+export const PORT = 8080;
+export const SERVER = '198.51.100.10';
+export const LAN_VIP = '192.0.2.1';
+export const WAN_VIP = '198.51.100.1';
+
+export const gatewayTopology: Topology = {
+  hosts: ['c', 'a', 'b', 's', 'sw'],
+  links: [['c:eth0', 'sw:lc'], ['a:eth0', 'sw:la'], ['b:eth0', 'sw:lb'], ['a:eth1', 'sw:wa'], ['b:eth1', 'sw:wb'], ['s:eth0', 'sw:ws'], ['a:eth2', 'b:eth2']],
+  bridges: [{ at: 'sw', name: 'lan', ports: ['lc', 'la', 'lb'] }, { at: 'sw', name: 'wan', ports: ['wa', 'wb', 'ws'] }],
+  addresses: {
+    'c:eth0': ['192.0.2.10/24'], 'a:eth0': ['192.0.2.2/24'], 'b:eth0': ['192.0.2.3/24'],
+    'a:eth1': ['198.51.100.2/24'], 'b:eth1': ['198.51.100.3/24'], 's:eth0': [`${SERVER}/24`],
+    'a:eth2': ['203.0.113.1/24'], 'b:eth2': ['203.0.113.2/24'],
+  },
+  routes: { c: [`default via ${LAN_VIP}`] },
+  sysctls: { a: ['net.ipv4.ip_forward=1'], b: ['net.ipv4.ip_forward=1'] },
+};
+
+export interface GatewaySpec { host: 'a' | 'b'; priority: number; sync: boolean }
+
+export function gatewayConfig(g: GatewaySpec, extraSync: Record<string, unknown> = {}): unknown {
+  const n = g.host === 'a' ? 2 : 3;
+  const common = { priority: g.priority, version: 3, advert_interval_ms: 100 };
+  return {
+    version: 1,
+    interfaces: { ports: [{ name: 'eth0' }, { name: 'eth1' }, { name: 'eth2' }] },
+    addresses: [
+      { interface: 'eth0', static: [`192.0.2.${n}/24`] },
+      { interface: 'eth1', static: [`198.51.100.${n}/24`] },
+      { interface: 'eth2', static: [`203.0.113.${n - 1}/24`] },
+    ],
+    vrrp: {
+      instances: [
+        { ...common, name: 'lan', interface: 'eth0', vrid: 51, vips: [`${LAN_VIP}/24`] },
+        { ...common, name: 'wan', interface: 'eth1', vrid: 52, vips: [`${WAN_VIP}/24`] },
+      ],
+      sync_groups: [{ name: 'g', instances: ['lan', 'wan'] }],
+    },
+    ...(g.sync ? { sync: { interface: 'eth2', peer: `203.0.113.${g.host === 'a' ? 2 : 1}`, vrrp_group: 'g', ...extraSync } } : {}),
+  };
+}
+
+/** NAT and the no-SYN-no-new-connection rule, in a gateway's own namespace. */
+export async function gatewayRules(lab: Lab, host: string): Promise<void> {
+  for (const rule of [
+    ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth1', '-s', '192.0.2.0/24', '-j', 'SNAT', '--to-source', WAN_VIP],
+    ['-A', 'FORWARD', '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'],
+  ]) await lab.exec(host, ['iptables', '-w', ...rule]);
+  // Window tracking is not synced (conntrackd marks committed entries liberal the same way).
+  await lab.exec(host, ['sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_be_liberal=1']);
+}
+
+export function startGateway(lab: Lab, dir: string, g: GatewaySpec, extraSync: Record<string, unknown> = {}): DaemonNode {
+  const config = join(dir, `${g.host}.json`);
+  const socket = join(dir, `${g.host}.sock`);
+  writeFileSync(config, JSON.stringify(gatewayConfig(g, extraSync), null, 2));
+  const proc = lab.spawn(g.host, ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'daemon', '--config', config, '--default-config', 'none', '--socket', socket]);
+  return { proc, socket, host: g.host };
+}
+
+export const flowsHelper = (lab: Lab, host: string, args: string[]): LabProcess =>
+  lab.spawn(host, [process.execPath, join(ROOT, 'test/lab/ctsync/flows.ts'), ...args], { cwd: ROOT });
+
+/** Connections to the server's port in a host's kernel table. */
+export async function kernelFlows(lab: Lab, host: string): Promise<number> {
+  const r = await lab.exec(host, ['conntrack', '-L', '-p', 'tcp', '--dport', String(PORT)], { check: false, timeoutMs: 30_000 });
+  return r.stdout.split('\n').filter((l) => l.includes(`dport=${PORT}`) && l.includes('ESTABLISHED')).length;
+}
+
+/** The box dies: its daemon killed, its links cut (the kernel of a killed daemon would forward on). */
+export async function killBox(lab: Lab, d: DaemonNode): Promise<void> {
+  d.proc.kill('SIGKILL');
+  await d.proc.exited;
+  for (const ifname of ['eth0', 'eth1', 'eth2']) await lab.exec(d.host, ['ip', 'link', 'set', ifname, 'down']);
+}
+
+export interface FlowSummary { echoed: number; afterMark: number; error: string | null; closed: boolean }
+
+export interface SurvivalResult {
+  flows: number;
+  /** Flows that echoed again through the new master, without a reset or close on either side. */
+  survived: number;
+  clientErrors: number;
+  serverErrors: Record<string, number>;
+  /** Entries B committed when it became master. */
+  committed: number;
+  /** From kill -9 until B was MASTER, and until the last surviving flow echoed again. */
+  takeoverMs: number;
+  recoveredMs: number;
+}
+
+const lastLine = (p: LabProcess, pred: (l: Record<string, unknown>) => boolean): Record<string, unknown> | undefined => {
+  const lines = p.stdout().split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i]!.startsWith('{')) continue;
+    let l: Record<string, unknown>;
+    try {
+      l = JSON.parse(lines[i]!) as Record<string, unknown>;
+    } catch {
+      continue; // the line being written
+    }
+    if (pred(l)) return l;
+  }
+  return undefined;
+};
+
+/**
+ * The failover scenario as a measurement (the bench's survived=<n>/<N>): `flows` TCP flows through
+ * A, B's external cache complete, A killed and cut off, then flows are counted as they echo again
+ * through B, until all have or `recoverTimeoutMs` has passed.
+ */
+export async function measureSurvival(lab: Lab, dir: string, flows: number, opts: { intervalMs: number; recoverTimeoutMs: number; setupTimeoutMs: number }): Promise<SurvivalResult> {
+  const procs: LabProcess[] = [];
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number) => lab.waitFor(what, probe, { timeoutMs, intervalMs: 250 });
+  const state = async (d: DaemonNode, name: string): Promise<string | undefined> => {
+    const r = await lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'vrrp', '--json', '--socket', d.socket], { check: false, timeoutMs: 10_000 });
+    return r.code === 0 ? (JSON.parse(r.stdout) as { instances: Array<{ name: string; state: string }> }).instances.find((i) => i.name === name)?.state : undefined;
+  };
+  try {
+    for (const h of ['a', 'b']) await gatewayRules(lab, h);
+    const a = startGateway(lab, dir, { host: 'a', priority: 200, sync: true });
+    procs.push(a.proc);
+    await waitFor('A MASTER', async () => (await state(a, 'lan')) === 'MASTER' || undefined, 20_000);
+    const b = startGateway(lab, dir, { host: 'b', priority: 100, sync: true });
+    procs.push(b.proc);
+    await waitFor('B BACKUP', async () => (await state(b, 'lan')) === 'BACKUP' || undefined, 20_000);
+    const server = flowsHelper(lab, 's', ['server', String(PORT)]);
+    procs.push(server);
+    await waitFor('server listening', () => lastLine(server, (l) => l['event'] === 'listening'), 10_000);
+    const client = flowsHelper(lab, 'c', ['client', SERVER, String(PORT), String(flows), String(opts.intervalMs)]);
+    procs.push(client);
+    await waitFor(`${flows} flows echoing`, () => lastLine(client, (l) => l['event'] === 'ready'), opts.setupTimeoutMs);
+    await waitFor(`B's external cache holding ${flows} flows`, async () => ((await syncStatus(lab, b))?.external?.active ?? 0) >= flows || undefined, opts.setupTimeoutMs);
+
+    const t0 = performance.now();
+    await killBox(lab, a);
+    await waitFor('B MASTER', async () => (await state(b, 'lan')) === 'MASTER' && (await state(b, 'wan')) === 'MASTER' || undefined, 30_000);
+    const takeoverMs = performance.now() - t0;
+    client.kill('SIGUSR1');
+    await waitFor('mark', () => lastLine(client, (l) => l['event'] === 'mark'), 10_000);
+    let recoveredMs = NaN;
+    const deadline = performance.now() + opts.recoverTimeoutMs;
+    while (performance.now() < deadline) {
+      const s = lastLine(client, (l) => l['event'] === 'status') as { progressed: number } | undefined;
+      if ((s?.progressed ?? 0) >= flows) {
+        recoveredMs = performance.now() - t0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const before = server.stdout().length;
+    server.kill('SIGUSR2');
+    await waitFor('server summary', () => server.stdout().length > before && lastLine(server, (l) => l['summary'] === true), 10_000);
+    const srv = lastLine(server, (l) => l['summary'] === true)!;
+    client.kill('SIGUSR2');
+    await waitFor('client summary', () => lastLine(client, (l) => l['summary'] === true), 10_000);
+    const summary = lastLine(client, (l) => l['summary'] === true)!['flows'] as FlowSummary[];
+    const st = await syncStatus(lab, b);
+    return {
+      flows,
+      survived: summary.filter((f) => f.afterMark > 0 && f.error === null && !f.closed).length,
+      clientErrors: summary.filter((f) => f.error !== null).length,
+      serverErrors: srv['errors'] as Record<string, number>,
+      committed: st?.failover?.lastCommit?.committed ?? 0,
+      takeoverMs,
+      recoveredMs,
+    };
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+  }
+}

@@ -1,0 +1,129 @@
+// `stockade daemon` with Debian's keepalived at the daemon level in VRRPv2 with the simple
+// password (keepalived `authentication { auth_type PASS }`), 1 s adverts, each as master and as
+// backup: the election is right both ways, the backup drops nothing, and a priority-0 handover
+// (SIGTERM on the master) moves the VIP. Then a wrong password: each side drops the other's
+// adverts, so both become MASTER (what keepalived does too), and Stockade counts the drops.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { labAvailable, withLab } from '../harness.ts';
+import type { Lab, LabProcess, Topology } from '../harness.ts';
+import { keepalivedArgv } from './keepalived-adverts.ts';
+import { hasAddress, instanceOf, pings, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+
+const test = suite('vrrp: stockade daemon with keepalived, VRRPv2 with PASS');
+const avail = labAvailable({ tools: ['keepalived', 'ping'] });
+
+const VIP = '192.0.2.100';
+const topo: Topology = {
+  hosts: ['ka', 'stk', 'c', 'sw'],
+  links: [['ka:eth0', 'sw:pk'], ['stk:eth0', 'sw:ps'], ['c:eth0', 'sw:pc']],
+  bridges: [{ at: 'sw', name: 'br0', ports: ['pk', 'ps', 'pc'] }],
+  addresses: { 'ka:eth0': ['192.0.2.1/24'], 'stk:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
+};
+
+function kaConf(priority: number, password: string): string {
+  return `global_defs {
+    router_id stockade_daemon_interop_v2
+    enable_script_security
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority ${priority}
+    advert_int 1
+    version 2
+    authentication {
+        auth_type PASS
+        auth_pass ${password}
+    }
+    virtual_ipaddress {
+        ${VIP}/24
+    }
+}
+`;
+}
+
+const kaLog = (ka: LabProcess) => `${ka.stdout()}${ka.stderr()}`;
+const kaIn = (ka: LabProcess, state: string) => {
+  const all = [...kaLog(ka).matchAll(/Entering (\w+) STATE/g)];
+  return all.length > 0 && all[all.length - 1]![1] === state;
+};
+const kaState = (lab: Lab, ka: LabProcess, state: string) => lab.waitFor(`keepalived ${state}`, () => kaIn(ka, state) || undefined, { timeoutMs: 10_000 });
+const vipOn = (lab: Lab, host: string, on: boolean) => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}`, async () => (await hasAddress(lab, host, VIP)) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+
+async function withBoth(kaPriority: number, stkPriority: number, passwords: [ka: string, stk: string], fn: (lab: Lab, ka: LabProcess, stk: DaemonNode) => Promise<void>): Promise<void> {
+  await withLab(topo, async (lab) => {
+    const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-daemon-ka2-'));
+    let ka: LabProcess | undefined;
+    let stk: DaemonNode | undefined;
+    try {
+      writeFileSync(join(dir, 'keepalived.conf'), kaConf(kaPriority, passwords[0]));
+      ka = lab.spawn('ka', keepalivedArgv(dir));
+      stk = startDaemon(lab, dir, { host: 'stk', address: '192.0.2.2', priority: stkPriority, version: 2, intervalMs: 1000, vi1: { password: passwords[1] } });
+      await fn(lab, ka, stk);
+    } finally {
+      ka?.kill('SIGKILL');
+      stk?.proc.kill('SIGKILL');
+      await Promise.all([ka?.exited, stk?.proc.exited]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+if (!avail.ok) {
+  console.log(`SKIP lab/vrrp/daemon-keepalived-v2: ${avail.reason}`);
+} else {
+  test('v2 PASS: Stockade (200) MASTER, keepalived (100) BACKUP; SIGTERM on Stockade: keepalived takes the VIP', async () => {
+    await withBoth(100, 200, ['secret12', 'secret12'], async (lab, ka, stk) => {
+      await waitState(lab, stk, 'MASTER');
+      await kaState(lab, ka, 'BACKUP');
+      await vipOn(lab, 'stk', true);
+      assert.ok(await pings(lab, 'c', VIP));
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.ok(kaIn(ka, 'BACKUP'), kaLog(ka));
+      assert.not.match(kaLog(ka), /(?:auth|password|invalid)/i, 'keepalived complains of nothing');
+      stk.proc.kill('SIGTERM');
+      assert.is(await stk.proc.exited, 0);
+      await kaState(lab, ka, 'MASTER');
+      await vipOn(lab, 'ka', true);
+      assert.ok(await pings(lab, 'c', VIP));
+    });
+  });
+
+  test('v2 PASS: keepalived (200) MASTER, Stockade (100) BACKUP with no drops; SIGTERM on keepalived: Stockade takes the VIP', async () => {
+    await withBoth(200, 100, ['secret12', 'secret12'], async (lab, ka, stk) => {
+      await kaState(lab, ka, 'MASTER');
+      await waitState(lab, stk, 'BACKUP');
+      await vipOn(lab, 'ka', true);
+      await new Promise((r) => setTimeout(r, 2500));
+      const i = (await instanceOf(lab, stk))!;
+      assert.is(i.state, 'BACKUP');
+      assert.is(i.masterAddress, '192.0.2.1');
+      assert.equal(i.drops, {});
+      ka.kill('SIGTERM');
+      await ka.exited;
+      await waitState(lab, stk, 'MASTER');
+      assert.ok((await instanceOf(lab, stk))!.counters['priorityZeroIn']! >= 1, 'heard keepalived\'s priority 0');
+      await vipOn(lab, 'stk', true);
+      assert.ok(await pings(lab, 'c', VIP));
+    });
+  });
+
+  test('v2 PASS with different passwords: neither accepts the other (both MASTER); Stockade counts the drops', async () => {
+    await withBoth(200, 100, ['secret12', 'other123'], async (lab, ka, stk) => {
+      await kaState(lab, ka, 'MASTER');
+      await waitState(lab, stk, 'MASTER', 15_000);
+      const i = (await instanceOf(lab, stk))!;
+      const dropped = Object.values(i.drops).reduce((a, b) => a + b, 0);
+      assert.ok(dropped >= 1, `drops: ${JSON.stringify(i.drops)}`);
+      assert.is(i.counters['advertsIn'], 0);
+    });
+  });
+}
+
+test.run();
