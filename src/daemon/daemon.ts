@@ -15,6 +15,7 @@ import type { Log } from './log.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
+import type { FailoverHandle } from './failover-run.ts';
 
 export interface DaemonOptions {
   configFile: string;
@@ -38,10 +39,14 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   const control = await ControlServer.listen(opts.socketPath);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
+  let failover: FailoverHandle | undefined;
   const v: Vrrp | undefined = choice.config.vrrp;
   try {
     if (v && v.instances.length > 0) {
-      vrrp = await startVrrp(v, log);
+      // The failover hooks go in before any instance can become MASTER.
+      vrrp = await startVrrp(v, log, (shell) => {
+        failover = startFailover(choice.config, sync.service, shell, log);
+      });
       log('info', `vrrp: ${v.instances.length} instance(s) started`);
     } else {
       log('info', 'vrrp: no instances configured');
@@ -51,8 +56,6 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     await control.close();
     throw e;
   }
-  // Right after startVrrp resolves: no advert has been read yet (only microtasks ran since start).
-  const failover = startFailover(choice.config, sync.service, vrrp, log);
   serveSync(control, sync.service, sync.reason);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));

@@ -3,7 +3,7 @@
 // Runs only when both are running and sync.vrrp_group names the unit (the config checker
 // requires vrrp_group whenever VRRP instances exist).
 import type { Config } from '../config/generated/config.ts';
-import type { VrrpRuntime } from '../vrrp/shell/run.ts';
+import type { VrrpShell } from '../vrrp/shell/shell.ts';
 import { BulkSyncWatch, Failover } from './failover.ts';
 import type { FailoverTimers } from './failover.ts';
 import type { Log } from './log.ts';
@@ -26,9 +26,9 @@ const realTimers: FailoverTimers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout | undefined),
 };
 
-export function startFailover(config: Config, service: SyncService | undefined, vrrp: VrrpRuntime | undefined, log: Log): FailoverHandle | undefined {
+export function startFailover(config: Config, service: SyncService | undefined, shell: VrrpShell, log: Log): FailoverHandle | undefined {
   const sync = config.sync;
-  if (service === undefined || vrrp === undefined || sync?.vrrp_group === undefined || sync.stats_only) return undefined;
+  if (service === undefined || sync?.vrrp_group === undefined || sync.stats_only) return undefined;
   const unit = sync.vrrp_group;
   const group = config.vrrp.sync_groups.find((g) => g.name === unit);
   const members = group ? group.instances : [unit];
@@ -37,9 +37,9 @@ export function startFailover(config: Config, service: SyncService | undefined, 
     commitTimeoutMs: sync.master_commit_timeout_ms,
     purgeTimeoutMs: sync.purge_timeout_s * 1000,
   }, realTimers, log);
-  vrrp.shell.addMasterHook(failover.masterHook);
+  shell.addMasterHook(failover.masterHook);
   const onTransition = (e: { instance: string; group: boolean; from: string; to: string }): void => failover.onTransition(e);
-  vrrp.shell.on('transition', onTransition);
+  shell.on('transition', onTransition);
 
   let startup: SyncFailoverView['startup'] = 'not held';
   let watchTimer: NodeJS.Timeout | undefined;
@@ -47,7 +47,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
   if (sync.startup_sync_wait_s > 0 && sync.mode !== 'alarm') {
     const waitMs = sync.startup_sync_wait_s * 1000;
     const t0 = performance.now();
-    vrrp.shell.engine.holdPreempt(t0, waitMs, members);
+    shell.engine.holdPreempt(t0, waitMs, members);
     if (!sync.startup_resync) service.requestResync();
     startup = 'held';
     log('info', `sync: preempting held for ${unit} until the peer's first bulk sync (at most ${sync.startup_sync_wait_s} s)`);
@@ -57,7 +57,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
       if (s.state === 'waiting') return;
       clearInterval(watchTimer);
       watchTimer = undefined;
-      vrrp.shell.engine.releasePreempt(members);
+      shell.engine.releasePreempt(members);
       startup = s.state;
       log('info', s.state === 'synced'
         ? `sync: peer's bulk sync in after ${Math.round(s.afterMs)} ms (${s.entries} entries); preempting allowed`
@@ -71,7 +71,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
     stop() {
       if (watchTimer !== undefined) clearInterval(watchTimer);
       failover.stop();
-      vrrp.shell.off('transition', onTransition);
+      shell.off('transition', onTransition);
     },
   };
 }

@@ -28,10 +28,15 @@ export interface VrrpRuntime {
 
 type Addr = { address: string; prefixLength: number; protocol: number | undefined };
 
-export async function startVrrp(v: Vrrp, log: Logger): Promise<VrrpRuntime> {
+/**
+ * `beforeStart` runs once the shell exists and before any instance can change state, so a
+ * master hook it adds (the conntrack commit) also covers a priority-255 owner, which becomes
+ * MASTER inside start().
+ */
+export async function startVrrp(v: Vrrp, log: Logger, beforeStart?: (shell: VrrpShell) => void): Promise<VrrpRuntime> {
   const io = await KernelIo.open(log);
   try {
-    return await startOn(io, v, log);
+    return await startOn(io, v, log, beforeStart);
   } catch (e) {
     // Not left behind: virtual MAC interfaces made before the failure.
     await io.removeVmacs().catch(() => undefined);
@@ -40,7 +45,7 @@ export async function startVrrp(v: Vrrp, log: Logger): Promise<VrrpRuntime> {
   }
 }
 
-async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime> {
+async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell: VrrpShell) => void) | undefined): Promise<VrrpRuntime> {
   const ifnames = [...new Set(v.instances.map((i) => i.interface))];
   const addrs = new Map<string, Addr[]>();
   for (const ifname of ifnames) {
@@ -179,6 +184,7 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger): Promise<VrrpRuntime>
     checkTimers.push(setInterval(tick, s.intervalMs));
   }
 
+  beforeStart?.(shell);
   shell.start();
   return {
     shell,
