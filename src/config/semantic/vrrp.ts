@@ -120,6 +120,27 @@ export function checkVrrp(c: Checker): void {
     });
   });
 
+  // Virtual MAC interfaces (use_vmac): each name once, not a configured interface's, and with
+  // `pair` an instance talks to one peer at most.
+  const vmacs = new Map<string, number>();
+  instances.forEach((inst, i) => {
+    const at = (...rest: (string | number)[]): string => pointer('vrrp', 'instances', i, ...rest);
+    if (inst.pair && inst.unicast_peers.length > 1) {
+      c.fail(at('pair'), 'pair only with one peer', `${inst.unicast_peers.length} unicast peers are listed; without pair, backups wait Skew_Time so the best one goes first`);
+    }
+    if (!inst.use_vmac) return;
+    const name = inst.vmac_interface ?? `vrrp.${inst.vrid}`;
+    const where = inst.vmac_interface !== undefined ? at('vmac_interface') : at('use_vmac');
+    const first = vmacs.get(name);
+    if (first !== undefined) {
+      c.fail(where, `a virtual MAC interface name used once`, `${name} is already the one of ${pointer('vrrp', 'instances', first)} (the same VRID on two interfaces): name one with vmac_interface`);
+    } else if (c.interfaces.has(name)) {
+      c.fail(where, 'a virtual MAC interface name that is not a configured interface', `${name} is ${c.interfaces.get(name)!.pointer}; choose another with vmac_interface`);
+    } else {
+      vmacs.set(name, i);
+    }
+  });
+
   const instanceNames = instances.map((x) => x.name);
   const instanceSet = new Set(instanceNames);
   checkUnique(

@@ -435,6 +435,36 @@ const cases: SemanticCase[] = [
     },
   },
   {
+    name: 'virtual MAC interfaces: one name per instance',
+    bad: (c) => {
+      c.vrrp.instances[1].vrid = 10;
+      c.vrrp.instances[0].use_vmac = true;
+      c.vrrp.instances[1].use_vmac = true;
+    },
+    pointer: '/vrrp/instances/1/use_vmac',
+    expected: /a virtual MAC interface name used once/,
+    hint: /vrrp\.10 is already the one of \/vrrp\/instances\/0 .*name one with vmac_interface/,
+    good: (c) => {
+      c.vrrp.instances[1].vrid = 10;
+      c.vrrp.instances[0].use_vmac = true;
+      Object.assign(c.vrrp.instances[1], { use_vmac: true, vmac_interface: 'vmac-int' });
+    },
+  },
+  {
+    name: 'a virtual MAC interface is not a configured interface',
+    bad: (c) => Object.assign(c.vrrp.instances[0], { use_vmac: true, vmac_interface: 'int' }),
+    pointer: '/vrrp/instances/0/vmac_interface',
+    expected: /not a configured interface/,
+    good: (c) => Object.assign(c.vrrp.instances[0], { use_vmac: true }),
+  },
+  {
+    name: 'pair means one peer',
+    bad: (c) => Object.assign(c.vrrp.instances[0], { pair: true, unicast_peers: ['203.0.113.3', '203.0.113.4'] }),
+    pointer: '/vrrp/instances/0/pair',
+    expected: /pair only with one peer/,
+    good: (c) => Object.assign(c.vrrp.instances[0], { pair: true, unicast_peers: ['203.0.113.3'] }),
+  },
+  {
     name: 'VIPs are inside a subnet of the instance interface',
     bad: (c) => (c.vrrp.instances[0].vips[0] = '198.51.100.50'),
     pointer: '/vrrp/instances/0/vips/0',
