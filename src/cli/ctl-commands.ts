@@ -23,7 +23,7 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
   let out = table([head, ...s.instances.map(row)]);
   for (const i of s.instances) {
     const d = Object.entries(i.drops).map(([k, n]) => `${k}=${n}`).join(' ');
-    out += `${i.name}: vips ${i.vips.join(' ')} ${i.vipsPresent ? '(present)' : '(absent)'}; priority-0 in/out ${i.counters.priorityZeroIn}/${i.counters.priorityZeroOut}; garps ${i.counters.garpsSent}${d ? `; drops ${d}` : ''}\n`;
+    out += `${i.name}: vips ${i.vips.join(' ')} ${i.vipsPresent ? '(present)' : '(absent)'}${i.vmac !== null ? ` on ${i.vmac}` : ''}; priority-0 in/out ${i.counters.priorityZeroIn}/${i.counters.priorityZeroOut}; garps ${i.counters.garpsSent}${d ? `; drops ${d}` : ''}\n`;
   }
   for (const [ifname, d] of Object.entries(s.interfaceDrops)) {
     const t = Object.entries(d).map(([k, n]) => `${k}=${n}`).join(' ');

@@ -23,6 +23,8 @@ export interface VrrpInstanceView {
   nextTimerInMs: number | null;
   vips: string[];
   vipsPresent: boolean;
+  /** The virtual MAC interface carrying the VIPs (use_vmac), or null. */
+  vmac: string | null;
   counters: {
     advertsIn: number; advertsOut: number; priorityZeroIn: number; priorityZeroOut: number; transitions: number; becameMaster: number;
     garpsSent: number; sendErrors: number; vipErrors: number;
@@ -64,6 +66,7 @@ export function vrrpStatusView(s: ShellStatus | undefined, uptimeMs: number): Vr
         nextTimerInMs: i.deadline === undefined ? null : Math.max(0, Math.round(i.deadline - s.now)),
         vips: sh.vips,
         vipsPresent: sh.vipsPresent,
+        vmac: sh.vmac ?? null,
         counters: {
           advertsIn: i.counters.advertsIn, advertsOut: i.counters.advertsOut, priorityZeroIn: i.counters.priorityZeroIn,
           priorityZeroOut: i.counters.priorityZeroOut, transitions: i.counters.transitions, becameMaster: i.counters.becameMaster,

@@ -22,7 +22,7 @@ const view: VrrpStatusView = {
   instances: [{
     name: 'vi1', interface: 'eth0', vrid: 51, version: 3, state: 'BACKUP', fault: false, masterAddress: '192.0.2.1', masterPriority: 200,
     priority: 100, effectivePriority: 100, advertIntervalMs: 100, masterAdverIntervalMs: 100, masterDownIntervalMs: 361, nextTimerInMs: 300,
-    vips: ['192.0.2.100/24'], vipsPresent: false,
+    vips: ['192.0.2.100/24'], vipsPresent: false, vmac: null,
     counters: { advertsIn: 12, advertsOut: 0, priorityZeroIn: 0, priorityZeroOut: 0, transitions: 1, becameMaster: 0, garpsSent: 0, sendErrors: 0, vipErrors: 0 },
     drops: { checksum: 1 },
   }],
@@ -62,7 +62,12 @@ test('requests and answers, errors as answers, ctl vrrp human and --json', async
     assert.is(await main(['ctl', 'vrrp', '--socket', path], io), 0);
     assert.match(io.stdout, /^INSTANCE\s+IFACE\s+VRID\s+STATE\s+MASTER\s+PRIO\s+ADVERT\s+DOWN\s+NEXT\s+IN\s+OUT\s+DROPS\s+TRANS$/m);
     assert.match(io.stdout, /^vi1\s+eth0\s+51\s+BACKUP\s+192\.0\.2\.1\s+100\/100\s+v3 100ms\s+361ms\s+300ms\s+12\s+0\s+1\s+1$/m);
-    assert.match(io.stdout, /vi1: vips 192\.0\.2\.100\/24 \(absent\).*drops checksum=1/);
+    assert.match(io.stdout, /vi1: vips 192\.0\.2\.100\/24 \(absent\); .*drops checksum=1/);
+    server.handle('vrrp.status', () => ({ ...view, instances: [{ ...view.instances[0]!, vipsPresent: true, vmac: 'vrrp.51' }] }));
+    const v = capture();
+    assert.is(await main(['ctl', 'vrrp', '--socket', path], v), 0);
+    assert.match(v.stdout, /vi1: vips 192\.0\.2\.100\/24 \(present\) on vrrp\.51;/, 'the virtual MAC interface is named');
+    server.handle('vrrp.status', () => view);
     assert.match(io.stdout, /eth0: drops before an instance: unknown_vrid=2/);
     assert.match(io.stdout, /event-loop lag: p50 10\.1ms/);
     const j = capture();
