@@ -13,47 +13,31 @@
 // each daemon's process tree (keepalived's parent and VRRP child) from /proc/PID/stat at both ends
 // of it, as a percentage of one core, master and backup, for both, on a line before BENCH.
 //   npm run bench -- vrrp-failover [--trials1s N] [--trials100ms N] [--cpu-window-s S]
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labAvailable, withLab } from '../lab/harness.ts';
+import { labAvailable } from '../lab/harness.ts';
 import type { Lab, LabProcess, Topology } from '../lab/harness.ts';
-import { hasAddress, pings, startDaemon, waitState } from '../lab/helpers/stockade-daemon.ts';
-import { keepalivedArgv } from '../lab/vrrp/keepalived-adverts.ts';
+import { VIP, hasAddress, pairTopology, pings, startPair as startDaemons, withDaemonLab } from '../lab/helpers/stockade-daemon.ts';
+import { kaEntered, keepalivedConf, startKeepalived } from '../lab/helpers/keepalived.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({ options: { trials1s: { type: 'string', default: '3' }, trials100ms: { type: 'string', default: '5' }, 'cpu-window-s': { type: 'string', default: '10' } } });
-const VIP = '192.0.2.100';
+const lan = pairTopology();
 const topo: Topology = {
-  hosts: ['a', 'b', 'c', 'sw'],
+  ...lan,
   // eth1: the dedicated sync link (heartbeats for Stockade's accelerated failover).
-  links: [['a:eth0', 'sw:pa'], ['b:eth0', 'sw:pb'], ['c:eth0', 'sw:pc'], ['a:eth1', 'b:eth1']],
-  bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb', 'pc'] }],
-  addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'], 'a:eth1': ['198.51.100.1/30'], 'b:eth1': ['198.51.100.2/30'] },
+  links: [...lan.links!, ['a:eth1', 'b:eth1']],
+  addresses: { ...lan.addresses, 'a:eth1': ['198.51.100.1/30'], 'b:eth1': ['198.51.100.2/30'] },
 };
 interface Mode { version: 2 | 3; intervalMs: number }
 const ADV1S: Mode = { version: 2, intervalMs: 1000 };
 const ADV100MS: Mode = { version: 3, intervalMs: 100 };
 
-function kaConf(m: Mode, priority: number): string {
-  return `global_defs {
-    router_id bench
-    enable_script_security
-}
-vrrp_instance VI_1 {
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority ${priority}
-    advert_int ${m.intervalMs / 1000}
-    version ${m.version}
-    virtual_ipaddress {
-        ${VIP}/24
-    }
-}
-`;
-}
+const kaConf = (m: Mode, priority: number) => keepalivedConf({
+  routerId: 'bench',
+  instance: { state: 'BACKUP', interface: 'eth0', vrid: 51, priority, advertInt: m.intervalMs / 1000, version: m.version, vips: [`${VIP}/24`] },
+});
 
 type Impl = 'stockade' | 'keepalived';
 
@@ -65,56 +49,44 @@ async function startPair(lab: Lab, dir: string, impl: Impl, m: Mode, unicast = f
       ...(pair ? { vi1: { pair: true } } : {}),
       ...(accelerated ? { ports: { eth1: `${sync[0]}/30` }, acceleratedPeer: sync[1] } : {}),
     });
-    const a = startDaemon(lab, dir, spec('a', '192.0.2.1', 200, '192.0.2.2', ['198.51.100.1', '198.51.100.2']));
-    await waitState(lab, a, 'MASTER', 15_000);
-    const b = startDaemon(lab, dir, spec('b', '192.0.2.2', 100, '192.0.2.1', ['198.51.100.2', '198.51.100.1']));
-    await waitState(lab, b, 'BACKUP', 15_000);
+    const [a, b] = await startDaemons(lab, dir, spec('a', '192.0.2.1', 200, '192.0.2.2', ['198.51.100.1', '198.51.100.2']), spec('b', '192.0.2.2', 100, '192.0.2.1', ['198.51.100.2', '198.51.100.1']), 15_000);
     return { a: a.proc, b: b.proc };
   }
-  const start = (host: string, priority: number) => {
-    const kd = mkdtempSync(join(dir, `${host}-`));
-    writeFileSync(join(kd, 'keepalived.conf'), kaConf(m, priority));
-    return lab.spawn(host, keepalivedArgv(kd));
-  };
+  const start = (host: string, priority: number) => startKeepalived(lab, host, mkdtempSync(join(dir, `${host}-`)), kaConf(m, priority));
   const a = start('a', 200);
-  await lab.waitFor('keepalived a MASTER', () => /Entering MASTER STATE/.test(a.stdout() + a.stderr()) || undefined, { timeoutMs: 15_000 });
+  await lab.waitFor('keepalived a MASTER', () => kaEntered(a, 'MASTER') || undefined, { timeoutMs: 15_000 });
   const b = start('b', 100);
-  await lab.waitFor('keepalived b BACKUP', () => /Entering BACKUP STATE/.test(b.stdout() + b.stderr()) || undefined, { timeoutMs: 15_000 });
+  await lab.waitFor('keepalived b BACKUP', () => kaEntered(b, 'BACKUP') || undefined, { timeoutMs: 15_000 });
   return { a, b };
 }
 
 /** One hard failover: kill -9 a and cut its links; ms until the client's first reply after that. */
 async function hardTrial(impl: Impl, m: Mode, accelerated = false): Promise<number> {
-  return withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-bench-vrrp-'));
-    try {
-      const { a, b } = await startPair(lab, dir, impl, m, false, accelerated);
-      await lab.waitFor('VIP answers', () => pings(lab, 'c', VIP), { timeoutMs: 10_000 });
-      await new Promise((r) => setTimeout(r, 3 * m.intervalMs));
-      const ping = lab.spawn('c', ['ping', '-D', '-n', '-i', '0.01', '-W', '1', VIP]);
-      // A random phase in the advert cycle, so trials do not all kill at the same point of it.
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * m.intervalMs));
-      const t0 = Date.now();
-      a.kill('SIGKILL');
-      await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'down']);
-      await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'down']);
-      // a's kernel still holds the VIP (kill -9 leaves it) and answers until the cut: only
-      // replies after the cut can come from the new master.
-      const tCut = Date.now();
-      const first = await lab.waitFor('a reply from the new master', () => {
-        for (const line of ping.stdout().split('\n')) {
-          const x = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
-          if (x && Number(x[1]) * 1000 > tCut) return Number(x[1]) * 1000;
-        }
-        return undefined;
-      }, { timeoutMs: 15_000, intervalMs: 20 });
-      ping.kill('SIGKILL');
-      b.kill('SIGKILL');
-      await Promise.all([a.exited, b.exited, ping.exited]);
-      return Math.round(first - t0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return withDaemonLab(topo, 'stk-bench-vrrp-', async (lab, dir) => {
+    const { a, b } = await startPair(lab, dir, impl, m, false, accelerated);
+    await lab.waitFor('VIP answers', () => pings(lab, 'c', VIP), { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 3 * m.intervalMs));
+    const ping = lab.spawn('c', ['ping', '-D', '-n', '-i', '0.01', '-W', '1', VIP]);
+    // A random phase in the advert cycle, so trials do not all kill at the same point of it.
+    await new Promise((r) => setTimeout(r, 300 + Math.random() * m.intervalMs));
+    const t0 = Date.now();
+    a.kill('SIGKILL');
+    await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'down']);
+    await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'down']);
+    // a's kernel still holds the VIP (kill -9 leaves it) and answers until the cut: only
+    // replies after the cut can come from the new master.
+    const tCut = Date.now();
+    const first = await lab.waitFor('a reply from the new master', () => {
+      for (const line of ping.stdout().split('\n')) {
+        const x = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
+        if (x && Number(x[1]) * 1000 > tCut) return Number(x[1]) * 1000;
+      }
+      return undefined;
+    }, { timeoutMs: 15_000, intervalMs: 20 });
+    ping.kill('SIGKILL');
+    b.kill('SIGKILL');
+    await Promise.all([a.exited, b.exited, ping.exited]);
+    return Math.round(first - t0);
   });
 }
 
@@ -122,24 +94,19 @@ type Graceful = 'multicast' | 'pair' | 'unicast';
 
 /** Stockade's graceful handover: SIGTERM on the master, ms until the backup logs its VIPs added. */
 async function gracefulTrial(how: Graceful): Promise<number> {
-  return withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-bench-vrrp-'));
-    try {
-      const { a, b } = await startPair(lab, dir, 'stockade', ADV100MS, how === 'unicast', false, how === 'pair');
-      await new Promise((r) => setTimeout(r, 500));
-      const t0 = Date.now();
-      a.kill('SIGTERM');
-      const added = await lab.waitFor('b VIPs added', () => {
-        const x = /^(\S+) stockade\[\d+\]: info: vrrp: vi1: VIPs added/m.exec(b.stdout());
-        return x ? Date.parse(x[1]!) : undefined;
-      }, { timeoutMs: 5000, intervalMs: 10 });
-      if (!(await hasAddress(lab, 'b', VIP))) throw new Error('VIP not on b');
-      b.kill('SIGKILL');
-      await Promise.all([a.exited, b.exited]);
-      return Math.max(0, added - t0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return withDaemonLab(topo, 'stk-bench-vrrp-', async (lab, dir) => {
+    const { a, b } = await startPair(lab, dir, 'stockade', ADV100MS, how === 'unicast', false, how === 'pair');
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    a.kill('SIGTERM');
+    const added = await lab.waitFor('b VIPs added', () => {
+      const x = /^(\S+) stockade\[\d+\]: info: vrrp: vi1: VIPs added/m.exec(b.stdout());
+      return x ? Date.parse(x[1]!) : undefined;
+    }, { timeoutMs: 5000, intervalMs: 10 });
+    if (!(await hasAddress(lab, 'b', VIP))) throw new Error('VIP not on b');
+    b.kill('SIGKILL');
+    await Promise.all([a.exited, b.exited]);
+    return Math.max(0, added - t0);
   });
 }
 
@@ -173,26 +140,21 @@ function treeTicks(pid: number): number {
 
 /** CPU of the master and the backup at 100 ms adverts over the window, % of one core. */
 async function cpuTrial(impl: Impl, windowS: number): Promise<{ master: number; backup: number }> {
-  return withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-bench-vrrp-'));
-    try {
-      const { a, b } = await startPair(lab, dir, impl, ADV100MS);
-      await new Promise((r) => setTimeout(r, 2000)); // past start-up and the second gARP burst
-      const t0 = performance.now();
-      const a0 = treeTicks(a.pid);
-      const b0 = treeTicks(b.pid);
-      await new Promise((r) => setTimeout(r, windowS * 1000));
-      const a1 = treeTicks(a.pid);
-      const b1 = treeTicks(b.pid);
-      const seconds = (performance.now() - t0) / 1000;
-      a.kill('SIGKILL');
-      b.kill('SIGKILL');
-      await Promise.all([a.exited, b.exited]);
-      const pct = (d: number) => Math.round((d / CLK_TCK / seconds) * 1000) / 10;
-      return { master: pct(a1 - a0), backup: pct(b1 - b0) };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return withDaemonLab(topo, 'stk-bench-vrrp-', async (lab, dir) => {
+    const { a, b } = await startPair(lab, dir, impl, ADV100MS);
+    await new Promise((r) => setTimeout(r, 2000)); // past start-up and the second gARP burst
+    const t0 = performance.now();
+    const a0 = treeTicks(a.pid);
+    const b0 = treeTicks(b.pid);
+    await new Promise((r) => setTimeout(r, windowS * 1000));
+    const a1 = treeTicks(a.pid);
+    const b1 = treeTicks(b.pid);
+    const seconds = (performance.now() - t0) / 1000;
+    a.kill('SIGKILL');
+    b.kill('SIGKILL');
+    await Promise.all([a.exited, b.exited]);
+    const pct = (d: number) => Math.round((d / CLK_TCK / seconds) * 1000) / 10;
+    return { master: pct(a1 - a0), backup: pct(b1 - b0) };
   });
 }
 

@@ -1,11 +1,42 @@
 // Lab helper: the built `stockade daemon` in a lab host with its own config file and control
-// socket (in a temp dir the caller removes), and what the tests ask of it.
-import { existsSync, writeFileSync } from 'node:fs';
+// socket (in a temp dir the caller removes, or withDaemonLab), and what the tests ask of it.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab, LabProcess } from '../harness.ts';
+import { withLab } from '../harness.ts';
+import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { ROOT } from '../native/addon.ts';
 
 export const STOCKADE_BIN = join(ROOT, 'dist', 'x64', 'stockade');
+
+/** vi1's VIP unless a spec says otherwise. */
+export const VIP = '192.0.2.100';
+
+/** Two boxes (192.0.2.1, .2) and a client `c` (192.0.2.10) on the bridge br0 in `sw`. */
+export function pairTopology(x = 'a', y = 'b'): Topology {
+  return {
+    hosts: [x, y, 'c', 'sw'],
+    links: [[`${x}:eth0`, `sw:p${x}`], [`${y}:eth0`, `sw:p${y}`], ['c:eth0', 'sw:pc']],
+    bridges: [{ at: 'sw', name: 'br0', ports: [`p${x}`, `p${y}`, 'pc'] }],
+    addresses: { [`${x}:eth0`]: ['192.0.2.1/24'], [`${y}:eth0`]: ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
+  };
+}
+
+/** The boxes of pairTopology: a the higher priority. */
+export const NODE_A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200 };
+export const NODE_B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100 };
+
+/** withLab with a temp dir (configs, sockets) that is removed on every exit path. */
+export async function withDaemonLab<T>(topo: Topology, prefix: string, fn: (lab: Lab, dir: string) => Promise<T>): Promise<T> {
+  return withLab(topo, async (lab) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      return await fn(lab, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 export interface NodeSpec {
   host: string;
@@ -51,7 +82,7 @@ export function nodeConfig(n: NodeSpec): unknown {
         ...common, name: 'vi2', vrid: 52, vips: [n.syncGroup.vi2Vip], ...(n.syncGroup.vi2Track ? { track_interfaces: [{ interface: n.syncGroup.vi2Track, weight: 0 }] } : {}),
       }] : []), {
         name: 'vi1', interface: lan, vrid: n.vrid ?? 51, priority: n.priority, version: n.version ?? 3,
-        advert_interval_ms: n.intervalMs ?? 100, vips: n.vips ?? ['192.0.2.100/24'],
+        advert_interval_ms: n.intervalMs ?? 100, vips: n.vips ?? [`${VIP}/24`],
         ...(n.preempt !== undefined ? { preempt: n.preempt } : {}),
         ...(n.unicastPeers ? { unicast_peers: n.unicastPeers } : {}),
         ...(n.checksum ? { checksum: n.checksum } : {}),
@@ -80,6 +111,21 @@ export function startDaemon(lab: Lab, dir: string, n: NodeSpec): DaemonNode {
   return { proc, socket, host: n.host };
 }
 
+/** Starts a and waits for it to be MASTER, then b and waits for it to be BACKUP. */
+export async function startPair(lab: Lab, dir: string, a: NodeSpec, b: NodeSpec, timeoutMs = 10_000): Promise<[DaemonNode, DaemonNode]> {
+  const da = startDaemon(lab, dir, a);
+  await waitState(lab, da, 'MASTER', timeoutMs);
+  const db = startDaemon(lab, dir, b);
+  await waitState(lab, db, 'BACKUP', timeoutMs);
+  return [da, db];
+}
+
+/** SIGTERM to each; their exit codes. */
+export async function stopDaemons(...ds: DaemonNode[]): Promise<Array<number | null>> {
+  for (const d of ds) d.proc.kill('SIGTERM');
+  return Promise.all(ds.map((d) => d.proc.exited));
+}
+
 export interface InstanceView {
   state: string;
   masterAddress: string | null;
@@ -103,10 +149,23 @@ export async function waitState(lab: Lab, d: DaemonNode, state: string, timeoutM
   }, { timeoutMs, intervalMs: 50 });
 }
 
-/** Whether `address` is on the host's eth0. */
-export async function hasAddress(lab: Lab, host: string, address: string): Promise<boolean> {
-  const r = await lab.exec(host, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+/** Whether `address` is on the host's `dev`. */
+export async function hasAddress(lab: Lab, host: string, address: string, dev = 'eth0'): Promise<boolean> {
+  const r = await lab.exec(host, ['ip', '-4', '-o', 'addr', 'show', 'dev', dev]);
   return r.stdout.includes(` ${address}/`);
+}
+
+/** Waits until the VIP is on (or off) the host's `dev`. */
+export const vipOn = (lab: Lab, host: string, on: boolean, dev = 'eth0'): Promise<true> => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}${dev === 'eth0' ? '' : `'s ${dev}`}`, async () => (await hasAddress(lab, host, VIP, dev)) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+
+/** Waits until the client c's ARP entry for the VIP is `mac`. */
+export const clientSees = (lab: Lab, mac: string): Promise<true> => lab.waitFor(`client's ARP entry for the VIP to be ${mac}`, async () => (await neighbourMac(lab, 'c', VIP)) === mac || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+
+/** The election as `d` sees it: its state, the master it hears, what it drops. */
+export async function electionOf(lab: Lab, d: DaemonNode): Promise<Pick<InstanceView, 'state' | 'masterAddress' | 'drops'>> {
+  const i = await instanceOf(lab, d);
+  if (!i) throw new Error(`${d.host}'s daemon does not answer`);
+  return { state: i.state, masterAddress: i.masterAddress, drops: i.drops };
 }
 
 /** The MAC the host has for `address` in its neighbour table (undefined if none). */

@@ -2,15 +2,12 @@
 // (tcpdump -v on a third host): TOS 0xc0 (internetwork control), TTL 255, no DF. keepalived builds
 // the header itself (vrrp_build_ip4()); Stockade's raw socket gets the same through IP_TOS and
 // IP_MTU_DISCOVER. Different VRIDs, so the two are not in one election.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { labAvailable } from '../harness.ts';
 import type { Topology } from '../harness.ts';
-import { startDaemon, waitState } from '../helpers/stockade-daemon.ts';
-import { keepalivedArgv } from './keepalived-adverts.ts';
+import { startDaemon, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 
 const test = suite('vrrp: adverts\' IPv4 header as keepalived\'s');
 const avail = labAvailable({ tools: ['keepalived', 'tcpdump'] });
@@ -22,22 +19,10 @@ const topo: Topology = {
   addresses: { 'ka:eth0': ['192.0.2.1/24'], 'st:eth0': ['192.0.2.2/24'], 'obs:eth0': ['192.0.2.10/24'] },
 };
 
-const KEEPALIVED_CONF = `global_defs {
-    router_id stockade_ip_header
-    enable_script_security
-}
-vrrp_instance VI_1 {
-    state MASTER
-    interface eth0
-    virtual_router_id 61
-    priority 200
-    version 3
-    advert_int 0.1
-    virtual_ipaddress {
-        192.0.2.101/24
-    }
-}
-`;
+const KEEPALIVED_CONF = keepalivedConf({
+  routerId: 'stockade_ip_header',
+  instance: { state: 'MASTER', interface: 'eth0', vrid: 61, priority: 200, version: 3, advertInt: 0.1, vips: ['192.0.2.101/24'] },
+});
 
 interface Header { tos: string; ttl: number; flags: string; source: string }
 
@@ -51,29 +36,23 @@ if (!avail.ok) {
   console.log(`SKIP lab/vrrp/advert-ip-header: ${avail.reason}`);
 } else {
   test('TOS 0xc0, TTL 255, DF clear: Stockade\'s adverts carry the header keepalived\'s do', async () => {
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-iphdr-'));
+    await withDaemonLab(topo, 'stk-vrrp-iphdr-', async (lab, dir) => {
+      const ka = startKeepalived(lab, 'ka', dir, KEEPALIVED_CONF);
+      const st = startDaemon(lab, dir, { host: 'st', address: '192.0.2.2', priority: 200 });
       try {
-        writeFileSync(join(dir, 'keepalived.conf'), KEEPALIVED_CONF);
-        const ka = lab.spawn('ka', keepalivedArgv(dir));
-        const st = startDaemon(lab, dir, { host: 'st', address: '192.0.2.2', priority: 200 });
-        try {
-          await waitState(lab, st, 'MASTER');
-          const r = await lab.exec('obs', ['timeout', '5', 'tcpdump', '-i', 'eth0', '-v', '-n', '-l', '-c', '20', 'ip proto 112'], { check: false, timeoutMs: 10_000 });
-          const hs = headers(r.stdout);
-          const kaHs = hs.filter((h) => h.source === '192.0.2.1');
-          const stHs = hs.filter((h) => h.source === '192.0.2.2');
-          assert.ok(kaHs.length >= 3 && stHs.length >= 3, `adverts from both in the capture: ${r.stdout}\nkeepalived: ${ka.stderr()}`);
-          const shape = (h: Header) => ({ tos: h.tos, ttl: h.ttl, flags: h.flags });
-          assert.equal(shape(kaHs[0]!), { tos: '0xc0', ttl: 255, flags: 'none' }, 'keepalived 2.2.7 as the reference says');
-          for (const h of stHs) assert.equal(shape(h), shape(kaHs[0]!));
-        } finally {
-          ka.kill('SIGTERM');
-          st.proc.kill('SIGTERM');
-          await Promise.all([ka.exited, st.proc.exited]);
-        }
+        await waitState(lab, st, 'MASTER');
+        const r = await lab.exec('obs', ['timeout', '5', 'tcpdump', '-i', 'eth0', '-v', '-n', '-l', '-c', '20', 'ip proto 112'], { check: false, timeoutMs: 10_000 });
+        const hs = headers(r.stdout);
+        const kaHs = hs.filter((h) => h.source === '192.0.2.1');
+        const stHs = hs.filter((h) => h.source === '192.0.2.2');
+        assert.ok(kaHs.length >= 3 && stHs.length >= 3, `adverts from both in the capture: ${r.stdout}\nkeepalived: ${ka.stderr()}`);
+        const shape = (h: Header) => ({ tos: h.tos, ttl: h.ttl, flags: h.flags });
+        assert.equal(shape(kaHs[0]!), { tos: '0xc0', ttl: 255, flags: 'none' }, 'keepalived 2.2.7 as the reference says');
+        for (const h of stHs) assert.equal(shape(h), shape(kaHs[0]!));
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        ka.kill('SIGTERM');
+        st.proc.kill('SIGTERM');
+        await Promise.all([ka.exited, st.proc.exited]);
       }
     });
   });

@@ -3,21 +3,17 @@
 // after about one interval (reason "accelerated"), well before Master_Down_Interval (3.6 s); only
 // the advert path lost (VRRP dropped on b) -> no second master while the heartbeats say a is
 // MASTER (vetoed); only the sync link lost -> no takeover either.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
-import { hasAddress, instanceOf, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import { VIP, hasAddress, instanceOf, startPair, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
 import { masterDownMs } from '../../../src/vrrp/timers.ts';
 
 const test = suite('vrrp: accelerated failover over the sync link');
 const avail = labAvailable({ tools: ['iptables'] });
 
-const VIP = '192.0.2.100';
 const topo: Topology = {
   hosts: ['a', 'b', 'sw'],
   links: [['a:eth0', 'sw:pa'], ['b:eth0', 'sw:pb'], ['a:eth1', 'b:eth1']],
@@ -30,18 +26,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MASTER_DOWN = masterDownMs(2, 100, 1000);
 
 async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<void>): Promise<void> {
-  await withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-accel-'));
-    try {
-      const a = startDaemon(lab, dir, A);
-      await waitState(lab, a, 'MASTER');
-      const b = startDaemon(lab, dir, B);
-      await waitState(lab, b, 'BACKUP');
-      await sleep(1500);
-      await fn(lab, a, b);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  await withDaemonLab(topo, 'stk-vrrp-accel-', async (lab, dir) => {
+    const [a, b] = await startPair(lab, dir, A, B);
+    await sleep(1500);
+    await fn(lab, a, b);
   });
 }
 

@@ -3,74 +3,36 @@
 // backup: the election is right both ways, the backup drops nothing, and a priority-0 handover
 // (SIGTERM on the master) moves the VIP. Then a wrong password: each side drops the other's
 // adverts, so both become MASTER (what keepalived does too), and Stockade counts the drops.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, LabProcess, Topology } from '../harness.ts';
-import { keepalivedArgv } from './keepalived-adverts.ts';
-import { hasAddress, instanceOf, pings, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import { labAvailable } from '../harness.ts';
+import type { Lab, LabProcess } from '../harness.ts';
+import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
+import { VIP, electionOf, instanceOf, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
 
 const test = suite('vrrp: stockade daemon with keepalived, VRRPv2 with PASS');
 const avail = labAvailable({ tools: ['keepalived', 'ping'] });
 
-const VIP = '192.0.2.100';
-const topo: Topology = {
-  hosts: ['ka', 'stk', 'c', 'sw'],
-  links: [['ka:eth0', 'sw:pk'], ['stk:eth0', 'sw:ps'], ['c:eth0', 'sw:pc']],
-  bridges: [{ at: 'sw', name: 'br0', ports: ['pk', 'ps', 'pc'] }],
-  addresses: { 'ka:eth0': ['192.0.2.1/24'], 'stk:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
-};
+const topo = pairTopology('ka', 'stk');
 
-function kaConf(priority: number, password: string): string {
-  return `global_defs {
-    router_id stockade_daemon_interop_v2
-    enable_script_security
-}
-vrrp_instance VI_1 {
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority ${priority}
-    advert_int 1
-    version 2
-    authentication {
-        auth_type PASS
-        auth_pass ${password}
-    }
-    virtual_ipaddress {
-        ${VIP}/24
-    }
-}
-`;
-}
-
-const kaLog = (ka: LabProcess) => `${ka.stdout()}${ka.stderr()}`;
-const kaIn = (ka: LabProcess, state: string) => {
-  const all = [...kaLog(ka).matchAll(/Entering (\w+) STATE/g)];
-  return all.length > 0 && all[all.length - 1]![1] === state;
-};
-const kaState = (lab: Lab, ka: LabProcess, state: string) => lab.waitFor(`keepalived ${state}`, () => kaIn(ka, state) || undefined, { timeoutMs: 10_000 });
-const vipOn = (lab: Lab, host: string, on: boolean) => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}`, async () => (await hasAddress(lab, host, VIP)) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+const kaConf = (priority: number, password: string) => keepalivedConf({
+  routerId: 'stockade_daemon_interop_v2',
+  instance: { state: 'BACKUP', interface: 'eth0', vrid: 51, priority, advertInt: 1, version: 2, auth: password, vips: [`${VIP}/24`] },
+});
 
 async function withBoth(kaPriority: number, stkPriority: number, passwords: [ka: string, stk: string], fn: (lab: Lab, ka: LabProcess, stk: DaemonNode) => Promise<void>): Promise<void> {
-  await withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-daemon-ka2-'));
+  await withDaemonLab(topo, 'stk-vrrp-daemon-ka2-', async (lab, dir) => {
     let ka: LabProcess | undefined;
     let stk: DaemonNode | undefined;
     try {
-      writeFileSync(join(dir, 'keepalived.conf'), kaConf(kaPriority, passwords[0]));
-      ka = lab.spawn('ka', keepalivedArgv(dir));
+      ka = startKeepalived(lab, 'ka', dir, kaConf(kaPriority, passwords[0]));
       stk = startDaemon(lab, dir, { host: 'stk', address: '192.0.2.2', priority: stkPriority, version: 2, intervalMs: 1000, vi1: { password: passwords[1] } });
       await fn(lab, ka, stk);
     } finally {
       ka?.kill('SIGKILL');
       stk?.proc.kill('SIGKILL');
       await Promise.all([ka?.exited, stk?.proc.exited]);
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 }
@@ -101,10 +63,7 @@ if (!avail.ok) {
       await waitState(lab, stk, 'BACKUP');
       await vipOn(lab, 'ka', true);
       await new Promise((r) => setTimeout(r, 2500));
-      const i = (await instanceOf(lab, stk))!;
-      assert.is(i.state, 'BACKUP');
-      assert.is(i.masterAddress, '192.0.2.1');
-      assert.equal(i.drops, {});
+      assert.equal(await electionOf(lab, stk), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
       ka.kill('SIGTERM');
       await ka.exited;
       await waitState(lab, stk, 'MASTER');

@@ -3,48 +3,26 @@
 // the master, kill -9 of the master, priority-0 handover on SIGTERM, master link down (the
 // instance's interface is tracked: FAULT), split brain and heal with a fresh gARP seen by the
 // client. Waits are bounded but generous: behaviour is asserted, not timings (CI is busy).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, Topology } from '../harness.ts';
+import { labAvailable } from '../harness.ts';
+import type { Lab } from '../harness.ts';
 import { macOf, runHelper } from '../native/addon.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../../src/kernel/rtnetlink/constants.ts';
-import { STOCKADE_BIN, hasAddress, instanceOf, neighbourMac, pings, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import { NODE_A as A, NODE_B as B, STOCKADE_BIN, VIP, clientSees, electionOf, hasAddress, instanceOf, neighbourMac, pairTopology, pings, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
 
 const test = suite('vrrp: two stockade daemons and a client');
 const avail = labAvailable({ tools: ['ping', 'iptables'] });
 
-const VIP = '192.0.2.100';
-const topo: Topology = {
-  hosts: ['a', 'b', 'c', 'sw'],
-  links: [['a:eth0', 'sw:pa'], ['b:eth0', 'sw:pb'], ['c:eth0', 'sw:pc']],
-  bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb', 'pc'] }],
-  addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
-};
-const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200 };
-const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100 };
+const topo = pairTopology();
 
 async function withPair(fn: (lab: Lab, dir: string, a: DaemonNode, b: DaemonNode) => Promise<void>, a = A, b = B): Promise<void> {
-  await withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-daemon-'));
-    try {
-      const da = startDaemon(lab, dir, a);
-      await waitState(lab, da, 'MASTER');
-      const db = startDaemon(lab, dir, b);
-      await waitState(lab, db, 'BACKUP');
-      await fn(lab, dir, da, db);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  await withDaemonLab(topo, 'stk-vrrp-daemon-', async (lab, dir) => {
+    const [da, db] = await startPair(lab, dir, a, b);
+    await fn(lab, dir, da, db);
   });
 }
-
-const clientSees = (lab: Lab, mac: string) => lab.waitFor(`client's ARP entry for the VIP to be ${mac}`, async () => (await neighbourMac(lab, 'c', VIP)) === mac || undefined, { timeoutMs: 10_000, intervalMs: 50 });
-const vipOn = (lab: Lab, host: string, on: boolean) => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}`, async () => (await hasAddress(lab, host, VIP)) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
 
 if (!avail.ok) {
   console.log(`SKIP lab/vrrp/daemon-pair: ${avail.reason}`);
@@ -83,35 +61,28 @@ if (!avail.ok) {
       await vipOn(lab, 'b', false);
       await clientSees(lab, macA);
       assert.ok(await pings(lab, 'c', VIP));
-      for (const d of [a2, b]) d.proc.kill('SIGTERM');
-      assert.equal(await Promise.all([a2.proc.exited, b.proc.exited]), [0, 0]);
+      assert.equal(await stopDaemons(a2, b), [0, 0]);
     });
   });
 
   test('nopreempt: a higher priority started later stays BACKUP; preempt (the default) takes over', async () => {
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-daemon-'));
-      try {
-        const b = startDaemon(lab, dir, B);
-        await waitState(lab, b, 'MASTER');
-        const a = startDaemon(lab, dir, { ...A, preempt: false });
-        await waitState(lab, a, 'BACKUP');
-        await new Promise((r) => setTimeout(r, 1000));
-        assert.is((await instanceOf(lab, a))!.state, 'BACKUP');
-        assert.is((await instanceOf(lab, b))!.state, 'MASTER');
-        assert.ok(await hasAddress(lab, 'b', VIP));
-        a.proc.kill('SIGTERM');
-        assert.is(await a.proc.exited, 0);
-        const a2 = startDaemon(lab, dir, A);
-        await waitState(lab, a2, 'MASTER');
-        await waitState(lab, b, 'BACKUP');
-        await vipOn(lab, 'a', true);
-        await vipOn(lab, 'b', false);
-        for (const d of [a2, b]) d.proc.kill('SIGTERM');
-        assert.equal(await Promise.all([a2.proc.exited, b.proc.exited]), [0, 0]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+    await withDaemonLab(topo, 'stk-vrrp-daemon-', async (lab, dir) => {
+      const b = startDaemon(lab, dir, B);
+      await waitState(lab, b, 'MASTER');
+      const a = startDaemon(lab, dir, { ...A, preempt: false });
+      await waitState(lab, a, 'BACKUP');
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.is((await instanceOf(lab, a))!.state, 'BACKUP');
+      assert.is((await instanceOf(lab, b))!.state, 'MASTER');
+      assert.ok(await hasAddress(lab, 'b', VIP));
+      a.proc.kill('SIGTERM');
+      assert.is(await a.proc.exited, 0);
+      const a2 = startDaemon(lab, dir, A);
+      await waitState(lab, a2, 'MASTER');
+      await waitState(lab, b, 'BACKUP');
+      await vipOn(lab, 'a', true);
+      await vipOn(lab, 'b', false);
+      assert.equal(await stopDaemons(a2, b), [0, 0]);
     });
   });
 
@@ -121,10 +92,7 @@ if (!avail.ok) {
     await withPair(async (lab, _dir, a, b) => {
       await vipOn(lab, 'a', true);
       await new Promise((r) => setTimeout(r, 500));
-      const ib = (await instanceOf(lab, b))!;
-      assert.is(ib.state, 'BACKUP');
-      assert.is(ib.masterAddress, '192.0.2.1');
-      assert.equal(ib.drops, {});
+      assert.equal(await electionOf(lab, b), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
       a.proc.kill('SIGKILL');
       await a.proc.exited;
       await waitState(lab, b, 'MASTER');
@@ -169,8 +137,7 @@ if (!avail.ok) {
       await waitState(lab, b, 'BACKUP');
       await vipOn(lab, 'a', true);
       assert.ok(await pings(lab, 'c', VIP));
-      for (const d of [a, b]) d.proc.kill('SIGTERM');
-      await Promise.all([a.proc.exited, b.proc.exited]);
+      await stopDaemons(a, b);
     });
   });
 
@@ -190,8 +157,7 @@ if (!avail.ok) {
       // No new transition on a: only a fresh gARP from the winner can move the client back.
       await clientSees(lab, macA);
       assert.ok(await pings(lab, 'c', VIP));
-      for (const d of [a, b]) d.proc.kill('SIGTERM');
-      await Promise.all([a.proc.exited, b.proc.exited]);
+      await stopDaemons(a, b);
     });
   });
 }

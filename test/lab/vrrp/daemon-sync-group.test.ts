@@ -1,14 +1,11 @@
 // A sync group across two `stockade daemon`s: vi1 (VIP .100) and vi2 (VIP .101) on eth0 move
 // together. On a, vi2 also tracks eth1 (weight 0): eth1 down faults vi2, the group faults, and b
 // takes both VIPs; eth1 up: a takes both back (preempt).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
-import { hasAddress, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import { hasAddress, startDaemon, stopDaemons, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 
 const test = suite('vrrp: sync group across two stockade daemons');
 const avail = labAvailable();
@@ -30,38 +27,32 @@ if (!avail.ok) {
   console.log(`SKIP lab/vrrp/daemon-sync-group: ${avail.reason}`);
 } else {
   test('members move together: a tracked link down on one member faults the group and b takes both VIPs', async () => {
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-sync-'));
-      try {
-        const a = startDaemon(lab, dir, { host: 'a', address: '192.0.2.1', priority: 200, ports: { eth1: '198.51.100.1/24' }, syncGroup: { vi2Vip: `${V2}/24`, vi2Track: 'eth1' } });
-        await waitState(lab, a, 'MASTER');
-        await waitState(lab, a, 'MASTER', 10_000, 'vi2');
-        const b = startDaemon(lab, dir, { host: 'b', address: '192.0.2.2', priority: 100, ports: { eth1: '198.51.100.2/24' }, syncGroup: { vi2Vip: `${V2}/24` } });
-        await waitState(lab, b, 'BACKUP');
-        await waitState(lab, b, 'BACKUP', 10_000, 'vi2');
-        await both(lab, 'a', true);
-        await both(lab, 'b', false);
+    await withDaemonLab(topo, 'stk-vrrp-sync-', async (lab, dir) => {
+      const a = startDaemon(lab, dir, { host: 'a', address: '192.0.2.1', priority: 200, ports: { eth1: '198.51.100.1/24' }, syncGroup: { vi2Vip: `${V2}/24`, vi2Track: 'eth1' } });
+      await waitState(lab, a, 'MASTER');
+      await waitState(lab, a, 'MASTER', 10_000, 'vi2');
+      const b = startDaemon(lab, dir, { host: 'b', address: '192.0.2.2', priority: 100, ports: { eth1: '198.51.100.2/24' }, syncGroup: { vi2Vip: `${V2}/24` } });
+      await waitState(lab, b, 'BACKUP');
+      await waitState(lab, b, 'BACKUP', 10_000, 'vi2');
+      await both(lab, 'a', true);
+      await both(lab, 'b', false);
 
-        await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'down']);
-        await waitState(lab, a, 'FAULT', 10_000, 'vi2');
-        await waitState(lab, a, 'FAULT', 10_000, 'vi1');
-        await waitState(lab, b, 'MASTER');
-        await waitState(lab, b, 'MASTER', 10_000, 'vi2');
-        await both(lab, 'b', true);
-        await both(lab, 'a', false);
+      await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'down']);
+      await waitState(lab, a, 'FAULT', 10_000, 'vi2');
+      await waitState(lab, a, 'FAULT', 10_000, 'vi1');
+      await waitState(lab, b, 'MASTER');
+      await waitState(lab, b, 'MASTER', 10_000, 'vi2');
+      await both(lab, 'b', true);
+      await both(lab, 'a', false);
 
-        await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'up']);
-        await waitState(lab, a, 'MASTER', 15_000);
-        await waitState(lab, a, 'MASTER', 10_000, 'vi2');
-        await waitState(lab, b, 'BACKUP');
-        await waitState(lab, b, 'BACKUP', 10_000, 'vi2');
-        await both(lab, 'a', true);
-        await both(lab, 'b', false);
-        for (const d of [a, b]) d.proc.kill('SIGTERM');
-        assert.equal(await Promise.all([a.proc.exited, b.proc.exited]), [0, 0]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await lab.exec('a', ['ip', 'link', 'set', 'eth1', 'up']);
+      await waitState(lab, a, 'MASTER', 15_000);
+      await waitState(lab, a, 'MASTER', 10_000, 'vi2');
+      await waitState(lab, b, 'BACKUP');
+      await waitState(lab, b, 'BACKUP', 10_000, 'vi2');
+      await both(lab, 'a', true);
+      await both(lab, 'b', false);
+      assert.equal(await stopDaemons(a, b), [0, 0]);
     });
   });
 }

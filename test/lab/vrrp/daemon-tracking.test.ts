@@ -5,40 +5,21 @@
 // timings: whenever the instance is seen in FAULT, at least `fall` failures in a row had already
 // been logged; whenever it is seen out of FAULT again, at least `rise` successes in a row had.
 // Also script security: a world-writable check command is never run.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, Topology } from '../harness.ts';
-import { hasAddress, instanceOf, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
+import { labAvailable } from '../harness.ts';
+import type { Lab } from '../harness.ts';
+import { NODE_A as A, NODE_B as B, VIP, hasAddress, instanceOf, pairTopology, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, InstanceView, NodeSpec } from '../helpers/stockade-daemon.ts';
 
 const test = suite('vrrp: preempt_delay and tracking between two stockade daemons');
 const avail = labAvailable({ tools: ['ping'] });
 
-const VIP = '192.0.2.100';
-const topo: Topology = {
-  hosts: ['a', 'b', 'c', 'sw'],
-  links: [['a:eth0', 'sw:pa'], ['b:eth0', 'sw:pb'], ['c:eth0', 'sw:pc']],
-  bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb', 'pc'] }],
-  addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
-};
-const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200 };
-const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100 };
+const topo = pairTopology();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function withDir(fn: (lab: Lab, dir: string) => Promise<void>): Promise<void> {
-  await withLab(topo, async (lab) => {
-    const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-track-'));
-    try {
-      await fn(lab, dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
+const withDir = (fn: (lab: Lab, dir: string) => Promise<void>) => withDaemonLab(topo, 'stk-vrrp-track-', fn);
 
 /** A check command that succeeds while `<dir>/<name>.ok` exists and logs S or F per run. */
 function checkScript(dir: string, name: string, opts: { rise: number; fall: number; intervalMs: number }) {
@@ -53,17 +34,15 @@ function checkScript(dir: string, name: string, opts: { rise: number; fall: numb
   };
 }
 
+/** `n` tracking the check `chk` with `weight`. */
+const tracking = (n: NodeSpec, chk: ReturnType<typeof checkScript>, weight: number): NodeSpec => ({ ...n, vrrp: { scripts: [chk.spec] }, vi1: { track_scripts: [{ script: chk.spec.name, weight }] } });
+
 /** Results logged so far, e.g. "SSSFF". */
 const results = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').replace(/\s/g, '') : '');
 /** How many of the last results in a row are `c`. */
 const trailing = (s: string, c: 'S' | 'F') => s.length - s.replace(new RegExp(`${c}+$`), '').length;
 
-async function stop(...ds: DaemonNode[]): Promise<void> {
-  for (const d of ds) d.proc.kill('SIGTERM');
-  assert.equal(await Promise.all(ds.map((d) => d.proc.exited)), ds.map(() => 0));
-}
-
-const vipOn = (lab: Lab, host: string, on: boolean) => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}`, async () => (await hasAddress(lab, host, VIP)) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+const stop = async (...ds: DaemonNode[]) => assert.equal(await stopDaemons(...ds), ds.map(() => 0));
 
 /**
  * Polls the instance until `until` holds, checking on every sample the rise/fall rule against the
@@ -117,10 +96,7 @@ if (!avail.ok) {
       const rule = { rise: 3, fall: 2 };
       const chk = checkScript(dir, 'chk', { ...rule, intervalMs: 200 });
       writeFileSync(chk.ok, '');
-      const a = startDaemon(lab, dir, { ...A, vrrp: { scripts: [chk.spec] }, vi1: { track_scripts: [{ script: 'chk', weight: 0 }] } });
-      await waitState(lab, a, 'MASTER');
-      const b = startDaemon(lab, dir, B);
-      await waitState(lab, b, 'BACKUP');
+      const [a, b] = await startPair(lab, dir, tracking(A, chk, 0), B);
       await vipOn(lab, 'a', true);
 
       rmSync(chk.ok);
@@ -143,7 +119,7 @@ if (!avail.ok) {
       const rule = { rise: 1, fall: 3 };
       const chk = checkScript(dir, 'chk', { ...rule, intervalMs: 300 });
       writeFileSync(chk.ok, '');
-      const a = startDaemon(lab, dir, { ...A, vrrp: { scripts: [chk.spec] }, vi1: { track_scripts: [{ script: 'chk', weight: 0 }] } });
+      const a = startDaemon(lab, dir, tracking(A, chk, 0));
       await waitState(lab, a, 'MASTER');
       // One failure, then success again: wait for the first F, restore at once.
       const before = results(chk.log).length;
@@ -168,10 +144,7 @@ if (!avail.ok) {
       const ca = checkScript(dir, 'ca', { rise: 1, fall: 1, intervalMs: 100 });
       const cb = checkScript(dir, 'cb', { rise: 1, fall: 1, intervalMs: 100 });
       writeFileSync(ca.ok, '');
-      const a = startDaemon(lab, dir, { ...A, vrrp: { scripts: [ca.spec] }, vi1: { track_scripts: [{ script: 'ca', weight: -150 }] } });
-      await waitState(lab, a, 'MASTER');
-      const b = startDaemon(lab, dir, { ...B, vrrp: { scripts: [cb.spec] }, vi1: { track_scripts: [{ script: 'cb', weight: 150 }] } });
-      await waitState(lab, b, 'BACKUP');
+      const [a, b] = await startPair(lab, dir, tracking(A, ca, -150), tracking(B, cb, 150));
       assert.is((await instanceOf(lab, b))!.effectivePriority, 100, 'a failing +150 check adds nothing');
 
       rmSync(ca.ok);
@@ -204,10 +177,7 @@ if (!avail.ok) {
       // A veth pair inside a (no dummy module everywhere): d0 is up while both ends are.
       await lab.exec('a', ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1']);
       for (const d of ['d0', 'd1']) await lab.exec('a', ['ip', 'link', 'set', d, 'up']);
-      const a = startDaemon(lab, dir, { ...A, bare: ['d0'], vi1: { track_interfaces: [{ interface: 'd0', weight: -150 }] } });
-      await waitState(lab, a, 'MASTER');
-      const b = startDaemon(lab, dir, B);
-      await waitState(lab, b, 'BACKUP');
+      const [a, b] = await startPair(lab, dir, { ...A, bare: ['d0'], vi1: { track_interfaces: [{ interface: 'd0', weight: -150 }] } }, B);
       await lab.exec('a', ['ip', 'link', 'set', 'd0', 'down']);
       await waitState(lab, b, 'MASTER');
       const ia = await waitState(lab, a, 'BACKUP');

@@ -6,31 +6,24 @@
 // Then with Debian's keepalived (use_vmac) as the master: Stockade hears it on its own vrrp.51
 // (the peer's adverts come from the same MAC) and takes over; the client's entry is the virtual
 // MAC after Stockade's gARP and stays so while it is answered.
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, Topology } from '../harness.ts';
+import { labAvailable } from '../harness.ts';
+import type { Lab } from '../harness.ts';
 import { macOf } from '../native/addon.ts';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { instanceOf, neighbourMac, pings, startDaemon, waitState } from '../helpers/stockade-daemon.ts';
-import { keepalivedArgv } from './keepalived-adverts.ts';
+import { NODE_A, NODE_B, VIP, electionOf, instanceOf, neighbourMac, pairTopology, pings, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { kaEntered, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import type { NodeSpec } from '../helpers/stockade-daemon.ts';
 
 const test = suite('vrrp: virtual MAC (use_vmac), two stockade daemons and with keepalived');
 const avail = labAvailable({ tools: ['ping', 'tcpdump'] });
 
-const VIP = '192.0.2.100';
 const VMAC = '00:00:5e:00:01:33'; // VRID 51
-const topo: Topology = {
-  hosts: ['a', 'b', 'c', 'sw'],
-  links: [['a:eth0', 'sw:pa'], ['b:eth0', 'sw:pb'], ['c:eth0', 'sw:pc']],
-  bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb', 'pc'] }],
-  addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'c:eth0': ['192.0.2.10/24'] },
-};
-const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200, vi1: { use_vmac: true } };
-const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, vi1: { use_vmac: true } };
+const topo = pairTopology();
+const A: NodeSpec = { ...NODE_A, vi1: { use_vmac: true } };
+const B: NodeSpec = { ...NODE_B, vi1: { use_vmac: true } };
 
 interface LinkJson { ifname: string; address: string; operstate: string; linkinfo?: { info_kind?: string; info_data?: { mode?: string } } }
 
@@ -61,171 +54,127 @@ async function fdbPort(lab: Lab): Promise<string | undefined> {
   return (JSON.parse(r.stdout) as Array<{ mac: string; ifname: string }>).find((e) => e.mac === VMAC)?.ifname;
 }
 
-const vipOn = (lab: Lab, host: string, on: boolean) => lab.waitFor(`VIP ${on ? 'on' : 'off'} ${host}'s vrrp.51`, async () => (await addressesOn(lab, host, 'vrrp.51')).includes(VIP) === on || undefined, { timeoutMs: 10_000, intervalMs: 50 });
-
 if (!avail.ok) {
   console.log(`SKIP lab/vrrp/daemon-vmac: ${avail.reason}`);
 } else {
   test('use_vmac: the VIP on the macvlan, adverts and ARP from the virtual MAC; the client keeps one ARP entry across failover', async () => {
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-vmac-'));
-      try {
-        const macA = await macOf(lab, 'a', 'eth0');
-        const macB = await macOf(lab, 'b', 'eth0');
-        const a = startDaemon(lab, dir, A);
-        await waitState(lab, a, 'MASTER');
-        const b = startDaemon(lab, dir, B);
-        await waitState(lab, b, 'BACKUP');
-        for (const h of ['a', 'b']) {
-          const l = (await linkOf(lab, h, 'vrrp.51'))!;
-          assert.ok(l, `${h} has vrrp.51`);
-          assert.is(l.address, VMAC);
-          assert.is(l.linkinfo?.info_kind, 'macvlan');
-          assert.is(l.linkinfo?.info_data?.mode, 'private');
-        }
-        await vipOn(lab, 'a', true);
-        assert.not.ok((await addressesOn(lab, 'a', 'eth0')).includes(VIP), 'the VIP is not on eth0');
-        assert.equal(await addressesOn(lab, 'b', 'vrrp.51'), []);
-
-        const frames = await vrrpFrames(lab, 3);
-        assert.is(frames.length, 3, 'three adverts captured');
-        for (const f of frames) assert.ok(f.startsWith(`${VMAC} > 01:00:5e:00:00:12`) || f.includes(` ${VMAC} > 01:00:5e:00:00:12`), `advert from the virtual MAC: ${f}`);
-        assert.ok(frames.every((f) => f.includes('192.0.2.1 > 224.0.0.18')), `from a's own address: ${frames.join(' | ')}`);
-
-        await answers(lab, 'the client pings the VIP');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
-        const ib = (await instanceOf(lab, b))!;
-        assert.is(ib.masterAddress, '192.0.2.1');
-        assert.equal(ib.drops, {});
-
-        a.proc.kill('SIGKILL');
-        await a.proc.exited;
-        await waitState(lab, b, 'MASTER');
-        await vipOn(lab, 'b', true);
-        await answers(lab, 'the client pings the VIP on b');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'the ARP entry did not change');
-        const fb = await vrrpFrames(lab, 2);
-        assert.ok(fb.length === 2 && fb.every((f) => f.includes(`${VMAC} > `) && f.includes('192.0.2.2 > 224.0.0.18')), `b's adverts from the virtual MAC: ${fb.join(' | ')}`);
-
-        // a comes back: reuses its vrrp.51, drops the stale VIP, preempts.
-        const a2 = startDaemon(lab, dir, A);
-        await waitState(lab, a2, 'MASTER');
-        await waitState(lab, b, 'BACKUP');
-        await vipOn(lab, 'b', false);
-        await vipOn(lab, 'a', true);
-        // The switch keeps the virtual MAC at a's port: b's last advert as it yielded came from
-        // b's own MAC (only a MASTER sends from the virtual one), so it did not pull it back.
-        await lab.waitFor('the bridge to learn the virtual MAC at pa', async () => (await fdbPort(lab)) === 'pa' || undefined, { timeoutMs: 5000, intervalMs: 50 });
-        for (let i = 0; i < 10; i++) {
-          assert.is(await fdbPort(lab), 'pa');
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await answers(lab, 'the client pings the VIP');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
-        // Neither box's own MAC ever answered for the VIP.
-        const r = await lab.exec('c', ['ip', '-j', 'neigh', 'show', 'dev', 'eth0']);
-        const entries = JSON.parse(r.stdout) as Array<{ dst: string; lladdr?: string }>;
-        assert.ok(!entries.some((e) => e.dst === VIP && (e.lladdr === macA || e.lladdr === macB)));
-
-        for (const d of [a2, b]) d.proc.kill('SIGTERM');
-        assert.equal(await Promise.all([a2.proc.exited, b.proc.exited]), [0, 0]);
-        assert.is(await linkOf(lab, 'a', 'vrrp.51'), undefined, 'SIGTERM deletes the macvlan');
-        assert.is(await linkOf(lab, 'b', 'vrrp.51'), undefined);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+    await withDaemonLab(topo, 'stk-vrrp-vmac-', async (lab, dir) => {
+      const macA = await macOf(lab, 'a', 'eth0');
+      const macB = await macOf(lab, 'b', 'eth0');
+      const [a, b] = await startPair(lab, dir, A, B);
+      for (const h of ['a', 'b']) {
+        const l = (await linkOf(lab, h, 'vrrp.51'))!;
+        assert.ok(l, `${h} has vrrp.51`);
+        assert.is(l.address, VMAC);
+        assert.is(l.linkinfo?.info_kind, 'macvlan');
+        assert.is(l.linkinfo?.info_data?.mode, 'private');
       }
+      await vipOn(lab, 'a', true, 'vrrp.51');
+      assert.not.ok((await addressesOn(lab, 'a', 'eth0')).includes(VIP), 'the VIP is not on eth0');
+      assert.equal(await addressesOn(lab, 'b', 'vrrp.51'), []);
+
+      const frames = await vrrpFrames(lab, 3);
+      assert.is(frames.length, 3, 'three adverts captured');
+      for (const f of frames) assert.ok(f.startsWith(`${VMAC} > 01:00:5e:00:00:12`) || f.includes(` ${VMAC} > 01:00:5e:00:00:12`), `advert from the virtual MAC: ${f}`);
+      assert.ok(frames.every((f) => f.includes('192.0.2.1 > 224.0.0.18')), `from a's own address: ${frames.join(' | ')}`);
+
+      await answers(lab, 'the client pings the VIP');
+      assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
+      const ib = (await instanceOf(lab, b))!;
+      assert.is(ib.masterAddress, '192.0.2.1');
+      assert.equal(ib.drops, {});
+
+      a.proc.kill('SIGKILL');
+      await a.proc.exited;
+      await waitState(lab, b, 'MASTER');
+      await vipOn(lab, 'b', true, 'vrrp.51');
+      await answers(lab, 'the client pings the VIP on b');
+      assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'the ARP entry did not change');
+      const fb = await vrrpFrames(lab, 2);
+      assert.ok(fb.length === 2 && fb.every((f) => f.includes(`${VMAC} > `) && f.includes('192.0.2.2 > 224.0.0.18')), `b's adverts from the virtual MAC: ${fb.join(' | ')}`);
+
+      // a comes back: reuses its vrrp.51, drops the stale VIP, preempts.
+      const a2 = startDaemon(lab, dir, A);
+      await waitState(lab, a2, 'MASTER');
+      await waitState(lab, b, 'BACKUP');
+      await vipOn(lab, 'b', false, 'vrrp.51');
+      await vipOn(lab, 'a', true, 'vrrp.51');
+      // The switch keeps the virtual MAC at a's port: b's last advert as it yielded came from
+      // b's own MAC (only a MASTER sends from the virtual one), so it did not pull it back.
+      await lab.waitFor('the bridge to learn the virtual MAC at pa', async () => (await fdbPort(lab)) === 'pa' || undefined, { timeoutMs: 5000, intervalMs: 50 });
+      for (let i = 0; i < 10; i++) {
+        assert.is(await fdbPort(lab), 'pa');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await answers(lab, 'the client pings the VIP');
+      assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
+      // Neither box's own MAC ever answered for the VIP.
+      const r = await lab.exec('c', ['ip', '-j', 'neigh', 'show', 'dev', 'eth0']);
+      const entries = JSON.parse(r.stdout) as Array<{ dst: string; lladdr?: string }>;
+      assert.ok(!entries.some((e) => e.dst === VIP && (e.lladdr === macA || e.lladdr === macB)));
+
+      assert.equal(await stopDaemons(a2, b), [0, 0]);
+      assert.is(await linkOf(lab, 'a', 'vrrp.51'), undefined, 'SIGTERM deletes the macvlan');
+      assert.is(await linkOf(lab, 'b', 'vrrp.51'), undefined);
     });
   });
 
   test('use_vmac with keepalived (use_vmac) as master: Stockade stays BACKUP hearing it, takes over when it stops, answers from the virtual MAC', async () => {
     if (!labAvailable({ tools: ['keepalived'] }).ok) return void console.log('  skip: keepalived not installed');
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-vmac-ka-'));
+    await withDaemonLab(topo, 'stk-vrrp-vmac-ka-', async (lab, dir) => {
+      const kd = join(dir, 'ka');
+      mkdirSync(kd);
+      const ka = startKeepalived(lab, 'a', kd, keepalivedConf({
+        routerId: 'stockade_vmac',
+        instance: { state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 200, advertInt: 0.1, version: 3, useVmac: true, vips: [`${VIP}/24`] },
+      }));
       try {
-        const kd = join(dir, 'ka');
-        mkdirSync(kd);
-        writeFileSync(join(kd, 'keepalived.conf'), `global_defs {
-    router_id stockade_vmac
-    enable_script_security
-}
-vrrp_instance VI_1 {
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority 200
-    advert_int 0.1
-    version 3
-    use_vmac
-    virtual_ipaddress {
-        ${VIP}/24
-    }
-}
-`);
-        const ka = lab.spawn('a', keepalivedArgv(kd));
-        try {
-          await lab.waitFor('keepalived MASTER', () => /Entering MASTER STATE/.test(ka.stdout() + ka.stderr()) || undefined, { timeoutMs: 10_000 });
-          const b = startDaemon(lab, dir, B);
-          await waitState(lab, b, 'BACKUP');
-          await answers(lab, 'the client pings the VIP on keepalived');
-          // keepalived 2.2.7 leaves the parent's arp_announce at 0: answering the ping, its ARP for
-          // the client names the VIP as sender with eth0's MAC, and the client's entry for the VIP
-          // moves off the virtual MAC. Stockade sets arp_announce=2 on the parent (vrrp-vmac.ts).
-          const onKa = await neighbourMac(lab, 'c', VIP);
-          console.log(`  note: the client's entry for the VIP with keepalived as master: ${onKa}${onKa === VMAC ? '' : ' (not the virtual MAC)'}`);
-          await new Promise((r) => setTimeout(r, 1000));
-          const ib = (await instanceOf(lab, b))!;
-          assert.is(ib.state, 'BACKUP');
-          assert.is(ib.masterAddress, '192.0.2.1');
-          assert.equal(ib.drops, {});
-          ka.kill('SIGTERM');
-          await ka.exited;
-          await waitState(lab, b, 'MASTER');
-          await vipOn(lab, 'b', true);
-          await lab.waitFor('the client\'s entry at the virtual MAC (gARP)', async () => (await neighbourMac(lab, 'c', VIP)) === VMAC || undefined, { timeoutMs: 5000, intervalMs: 50 });
-          await answers(lab, 'the client pings the VIP on Stockade');
-          assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'answering stays on the virtual MAC');
-          b.proc.kill('SIGTERM');
-          assert.is(await b.proc.exited, 0);
-        } finally {
-          ka.kill('SIGKILL');
-          await ka.exited;
-        }
+        await lab.waitFor('keepalived MASTER', () => kaEntered(ka, 'MASTER') || undefined, { timeoutMs: 10_000 });
+        const b = startDaemon(lab, dir, B);
+        await waitState(lab, b, 'BACKUP');
+        await answers(lab, 'the client pings the VIP on keepalived');
+        // keepalived 2.2.7 leaves the parent's arp_announce at 0: answering the ping, its ARP for
+        // the client names the VIP as sender with eth0's MAC, and the client's entry for the VIP
+        // moves off the virtual MAC. Stockade sets arp_announce=2 on the parent (vrrp-vmac.ts).
+        const onKa = await neighbourMac(lab, 'c', VIP);
+        console.log(`  note: the client's entry for the VIP with keepalived as master: ${onKa}${onKa === VMAC ? '' : ' (not the virtual MAC)'}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal(await electionOf(lab, b), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
+        ka.kill('SIGTERM');
+        await ka.exited;
+        await waitState(lab, b, 'MASTER');
+        await vipOn(lab, 'b', true, 'vrrp.51');
+        await lab.waitFor('the client\'s entry at the virtual MAC (gARP)', async () => (await neighbourMac(lab, 'c', VIP)) === VMAC || undefined, { timeoutMs: 5000, intervalMs: 50 });
+        await answers(lab, 'the client pings the VIP on Stockade');
+        assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'answering stays on the virtual MAC');
+        b.proc.kill('SIGTERM');
+        assert.is(await b.proc.exited, 0);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        ka.kill('SIGKILL');
+        await ka.exited;
       }
     });
   });
 
   test('use_vmac with unicast peers: adverts over eth0 (vmac_xmit_base), VIP and gARP on the virtual MAC; kill -9 moves it, the client\'s entry stays', async () => {
-    await withLab(topo, async (lab) => {
-      const dir = mkdtempSync(join(tmpdir(), 'stk-vrrp-vmac-uc-'));
-      try {
-        const macA = await macOf(lab, 'a', 'eth0');
-        const a = startDaemon(lab, dir, { ...A, unicastPeers: ['192.0.2.2'] });
-        await waitState(lab, a, 'MASTER');
-        const b = startDaemon(lab, dir, { ...B, unicastPeers: ['192.0.2.1'] });
-        await waitState(lab, b, 'BACKUP');
-        await vipOn(lab, 'a', true);
-        await new Promise((r) => setTimeout(r, 500));
-        const ib = (await instanceOf(lab, b))!;
-        assert.is(ib.state, 'BACKUP');
-        assert.is(ib.masterAddress, '192.0.2.1');
-        assert.equal(ib.drops, {});
-        // b learnt a's address at a's own MAC, never at the virtual one.
-        assert.is(await neighbourMac(lab, 'b', '192.0.2.1'), macA);
-        await answers(lab, 'the client pings the VIP');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
-        a.proc.kill('SIGKILL');
-        await a.proc.exited;
-        await waitState(lab, b, 'MASTER');
-        await vipOn(lab, 'b', true);
-        await answers(lab, 'the client pings the VIP');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
-        b.proc.kill('SIGTERM');
-        assert.is(await b.proc.exited, 0);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+    await withDaemonLab(topo, 'stk-vrrp-vmac-uc-', async (lab, dir) => {
+      const macA = await macOf(lab, 'a', 'eth0');
+      const [a, b] = await startPair(lab, dir, { ...A, unicastPeers: ['192.0.2.2'] }, { ...B, unicastPeers: ['192.0.2.1'] });
+      await vipOn(lab, 'a', true, 'vrrp.51');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await electionOf(lab, b), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
+      // b learnt a's address at a's own MAC, never at the virtual one.
+      assert.is(await neighbourMac(lab, 'b', '192.0.2.1'), macA);
+      await answers(lab, 'the client pings the VIP');
+      assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
+      a.proc.kill('SIGKILL');
+      await a.proc.exited;
+      await waitState(lab, b, 'MASTER');
+      await vipOn(lab, 'b', true, 'vrrp.51');
+      await answers(lab, 'the client pings the VIP');
+      assert.is(await neighbourMac(lab, 'c', VIP), VMAC);
+      b.proc.kill('SIGTERM');
+      assert.is(await b.proc.exited, 0);
     });
   });
 }

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { labAvailable, withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { ROOT, parseLines, spawnHelper, waitLine } from '../native/addon.ts';
+import { GARP_ONCE, keepalivedArgv, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
+import type { KeepalivedInstance } from '../helpers/keepalived.ts';
 
 export const FIXTURE_DIR = resolve(ROOT, 'test/unit/vrrp/fixtures');
 
@@ -21,8 +23,8 @@ export const topology: Topology = {
 export interface Variant {
   name: string;
   what: string;
-  /** The vrrp_instance body (indented), without the braces. */
-  instance: string;
+  /** The vrrp_instance, named VI_<name> with underscores for dashes. */
+  instance: Omit<KeepalivedInstance, 'name'>;
   /** Adverts to capture before SIGTERM (then the priority-0 advert is captured too). */
   adverts: number;
 }
@@ -32,82 +34,31 @@ export const VARIANTS: Variant[] = [
     name: 'v2-none',
     what: 'VRRPv2, no authentication, 1 s adverts, one VIP',
     adverts: 2,
-    instance: `    state MASTER
-    interface eth0
-    virtual_router_id 51
-    priority 150
-    advert_int 1
-    version 2
-    virtual_ipaddress {
-        192.0.2.100/24
-    }`,
+    instance: { state: 'MASTER', interface: 'eth0', vrid: 51, priority: 150, advertInt: 1, version: 2, vips: ['192.0.2.100/24'] },
   },
   {
     name: 'v2-pass',
     what: 'VRRPv2, simple password (auth_pass longer than 8 characters: keepalived truncates)',
     adverts: 2,
-    instance: `    state MASTER
-    interface eth0
-    virtual_router_id 52
-    priority 120
-    advert_int 2
-    version 2
-    authentication {
-        auth_type PASS
-        auth_pass secret12345
-    }
-    virtual_ipaddress {
-        192.0.2.100/24
-        192.0.2.101/24
-    }`,
+    instance: { state: 'MASTER', interface: 'eth0', vrid: 52, priority: 120, advertInt: 2, version: 2, auth: 'secret12345', vips: ['192.0.2.100/24', '192.0.2.101/24'] },
   },
   {
     name: 'v3-pseudo-header',
     what: 'VRRPv3 to 224.0.0.18, checksum with the IPv4 pseudo-header (keepalived default), 100 ms adverts, two VIPs',
     adverts: 3,
-    instance: `    state MASTER
-    interface eth0
-    virtual_router_id 53
-    priority 200
-    advert_int 0.1
-    version 3
-    virtual_ipaddress {
-        192.0.2.100/24
-        192.0.2.102/24
-    }`,
+    instance: { state: 'MASTER', interface: 'eth0', vrid: 53, priority: 200, advertInt: 0.1, version: 3, vips: ['192.0.2.100/24', '192.0.2.102/24'] },
   },
   {
     name: 'v3-unicast',
     what: 'VRRPv3 unicast to 192.0.2.2 (pseudo-header with the real destination), 1 s adverts',
     adverts: 2,
-    instance: `    state MASTER
-    interface eth0
-    virtual_router_id 54
-    priority 100
-    advert_int 1
-    version 3
-    unicast_src_ip 192.0.2.1
-    unicast_peer {
-        192.0.2.2
-    }
-    virtual_ipaddress {
-        192.0.2.100/24
-    }`,
+    instance: { state: 'MASTER', interface: 'eth0', vrid: 54, priority: 100, advertInt: 1, version: 3, unicast: { src: '192.0.2.1', peers: ['192.0.2.2'] }, vips: ['192.0.2.100/24'] },
   },
 ];
 
-export function keepalivedConf(v: Variant): string {
-  return `# ${v.what}
-global_defs {
-    router_id stockade_golden
-    enable_script_security
-    vrrp_garp_master_repeat 1
-    vrrp_garp_master_delay 0
-}
-vrrp_instance VI_${v.name.replace(/-/g, '_')} {
-${v.instance}
-}
-`;
+/** A variant's keepalived.conf, as stored in its fixture. */
+export function variantConf(v: Variant): string {
+  return keepalivedConf({ comment: v.what, routerId: 'stockade_golden', globals: GARP_ONCE, instance: { name: `VI_${v.name.replace(/-/g, '_')}`, ...v.instance } });
 }
 
 export function keepalivedVersion(): string {
@@ -132,17 +83,11 @@ export interface Fixture {
   packets: Captured[];
 }
 
-/** keepalived's argv for a config in dir (foreground, VRRP only, logs on the console). */
-export function keepalivedArgv(dir: string): string[] {
-  return ['keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp',
-    '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'keepalived.pid'), '-r', join(dir, 'vrrp.pid')];
-}
-
 /** One variant: keepalived as master in `ka`, the capture in `obs`; SIGTERM for the priority-0 advert. */
 export async function captureVariant(lab: Lab, v: Variant): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'stk-keepalived-'));
   try {
-    const config = keepalivedConf(v);
+    const config = variantConf(v);
     writeFileSync(join(dir, 'keepalived.conf'), config);
     const argv = keepalivedArgv(dir);
     const rx = spawnHelper(lab, 'obs', 'vrrp-capture.ts', ['eth0', '20000']);
@@ -197,13 +142,12 @@ export async function captureGarp(lab: Lab): Promise<GarpFixture> {
   const v = VARIANTS.find((x) => x.name === 'v3-pseudo-header')!;
   const dir = mkdtempSync(join(tmpdir(), 'stk-keepalived-'));
   try {
-    const config = keepalivedConf(v);
-    writeFileSync(join(dir, 'keepalived.conf'), config);
+    const config = variantConf(v);
     const pcap = join(dir, 'garp.pcap');
     const td = lab.spawn('obs', ['tcpdump', '-i', 'eth0', '-U', '-n', '-s', '256', '-w', pcap, 'arp']);
     await lab.waitFor('tcpdump listening', () => /listening on/.test(td.stderr()) || undefined, { timeoutMs: 5000, intervalMs: 20 });
     const mac = (await lab.exec('ka', ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
-    const ka = lab.spawn('ka', keepalivedArgv(dir));
+    const ka = startKeepalived(lab, 'ka', dir, config);
     try {
       await lab.waitFor('two gARPs', () => (existsSync(pcap) && pcapFrames(readFileSync(pcap)).length >= 2) || undefined, { timeoutMs: 10_000, intervalMs: 50 });
     } finally {

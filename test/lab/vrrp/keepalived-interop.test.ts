@@ -3,7 +3,7 @@
 // higher priority wins the election whoever it is, the other stays BACKUP, neither drops the
 // other's adverts, and a priority-0 shutdown of keepalived hands over within Skew_Time.
 // Stockade runs as test/lab/helpers/vrrp-node.ts (the engine on the raw socket; adverts only).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { labAvailable, withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
-import { keepalivedArgv } from './keepalived-adverts.ts';
+import { GARP_ONCE, kaEntered, kaLog, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
 
 const test = suite('vrrp: interop with keepalived');
@@ -34,26 +34,11 @@ const bridged: Topology = {
 interface Mode { version: 2 | 3; intervalMs: number }
 const MODES: Mode[] = [{ version: 2, intervalMs: 1000 }, { version: 3, intervalMs: 100 }];
 
-function conf(m: Mode, priority: number): string {
-  return `global_defs {
-    router_id stockade_interop
-    enable_script_security
-    vrrp_garp_master_repeat 1
-    vrrp_garp_master_delay 0
-}
-vrrp_instance VI_1 {
-    state BACKUP
-    interface eth0
-    virtual_router_id 60
-    priority ${priority}
-    advert_int ${m.intervalMs / 1000}
-    version ${m.version}
-    virtual_ipaddress {
-        192.0.2.100/24
-    }
-}
-`;
-}
+const conf = (m: Mode, priority: number) => keepalivedConf({
+  routerId: 'stockade_interop',
+  globals: GARP_ONCE,
+  instance: { state: 'BACKUP', interface: 'eth0', vrid: 60, priority, advertInt: m.intervalMs / 1000, version: m.version, vips: ['192.0.2.100/24'] },
+});
 
 /** Starts both (keepalived first and already MASTER when `kaFirst`), runs fn, kills both. */
 async function run(lab: Lab, m: Mode, kaPrio: number, stkPrio: number, kaFirst: boolean, fn: (ka: LabProcess, stk: LabProcess) => Promise<void>): Promise<void> {
@@ -61,8 +46,7 @@ async function run(lab: Lab, m: Mode, kaPrio: number, stkPrio: number, kaFirst: 
   let ka: LabProcess | undefined;
   let stk: LabProcess | undefined;
   try {
-    writeFileSync(join(dir, 'keepalived.conf'), conf(m, kaPrio));
-    const startKa = () => { ka = lab.spawn('ka', keepalivedArgv(dir)); return ka; };
+    const startKa = () => { ka = startKeepalived(lab, 'ka', dir, conf(m, kaPrio)); return ka; };
     if (kaFirst) {
       const k = startKa();
       await lab.waitFor('keepalived MASTER', () => kaEntered(k, 'MASTER') || undefined, { timeoutMs: 10_000, intervalMs: 20 });
@@ -82,8 +66,6 @@ async function run(lab: Lab, m: Mode, kaPrio: number, stkPrio: number, kaFirst: 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const settle = (m: Mode) => new Promise((r) => setTimeout(r, (3 * m.intervalMs + 1000) * 1.5 + 500));
-const kaLog = (ka: LabProcess) => `${ka.stdout()}${ka.stderr()}`;
-const kaEntered = (ka: LabProcess, state: string) => new RegExp(`Entering ${state} STATE`).test(kaLog(ka));
 const stkStates = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'to' in l);
 const stkDrops = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'drops' in l && Object.keys(l['drops'] as object).length > 0);
 
@@ -178,14 +160,13 @@ if (!avail.ok) {
       const cap = spawnHelper(lab, 'obs', 'vrrp-capture.ts', ['eth0', '30000']);
       await waitLine(lab, cap, 'capture ready', (l) => l['ready'] === true);
       const dir = mkdtempSync(join(tmpdir(), 'stk-keepalived-'));
-      writeFileSync(join(dir, 'keepalived.conf'), conf(v3, 200));
       const stk = spawnHelper(lab, 'stk', 'vrrp-node.ts', [JSON.stringify({
         ifname: 'eth0', source: '192.0.2.2', vrid: 60, version: 3, priority: 100, intervalMs: 100, vips: ['192.0.2.100'], checksum: 'pseudo-header',
       })]);
       let ka: LabProcess | undefined;
       try {
         await waitLine(lab, stk, 'Stockade MASTER alone', (l) => l['to'] === 'MASTER');
-        ka = lab.spawn('ka', keepalivedArgv(dir));
+        ka = startKeepalived(lab, 'ka', dir, conf(v3, 200));
         await waitLine(lab, stk, 'Stockade yields', (l) => l['to'] === 'BACKUP' && l['from'] === 'MASTER', 10_000);
         await sleep(300);
         const adverts = parseLines(cap.stdout()).filter((l) => 'hex' in l)
@@ -211,13 +192,12 @@ if (!avail.ok) {
   test('v3 100 ms: a Stockade (100) MASTER steps down for keepalived (200) arriving later', async () => {
     await withLab(topo, async (lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-keepalived-'));
-      writeFileSync(join(dir, 'keepalived.conf'), conf(v3, 200));
       const stk = spawnHelper(lab, 'stk', 'vrrp-node.ts', [JSON.stringify({
         ifname: 'eth0', source: '192.0.2.2', vrid: 60, version: 3, priority: 100, intervalMs: 100, vips: ['192.0.2.100'], checksum: 'pseudo-header',
       })]);
       try {
         await waitLine(lab, stk, 'Stockade MASTER alone', (l) => l['to'] === 'MASTER');
-        const ka = lab.spawn('ka', keepalivedArgv(dir));
+        const ka = startKeepalived(lab, 'ka', dir, conf(v3, 200));
         const back = await waitLine(lab, stk, 'Stockade back to BACKUP', (l) => l['to'] === 'BACKUP' && l['from'] === 'MASTER', 10_000);
         assert.is(back['reason'], 'higher-priority');
         await lab.waitFor('keepalived MASTER', () => kaEntered(ka, 'MASTER') || undefined, { timeoutMs: 5000, intervalMs: 20 });
