@@ -2,7 +2,7 @@
 // open-addressing hash index over its key words. Hand-written rather than a Map of objects
 // because a cache holds up to HashLimit (262,144) entries and a JS object per entry costs
 // about 350 bytes of V8 heap plus GC headroom (a 100,000-entry cache made the daemon 2.9 times
-// conntrackd's RSS); a record here is 56 bytes and the index 8 more, and the GC never walks
+// conntrackd's RSS); a record here is 64 bytes and the index 8 to 16 more, and the GC never walks
 // them. Entries the record cannot hold losslessly (not IPv4, out-of-range fields) and the rare
 // attributes (NAT sequence adjustment, helper, labels, synproxy, expectation master) live in
 // ordinary maps beside the records.
