@@ -3,6 +3,7 @@
 // (makes the kernel match the config; undoes its own changes if the kernel refuses one).
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { errorCountLine, formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/generated/config.ts';
@@ -70,6 +71,17 @@ const netLinks: Command = {
   },
 };
 
+/**
+ * `net plan` and `net apply` run once and exit: V8's optimizing tiers (Sparkplug, Maglev,
+ * TurboFan) would compile code that runs a few hundred times at most, which costs more than it
+ * saves, most of all on an emulated CPU, where fresh machine code is translated again (qemu TCG:
+ * an apply took half the time with them off; on the host a little less too). Only code compiled
+ * from here on is affected; a long-running process (the daemon) keeps them.
+ */
+function interpretOnly(): void {
+  for (const flag of ['--no-sparkplug', '--no-maglev', '--no-turbofan']) setFlagsFromString(flag);
+}
+
 /** Where the config is read from when no file is given: the saved one, else the board's default. */
 export const CONFIG_FILES = ['/data/config.json', '/usr/share/stockade/default-config.json'];
 
@@ -110,6 +122,7 @@ const netPlan: Command = {
   usage: '[FILE] [--json]',
   summary: 'print what `net apply` would change in the network, and why (changes nothing)',
   async run(args: readonly string[], io: Io): Promise<number> {
+    interpretOnly();
     const { file, json } = parseNetArgs('net plan', args);
     const config = loadOrReport(file, io);
     if (config === undefined) return EXIT_BAD_INPUT;
@@ -136,11 +149,14 @@ const netApply: Command = {
   usage: '[FILE] [--json]',
   summary: 'make the network (links, addresses, routes, rules, sysctls) match the config',
   async run(args: readonly string[], io: Io): Promise<number> {
+    interpretOnly();
     const { file, json } = parseNetArgs('net apply', args);
     const config = loadOrReport(file, io);
     if (config === undefined) return EXIT_BAD_INPUT;
     try {
-      const result = await applyConfigNetwork(config, json ? {} : { onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
+      // STOCKADE_NET_TRACE=1: where the apply's time goes, step by step, on stderr (for profiling).
+      const trace = process.env['STOCKADE_NET_TRACE'] ? { trace: (step: string, ms: number) => io.err(`net apply: ${ms.toFixed(1)} ms ${step}\n`) } : {};
+      const result = await applyConfigNetwork(config, json ? trace : { ...trace, onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
       if (json) {
         io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, dhcpClients: result.dhcpClients ?? [], writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
         return EXIT_OK;

@@ -51,6 +51,9 @@ export class Exec {
   readonly kernel: RtnlApi;
   readonly sysctl: SysctlApi;
   readonly #links = new Map<string, Link>();
+  readonly #lookups = new Map<string, Promise<Link | undefined>>();
+  /** Indexes outlive forget(): a change to a link's settings keeps its index; only a delete (invalidate) does not. */
+  readonly #indexes = new Map<string, number>();
 
   constructor(kernel: RtnlApi, sysctl: SysctlApi) {
     this.kernel = kernel;
@@ -60,21 +63,48 @@ export class Exec {
   /** Takes the links of a fresh dump, so that the actions of a phase need no lookups. */
   prime(links: readonly Link[]): void {
     this.#links.clear();
-    for (const l of links) this.#links.set(l.name, l);
+    for (const l of links) {
+      this.#links.set(l.name, l);
+      this.#indexes.set(l.name, l.index);
+    }
   }
 
   /** After a change to links: they are looked up again (one by one, as needed). */
   invalidate(): void {
     this.#links.clear();
+    this.#lookups.clear();
+    this.#indexes.clear();
+  }
+
+  /** After a change to the settings of these links only (the others' entries, and all indexes, stay good). */
+  forget(...names: string[]): void {
+    for (const n of names) {
+      this.#links.delete(n);
+      this.#lookups.delete(n);
+    }
+  }
+
+  /** A link of this name was just made: nothing known about the name holds any more. */
+  made(name: string): void {
+    this.forget(name);
+    this.#indexes.delete(name);
   }
 
   async find(name: string): Promise<Link | undefined> {
-    let l = this.#links.get(name);
-    if (l === undefined) {
-      l = await this.kernel.link(name);
-      if (l !== undefined) this.#links.set(name, l);
+    const l = this.#links.get(name);
+    if (l !== undefined) return l;
+    // Actions run side by side often want the same link (the parent of 16 new VLANs): one lookup.
+    let pending = this.#lookups.get(name);
+    if (pending === undefined) {
+      const p = this.kernel.link(name);
+      pending = p;
+      this.#lookups.set(name, p);
+      void p.then(() => { if (this.#lookups.get(name) === p) this.#lookups.delete(name); }, () => { if (this.#lookups.get(name) === p) this.#lookups.delete(name); });
     }
-    return l;
+    const found = await pending;
+    if (found !== undefined && !this.#links.has(name)) this.#links.set(name, found);
+    if (found !== undefined) this.#indexes.set(name, found.index);
+    return found;
   }
 
   async link(name: string): Promise<Link> {
@@ -84,24 +114,16 @@ export class Exec {
   }
 
   async index(name: string): Promise<number> {
-    return (await this.link(name)).index;
+    return this.#indexes.get(name) ?? (await this.link(name)).index;
   }
 }
 
-/** The kernel state a phase is planned from. */
+/** The kernel state a phase is planned from (routes: those readPlanRoutes reads). */
 export interface KernelState {
   links: Link[];
   addresses: Address[];
   routes: Route[];
   rules: Rule[];
-}
-
-export async function readKernelState(k: RtnlApi): Promise<KernelState> {
-  const links = await k.links();
-  const addresses = await k.addresses();
-  const routes = await k.routes();
-  const rules = await k.rules();
-  return { links, addresses, routes, rules };
 }
 
 export function addressRequest(index: number, a: Address): AddressRequest {

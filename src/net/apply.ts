@@ -7,11 +7,11 @@
 import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
 import { IFF_UP } from '../kernel/rtnetlink/constants.ts';
 import type { Link } from '../kernel/rtnetlink/link.ts';
-import { Exec, PHASES, readKernelState } from './action.ts';
+import { Exec, PHASES } from './action.ts';
 import type { Action, ActionInfo, KernelState, Phase, SysctlApi, Undo } from './action.ts';
 import type { DesiredNetwork } from './desired.ts';
 import { describeKernelError, kernelCode } from './errors.ts';
-import { planAddresses, planRoutes, planRules } from './plan-l3.ts';
+import { planAddresses, planRoutes, planRules, readPlanRoutes } from './plan-l3.ts';
 import { planLinks, planLinkSettings, predictedLink } from './plan-links.ts';
 import type { LinkPlan } from './plan-links.ts';
 import { planSysctls } from './plan-sysctls.ts';
@@ -88,14 +88,15 @@ function reasonFor(a: ActionInfo, e: unknown): string {
 
 /** The links as they will be after phase "links" (for a plan, which changes nothing). */
 function predictLinks(d: DesiredNetwork, links: readonly Link[], lp: LinkPlan): Link[] {
-  const out = links.filter((l) => !lp.gone.has(l.name)).map((l) => ({ ...l }));
+  const out = links.filter((l) => !lp.gone.has(l.name));
   for (const dl of d.links) if (lp.fresh.has(dl.name)) out.push(predictedLink(dl));
-  const byName = new Map(out.map((l) => [l.name, l]));
+  const at = new Map(out.map((l, i) => [l.name, i]));
+  const desired = new Map(d.links.map((l) => [l.name, l]));
   for (const dl of d.links) {
-    const master = dl.master !== undefined ? d.links.find((m) => m.name === dl.master) : undefined;
-    const l = byName.get(dl.name);
-    // A bond opens its members itself.
-    if (master?.kind === 'bond' && l !== undefined) l.flags |= IFF_UP;
+    const i = at.get(dl.name);
+    const l = i !== undefined ? out[i]! : undefined;
+    // A bond opens its members itself (a copy: the kernel's snapshot stays as it was read).
+    if (dl.master !== undefined && desired.get(dl.master)?.kind === 'bond' && l !== undefined && (l.flags & IFF_UP) === 0) out[i!] = { ...l, flags: l.flags | IFF_UP };
   }
   return out;
 }
@@ -116,28 +117,54 @@ function planFromState(d: DesiredNetwork, state: KernelState, lp: LinkPlan, sysc
   return { actions, warnings: [...lp.warnings, ...sys.warnings], conflicts: lp.conflicts, dhcp: d.dhcp };
 }
 
+/** One snapshot of what the plan compares: links, IPv4 addresses, the routes that matter, rules. */
+async function readKernelState(k: RtnlApi, d: DesiredNetwork, links?: Link[]): Promise<KernelState> {
+  return {
+    links: links ?? await k.links(),
+    addresses: await k.addresses(),
+    routes: await readPlanRoutes(k, d),
+    rules: await k.rules(),
+  };
+}
+
 /** Everything that would change, and why, without changing anything. */
 export async function planNetwork(d: DesiredNetwork, deps: NetDeps): Promise<NetPlan> {
-  const state = await readKernelState(deps.kernel);
+  const state = await readKernelState(deps.kernel, d);
   return planFromState(d, state, planLinks(d, state.links), deps.sysctl);
 }
 
 export interface ApplyOptions {
   /** Called after each change is made. */
   onAction?: (a: ActionInfo) => void;
+  /** Where the time goes: called at each step (a read, a plan, a run of changes) with the ms since the start. */
+  trace?: (step: string, ms: number) => void;
 }
 
-/** Makes the kernel match the config; undoes its own changes if the kernel refuses one. */
+/**
+ * Makes the kernel match the config; undoes its own changes if the kernel refuses one.
+ *
+ * Each phase is planned from the kernel as the phases before it left it, read again only where
+ * they changed something: the links after "links" (new ones have their index then; names and
+ * indexes do not change after it), addresses and routes (and rules) when any change was made
+ * since the first snapshot. A run that finds nothing to change reads each table once.
+ */
 export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const started = performance.now();
+  const trace = opts.trace === undefined ? undefined : (step: string) => opts.trace!(step, performance.now() - started);
   const writesBefore = deps.kernel.writes;
-  const first = await readKernelState(deps.kernel);
-  const lp = planLinks(d, first.links);
+  const firstLinks = await deps.kernel.links();
+  trace?.(`read ${firstLinks.length} links`);
+  const lp = planLinks(d, firstLinks);
+  trace?.('planned links');
   if (lp.conflicts.length > 0) throw new NetConflictError(lp.conflicts);
   // The common case (every boot after the first, a re-apply): the kernel already matches. Then
   // the plan from this one snapshot is empty, and the phases need not read the kernel again.
+  let first: KernelState | undefined;
   if (lp.actions.length === 0) {
+    first = await readKernelState(deps.kernel, d, firstLinks);
+    trace?.(`read ${first.addresses.length} addresses, ${first.routes.length} routes, ${first.rules.length} rules`);
     const plan = planFromState(d, first, lp, deps.sysctl);
+    trace?.('planned the rest');
     if (plan.actions.length === 0) {
       return { done: [], warnings: plan.warnings, dhcp: d.dhcp, writes: deps.kernel.writes - writesBefore, ms: performance.now() - started };
     }
@@ -148,19 +175,25 @@ export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: Apply
   const made: Array<{ action: ActionInfo; undo: Undo }> = [];
   const done: ActionInfo[] = [];
 
-  // Each phase after the first reads the links once; its actions find them in the Exec.
-  const links = async () => {
-    const l = await deps.kernel.links();
-    x.prime(l);
-    return l;
-  };
+  // The links as the phases after "links" see them (link-settings changes no name or index).
+  let links = firstLinks;
+  /** The first snapshot's table while nothing has been changed since, else a new read. */
+  const current = <T>(snapshot: T | undefined, read: () => Promise<T>): Promise<T> | T =>
+    (snapshot !== undefined && made.length === 0 ? snapshot : read());
   const phaseActions = async (phase: Phase): Promise<Action[]> => {
     switch (phase) {
-      case 'links': x.prime(first.links); return lp.actions;
-      case 'link-settings': return planLinkSettings(d, await links(), lp.missing, lp.fresh);
-      case 'addresses': return planAddresses(d, { links: await links(), missing: lp.missing, vanishing: new Set(), sysctl: deps.sysctl }, await deps.kernel.addresses());
-      case 'routes': return planRoutes(d, { links: await links(), missing: lp.missing, vanishing: new Set() }, await deps.kernel.routes());
-      case 'rules': return planRules(d, await deps.kernel.rules());
+      case 'links': x.prime(firstLinks); return lp.actions;
+      case 'link-settings':
+        if (made.length > 0) links = await deps.kernel.links();
+        x.prime(links);
+        return planLinkSettings(d, links, lp.missing, lp.fresh);
+      case 'addresses':
+        x.prime(links);
+        return planAddresses(d, { links, missing: lp.missing, vanishing: new Set(), sysctl: deps.sysctl }, await current(first?.addresses, () => deps.kernel.addresses()));
+      case 'routes':
+        x.prime(links);
+        return planRoutes(d, { links, missing: lp.missing, vanishing: new Set() }, await current(first?.routes, () => readPlanRoutes(deps.kernel, d)));
+      case 'rules': return planRules(d, await current(first?.rules, () => deps.kernel.rules()));
       case 'sysctls': {
         const sys = planSysctls(d, deps.sysctl, new Set(), lp.missing);
         warnings.push(...sys.warnings);
@@ -173,6 +206,7 @@ export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: Apply
     let actions: Action[];
     try {
       actions = await phaseActions(phase);
+      trace?.(`${phase}: read and planned, ${actions.length} changes`);
     } catch (e) {
       const problems = await rollback(x, made);
       const info: ActionInfo = { phase, verb: 'change', object: `the ${phase} phase`, why: 'reading the kernel state' };
@@ -185,6 +219,7 @@ export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: Apply
       if (group !== undefined) while (j < actions.length && actions[j]!.group === group) j++;
       const run = actions.slice(i, j);
       const results = await runTogether(deps.kernel, run, x);
+      trace?.(`${phase}: made ${run.length} (${run[0]!.verb} ${run[0]!.object}${run.length > 1 ? ', ...' : ''})`);
       let failed: { action: Action; error: unknown } | undefined;
       results.forEach((r, k) => {
         const a = run[k]!;
@@ -192,9 +227,10 @@ export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: Apply
           failed ??= { action: a, error: r.reason };
           return;
         }
-        made.push({ action: info(a), undo: r.value });
-        done.push(info(a));
-        opts.onAction?.(info(a));
+        const ai = info(a);
+        made.push({ action: ai, undo: r.value });
+        done.push(ai);
+        opts.onAction?.(ai);
       });
       if (failed !== undefined) {
         const problems = await rollback(x, made);
@@ -208,22 +244,18 @@ export async function applyNetwork(d: DesiredNetwork, deps: NetDeps, opts: Apply
 
 /**
  * Runs independent actions side by side. With a batching kernel their requests go out in as few
- * datagrams as fit (each request keeps its own seq and ack, so each action still gets its own
- * result): every action reaches its request within this turn of the event loop (their links
- * were primed), so the batch is sent one macrotask later. An action that must look something
- * up first sends that lookup in the batch and its change alone afterwards.
+ * datagrams as fit (each request keeps its own seq, so each action still gets its own
+ * result): those the actions make at once in one, then those they make after a reply (a
+ * lookup first, its change after) in the next, wave by wave.
  */
 async function runTogether(kernel: NetDeps['kernel'], run: readonly Action[], x: Exec): Promise<Array<PromiseSettledResult<Undo>>> {
   if (run.length === 1 || kernel.cork === undefined || kernel.uncork === undefined) return Promise.allSettled(run.map((a) => a.run(x)));
   kernel.cork();
-  let settled: Promise<Array<PromiseSettledResult<Undo>>>;
   try {
-    settled = Promise.allSettled(run.map((a) => a.run(x)));
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    return await Promise.allSettled(run.map((a) => a.run(x)));
   } finally {
     kernel.uncork();
   }
-  return settled;
 }
 
 function info(a: Action): ActionInfo {

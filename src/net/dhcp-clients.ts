@@ -41,7 +41,7 @@ export async function stopStaleDhcpClients(dhcp: readonly string[], kernel: Rtnl
   }
   const marked = new Set<number>();
   for (const a of await kernel.addresses(AF_INET)) if (a.protocol === RTPROT_STOCKADE_DHCP) marked.add(a.index);
-  for (const r of await kernel.routes(AF_INET)) if (r.protocol === RTPROT_STOCKADE_DHCP && r.oif !== undefined) marked.add(r.oif);
+  for (const r of await kernel.routes(AF_INET, { protocol: RTPROT_STOCKADE_DHCP })) if (r.oif !== undefined) marked.add(r.oif);
   if (marked.size === 0) return done;
   for (const l of await kernel.links()) {
     if (!marked.has(l.index) || keep.has(l.name)) continue;

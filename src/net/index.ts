@@ -24,7 +24,8 @@ export const procSysctl: SysctlApi = {
 };
 
 async function withRtnl<T>(fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const rtnl = Rtnl.open();
+  // Strict: the route dumps leave out what the reconcile does not compare (readPlanRoutes).
+  const rtnl = Rtnl.openStrict();
   try {
     return await fn(rtnl);
   } finally {

@@ -8,6 +8,7 @@ import { AF_INET, IFA_F_SECONDARY, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LO
 import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
 import type { Link } from '../kernel/rtnetlink/link.ts';
 import type { Route, RouteRequest } from '../kernel/rtnetlink/route.ts';
+import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
 import type { Rule, RuleRequest } from '../kernel/rtnetlink/rule.ts';
 import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
 import { addressRequest } from './action.ts';
@@ -105,8 +106,11 @@ export function planAddresses(d: DesiredNetwork, ctx: L3Context, actual: readonl
   // happen (first, so that a rollback switches it off last).
   const promotes: Action[] = [];
   const remaining = new Set<string>();
-  for (const [key, a] of have) if (!deleted.has(key)) remaining.add(subnet(byIndex.get(a.index)!.name, a.local!, a.prefixLength));
-  for (const w of wanted.values()) if (!ctx.missing.has(w.interface)) remaining.add(subnet(w.interface, w.local, w.prefixLength));
+  // (Only then: it parses every address.)
+  if (primariesDeleted.size > 0) {
+    for (const [key, a] of have) if (!deleted.has(key)) remaining.add(subnet(byIndex.get(a.index)!.name, a.local!, a.prefixLength));
+    for (const w of wanted.values()) if (!ctx.missing.has(w.interface)) remaining.add(subnet(w.interface, w.local, w.prefixLength));
+  }
   const needPromote = new Set([...primariesDeleted].filter(([sub]) => remaining.has(sub)).map(([, ifname]) => ifname));
   for (const ifname of needPromote) {
     const name = promoteSecondariesKey(ifname);
@@ -162,6 +166,22 @@ function routeRequest(r: Route): RouteRequest {
     ...(r.metric !== undefined ? { metric: r.metric } : {}),
     ...(r.prefsrc !== undefined ? { prefsrc: r.prefsrc } : {}),
   };
+}
+
+/**
+ * The routes planRoutes needs: Stockade's own in every table (to delete those no longer wanted),
+ * and, only where a wanted route is not among them, the routes of its table (to adopt or change
+ * what sits on its key). Not the local table's route per address, nor tables nothing is wanted in:
+ * on a strict socket the kernel leaves those out of the dump.
+ */
+export async function readPlanRoutes(k: RtnlApi, d: DesiredNetwork): Promise<Route[]> {
+  const owned = (await k.routes(AF_INET, { protocol: RTPROT_STOCKADE })).filter(comparable);
+  const have = new Set(owned.map((r) => routeKey(r.table, r.dst ?? '0.0.0.0', r.dstLength, r.metric ?? 0)));
+  const tables = new Set(d.routes.filter((r) => !have.has(routeKey(r.table, r.dst, r.dstLength, r.metric))).map((r) => r.table));
+  const rest: Route[] = [];
+  for (const table of tables) rest.push(...(await k.routes(AF_INET, { table })));
+  // Ours last: where a key has two routes (`ip route append`), ours is the one compared.
+  return [...rest, ...owned];
 }
 
 export function planRoutes(d: DesiredNetwork, ctx: L3Context, actual: readonly Route[]): Action[] {

@@ -151,7 +151,8 @@ function recreateRequest(a: Link, byIndex: Map<number, Link>): { req: Omit<NewLi
 /** Creates a link, then sets its alias (the kernel ignores one given at creation). */
 async function createLink(x: Exec, req: NewLinkRequest, alias: string | undefined): Promise<void> {
   await x.kernel.createLink(req);
-  x.invalidate();
+  // Only its own entry: the other links are as they were.
+  x.made(req.name);
   if (alias !== undefined && alias !== '') await x.kernel.changeLink({ index: await x.index(req.name), alias });
 }
 
@@ -181,18 +182,20 @@ async function setMaster(x: Exec, name: string, master: string | undefined): Pro
   const l = await x.link(name);
   if (master === undefined) {
     await x.kernel.changeLink({ index: l.index, master: 0 });
+    x.invalidate();
   } else {
     const m = await x.link(master);
     if (m.kind === 'bond' && (l.flags & IFF_UP) !== 0) await x.kernel.changeLink({ index: l.index, up: false });
     await x.kernel.changeLink({ index: l.index, master: m.index });
+    // The member and its master changed (a bond takes its first member's MAC); nothing else did.
+    x.forget(name, master);
   }
-  x.invalidate();
 }
 
-function membershipAction(d: DesiredLink, from: string | undefined, to: string | undefined, why: string): Action {
+function membershipAction(d: DesiredLink, from: string | undefined, to: string | undefined, why: string, group?: string): Action {
   const verb = to === undefined ? `leave ${from}` : from === undefined ? `join ${to}` : `move from ${from} to ${to}`;
   return {
-    phase: 'links', verb: 'change', object: label(d), detail: verb, why,
+    phase: 'links', verb: 'change', object: label(d), detail: verb, why, ...(group !== undefined ? { group } : {}),
     async run(x) {
       const before = await x.link(d.name);
       const wasUp = (before.flags & IFF_UP) !== 0;
@@ -407,10 +410,12 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
 
   const created = (kind: DesiredLink['kind']): DesiredLink[] => d.links.filter((l) => l.kind === kind && fresh.has(l.name));
 
-  // 3. New bonds and bridges, created down with their options; brought up in "link-settings".
+  // 3. New bonds and bridges, created with their options and up (when wanted up), as `ip` would
+  // do it: their members join an open master and the VLANs made on them next come up with its
+  // carrier at once (brought up later, with it, 64 VLANs took half again as long under TCG).
   for (const dl of [...created('bond'), ...created('bridge')] as Array<DesiredBond | DesiredBridge>) {
     const why = gone.has(dl.name) ? 'made again (see the delete above)' : 'in the config, not in the kernel';
-    const common = { name: dl.name, up: false, ...(dl.mtu !== undefined ? { mtu: dl.mtu } : {}), ...(dl.mac !== undefined ? { address: dl.mac } : {}) };
+    const common = { name: dl.name, up: dl.up, ...(dl.mtu !== undefined ? { mtu: dl.mtu } : {}), ...(dl.mac !== undefined ? { address: dl.mac } : {}) };
     if (dl.kind === 'bond') {
       actions.push(createAction(dl, why, describeBond(dl), async (x) => {
         const primary = dl.primary !== undefined && usable(dl.primary) ? (await x.find(dl.primary))?.index : undefined;
@@ -454,8 +459,12 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
     });
   }
 
-  // 5. Members joining their bond.
+  // 5. Members joining their bond. Joins to different masters go together (one round trip
+  // for all); those to one master one after the other, in the config's order (a bond's first
+  // member gives it its MAC and, in active-backup without a primary, is the active one).
   const joins = (masterKind: 'bond' | 'bridge'): void => {
+    const rounds: Action[][] = [];
+    const count = new Map<string, number>();
     for (const dl of d.links) {
       if (dl.master === undefined || !usable(dl.name) || !usable(dl.master)) continue;
       const m = desired.get(dl.master);
@@ -463,8 +472,11 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
       const a = existing(dl.name);
       const cur = a !== undefined ? masterName(a) : undefined;
       if (a !== undefined && cur === dl.master && !gone.has(dl.master) && !remode.has(dl.master)) continue;
-      actions.push(membershipAction(dl, undefined, dl.master, `a member of ${masterKind} ${dl.master} in the config`));
+      const round = count.get(dl.master) ?? 0;
+      count.set(dl.master, round + 1);
+      (rounds[round] ??= []).push(membershipAction(dl, undefined, dl.master, `a member of ${masterKind} ${dl.master} in the config`, `join-${masterKind}-${round}`));
     }
+    for (const r of rounds) actions.push(...r);
   };
   joins('bond');
 
@@ -490,7 +502,8 @@ export function predictedLink(dl: DesiredLink): Link {
   return {
     index: 0,
     name: dl.name,
-    flags: 0,
+    // Bonds and bridges are made up (when wanted up); VLANs come up in "link-settings".
+    flags: (dl.kind === 'bond' || dl.kind === 'bridge') && dl.up ? IFF_UP : 0,
     type: 1,
     mtu: dl.mtu,
     address: dl.mac,

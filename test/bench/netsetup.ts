@@ -8,7 +8,8 @@
 // command under busybox `time` (10 ms resolution), its process start included (a few ms for a C
 // program). The whole `stockade net apply` command, Node's start under TCG included, is printed
 // too (wall_*), as is the ratio of those. qemu TCG makes both sides many times slower than on
-// hardware.
+// hardware. (`STOCKADE_NET_TRACE=1 stockade net apply ...` prints where an apply's time goes;
+// test/bench/netsetup-lab.ts is the same shape on the host, for quick iterations.)
 //
 // `ip -batch` needs iproute2 in the image (busybox's ip has no -batch). Without it the line says
 // ipbatch_ms=NA ratio=NA.

@@ -11,11 +11,14 @@
 //   the owner must resync. On a socket with no groups it can only mean our replies were lost,
 //   so pending requests fail with it instead of waiting for their timeout.
 // - The socket keeps the event loop alive only while it waits for a reply or has groups.
-// - Batching: requests made between cork() and uncork() go out together, several messages per
-//   datagram (each with its own seq and ack, so each still gets its own reply or error). The
-//   kernel takes every message of a datagram in order and acks each, failures included, so the
-//   result is the same as sending them one by one, in fewer system calls. Dumps are never
-//   batched: one starts with the queue flushed, alone in its datagram.
+// - Batching: requests made while corked go out together, several messages per datagram (each
+//   with its own seq, so each still gets its own reply or error): those made in one turn of the
+//   event loop at its end (setImmediate), the rest at uncork(). So requests that depend on
+//   earlier replies still go out together, wave by wave. The kernel takes every message of a
+//   datagram in order and reports each failure; only the last message asks for an ack, which
+//   settles the others that had no error (see #flush). The result is the same as sending them
+//   one by one, in fewer system calls and acks. Dumps are never batched: one starts with the
+//   queue flushed, alone in its datagram.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { isSystemError, systemError } from '../errors.ts';
@@ -25,7 +28,7 @@ import type { NativeNetlinkSocket, NetlinkOpenOptions } from '../native.ts';
 import { decodeAck, decodeDone, NetlinkError } from './ack.ts';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR,
-  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, SOL_NETLINK,
+  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, NLMSG_OFF_FLAGS, SOL_NETLINK,
 } from './constants.ts';
 import { decodeMessages, encodeMessage } from './message.ts';
 import type { NetlinkMessage } from './message.ts';
@@ -59,6 +62,7 @@ export interface NetlinkSocketEvents {
 }
 
 interface Pending {
+  seq: number;
   type: number;
   dump: boolean;
   replies: NetlinkMessage[];
@@ -66,8 +70,24 @@ interface Pending {
   interrupted: boolean;
   timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** The timer shared with the other requests of its batch, instead of `timer`. */
+  batch: BatchTimer | undefined;
+  /**
+   * The last request of its batch datagram carries the batch's one NLM_F_ACK: its ack (or
+   * error) settles the others still waiting, as done (see #flush).
+   */
+  covers: Pending[] | undefined;
   resolve: (replies: NetlinkMessage[]) => void;
   reject: (err: Error) => void;
+}
+
+/**
+ * One timer for the requests of a batch datagram: a timer each would be hundreds set and cleared
+ * per batch (costly on an emulated CPU). It fails those still waiting when it fires.
+ */
+interface BatchTimer {
+  timer: NodeJS.Timeout | undefined;
+  waiting: Set<Pending>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -91,8 +111,10 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   #dumpActive = false;
   readonly #dumpQueue: Array<() => void> = [];
   #corked = 0;
-  /** Requests waiting for uncork(), in the order they were made. */
+  /** Requests waiting to be sent together, in the order they were made. */
   #outbox: Array<{ seq: number; p: Pending; bytes: Buffer }> = [];
+  /** A flush of the outbox is scheduled for the end of this turn of the event loop. */
+  #flushScheduled = false;
   /** Datagrams sent (a batch counts once). */
   datagramsSent = 0;
 
@@ -153,7 +175,8 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
 
   /**
    * From now until the matching uncork(), requests are queued instead of sent (their promises
-   * are returned as usual). Nests: the outermost uncork() sends.
+   * are returned as usual) and go out together at the end of the event loop's turn (or at
+   * uncork()). Nests: the outermost uncork() sends.
    */
   cork(): void {
     this.#corked++;
@@ -178,6 +201,18 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       // Entries settled meanwhile (the socket closed) are left out.
       const live = part.filter((e) => this.#pending.get(e.seq) === e.p);
       if (live.length === 0) continue;
+      // One ack per datagram, not per message: the kernel takes the messages in order and sends
+      // an error for any that fails with or without NLM_F_ACK, so when the last one's ack (or
+      // error) comes, the others' errors have come before it, and the rest succeeded. Replies
+      // (a GET's object) still come before that ack. Hundreds of acks fewer to make and read.
+      if (live.length > 1) {
+        const tail = live[live.length - 1]!;
+        tail.p.covers = [];
+        for (const e of live.slice(0, -1)) {
+          e.bytes.writeUInt16LE(e.bytes.readUInt16LE(NLMSG_OFF_FLAGS) & ~NLM_F_ACK, NLMSG_OFF_FLAGS);
+          tail.p.covers.push(e.p);
+        }
+      }
       try {
         this.#t.send(live.length === 1 ? live[0]!.bytes : Buffer.concat(live.map((e) => e.bytes)));
         this.datagramsSent++;
@@ -186,7 +221,27 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
         for (const entry of live) this.#settle(entry.seq, entry.p, err);
         continue;
       }
-      for (const entry of live) this.#arm(entry.seq, entry.p);
+      if (live.length === 1) this.#arm(live[0]!.seq, live[0]!.p);
+      else this.#armBatch(live.map((e) => e.p));
+    }
+  }
+
+  /** Arms one timer per timeout length for requests sent together (see BatchTimer). */
+  #armBatch(ps: readonly Pending[]): void {
+    const byTimeout = new Map<number, Pending[]>();
+    for (const p of ps) {
+      const same = byTimeout.get(p.timeoutMs);
+      if (same === undefined) byTimeout.set(p.timeoutMs, [p]);
+      else same.push(p);
+    }
+    for (const [timeoutMs, group] of byTimeout) {
+      const batch: BatchTimer = { timer: undefined, waiting: new Set(group) };
+      for (const p of group) p.batch = batch;
+      batch.timer = setTimeout(() => {
+        for (const p of [...batch.waiting]) {
+          this.#settle(p.seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink', `no reply to message type ${p.type} (seq ${p.seq}) within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
     }
   }
 
@@ -253,14 +308,21 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       }
       const seq = this.nextSeq();
       const p: Pending = {
-        type, dump, replies: [], onMessage, interrupted: false,
-        timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, resolve, reject,
+        seq, type, dump, replies: [], onMessage, interrupted: false,
+        timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined, resolve, reject,
       };
-      const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
+      const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
       this.#pending.set(seq, p);
       this.#updateReceiving();
       if (this.#corked > 0 && !dump) {
         this.#outbox.push({ seq, p, bytes });
+        if (!this.#flushScheduled) {
+          this.#flushScheduled = true;
+          setImmediate(() => {
+            this.#flushScheduled = false;
+            if (!this.#closed && this.#outbox.length > 0) this.#flush();
+          });
+        }
         return;
       }
       // What was queued before this goes first: the kernel sees requests in the order they were made.
@@ -288,6 +350,10 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     if (this.#pending.get(seq) !== p) return;
     this.#pending.delete(seq);
     if (p.timer !== undefined) clearTimeout(p.timer);
+    if (p.batch !== undefined) {
+      p.batch.waiting.delete(p);
+      if (p.batch.waiting.size === 0) clearTimeout(p.batch.timer);
+    }
     this.#updateReceiving();
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
@@ -325,48 +391,63 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       this.#onReceiveError(e instanceof Error ? e : new Error(String(e)));
       return;
     }
+    // A dump's timeout is per part: renewed once per datagram (not per message: a part holds many).
+    let renew: Pending | undefined;
     for (const m of msgs) {
       if (group !== 0) this.emit('message', m, group);
-      else this.#onReply(m);
+      else {
+        const p = this.#onReply(m);
+        if (p !== renew && renew !== undefined) this.#renew(renew);
+        renew = p;
+      }
       if (this.#closed) return;
     }
+    if (renew !== undefined) this.#renew(renew);
   }
 
-  #onReply(m: NetlinkMessage): void {
+  /** Restarts a waiting dump's timeout (Timeout.refresh: no new timer). */
+  #renew(p: Pending): void {
+    if (this.#pending.get(p.seq) === p && p.timer !== undefined) p.timer.refresh();
+  }
+
+  /** Delivers a reply; returns the dump it was a part of, if any (its timeout is renewed). */
+  #onReply(m: NetlinkMessage): Pending | undefined {
     const p = this.#pending.get(m.seq);
     if (p === undefined) {
       this.strayMessages++;
-      return;
+      return undefined;
     }
     if (m.type === NLMSG_ERROR) {
       const ack = decodeAck(m);
       if (ack.error !== 0) this.#settle(m.seq, p, new NetlinkError(ack.error, p.type, ack));
       else this.#settle(m.seq, p, p.replies);
-      return;
+      // The batch's one ack (see #flush): those before it that had no error succeeded.
+      if (p.covers !== undefined) for (const q of p.covers) this.#settle(q.seq, q, q.replies);
+      return undefined;
     }
     if (m.type === NLMSG_DONE) {
       // A multi-part reply to a plain request is followed by its ack: keep waiting for that.
-      if (!p.dump) return;
+      if (!p.dump) return undefined;
       const done = decodeDone(m);
       if (done.error < 0) this.#settle(m.seq, p, new NetlinkError(done.error, p.type, done, 'dump'));
       else if (p.interrupted) this.#settle(m.seq, p, new NetlinkError(constants.errno.EINTR, p.type,
         { message: 'dump interrupted: the table changed during the dump; retry' }, 'dump'));
       else this.#settle(m.seq, p, p.replies);
-      return;
+      return undefined;
     }
-    if (m.type < NLMSG_MIN_TYPE) return; // NOOP, OVERRUN: nothing to deliver
+    if (m.type < NLMSG_MIN_TYPE) return undefined; // NOOP, OVERRUN: nothing to deliver
     if ((m.flags & NLM_F_DUMP_INTR) !== 0) p.interrupted = true;
     if (p.onMessage !== undefined) {
       try {
         p.onMessage(m);
       } catch (e) {
         this.#settle(m.seq, p, e instanceof Error ? e : new Error(String(e)));
-        return;
+        return undefined;
       }
     } else {
       p.replies.push(m);
     }
-    if (p.dump) this.#arm(m.seq, p);
+    return p.dump ? p : undefined;
   }
 
   #onReceiveError(err: Error): void {

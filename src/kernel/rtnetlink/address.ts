@@ -1,14 +1,14 @@
 // rtnetlink addresses: RTM_NEWADDR / RTM_DELADDR codec (struct ifaddrmsg + IFA_* attributes).
 // An IPv4 address is identified by (ifindex, local address, prefix length); IFA_PROTO says who
 // added it (Stockade marks its own with RTPROT_STOCKADE).
-import { AttributeEncoder, attrString, attrU32, attrU8, decodeAttributes } from '../netlink/attributes.ts';
+import { AttributeEncoder, indexAttributes, stringAt, u32At, u8At, wantedTypes } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import {
   AF_INET, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_CACHEINFO_LEN, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFA_OFF_FAMILY,
   IFA_OFF_FLAGS, IFA_OFF_INDEX, IFA_OFF_PREFIXLEN, IFA_OFF_SCOPE, IFA_PROTO, IFA_RT_PRIORITY, IFADDRMSG_LEN, RTM_DELADDR, RTM_NEWADDR,
 } from './constants.ts';
-import { decodeIp, encodeIp, familyOf } from './inet.ts';
+import { encodeIp, familyOf, ipAt } from './inet.ts';
 
 export interface Address {
   family: number;
@@ -69,7 +69,8 @@ function ifaddrmsg(family: number, prefixLength: number, flags: number, scope: n
  */
 export function encodeAddress(req: AddressRequest): Buffer {
   const family = familyOf(req.local);
-  const e = new AttributeEncoder();
+  const flags = req.flags ?? 0;
+  const e = new AttributeEncoder(ifaddrmsg(family, req.prefixLength, flags, req.scope ?? 0, req.index));
   e.bytes(IFA_LOCAL, encodeIp(req.local));
   e.bytes(IFA_ADDRESS, encodeIp(req.address ?? req.local));
   if (req.broadcast !== undefined) e.bytes(IFA_BROADCAST, encodeIp(req.broadcast));
@@ -84,15 +85,18 @@ export function encodeAddress(req: AddressRequest): Buffer {
     e.bytes(IFA_CACHEINFO, ci);
   }
   // Flags above 0xff only travel in IFA_FLAGS.
-  const flags = req.flags ?? 0;
   if (flags > 0xff) e.u32(IFA_FLAGS, flags);
-  return Buffer.concat([ifaddrmsg(family, req.prefixLength, flags, req.scope ?? 0, req.index), e.encode()]);
+  return e.encode();
 }
 
 /** RTM_GETADDR dump request for one family (AF_UNSPEC: all). */
 export function encodeAddressDumpRequest(family = AF_INET): Buffer {
   return ifaddrmsg(family, 0, 0, 0, 0);
 }
+
+const ADDRESS_TYPES = wantedTypes([IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST, IFA_LABEL, IFA_FLAGS, IFA_PROTO, IFA_RT_PRIORITY, IFA_CACHEINFO]);
+/** Reused by every decode. */
+const addressAt = new Int32Array(2 * ADDRESS_TYPES.length);
 
 export function decodeAddress(m: NetlinkMessage): Address {
   if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) throw new NetlinkParseError(`message type ${m.type} is not RTM_NEWADDR`, 0);
@@ -105,23 +109,28 @@ export function decodeAddress(m: NetlinkMessage): Address {
     flags: p.readUInt8(IFA_OFF_FLAGS),
     scope: p.readUInt8(IFA_OFF_SCOPE),
   };
-  for (const attr of decodeAttributes(p.subarray(IFADDRMSG_LEN))) {
-    switch (attr.type) {
-      case IFA_LOCAL: a.local = decodeIp(attr.data); break;
-      case IFA_ADDRESS: a.address = decodeIp(attr.data); break;
-      case IFA_BROADCAST: a.broadcast = decodeIp(attr.data); break;
-      case IFA_LABEL: a.label = attrString(attr); break;
-      case IFA_FLAGS: a.flags = attrU32(attr); break;
-      case IFA_PROTO: a.protocol = attrU8(attr); break;
-      case IFA_RT_PRIORITY: a.metric = attrU32(attr); break;
-      case IFA_CACHEINFO:
-        if (attr.data.length >= IFA_CACHEINFO_LEN) {
-          a.preferredLifetime = attr.data.readUInt32LE(0);
-          a.validLifetime = attr.data.readUInt32LE(4);
-        }
-        break;
-      default: break;
-    }
+  // In place (see indexAttributes): an address dump has one message per address.
+  const at = addressAt;
+  indexAttributes(p, IFADDRMSG_LEN, p.length, ADDRESS_TYPES, at);
+  const s = (t: number): number => at[2 * t]!;
+  const e = (t: number): number => at[2 * t + 1]!;
+  if (s(IFA_LOCAL) >= 0) a.local = ipAt(p, s(IFA_LOCAL), e(IFA_LOCAL));
+  if (s(IFA_ADDRESS) >= 0) {
+    // Mostly the same bytes as IFA_LOCAL (not a point-to-point link): the same text.
+    const l = s(IFA_LOCAL);
+    const r = s(IFA_ADDRESS);
+    const same = a.local !== undefined && e(IFA_ADDRESS) - r === 4 && e(IFA_LOCAL) - l === 4
+      && p[l] === p[r] && p[l + 1] === p[r + 1] && p[l + 2] === p[r + 2] && p[l + 3] === p[r + 3];
+    a.address = same ? a.local : ipAt(p, s(IFA_ADDRESS), e(IFA_ADDRESS));
+  }
+  if (s(IFA_BROADCAST) >= 0) a.broadcast = ipAt(p, s(IFA_BROADCAST), e(IFA_BROADCAST));
+  if (s(IFA_LABEL) >= 0) a.label = stringAt(p, s(IFA_LABEL), e(IFA_LABEL));
+  if (s(IFA_FLAGS) >= 0) a.flags = u32At(p, IFA_FLAGS, s(IFA_FLAGS), e(IFA_FLAGS));
+  if (s(IFA_PROTO) >= 0) a.protocol = u8At(p, IFA_PROTO, s(IFA_PROTO), e(IFA_PROTO));
+  if (s(IFA_RT_PRIORITY) >= 0) a.metric = u32At(p, IFA_RT_PRIORITY, s(IFA_RT_PRIORITY), e(IFA_RT_PRIORITY));
+  if (s(IFA_CACHEINFO) >= 0 && e(IFA_CACHEINFO) - s(IFA_CACHEINFO) >= IFA_CACHEINFO_LEN) {
+    a.preferredLifetime = p.readUInt32LE(s(IFA_CACHEINFO));
+    a.validLifetime = p.readUInt32LE(s(IFA_CACHEINFO) + 4);
   }
   return a;
 }

@@ -12,8 +12,8 @@ import {
 } from './constants.ts';
 import { decodeLink, encodeChangeLink, encodeDelLink, encodeLinkDumpRequest, encodeLinkGetRequest, encodeNewLink } from './link.ts';
 import type { ChangeLinkRequest, Link, NewLinkRequest } from './link.ts';
-import { decodeRoute, encodeRoute, encodeRouteDumpRequest } from './route.ts';
-import type { Route, RouteRequest } from './route.ts';
+import { decodeRoute, encodeRoute, encodeRouteDumpRequest, routeMatches } from './route.ts';
+import type { Route, RouteDumpFilter, RouteRequest } from './route.ts';
 import { decodeRule, encodeRule, encodeRuleDumpRequest } from './rule.ts';
 import type { Rule, RuleRequest } from './rule.ts';
 
@@ -31,7 +31,8 @@ export interface RtnlApi {
   /** replace: update protocol/metric of an existing address in place (no delete, no re-add). */
   addAddress(req: AddressRequest, opts?: { replace?: boolean }): Promise<void>;
   deleteAddress(req: AddressRequest): Promise<void>;
-  routes(family?: number): Promise<Route[]>;
+  /** Every route of the family, or those `filter` selects (the kernel filters on a strict socket). */
+  routes(family?: number, filter?: RouteDumpFilter): Promise<Route[]>;
   /** replace: change the route with the same key (table, destination, tos, metric) in place. */
   addRoute(req: RouteRequest, opts?: { replace?: boolean }): Promise<void>;
   deleteRoute(req: RouteRequest): Promise<void>;
@@ -39,8 +40,8 @@ export interface RtnlApi {
   addRule(req: RuleRequest): Promise<void>;
   deleteRule(req: RuleRequest): Promise<void>;
   /**
-   * Optional batching: requests made until uncork() go out together (several per datagram),
-   * each still answered (and failing) on its own.
+   * Optional batching: requests made until uncork() go out together (several per datagram; those
+   * of one turn of the event loop in one), each still answered (and failing) on its own.
    */
   cork?(): void;
   uncork?(): void;
@@ -57,6 +58,19 @@ export class Rtnl implements RtnlApi {
   /** A client on a new NETLINK_ROUTE socket in this process's network namespace. */
   static open(opts: NetlinkSocketOptions = {}): Rtnl {
     return new Rtnl(NetlinkSocket.open(NETLINK_ROUTE, opts));
+  }
+
+  /**
+   * A client whose dumps the kernel filters (NETLINK_GET_STRICT_CHK, kernel >= 4.20); on an
+   * older kernel a plain one (its filtered dumps are then filtered here, the same result).
+   */
+  static openStrict(opts: NetlinkSocketOptions = {}): Rtnl {
+    try {
+      return Rtnl.open({ ...opts, strictCheck: true });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENOPROTOOPT') throw e;
+      return Rtnl.open(opts);
+    }
   }
 
   get writes(): number {
@@ -121,9 +135,22 @@ export class Rtnl implements RtnlApi {
     return this.#write(RTM_DELADDR, encodeAddress(req));
   }
 
-  async routes(family = AF_INET): Promise<Route[]> {
-    const msgs = await this.sock.dump(RTM_GETROUTE, encodeRouteDumpRequest(family));
-    return msgs.filter((m) => m.type === RTM_NEWROUTE).map(decodeRoute);
+  async routes(family = AF_INET, filter?: RouteDumpFilter): Promise<Route[]> {
+    let msgs;
+    try {
+      msgs = await this.sock.dump(RTM_GETROUTE, encodeRouteDumpRequest(family, filter));
+    } catch (e) {
+      // A strict socket asking for a table that does not exist (it has no routes).
+      if (filter?.table !== undefined && (e as { code?: string }).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: Route[] = [];
+    for (const m of msgs) {
+      if (m.type !== RTM_NEWROUTE) continue;
+      const r = decodeRoute(m);
+      if (filter === undefined || routeMatches(r, filter)) out.push(r);
+    }
+    return out;
   }
 
   addRoute(req: RouteRequest, opts: { replace?: boolean } = {}): Promise<void> {

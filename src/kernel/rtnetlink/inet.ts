@@ -3,7 +3,34 @@
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
 
+/** "192.0.2.1" -> its 4 bytes, or undefined for anything else (then isIP decides). */
+function parseIpv4(text: string): Buffer | undefined {
+  const out = Buffer.alloc(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      // (No leading zeros: isIP refuses "192.0.02.1" too.)
+      if (digits === 0 || part > 3 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+      if (value > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? out : undefined;
+}
+
 export function familyOf(text: string): number {
+  // The common case without isIP's regular expressions (hundreds per network apply).
+  if (parseIpv4(text) !== undefined) return AF_INET;
   const v = isIP(text);
   if (v === 4) return AF_INET;
   if (v === 6) return AF_INET6;
@@ -11,6 +38,8 @@ export function familyOf(text: string): number {
 }
 
 export function encodeIp(text: string): Buffer {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return v4;
   const family = familyOf(text);
   if (family === AF_INET) return Buffer.from(text.split('.').map(Number));
   return encodeIpv6(text);
@@ -37,6 +66,12 @@ export function decodeIp(b: Buffer): string {
   if (b.length === 4) return [...b].join('.');
   if (b.length === 16) return formatIpv6(b);
   throw new RangeError(`an IP address of ${b.length} bytes`);
+}
+
+/** decodeIp of b[start, end), without a Buffer view for the common IPv4 case (big dumps). */
+export function ipAt(b: Buffer, start: number, end: number): string {
+  if (end - start === 4) return `${b[start]!}.${b[start + 1]!}.${b[start + 2]!}.${b[start + 3]!}`;
+  return decodeIp(b.subarray(start, end));
 }
 
 function formatIpv6(b: Buffer): string {

@@ -7,8 +7,9 @@
 // attributes and before IFLA_LINKINFO; nests without NLA_F_NESTED; IFLA_INFO_KIND and
 // IFLA_IFALIAS without a NUL), so tests compare bytes with what `ip` sends. The kernel accepts
 // both forms.
-import { AttributeEncoder, attrNested, attrString, attrU16, attrU32, attrU8, decodeAttributes } from '../netlink/attributes.ts';
-import type { Attribute } from '../netlink/attributes.ts';
+import {
+  AttributeEncoder, decodeAttributes, indexAttributes, stringAt, u16At, u32At, u8At, wantedTypes,
+} from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import type { NetlinkSocket } from '../netlink/socket.ts';
@@ -195,8 +196,17 @@ export function encodeIfinfomsg(family = AF_UNSPEC, index = 0, flags = 0, change
   return b;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function formatMac(b: Buffer): string {
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return macAt(b, 0, b.length);
+}
+
+/** b[start, end) as "aa:bb:...". */
+function macAt(b: Buffer, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) out += i === start ? HEX[b[i]!]! : `:${HEX[b[i]!]!}`;
+  return out;
 }
 
 /** "02:00:00:00:00:01" (either case) -> 6 bytes; throws on anything else. */
@@ -308,12 +318,12 @@ function upFlags(up: boolean | undefined): [flags: number, change: number] {
 /** RTM_NEWLINK payload creating a link (send with NLM_F_CREATE | NLM_F_EXCL). */
 export function encodeNewLink(req: NewLinkRequest): Buffer {
   const [flags, change] = upFlags(req.up);
-  const e = new AttributeEncoder();
+  const e = new AttributeEncoder(encodeIfinfomsg(AF_UNSPEC, req.index ?? 0, flags, change));
   encodeCommon(e, req);
   if (req.parent !== undefined) e.u32(IFLA_LINK, req.parent);
   e.string(IFLA_IFNAME, req.name);
   encodeInfoData(e, req.info);
-  return Buffer.concat([encodeIfinfomsg(AF_UNSPEC, req.index ?? 0, flags, change), e.encode()]);
+  return e.encode();
 }
 
 /**
@@ -324,11 +334,11 @@ export function encodeNewLink(req: NewLinkRequest): Buffer {
  */
 export function encodeChangeLink(req: ChangeLinkRequest): Buffer {
   const [flags, change] = upFlags(req.up);
-  const e = new AttributeEncoder();
+  const e = new AttributeEncoder(encodeIfinfomsg(AF_UNSPEC, req.index, flags, change));
   encodeCommon(e, req);
   if (req.name !== undefined) e.string(IFLA_IFNAME, req.name);
   if (req.info !== undefined) encodeInfoData(e, req.info);
-  return Buffer.concat([encodeIfinfomsg(AF_UNSPEC, req.index, flags, change), e.encode()]);
+  return e.encode();
 }
 
 /** RTM_DELLINK payload. */
@@ -338,7 +348,7 @@ export function encodeDelLink(index: number): Buffer {
 
 /** RTM_GETLINK of one link by name, without statistics. */
 export function encodeLinkGetRequest(name: string): Buffer {
-  return Buffer.concat([encodeIfinfomsg(), new AttributeEncoder().u32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS).string(IFLA_IFNAME, name).encode()]);
+  return new AttributeEncoder(encodeIfinfomsg()).u32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS).string(IFLA_IFNAME, name).encode();
 }
 
 /** RTM_GETLINK dump request without statistics (smaller, faster dumps). */
@@ -346,122 +356,98 @@ export function encodeLinkDumpRequest(): Buffer {
   return Buffer.concat([encodeIfinfomsg(), new AttributeEncoder().u32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS).encode()]);
 }
 
-function decodeBond(attrs: Attribute[]): BondOptions {
-  const o: BondOptions = {};
-  for (const a of attrs) {
-    switch (a.type) {
-      case IFLA_BOND_MODE: o.mode = attrU8(a); break;
-      case IFLA_BOND_ACTIVE_SLAVE: o.activeSlave = attrU32(a); break;
-      case IFLA_BOND_MIIMON: o.miimonMs = attrU32(a); break;
-      case IFLA_BOND_UPDELAY: o.updelayMs = attrU32(a); break;
-      case IFLA_BOND_DOWNDELAY: o.downdelayMs = attrU32(a); break;
-      case IFLA_BOND_USE_CARRIER: o.useCarrier = attrU8(a) !== 0; break;
-      case IFLA_BOND_ARP_INTERVAL: o.arpIntervalMs = attrU32(a); break;
-      case IFLA_BOND_PRIMARY: o.primary = attrU32(a); break;
-      case IFLA_BOND_PRIMARY_RESELECT: o.primaryReselect = attrU8(a); break;
-      case IFLA_BOND_FAIL_OVER_MAC: o.failOverMac = attrU8(a); break;
-      case IFLA_BOND_XMIT_HASH_POLICY: o.xmitHashPolicy = attrU8(a); break;
-      case IFLA_BOND_MIN_LINKS: o.minLinks = attrU32(a); break;
-      case IFLA_BOND_AD_LACP_RATE: o.lacpRate = attrU8(a); break;
-      case IFLA_BOND_AD_SELECT: o.adSelect = attrU8(a); break;
-      default: break;
-    }
-  }
-  return o;
+/** How a kind's option is read: u8 / u16 / u32 (host order), bool (a u8), be16, mac (6 bytes as text). */
+type Reader = 'u8' | 'u16' | 'u32' | 'bool' | 'be16' | 'mac';
+
+/** The options of a nest (bond, bridge, ...) as [attribute type, field, reader]; decoded by decodeFields. */
+interface FieldSpec {
+  readonly fields: ReadonlyArray<readonly [type: number, key: string, read: Reader]>;
+  readonly types: Uint8Array;
+  /** indexAttributes' table, reused (decodeFields does not nest). */
+  readonly at: Int32Array;
 }
 
-function decodeBondSlave(attrs: Attribute[]): BondSlaveInfo {
-  const o: BondSlaveInfo = {};
-  for (const a of attrs) {
-    switch (a.type) {
-      case IFLA_BOND_SLAVE_STATE: o.state = attrU8(a); break;
-      case IFLA_BOND_SLAVE_MII_STATUS: o.miiStatus = attrU8(a); break;
-      case IFLA_BOND_SLAVE_LINK_FAILURE_COUNT: o.linkFailureCount = attrU32(a); break;
-      case IFLA_BOND_SLAVE_PERM_HWADDR: o.permHwaddr = formatMac(a.data); break;
-      case IFLA_BOND_SLAVE_QUEUE_ID: o.queueId = attrU16(a); break;
-      default: break;
-    }
-  }
-  return o;
+function fieldSpec(fields: FieldSpec['fields']): FieldSpec {
+  const types = wantedTypes(fields.map(([t]) => t));
+  return { fields, types, at: new Int32Array(2 * types.length) };
 }
 
-function decodeBridge(attrs: Attribute[]): BridgeOptions {
-  const o: BridgeOptions = {};
-  for (const a of attrs) {
-    switch (a.type) {
-      case IFLA_BR_FORWARD_DELAY: o.forwardDelayCs = attrU32(a); break;
-      case IFLA_BR_HELLO_TIME: o.helloTimeCs = attrU32(a); break;
-      case IFLA_BR_MAX_AGE: o.maxAgeCs = attrU32(a); break;
-      case IFLA_BR_AGEING_TIME: o.ageingTimeCs = attrU32(a); break;
-      case IFLA_BR_STP_STATE: o.stpState = attrU32(a); break;
-      case IFLA_BR_PRIORITY: o.priority = attrU16(a); break;
-      case IFLA_BR_VLAN_FILTERING: o.vlanFiltering = attrU8(a) !== 0; break;
-      case IFLA_BR_VLAN_PROTOCOL: o.vlanProtocol = a.data.readUInt16BE(0); break;
-      case IFLA_BR_VLAN_DEFAULT_PVID: o.vlanDefaultPvid = attrU16(a); break;
-      case IFLA_BR_NF_CALL_IPTABLES: o.nfCallIptables = attrU8(a) !== 0; break;
-      default: break;
-    }
-  }
-  return o;
-}
-
-function decodeBridgePort(attrs: Attribute[]): BridgePortInfo {
-  const o: BridgePortInfo = {};
-  for (const a of attrs) {
-    switch (a.type) {
-      case IFLA_BRPORT_STATE: o.state = attrU8(a); break;
-      case IFLA_BRPORT_PRIORITY: o.priority = attrU16(a); break;
-      case IFLA_BRPORT_COST: o.cost = attrU32(a); break;
-      default: break;
-    }
-  }
-  return o;
-}
-
-function decodeVlan(attrs: Attribute[]): VlanOptions {
-  const o: VlanOptions = { id: 0 };
-  for (const a of attrs) {
-    switch (a.type) {
-      case IFLA_VLAN_ID: o.id = attrU16(a); break;
-      case IFLA_VLAN_PROTOCOL: o.protocol = a.data.readUInt16BE(0); break;
-      case IFLA_VLAN_FLAGS:
-        if (a.data.length >= 8) o.flags = { flags: a.data.readUInt32LE(0), mask: a.data.readUInt32LE(4) };
+/** The fields of `spec` found in the nest p[start, end) (absent ones are left out). */
+function decodeFields<T>(p: Buffer, start: number, end: number, spec: FieldSpec): T {
+  const at = spec.at;
+  indexAttributes(p, start, end, spec.types, at);
+  const o: Record<string, number | boolean | string> = {};
+  for (const [type, key, read] of spec.fields) {
+    const s = at[2 * type]!;
+    if (s < 0) continue;
+    const e = at[2 * type + 1]!;
+    switch (read) {
+      case 'u8': o[key] = u8At(p, type, s, e); break;
+      case 'bool': o[key] = u8At(p, type, s, e) !== 0; break;
+      case 'u16': o[key] = u16At(p, type, s, e); break;
+      case 'u32': o[key] = u32At(p, type, s, e); break;
+      case 'be16':
+        if (e - s < 2) throw new NetlinkParseError(`attribute ${type}: be16 needs 2 bytes, has ${e - s}`, 0);
+        o[key] = (p[s]! << 8) | p[s + 1]!;
         break;
-      default: break;
+      case 'mac': o[key] = macAt(p, s, e); break;
     }
   }
+  return o as T;
+}
+
+const BOND_SPEC = fieldSpec([
+  [IFLA_BOND_MODE, 'mode', 'u8'], [IFLA_BOND_ACTIVE_SLAVE, 'activeSlave', 'u32'], [IFLA_BOND_MIIMON, 'miimonMs', 'u32'],
+  [IFLA_BOND_UPDELAY, 'updelayMs', 'u32'], [IFLA_BOND_DOWNDELAY, 'downdelayMs', 'u32'], [IFLA_BOND_USE_CARRIER, 'useCarrier', 'bool'],
+  [IFLA_BOND_ARP_INTERVAL, 'arpIntervalMs', 'u32'], [IFLA_BOND_PRIMARY, 'primary', 'u32'], [IFLA_BOND_PRIMARY_RESELECT, 'primaryReselect', 'u8'],
+  [IFLA_BOND_FAIL_OVER_MAC, 'failOverMac', 'u8'], [IFLA_BOND_XMIT_HASH_POLICY, 'xmitHashPolicy', 'u8'], [IFLA_BOND_MIN_LINKS, 'minLinks', 'u32'],
+  [IFLA_BOND_AD_LACP_RATE, 'lacpRate', 'u8'], [IFLA_BOND_AD_SELECT, 'adSelect', 'u8'],
+]);
+const BOND_SLAVE_SPEC = fieldSpec([
+  [IFLA_BOND_SLAVE_STATE, 'state', 'u8'], [IFLA_BOND_SLAVE_MII_STATUS, 'miiStatus', 'u8'],
+  [IFLA_BOND_SLAVE_LINK_FAILURE_COUNT, 'linkFailureCount', 'u32'], [IFLA_BOND_SLAVE_PERM_HWADDR, 'permHwaddr', 'mac'],
+  [IFLA_BOND_SLAVE_QUEUE_ID, 'queueId', 'u16'],
+]);
+const BRIDGE_SPEC = fieldSpec([
+  [IFLA_BR_FORWARD_DELAY, 'forwardDelayCs', 'u32'], [IFLA_BR_HELLO_TIME, 'helloTimeCs', 'u32'], [IFLA_BR_MAX_AGE, 'maxAgeCs', 'u32'],
+  [IFLA_BR_AGEING_TIME, 'ageingTimeCs', 'u32'], [IFLA_BR_STP_STATE, 'stpState', 'u32'], [IFLA_BR_PRIORITY, 'priority', 'u16'],
+  [IFLA_BR_VLAN_FILTERING, 'vlanFiltering', 'bool'], [IFLA_BR_VLAN_PROTOCOL, 'vlanProtocol', 'be16'],
+  [IFLA_BR_VLAN_DEFAULT_PVID, 'vlanDefaultPvid', 'u16'], [IFLA_BR_NF_CALL_IPTABLES, 'nfCallIptables', 'bool'],
+]);
+const BRIDGE_PORT_SPEC = fieldSpec([[IFLA_BRPORT_STATE, 'state', 'u8'], [IFLA_BRPORT_PRIORITY, 'priority', 'u16'], [IFLA_BRPORT_COST, 'cost', 'u32']]);
+const VLAN_SPEC = fieldSpec([[IFLA_VLAN_ID, 'id', 'u16'], [IFLA_VLAN_PROTOCOL, 'protocol', 'be16']]);
+const MACVLAN_SPEC = fieldSpec([[IFLA_MACVLAN_MODE, 'mode', 'u32'], [IFLA_MACVLAN_FLAGS, 'flags', 'u16']]);
+const LINKINFO_TYPES = wantedTypes([IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA]);
+const linkinfoAt = new Int32Array(2 * LINKINFO_TYPES.length);
+
+function decodeVlan(p: Buffer, start: number, end: number): VlanOptions {
+  const o: VlanOptions = { id: 0, ...decodeFields<Partial<VlanOptions>>(p, start, end, VLAN_SPEC) };
+  // (IFLA_VLAN_FLAGS is not in VLAN_SPEC: a struct of two u32, read only when whole.)
+  for (const a of decodeAttributes(p.subarray(start, end))) {
+    if (a.type === IFLA_VLAN_FLAGS && a.data.length >= 8) o.flags = { flags: a.data.readUInt32LE(0), mask: a.data.readUInt32LE(4) };
+  }
   return o;
 }
 
-function decodeMacvlan(attrs: Attribute[]): MacvlanOptions {
-  const o: MacvlanOptions = {};
-  for (const a of attrs) {
-    if (a.type === IFLA_MACVLAN_MODE) o.mode = attrU32(a);
-    else if (a.type === IFLA_MACVLAN_FLAGS) o.flags = attrU16(a);
+/** IFLA_LINKINFO in p[start, end): the kind, its options, and what the link is to its master. */
+function decodeLinkInfo(link: Link, p: Buffer, start: number, end: number): void {
+  const at = linkinfoAt;
+  indexAttributes(p, start, end, LINKINFO_TYPES, at);
+  const [ks, ke, ds, de, sks, ske, sds, sde] = [
+    at[2 * IFLA_INFO_KIND]!, at[2 * IFLA_INFO_KIND + 1]!, at[2 * IFLA_INFO_DATA]!, at[2 * IFLA_INFO_DATA + 1]!,
+    at[2 * IFLA_INFO_SLAVE_KIND]!, at[2 * IFLA_INFO_SLAVE_KIND + 1]!, at[2 * IFLA_INFO_SLAVE_DATA]!, at[2 * IFLA_INFO_SLAVE_DATA + 1]!,
+  ];
+  if (ks >= 0) link.kind = stringAt(p, ks, ke);
+  if (sks >= 0) link.slaveKind = stringAt(p, sks, ske);
+  if (ds >= 0) {
+    if (link.kind === 'bond') link.bond = decodeFields<BondOptions>(p, ds, de, BOND_SPEC);
+    else if (link.kind === 'bridge') link.bridge = decodeFields<BridgeOptions>(p, ds, de, BRIDGE_SPEC);
+    else if (link.kind === 'vlan') link.vlan = decodeVlan(p, ds, de);
+    else if (link.kind === 'macvlan' || link.kind === 'macvtap') link.macvlan = decodeFields<MacvlanOptions>(p, ds, de, MACVLAN_SPEC);
   }
-  return o;
-}
-
-function decodeLinkInfo(link: Link, attrs: Attribute[]): void {
-  let data: Attribute | undefined;
-  let slaveData: Attribute | undefined;
-  for (const a of attrs) {
-    if (a.type === IFLA_INFO_KIND) link.kind = attrString(a);
-    else if (a.type === IFLA_INFO_DATA) data = a;
-    else if (a.type === IFLA_INFO_SLAVE_KIND) link.slaveKind = attrString(a);
-    else if (a.type === IFLA_INFO_SLAVE_DATA) slaveData = a;
-  }
-  if (data !== undefined) {
-    const d = attrNested(data);
-    if (link.kind === 'bond') link.bond = decodeBond(d);
-    else if (link.kind === 'bridge') link.bridge = decodeBridge(d);
-    else if (link.kind === 'vlan') link.vlan = decodeVlan(d);
-    else if (link.kind === 'macvlan' || link.kind === 'macvtap') link.macvlan = decodeMacvlan(d);
-  }
-  if (slaveData !== undefined) {
-    const d = attrNested(slaveData);
-    if (link.slaveKind === 'bond') link.bondSlave = decodeBondSlave(d);
-    else if (link.slaveKind === 'bridge') link.bridgePort = decodeBridgePort(d);
+  if (sds >= 0) {
+    if (link.slaveKind === 'bond') link.bondSlave = decodeFields<BondSlaveInfo>(p, sds, sde, BOND_SLAVE_SPEC);
+    else if (link.slaveKind === 'bridge') link.bridgePort = decodeFields<BridgePortInfo>(p, sds, sde, BRIDGE_PORT_SPEC);
   }
 }
 
@@ -470,6 +456,13 @@ export function decodeLink(m: NetlinkMessage): Link {
   if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) throw new NetlinkParseError(`message type ${m.type} is not RTM_NEWLINK`, 0);
   return decodeLinkPayload(m.payload);
 }
+
+const LINK_TYPES = wantedTypes([
+  IFLA_IFNAME, IFLA_MTU, IFLA_ADDRESS, IFLA_BROADCAST, IFLA_PERM_ADDRESS, IFLA_MASTER, IFLA_LINK, IFLA_LINK_NETNSID, IFLA_IFALIAS,
+  IFLA_OPERSTATE, IFLA_CARRIER, IFLA_TXQLEN, IFLA_MIN_MTU, IFLA_MAX_MTU, IFLA_PARENT_DEV_NAME, IFLA_PARENT_DEV_BUS_NAME, IFLA_LINKINFO,
+]);
+/** Reused by every decode (decodeLinkPayload does not nest). */
+const linkAt = new Int32Array(2 * LINK_TYPES.length);
 
 /** An ifinfomsg and its attributes (a message payload, or a veth peer nest). */
 export function decodeLinkPayload(p: Buffer): Link {
@@ -482,28 +475,34 @@ export function decodeLinkPayload(p: Buffer): Link {
     mtu: undefined,
     address: undefined,
   };
-  for (const a of decodeAttributes(p.subarray(IFINFOMSG_LEN))) {
-    switch (a.type) {
-      case IFLA_IFNAME: link.name = attrString(a); break;
-      case IFLA_MTU: link.mtu = attrU32(a); break;
-      case IFLA_ADDRESS: link.address = formatMac(a.data); break;
-      case IFLA_BROADCAST: link.broadcast = formatMac(a.data); break;
-      case IFLA_PERM_ADDRESS: link.permAddress = formatMac(a.data); break;
-      case IFLA_MASTER: link.master = attrU32(a); break;
-      case IFLA_LINK: link.parent = attrU32(a); break;
-      case IFLA_LINK_NETNSID: link.parentNetnsId = a.data.readInt32LE(0); break;
-      case IFLA_IFALIAS: link.alias = attrString(a); break;
-      case IFLA_OPERSTATE: link.operstate = attrU8(a); break;
-      case IFLA_CARRIER: link.carrier = attrU8(a) !== 0; break;
-      case IFLA_TXQLEN: link.txqlen = attrU32(a); break;
-      case IFLA_MIN_MTU: link.minMtu = attrU32(a); break;
-      case IFLA_MAX_MTU: link.maxMtu = attrU32(a); break;
-      case IFLA_PARENT_DEV_NAME: link.parentDevName = attrString(a); break;
-      case IFLA_PARENT_DEV_BUS_NAME: link.parentDevBusName = attrString(a); break;
-      case IFLA_LINKINFO: decodeLinkInfo(link, attrNested(a)); break;
-      default: break;
-    }
+  const at = linkAt;
+  indexAttributes(p, IFINFOMSG_LEN, p.length, LINK_TYPES, at);
+  const has = (t: number): boolean => at[2 * t]! >= 0;
+  const u32 = (t: number): number => u32At(p, t, at[2 * t]!, at[2 * t + 1]!);
+  const str = (t: number): string => stringAt(p, at[2 * t]!, at[2 * t + 1]!);
+  const mac = (t: number): string => macAt(p, at[2 * t]!, at[2 * t + 1]!);
+  if (has(IFLA_IFNAME)) link.name = str(IFLA_IFNAME);
+  if (has(IFLA_MTU)) link.mtu = u32(IFLA_MTU);
+  if (has(IFLA_ADDRESS)) link.address = mac(IFLA_ADDRESS);
+  if (has(IFLA_BROADCAST)) link.broadcast = mac(IFLA_BROADCAST);
+  if (has(IFLA_PERM_ADDRESS)) link.permAddress = mac(IFLA_PERM_ADDRESS);
+  if (has(IFLA_MASTER)) link.master = u32(IFLA_MASTER);
+  if (has(IFLA_LINK)) link.parent = u32(IFLA_LINK);
+  if (has(IFLA_LINK_NETNSID)) {
+    const s = at[2 * IFLA_LINK_NETNSID]!;
+    const e = at[2 * IFLA_LINK_NETNSID + 1]!;
+    if (e - s < 4) throw new NetlinkParseError(`attribute ${IFLA_LINK_NETNSID}: s32 needs 4 bytes, has ${e - s}`, 0);
+    link.parentNetnsId = p.readInt32LE(s);
   }
+  if (has(IFLA_IFALIAS)) link.alias = str(IFLA_IFALIAS);
+  if (has(IFLA_OPERSTATE)) link.operstate = u8At(p, IFLA_OPERSTATE, at[2 * IFLA_OPERSTATE]!, at[2 * IFLA_OPERSTATE + 1]!);
+  if (has(IFLA_CARRIER)) link.carrier = u8At(p, IFLA_CARRIER, at[2 * IFLA_CARRIER]!, at[2 * IFLA_CARRIER + 1]!) !== 0;
+  if (has(IFLA_TXQLEN)) link.txqlen = u32(IFLA_TXQLEN);
+  if (has(IFLA_MIN_MTU)) link.minMtu = u32(IFLA_MIN_MTU);
+  if (has(IFLA_MAX_MTU)) link.maxMtu = u32(IFLA_MAX_MTU);
+  if (has(IFLA_PARENT_DEV_NAME)) link.parentDevName = str(IFLA_PARENT_DEV_NAME);
+  if (has(IFLA_PARENT_DEV_BUS_NAME)) link.parentDevBusName = str(IFLA_PARENT_DEV_BUS_NAME);
+  if (has(IFLA_LINKINFO)) decodeLinkInfo(link, p, at[2 * IFLA_LINKINFO]!, at[2 * IFLA_LINKINFO + 1]!);
   return link;
 }
 

@@ -2,7 +2,7 @@
 // table. In the IPv4 FIB a route is identified by (table, destination/length, tos, metric); the
 // gateway, interface and type are what the route says. rtm_protocol says who added it
 // (Stockade marks its own with RTPROT_STOCKADE).
-import { AttributeEncoder, attrU32, decodeAttributes } from '../netlink/attributes.ts';
+import { AttributeEncoder, indexAttributes, u32At, wantedTypes } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import {
@@ -10,7 +10,7 @@ import {
   RTA_PRIORITY, RTA_SRC, RTA_TABLE, RTM_DELROUTE, RTM_NEWROUTE, RTM_OFF_DST_LEN, RTM_OFF_FAMILY, RTM_OFF_FLAGS, RTM_OFF_PROTOCOL,
   RTM_OFF_SCOPE, RTM_OFF_SRC_LEN, RTM_OFF_TABLE, RTM_OFF_TOS, RTM_OFF_TYPE, RTMSG_LEN, RTN_UNICAST, RTPROT_STATIC, RTA_MARK,
 } from './constants.ts';
-import { decodeIp, encodeIp } from './inet.ts';
+import { encodeIp, ipAt } from './inet.ts';
 
 export interface Route {
   family: number;
@@ -83,22 +83,50 @@ function rtmsg(r: RouteRequest, table: number): Buffer {
  */
 export function encodeRoute(r: RouteRequest): Buffer {
   const tableId = r.table ?? RT_TABLE_MAIN;
-  const e = new AttributeEncoder();
+  const e = new AttributeEncoder(rtmsg(r, tableId > 255 ? RT_TABLE_UNSPEC : tableId));
   if (r.dst !== undefined && r.dstLength > 0) e.bytes(RTA_DST, encodeIp(r.dst));
   if (r.gateway !== undefined) e.bytes(RTA_GATEWAY, encodeIp(r.gateway));
   if (r.metric !== undefined) e.u32(RTA_PRIORITY, r.metric);
   if (tableId > 255) e.u32(RTA_TABLE, tableId);
   if (r.prefsrc !== undefined) e.bytes(RTA_PREFSRC, encodeIp(r.prefsrc));
   if (r.oif !== undefined) e.u32(RTA_OIF, r.oif);
-  return Buffer.concat([rtmsg(r, tableId > 255 ? RT_TABLE_UNSPEC : tableId), e.encode()]);
+  return e.encode();
 }
 
-/** RTM_GETROUTE dump request: every table of a family. */
-export function encodeRouteDumpRequest(family = AF_INET): Buffer {
+/**
+ * What a route dump asks for: one table and/or one protocol (rtm_protocol). Only a socket with
+ * NETLINK_GET_STRICT_CHK has the kernel filter (then it walks the other tables without sending
+ * them, e.g. the local table's route per address); without it the kernel sends every route, so
+ * a reader filters again (routeMatches).
+ */
+export interface RouteDumpFilter {
+  /** Full table id (not 0: that is every table). */
+  table?: number;
+  /** RTPROT_* (not 0: that is any). */
+  protocol?: number;
+}
+
+/**
+ * RTM_GETROUTE dump request: every table of a family, or what `filter` selects, laid out as
+ * iproute2 does for `ip -4 route show table T proto P` (rtm_protocol; the table in RTA_TABLE,
+ * rtm_table 0).
+ */
+export function encodeRouteDumpRequest(family = AF_INET, filter: RouteDumpFilter = {}): Buffer {
   const b = Buffer.alloc(RTMSG_LEN);
   b.writeUInt8(family, RTM_OFF_FAMILY);
-  return b;
+  if (filter.protocol !== undefined) b.writeUInt8(filter.protocol, RTM_OFF_PROTOCOL);
+  if (filter.table === undefined) return b;
+  return Buffer.concat([b, new AttributeEncoder().u32(RTA_TABLE, filter.table).encode()]);
 }
+
+/** Whether a dumped route is one `filter` asks for. */
+export function routeMatches(r: Route, filter: RouteDumpFilter): boolean {
+  return (filter.table === undefined || r.table === filter.table) && (filter.protocol === undefined || r.protocol === filter.protocol);
+}
+
+const ROUTE_TYPES = wantedTypes([RTA_DST, RTA_SRC, RTA_GATEWAY, RTA_OIF, RTA_IIF, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE, RTA_MARK, RTA_MULTIPATH]);
+/** Reused by every decode. */
+const routeAt = new Int32Array(2 * ROUTE_TYPES.length);
 
 export function decodeRoute(m: NetlinkMessage): Route {
   if (m.type !== RTM_NEWROUTE && m.type !== RTM_DELROUTE) throw new NetlinkParseError(`message type ${m.type} is not RTM_NEWROUTE`, 0);
@@ -115,20 +143,21 @@ export function decodeRoute(m: NetlinkMessage): Route {
     type: p.readUInt8(RTM_OFF_TYPE),
     flags: p.readUInt32LE(RTM_OFF_FLAGS),
   };
-  for (const a of decodeAttributes(p.subarray(RTMSG_LEN))) {
-    switch (a.type) {
-      case RTA_DST: r.dst = decodeIp(a.data); break;
-      case RTA_SRC: r.src = decodeIp(a.data); break;
-      case RTA_GATEWAY: r.gateway = decodeIp(a.data); break;
-      case RTA_OIF: r.oif = attrU32(a); break;
-      case RTA_IIF: r.iif = attrU32(a); break;
-      case RTA_PRIORITY: r.metric = attrU32(a); break;
-      case RTA_PREFSRC: r.prefsrc = decodeIp(a.data); break;
-      case RTA_TABLE: r.table = attrU32(a); break;
-      case RTA_MARK: r.mark = attrU32(a); break;
-      case RTA_MULTIPATH: r.multipath = true; break;
-      default: break;
-    }
-  }
+  // In place (see indexAttributes).
+  const at = routeAt;
+  indexAttributes(p, RTMSG_LEN, p.length, ROUTE_TYPES, at);
+  const s = (t: number): number => at[2 * t]!;
+  const e = (t: number): number => at[2 * t + 1]!;
+  const u32 = (t: number): number => u32At(p, t, s(t), e(t));
+  if (s(RTA_DST) >= 0) r.dst = ipAt(p, s(RTA_DST), e(RTA_DST));
+  if (s(RTA_SRC) >= 0) r.src = ipAt(p, s(RTA_SRC), e(RTA_SRC));
+  if (s(RTA_GATEWAY) >= 0) r.gateway = ipAt(p, s(RTA_GATEWAY), e(RTA_GATEWAY));
+  if (s(RTA_OIF) >= 0) r.oif = u32(RTA_OIF);
+  if (s(RTA_IIF) >= 0) r.iif = u32(RTA_IIF);
+  if (s(RTA_PRIORITY) >= 0) r.metric = u32(RTA_PRIORITY);
+  if (s(RTA_PREFSRC) >= 0) r.prefsrc = ipAt(p, s(RTA_PREFSRC), e(RTA_PREFSRC));
+  if (s(RTA_TABLE) >= 0) r.table = u32(RTA_TABLE);
+  if (s(RTA_MARK) >= 0) r.mark = u32(RTA_MARK);
+  if (s(RTA_MULTIPATH) >= 0) r.multipath = true;
   return r;
 }

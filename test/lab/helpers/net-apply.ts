@@ -15,7 +15,7 @@ if (!loaded.ok) {
   process.stdout.write(`${JSON.stringify({ configErrors: loaded.errors })}\n`);
   process.exit(0);
 }
-const rtnl = Rtnl.open();
+const rtnl = Rtnl.openStrict();
 const deps = { kernel: rtnl, sysctl: procSysctl };
 const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 try {

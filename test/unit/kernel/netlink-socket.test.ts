@@ -285,7 +285,7 @@ test('listLinks over the golden dump replayed by the fake kernel', async () => {
   assert.equal(links.map((l) => [l.index, l.name]), [[1, 'lo'], [100, 'eth0'], [102, 'eth1']]);
 });
 
-test('cork/uncork: requests go out in one datagram, each with its own seq, each settled by its own ack', async () => {
+test('cork/uncork: requests go out in one datagram, each with its own seq, each settled by its own ack or error', async () => {
   const { k, s } = setup();
   s.cork();
   const ps = [1, 2, 3].map(() => s.request(RTM_SETLINK, Buffer.alloc(16)));
@@ -296,8 +296,9 @@ test('cork/uncork: requests go out in one datagram, each with its own seq, each 
   assert.is(s.datagramsSent, 1);
   const seqs = k.sent.map((m) => m.seq);
   assert.is(new Set(seqs).size, 3, 'a seq each');
-  assert.ok(k.sent.every((m) => m.flags === (NLM_F_REQUEST | NLM_F_ACK)), 'an ack each');
-  // The kernel acks every message of a datagram in order, failures included.
+  // One ack for the datagram: the last message asks for it; the kernel reports a failure of any.
+  assert.equal(k.sent.map((m) => m.flags), [NLM_F_REQUEST, NLM_F_REQUEST, NLM_F_REQUEST | NLM_F_ACK]);
+  // (Acking each anyway, as a kernel asked for acks would, changes nothing.)
   const [a, b, c] = k.sent as [NetlinkMessage, NetlinkMessage, NetlinkMessage];
   k.deliver([reply(a, NLMSG_ERROR, ackPayload(a, 0), NLM_F_CAPPED)]);
   k.deliver([reply(b, NLMSG_ERROR, ackPayload(b, -constants.errno.EBUSY), NLM_F_CAPPED)]);
@@ -326,6 +327,95 @@ test('cork: nests; a dump flushes what was queued first and goes alone; a batch 
     else k.deliver([reply(m, NLMSG_ERROR, ackPayload(m, 0), NLM_F_CAPPED)]);
   }
   await Promise.all([first, dump, ...big]);
+});
+
+test('cork: a batch shares one timeout per length: the unanswered time out (each on its own), the answered do not', async () => {
+  const { k, s } = setup({ timeoutMs: 30 });
+  s.cork();
+  const ps = [s.request(RTM_SETLINK, Buffer.alloc(16)), s.request(RTM_SETLINK, Buffer.alloc(16)), s.request(RTM_SETLINK, Buffer.alloc(16), { timeoutMs: 5000 })];
+  s.uncork();
+  assert.equal(k.datagrams, [3]);
+  const [a, , c] = k.sent as [NetlinkMessage, NetlinkMessage, NetlinkMessage];
+  k.deliver([reply(a, NLMSG_ERROR, ackPayload(a, 0), NLM_F_CAPPED)]);
+  const r = await Promise.allSettled(ps.slice(0, 2));
+  assert.equal(r.map((x) => x.status), ['fulfilled', 'rejected']);
+  assert.is(((r[1] as PromiseRejectedResult).reason as { code?: string }).code, 'ETIMEDOUT');
+  // The third has its own (longer) timeout: still waiting, then answered.
+  k.deliver([reply(c, NLMSG_ERROR, ackPayload(c, 0), NLM_F_CAPPED)]);
+  await ps[2];
+  assert.not.ok(k.receiving, 'nothing left waiting');
+});
+
+test('dump timeout is renewed per datagram: a datagram of many parts counts once', async () => {
+  const { k, s } = setup({ timeoutMs: 40 });
+  const p = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    k.deliver(Array.from({ length: 5 }, () => reply(req, RTM_NEWLINK, Buffer.alloc(4), NLM_F_MULTI)));
+  }
+  k.deliver([reply(req, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
+  assert.is((await p).length, 15);
+  // And a dump that stops sending parts still times out.
+  const q = s.dump(RTM_GETLINK, Buffer.alloc(16));
+  const req2 = k.lastSent();
+  k.deliver([reply(req2, RTM_NEWLINK, Buffer.alloc(4), NLM_F_MULTI), reply(req2, RTM_NEWLINK, Buffer.alloc(4), NLM_F_MULTI)]);
+  await q.then(() => assert.unreachable(), (e: Error & { code?: string }) => assert.is(e.code, 'ETIMEDOUT'));
+});
+
+test('cork: the batch\'s one ack settles the requests before it that had no error (a GET with its reply)', async () => {
+  const { k, s } = setup();
+  s.cork();
+  const get = s.request(RTM_GETLINK, Buffer.alloc(16));
+  const bad = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const ok = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const last = s.request(RTM_SETLINK, Buffer.alloc(16));
+  s.uncork();
+  const [g1, b1, , l1] = k.sent as [NetlinkMessage, NetlinkMessage, NetlinkMessage, NetlinkMessage];
+  // What a kernel sends for that datagram: the GET's object, the error of the failed one, the last's ack.
+  k.deliver([
+    reply(g1, RTM_NEWLINK, Buffer.alloc(16)),
+    reply(b1, NLMSG_ERROR, ackPayload(b1, -constants.errno.EEXIST), NLM_F_CAPPED),
+    reply(l1, NLMSG_ERROR, ackPayload(l1, 0), NLM_F_CAPPED),
+  ]);
+  const r = await Promise.allSettled([get, bad, ok, last]);
+  assert.equal(r.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+  assert.is(((r[0] as PromiseFulfilledResult<NetlinkMessage[]>).value).length, 1, 'the GET has its object');
+  assert.is(Math.abs(((r[1] as PromiseRejectedResult).reason as NetlinkError).errno), constants.errno.EEXIST);
+  assert.not.ok(k.receiving, 'nothing left waiting');
+});
+
+test('cork: while corked, the requests of each turn of the event loop go out together at its end (wave by wave)', async () => {
+  const { k, s } = setup();
+  s.cork();
+  const first = [s.request(RTM_GETLINK, Buffer.alloc(16)), s.request(RTM_GETLINK, Buffer.alloc(16))];
+  assert.equal(k.datagrams, [], 'not at once');
+  await flush();
+  assert.equal(k.datagrams, [2], 'at the end of the turn, still corked');
+  // Replies come; what the callers make next goes out together too.
+  const next = Promise.all(first).then(() => Promise.all([s.request(RTM_SETLINK, Buffer.alloc(16)), s.request(RTM_SETLINK, Buffer.alloc(16))]));
+  const [a, b] = k.sent as [NetlinkMessage, NetlinkMessage];
+  k.deliver([reply(a, RTM_NEWLINK, Buffer.alloc(16)), reply(b, RTM_NEWLINK, Buffer.alloc(16)), reply(b, NLMSG_ERROR, ackPayload(b, 0), NLM_F_CAPPED)]);
+  await flush();
+  await flush();
+  assert.equal(k.datagrams, [2, 2]);
+  const [, , c, d] = k.sent as [NetlinkMessage, NetlinkMessage, NetlinkMessage, NetlinkMessage];
+  k.deliver([reply(d, NLMSG_ERROR, ackPayload(d, 0), NLM_F_CAPPED)]);
+  await next;
+  assert.ok(c.seq < d.seq);
+  s.uncork();
+  assert.equal(k.datagrams, [2, 2], 'nothing left for uncork');
+});
+
+test('cork: a batch whose ack never comes does not succeed: closing fails all of it', async () => {
+  const { k, s } = setup();
+  s.cork();
+  const ps = [s.request(RTM_SETLINK, Buffer.alloc(16)), s.request(RTM_SETLINK, Buffer.alloc(16))];
+  s.uncork();
+  assert.equal(k.datagrams, [2]);
+  s.close();
+  const r = await Promise.allSettled(ps);
+  assert.equal(r.map((x) => x.status), ['rejected', 'rejected']);
 });
 
 test('cork: a send error fails every request of that datagram; close drops the queue', async () => {

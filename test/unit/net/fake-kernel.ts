@@ -10,7 +10,8 @@ import {
   AF_INET, ARPHRD_ETHER, ETH_P_8021Q, IFF_LOWER_UP, IFF_UP, RT_SCOPE_LINK, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_KERNEL, RTPROT_STATIC,
 } from '../../../src/kernel/rtnetlink/constants.ts';
 import type { ChangeLinkRequest, Link, NewLinkRequest } from '../../../src/kernel/rtnetlink/link.ts';
-import type { Route, RouteRequest } from '../../../src/kernel/rtnetlink/route.ts';
+import { routeMatches } from '../../../src/kernel/rtnetlink/route.ts';
+import type { Route, RouteDumpFilter, RouteRequest } from '../../../src/kernel/rtnetlink/route.ts';
 import type { Rule, RuleRequest } from '../../../src/kernel/rtnetlink/rule.ts';
 import type { SysctlApi } from '../../../src/net/action.ts';
 
@@ -28,6 +29,10 @@ function clone<T>(v: T): T {
 
 export class FakeKernel implements RtnlApi {
   writes = 0;
+  /** The filter of each route dump, in order. */
+  routeDumps: RouteDumpFilter[] = [];
+  /** The dumps asked for, in order ("links", "routes proto 83", ...). */
+  reads: string[] = [];
   readonly linkTable = new Map<number, Link>();
   addressList: Address[] = [];
   routeList: Route[] = [];
@@ -77,7 +82,10 @@ export class FakeKernel implements RtnlApi {
   }
 
   // --- links
-  async links(): Promise<Link[]> { return [...this.linkTable.values()].map(clone); }
+  async links(): Promise<Link[]> {
+    this.reads.push('links');
+    return [...this.linkTable.values()].map(clone);
+  }
 
   async link(name: string): Promise<Link | undefined> {
     const l = this.byName(name);
@@ -200,7 +208,10 @@ export class FakeKernel implements RtnlApi {
   }
 
   // --- addresses
-  async addresses(): Promise<Address[]> { return this.addressList.map(clone); }
+  async addresses(): Promise<Address[]> {
+    this.reads.push('addresses');
+    return this.addressList.map(clone);
+  }
 
   #findAddress(req: AddressRequest): Address | undefined {
     return this.addressList.find((a) => a.index === req.index && a.local === req.local && a.prefixLength === req.prefixLength);
@@ -239,7 +250,12 @@ export class FakeKernel implements RtnlApi {
   }
 
   // --- routes
-  async routes(): Promise<Route[]> { return this.routeList.map(clone); }
+  /** Filtered as a strict socket's dump is (the reconcile asks for its own routes and some tables). */
+  async routes(_family?: number, filter: RouteDumpFilter = {}): Promise<Route[]> {
+    this.routeDumps.push(filter);
+    this.reads.push(`routes${filter.table !== undefined ? ` table ${filter.table}` : ''}${filter.protocol !== undefined ? ` proto ${filter.protocol}` : ''}`);
+    return this.routeList.filter((r) => routeMatches(r, filter)).map(clone);
+  }
 
   #routeKey(r: { table?: number; dst?: string; dstLength: number; tos?: number; metric?: number }): string {
     return `${r.table ?? RT_TABLE_MAIN} ${r.dstLength === 0 ? '' : r.dst}/${r.dstLength} ${r.tos ?? 0} ${r.metric ?? 0}`;
@@ -279,7 +295,10 @@ export class FakeKernel implements RtnlApi {
   }
 
   // --- rules
-  async rules(): Promise<Rule[]> { return this.ruleList.map(clone); }
+  async rules(): Promise<Rule[]> {
+    this.reads.push('rules');
+    return this.ruleList.map(clone);
+  }
 
   #ruleMatches(r: Rule, req: RuleRequest): boolean {
     return (r.priority ?? 0) === (req.priority ?? 0) && r.table === (req.table ?? 0) && r.action === (req.action ?? 1)

@@ -271,4 +271,63 @@ test('routes in other tables and policy rules', async () => {
   assert.ok(lines(moved).includes('change route default table 1000 metric 5: via 192.0.2.126 dev int -> via 192.0.2.125 dev int (the config says so)'), lines(moved).join('\n'));
 });
 
+test('reads: a re-apply reads each table once, and of the routes only its own; a first apply reads the links twice', async () => {
+  const deps = box();
+  const k = deps.kernel;
+  await apply(deps, config());
+  // From nothing: the links before and after phase "links"; no table it does not need (the
+  // routes of main only where a wanted route is not Stockade's yet).
+  assert.equal(k.reads, ['links', 'links', 'addresses', 'routes proto 83', 'routes table 254', 'rules']);
+  k.reads = [];
+  await apply(deps, config());
+  assert.equal(k.reads, ['links', 'addresses', 'routes proto 83', 'rules']);
+  k.reads = [];
+  // A plan reads the same.
+  await planNetwork(desiredFromConfig(config()), deps);
+  assert.equal(k.reads, ['links', 'addresses', 'routes proto 83', 'rules']);
+});
+
+test('reads: a wanted route on a key where a route not Stockade\'s sits: its table is read and the route adopted; other tables are not read', async () => {
+  const deps = box();
+  const k = deps.kernel;
+  const c = config((x) => { x.routes.push({ destination: '198.51.100.0/25', gateway: '192.0.2.126', table: 1000 }); });
+  await apply(deps, c);
+  const route = k.routeList.find((r) => r.table === 1000)!;
+  route.protocol = 4; // as if `ip route add ... proto static` had made it
+  k.routeList.push({ ...route, table: 2000, dst: '203.0.113.0', dstLength: 24 });
+  k.reads = [];
+  const r = await apply(deps, c);
+  assert.equal(lines(r), ['adopt route 198.51.100.0/25 table 1000: protocol 4 -> 83 (already there: marked as Stockade\'s in place)']);
+  assert.equal(k.reads.filter((x) => x.startsWith('routes')), ['routes proto 83', 'routes table 1000']);
+  assert.is(k.routeList.find((x) => x.table === 2000)!.protocol, 4, 'the other table untouched');
+  k.reads = [];
+  assert.equal(lines(await apply(deps, c)), []);
+  assert.equal(k.reads.filter((x) => x.startsWith('routes')), ['routes proto 83']);
+});
+
+test('joins: members of different bonds go out together; the members of one bond one after the other, in the config\'s order', async () => {
+  const deps = box();
+  const c = config((x) => {
+    x.interfaces.bonds.push({ name: 'bond1', mode: 'active-backup', members: ['eth2', 'eth3'] });
+    x.addresses = x.addresses.filter((a: { interface: string }) => a.interface !== 'eth3')
+      .map((a: { interface: string }) => (a.interface === 'eth2' ? { ...a, interface: 'bond1' } : a));
+    x.sync.interface = 'bond1';
+    x.management.interfaces = ['bond1'];
+  });
+  const plan = await planNetwork(desiredFromConfig(c), deps);
+  const joins = plan.actions.filter((a) => a.detail?.startsWith('join'));
+  assert.equal(joins.map((a) => `${a.object} ${a.detail} [${a.group}]`), [
+    'port eth0 join bond0 [join-bond-0]', 'port eth2 join bond1 [join-bond-0]',
+    'port eth1 join bond0 [join-bond-1]', 'port eth3 join bond1 [join-bond-1]',
+  ]);
+  const enslaved: string[] = [];
+  deps.kernel.failWith = (op) => {
+    if (op.op === 'change' && (op.req as { master?: number }).master !== undefined) enslaved.push(op.name!);
+    return undefined;
+  };
+  await apply(deps, c);
+  assert.equal(enslaved, ['eth0', 'eth2', 'eth1', 'eth3']);
+  assert.is(deps.kernel.byName('eth3')!.master, deps.kernel.byName('bond1')!.index);
+});
+
 test.run();
