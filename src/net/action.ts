@@ -84,10 +84,11 @@ export class Exec {
     }
   }
 
-  /** A link of this name was just made: nothing known about the name holds any more. */
-  made(name: string): void {
+  /** A link of this name was just made (with this index, when known): nothing else known about the name holds. */
+  made(name: string, index?: number): void {
     this.forget(name);
-    this.#indexes.delete(name);
+    if (index !== undefined) this.#indexes.set(name, index);
+    else this.#indexes.delete(name);
   }
 
   async find(name: string): Promise<Link | undefined> {

@@ -89,7 +89,7 @@ function reasonFor(a: ActionInfo, e: unknown): string {
 /** The links as they will be after phase "links" (for a plan, which changes nothing). */
 function predictLinks(d: DesiredNetwork, links: readonly Link[], lp: LinkPlan): Link[] {
   const out = links.filter((l) => !lp.gone.has(l.name));
-  for (const dl of d.links) if (lp.fresh.has(dl.name)) out.push(predictedLink(dl));
+  for (const dl of d.links) if (lp.fresh.has(dl.name)) out.push(predictedLink(dl, lp.createdUp.has(dl.name)));
   const at = new Map(out.map((l, i) => [l.name, i]));
   const desired = new Map(d.links.map((l) => [l.name, l]));
   for (const dl of d.links) {

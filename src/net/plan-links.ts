@@ -28,6 +28,8 @@ export interface LinkPlan {
   gone: Set<string>;
   /** Desired links skipped because a port they need is missing. */
   missing: Set<string>;
+  /** Fresh links created up (the others that are wanted up come up in "link-settings"). */
+  createdUp: Set<string>;
 }
 
 function label(d: DesiredLink): string {
@@ -96,7 +98,7 @@ function describeBridge(d: DesiredBridge): string {
 }
 
 /** Everything needed to create the link `a` again (the undo of a delete). */
-function recreateRequest(a: Link, byIndex: Map<number, Link>): { req: Omit<NewLinkRequest, 'parent'>; alias?: string; parentName?: string } {
+function recreateRequest(a: Link, byIndex: Map<number, Link>): { req: Omit<NewLinkRequest, 'parent'>; parentName?: string } {
   let info: LinkInfo;
   let parentName: string | undefined;
   switch (a.kind) {
@@ -142,28 +144,34 @@ function recreateRequest(a: Link, byIndex: Map<number, Link>): { req: Omit<NewLi
       ...(a.mtu !== undefined ? { mtu: a.mtu } : {}),
       ...(a.address !== undefined ? { address: a.address } : {}),
       up: (a.flags & IFF_UP) !== 0,
+      ...(a.alias !== undefined ? { alias: a.alias } : {}),
     },
-    ...(a.alias !== undefined ? { alias: a.alias } : {}),
     ...(parentName !== undefined ? { parentName } : {}),
   };
 }
 
-/** Creates a link, then sets its alias (the kernel ignores one given at creation). */
-async function createLink(x: Exec, req: NewLinkRequest, alias: string | undefined): Promise<void> {
-  await x.kernel.createLink(req);
+/**
+ * Creates a link with its alias (the kernel client sends both in one round trip) and, for a
+ * master that members join next, asks its index in that round trip too.
+ */
+async function createLink(x: Exec, req: NewLinkRequest, wantIndex = false): Promise<void> {
+  const index = await x.kernel.createLink(req, wantIndex ? { index: true } : {});
   // Only its own entry: the other links are as they were.
-  x.made(req.name);
-  if (alias !== undefined && alias !== '') await x.kernel.changeLink({ index: await x.index(req.name), alias });
+  x.made(req.name, index);
 }
 
-/** Creates a link (resolving its parent by name at run time); undo deletes it by name. */
-function createAction(d: DesiredLink, why: string, detail: string, build: (x: Exec) => Promise<NewLinkRequest>): Action {
+/**
+ * Creates a link (resolving its parent by name at run time) with its ownership mark, and up
+ * when `up` (a create makes the link as configured, so its detail does not repeat that); undo
+ * deletes it by name. Then "link-settings" has nothing left to do for it.
+ */
+function createAction(d: DesiredLink, why: string, detail: string, up: boolean, build: (x: Exec) => Promise<NewLinkRequest>): Action {
   return {
     // Creations of one step are independent: bonds and bridges need nothing, VLANs their parent.
     phase: 'links', group: d.kind === 'vlan' ? 'create-vlan' : 'create-master', verb: 'create', object: label(d), detail, why,
     async run(x) {
-      // The alias (the ownership mark) comes with the link's settings in "link-settings".
-      await createLink(x, await build(x), undefined);
+      // Bonds and bridges: their members join, and VLANs are made on them, by index next.
+      await createLink(x, { ...(await build(x)), up, ...('alias' in d ? { alias: d.alias } : {}) }, d.kind !== 'vlan');
       return deleteByName(d.name);
     },
   };
@@ -177,29 +185,35 @@ function deleteByName(name: string): Undo {
   };
 }
 
-/** Sets (or clears, with master undefined) a link's master; a bond wants its member down first. */
-async function setMaster(x: Exec, name: string, master: string | undefined): Promise<void> {
+/**
+ * Sets (or clears, with master undefined) a link's master; a bond wants its member down first.
+ * masterKind: the master's kind when known (then only its index is needed, which a master just
+ * made has without a lookup).
+ */
+async function setMaster(x: Exec, name: string, master: string | undefined, masterKind?: string): Promise<void> {
   const l = await x.link(name);
   if (master === undefined) {
     await x.kernel.changeLink({ index: l.index, master: 0 });
     x.invalidate();
   } else {
-    const m = await x.link(master);
-    if (m.kind === 'bond' && (l.flags & IFF_UP) !== 0) await x.kernel.changeLink({ index: l.index, up: false });
-    await x.kernel.changeLink({ index: l.index, master: m.index });
+    const kind = masterKind ?? (await x.link(master)).kind;
+    // One message: the kernel changes the flags before the master (do_setlink), and the bond
+    // opens its member again.
+    const down = kind === 'bond' && (l.flags & IFF_UP) !== 0;
+    await x.kernel.changeLink({ index: l.index, master: await x.index(master), ...(down ? { up: false } : {}) });
     // The member and its master changed (a bond takes its first member's MAC); nothing else did.
     x.forget(name, master);
   }
 }
 
-function membershipAction(d: DesiredLink, from: string | undefined, to: string | undefined, why: string, group?: string): Action {
+function membershipAction(d: DesiredLink, from: string | undefined, to: string | undefined, why: string, group?: string, toKind?: string): Action {
   const verb = to === undefined ? `leave ${from}` : from === undefined ? `join ${to}` : `move from ${from} to ${to}`;
   return {
     phase: 'links', verb: 'change', object: label(d), detail: verb, why, ...(group !== undefined ? { group } : {}),
     async run(x) {
       const before = await x.link(d.name);
       const wasUp = (before.flags & IFF_UP) !== 0;
-      await setMaster(x, d.name, to);
+      await setMaster(x, d.name, to, toKind);
       return async (y) => {
         const l = await y.find(d.name);
         if (l === undefined) return;
@@ -301,8 +315,9 @@ async function changeOptions(x: Exec, name: string, info: LinkInfo, needsDown: b
   const l = await x.link(name);
   const up = (l.flags & IFF_UP) !== 0;
   if (needsDown && up) await x.kernel.changeLink({ index: l.index, up: false });
-  await x.kernel.changeLink({ index: l.index, info });
-  if (needsDown && up) await x.kernel.changeLink({ index: l.index, up: true });
+  // Up again in the same message: the kernel applies the kind's options (changelink) before
+  // the flags; refused options leave it down, as a separate "up" not sent would.
+  await x.kernel.changeLink({ index: l.index, info, ...(needsDown && up ? { up: true } : {}) });
   x.invalidate();
 }
 
@@ -402,27 +417,29 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
         x.invalidate();
         return async (y) => {
           const parent = snapshot.parentName !== undefined ? await y.find(snapshot.parentName) : undefined;
-          await createLink(y, { ...snapshot.req, ...(parent !== undefined ? { parent: parent.index } : {}) }, snapshot.alias);
+          await createLink(y, { ...snapshot.req, ...(parent !== undefined ? { parent: parent.index } : {}) });
         };
       },
     });
   }
 
   const created = (kind: DesiredLink['kind']): DesiredLink[] => d.links.filter((l) => l.kind === kind && fresh.has(l.name));
+  const createdUp = new Set<string>();
 
   // 3. New bonds and bridges, created with their options and up (when wanted up), as `ip` would
   // do it: their members join an open master and the VLANs made on them next come up with its
   // carrier at once (brought up later, with it, 64 VLANs took half again as long under TCG).
   for (const dl of [...created('bond'), ...created('bridge')] as Array<DesiredBond | DesiredBridge>) {
     const why = gone.has(dl.name) ? 'made again (see the delete above)' : 'in the config, not in the kernel';
-    const common = { name: dl.name, up: dl.up, ...(dl.mtu !== undefined ? { mtu: dl.mtu } : {}), ...(dl.mac !== undefined ? { address: dl.mac } : {}) };
+    if (dl.up) createdUp.add(dl.name);
+    const common = { name: dl.name, ...(dl.mtu !== undefined ? { mtu: dl.mtu } : {}), ...(dl.mac !== undefined ? { address: dl.mac } : {}) };
     if (dl.kind === 'bond') {
-      actions.push(createAction(dl, why, describeBond(dl), async (x) => {
+      actions.push(createAction(dl, why, describeBond(dl), dl.up, async (x) => {
         const primary = dl.primary !== undefined && usable(dl.primary) ? (await x.find(dl.primary))?.index : undefined;
         return { ...common, info: { kind: 'bond', bond: bondCreateOptions(dl, primary) } };
       }));
     } else {
-      actions.push(createAction(dl, why, describeBridge(dl), async () => ({ ...common, info: { kind: 'bridge', bridge: bridgeOptions(dl) } })));
+      actions.push(createAction(dl, why, describeBridge(dl), dl.up, async () => ({ ...common, info: { kind: 'bridge', bridge: bridgeOptions(dl) } })));
     }
   }
 
@@ -474,17 +491,28 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
       if (a !== undefined && cur === dl.master && !gone.has(dl.master) && !remode.has(dl.master)) continue;
       const round = count.get(dl.master) ?? 0;
       count.set(dl.master, round + 1);
-      (rounds[round] ??= []).push(membershipAction(dl, undefined, dl.master, `a member of ${masterKind} ${dl.master} in the config`, `join-${masterKind}-${round}`));
+      (rounds[round] ??= []).push(membershipAction(dl, undefined, dl.master, `a member of ${masterKind} ${dl.master} in the config`, `join-${masterKind}-${round}`, masterKind));
     }
     for (const r of rounds) actions.push(...r);
   };
   joins('bond');
 
-  // 6. New VLANs (their parents exist by now).
+  // 6. New VLANs (their parents exist by now), up at once when wanted up and their parent is
+  // open by then and stays so (a VLAN opened on a closed parent is refused: ENETDOWN); else they
+  // come up in "link-settings", after their parent.
+  const parentOpen = (name: string): boolean => {
+    const want = desired.get(name);
+    if (want === undefined || !want.up) return false;
+    if (fresh.has(name)) return createdUp.has(name);
+    const a = existing(name);
+    return a !== undefined && (a.flags & IFF_UP) !== 0;
+  };
   for (const dl of created('vlan') as DesiredVlan[]) {
     const why = gone.has(dl.name) ? 'made again (see the delete above)' : 'in the config, not in the kernel';
-    actions.push(createAction(dl, why, `id ${dl.id} on ${dl.parent}`, async (x) => ({
-      name: dl.name, up: false, parent: await x.index(dl.parent),
+    const up = dl.up && parentOpen(dl.parent);
+    if (up) createdUp.add(dl.name);
+    actions.push(createAction(dl, why, `id ${dl.id} on ${dl.parent}`, up, async (x) => ({
+      name: dl.name, parent: await x.index(dl.parent),
       info: { kind: 'vlan', vlan: { id: dl.id } },
       ...(dl.mtu !== undefined ? { mtu: dl.mtu } : {}),
       ...(dl.mac !== undefined ? { address: dl.mac } : {}),
@@ -494,20 +522,21 @@ export function planLinks(d: DesiredNetwork, links: readonly Link[]): LinkPlan {
   // 7. Members joining their bridge (ports, bonds and VLANs).
   joins('bridge');
 
-  return { actions, warnings, conflicts, fresh, gone, missing };
+  return { actions, warnings, conflicts, fresh, gone, missing, createdUp };
 }
 
 /** What "link-settings" compares with for a link that does not exist yet (plan only). */
-export function predictedLink(dl: DesiredLink): Link {
+export function predictedLink(dl: DesiredLink, up: boolean): Link {
   return {
     index: 0,
     name: dl.name,
-    // Bonds and bridges are made up (when wanted up); VLANs come up in "link-settings".
-    flags: (dl.kind === 'bond' || dl.kind === 'bridge') && dl.up ? IFF_UP : 0,
+    // Made with their ownership mark, and up when planLinks says so.
+    flags: up ? IFF_UP : 0,
     type: 1,
     mtu: dl.mtu,
     address: dl.mac,
     kind: dl.kind === 'port' ? undefined : dl.kind,
+    ...(dl.kind !== 'port' ? { alias: dl.alias } : {}),
   } as Link;
 }
 

@@ -6,6 +6,8 @@
 // Prints where the apply's time goes (each rtnetlink call: count and summed ms) and, last, a line
 // like the VM benchmark's.
 //   scripts/node-run test/bench/netsetup-lab.ts [--runs N] [--exe 'COMMAND']
+// (STOCKADE_NET_TRACE=1: each in-process apply's steps on stderr; node flags such as
+// --no-sparkplug --no-maglev --no-turbofan, as `net apply` runs, are passed to the child.)
 // --exe: run `COMMAND net apply FILE --json` per apply, a new process each (cold code, as in the
 // VM), e.g. --exe dist/x64/stockade, or --exe 'node dist/bundle/stockade.cjs'; its `ms` is timed.
 import { parseArgs } from 'node:util';
@@ -63,7 +65,8 @@ async function child(runs: number, exe: string[] | undefined): Promise<void> {
   const none = desired(empty);
   /** Every call to the kernel: count and summed ms (concurrent calls overlap). */
   const profile = new Map<string, { n: number; ms: number }>();
-  const apply = async (d: typeof full): Promise<{ ms: number; writes: number }> => {
+  const trace = process.env['STOCKADE_NET_TRACE'] ? { trace: (step: string, ms: number) => process.stderr.write(`net apply: ${ms.toFixed(1)} ms ${step}\n`) } : {};
+  const apply = async (d: typeof full): Promise<{ ms: number; writes: number; datagrams: number }> => {
     const rtnl = Rtnl.open();
     const timed = new Proxy(rtnl, {
       get(target, prop) {
@@ -83,8 +86,8 @@ async function child(runs: number, exe: string[] | undefined): Promise<void> {
       },
     });
     try {
-      const r = await applyNetwork(d, { kernel: timed, sysctl: procSysctl });
-      return { ms: r.ms, writes: r.writes };
+      const r = await applyNetwork(d, { kernel: timed, sysctl: procSysctl }, trace);
+      return { ms: r.ms, writes: r.writes, datagrams: rtnl.sock.datagramsSent };
     } finally {
       rtnl.close();
     }
@@ -94,7 +97,7 @@ async function child(runs: number, exe: string[] | undefined): Promise<void> {
     execFileSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     return performance.now() - t;
   };
-  const out = { stockade: [] as number[], noop: [] as number[], noopWrites: 0, ipbatch: [] as number[], profiles: [] as unknown[], wall: [] as number[], noopWall: [] as number[] };
+  const out = { firstWrites: 0, firstDatagrams: 0, stockade: [] as number[], noop: [] as number[], noopWrites: 0, ipbatch: [] as number[], profiles: [] as unknown[], wall: [] as number[], noopWall: [] as number[] };
   if (exe !== undefined) {
     // Each apply in a new process, as the VM benchmark runs it: cold code, nothing cached.
     writeFileSync('/tmp/stk-netsetup-lab.json', JSON.stringify(config));
@@ -124,7 +127,9 @@ async function child(runs: number, exe: string[] | undefined): Promise<void> {
   }
   for (let i = 0; i < runs; i++) {
     profile.clear();
-    out.stockade.push((await apply(full)).ms);
+    const first = await apply(full);
+    out.stockade.push(first.ms);
+    [out.firstWrites, out.firstDatagrams] = [first.writes, first.datagrams];
     out.profiles.push(Object.fromEntries([...profile].map(([k, v]) => [k, `${v.n}x ${v.ms.toFixed(1)}ms`])));
     profile.clear();
     const again = await apply(full);
@@ -147,11 +152,12 @@ if (positionals[0] === 'child') {
   const avail = labAvailable();
   if (!avail.ok) throw new Error(`lab not available: ${avail.reason}`);
   await withLab({ hosts: ['a', 'b'], links: PORTS.map((p) => [`a:${p}`, `b:${p}`] as [string, string]) }, async (lab) => {
-    const r = await lab.exec('a', ['env', `STOCKADE_NATIVE=${addonPath()}`, process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), 'child', '--runs', String(runs), ...(values.exe !== undefined ? ['--exe', values.exe] : [])], { timeoutMs: 600_000 });
-    const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { stockade: number[]; noop: number[]; noopWrites: number; ipbatch: number[]; profiles: unknown[]; wall: number[]; noopWall: number[] };
+    const r = await lab.exec('a', ['env', `STOCKADE_NATIVE=${addonPath()}`, ...(process.env['STOCKADE_NET_TRACE'] ? ['STOCKADE_NET_TRACE=1'] : []), process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), 'child', '--runs', String(runs), ...(values.exe !== undefined ? ['--exe', values.exe] : [])], { timeoutMs: 600_000 });
+    const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { firstWrites: number; firstDatagrams: number; stockade: number[]; noop: number[]; noopWrites: number; ipbatch: number[]; profiles: unknown[]; wall: number[]; noopWall: number[] };
     if (r.stderr.trim() !== '') console.log(r.stderr.trimEnd());
     for (const p of o.profiles) console.log(JSON.stringify(p));
     if (o.wall.length > 0) console.log(`whole command: apply ${o.wall.map((x) => x.toFixed(0)).join(' ')} ms; no-change ${o.noopWall.map((x) => x.toFixed(0)).join(' ')} ms`);
+    if (o.firstWrites > 0) console.log(`first apply: ${o.firstWrites} netlink writes in ${o.firstDatagrams} datagrams sent (reads included)`);
     console.log(`stockade ${o.stockade.map((x) => x.toFixed(1)).join(' ')} ms; no-change ${o.noop.map((x) => x.toFixed(1)).join(' ')} ms (${o.noopWrites} writes); ip -batch ${o.ipbatch.map((x) => x.toFixed(1)).join(' ')} ms`);
     const s = median(o.stockade);
     const b = median(o.ipbatch);

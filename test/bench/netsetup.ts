@@ -8,7 +8,7 @@
 // command under busybox `time` (10 ms resolution), its process start included (a few ms for a C
 // program). The whole `stockade net apply` command, Node's start under TCG included, is printed
 // too (wall_*), as is the ratio of those. qemu TCG makes both sides many times slower than on
-// hardware. (`STOCKADE_NET_TRACE=1 stockade net apply ...` prints where an apply's time goes;
+// hardware. (`--trace` prints where each apply's time goes, from STOCKADE_NET_TRACE=1;
 // test/bench/netsetup-lab.ts is the same shape on the host, for quick iterations.)
 //
 // `ip -batch` needs iproute2 in the image (busybox's ip has no -batch). Without it the line says
@@ -19,7 +19,7 @@ import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { median } from './stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, trace: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
 const PORTS = ['wan', 'lan', 'sync', 'mgmt'];
 
@@ -94,7 +94,9 @@ try {
   let noopWrites = -1;
   /** `stockade net apply --json` under `time`: the command's wall time and the apply's own report. */
   const applyTimed = async (): Promise<{ wall: number; ms: number; writes: number }> => {
-    const t = await timed(vm, 'stockade net apply /tmp/net.json --json >/tmp/apply.out');
+    // --trace: where each apply's time goes (STOCKADE_NET_TRACE, on stderr), printed here.
+    const t = await timed(vm, `${values.trace ? 'STOCKADE_NET_TRACE=1 ' : ''}stockade net apply /tmp/net.json --json >/tmp/apply.out 2>/tmp/apply.err`);
+    if (values.trace) console.log((await vm.run('cat /tmp/apply.err')).output.trim());
     const out = (await vm.run('cat /tmp/apply.out')).output;
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; writes: number };
     return { wall: t.ms, ms: r.ms, writes: r.writes };

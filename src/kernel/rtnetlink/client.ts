@@ -4,13 +4,14 @@
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkSocketOptions } from '../netlink/socket.ts';
+import type { NetlinkMessage } from '../netlink/message.ts';
 import { decodeAddress, encodeAddress, encodeAddressDumpRequest } from './address.ts';
 import type { Address, AddressRequest } from './address.ts';
 import {
-  AF_INET, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR,
+  AF_INET, IFI_OFF_INDEX, IFINFOMSG_LEN, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR,
   RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, RT_SCOPE_NOWHERE, RTN_UNSPEC, RTPROT_UNSPEC,
 } from './constants.ts';
-import { decodeLink, encodeChangeLink, encodeDelLink, encodeLinkDumpRequest, encodeLinkGetRequest, encodeNewLink } from './link.ts';
+import { decodeLink, encodeAliasByName, encodeChangeLink, encodeDelLink, encodeLinkDumpRequest, encodeLinkGetRequest, encodeNewLink } from './link.ts';
 import type { ChangeLinkRequest, Link, NewLinkRequest } from './link.ts';
 import { decodeRoute, encodeRoute, encodeRouteDumpRequest, routeMatches } from './route.ts';
 import type { Route, RouteDumpFilter, RouteRequest } from './route.ts';
@@ -24,7 +25,11 @@ export interface RtnlApi {
   links(): Promise<Link[]>;
   /** One link by name (a single RTM_GETLINK, not a dump); undefined if there is none. */
   link(name: string): Promise<Link | undefined>;
-  createLink(req: NewLinkRequest): Promise<void>;
+  /**
+   * With req.alias: the alias too, in the same round trip; all or nothing. With opts.index: the
+   * new link's ifindex, asked for in that round trip too (else undefined).
+   */
+  createLink(req: NewLinkRequest, opts?: { index?: boolean }): Promise<number | undefined>;
   changeLink(req: ChangeLinkRequest): Promise<void>;
   deleteLink(index: number): Promise<void>;
   addresses(family?: number): Promise<Address[]>;
@@ -110,8 +115,47 @@ export class Rtnl implements RtnlApi {
     }
   }
 
-  createLink(req: NewLinkRequest): Promise<void> {
-    return this.#write(RTM_NEWLINK, encodeNewLink(req), NLM_F_CREATE | NLM_F_EXCL);
+  /**
+   * Creates a link; with an alias, the alias goes in a second message by name, in the same
+   * datagram (one round trip). Should the kernel take the link but refuse the alias, the link
+   * is deleted again and that refusal thrown: a create either happens whole or not at all.
+   */
+  async createLink(req: NewLinkRequest, opts: { index?: boolean } = {}): Promise<number | undefined> {
+    const alias = req.alias !== undefined && req.alias !== '';
+    if (!alias && !opts.index) {
+      await this.#write(RTM_NEWLINK, encodeNewLink(req), NLM_F_CREATE | NLM_F_EXCL);
+      return undefined;
+    }
+    this.sock.cork();
+    let created: Promise<void>;
+    let aliased: Promise<void> = Promise.resolve();
+    let got: Promise<NetlinkMessage[]> | undefined;
+    try {
+      created = this.#write(RTM_NEWLINK, encodeNewLink(req), NLM_F_CREATE | NLM_F_EXCL);
+      if (alias) aliased = this.#write(RTM_NEWLINK, encodeAliasByName(req.name, req.alias!));
+      // Its index from the reply's header (nothing else of it decoded).
+      if (opts.index) got = this.sock.request(RTM_GETLINK, encodeLinkGetRequest(req.name));
+    } finally {
+      this.sock.uncork();
+    }
+    const [c, a, g] = await Promise.allSettled([created, aliased, got]);
+    if (c.status === 'rejected') {
+      // The alias went to a link of that name made by someone else since our dump (EEXIST):
+      // take the mark off again (a link just made has no alias yet), so it is not taken for ours.
+      if (a.status === 'fulfilled') await this.#aliasOff(req.name);
+      throw c.reason;
+    }
+    if (a.status === 'rejected') {
+      const l = await this.link(req.name).catch(() => undefined);
+      if (l !== undefined) await this.deleteLink(l.index).catch(() => undefined);
+      throw a.reason;
+    }
+    const reply = g.status === 'fulfilled' ? g.value?.find((m) => m.type === RTM_NEWLINK) : undefined;
+    return reply !== undefined && reply.payload.length >= IFINFOMSG_LEN ? reply.payload.readInt32LE(IFI_OFF_INDEX) : undefined;
+  }
+
+  async #aliasOff(name: string): Promise<void> {
+    await this.#write(RTM_NEWLINK, encodeAliasByName(name, '')).catch(() => undefined);
   }
 
   changeLink(req: ChangeLinkRequest): Promise<void> {

@@ -170,9 +170,14 @@ export interface LinkAttributes {
   up?: boolean;
 }
 
-/** The kernel ignores IFLA_IFALIAS when it creates a link: set an alias with a change after. */
 export interface NewLinkRequest extends Omit<LinkAttributes, 'alias'> {
   name: string;
+  /**
+   * Not part of the create message: the kernel ignores IFLA_IFALIAS when it creates a link
+   * (rtnl_create_link, 6.1 and 6.18 alike). Rtnl sends it in a second message, by name, in the
+   * same datagram (encodeAliasByName).
+   */
+  alias?: string;
   info: LinkInfo;
   /** IFLA_LINK: the lower device (VLAN parent, macvlan lower). */
   parent?: number;
@@ -315,11 +320,15 @@ function upFlags(up: boolean | undefined): [flags: number, change: number] {
   return [up ? IFF_UP : 0, IFF_UP];
 }
 
-/** RTM_NEWLINK payload creating a link (send with NLM_F_CREATE | NLM_F_EXCL). */
+/**
+ * RTM_NEWLINK payload creating a link (send with NLM_F_CREATE | NLM_F_EXCL); `up` is honoured
+ * at creation (rtnl_configure_link), `alias` is not (see encodeAliasByName).
+ */
 export function encodeNewLink(req: NewLinkRequest): Buffer {
   const [flags, change] = upFlags(req.up);
   const e = new AttributeEncoder(encodeIfinfomsg(AF_UNSPEC, req.index ?? 0, flags, change));
-  encodeCommon(e, req);
+  const { alias: _alias, ...common } = req;
+  encodeCommon(e, common);
   if (req.parent !== undefined) e.u32(IFLA_LINK, req.parent);
   e.string(IFLA_IFNAME, req.name);
   encodeInfoData(e, req.info);
@@ -338,6 +347,18 @@ export function encodeChangeLink(req: ChangeLinkRequest): Buffer {
   encodeCommon(e, req);
   if (req.name !== undefined) e.string(IFLA_IFNAME, req.name);
   if (req.info !== undefined) encodeInfoData(e, req.info);
+  return e.encode();
+}
+
+/**
+ * RTM_NEWLINK payload setting the alias of the link named `name` (ifindex 0: the kernel finds it
+ * by IFLA_IFNAME). By name, so it can follow the link's create in one datagram, before its
+ * index is known.
+ */
+export function encodeAliasByName(name: string, alias: string): Buffer {
+  const e = new AttributeEncoder(encodeIfinfomsg());
+  rawString(e, IFLA_IFALIAS, alias);
+  e.string(IFLA_IFNAME, name);
   return e.encode();
 }
 

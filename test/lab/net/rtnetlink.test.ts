@@ -80,6 +80,20 @@ if (!avail.ok) {
       assert.match(String(gw['error']), /Nexthop has invalid gateway/);
     });
   });
+  test('create with an alias: made up with its mark in one datagram; a duplicate name leaves the other link unmarked', async () => {
+    await withLab({ hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']] }, async (lab) => {
+      // The alias goes in a second message by name (the kernel ignores IFLA_IFALIAS at creation).
+      assert.equal(await ops(lab, [['createLink', { name: 'br7', up: true, alias: 'stockade: made', info: { kind: 'bridge' } }]]), { ok: true, writes: 2 });
+      const br7 = await link(lab, 'br7');
+      assert.equal([br7.linkinfo.info_kind, br7.ifalias, br7.flags.includes('UP')], ['bridge', 'stockade: made', true]);
+      // A same-named link already there: the create is refused (EEXIST) while the alias message
+      // after it in the datagram lands on that link; Rtnl takes the mark off again.
+      await lab.exec('a', ['ip', 'link', 'add', 'br8', 'type', 'bridge']);
+      const dup = await ops(lab, [['createLink', { name: 'br8', alias: 'stockade', info: { kind: 'bridge' } }]]);
+      assert.is(dup['code'], 'EEXIST');
+      assert.is((await link(lab, 'br8')).ifalias, undefined, 'not marked as Stockade\'s');
+    });
+  });
 }
 
 test.run();

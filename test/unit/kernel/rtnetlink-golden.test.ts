@@ -25,7 +25,7 @@ const req = suite('rtnetlink requests = iproute2\'s');
 const dump = suite('rtnetlink dumps decode');
 
 /** Runs one Rtnl call against a scripted kernel that acks it; returns the message sent. */
-async function sent(call: (r: Rtnl) => Promise<void>): Promise<NetlinkMessage> {
+async function sent(call: (r: Rtnl) => Promise<unknown>): Promise<NetlinkMessage> {
   const k = new FakeNetlinkKernel();
   const rtnl = new Rtnl(new NetlinkSocket(k));
   const p = call(rtnl);

@@ -15,7 +15,7 @@ import type { Route, RouteDumpFilter, RouteRequest } from '../../../src/kernel/r
 import type { Rule, RuleRequest } from '../../../src/kernel/rtnetlink/rule.ts';
 import type { SysctlApi } from '../../../src/net/action.ts';
 
-const E = { EPERM: -1, ENOENT: -2, ESRCH: -3, EBUSY: -16, EEXIST: -17, ENODEV: -19, EINVAL: -22, EOPNOTSUPP: -95, EADDRNOTAVAIL: -99, ENETUNREACH: -101, ENOTEMPTY: -39 };
+const E = { ENETDOWN: -100, EPERM: -1, ENOENT: -2, ESRCH: -3, EBUSY: -16, EEXIST: -17, ENODEV: -19, EINVAL: -22, EOPNOTSUPP: -95, EADDRNOTAVAIL: -99, ENETUNREACH: -101, ENOTEMPTY: -39 };
 
 export type Op = { op: string; name?: string; req?: unknown };
 
@@ -92,7 +92,7 @@ export class FakeKernel implements RtnlApi {
     return l === undefined ? undefined : clone(l);
   }
 
-  async createLink(req: NewLinkRequest): Promise<void> {
+  async createLink(req: NewLinkRequest, _opts?: { index?: boolean }): Promise<number | undefined> {
     this.#write({ op: `create ${req.info.kind}`, name: req.name, req });
     if (!this.kinds.has(req.info.kind)) refuse(E.EOPNOTSUPP, 'Unknown device type');
     if (this.byName(req.name)) refuse(E.EEXIST);
@@ -123,13 +123,43 @@ export class FakeKernel implements RtnlApi {
       }
       default: break;
     }
+    // Like the kernel: a VLAN opened at creation needs its parent open (vlan_dev_open).
+    if (req.up && req.info.kind === 'vlan' && (this.linkTable.get(req.parent!)!.flags & IFF_UP) === 0) refuse(E.ENETDOWN);
     this.linkTable.set(index, l);
+    // As Rtnl sends it: the alias in a second message by name; refused, the link goes again.
+    if (req.alias !== undefined && req.alias !== '') {
+      try {
+        this.#write({ op: 'alias', name: req.name, req: { alias: req.alias } });
+      } catch (e) {
+        this.linkTable.delete(index);
+        throw e;
+      }
+      l.alias = req.alias;
+    }
+    return index;
   }
 
   async changeLink(req: ChangeLinkRequest): Promise<void> {
     const l = this.linkTable.get(req.index);
     this.#write({ op: 'change', name: l?.name, req });
     if (!l) refuse(E.ENODEV);
+    // The kernel's order: the kind's options (changelink) first, then do_setlink.
+    if (req.info !== undefined) {
+      if (req.info.kind !== l.kind) refuse(E.EOPNOTSUPP);
+      if (req.info.kind === 'bond' && req.info.bond) {
+        const b = req.info.bond;
+        if (b.mode !== undefined && b.mode !== l.bond?.mode && [...this.linkTable.values()].some((s) => s.master === l.index)) refuse(E.ENOTEMPTY, 'option mode: unable to set because the bond device has slaves');
+        if (b.mode !== undefined && b.mode !== l.bond?.mode && (l.flags & IFF_UP) !== 0) refuse(E.EBUSY, 'option mode: unable to set because the bond device is up');
+        if (b.lacpRate !== undefined && b.lacpRate !== l.bond?.lacpRate && (l.flags & IFF_UP) !== 0) refuse(E.EBUSY, 'option lacp_rate: unable to set because the bond device is up');
+        const { primary, ...rest } = b;
+        l.bond = { ...l.bond, ...rest };
+        if (primary !== undefined) {
+          if (primary === 0) delete l.bond.primary;
+          else l.bond.primary = primary;
+        }
+      }
+      if (req.info.kind === 'bridge' && req.info.bridge) l.bridge = { ...l.bridge, ...req.info.bridge };
+    }
     if (req.address !== undefined) l.address = req.address;
     if (req.mtu !== undefined) {
       if (req.mtu > (l.maxMtu ?? 65535)) refuse(E.EINVAL, 'mtu greater than device maximum');
@@ -137,6 +167,14 @@ export class FakeKernel implements RtnlApi {
       if (l.kind === 'bond') for (const s of this.linkTable.values()) if (s.master === l.index) s.mtu = req.mtu;
       for (const v of this.linkTable.values()) if (v.kind === 'vlan' && v.parent === l.index && (v.mtu ?? 0) > req.mtu) v.mtu = req.mtu;
     }
+    if (req.name !== undefined && req.name !== l.name) {
+      if (this.byName(req.name)) refuse(E.EEXIST);
+      if ((l.flags & IFF_UP) !== 0) refuse(E.EBUSY);
+      l.name = req.name;
+    }
+    // The kernel's order (do_setlink): rename, then flags, then master (a member taken down and
+    // enslaved in one message).
+    if (req.up !== undefined) l.flags = req.up ? l.flags | IFF_UP : l.flags & ~IFF_UP;
     if (req.master !== undefined) {
       if (req.master === 0) {
         const m = l.master !== undefined ? this.linkTable.get(l.master) : undefined;
@@ -161,28 +199,6 @@ export class FakeKernel implements RtnlApi {
       if (req.alias === '') delete l.alias;
       else l.alias = req.alias;
     }
-    if (req.info !== undefined) {
-      if (req.info.kind !== l.kind) refuse(E.EOPNOTSUPP);
-      if (req.info.kind === 'bond' && req.info.bond) {
-        const b = req.info.bond;
-        if (b.mode !== undefined && b.mode !== l.bond?.mode && [...this.linkTable.values()].some((s) => s.master === l.index)) refuse(E.ENOTEMPTY, 'option mode: unable to set because the bond device has slaves');
-        if (b.mode !== undefined && b.mode !== l.bond?.mode && (l.flags & IFF_UP) !== 0) refuse(E.EBUSY, 'option mode: unable to set because the bond device is up');
-        if (b.lacpRate !== undefined && b.lacpRate !== l.bond?.lacpRate && (l.flags & IFF_UP) !== 0) refuse(E.EBUSY, 'option lacp_rate: unable to set because the bond device is up');
-        const { primary, ...rest } = b;
-        l.bond = { ...l.bond, ...rest };
-        if (primary !== undefined) {
-          if (primary === 0) delete l.bond.primary;
-          else l.bond.primary = primary;
-        }
-      }
-      if (req.info.kind === 'bridge' && req.info.bridge) l.bridge = { ...l.bridge, ...req.info.bridge };
-    }
-    if (req.name !== undefined && req.name !== l.name) {
-      if (this.byName(req.name)) refuse(E.EEXIST);
-      if ((l.flags & IFF_UP) !== 0) refuse(E.EBUSY);
-      l.name = req.name;
-    }
-    if (req.up !== undefined) l.flags = req.up ? l.flags | IFF_UP : l.flags & ~IFF_UP;
   }
 
   async deleteLink(index: number): Promise<void> {

@@ -85,7 +85,8 @@ test('plan lists what apply will do, and changes nothing', async () => {
   assert.ok(text.includes('create route default: via 203.0.113.254 dev ext (in the config, not in the kernel)'), text.join('\n'));
   assert.ok(text.includes('change sysctl net.ipv4.ip_forward: 0 -> 1 (the config says so)'), text.join('\n'));
   const applied = await apply(deps, config());
-  assert.equal(applied.done.map((a) => `${a.verb} ${a.object}`).sort(), plan.actions.map((a) => `${a.verb} ${a.object}`).sort());
+  // Word for word: what the plan says each change does is what the apply did.
+  assert.equal(lines(applied), text);
 });
 
 test('an address change does not bounce the link; the old owned address goes, the new comes', async () => {
@@ -156,9 +157,14 @@ test('bond options change in place; a new mode makes an owned bond again', async
   assert.equal(lines(r), ['change bond bond0: miimon 100 ms -> 200 ms (the config says so)']);
   assert.is(deps.kernel.byName('bond0')!.index, index, 'same bond');
 
+  const sent: unknown[] = [];
+  deps.kernel.failWith = (op) => { if (op.name === 'bond0') sent.push(op.req); return undefined; };
   const lacp = await apply(deps, config((c) => { c.interfaces.bonds[0].miimon_ms = 200; c.interfaces.bonds[0].lacp_rate = 'slow'; }));
+  deps.kernel.failWith = undefined;
   assert.equal(lines(lacp), ['change bond bond0: lacp_rate fast -> slow (the config says so (the kernel needs the bond down for this: it is bounced))']);
   assert.ok((deps.kernel.byName('bond0')!.flags & IFF_UP) !== 0, 'up again');
+  // The bounce is two messages: down; the options and up (the kernel takes the options first).
+  assert.equal(sent, [{ index, up: false }, { index, info: { kind: 'bond', bond: { lacpRate: 0 } }, up: true }]);
 
   // A new mode: in place (members leave and rejoin); the bond, its VLANs and addresses stay.
   const ext = deps.kernel.byName('ext')!.index;
@@ -328,6 +334,73 @@ test('joins: members of different bonds go out together; the members of one bond
   await apply(deps, c);
   assert.equal(enslaved, ['eth0', 'eth2', 'eth1', 'eth3']);
   assert.is(deps.kernel.byName('eth3')!.master, deps.kernel.byName('bond1')!.index);
+});
+
+test('messages of a first apply: created links carry their mark and come up with the create; no settings change after', async () => {
+  const deps = box();
+  let lookups = 0;
+  const link = deps.kernel.link.bind(deps.kernel);
+  deps.kernel.link = async (name) => { lookups++; return link(name); };
+  const r = await apply(deps, config());
+  assert.is(lookups, 0, 'no link looked up: the new bond\'s index came with its create');
+  const links = deps.kernel.log.filter((l) => !l.includes('address') && !l.includes('route') && !l.includes('rule'));
+  assert.equal(links, [
+    'create bond bond0', 'alias bond0', 'change eth0', 'change eth1',
+    'create vlan ext', 'alias ext', 'create vlan int', 'alias int', 'create vlan srv', 'alias srv',
+    // Only the ports' own settings remain ("link-settings").
+    'change eth2', 'change eth3',
+  ]);
+  assert.is(r.writes, deps.kernel.writes);
+  assert.is(r.writes, links.length + 5 + 1, '12 link messages, 5 addresses, 1 route');
+});
+
+test('a member that is up joins its bond in one message: down and master together (the kernel takes the flags first)', async () => {
+  const deps = box();
+  for (const n of ['eth0', 'eth1']) deps.kernel.byName(n)!.flags |= IFF_UP;
+  const joins: unknown[] = [];
+  deps.kernel.failWith = (op) => {
+    if (op.op === 'change' && (op.name === 'eth0' || op.name === 'eth1')) joins.push(op.req);
+    return undefined;
+  };
+  await apply(deps, config());
+  const bond = deps.kernel.byName('bond0')!.index;
+  assert.equal(joins, [{ index: deps.kernel.byName('eth0')!.index, master: bond, up: false }, { index: deps.kernel.byName('eth1')!.index, master: bond, up: false }]);
+  assert.ok((deps.kernel.byName('eth0')!.flags & IFF_UP) !== 0, 'the bond opened its member');
+});
+
+test('a VLAN whose parent is down until "link-settings" is created down and brought up after its parent (plan = apply)', async () => {
+  const deps = box();
+  const k = deps.kernel;
+  await apply(deps, config());
+  // As the kernel does it: the VLANs close with their parent.
+  for (const n of ['bond0', 'ext', 'int']) await k.changeLink({ index: k.byName(n)!.index, up: false });
+  await k.deleteLink(k.byName('srv')!.index);
+  const plan = await planNetwork(desiredFromConfig(config()), deps);
+  const text = plan.actions.filter((a) => a.phase === 'links' || a.phase === 'link-settings').map(actionLine);
+  assert.equal(text, [
+    'create vlan srv: id 30 on bond0 (in the config, not in the kernel)',
+    'change bond bond0: up (the config says so)',
+    'change vlan ext: up (the config says so)',
+    'change vlan int: up (the config says so)',
+    'change vlan srv: up (the config says so)',
+  ]);
+  const r = await apply(deps, config());
+  assert.equal(lines(r).filter((l) => !l.includes('address') && !l.includes('route')), text);
+  assert.ok((k.byName('srv')!.flags & IFF_UP) !== 0);
+  assert.is(k.byName('srv')!.alias, 'stockade: real servers');
+  assert.equal(lines(await apply(deps, config())), []);
+});
+
+test('the alias of a new link refused: the link is gone again and the apply undone', async () => {
+  const deps = box();
+  const k = deps.kernel;
+  const before = k.snapshot();
+  k.failWith = (op) => (op.op === 'alias' && op.name === 'int' ? new NetlinkError(-22, 22, { message: 'injected' }) : undefined);
+  const err = await rejects(() => apply(deps, config()), (e) => e instanceof NetApplyError) as NetApplyError;
+  assert.is(err.failed.object, 'vlan int');
+  assert.equal(err.rollbackProblems, []);
+  k.failWith = undefined;
+  assert.equal(k.snapshot(), before, 'kernel as it was');
 });
 
 test.run();
