@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
+import { interpretOnly } from './one-shot.ts';
 import { runBoot } from '../boot/boot.ts';
 import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, refuseReason } from '../boot/options.ts';
 import { realSystem } from '../boot/system.ts';
@@ -18,6 +19,7 @@ export const bootCommand: Command = {
     const options = parseBootArgs(args);
     const refused = refuseReason({ ppid: process.ppid, boardGiven: options.boardGiven === true, applianceShare: existsSync(APPLIANCE_SHARE_DIR) });
     if (refused) throw new UserError(refused, EXIT_BAD_INPUT);
+    interpretOnly();
     return runBoot(options, realSystem, io, buildInfo.version);
   },
 };

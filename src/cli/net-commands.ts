@@ -3,8 +3,8 @@
 // (makes the kernel match the config; undoes its own changes if the kernel refuses one).
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { interpretOnly } from './one-shot.ts';
 import { errorCountLine, formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/generated/config.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -70,17 +70,6 @@ const netLinks: Command = {
     }
   },
 };
-
-/**
- * `net plan` and `net apply` run once and exit: V8's optimizing tiers (Sparkplug, Maglev,
- * TurboFan) would compile code that runs a few hundred times at most, which costs more than it
- * saves, most of all on an emulated CPU, where fresh machine code is translated again (qemu TCG:
- * an apply took half the time with them off; on the host a little less too). Only code compiled
- * from here on is affected; a long-running process (the daemon) keeps them.
- */
-function interpretOnly(): void {
-  for (const flag of ['--no-sparkplug', '--no-maglev', '--no-turbofan']) setFlagsFromString(flag);
-}
 
 /** Where the config is read from when no file is given: the saved one, else the board's default. */
 export const CONFIG_FILES = ['/data/config.json', '/usr/share/stockade/default-config.json'];

@@ -1,0 +1,10 @@
+// Commands that run once and exit (boot, net plan, net apply) switch off V8's optimizing tiers
+// (Sparkplug, Maglev, TurboFan): they would compile code that runs a few hundred times at most,
+// which costs more than it saves, most of all on an emulated CPU, where fresh machine code is
+// translated again (qemu TCG: a net apply took half the time with them off; on the host a little
+// less too). Only code compiled from here on is affected; the daemon keeps them.
+import { setFlagsFromString } from 'node:v8';
+
+export function interpretOnly(): void {
+  for (const flag of ['--no-sparkplug', '--no-maglev', '--no-turbofan']) setFlagsFromString(flag);
+}
