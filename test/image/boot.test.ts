@@ -119,6 +119,8 @@ Boot('x86_64: slot A boots to the boot-complete line', async () => {
 Boot('x86_64: bonding, 8021q and ip_vs are loaded', async () => {
   const modules = (await sh('x64a', 'cat /proc/modules')).split('\n').map((l) => l.split(' ')[0]);
   for (const m of LOADED) assert.ok(modules.includes(m), `${m} not in /proc/modules`);
+  // max_bonds=0 (rootfs/etc/modprobe.d/bonding.conf): no stray bond0 the config did not ask for.
+  assert.not.match(await sh('x64a', 'ls /sys/class/net'), /\bbond0\b/);
 });
 
 Boot('x86_64: stockade --version inside is the build\'s', async () => {
