@@ -8,6 +8,7 @@ import {
 } from '../netlink/constants.ts';
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
+import { parseIpv4 } from '../../common/ipv4.ts';
 import {
   AF_INET, CTA_COUNTERS_BYTES, CTA_COUNTERS_ORIG, CTA_COUNTERS_PACKETS, CTA_COUNTERS_REPLY, CTA_HELP, CTA_HELP_NAME, CTA_ID,
   CTA_IP_V4_DST, CTA_IP_V4_SRC, CTA_IP_V6_DST, CTA_IP_V6_SRC, CTA_LABELS, CTA_MARK, CTA_NAT_DST, CTA_NAT_PROTO, CTA_NAT_SRC,
@@ -337,26 +338,11 @@ class NlaWriter {
   }
 }
 
-/** Parses a dotted quad into b at off (strictly: four decimal parts 0..255). */
+/** Writes a dotted quad into b at off (strictly: four decimal parts 0..255). */
 function writeIpv4(b: Buffer, off: number, s: string): void {
-  let part = 0;
-  let digits = 0;
-  let n = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || n > 255 || part > 3) throw new RangeError(`not an IPv4 address: ${s}`);
-      b[off + part++] = n;
-      n = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      n = n * 10 + (c - 0x30);
-      if (++digits > 3) throw new RangeError(`not an IPv4 address: ${s}`);
-    } else {
-      throw new RangeError(`not an IPv4 address: ${s}`);
-    }
-  }
-  if (part !== 4) throw new RangeError(`not an IPv4 address: ${s}`);
+  const n = parseIpv4(s);
+  if (n === undefined) throw new RangeError(`not an IPv4 address: ${s}`);
+  b.writeUInt32BE(n, off);
 }
 
 function encodeTuple(w: NlaWriter, type: number, t: CtTuple): void {

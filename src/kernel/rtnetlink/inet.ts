@@ -2,30 +2,15 @@
 // IPv6 is decoded so that dumps of a dual-stack box read cleanly.
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
+import { parseIpv4 as ipv4Number } from '../../common/ipv4.ts';
 
 /** "192.0.2.1" -> its 4 bytes, or undefined for anything else (then isIP decides). */
 function parseIpv4(text: string): Buffer | undefined {
-  const out = Buffer.alloc(4);
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c === 46) {
-      // (No leading zeros: isIP refuses "192.0.02.1" too.)
-      if (digits === 0 || part > 3 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return undefined;
-      out[part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      value = value * 10 + (c - 48);
-      digits++;
-      if (value > 255) return undefined;
-    } else {
-      return undefined;
-    }
-  }
-  return part === 4 ? out : undefined;
+  const n = ipv4Number(text);
+  if (n === undefined) return undefined;
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(n);
+  return out;
 }
 
 export function familyOf(text: string): number {
