@@ -23,6 +23,8 @@ const ENOENT = osConstants.errno.ENOENT;
 
 export interface SyncDriverOptions extends Omit<SyncNodeOptions, 'ftfw'> {
   local: string;
+  /** The sync interface: the socket is bound to it (default: the interface holding `local`). */
+  device?: string;
   /** The peer's address (udp); with multicast, its address if known (for the filter), else ''. */
   peer: string;
   port: number;
@@ -105,9 +107,10 @@ export class SyncDriver {
         if (d.node.pendingInjected > 0) d.#injectSoon();
       };
       if (opts.statsOnly === true) return d;
+      const device = opts.device !== undefined ? { device: opts.device } : {};
       d.#transport = opts.multicastGroup !== undefined
-        ? await openMulticastTransport({ local: opts.local, group: opts.multicastGroup, port: opts.port }, onDatagram)
-        : await openUdpTransport({ local: opts.local, peer: opts.peer, port: opts.port }, onDatagram);
+        ? await openMulticastTransport({ local: opts.local, group: opts.multicastGroup, port: opts.port, ...device }, onDatagram)
+        : await openUdpTransport({ local: opts.local, peer: opts.peer, port: opts.port, ...device }, onDatagram);
       if (opts.startupResync === true) d.node.requestResync();
       d.#timer = setInterval(() => d.node.tick(d.#clock()), 50);
       d.#flushSoon();

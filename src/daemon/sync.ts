@@ -44,6 +44,7 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
   const tcpStates = sync.tcp_states?.map((s) => TCP_CONNTRACK_NAMES.indexOf(s));
   return {
     local,
+    device: sync.interface,
     peer: sync.peer ?? '',
     port: sync.port,
     ...(multicast ? { multicastGroup: sync.multicast_group } : {}),

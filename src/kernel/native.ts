@@ -48,6 +48,28 @@ export interface NativePacketSocket extends NativeSocket<[ifindex: number, pktty
   sendTo(data: Uint8Array, mac: Uint8Array): number;
 }
 
+/** Details: source address, source port, arrival ifindex (IP_PKTINFO). */
+export interface NativeUdpSocket extends NativeSocket<[source: string, port: number, ifindex: number]> {
+  sendTo(data: Uint8Array, address: string, port: number): number;
+}
+
+export interface UdpOpenOptions {
+  port: number;
+  /** Local address to bind; default any. */
+  address?: string;
+  /** SO_BINDTODEVICE, set before bind(): datagrams arriving on other interfaces never queue. */
+  device?: string;
+  reuseAddr?: boolean;
+  /** Joined on `device` (required), which also becomes the multicast output interface; loopback
+   * and IP_MULTICAST_ALL off. */
+  multicastGroup?: string;
+  /** Default 1. */
+  multicastTtl?: number;
+  /** SO_RCVBUF / SO_SNDBUF bytes. */
+  rcvbuf?: number;
+  sndbuf?: number;
+}
+
 export interface NetlinkOpenOptions {
   /** Receive buffer bytes (SO_RCVBUFFORCE, falling back to SO_RCVBUF without CAP_NET_ADMIN). */
   rcvbuf?: number;
@@ -78,6 +100,7 @@ export interface NativeBinding {
   openNetlink(protocol: number, opts?: NetlinkOpenOptions): NativeNetlinkSocket;
   openRawIp(protocol: number, opts?: RawIpOpenOptions): NativeRawIpSocket;
   openPacket(ifindex: number, ethertype: number, opts?: PacketOpenOptions): NativePacketSocket;
+  openUdp(opts: UdpOpenOptions): NativeUdpSocket;
   ifNameToIndex(name: string): number;
 }
 

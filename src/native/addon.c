@@ -4,6 +4,7 @@
  *   openNetlink(protocol, {rcvbuf?, noEnobufs?}) -> Socket (+ portId)
  *   openRawIp(protocol, {ifname?, ttl?, multicastTtl?, multicastLoop?, multicastAll?}) -> Socket
  *   openPacket(ifindex, ethertype, {dgram?}) -> Socket
+ *   openUdp({port, address?, device?, reuseAddr?, multicastGroup?, multicastTtl?, rcvbuf?, sndbuf?}) -> Socket
  *   ifNameToIndex(name) -> number
  *   Socket: send, sendTo, addMembership, dropMembership, setOption, getOption,
  *           recvStart(cb), recvStop, ref, unref, close; fd, closed
@@ -34,6 +35,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"openNetlink", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openRawIp", NULL, rawip_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openPacket", NULL, packet_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openUdp", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ifNameToIndex", NULL, if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (socket_class_init(env, exports) < 0)

@@ -1,5 +1,5 @@
-/* Shared declarations of the stockade addon: one JS Socket object per fd, three kinds
- * (netlink, raw IPv4, packet) that differ only in how they open, send and receive.
+/* Shared declarations of the stockade addon: one JS Socket object per fd, four kinds
+ * (netlink, raw IPv4, packet, UDP) that differ only in how they open, send and receive.
  * The addon holds no protocol logic: framing and codecs live in src/kernel/ (TypeScript). */
 #ifndef STOCKADE_SOCK_H
 #define STOCKADE_SOCK_H
@@ -18,7 +18,7 @@
 /* Most JS arguments a receive callback gets (err, data, and up to four details). */
 #define SOCK_MAX_ARGS 6
 
-typedef enum { KIND_NETLINK = 1, KIND_RAWIP = 2, KIND_PACKET = 3 } sock_kind;
+typedef enum { KIND_NETLINK = 1, KIND_RAWIP = 2, KIND_PACKET = 3, KIND_UDP = 4 } sock_kind;
 
 typedef struct sock_s sock_t;
 
@@ -79,7 +79,7 @@ napi_value socket_new(napi_env env, int fd, sock_kind kind, sock_recv_fn recv_on
 /* Unwraps `this` of a method call; throws and returns NULL if it is not an open Socket. */
 sock_t *socket_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, int allow_closed);
 
-/* netlink.c, rawip.c, packet.c: open functions and kind-specific methods */
+/* netlink.c, rawip.c, packet.c, udp.c: open functions and kind-specific methods */
 napi_value netlink_open(napi_env env, napi_callback_info info);
 napi_value netlink_send(napi_env env, sock_t *s, const uint8_t *data, size_t len);
 napi_value netlink_membership(napi_env env, sock_t *s, size_t argc, napi_value *argv, int join);
@@ -88,5 +88,7 @@ napi_value rawip_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv)
 napi_value rawip_membership(napi_env env, sock_t *s, size_t argc, napi_value *argv, int join);
 napi_value packet_open(napi_env env, napi_callback_info info);
 napi_value packet_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+napi_value udp_open(napi_env env, napi_callback_info info);
+napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 
 #endif

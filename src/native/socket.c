@@ -347,7 +347,7 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
 }
 
 /* sendTo(data, dest[, source]): raw IPv4 to a dotted-quad address (optional source address);
- * packet sockets to a 6-byte MAC address. */
+ * packet sockets to a 6-byte MAC address; UDP (data, address, port). */
 static napi_value m_send_to(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -358,6 +358,8 @@ static napi_value m_send_to(napi_env env, napi_callback_info info) {
     return rawip_send_to(env, s, argc, argv);
   if (s->kind == KIND_PACKET)
     return packet_send_to(env, s, argc, argv);
+  if (s->kind == KIND_UDP)
+    return udp_send_to(env, s, argc, argv);
   throw_errno(env, EOPNOTSUPP, "sendto", "netlink sockets use send()");
   return NULL;
 }
@@ -372,7 +374,7 @@ static napi_value membership(napi_env env, napi_callback_info info, int join) {
     return netlink_membership(env, s, argc, argv, join);
   if (s->kind == KIND_RAWIP)
     return rawip_membership(env, s, argc, argv, join);
-  throw_errno(env, EOPNOTSUPP, "setsockopt", "packet sockets have no memberships here");
+  throw_errno(env, EOPNOTSUPP, "setsockopt", "only netlink and raw IPv4 sockets have memberships here");
   return NULL;
 }
 
