@@ -3,7 +3,7 @@
 // counter + payload; the receiver checks the tag in constant time and keeps a sliding replay
 // window over counters. A restarted sender starts its counter from the clock (ms << 20), so it
 // is above anything it sent before; the receiver accepts a jump forward.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from '../common/hmac.ts';
 
 export const AUTH_COUNTER_LEN = 8;
 export const AUTH_TAG_LEN = 32;

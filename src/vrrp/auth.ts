@@ -24,7 +24,7 @@
 // the window, or seen before, is a replay. Optionally (maxClockSkewMs, needs NTP on both boxes)
 // the counter's time must be within that skew of the receiver's wall clock, which also stops
 // replays to a receiver that restarted and forgot its window.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from '../common/hmac.ts';
 
 export const TRAILER_LENGTH = 28;
 export const TRAILER_TYPE = 0x53;
