@@ -100,6 +100,23 @@ int opt_int(napi_env env, napi_value opts, const char *name, int32_t *out) {
   return arg_int(env, v, name, out) < 0 ? -1 : 1;
 }
 
+int opt_ipv4(napi_env env, napi_value opts, const char *name, uint32_t *addr_be) {
+  napi_value v;
+  int r = opt_get(env, opts, name, &v);
+  if (r <= 0)
+    return r;
+  return arg_ipv4(env, v, name, addr_be) < 0 ? -1 : 1;
+}
+
+napi_value js_ipv4(napi_env env, uint32_t addr_be) {
+  char text[INET_ADDRSTRLEN];
+  struct in_addr a = {.s_addr = addr_be};
+  napi_value v;
+  inet_ntop(AF_INET, &a, text, sizeof text);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 int opt_bool(napi_env env, napi_value opts, const char *name, int *out) {
   napi_value v;
   napi_valuetype t;

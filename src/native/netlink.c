@@ -26,13 +26,9 @@ static int netlink_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc)
   uint32_t group = 0;
   void *copy;
 
-  do
-    n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  if (msg.msg_flags & MSG_TRUNC)
-    return -EMSGSIZE;
+  int r = recv_msg(s->fd, &msg, &n);
+  if (r <= 0)
+    return r;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_PKTINFO) {
       struct nl_pktinfo info;
@@ -45,10 +41,6 @@ static int netlink_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc)
   argv[3] = js_int(env, group);
   *argc = 4;
   return 1;
-}
-
-static int set_int(int fd, int level, int name, int value) {
-  return setsockopt(fd, level, name, &value, sizeof value);
 }
 
 /* openNetlink(protocol, {rcvbuf?, noEnobufs?}) -> Socket with .portId */
@@ -100,12 +92,8 @@ napi_value netlink_open(napi_env env, napi_callback_info info) {
   memset(&addr, 0, sizeof addr);
   addr.nl_family = AF_NETLINK;
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-      getsockname(fd, (struct sockaddr *)&addr, &addrlen) < 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, e, "bind", "AF_NETLINK");
-    return NULL;
-  }
+      getsockname(fd, (struct sockaddr *)&addr, &addrlen) < 0)
+    return open_failed(env, fd, "bind", "AF_NETLINK");
   obj = socket_new(env, fd, KIND_NETLINK, netlink_recv, NULL);
   if (obj == NULL)
     return NULL;
@@ -116,17 +104,9 @@ napi_value netlink_open(napi_env env, napi_callback_info info) {
 
 napi_value netlink_send(napi_env env, sock_t *s, const uint8_t *data, size_t len) {
   struct sockaddr_nl to;
-  ssize_t n;
   memset(&to, 0, sizeof to);
   to.nl_family = AF_NETLINK; /* nl_pid 0: the kernel */
-  do
-    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    throw_errno(env, errno, "sendto", NULL);
-    return NULL;
-  }
-  return js_int(env, n);
+  return send_to(env, s->fd, data, len, &to, sizeof to);
 }
 
 napi_value netlink_membership(napi_env env, sock_t *s, size_t argc, napi_value *argv, int join) {

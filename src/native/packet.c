@@ -82,7 +82,6 @@ napi_value packet_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv
   const uint8_t *data, *mac;
   size_t len, maclen;
   struct sockaddr_ll to;
-  ssize_t n;
 
   if (arg_bytes(env, argc > 0 ? argv[0] : NULL, "data", &data, &len) < 0 ||
       arg_bytes(env, argc > 1 ? argv[1] : NULL, "mac", &mac, &maclen) < 0)
@@ -97,12 +96,5 @@ napi_value packet_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv
   to.sll_ifindex = s->pkt_ifindex;
   to.sll_halen = ETH_ALEN;
   memcpy(to.sll_addr, mac, ETH_ALEN);
-  do
-    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    throw_errno(env, errno, "sendto", NULL);
-    return NULL;
-  }
-  return js_int(env, n);
+  return send_to(env, s->fd, data, len, &to, sizeof to);
 }

@@ -13,14 +13,6 @@
 
 #include "sock.h"
 
-static napi_value js_ipv4(napi_env env, struct in_addr a) {
-  char text[INET_ADDRSTRLEN];
-  napi_value v;
-  inet_ntop(AF_INET, &a, text, sizeof text);
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
-  return v;
-}
-
 static int rawip_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) {
   struct sockaddr_in from;
   char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
@@ -36,13 +28,9 @@ static int rawip_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) {
   ssize_t n;
   void *copy;
 
-  do
-    n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  if (msg.msg_flags & MSG_TRUNC)
-    return -EMSGSIZE;
+  int r = recv_msg(s->fd, &msg, &n);
+  if (r <= 0)
+    return r;
   /* ip_rcv() validated the header before raw delivery; this only guards our indexing. */
   ihl = n > 0 ? (size_t)(s->buf[0] & 0x0f) * 4 : 0;
   if (n < (ssize_t)sizeof(struct iphdr) || (s->buf[0] >> 4) != 4 || ihl < sizeof(struct iphdr) || ihl > (size_t)n)
@@ -60,23 +48,12 @@ static int rawip_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) {
     }
   }
   napi_create_buffer_copy(env, (size_t)n - ihl, s->buf + ihl, &copy, &argv[1]);
-  argv[2] = js_ipv4(env, from.sin_addr);
-  argv[3] = js_ipv4(env, dst);
+  argv[2] = js_ipv4(env, from.sin_addr.s_addr);
+  argv[3] = js_ipv4(env, dst.s_addr);
   argv[4] = js_int(env, ttl);
   argv[5] = js_int(env, ifindex);
   *argc = 6;
   return 1;
-}
-
-static int set_int(int fd, int level, int name, int value) {
-  return setsockopt(fd, level, name, &value, sizeof value);
-}
-
-static napi_value fail(napi_env env, int fd, const char *syscall, const char *detail) {
-  int e = errno;
-  close(fd);
-  throw_errno(env, e, syscall, detail);
-  return NULL;
 }
 
 /* openRawIp(protocol, {ifname?, ttl?, multicastTtl?, multicastLoop?, multicastAll?, tos?,
@@ -118,28 +95,28 @@ napi_value rawip_open(napi_env env, napi_callback_info info) {
   if (has_ifname) {
     struct ip_mreqn mreq;
     if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1) < 0)
-      return fail(env, fd, "setsockopt", "SO_BINDTODEVICE");
+      return open_failed(env, fd, "setsockopt", "SO_BINDTODEVICE");
     memset(&mreq, 0, sizeof mreq);
     mreq.imr_ifindex = (int)if_nametoindex(ifname);
     if (mreq.imr_ifindex == 0 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0)
-      return fail(env, fd, "setsockopt", "IP_MULTICAST_IF");
+      return open_failed(env, fd, "setsockopt", "IP_MULTICAST_IF");
   }
   if (has_ttl && set_int(fd, IPPROTO_IP, IP_TTL, ttl) < 0)
-    return fail(env, fd, "setsockopt", "IP_TTL");
+    return open_failed(env, fd, "setsockopt", "IP_TTL");
   if (has_mttl && set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, mttl) < 0)
-    return fail(env, fd, "setsockopt", "IP_MULTICAST_TTL");
+    return open_failed(env, fd, "setsockopt", "IP_MULTICAST_TTL");
   if (has_loop && set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, loop) < 0)
-    return fail(env, fd, "setsockopt", "IP_MULTICAST_LOOP");
+    return open_failed(env, fd, "setsockopt", "IP_MULTICAST_LOOP");
   if (has_mall && set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, mall) < 0)
-    return fail(env, fd, "setsockopt", "IP_MULTICAST_ALL");
+    return open_failed(env, fd, "setsockopt", "IP_MULTICAST_ALL");
   if (has_tos && set_int(fd, IPPROTO_IP, IP_TOS, tos) < 0)
-    return fail(env, fd, "setsockopt", "IP_TOS");
+    return open_failed(env, fd, "setsockopt", "IP_TOS");
   if (has_df && set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, df ? IP_PMTUDISC_WANT : IP_PMTUDISC_DONT) < 0)
-    return fail(env, fd, "setsockopt", "IP_MTU_DISCOVER");
+    return open_failed(env, fd, "setsockopt", "IP_MTU_DISCOVER");
   if (set_int(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0)
-    return fail(env, fd, "setsockopt", "IP_RECVTTL");
+    return open_failed(env, fd, "setsockopt", "IP_RECVTTL");
   if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)
-    return fail(env, fd, "setsockopt", "IP_PKTINFO");
+    return open_failed(env, fd, "setsockopt", "IP_PKTINFO");
   /* Until SO_BINDTODEVICE took effect any interface's packets could queue; drop them. */
   if (has_ifname) {
     char scratch[1];

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <node_api.h>
 #include <uv.h>
 
@@ -71,6 +73,20 @@ int opt_bool(napi_env env, napi_value opts, const char *name, int *out);
 int opt_string(napi_env env, napi_value opts, const char *name, char *out, size_t outlen);
 napi_value js_int(napi_env env, int64_t v);
 napi_value js_undefined(napi_env env);
+
+/* io.c: system calls as every kind makes them */
+int set_int(int fd, int level, int name, int value);
+/* Closes a half-opened fd and throws the errno of the failed call; returns NULL. */
+napi_value open_failed(napi_env env, int fd, const char *syscall, const char *detail);
+/* recvmsg without blocking, EINTR retried: 1 read (*n bytes), 0 nothing queued, -errno
+ * (-EMSGSIZE when the datagram was truncated) -- the sock_recv_fn convention. */
+int recv_msg(int fd, struct msghdr *msg, ssize_t *n);
+/* sendto, EINTR retried: bytes sent as a JS number, or NULL with the errno thrown. */
+napi_value send_to(napi_env env, int fd, const uint8_t *data, size_t len, const void *to, socklen_t tolen);
+/* IPv4 address option as a dotted quad: 1 present (*addr_be set), 0 absent, -1 exception set. */
+int opt_ipv4(napi_env env, napi_value opts, const char *name, uint32_t *addr_be);
+/* An IPv4 address as a JS string. */
+napi_value js_ipv4(napi_env env, uint32_t addr_be);
 
 /* socket.c: the JS Socket class shared by all kinds */
 int socket_class_init(napi_env env, napi_value exports);

@@ -21,18 +21,13 @@ static int udp_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) {
     .msg_iov = &iov, .msg_iovlen = 1,
     .msg_control = control, .msg_controllen = sizeof control,
   };
-  char text[INET_ADDRSTRLEN];
   int ifindex = 0;
   ssize_t n;
   void *copy;
 
-  do
-    n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  if (msg.msg_flags & MSG_TRUNC)
-    return -EMSGSIZE;
+  int r = recv_msg(s->fd, &msg, &n);
+  if (r <= 0)
+    return r;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo pi;
@@ -41,33 +36,11 @@ static int udp_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) {
     }
   }
   napi_create_buffer_copy(env, (size_t)n, s->buf, &copy, &argv[1]);
-  inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &argv[2]);
+  argv[2] = js_ipv4(env, from.sin_addr.s_addr);
   argv[3] = js_int(env, ntohs(from.sin_port));
   argv[4] = js_int(env, ifindex);
   *argc = 5;
   return 1;
-}
-
-static int set_int(int fd, int level, int name, int value) {
-  return setsockopt(fd, level, name, &value, sizeof value);
-}
-
-static napi_value fail(napi_env env, int fd, const char *syscall, const char *detail) {
-  int e = errno;
-  close(fd);
-  throw_errno(env, e, syscall, detail);
-  return NULL;
-}
-
-static int parse_ipv4(napi_env env, const char *text, const char *what, uint32_t *out) {
-  struct in_addr a;
-  if (inet_pton(AF_INET, text, &a) != 1) {
-    throw_type(env, what);
-    return -1;
-  }
-  *out = a.s_addr;
-  return 0;
 }
 
 /* openUdp({port, address?, device?, reuseAddr?, multicastGroup?, multicastTtl?, rcvbuf?,
@@ -80,17 +53,17 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
   int32_t port = 0, mttl = 1, rcvbuf = 0, sndbuf = 0;
   int reuse = 0, has_port, has_addr, has_dev, has_group, has_rcv, has_snd;
   uint32_t addr = INADDR_ANY, group = 0;
-  char device[IF_NAMESIZE], addr_text[INET_ADDRSTRLEN + 1], group_text[INET_ADDRSTRLEN + 1];
+  char device[IF_NAMESIZE];
   struct sockaddr_in sa;
   int fd, ifindex = 0;
 
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   napi_value opts = argc > 0 ? argv[0] : NULL;
   if ((has_port = opt_int(env, opts, "port", &port)) < 0 ||
-      (has_addr = opt_string(env, opts, "address", addr_text, sizeof addr_text)) < 0 ||
+      (has_addr = opt_ipv4(env, opts, "address", &addr)) < 0 ||
       (has_dev = opt_string(env, opts, "device", device, sizeof device)) < 0 ||
       opt_bool(env, opts, "reuseAddr", &reuse) < 0 ||
-      (has_group = opt_string(env, opts, "multicastGroup", group_text, sizeof group_text)) < 0 ||
+      (has_group = opt_ipv4(env, opts, "multicastGroup", &group)) < 0 ||
       opt_int(env, opts, "multicastTtl", &mttl) < 0 ||
       (has_rcv = opt_int(env, opts, "rcvbuf", &rcvbuf)) < 0 ||
       (has_snd = opt_int(env, opts, "sndbuf", &sndbuf)) < 0)
@@ -99,10 +72,6 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
     throw_type(env, "port must be an integer 0..65535");
     return NULL;
   }
-  if (has_addr && parse_ipv4(env, addr_text, "address must be a dotted-quad IPv4 address", &addr) < 0)
-    return NULL;
-  if (has_group && parse_ipv4(env, group_text, "multicastGroup must be a dotted-quad IPv4 address", &group) < 0)
-    return NULL;
   if (has_dev) {
     ifindex = (int)if_nametoindex(device);
     if (ifindex == 0) {
@@ -120,38 +89,42 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (reuse && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
-    return fail(env, fd, "setsockopt", "SO_REUSEADDR");
+    return open_failed(env, fd, "setsockopt", "SO_REUSEADDR");
   if (has_rcv && set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) < 0)
-    return fail(env, fd, "setsockopt", "SO_RCVBUF");
+    return open_failed(env, fd, "setsockopt", "SO_RCVBUF");
   if (has_snd && set_int(fd, SOL_SOCKET, SO_SNDBUF, sndbuf) < 0)
-    return fail(env, fd, "setsockopt", "SO_SNDBUF");
+    return open_failed(env, fd, "setsockopt", "SO_SNDBUF");
   if (has_dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, strlen(device) + 1) < 0)
-    return fail(env, fd, "setsockopt", "SO_BINDTODEVICE");
+    return open_failed(env, fd, "setsockopt", "SO_BINDTODEVICE");
   if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)
-    return fail(env, fd, "setsockopt", "IP_PKTINFO");
+    return open_failed(env, fd, "setsockopt", "IP_PKTINFO");
   if (has_group) {
     struct ip_mreqn mreq;
     memset(&mreq, 0, sizeof mreq);
     mreq.imr_multiaddr.s_addr = group;
     mreq.imr_ifindex = ifindex;
     if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0)
-      return fail(env, fd, "setsockopt", "IP_ADD_MEMBERSHIP");
+      return open_failed(env, fd, "setsockopt", "IP_ADD_MEMBERSHIP");
     mreq.imr_multiaddr.s_addr = INADDR_ANY;
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0)
-      return fail(env, fd, "setsockopt", "IP_MULTICAST_IF");
+      return open_failed(env, fd, "setsockopt", "IP_MULTICAST_IF");
     if (set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0)
-      return fail(env, fd, "setsockopt", "IP_MULTICAST_LOOP");
+      return open_failed(env, fd, "setsockopt", "IP_MULTICAST_LOOP");
     if (set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) < 0)
-      return fail(env, fd, "setsockopt", "IP_MULTICAST_ALL");
+      return open_failed(env, fd, "setsockopt", "IP_MULTICAST_ALL");
     if (set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, mttl) < 0)
-      return fail(env, fd, "setsockopt", "IP_MULTICAST_TTL");
+      return open_failed(env, fd, "setsockopt", "IP_MULTICAST_TTL");
   }
+  /* The address as text for a bind error, made before the call so errno stays the bind's. */
+  char where[INET_ADDRSTRLEN] = "";
+  if (has_addr)
+    inet_ntop(AF_INET, &(struct in_addr){.s_addr = addr}, where, sizeof where);
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = addr;
   sa.sin_port = htons((uint16_t)port);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-    return fail(env, fd, "bind", has_addr ? addr_text : NULL);
+    return open_failed(env, fd, "bind", has_addr ? where : NULL);
   return socket_new(env, fd, KIND_UDP, udp_recv, NULL);
 }
 
@@ -162,7 +135,6 @@ napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv) {
   uint32_t dst;
   int32_t port;
   struct sockaddr_in to;
-  ssize_t n;
 
   if (arg_bytes(env, argc > 0 ? argv[0] : NULL, "data", &data, &len) < 0 ||
       arg_ipv4(env, argc > 1 ? argv[1] : NULL, "address", &dst) < 0 ||
@@ -176,12 +148,5 @@ napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv) {
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = dst;
   to.sin_port = htons((uint16_t)port);
-  do
-    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    throw_errno(env, errno, "sendto", NULL);
-    return NULL;
-  }
-  return js_int(env, n);
+  return send_to(env, s->fd, data, len, &to, sizeof to);
 }

@@ -6,6 +6,7 @@ import { formatIpv4, parsePrefix } from '../config/ipv4.ts';
 import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN } from '../kernel/rtnetlink/constants.ts';
 import { aliasFor } from './ownership.ts';
 import type { BondMode, RouteType, RuleAction, XmitHashPolicy } from './words.ts';
+import type { RuleSelector } from '../kernel/rtnetlink/rule.ts';
 import { LACP_RATE_MODES, PRIMARY_MODES, XMIT_HASH_MODES } from './words.ts';
 
 interface LinkBase {
@@ -83,16 +84,8 @@ export interface DesiredRoute {
   source?: string;
 }
 
-export interface DesiredRule {
+export interface DesiredRule extends RuleSelector {
   priority: number;
-  src?: string;
-  srcLength: number;
-  dst?: string;
-  dstLength: number;
-  iifname?: string;
-  oifname?: string;
-  fwmark?: number;
-  fwmask?: number;
   action: RuleAction;
   /** 0 for the drop actions. */
   table: number;

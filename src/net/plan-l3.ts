@@ -9,6 +9,7 @@ import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
 import type { Link } from '../kernel/rtnetlink/link.ts';
 import type { Route, RouteRequest } from '../kernel/rtnetlink/route.ts';
 import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
+import { selectorRequest } from '../kernel/rtnetlink/rule.ts';
 import type { Rule, RuleRequest } from '../kernel/rtnetlink/rule.ts';
 import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
 import { addressRequest } from './action.ts';
@@ -287,12 +288,7 @@ function ruleRequest(r: Rule): RuleRequest {
   return {
     family: r.family, action: r.action, table: r.table, tos: r.tos, flags: r.flags,
     ...(r.priority !== undefined ? { priority: r.priority } : {}),
-    ...(r.src !== undefined ? { src: r.src, srcLength: r.srcLength } : {}),
-    ...(r.dst !== undefined ? { dst: r.dst, dstLength: r.dstLength } : {}),
-    ...(r.iifname !== undefined ? { iifname: r.iifname } : {}),
-    ...(r.oifname !== undefined ? { oifname: r.oifname } : {}),
-    ...(r.fwmark !== undefined ? { fwmark: r.fwmark } : {}),
-    ...(r.fwmask !== undefined ? { fwmask: r.fwmask } : {}),
+    ...selectorRequest(r),
     ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
   };
 }
@@ -300,12 +296,7 @@ function ruleRequest(r: Rule): RuleRequest {
 function desiredRuleRequest(r: DesiredRule): RuleRequest {
   return {
     priority: r.priority, action: RULE_ACTIONS[r.action], table: r.table, protocol: RTPROT_STOCKADE,
-    ...(r.src !== undefined ? { src: r.src, srcLength: r.srcLength } : {}),
-    ...(r.dst !== undefined ? { dst: r.dst, dstLength: r.dstLength } : {}),
-    ...(r.iifname !== undefined ? { iifname: r.iifname } : {}),
-    ...(r.oifname !== undefined ? { oifname: r.oifname } : {}),
-    ...(r.fwmark !== undefined ? { fwmark: r.fwmark } : {}),
-    ...(r.fwmask !== undefined ? { fwmask: r.fwmask } : {}),
+    ...selectorRequest(r),
   };
 }
 

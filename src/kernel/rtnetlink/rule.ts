@@ -10,7 +10,31 @@ import {
 } from './constants.ts';
 import { decodeIp, encodeIp } from './inet.ts';
 
-export interface Rule {
+/** What a rule matches: the part the kernel's rules and the config's share. */
+export interface RuleSelector {
+  src?: string;
+  srcLength: number;
+  dst?: string;
+  dstLength: number;
+  iifname?: string;
+  oifname?: string;
+  fwmark?: number;
+  fwmask?: number;
+}
+
+/** A selector's fields as a request carries them (only those set). */
+export function selectorRequest(r: RuleSelector): RuleRequest {
+  return {
+    ...(r.src !== undefined ? { src: r.src, srcLength: r.srcLength } : {}),
+    ...(r.dst !== undefined ? { dst: r.dst, dstLength: r.dstLength } : {}),
+    ...(r.iifname !== undefined ? { iifname: r.iifname } : {}),
+    ...(r.oifname !== undefined ? { oifname: r.oifname } : {}),
+    ...(r.fwmark !== undefined ? { fwmark: r.fwmark } : {}),
+    ...(r.fwmask !== undefined ? { fwmask: r.fwmask } : {}),
+  };
+}
+
+export interface Rule extends RuleSelector {
   family: number;
   /** FR_ACT_*. */
   action: number;
@@ -20,14 +44,6 @@ export interface Rule {
   flags: number;
   tos: number;
   priority?: number;
-  src?: string;
-  srcLength: number;
-  dst?: string;
-  dstLength: number;
-  iifname?: string;
-  oifname?: string;
-  fwmark?: number;
-  fwmask?: number;
   goto?: number;
   protocol?: number;
   suppressPrefixLength?: number;
