@@ -74,8 +74,14 @@ export class SyncDriver {
     this.#clock = opts.clock ?? (() => performance.now());
     this.#eventBufferMax = opts.eventBufferMax ?? 256 << 20;
     this.#overrunResyncMs = opts.overrunResyncMs ?? 1000;
+    if (opts.authKey !== undefined && opts.peer === '' && opts.statsOnly !== true) {
+      throw new Error('sync: authentication needs the peer\'s address (it is bound into every MAC); set sync.peer');
+    }
     this.node = new SyncNode({
       ...opts,
+      authSelf: opts.local,
+      authPeer: opts.peer,
+      ...(opts.multicastGroup !== undefined ? { authGroup: opts.multicastGroup } : {}),
       ftfw: {
         initialSeq: Math.floor(Date.now() / 1000),
         maxDatagram: (opts.mtu ?? 1500) - 28,

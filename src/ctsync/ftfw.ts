@@ -12,6 +12,8 @@
 // phase are still checked for gaps (conntrackd skips the check for every HELLO message, so a loss
 // during start-up goes unnoticed and is even covered by the next ACK range).
 // Idle for `aliveMs`: ACK what is unacknowledged, or send ALIVE.
+// A message we cannot use (an expectation, an odd attribute) still takes its place in the sequence
+// and is then dropped and counted, as in conntrackd: otherwise its seq would be NACKed for ever.
 import { DatagramPacker } from './datagrams.ts';
 import {
   decodeDatagram, DROP_REASONS, encodeControl, encodeData,
@@ -102,6 +104,8 @@ export interface SyncProtocol {
   readonly pending: { tx: number; resend: number; entries: number };
   enqueue(key: string, type: DataType, entry: SyncEntry): void;
   requestResync(): void;
+  /** Sends again everything not yet acknowledged (modes without acknowledgements: absent). */
+  resendUnacked?(): void;
   receive(datagram: Uint8Array, now: number): void;
   flush(now: number): void;
   tick(now: number): void;
@@ -188,6 +192,15 @@ export class FtfwCore implements SyncProtocol {
       o.where = 'tx';
       this.#tx.push({ obj: key });
     }
+  }
+
+  /**
+   * Everything sent and not yet acknowledged goes out again (new seq, current state): the peer
+   * could not have used it (authentication was not yet established both ways).
+   */
+  resendUnacked(): void {
+    this.#peerStarted();
+    this.stats.peerRestarts--;
   }
 
   /** Asks the peer for its whole table. */
@@ -307,6 +320,7 @@ export class FtfwCore implements SyncProtocol {
         this.#sink.resyncRequested();
         break;
       case 'alive':
+      case 'skip': // its seq is tracked (no NACK for ever); the drop was counted by receive()
         break;
     }
   }

@@ -71,9 +71,9 @@ test('batch items: create-or-update without EXCL and kernel-owned status bits ma
   assert.equal(decodeEntry(del!.payload), { orig: entry.orig });
 });
 
-test('IPv6 entries are reported as unsupported, not as garbage', () => {
-  const v6 = Buffer.from('0a000000', 'hex');
-  assert.throws(() => decodeEntry(v6), (e: unknown) => e instanceof CtUnsupported);
+test('entries of families other than IPv4 and IPv6 are reported as unsupported, not as garbage', () => {
+  const bridge = Buffer.from('07000000', 'hex');
+  assert.throws(() => decodeEntry(bridge), (e: unknown) => e instanceof CtUnsupported);
 });
 
 test('malformed payloads throw parse errors', () => {

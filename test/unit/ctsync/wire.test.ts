@@ -116,8 +116,10 @@ test('bad input is dropped and named: version, truncation, length, type, attribu
   assert.equal(decodeDatagram(tcp.subarray(0, 40)).drops, ['truncated']);
   const short = Buffer.from(tcp); short.writeUInt16BE(4, 2);
   assert.equal(decodeDatagram(short).drops, ['bad-length']);
+  // A message type we do not know (a later protocol's): numbered, so its seq is tracked, then dropped.
   const badType = Buffer.from(tcp); badType[0] = 0x17;
-  assert.equal(decodeDatagram(badType).drops, ['bad-type']);
+  assert.equal(decodeDatagram(badType).drops, ['unsupported']);
+  assert.equal(decodeDatagram(badType).messages.map((m) => m.kind), ['skip']);
   const flagged = Buffer.from(tcp); flagged[1] = 0x08;
   assert.equal(decodeDatagram(flagged).drops, ['bad-type']);
   const unknown = Buffer.from(tcp); unknown.writeUInt16BE(40, 8 + 2);
@@ -126,6 +128,11 @@ test('bad input is dropped and named: version, truncation, length, type, attribu
   assert.equal(decodeDatagram(wrongSize).drops, ['bad-attribute']);
   const exp = Buffer.from(tcp); exp[0] = 0x13;
   assert.equal(decodeDatagram(exp).drops, ['unsupported']);
+  // Unusable bodies keep their seq for the receiver's tracking (conntrackd tracks first, then drops).
+  for (const b of [unknown, wrongSize, exp]) {
+    const m = decodeDatagram(b).messages;
+    assert.equal(m.map((x) => [x.kind, x.seq]), [['skip', tcp.readUInt32BE(4)]]);
+  }
   const ackShort = Buffer.from('1a08000800000001', 'hex');
   assert.equal(decodeDatagram(ackShort).drops, ['bad-length']);
   assert.equal(decodeDatagram(Buffer.alloc(70000)).drops, ['oversized']);
