@@ -6,6 +6,7 @@ import type { FailoverStats } from './failover.ts';
 import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
 import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
 import { protocolName } from './sync-protocols.ts';
+import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
 
 export interface SyncCacheCounters {
   active: number; created: number; updated: number; destroyed: number; expired: number; full: number;
@@ -70,11 +71,6 @@ export function entryView(e: SyncEntry, remainingS: number, activeS: number): Sy
   return { ...rest, ...(labels !== undefined ? { labels: labels.toString('hex') } : {}), remainingS: Math.max(0, Math.floor(remainingS)), activeS: Math.max(0, Math.floor(activeS)) };
 }
 
-/** The ICMP type of the reply direction (echo -> echo reply ...), as conntrack prints it. */
-function icmpReplyType(t: number): number {
-  const pairs: Record<number, number> = { 8: 0, 13: 14, 15: 16, 17: 18 };
-  return pairs[t] ?? t;
-}
 
 /** One cache entry as a conntrack -L line (with conntrackd's [active since]). */
 export function formatEntry(e: SyncEntryView): string {
@@ -82,7 +78,7 @@ export function formatEntry(e: SyncEntryView): string {
   if (e.tcpState !== undefined) parts.push(TCP_CONNTRACK_NAMES[e.tcpState] ?? String(e.tcpState));
   const l4 = (sport: number | undefined, dport: number | undefined, reply: boolean): string[] => {
     if (e.icmpType !== undefined) {
-      return [`type=${reply ? icmpReplyType(e.icmpType) : e.icmpType}`, `code=${e.icmpCode ?? 0}`, `id=${e.icmpId ?? 0}`];
+      return [`type=${reply ? icmpReplyType(e.icmpType, e.proto) : e.icmpType}`, `code=${e.icmpCode ?? 0}`, `id=${e.icmpId ?? 0}`];
     }
     return sport !== undefined && dport !== undefined ? [`sport=${sport}`, `dport=${dport}`] : [];
   };
