@@ -34,6 +34,8 @@ export interface SyncNodeOptions {
   authSelf?: string;
   authPeer?: string;
   authGroup?: string;
+  /** Wall clock in ms for the authentication counter (tests); default Date.now. */
+  authClock?: () => number;
   replayWindow?: number;
   cacheLimit?: number;
   /** conntrackd's CommitTimeout: fixed timeout for committed entries. */
@@ -120,6 +122,7 @@ export class SyncNode {
       this.#auth = new DatagramAuth({
         key: opts.authKey, self: opts.authSelf ?? '', peer: opts.authPeer ?? '',
         ...(opts.authGroup !== undefined ? { group: opts.authGroup } : {}),
+        ...(opts.authClock !== undefined ? { clock: opts.authClock } : {}),
         ...(opts.replayWindow !== undefined ? { replayWindow: opts.replayWindow } : {}),
       });
       this.stats.authDrops = this.#auth.stats.drops;

@@ -14,6 +14,9 @@ export interface SyncTransport {
   /** Datagrams from anyone but the peer, or on another interface, ignored. */
   readonly foreign: number;
   readonly sendErrors: number;
+  /** Datagrams waiting for room in the socket's send buffer, and those dropped because that queue was full. */
+  readonly sendQueued: number;
+  readonly sendDropped: number;
 }
 
 export interface UdpTransportOptions {
@@ -28,12 +31,13 @@ export interface UdpTransportOptions {
 }
 
 /** Datagrams held while the send buffer is full (EAGAIN), retried shortly; beyond, dropped. */
-const SEND_QUEUE_MAX = 4096;
+export const SEND_QUEUE_MAX = 4096;
 const SEND_RETRY_MS = 1;
 
 class UdpTransport implements SyncTransport {
   foreign = 0;
   sendErrors = 0;
+  sendDropped = 0;
   readonly #sock: UdpSocket;
   readonly #peer: string;
   readonly #port: number;
@@ -71,7 +75,7 @@ class UdpTransport implements SyncTransport {
 
   #enqueue(datagram: Buffer): void {
     if (this.#queue.length >= SEND_QUEUE_MAX) {
-      this.sendErrors++;
+      this.sendDropped++; // FTFW sends it again when the peer NACKs or its ACKs pass over it
       return;
     }
     this.#queue.push(datagram);
@@ -87,6 +91,10 @@ class UdpTransport implements SyncTransport {
       }
       this.#queue.shift();
     }
+  }
+
+  get sendQueued(): number {
+    return this.#queue.length;
   }
 
   close(): void {

@@ -39,6 +39,8 @@ export interface SyncStatusView {
   kernel?: { overruns: number; resyncs: number; ownEvents: number; bufferGrowths: number; eventBuffer: number; injected?: number; injectFailed?: number };
   transportCounters?: { foreign: number; sendErrors: number };
   lastCommit?: SyncCommitView | null;
+  /** Every queue, cache and buffer that grows with input: size, bound, what the bound dropped. */
+  bounds?: Array<{ name: string; size: number; limit: number; dropped: number }>;
   /** With VRRP: the failover integration (src/daemon/failover.ts). */
   failover?: SyncFailoverView;
 }
@@ -126,6 +128,7 @@ export function formatSyncStatus(s: SyncStatusView): string {
   out += `kernel: event buffer ${s.kernel?.eventBuffer ?? 0} bytes, overruns ${s.kernel?.overruns ?? 0}, resyncs ${s.kernel?.resyncs ?? 0}, own events ${s.kernel?.ownEvents ?? 0}\n`;
   out += `filtered: ${nonZero(s.filtered)}; drops: ${nonZero(s.drops)}; auth drops: ${nonZero(s.authDrops)}\n`;
   out += `bulk sends ${s.bulkSends ?? 0}, resync requests from the peer ${s.resyncRequests ?? 0}\n`;
+  if (s.bounds) out += `bounds: ${s.bounds.map((b) => `${b.name} ${b.size}/${b.limit}${b.dropped > 0 ? ` (${b.dropped} dropped)` : ''}`).join(', ')}\n`;
   if (s.kernel?.injected || s.kernel?.injectFailed) out += `external cache off: ${s.kernel.injected ?? 0} peer entries written to the kernel, ${s.kernel.injectFailed ?? 0} refused\n`;
   if (s.lastCommit) out += `last commit: ${s.lastCommit.committed} committed, ${s.lastCommit.failed} failed in ${s.lastCommit.ms} ms\n`;
   const f = s.failover;

@@ -124,6 +124,7 @@ export class SyncService {
       pending: { ...n.ftfw.pending },
       kernel: { ...d.stats, eventBuffer: d.eventBuffer },
       transportCounters: { foreign: d.transport?.foreign ?? 0, sendErrors: d.transport?.sendErrors ?? 0 },
+      bounds: d.bounds(),
       lastCommit: this.#lastCommit,
       ...(this.failoverView ? { failover: this.failoverView() } : {}),
     };

@@ -120,10 +120,12 @@ test('authentication: a datagram reflected back to its sender changes nothing th
 
 test('authentication: a restarted receiver applies no replayed datagram, then syncs again with the live peer', () => {
   const key = Buffer.alloc(32, 3);
-  const optsA = { authKey: key, authSelf: '192.0.2.1', authPeer: '192.0.2.2' };
-  const optsB = { authKey: key, authSelf: '192.0.2.2', authPeer: '192.0.2.1' };
-  const wire: Buffer[] = [];
   let now = 0;
+  const wall = { offset: 1_800_000_000_000 };
+  const authClock = () => wall.offset + now;
+  const optsA = { authKey: key, authSelf: '192.0.2.1', authPeer: '192.0.2.2', authClock };
+  const optsB = { authKey: key, authSelf: '192.0.2.2', authPeer: '192.0.2.1', authClock };
+  const wire: Buffer[] = [];
   let b: SyncNode;
   const a = new SyncNode({ ftfw: { initialSeq: 100 }, ...optsA }, (d) => { wire.push(d); b.onDatagram(d, now); });
   b = new SyncNode({ ftfw: { initialSeq: 900 }, ...optsB }, (d) => a.onDatagram(d, now));
@@ -135,7 +137,8 @@ test('authentication: a restarted receiver applies no replayed datagram, then sy
   a.onKernelEvent('destroy', ct(1), now);
   run(50);
   assert.is(b.external.size, 0);
-  // B restarts (a new process: nothing remembered) and an attacker replays everything A ever sent.
+  // B restarts (a new process: nothing remembered, a second later) and an attacker replays what A sent.
+  wall.offset += 1000;
   b = new SyncNode({ ftfw: { initialSeq: 5000 }, ...optsB }, (d) => a.onDatagram(d, now));
   const replayTarget = new SyncNode({ ftfw: { initialSeq: 7000 }, ...optsB }, () => undefined);
   for (const d of captured) replayTarget.onDatagram(d, now);
