@@ -3,6 +3,7 @@
 // statistic in both namespaces). IPv4 and IPv6 entries made on each side reach the other; FTFW
 // converges (no NACKs once the link is clean and idle, nothing dropped as unusable); then
 // conntrackd's commit (-c) and ours (ctl sync -c) leave the two kernels with the same table.
+// A flood of garbage is counted by reason and logged once per interval.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { labAvailable, withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
+import { runHelper } from '../native/addon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
 import { ctdCache, loadEntries, PORT, startConntrackd, startSyncDaemon, syncStatus } from './peers.ts';
 
@@ -111,6 +113,22 @@ if (!avail.ok) {
         const tb = await table(lab, 'b');
         assert.is(ta.length, 2 * PER_SIDE);
         assert.equal(tb, ta, 'the same kernel table on both boxes');
+
+        // Rejects: a flood of garbage from the peer's address is counted by reason in ctl sync and
+        // logged as one summary line, not a line per datagram. Every bound is shown.
+        const logLines = () => d.proc.stdout().split('\n').filter((l) => l.includes('rejected from the sync link'));
+        const before = logLines().length;
+        await runHelper(lab, 'a', 'ctsync-udp.ts', ['send', A, String(PORT + 1), `${B}:${PORT}`, ...Array.from({ length: 200 }, () => 'deadbeef')]);
+        const st = await lab.waitFor('200 truncated datagrams counted', async () => {
+          const x = await syncStatus(lab, d);
+          return (x?.drops?.['truncated'] ?? 0) >= 200 ? x : undefined;
+        }, { timeoutMs: 10_000, intervalMs: 200 });
+        assert.is(st.drops?.['truncated'], 200);
+        await lab.waitFor('a summary log line', () => logLines().length > before || undefined, { timeoutMs: 15_000, intervalMs: 250 });
+        assert.is(logLines().length - before, 1, logLines().join('\n'));
+        assert.match(logLines().at(-1)!, /truncated=200/);
+        const text = (await ctl(lab, d, ['-s'])).stdout;
+        assert.match(text, /^bounds: internal cache \d+\/262144, external cache \d+\/262144, entries awaiting ack 0\/262144, resend queue \d+\/\d+, kernel write queue 0\/65536, send queue 0\/4096, event buffer \(bytes\) \d+\/\d+/m);
         await ctd.stop();
         daemon.proc.kill('SIGTERM');
         assert.is(await daemon.proc.exited, 0);
