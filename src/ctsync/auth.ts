@@ -6,8 +6,8 @@
 //   bytes 8-15   echo: the highest counter the sender has seen (with a valid tag) from the receiver
 //   bytes 16-47  HMAC-SHA256(key, "STKSYNC2" | sender id | receiver id | bytes 0-15 | payload)
 //
-// Direction: the ids are the two ends' addresses on the sync link (the receiver's is the group with
-// multicast, so there the peer's address must be configured), so a datagram reflected back to its sender fails its tag there (counted as
+// Direction: the ids are the two ends' addresses on the sync link (with multicast the receiver's is
+// the group, and the sender's is the datagram's source address), so a datagram reflected back to its sender fails its tag there (counted as
 // auth-reflected) and one from another pair using the same key fails too.
 // Replay: a sliding window over counters (IPsec-style) while the receiver runs. A restarted
 // receiver has forgotten its window; instead of trusting the first counter it sees, it accepts a
@@ -58,6 +58,7 @@ export class DatagramAuth {
   readonly #clock: () => number;
   readonly #out: Buffer;
   readonly #in: Buffer;
+  readonly #group: string | undefined;
   /** Next counter to send; the first one of this life (echoes below it are from before). */
   #counter = 0n;
   #first: bigint | undefined;
@@ -74,6 +75,7 @@ export class DatagramAuth {
     this.#key = Buffer.from(opts.key);
     this.#window = opts.replayWindow ?? 1024;
     this.#clock = opts.clock ?? Date.now;
+    this.#group = opts.group;
     this.#out = direction(opts.self, opts.group ?? opts.peer);
     this.#in = direction(opts.peer, opts.group ?? opts.self);
   }
@@ -99,15 +101,19 @@ export class DatagramAuth {
     return Buffer.concat([payload, head, this.#tag(this.#out, head, payload)]);
   }
 
-  /** The payload if the datagram is authentic, from the peer to us, new and fresh; else undefined (counted). */
-  verify(datagram: Uint8Array): Buffer | undefined {
+  /**
+   * The payload if the datagram is authentic, from the peer to us, new and fresh; else undefined
+   * (counted). `source`: the datagram's source address, which names the sender with multicast.
+   */
+  verify(datagram: Uint8Array, source?: string): Buffer | undefined {
+    const dirIn = this.#group !== undefined && source !== undefined ? direction(source, this.#group) : this.#in;
     const d = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
     if (d.length < AUTH_TRAILER_LEN) return this.#drop('auth-short');
     const end = d.length - AUTH_TRAILER_LEN;
     const payload = d.subarray(0, end);
     const head = d.subarray(end, end + AUTH_COUNTER_LEN + AUTH_ECHO_LEN);
     const tag = d.subarray(end + AUTH_COUNTER_LEN + AUTH_ECHO_LEN);
-    if (!timingSafeEqual(tag, this.#tag(this.#in, head, payload))) {
+    if (!timingSafeEqual(tag, this.#tag(dirIn, head, payload))) {
       // Only on failure: is it our own datagram sent back to us?
       return this.#drop(timingSafeEqual(tag, this.#tag(this.#out, head, payload)) ? 'auth-reflected' : 'auth-bad-tag');
     }

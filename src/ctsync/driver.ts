@@ -82,8 +82,8 @@ export class SyncDriver {
     this.#clock = opts.clock ?? (() => performance.now());
     this.#eventBufferMax = opts.eventBufferMax ?? 256 << 20;
     this.#overrunResyncMs = opts.overrunResyncMs ?? 1000;
-    if (opts.authKey !== undefined && opts.peer === '' && opts.statsOnly !== true) {
-      throw new Error('sync: authentication needs the peer\'s address (it is bound into every MAC); set sync.peer');
+    if (opts.authKey !== undefined && opts.peer === '' && opts.multicastGroup === undefined && opts.statsOnly !== true) {
+      throw new Error('sync: authentication needs the peer\'s address (it is bound into every MAC)');
     }
     this.node = new SyncNode({
       ...opts,
@@ -115,8 +115,8 @@ export class SyncDriver {
     const d = new SyncDriver(opts);
     try {
       await d.#loadFromKernel();
-      const onDatagram = (buf: Buffer): void => {
-        d.node.onDatagram(buf, d.#clock());
+      const onDatagram = (buf: Buffer, source: string): void => {
+        d.node.onDatagram(buf, d.#clock(), source);
         d.#flushSoon();
         if (d.node.pendingInjected > 0) d.#injectSoon();
       };

@@ -257,15 +257,15 @@ export class SyncNode {
     this.ftfw.requestResync();
   }
 
-  /** A datagram from the peer (the caller has checked its source). */
-  onDatagram(d: Buffer, now: number): void {
+  /** A datagram from the peer (the caller has checked its source; with multicast it names the sender). */
+  onDatagram(d: Buffer, now: number, source?: string): void {
     this.#now = now;
     if (this.#statsOnly) return;
     let payload: Buffer | undefined = d;
     const auth = this.#auth;
     if (auth !== undefined) {
       const was = auth.established;
-      payload = auth.verify(d);
+      payload = auth.verify(d, source);
       if (auth.probeDue && now - this.#lastProbe >= PROBE_INTERVAL_MS) {
         // The peer has not heard this life of ours (or we restarted): tell it, so it can echo.
         this.#lastProbe = now;

@@ -105,13 +105,13 @@ class UdpTransport implements SyncTransport {
   }
 
   /** Delivers what `accept` takes, counts the rest as foreign. */
-  receive(ifindex: number, accept: (d: UdpDatagram) => boolean, onDatagram: (d: Buffer) => void): void {
+  receive(ifindex: number, accept: (d: UdpDatagram) => boolean, onDatagram: (d: Buffer, source: string) => void): void {
     this.#sock.receive((d) => {
       if (d.ifindex !== ifindex || !accept(d)) {
         this.foreign++;
         return;
       }
-      onDatagram(d.data);
+      onDatagram(d.data, d.source);
     }, () => { this.sendErrors++; });
   }
 }
@@ -134,7 +134,7 @@ async function syncInterface(local: string, device: string | undefined): Promise
  * Multicast like conntrackd's: to the group on the sync link, TTL 1, no loopback; datagrams
  * accepted from any address but our own (a group has no single peer).
  */
-export async function openMulticastTransport(opts: MulticastTransportOptions, onDatagram: (d: Buffer) => void): Promise<SyncTransport> {
+export async function openMulticastTransport(opts: MulticastTransportOptions, onDatagram: (d: Buffer, source: string) => void): Promise<SyncTransport> {
   const dev = await syncInterface(opts.local, opts.device);
   const sock = UdpSocket.open({ port: opts.port, device: dev.name, reuseAddr: true, multicastGroup: opts.group, multicastTtl: 1 });
   const t = new UdpTransport(sock, opts.group, opts.port);
@@ -143,7 +143,7 @@ export async function openMulticastTransport(opts: MulticastTransportOptions, on
 }
 
 /** Binds the socket; resolves once datagrams can flow. */
-export async function openUdpTransport(opts: UdpTransportOptions, onDatagram: (d: Buffer) => void): Promise<SyncTransport> {
+export async function openUdpTransport(opts: UdpTransportOptions, onDatagram: (d: Buffer, source: string) => void): Promise<SyncTransport> {
   const dev = await syncInterface(opts.local, opts.device);
   const sock = UdpSocket.open({
     port: opts.port, address: opts.local, device: dev.name,

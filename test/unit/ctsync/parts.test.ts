@@ -168,6 +168,19 @@ test('auth: a datagram reflected back to its sender is rejected (the MAC binds t
   assert.is(b.stats.drops['auth-bad-tag'], 1);
 });
 
+test('auth over multicast: the receiver id is the group, the sender is named by the datagram\'s source address', () => {
+  const key = Buffer.alloc(32, 7);
+  const a = new DatagramAuth({ key, self: '192.0.2.1', peer: '', group: '225.0.0.50' });
+  const b = new DatagramAuth({ key, self: '192.0.2.2', peer: '', group: '225.0.0.50' });
+  a.verify(b.probe(), '192.0.2.2');
+  b.verify(a.probe(), '192.0.2.1');
+  const d = a.sign(Buffer.from('x'));
+  assert.is(b.verify(d, '192.0.2.9'), undefined, 'claimed by another sender');
+  assert.is(b.verify(d, '192.0.2.1')!.toString(), 'x');
+  assert.is(a.verify(a.sign(Buffer.from('y')), '192.0.2.2'), undefined, 'our own, sent back with the peer as source');
+  assert.is(a.stats.drops['auth-reflected'], 1);
+});
+
 test('auth: a restarted receiver accepts no replay; the peer is accepted again once it echoes the new life', () => {
   const { a, key, clock } = authPair();
   const captured = a.sign(Buffer.from('old news'));
