@@ -220,8 +220,7 @@ export class FtfwCore implements SyncProtocol {
    * could not have used it (authentication was not yet established both ways).
    */
   resendUnacked(): void {
-    this.#peerStarted();
-    this.stats.peerRestarts--;
+    this.#requeueUnacked(true);
   }
 
   /** Asks the peer for its whole table. */
@@ -291,8 +290,19 @@ export class FtfwCore implements SyncProtocol {
    */
   #peerStarted(): void {
     this.stats.peerRestarts++;
+    this.#requeueUnacked();
+  }
+
+  /**
+   * The resend queue's entries back to the transmit queue (new seq, current state). Its ACKs and
+   * NACKs are dropped (they name numbers of the moment); a RESYNC request goes again if asked.
+   */
+  #requeueUnacked(keepResync = false): void {
     for (const item of this.#rs.values()) {
-      if (!('obj' in item)) continue;
+      if (!('obj' in item)) {
+        if (keepResync && item.ctl.kind === 'resync') this.#tx.push(item);
+        continue;
+      }
       const o = this.#objects.get(item.obj);
       if (o === undefined || o.where !== 'rs') continue;
       o.where = 'tx';

@@ -145,11 +145,13 @@ test('authentication: a restarted receiver applies no replayed datagram, then sy
   assert.is(replayTarget.external.size, 0, 'the replayed NEW did not come back');
   assert.is(replayTarget.ftfw.stats.datagramsReceived, 0);
   assert.ok(replayTarget.stats.authDrops['auth-stale'] >= captured.length - 1);
-  // The live pair recovers by itself: B asks for a resync, A answers once both have heard each other.
-  a.onKernelEvent('new', ct(2), now);
+  // The live pair recovers by itself: B's RESYNC request (sent before A could accept it) goes again
+  // once both have heard each other, and A's table arrives.
+  a.loadKernelTable([ct(2)], now); // in A's table, never sent as an event
   b.requestResync();
   run(3000);
   assert.equal([...b.external.entries()].map((c) => c.entry.src), ['198.51.100.2']);
+  assert.is(a.stats.resyncRequests, 1);
 });
 
 test('external cache off: the kernel write queue is bounded; what does not fit is dropped and counted', () => {
