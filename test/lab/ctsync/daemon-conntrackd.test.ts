@@ -124,9 +124,11 @@ if (!avail.ok) {
           return (x?.drops?.['truncated'] ?? 0) >= 200 ? x : undefined;
         }, { timeoutMs: 10_000, intervalMs: 200 });
         assert.is(st.drops?.['truncated'], 200);
-        await lab.waitFor('a summary log line', () => logLines().length > before || undefined, { timeoutMs: 15_000, intervalMs: 250 });
-        assert.is(logLines().length - before, 1, logLines().join('\n'));
-        assert.match(logLines().at(-1)!, /truncated=200/);
+        // The 200 arrive over about 4 s: one summary line, two if they straddle the 10 s interval.
+        const truncatedLogged = () => logLines().slice(before).reduce((n, l) => n + Number(/truncated=(\d+)/.exec(l)?.[1] ?? 0), 0);
+        await lab.waitFor('the flood in the log', () => truncatedLogged() >= 200 || undefined, { timeoutMs: 30_000, intervalMs: 250 });
+        assert.is(truncatedLogged(), 200);
+        assert.ok(logLines().length - before <= 2, logLines().slice(before).join('\n'));
         const text = (await ctl(lab, d, ['-s'])).stdout;
         assert.match(text, /^bounds: internal cache \d+\/262144, external cache \d+\/262144, entries awaiting ack 0\/262144, resend queue \d+\/\d+, kernel write queue 0\/65536, send queue 0\/4096, event buffer \(bytes\) \d+\/\d+/m);
         await ctd.stop();
