@@ -261,7 +261,7 @@ if (!available.ok) {
       assert.is((await lab.exec('fw', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
       // The default's management port is the one opened.
       const saved = await savedRules(lab, 'fw', 'iptables-save');
-      assert.ok(saved.includes(`-A INPUT -i mgmt -p tcp -m tcp --dport ${DEFAULT_API_PORT} -j ACCEPT`), saved.join('\n'));
+      assert.ok(saved.includes(`-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport ${DEFAULT_API_PORT} -m comment --comment "/management" -j ACCEPT`), saved.join('\n'));
       assert.not.ok(saved.some((l) => l.includes(`--dport ${API_PORT}`)));
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`));
     });
