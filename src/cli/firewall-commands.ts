@@ -2,7 +2,6 @@
 // plan changes nothing; apply restores only the chains that differ, one table per
 // iptables-restore (atomic); lint prints what can never match or locks the operator out.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { interpretOnly } from './one-shot.ts';
 import { loadOrReport, parseNetArgs } from './net-commands.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import type { Config } from '../config/generated/config.ts';
@@ -20,8 +19,9 @@ function compiled(config: Config, words: string): Ruleset {
   }
 }
 
+// Not interpreter-only like net apply (src/cli/one-shot.ts): a ruleset runs to thousands of
+// rules, and loading, compiling and comparing them is hot code the optimizing tiers pay for.
 function load(words: string, args: readonly string[], io: Io): { file: string; json: boolean; config: Config } | undefined {
-  interpretOnly();
   const { file, json } = parseNetArgs(words, args);
   const config = loadOrReport(file, io);
   return config === undefined ? undefined : { file, json, config };
