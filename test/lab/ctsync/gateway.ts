@@ -62,8 +62,10 @@ export async function gatewayRules(lab: Lab, host: string): Promise<void> {
     ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth1', '-s', '192.0.2.0/24', '-j', 'SNAT', '--to-source', WAN_VIP],
     ['-A', 'FORWARD', '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'],
   ]) await lab.exec(host, ['iptables', '-w', ...rule]);
-  // Window tracking is not synced (conntrackd marks committed entries liberal the same way).
-  await lab.exec(host, ['sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_be_liberal=1']);
+  // No global nf_conntrack_tcp_be_liberal: window tracking is not synced, so a committed entry
+  // survives only if the per-entry liberal flag the sync sets works (as conntrackd's does).
+  const liberal = (await lab.exec(host, ['sysctl', '-n', 'net.netfilter.nf_conntrack_tcp_be_liberal'])).stdout.trim();
+  if (liberal !== '0') throw new Error(`${host}: nf_conntrack_tcp_be_liberal is ${liberal}, want the kernel's default 0`);
 }
 
 export function startGateway(lab: Lab, dir: string, g: GatewaySpec, extraSync: Record<string, unknown> = {}): DaemonNode {
