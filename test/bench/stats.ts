@@ -48,10 +48,17 @@ export function ratio(x: number, y: number, digits = 2): string {
   return Number.isFinite(x) && Number.isFinite(y) && y > 0 ? (x / y).toFixed(digits) : 'NA';
 }
 
-/** Refuses a run count below the floor (a benchmark's --runs option). */
+/**
+ * Refuses a run count below the floor (a benchmark's --runs option), unless BENCH_DEV=1: a
+ * development run, whose figures are then marked as no figures at all.
+ */
 export function runsOption(text: string | undefined, floor: number, what = '--runs'): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < floor) throw new Error(`${what}: at least ${floor} (DESIGN.md: a ratio needs ${floor} runs per side), got ${text}`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: a whole number, got ${text}`);
+  if (n < floor) {
+    if (process.env['BENCH_DEV'] !== '1') throw new Error(`${what}: at least ${floor} (DESIGN.md: a ratio needs ${floor} runs per side; BENCH_DEV=1 for a development run), got ${text}`);
+    console.log(`BENCH_DEV=1: ${what} ${n}, below ${floor}: a development run, not a measurement`);
+  }
   return n;
 }
 
@@ -60,7 +67,7 @@ export function runsOption(text: string | undefined, floor: number, what = '--ru
  * round 1: B then A, ...), so that drifts in machine load fall on both alike. Returns each side's
  * results in run order.
  */
-export async function alternate<K extends string, T>(runs: number, sides: Record<K, (round: number) => Promise<T> | T>, onResult?: (side: K, round: number, value: T) => void): Promise<Record<K, T[]>> {
+export async function alternate<K extends string, T>(runs: number, sides: Record<K, (round: number) => Promise<T> | T>, onResult?: (side: NoInfer<K>, round: number, value: NoInfer<T>) => void): Promise<Record<K, T[]>> {
   const keys = Object.keys(sides) as K[];
   const out = Object.fromEntries(keys.map((k) => [k, [] as T[]])) as Record<K, T[]>;
   for (let round = 0; round < runs; round++) {

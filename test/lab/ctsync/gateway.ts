@@ -211,9 +211,11 @@ async function startBox(lab: Lab, dir: string, kind: PairKind, g: GatewaySpec): 
       const r = await lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'vrrp', '--json', '--socket', d.socket], { check: false, timeoutMs: 10_000 });
       return r.code === 0 ? (JSON.parse(r.stdout) as { instances: Array<{ name: string; state: string }> }).instances.find((i) => i.name === name)?.state : undefined;
     };
+    // MASTER read from its log, as keepalived's is: a `ctl` per poll would start a process.
+    const entered = (name: string, st: string): boolean => [...d.proc.stdout().matchAll(new RegExp(`vrrp: ${name}: \\w+ -> (\\w+)`, 'g'))].at(-1)?.[1] === st;
     return {
       procs: [d.proc],
-      master: async () => (await state('lan')) === 'MASTER' && (await state('wan')) === 'MASTER',
+      master: async () => entered('lan', 'MASTER') && entered('wan', 'MASTER'),
       backup: async () => (await state('lan')) === 'BACKUP',
       external: async () => (await syncStatus(lab, d))?.external?.active ?? 0,
       committed: async () => (await syncStatus(lab, d))?.failover?.lastCommit?.committed ?? NaN,
