@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { ensureImages } from '../image/images.ts';
 import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
+import { RTPROT_STOCKADE } from '../../src/kernel/rtnetlink/constants.ts';
 import { netStateCommand } from './net-state.ts';
 import { MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
@@ -28,7 +29,9 @@ function objects(): { config: unknown; batch: string; teardown: string } {
   PORTS.forEach((port, b) => {
     const bond = `bond${b + 1}`;
     config.interfaces.bonds.push({ name: bond, mode: 'active-backup', members: [port], miimon_ms: 100 });
-    batch.push(`link add ${bond} type bond mode active-backup miimon 100`, `link set ${port} down`, `link set ${port} master ${bond}`, `link set ${bond} up`);
+    // As `stockade net apply` makes them: created up, its ownership mark (alias "stockade", which
+    // `ip link add` does not pass on: a `link set` after it), routes with its protocol number.
+    batch.push(`link add ${bond} up type bond mode active-backup miimon 100`, `link set ${bond} alias stockade`, `link set ${port} down`, `link set ${port} master ${bond}`);
     teardown.push(`link del ${bond}`);
     for (let v = 0; v < 16; v++) {
       const k = b * 16 + v;
@@ -38,14 +41,14 @@ function objects(): { config: unknown; batch: string; teardown: string } {
       config.interfaces.vlans.push({ name: vlan, parent: bond, id: 100 + k });
       config.addresses.push({ interface: vlan, static: [1, 2, 3, 4].map((i) => `${net}.${base + i}/29`) });
       config.routes.push({ destination: `203.0.113.${k * 4}/30`, gateway: `${net}.${base + 5}` });
-      batch.push(`link add link ${bond} name ${vlan} type vlan id ${100 + k}`, `link set ${vlan} up`);
+      batch.push(`link add link ${bond} name ${vlan} up type vlan id ${100 + k}`, `link set ${vlan} alias stockade`);
       for (const i of [1, 2, 3, 4]) batch.push(`addr add ${net}.${base + i}/29 brd + dev ${vlan}`);
     }
   });
   PORTS.forEach((_, b) => {
     for (let v = 0; v < 16; v++) {
       const k = b * 16 + v;
-      batch.push(`route add 203.0.113.${k * 4}/30 via ${k < 32 ? '192.0.2' : '198.51.100'}.${(k % 32) * 8 + 5}`);
+      batch.push(`route add 203.0.113.${k * 4}/30 via ${k < 32 ? '192.0.2' : '198.51.100'}.${(k % 32) * 8 + 5} proto ${RTPROT_STOCKADE}`);
     }
   });
   return { config, batch: batch.join('\n') + '\n', teardown: teardown.join('\n') + '\n' };

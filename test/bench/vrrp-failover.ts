@@ -92,6 +92,8 @@ async function hardTrial(impl: Impl, m: Mode, accelerated = false): Promise<numb
       }
       return undefined;
     }, { timeoutMs: 15_000, intervalMs: 20 });
+    // Both daemons must end the same way: the VIP on b.
+    if (!(await hasAddress(lab, 'b', VIP))) throw new Error(`${impl}: a reply came, but the VIP is not on b`);
     ping.kill('SIGKILL');
     b.kill('SIGKILL');
     await Promise.all([a.exited, b.exited, ping.exited]);
