@@ -75,8 +75,9 @@ await ensureImages(['x86_64-generic']);
 const vms = await startVms({ vms: { a: { board: 'x86_64-generic', memoryMb: 1024 } } });
 try {
   const vm = vms.vm('a');
-  await vm.waitFor(/stockade: boot complete/, 240_000);
-  await vm.login();
+  // A bound, not a figure: under TCG on a loaded machine a boot took over 4 minutes.
+  await vm.waitFor(/stockade: boot complete/, 1_200_000);
+  await vm.login(300_000);
   const { config, batch, teardown } = objects();
   await put(vm, '/tmp/net.json', JSON.stringify(config));
   await put(vm, '/tmp/empty.json', JSON.stringify({ version: 1, interfaces: { ports: PORTS.map((name) => ({ name })) } }));
