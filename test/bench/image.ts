@@ -18,6 +18,7 @@ import { BOARDS, ensureImages } from '../image/images.ts';
 import { boardFile, imageFor, root, startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { MIN_RUNS, alternate, describe, median, runsOption } from './stats.ts';
+import { putFile } from './vm-file.ts';
 
 const MB = 1024 * 1024;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: String(MIN_RUNS) }, xz: { type: 'boolean', default: false }, 'idle-s': { type: 'string', default: '10' } } });
@@ -63,15 +64,6 @@ function haConfigFor(board: string): { text: string; instances: string[] } {
   return { text, instances: (config.vrrp?.instances ?? []).map((x) => x.name) };
 }
 
-async function put(vm: Vm, path: string, text: string): Promise<void> {
-  const b64 = Buffer.from(text).toString('base64');
-  await vm.run(`rm -f ${path}.b64`);
-  // The console takes lines of up to 4095 characters.
-  for (let i = 0; i < b64.length; i += 2000) await vm.run(`printf '%s' '${b64.slice(i, i + 2000)}' >> ${path}.b64`);
-  const r = await vm.run(`base64 -d ${path}.b64 > ${path} && rm ${path}.b64`);
-  if (r.code !== 0) throw new Error(`writing ${path} failed: ${r.output}`);
-}
-
 interface Mem { rss: number; pss: number; anon: number }
 
 interface BootResult {
@@ -96,7 +88,7 @@ async function bootOnce(board: string): Promise<BootResult> {
     const seconds = vm.uptime();
     await vm.login(300_000);
     const ha = haConfigFor(board);
-    await put(vm, '/data/config.json', ha.text);
+    await putFile(vm, '/data/config.json', ha.text);
     const check = await vm.run('stockade config validate /data/config.json 2>&1', 120_000);
     if (check.code !== 0) throw new Error(`the HA fixture does not validate on ${board}:\n${check.output}`);
     const applied = await vm.run('stockade net apply /data/config.json 2>&1', 300_000);

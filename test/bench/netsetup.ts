@@ -15,6 +15,7 @@ import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { RTPROT_STOCKADE } from '../../src/kernel/rtnetlink/constants.ts';
 import { netStateCommand } from './net-state.ts';
+import { putFile } from './vm-file.ts';
 import { MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, trace: { type: 'boolean', default: false } } });
@@ -54,15 +55,6 @@ function objects(): { config: unknown; batch: string; teardown: string } {
   return { config, batch: batch.join('\n') + '\n', teardown: teardown.join('\n') + '\n' };
 }
 
-async function put(vm: Vm, path: string, text: string): Promise<void> {
-  const b64 = Buffer.from(text).toString('base64');
-  await vm.run(`rm -f ${path}.b64`);
-  // The console takes lines of up to 4095 characters.
-  for (let i = 0; i < b64.length; i += 2000) await vm.run(`printf '%s' '${b64.slice(i, i + 2000)}' >> ${path}.b64`);
-  const r = await vm.run(`base64 -d ${path}.b64 > ${path}`);
-  if (r.code !== 0) throw new Error(`writing ${path} failed: ${r.output}`);
-}
-
 /** Runs a command under busybox `time`; returns its wall time in ms. */
 async function timed(vm: Vm, command: string): Promise<{ ms: number; output: string }> {
   const r = await vm.run(`time sh -c '${command}' 2>/tmp/time.txt; cat /tmp/time.txt`, 300_000);
@@ -79,10 +71,10 @@ try {
   await vm.waitFor(/stockade: boot complete/, 1_200_000);
   await vm.login(300_000);
   const { config, batch, teardown } = objects();
-  await put(vm, '/tmp/net.json', JSON.stringify(config));
-  await put(vm, '/tmp/empty.json', JSON.stringify({ version: 1, interfaces: { ports: PORTS.map((name) => ({ name })) } }));
-  await put(vm, '/tmp/net.batch', batch);
-  await put(vm, '/tmp/teardown.batch', teardown);
+  await putFile(vm, '/tmp/net.json', JSON.stringify(config));
+  await putFile(vm, '/tmp/empty.json', JSON.stringify({ version: 1, interfaces: { ports: PORTS.map((name) => ({ name })) } }));
+  await putFile(vm, '/tmp/net.batch', batch);
+  await putFile(vm, '/tmp/teardown.batch', teardown);
   // By its path: busybox's ash runs its own applets before PATH (standalone shell), so a bare
   // `ip` in a script is busybox's even with iproute2 installed.
   if (!/iproute2/.test((await vm.run('/usr/bin/ip -V 2>&1')).output)) throw new Error('no iproute2 `ip` in the image: nothing to compare with (busybox ip has no -batch)');
