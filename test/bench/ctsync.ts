@@ -43,7 +43,7 @@ const { values } = parseArgs({
   options: {
     entries: { type: 'string', default: '100000' }, runs: { type: 'string', default: String(MIN_RUNS) }, 'timeout-s': { type: 'string', default: '120' },
     flows: { type: 'string', default: '10000' }, 'flow-interval-ms': { type: 'string', default: '2000' }, 'survival-runs': { type: 'string', default: '1' },
-    part: { type: 'string', default: 'all' },
+    part: { type: 'string', default: 'all' }, 'survival-pairs': { type: 'string', default: 'stockade,keepalived+conntrackd' },
   },
 });
 const FLOWS = Number(values.flows);
@@ -271,10 +271,8 @@ async function syncPart(): Promise<string[]> {
 
 // Survival, both pairs, alternating which goes first.
 async function survivalPart(): Promise<string[]> {
-  const survival = await alternate(SURVIVAL_RUNS, {
-    stockade: () => survive('stockade'),
-    'keepalived+conntrackd': () => survive('keepalived+conntrackd'),
-  } as Record<PairKind, () => Promise<SurvivalResult | string>>, (kind, round, sv) => {
+  const kinds = values['survival-pairs'].split(',') as PairKind[];
+  const survival = await alternate(SURVIVAL_RUNS, Object.fromEntries(kinds.map((k) => [k, () => survive(k)])) as Record<PairKind, () => Promise<SurvivalResult | string>>, (kind, round, sv) => {
     if (typeof sv === 'string') {
       console.log(`failover survival run ${round + 1}, ${kind} pair: no figure: ${sv}`);
       return;
@@ -283,7 +281,7 @@ async function survivalPart(): Promise<string[]> {
     console.log(`failover survival run ${round + 1}, ${kind} pair (NAT gateway, kill -9 + links cut): ${sv.survived}/${sv.flows} flows; B MASTER after ${Math.round(sv.takeoverMs)} ms having committed ${Number.isNaN(sv.committed) ? '?' : sv.committed} entries; ${Number.isNaN(sv.recoveredMs) ? 'not all flows back within 60 s' : `every flow echoing again ${(sv.recoveredMs / 1000).toFixed(2)} s after the kill`}; client errors ${sv.clientErrors}, server errors: ${resets}`);
   });
   const survived = (kind: PairKind): string => {
-    const xs = survival[kind].filter((s): s is SurvivalResult => typeof s !== 'string');
+    const xs = (survival[kind] ?? []).filter((s): s is SurvivalResult => typeof s !== 'string');
     return xs.length === 0 ? 'NA' : `${median(xs.map((s) => s.survived))}/${FLOWS}`;
   };
   console.log(`peer pair: keepalived + conntrackd with ${PRIMARY_BACKUP_SH}`);

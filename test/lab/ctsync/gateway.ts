@@ -268,7 +268,9 @@ export async function measureSurvival(lab: Lab, dir: string, flows: number, opts
     await waitFor('server listening', () => lastLine(server, (l) => l['event'] === 'listening'), 10_000);
     const client = flowsHelper(lab, 'c', ['client', SERVER, String(PORT), String(flows), String(opts.intervalMs)]);
     procs.push(client);
-    await waitFor(`${flows} flows echoing`, () => lastLine(client, (l) => l['event'] === 'ready'), opts.setupTimeoutMs);
+    await waitFor(`${flows} flows echoing`, () => lastLine(client, (l) => l['event'] === 'ready'), opts.setupTimeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message} (client's last status: ${JSON.stringify(lastLine(client, (l) => l['event'] === 'status'))})`);
+    });
     await waitFor(`${kind}: B's external cache holding ${flows} flows`, async () => (await b.external()) >= flows || undefined, opts.setupTimeoutMs);
 
     const t0 = performance.now();
