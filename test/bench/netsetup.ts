@@ -88,6 +88,10 @@ try {
     const d = await vm.run(`cmp -s ${ref} ${file} || diff ${ref} ${file} | head -20`, 60_000);
     if (d.output.trim() !== '') mismatches.push(`${what}:\n${d.output.trim()}`);
   };
+  // The starting state is the empty config's: the boot's own config gave mgmt an address that the
+  // first `net apply` (of a config without it) removes, and the teardowns must end where both began.
+  const reset = await vm.run('stockade net apply /tmp/empty.json >/dev/null 2>&1', 300_000);
+  if (reset.code !== 0) throw new Error('stockade net apply of the empty config failed');
   await state('/tmp/state.before', 'before');
   let made = false;
   const afterApply = async (side: string, round: number): Promise<void> => {
