@@ -93,8 +93,12 @@ async function bootOnce(board: string): Promise<BootResult> {
     if (check.code !== 0) throw new Error(`the HA fixture does not validate on ${board}:\n${check.output}`);
     const applied = await vm.run('stockade net apply /data/config.json 2>&1', 300_000);
     if (applied.code !== 0) throw new Error(`stockade net apply of the HA fixture failed on ${board}:\n${applied.output}`);
-    const old = await daemonPid(vm);
-    if (old === undefined) throw new Error(`no stockade daemon running on ${board} after boot`);
+    // init starts the daemon after the boot; under TCG it may not be up yet.
+    let old: number | undefined;
+    for (const until = Date.now() + 300_000; (old = await daemonPid(vm)) === undefined;) {
+      if (Date.now() > until) throw new Error(`no stockade daemon running on ${board} after boot:\n${(await vm.run('tail -20 /run/stockade.log')).output}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
     // init respawns it, now on /data/config.json.
     await vm.run(`kill ${old}`);
     let pid: number | undefined;
