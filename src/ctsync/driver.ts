@@ -19,7 +19,7 @@ import { NETLINK_NETFILTER } from '../kernel/netlink/constants.ts';
 import { NetlinkSocket } from '../kernel/netlink/socket.ts';
 import { constants as osConstants } from 'node:os';
 
-const ENOENT = osConstants.errno.ENOENT;
+const { ENOENT, EEXIST, EOPNOTSUPP } = osConstants.errno;
 
 export interface SyncDriverOptions extends Omit<SyncNodeOptions, 'ftfw'> {
   local: string;
@@ -249,7 +249,20 @@ export class SyncDriver {
     const items = this.node.commitItems(this.#clock());
     this.#events.pause();
     try {
-      return await this.#writer.apply(items);
+      const r = await this.#writer.apply(items);
+      // An entry already in the kernel (a box that comes back still holds its old ones) is
+      // updated in place, except that NAT is set only at creation: the kernel refuses the update
+      // (EOPNOTSUPP), leaving the stale entry (old windows, not liberal). As conntrackd does on
+      // EEXIST: delete it and create it again, once.
+      const stale = r.failed.filter((f) => f.item.op === 'create' && (f.error === -EOPNOTSUPP || f.error === -EEXIST));
+      if (stale.length === 0) return r;
+      const gone = await this.#writer.apply(stale.map((f) => ({ op: 'delete' as const, entry: f.item.entry })));
+      const again = await this.#writer.apply(stale.map((f) => f.item));
+      return {
+        sent: r.sent,
+        failed: [...r.failed.filter((f) => !stale.includes(f)), ...again.failed],
+        sends: r.sends + gone.sends + again.sends,
+      };
     } finally {
       if (!this.#closed) this.#events.resume();
     }

@@ -1,22 +1,33 @@
 // The netsetup benchmark's shape on the host kernel, in a lab namespace, for quick iterations
 // (the real one, test/bench/netsetup.ts, boots the appliance VM). The host kernel has no bonding
 // or 802.1Q, so bridges stand in: 4 bridges over one port each (the bonds) and 64 member-less
-// bridges (the VLANs) with 256 addresses and 64 routes; made by the reconcile (in-process, as
-// `stockade net apply` runs it) and, interleaved, by `ip -batch`; then a re-apply with no change.
-// Prints where the apply's time goes (each rtnetlink call: count and summed ms) and, last, a line
-// like the VM benchmark's.
+// bridges (the VLANs) with 256 addresses and 64 routes.
+//
+// Whole command against whole command: `stockade net apply FILE --json` (dist/x64/stockade, a new
+// process each time) against `ip -batch FILE` making the same objects, both spawned the same way
+// by one process inside the lab namespace and timed on its monotonic clock, in alternating order
+// (--runs rounds, at least 7), each from the same empty state. After each apply the namespace's
+// `ip -d link`, `ip addr` and `ip route` (normalized: test/bench/net-state.ts) must be the same for
+// both sides and every run; after each teardown, the same as before. The apply's own in-process
+// figure (`--json`'s ms: first dump to last ack) and the no-change re-apply (a whole command too,
+// which must write nothing) are printed beside the ratio, never as it.
 //   scripts/node-run test/bench/netsetup-lab.ts [--runs N] [--exe 'COMMAND']
-// (STOCKADE_NET_TRACE=1: each in-process apply's steps on stderr; node flags such as
-// --no-sparkplug --no-maglev --no-turbofan, as `net apply` runs, are passed to the child.)
-// --exe: run `COMMAND net apply FILE --json` per apply, a new process each (cold code, as in the
-// VM), e.g. --exe dist/x64/stockade, or --exe 'node dist/bundle/stockade.cjs'; its `ms` is timed.
+// (--exe: another way to run stockade, e.g. 'node dist/bundle/stockade.cjs'; STOCKADE_NET_TRACE=1
+// is passed on: each apply's steps, printed for the first run.)
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { labAvailable, withLab } from '../lab/harness.ts';
-import { addonPath } from '../lab/native/addon.ts';
-import { median } from './stats.ts';
+import { STOCKADE_BIN } from '../lab/helpers/stockade-daemon.ts';
+import { RTPROT_STOCKADE } from '../../src/kernel/rtnetlink/constants.ts';
+import { netStateCommand, stateDiff } from './net-state.ts';
+import { MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
 const PORTS = ['p0', 'p1', 'p2', 'p3'];
+// What `stockade net apply` asks of the kernel for each bridge in one request: up, the bridge
+// options of the config's defaults and its ownership mark (alias "stockade", which `ip link add`
+// does not pass on: a `link set` after it). Set up after creation, a member-less bridge would keep
+// its carrier; created up, it has none: the states would differ.
+const BRIDGE = 'up type bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 priority 32768';
 
 function objects(): { config: unknown; empty: unknown; batch: string; teardown: string } {
   const ports = PORTS.map((name) => ({ name }));
@@ -26,7 +37,7 @@ function objects(): { config: unknown; empty: unknown; batch: string; teardown: 
   PORTS.forEach((port, b) => {
     const br = `br${b + 1}`;
     config.interfaces.bridges.push({ name: br, members: [port] });
-    batch.push(`link add ${br} type bridge stp_state 0`, `link set ${port} master ${br}`, `link set ${br} up`);
+    batch.push(`link add ${br} ${BRIDGE}`, `link set ${br} alias stockade`, `link set ${port} master ${br}`);
     teardown.push(`link del ${br}`);
   });
   for (let k = 0; k < 64; k++) {
@@ -36,132 +47,118 @@ function objects(): { config: unknown; empty: unknown; batch: string; teardown: 
     config.interfaces.bridges.push({ name: v, members: [] });
     config.addresses.push({ interface: v, static: [1, 2, 3, 4].map((i) => `${net}.${base + i}/29`) });
     config.routes.push({ destination: `203.0.113.${k * 4}/30`, gateway: `${net}.${base + 5}` });
-    batch.push(`link add ${v} type bridge stp_state 0`, `link set ${v} up`);
+    batch.push(`link add ${v} ${BRIDGE}`, `link set ${v} alias stockade`);
     for (const i of [1, 2, 3, 4]) batch.push(`addr add ${net}.${base + i}/29 brd + dev ${v}`);
     teardown.push(`link del ${v}`);
   }
-  for (let k = 0; k < 64; k++) batch.push(`route add 203.0.113.${k * 4}/30 via ${k < 32 ? '192.0.2' : '198.51.100'}.${(k % 32) * 8 + 5}`);
+  // proto 83: the routing protocol number Stockade marks its routes with.
+  for (let k = 0; k < 64; k++) batch.push(`route add 203.0.113.${k * 4}/30 via ${k < 32 ? '192.0.2' : '198.51.100'}.${(k % 32) * 8 + 5} proto ${RTPROT_STOCKADE}`);
   return { config, empty: { version: 1, interfaces: { ports } }, batch: batch.join('\n') + '\n', teardown: teardown.join('\n') + '\n' };
 }
 
-/** In the lab namespace: the runs, printed as one JSON line. */
-async function child(runs: number, exe: string[] | undefined): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  const { writeFileSync } = await import('node:fs');
-  const { loadConfigText } = await import('../../src/config/load.ts');
-  const { Rtnl } = await import('../../src/kernel/rtnetlink/client.ts');
-  const { applyNetwork } = await import('../../src/net/apply.ts');
-  const { desiredFromConfig } = await import('../../src/net/desired.ts');
-  const { procSysctl } = await import('../../src/net/index.ts');
-  const { config, empty, batch, teardown } = objects();
-  writeFileSync('/tmp/stk-netsetup-lab.batch', batch);
-  writeFileSync('/tmp/stk-netsetup-lab.teardown', teardown);
-  const desired = (c: unknown) => {
-    const r = loadConfigText(JSON.stringify(c));
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    return desiredFromConfig(r.config);
-  };
-  const full = desired(config);
-  const none = desired(empty);
-  /** Every call to the kernel: count and summed ms (concurrent calls overlap). */
-  const profile = new Map<string, { n: number; ms: number }>();
-  const trace = process.env['STOCKADE_NET_TRACE'] ? { trace: (step: string, ms: number) => process.stderr.write(`net apply: ${ms.toFixed(1)} ms ${step}\n`) } : {};
-  const apply = async (d: typeof full): Promise<{ ms: number; writes: number; datagrams: number }> => {
-    const rtnl = Rtnl.open();
-    const timed = new Proxy(rtnl, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop, target) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-          if (!(r instanceof Promise)) return r;
-          const t = performance.now();
-          return r.finally(() => {
-            const p = profile.get(String(prop)) ?? { n: 0, ms: 0 };
-            p.n++;
-            p.ms += performance.now() - t;
-            profile.set(String(prop), p);
-          });
-        };
-      },
-    });
-    try {
-      const r = await applyNetwork(d, { kernel: timed, sysctl: procSysctl }, trace);
-      return { ms: r.ms, writes: r.writes, datagrams: rtnl.sock.datagramsSent };
-    } finally {
-      rtnl.close();
-    }
-  };
-  const time = (argv: string[]): number => {
-    const t = performance.now();
-    execFileSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-    return performance.now() - t;
-  };
-  const out = { firstWrites: 0, firstDatagrams: 0, stockade: [] as number[], noop: [] as number[], noopWrites: 0, ipbatch: [] as number[], profiles: [] as unknown[], wall: [] as number[], noopWall: [] as number[] };
-  if (exe !== undefined) {
-    // Each apply in a new process, as the VM benchmark runs it: cold code, nothing cached.
-    writeFileSync('/tmp/stk-netsetup-lab.json', JSON.stringify(config));
-    writeFileSync('/tmp/stk-netsetup-lab-empty.json', JSON.stringify(empty));
-    const cli = (file: string): { ms: number; writes: number; wall: number } => {
-      const t = performance.now();
-      const text = execFileSync(exe[0]!, [...exe.slice(1), 'net', 'apply', file, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      const wall = performance.now() - t;
-      const r = JSON.parse(text.trim().split('\n').at(-1)!) as { ms: number; writes: number; error?: string };
-      if (r.error !== undefined) throw new Error(r.error);
-      return { ms: r.ms, writes: r.writes, wall };
-    };
-    for (let i = 0; i < runs; i++) {
-      const first = cli('/tmp/stk-netsetup-lab.json');
-      out.stockade.push(first.ms);
-      out.wall.push(first.wall);
-      const again = cli('/tmp/stk-netsetup-lab.json');
-      out.noop.push(again.ms);
-      out.noopWall.push(again.wall);
-      out.noopWrites = Math.max(out.noopWrites, again.writes);
-      cli('/tmp/stk-netsetup-lab-empty.json');
-      out.ipbatch.push(time(['ip', '-batch', '/tmp/stk-netsetup-lab.batch']));
-      time(['ip', '-batch', '/tmp/stk-netsetup-lab.teardown']);
-    }
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-    return;
-  }
-  for (let i = 0; i < runs; i++) {
-    profile.clear();
-    const first = await apply(full);
-    out.stockade.push(first.ms);
-    [out.firstWrites, out.firstDatagrams] = [first.writes, first.datagrams];
-    out.profiles.push(Object.fromEntries([...profile].map(([k, v]) => [k, `${v.n}x ${v.ms.toFixed(1)}ms`])));
-    profile.clear();
-    const again = await apply(full);
-    out.noop.push(again.ms);
-    out.noopWrites = Math.max(out.noopWrites, again.writes);
-    out.profiles.push(Object.fromEntries([...profile].map(([k, v]) => [k, `${v.n}x ${v.ms.toFixed(1)}ms`])));
-    await apply(none);
-    out.ipbatch.push(time(['ip', '-batch', '/tmp/stk-netsetup-lab.batch']));
-    time(['ip', '-batch', '/tmp/stk-netsetup-lab.teardown']);
-  }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+interface ChildOut {
+  stockade: number[];
+  inproc: number[];
+  ipbatch: number[];
+  noop: number[];
+  noopInproc: number[];
+  noopWrites: number;
+  trace: string;
+  mismatches: string[];
 }
 
-const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '5' }, exe: { type: 'string' } }, allowPositionals: true });
-const runs = Number(values.runs);
-const exe = values.exe?.split(' ');
+/** In the lab namespace: the runs, printed as one JSON line. */
+async function child(runs: number, exe: string[]): Promise<void> {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'stk-netsetup-lab-'));
+  try {
+    const { config, empty, batch, teardown } = objects();
+    const f = { config: join(dir, 'net.json'), empty: join(dir, 'empty.json'), batch: join(dir, 'net.batch'), teardown: join(dir, 'teardown.batch') };
+    writeFileSync(f.config, JSON.stringify(config));
+    writeFileSync(f.empty, JSON.stringify(empty));
+    writeFileSync(f.batch, batch);
+    writeFileSync(f.teardown, teardown);
+    /** One whole command, timed from spawn to exit on this process's monotonic clock. */
+    const run = (argv: string[]): { ms: number; stdout: string; stderr: string } => {
+      const t = performance.now();
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const ms = performance.now() - t;
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+      return { ms, stdout: r.stdout, stderr: r.stderr };
+    };
+    const state = (): string => run(['sh', '-c', netStateCommand()]).stdout;
+    const apply = (file: string): { ms: number; inproc: number; writes: number; stderr: string } => {
+      const r = run([...exe, 'net', 'apply', file, '--json']);
+      const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ms: number; writes: number; error?: string };
+      if (j.error !== undefined) throw new Error(j.error);
+      return { ms: r.ms, inproc: j.ms, writes: j.writes, stderr: r.stderr };
+    };
+    const out: ChildOut = { stockade: [], inproc: [], ipbatch: [], noop: [], noopInproc: [], noopWrites: 0, trace: '', mismatches: [] };
+    const before = state();
+    let made: string | undefined;
+    const check = (what: string, want: string, got: string): void => {
+      if (got !== want) out.mismatches.push(`${what}:\n${stateDiff(want, got)}`);
+    };
+    const made1 = (side: string, round: number): void => {
+      const s = state();
+      if (made === undefined) made = s;
+      else check(`after ${side}'s apply, round ${round + 1} (against the first)`, made, s);
+    };
+    await alternate(runs, {
+      stockade: (round) => {
+        const first = apply(f.config);
+        out.stockade.push(first.ms);
+        out.inproc.push(first.inproc);
+        if (round === 0) out.trace = first.stderr.trim();
+        made1('stockade', round);
+        const again = apply(f.config);
+        out.noop.push(again.ms);
+        out.noopInproc.push(again.inproc);
+        out.noopWrites = Math.max(out.noopWrites, again.writes);
+        apply(f.empty); // Stockade deletes what it made.
+        check(`after stockade's teardown, round ${round + 1}`, before, state());
+      },
+      ipbatch: (round) => {
+        out.ipbatch.push(run(['/usr/bin/ip', '-batch', f.batch]).ms);
+        made1('ip -batch', round);
+        run(['/usr/bin/ip', '-batch', f.teardown]);
+        check(`after ip -batch's teardown, round ${round + 1}`, before, state());
+      },
+    });
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '9' }, exe: { type: 'string', default: STOCKADE_BIN } }, allowPositionals: true });
+const runs = runsOption(values.runs, MIN_RUNS);
 if (positionals[0] === 'child') {
-  await child(runs, exe);
+  await child(runs, values.exe.split(' '));
 } else {
   const avail = labAvailable();
   if (!avail.ok) throw new Error(`lab not available: ${avail.reason}`);
   await withLab({ hosts: ['a', 'b'], links: PORTS.map((p) => [`a:${p}`, `b:${p}`] as [string, string]) }, async (lab) => {
-    const r = await lab.exec('a', ['env', `STOCKADE_NATIVE=${addonPath()}`, ...(process.env['STOCKADE_NET_TRACE'] ? ['STOCKADE_NET_TRACE=1'] : []), process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), 'child', '--runs', String(runs), ...(values.exe !== undefined ? ['--exe', values.exe] : [])], { timeoutMs: 600_000 });
-    const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { firstWrites: number; firstDatagrams: number; stockade: number[]; noop: number[]; noopWrites: number; ipbatch: number[]; profiles: unknown[]; wall: number[]; noopWall: number[] };
-    if (r.stderr.trim() !== '') console.log(r.stderr.trimEnd());
-    for (const p of o.profiles) console.log(JSON.stringify(p));
-    if (o.wall.length > 0) console.log(`whole command: apply ${o.wall.map((x) => x.toFixed(0)).join(' ')} ms; no-change ${o.noopWall.map((x) => x.toFixed(0)).join(' ')} ms`);
-    if (o.firstWrites > 0) console.log(`first apply: ${o.firstWrites} netlink writes in ${o.firstDatagrams} datagrams sent (reads included)`);
-    console.log(`stockade ${o.stockade.map((x) => x.toFixed(1)).join(' ')} ms; no-change ${o.noop.map((x) => x.toFixed(1)).join(' ')} ms (${o.noopWrites} writes); ip -batch ${o.ipbatch.map((x) => x.toFixed(1)).join(' ')} ms`);
+    const env = ['env', '-u', 'STOCKADE_NATIVE', ...(process.env['STOCKADE_NET_TRACE'] ? ['STOCKADE_NET_TRACE=1'] : [])];
+    const r = await lab.exec('a', [...env, process.execPath, fileURLToPath(import.meta.url), 'child', '--runs', String(runs), '--exe', values.exe], { timeoutMs: 1_800_000 });
+    const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildOut;
+    if (o.trace !== '') console.log(o.trace);
+    console.log(`objects: 4 bridges over a port each, 64 bridges, 256 addresses, 64 routes; ${runs} rounds, alternating order`);
+    console.log(`stockade net apply (whole command): ${describe(o.stockade)}; in-process apply ${describe(o.inproc)}`);
+    console.log(`ip -batch (whole command):          ${describe(o.ipbatch)}`);
+    console.log(`no-change re-apply (whole command): ${describe(o.noop)}; in-process ${describe(o.noopInproc)}; ${o.noopWrites} netlink writes at most`);
+    const same = o.mismatches.length === 0 && o.noopWrites === 0;
+    if (!same) {
+      console.log(`STATES DIFFER (the ratio compares different work):\n${o.mismatches.slice(0, 5).join('\n')}${o.noopWrites > 0 ? `\nthe no-change apply wrote ${o.noopWrites} times` : ''}`);
+      process.exitCode = 1;
+    } else {
+      console.log('state: ip -d link/addr/route the same after every apply of both sides, and as before after every teardown');
+    }
     const s = median(o.stockade);
     const b = median(o.ipbatch);
-    console.log(`min: stockade ${Math.min(...o.stockade).toFixed(1)} ms, no-change ${Math.min(...o.noop).toFixed(1)} ms, ip -batch ${Math.min(...o.ipbatch).toFixed(1)} ms`);
-    console.log(`BENCH netsetup-lab stockade_ms=${s.toFixed(1)} ipbatch_ms=${b.toFixed(1)} ratio=${(s / b).toFixed(2)} noop_ms=${median(o.noop).toFixed(1)}`);
+    console.log(`BENCH netsetup-lab runs=${runs} stockade_ms=${s.toFixed(1)} ipbatch_ms=${b.toFixed(1)} ratio=${ratio(s, b)} inproc_ms=${median(o.inproc).toFixed(1)} noop_ms=${median(o.noop).toFixed(1)} same_state=${same ? 'yes' : 'no'}`);
   });
 }

@@ -1,18 +1,22 @@
 // VRRP failover, Stockade against keepalived side by side in one run, in lab namespaces: the same
-// topology for both (master a, backup b, client c on a bridge), the master killed (kill -9) and
-// its link cut; measured from the kill to the first reply the client gets from the VIP (a ping
-// every 10 ms with -D timestamps; with a's link cut, any reply is the new master's, so the time
-// includes the backup's VIPs and its gARP reaching the client). Several trials each, median
-// reported, at 1 s VRRPv2 adverts and at 100 ms VRRPv3 adverts (pseudo-header checksum, as
-// keepalived 2.2.7 sends v3). Graceful: Stockade's master gets SIGTERM (priority 0); measured
-// until the backup logs its VIPs added (multicast, and as a note a unicast pair).
-// Accelerated: Stockade at 1 s v2 adverts with heartbeats on the sync link (eth1, 20 ms), the
-// master killed and both its links cut. Graceful is also measured for a multicast pair told it is
-// a pair (`pair: true`: no Skew_Time) and a unicast pair, printed on a line before BENCH.
-// CPU per instance: a pair at 100 ms v3 adverts left alone for a fixed window; utime + stime of
-// each daemon's process tree (keepalived's parent and VRRP child) from /proc/PID/stat at both ends
-// of it, as a percentage of one core, master and backup, for both, on a line before BENCH.
-//   npm run bench -- vrrp-failover [--trials1s N] [--trials100ms N] [--cpu-window-s S]
+// topology for both (master a, backup b, client c on a bridge). Every figure is taken at the
+// client and every trial is a fresh lab; the sides alternate which goes first, round by round.
+// - Hard failover: the master killed (kill -9) and its link cut; from the kill to the first reply
+//   the client gets from the VIP (a ping every 10 ms with -D timestamps; with a's link cut, any
+//   reply is the new master's, so the time includes the backup's VIPs and its gARP reaching the
+//   client). --trials (at least 20) each, at 1 s VRRPv2 adverts and at 100 ms VRRPv3 adverts
+//   (pseudo-header checksum, as keepalived 2.2.7 sends v3).
+// - Accelerated: Stockade at 1 s v2 adverts with heartbeats on the sync link (eth1, 20 ms), the
+//   master killed and both its links cut, in the same rounds as the 1 s trials: its ratio is
+//   against keepalived's hard failover at the same adverts (keepalived has no such path).
+// - Graceful handover: SIGTERM to the master (both send priority 0) at 100 ms adverts; from the
+//   signal to the first reply the client gets from the backup, told apart by its TTL (b's
+//   namespace answers with ip_default_ttl 63, a's with 64). Stockade also as a multicast pair told
+//   it is a pair (`pair: true`: no Skew_Time) and as a unicast pair, on a line before BENCH.
+// - CPU per instance: a pair at 100 ms v3 adverts left alone for a fixed window; utime + stime of
+//   each daemon's process tree (keepalived's parent and VRRP child) from /proc/PID/stat at both
+//   ends of it, as a percentage of one core, master and backup, --cpu-runs windows each.
+//   npm run bench -- vrrp-failover [--trials N] [--cpu-runs N] [--cpu-window-s S]
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,15 +24,20 @@ import { labAvailable } from '../lab/harness.ts';
 import type { Lab, LabProcess, Topology } from '../lab/harness.ts';
 import { VIP, hasAddress, pairTopology, pings, startPair as startDaemons, withDaemonLab } from '../lab/helpers/stockade-daemon.ts';
 import { kaEntered, keepalivedConf, startKeepalived } from '../lab/helpers/keepalived.ts';
-import { median } from './stats.ts';
+import { MIN_FAILOVER_TRIALS, MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
-const { values } = parseArgs({ options: { trials1s: { type: 'string', default: '3' }, trials100ms: { type: 'string', default: '5' }, 'cpu-window-s': { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: String(MIN_FAILOVER_TRIALS) }, 'cpu-runs': { type: 'string', default: String(MIN_RUNS) }, 'cpu-window-s': { type: 'string', default: '10' } } });
+const TRIALS = runsOption(values.trials, MIN_FAILOVER_TRIALS, '--trials');
+const CPU_RUNS = runsOption(values['cpu-runs'], MIN_RUNS, '--cpu-runs');
+/** b's replies carry this TTL, a's the default 64: the client tells the new master's replies apart. */
+const B_TTL = 63;
 const lan = pairTopology();
 const topo: Topology = {
   ...lan,
   // eth1: the dedicated sync link (heartbeats for Stockade's accelerated failover).
   links: [...lan.links!, ['a:eth1', 'b:eth1']],
   addresses: { ...lan.addresses, 'a:eth1': ['198.51.100.1/30'], 'b:eth1': ['198.51.100.2/30'] },
+  sysctls: { b: [`net.ipv4.ip_default_ttl=${B_TTL}`] },
 };
 interface Mode { version: 2 | 3; intervalMs: number }
 const ADV1S: Mode = { version: 2, intervalMs: 1000 };
@@ -83,6 +92,8 @@ async function hardTrial(impl: Impl, m: Mode, accelerated = false): Promise<numb
       }
       return undefined;
     }, { timeoutMs: 15_000, intervalMs: 20 });
+    // Both daemons must end the same way: the VIP on b.
+    if (!(await hasAddress(lab, 'b', VIP))) throw new Error(`${impl}: a reply came, but the VIP is not on b`);
     ping.kill('SIGKILL');
     b.kill('SIGKILL');
     await Promise.all([a.exited, b.exited, ping.exited]);
@@ -90,23 +101,31 @@ async function hardTrial(impl: Impl, m: Mode, accelerated = false): Promise<numb
   });
 }
 
-type Graceful = 'multicast' | 'pair' | 'unicast';
+type Graceful = 'stockade' | 'keepalived' | 'stockade_pair' | 'stockade_unicast';
 
-/** Stockade's graceful handover: SIGTERM on the master, ms until the backup logs its VIPs added. */
+/** Graceful handover: SIGTERM on the master; ms until the client's first reply from b (its TTL). */
 async function gracefulTrial(how: Graceful): Promise<number> {
   return withDaemonLab(topo, 'stk-bench-vrrp-', async (lab, dir) => {
-    const { a, b } = await startPair(lab, dir, 'stockade', ADV100MS, how === 'unicast', false, how === 'pair');
-    await new Promise((r) => setTimeout(r, 500));
+    const impl: Impl = how === 'keepalived' ? 'keepalived' : 'stockade';
+    const { a, b } = await startPair(lab, dir, impl, ADV100MS, how === 'stockade_unicast', false, how === 'stockade_pair');
+    await lab.waitFor('VIP answers', () => pings(lab, 'c', VIP), { timeoutMs: 10_000 });
+    const ping = lab.spawn('c', ['ping', '-D', '-n', '-i', '0.01', '-W', '1', VIP]);
+    await new Promise((r) => setTimeout(r, 300 + Math.random() * ADV100MS.intervalMs));
     const t0 = Date.now();
     a.kill('SIGTERM');
-    const added = await lab.waitFor('b VIPs added', () => {
-      const x = /^(\S+) stockade\[\d+\]: info: vrrp: vi1: VIPs added/m.exec(b.stdout());
-      return x ? Date.parse(x[1]!) : undefined;
-    }, { timeoutMs: 5000, intervalMs: 10 });
+    const first = await lab.waitFor('a reply from b', () => {
+      for (const line of ping.stdout().split('\n')) {
+        const x = /^\[(\d+\.\d+)\] \d+ bytes from .* ttl=(\d+)/.exec(line);
+        if (x && Number(x[2]) === B_TTL) return Number(x[1]) * 1000;
+      }
+      return undefined;
+    }, { timeoutMs: 10_000, intervalMs: 10 });
     if (!(await hasAddress(lab, 'b', VIP))) throw new Error('VIP not on b');
+    ping.kill('SIGKILL');
+    a.kill('SIGKILL');
     b.kill('SIGKILL');
-    await Promise.all([a.exited, b.exited]);
-    return Math.max(0, added - t0);
+    await Promise.all([a.exited, b.exited, ping.exited]);
+    return Math.max(0, Math.round(first - t0));
   });
 }
 
@@ -160,60 +179,50 @@ async function cpuTrial(impl: Impl, windowS: number): Promise<{ master: number; 
 
 async function main(): Promise<void> {
   const avail = labAvailable({ tools: ['keepalived', 'ping'] });
-  if (!avail.ok) {
-    console.log(`vrrp-failover: cannot run: ${avail.reason}`);
-    console.log('BENCH vrrp-failover adv1s_stockade_ms=NA adv1s_keepalived_ms=NA adv1s_ratio=NA adv100ms_stockade_ms=NA adv100ms_keepalived_ms=NA adv100ms_ratio=NA accel_adv1s_ms=NA graceful_ms=NA');
-    return;
-  }
-  const result: Record<string, number> = {};
-  for (const [key, m, n] of [['adv1s', ADV1S, Number(values.trials1s)], ['adv100ms', ADV100MS, Number(values.trials100ms)]] as const) {
-    const samples: Record<Impl, number[]> = { stockade: [], keepalived: [] };
-    for (let i = 0; i < n; i++) {
-      // Interleaved, so load changes hit both alike.
-      for (const impl of ['stockade', 'keepalived'] as const) {
-        const ms = await hardTrial(impl, m);
-        samples[impl].push(ms);
-        console.log(`${key} ${impl} trial ${i + 1}: ${ms} ms`);
-      }
-    }
-    result[`${key}_stockade_ms`] = median(samples.stockade);
-    result[`${key}_keepalived_ms`] = median(samples.keepalived);
-  }
-  const accel: number[] = [];
-  for (let i = 0; i < Number(values.trials1s); i++) {
-    accel.push(await hardTrial('stockade', ADV1S, true));
-    console.log(`accelerated adv1s stockade trial ${i + 1}: ${accel[i]} ms`);
-  }
+  if (!avail.ok) throw new Error(`vrrp-failover: cannot run: ${avail.reason}`);
+  const log = (what: string) => (side: string, round: number, ms: number) => console.log(`${what} ${side} trial ${round + 1}: ${ms} ms`);
+  // 1 s adverts: both daemons' hard failover and Stockade's accelerated one, in the same rounds.
+  const adv1s = await alternate(TRIALS, {
+    stockade: () => hardTrial('stockade', ADV1S),
+    keepalived: () => hardTrial('keepalived', ADV1S),
+    accelerated: () => hardTrial('stockade', ADV1S, true),
+  }, log('adv1s'));
+  const adv100ms = await alternate(TRIALS, {
+    stockade: () => hardTrial('stockade', ADV100MS),
+    keepalived: () => hardTrial('keepalived', ADV100MS),
+  }, log('adv100ms'));
   // Multicast: the backup waits Skew_Time (61 ms at priority 100, 100 ms) after priority 0, as
-  // keepalived does, since other backups may exist; that wait is most of the figure (a capture:
-  // priority 0 on the wire 1 ms after SIGTERM, the backup's first advert 65 ms later, its VIPs
-  // 2 ms after that). A pair told so (`pair: true`) or with one unicast peer takes over at once;
-  // both are printed on an earlier line, the BENCH line keeps the multicast (RFC) figure.
-  const graceful: Record<Graceful, number[]> = { multicast: [], pair: [], unicast: [] };
-  for (let i = 0; i < 5; i++) {
-    for (const how of ['multicast', 'pair', 'unicast'] as const) graceful[how].push(await gracefulTrial(how));
-    console.log(`graceful trial ${i + 1}: multicast ${graceful.multicast[i]} ms, multicast pair ${graceful.pair[i]} ms, unicast pair ${graceful.unicast[i]} ms`);
-  }
+  // keepalived does, since other backups may exist. A Stockade pair told so (`pair: true`) or with
+  // one unicast peer takes over at once; both are printed on an earlier line, the BENCH line keeps
+  // the multicast (RFC) figures of both daemons.
+  const graceful = await alternate(TRIALS, {
+    stockade: () => gracefulTrial('stockade'),
+    keepalived: () => gracefulTrial('keepalived'),
+    stockade_pair: () => gracefulTrial('stockade_pair'),
+    stockade_unicast: () => gracefulTrial('stockade_unicast'),
+  }, log('graceful'));
   const windowS = Number(values['cpu-window-s']);
-  const cpu: Record<Impl, { master: number; backup: number }> = {
-    stockade: await cpuTrial('stockade', windowS),
-    keepalived: await cpuTrial('keepalived', windowS),
-  };
-  for (const impl of ['stockade', 'keepalived'] as const) console.log(`cpu at 100 ms adverts over ${windowS} s, ${impl}: master ${cpu[impl].master}%, backup ${cpu[impl].backup}% of one core`);
+  const cpu = await alternate(CPU_RUNS, { stockade: () => cpuTrial('stockade', windowS), keepalived: () => cpuTrial('keepalived', windowS) });
+
+  for (const [what, r] of [['hard failover, 1 s v2 adverts', adv1s], ['hard failover, 100 ms v3 adverts', adv100ms], ['graceful handover, 100 ms v3 adverts', graceful]] as const) {
+    for (const [side, xs] of Object.entries(r)) console.log(`${what}, ${side}: ${describe(xs as number[], 'ms', 0)}`);
+  }
+  for (const impl of ['stockade', 'keepalived'] as const) {
+    console.log(`cpu at 100 ms adverts over ${windowS} s windows, ${impl}: master ${describe(cpu[impl].map((c) => c.master), '%', 1)}, backup ${describe(cpu[impl].map((c) => c.backup), '%', 1)} of one core`);
+  }
+  const m = (xs: number[]): number => median(xs);
   console.log([
     'vrrp-failover',
-    `graceful_pair_ms=${median(graceful.pair)}`, `graceful_unicast_ms=${median(graceful.unicast)}`,
-    `cpu100ms_stockade_master_pct=${cpu.stockade.master}`, `cpu100ms_keepalived_master_pct=${cpu.keepalived.master}`,
-    `cpu100ms_stockade_backup_pct=${cpu.stockade.backup}`, `cpu100ms_keepalived_backup_pct=${cpu.keepalived.backup}`,
+    `graceful_pair_ms=${m(graceful.stockade_pair)}`, `graceful_unicast_ms=${m(graceful.stockade_unicast)}`,
+    `cpu100ms_stockade_master_pct=${m(cpu.stockade.map((c) => c.master))}`, `cpu100ms_keepalived_master_pct=${m(cpu.keepalived.map((c) => c.master))}`,
+    `cpu100ms_stockade_backup_pct=${m(cpu.stockade.map((c) => c.backup))}`, `cpu100ms_keepalived_backup_pct=${m(cpu.keepalived.map((c) => c.backup))}`,
   ].join(' '));
-  const r = (x: number, y: number) => (y > 0 ? (x / y).toFixed(2) : 'NA');
   console.log([
-    'BENCH vrrp-failover',
-    `adv1s_stockade_ms=${result['adv1s_stockade_ms']}`, `adv1s_keepalived_ms=${result['adv1s_keepalived_ms']}`,
-    `adv1s_ratio=${r(result['adv1s_stockade_ms']!, result['adv1s_keepalived_ms']!)}`,
-    `adv100ms_stockade_ms=${result['adv100ms_stockade_ms']}`, `adv100ms_keepalived_ms=${result['adv100ms_keepalived_ms']}`,
-    `adv100ms_ratio=${r(result['adv100ms_stockade_ms']!, result['adv100ms_keepalived_ms']!)}`,
-    `accel_adv1s_ms=${median(accel)}`, `graceful_ms=${median(graceful.multicast)}`,
+    'BENCH vrrp-failover', `trials=${TRIALS}`,
+    `adv1s_stockade_ms=${m(adv1s.stockade)}`, `adv1s_keepalived_ms=${m(adv1s.keepalived)}`, `adv1s_ratio=${ratio(m(adv1s.stockade), m(adv1s.keepalived))}`,
+    `adv100ms_stockade_ms=${m(adv100ms.stockade)}`, `adv100ms_keepalived_ms=${m(adv100ms.keepalived)}`, `adv100ms_ratio=${ratio(m(adv100ms.stockade), m(adv100ms.keepalived))}`,
+    `accel_adv1s_ms=${m(adv1s.accelerated)}`, `accel_ratio=${ratio(m(adv1s.accelerated), m(adv1s.keepalived))}`,
+    `graceful_stockade_ms=${m(graceful.stockade)}`, `graceful_keepalived_ms=${m(graceful.keepalived)}`, `graceful_ratio=${ratio(m(graceful.stockade), m(graceful.keepalived))}`,
   ].join(' '));
 }
 

@@ -150,6 +150,10 @@ async function comeback(): Promise<void> {
       const vips = log.search(/vrrp: (lan|wan): VIPs added/);
       assert.ok(synced >= 0 && synced < master && master < commit && commit < vips, log);
       assert.is((await syncStatus(lab, a2))?.failover?.startup, 'synced');
+      // A's kernel still holds the flows' entries from before it died (stale windows, its NAT
+      // mapping): the commit must replace them, not be refused over them.
+      const lc = (await syncStatus(lab, a2))?.failover?.lastCommit;
+      assert.ok((lc?.committed ?? 0) >= FLOWS && lc?.failed === 0, `A2's commit over its stale entries: ${JSON.stringify(lc)}`);
       assert.ok(((await syncStatus(lab, b))?.failover?.resyncRequests ?? 0) >= 1, 'B, back to BACKUP, asked A for a resync');
 
       client.kill('SIGUSR1');

@@ -5,8 +5,8 @@
 //     opens N connections, each writing 32 bytes every INTERVAL_MS (default 50) and counting the
 //     echoed bytes. Prints {event: 'ready'} once every flow has had an echo; SIGUSR1 marks the
 //     moment (the test is about to kill the master) and prints {event: 'mark'}; every 250 ms a
-//     {event: 'status', progressed, errors, closed} line, `progressed` counting flows with echoes
-//     since the mark; SIGUSR2: prints {summary, flows: [{echoed, afterMark, error, closed}]}.
+//     {event: 'status', progressed, echoing, opened, errors, closed} line, `progressed` counting
+//     flows with echoes since the mark, `echoing` flows with any echo; SIGUSR2: prints {summary, flows: [{echoed, afterMark, error, closed}]}.
 // Summaries are taken before either side stops: a peer exiting with data in flight resets the
 // other side's connections, which is not what the test looks for.
 import { createConnection, createServer } from 'node:net';
@@ -71,6 +71,8 @@ if (mode === 'server') {
     out({
       event: 'status',
       progressed: marked ? flows.filter((f) => f.echoed > f.atMark).length : 0,
+      echoing: flows.filter((f) => f.echoed > 0).length,
+      opened: flows.length,
       errors: flows.filter((f) => f.error !== null).length,
       closed: flows.filter((f) => f.closed).length,
     });

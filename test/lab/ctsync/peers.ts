@@ -2,7 +2,8 @@
 // file and unix socket per instance, killed by PID), Stockade sync nodes (the lab helper on the
 // driver), `stockade daemon`s with a sync section, and reading conntrack tables.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
+import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '../harness.ts';
 import { runHelper, spawnHelper, waitLine } from '../native/addon.ts';
@@ -25,6 +26,8 @@ export function tempDir(): string {
 
 export interface Conntrackd {
   conf: string;
+  /** Its UNIX control socket (the one `conntrackd -C conf` talks to). */
+  socket: string;
   proc: LabProcess;
   host: string;
   stop(): Promise<void>;
@@ -32,20 +35,30 @@ export interface Conntrackd {
 
 let instances = 0;
 
+/** General settings and the sync interface (defaults: the tests' small daemon on eth0). */
+export interface ConntrackdOptions {
+  interface?: string;
+  hashSize?: number;
+  hashLimit?: number;
+  netlinkBufferSize?: number;
+  netlinkBufferSizeMaxGrowth?: number;
+}
+
 /** `peer` 'mcast:GROUP' makes a Multicast channel instead of UDP. */
-export async function startConntrackd(lab: Lab, host: string, local: string, peer: string, extra = '', mode = 'FTFW { }'): Promise<Conntrackd> {
+export async function startConntrackd(lab: Lab, host: string, local: string, peer: string, extra = '', mode = 'FTFW { }', opts: ConntrackdOptions = {}): Promise<Conntrackd> {
   const d = tempDir();
   const n = `ctd${++instances}`;
   const conf = join(d, `${n}.conf`);
+  const ifname = opts.interface ?? 'eth0';
   writeFileSync(conf, `General {
-  HashSize 8192
-  HashLimit 262144
+  HashSize ${opts.hashSize ?? 8192}
+  HashLimit ${opts.hashLimit ?? 262144}
   LogFile ${d}/${n}.log
   Syslog off
   LockFile ${d}/${n}.lock
   UNIX { Path ${d}/${n}.sock }
-  NetlinkBufferSize 2097152
-  NetlinkBufferSizeMaxGrowth 8388608
+  NetlinkBufferSize ${opts.netlinkBufferSize ?? 2097152}
+  NetlinkBufferSizeMaxGrowth ${opts.netlinkBufferSizeMaxGrowth ?? 8388608}
 }
 Sync {
   Mode ${mode}
@@ -53,13 +66,13 @@ Sync {
     IPv4_address ${peer.slice(6)}
     Group ${PORT}
     IPv4_interface ${local}
-    Interface eth0
+    Interface ${ifname}
     Checksum on
   }` : `UDP {
     IPv4_address ${local}
     IPv4_Destination_Address ${peer}
     Port ${PORT}
-    Interface eth0
+    Interface ${ifname}
     Checksum on
   }`}
 ${extra}
@@ -68,7 +81,7 @@ ${extra}
   const proc = lab.spawn(host, ['conntrackd', '-C', conf]);
   await lab.waitFor(`conntrackd on ${host} up`, () => existsSync(`${d}/${n}.sock`) || undefined, { timeoutMs: 10_000, intervalMs: 50 });
   return {
-    conf, proc, host,
+    conf, proc, host, socket: `${d}/${n}.sock`,
     stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
   };
 }
@@ -168,4 +181,36 @@ export async function loadEntries(lab: Lab, host: string, n: number, base = 0): 
   writeFileSync(f, JSON.stringify(items));
   const [r] = await runHelper(lab, host, 'ctnetlink-tool.ts', ['batch', f], 60_000);
   if ((r!['failed'] as unknown[]).length !== 0) throw new Error(`loadEntries: ${JSON.stringify(r!['failed']).slice(0, 300)}`);
+}
+
+/** conntrackd's control commands used here (include/conntrackd.h). */
+export const CTD_STATS = 21;
+
+/**
+ * One request on conntrackd's UNIX socket, as its CLI makes it: the command as a native-endian
+ * 4-byte int, then the daemon's text until it closes. (The bench polls both daemons over their
+ * sockets from its own process, so neither poll pays a process start.)
+ */
+export function conntrackdRequest(socket: string, command: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(socket);
+    let text = '';
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`conntrackd at ${socket}: no answer to ${command} in ${timeoutMs} ms`)); }, timeoutMs);
+    s.setEncoding('utf8');
+    s.on('connect', () => {
+      const b = Buffer.alloc(4);
+      if (endianness() === 'LE') b.writeInt32LE(command);
+      else b.writeInt32BE(command);
+      s.write(b);
+    });
+    s.on('data', (d: string) => { text += d; });
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+    s.on('close', () => { clearTimeout(timer); resolve(text); });
+  });
+}
+
+/** "cache external: current active connections" of conntrackd's STATS text (0 when absent). */
+export function ctdExternalActive(stats: string): number {
+  const m = /cache external:\s*\n\s*current active connections:\s*(\d+)/.exec(stats);
+  return m === null ? 0 : Number(m[1]);
 }
