@@ -7,6 +7,7 @@
 //   checksum.ts     Internet checksum; v3's two conventions (pseudo-header | message)
 //   codec.ts        encode/decode of v2 and v3 adverts (IPv4)
 //   auth.ts         HMAC-SHA256 trailer with a replay window (Stockade's own format; see there why)
+//   replay.ts       counters against replay (wall-clock counters, windows, first-counter skew)
 //   receive.ts      receive validation, every drop named (DROP_REASONS)
 //   timers.ts       skew, master-down, accelerated-down formulas
 //   instance.ts     one instance's state machine (clock injected: deadline()/timer())
