@@ -9,7 +9,7 @@ import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { Vrrp } from '../../config/generated/config.ts';
 import { VrrpEngine } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
-import { scriptPathProblem } from '../notify.ts';
+import { commandProblem } from '../notify.ts';
 import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts } from '../from-config.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
@@ -74,19 +74,19 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     if (!tracks.some((t) => t.kind === 'interface' && t.name === inst.interface)) tracks.push({ kind: 'interface', name: inst.interface, weight: 0 });
     inst.tracks = tracks;
   }
-  // Script security (keepalived's enable_script_security, always on here): as root, commands
-  // anyone but root could replace are never run.
-  if (process.getuid?.() === 0) {
-    const executables = new Set([
-      ...[...plan.scripts.values()].map((s) => s.command[0]!),
-      ...[...plan.notify.values()].flatMap((n) => [n.master, n.backup, n.fault, n.stop, n.any].filter((c) => c !== undefined).map((c) => c[0]!)),
-    ]);
-    for (const exe of executables) {
-      const why = scriptPathProblem(exe, lstatOf, realpathOf);
-      if (why === undefined) continue;
-      io.refuse(exe, why);
-      log('error', `vrrp: ${exe} will never be run (script security): ${why}`);
-    }
+  // Script security (keepalived's enable_script_security, always on here, as root or not):
+  // commands that anyone but root or our own user could replace, by their program or by a path
+  // among their arguments, are never run.
+  const uid = process.getuid?.() ?? 0;
+  const commands = [
+    ...[...plan.scripts.values()].map((s) => s.command),
+    ...[...plan.notify.values()].flatMap((n) => [n.master, n.backup, n.fault, n.stop, n.any].filter((c) => c !== undefined)),
+  ];
+  for (const command of commands) {
+    const why = commandProblem(command, lstatOf, realpathOf, uid);
+    if (why === undefined) continue;
+    io.refuse(command, why);
+    log('error', `vrrp: ${JSON.stringify(command)} will never be run (script security): ${why}`);
   }
   const engine = new VrrpEngine(plan.engine);
   const shell = new VrrpShell(engine, io, {
