@@ -13,9 +13,11 @@
 // heartbeat interval I, lost after the timeout T >= 3 I):
 //   - veto: while heartbeats are fresh and say the peer is MASTER of this instance, the normal
 //     master-down expiry is held back: losing only the advert path never makes a second master (the
-//     veto lifts as soon as the heartbeats stop or say otherwise). Any heartbeat may veto.
+//     veto lifts when the heartbeats say otherwise, or stop for an advert interval). Any heartbeat
+//     may veto.
 //   - takeover: a BACKUP whose trusted heartbeats (signed, heartbeat-link.ts) said the peer is
-//     MASTER, and then stopped, takes over T + 2 I after the last one, unless an advert arrived since
+//     MASTER, while its adverts were arriving too, and then stopped, takes over T + 2 I after the
+//     last one, unless an advert arrived since
 //     the heartbeats should have gone on (> 1.5 I after the last one): that proves the master alive
 //     and only the sync link broken, so the normal timers apply. A dead master sends no such advert;
 //     a live one sends it at once (below), well inside the 2 I of grace.
@@ -217,7 +219,7 @@ export class VrrpInstance {
       min(this.refreshAt);
       min(this.proofAt());
     } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
-      min(this.vetoed ? this.heartbeatStaleAt() : this.downAt);
+      min(this.vetoed ? this.vetoEndsAt() : this.downAt);
       min(this.acceleratedAt());
     }
     return d;
@@ -264,7 +266,7 @@ export class VrrpInstance {
       if (acc !== undefined && acc <= now) {
         this.tryMaster(now, out, 'accelerated');
       } else if (this.vetoed) {
-        const stale = this.heartbeatStaleAt();
+        const stale = this.vetoEndsAt();
         if (stale === undefined || stale <= now) this.tryMaster(now, out, 'master-down');
       } else if (this.downAt !== undefined && this.downAt <= now) {
         this.tryMaster(now, out, 'master-down');
@@ -518,10 +520,23 @@ export class VrrpInstance {
     return this.lastHeartbeatAt + this.opts.accelerated.heartbeatTimeoutMs;
   }
 
+  /**
+   * A veto (the adverts already lost) ends after an advert interval without heartbeats, not after
+   * the heartbeat timeout: both paths gone at once needs no faster answer, and a stall of the
+   * master shorter than an interval must not make a second master.
+   */
+  private vetoEndsAt(): number | undefined {
+    const stale = this.heartbeatStaleAt();
+    return stale === undefined ? undefined : Math.max(stale, this.lastHeartbeatAt! + this.masterAdverMs);
+  }
+
   /** BACKUP only: when trusted heartbeats from our master will have been silent long enough (see the header). */
   private acceleratedAt(): number | undefined {
     const a = this.opts.accelerated;
-    if (!a || !this.heartbeatTrusted || !this.peerClaimsMaster || this.lastHeartbeatAt === undefined || this.masterAddress === undefined) return undefined;
+    if (!a || this.vetoed || !this.heartbeatTrusted || !this.peerClaimsMaster || this.lastHeartbeatAt === undefined || this.masterAddress === undefined) return undefined;
+    // The adverts stopped well before the heartbeats did: the advert path was already broken, so
+    // silence on the sync link says nothing new (the veto path applies).
+    if (this.lastAdvertAt === undefined || this.lastHeartbeatAt - this.lastAdvertAt > 1.5 * this.masterAdverMs) return undefined;
     // An advert after the heartbeats should have gone on: the master lives, the sync link broke.
     if (this.lastAdvertAt !== undefined && this.lastAdvertAt > this.lastHeartbeatAt + 1.5 * a.heartbeatIntervalMs) return undefined;
     return this.lastHeartbeatAt + a.heartbeatTimeoutMs + 2 * a.heartbeatIntervalMs;
