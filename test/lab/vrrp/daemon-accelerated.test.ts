@@ -3,8 +3,8 @@
 // after about one interval (reason "accelerated"), well before Master_Down_Interval (3.6 s); only
 // the advert path lost (VRRP dropped on b) -> no second master while the heartbeats say a is
 // MASTER (vetoed); only the sync link lost -> no takeover either. The instances have
-// authentication, so the heartbeats are signed (unsigned ones may only delay a takeover); one
-// test runs without it.
+// authentication (the helper adds it), so the heartbeats are signed (unsigned ones may only delay
+// a takeover); one test runs without it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { labAvailable } from '../harness.ts';
@@ -22,15 +22,14 @@ const topo: Topology = {
   bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb'] }],
   addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'a:eth1': ['198.51.100.1/30'], 'b:eth1': ['198.51.100.2/30'] },
 };
-const auth = { authentication: { keys: [{ id: 1, secret: '00112233445566778899aabbccddeeff' }] } };
-const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.1/30' }, acceleratedPeer: '198.51.100.2', vi1: auth };
-const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.2/30' }, acceleratedPeer: '198.51.100.1', vi1: auth };
+const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.1/30' }, acceleratedPeer: '198.51.100.2' };
+const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.2/30' }, acceleratedPeer: '198.51.100.1' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MASTER_DOWN = masterDownMs(2, 100, 1000);
 
 async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<void>, keyed = true): Promise<void> {
   await withDaemonLab(topo, 'stk-vrrp-accel-', async (lab, dir) => {
-    const unsigned = (n: NodeSpec): NodeSpec => ({ ...n, vi1: {} });
+    const unsigned = (n: NodeSpec): NodeSpec => ({ ...n, acceleratedSigned: false });
     const [a, b] = await startPair(lab, dir, keyed ? A : unsigned(A), keyed ? B : unsigned(B));
     await sleep(1500);
     await fn(lab, a, b);

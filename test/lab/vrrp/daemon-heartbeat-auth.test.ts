@@ -25,9 +25,9 @@ const topo: Topology = {
   bridges: [{ at: 'sw', name: 'br0', ports: ['pa', 'pb'] }],
   addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'], 'a:eth1': ['198.51.100.1/30'], 'b:eth1': ['198.51.100.2/30'] },
 };
-const auth = { authentication: { keys: [{ id: 1, secret: '00112233445566778899aabbccddeeff' }] } };
-const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.1/30' }, acceleratedPeer: '198.51.100.2', vi1: auth };
-const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.2/30' }, acceleratedPeer: '198.51.100.1', vi1: auth };
+// The helper gives vi1 authentication (its key signs the heartbeats).
+const A: NodeSpec = { host: 'a', address: '192.0.2.1', priority: 200, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.1/30' }, acceleratedPeer: '198.51.100.2' };
+const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, version: 2, intervalMs: 1000, ports: { eth1: '198.51.100.2/30' }, acceleratedPeer: '198.51.100.1' };
 const MASTER_DOWN = masterDownMs(2, 100, 1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
