@@ -257,7 +257,8 @@ export class VrrpInstance {
       }
       const proof = this.proofAt();
       if (proof !== undefined && proof <= now) {
-        this.proofsSent++;
+        // One advert however many were due (a late timer).
+        while ((this.proofAt() ?? Infinity) <= now) this.proofsSent++;
         this.counters.proofAdverts++;
         this.sendAdvert(out, this.effective);
       }
