@@ -1,7 +1,7 @@
 // `stockade config validate FILE` and `stockade config schema`.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadConfigFile } from '../config/load.ts';
-import { errorCountLine, formatConfigError } from '../config/errors.ts';
+import { errorCountLine, formatConfigError, formatConfigWarning } from '../config/errors.ts';
 import { configSchema } from '../config/describe.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import { lintFirewall } from '../firewall/index.ts';
@@ -20,6 +20,7 @@ export const validateCommand: Command = {
     const file = args[0]!;
     const result = loadConfigFile(file);
     if (result.ok) {
+      for (const w of result.warnings ?? []) io.err(formatConfigWarning(file, w) + '\n');
       // Firewall rules that never match or lock the operator out: warnings, the file is valid.
       for (const w of lintFirewall(result.config)) io.err(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`) + '\n');
       io.out(terminalSafe(`${file}: valid (config version ${result.config.version})`) + '\n');

@@ -30,6 +30,12 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
     const t = Object.entries(d).map(([k, n]) => `${k}=${n}`).join(' ');
     if (t) out += `${ifname}: drops before an instance: ${t}\n`;
   }
+  const h = s.heartbeats;
+  if (h) {
+    const d = Object.entries(h.drops).map(([k, n]) => `${k}=${n}`).join(' ');
+    out += `heartbeats: ${h.signed ? 'signed' : 'unsigned (can only delay a takeover)'}, ${h.trusted ? 'trusted' : 'not trusted yet'}; sent ${h.sent}, received ${h.received}, last ${ms(h.lastReceivedMsAgo)} ago${d ? `; drops ${d}` : ''}
+`;
+  }
   if (s.lag) out += `event-loop lag: p50 ${s.lag.loopP50Ms}ms p99 ${s.lag.loopP99Ms}ms max ${s.lag.loopMaxMs}ms; timer late last ${s.lag.timerLastMs}ms max ${s.lag.timerMaxMs}ms\n`;
   return out;
 }

@@ -18,6 +18,20 @@ export interface ConfigError {
   readonly column?: number;
 }
 
+/** Valid, but worth knowing (e.g. a setting that protects less than it seems to). Never stops a load. */
+export interface ConfigWarning {
+  readonly pointer: string;
+  readonly message: string;
+  readonly hint?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export function formatConfigWarning(file: string, w: ConfigWarning): string {
+  const where = w.line !== undefined ? `${file}:${w.line}:${w.column ?? 1}` : file;
+  return terminalSafe(`${where}: ${pointerLabel(w.pointer)}: warning: ${w.message}${w.hint ? `. hint: ${w.hint}` : ''}`);
+}
+
 export function pointerLabel(pointer: string): string {
   return pointer === '' ? '(top level)' : pointer;
 }

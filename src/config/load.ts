@@ -4,7 +4,7 @@
 // Boot uses the precompiled standalone validator; nothing here compiles a schema.
 import { validate } from './generated/validate.js';
 import type { Config } from './generated/config.ts';
-import type { ConfigError } from './errors.ts';
+import type { ConfigError, ConfigWarning } from './errors.ts';
 import { describeFound } from './describe.ts';
 import { inFileOrder, parseDocument } from './document.ts';
 import { parseJson } from './json-parse.ts';
@@ -15,7 +15,7 @@ import { checkSemantics } from './semantic/index.ts';
 export const CONFIG_VERSION = 1;
 
 export type LoadResult =
-  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: true; readonly config: Config; readonly warnings?: readonly ConfigWarning[] }
   | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 export function loadConfigFile(path: string): LoadResult {
@@ -60,7 +60,9 @@ export function loadConfigText(text: string): LoadResult {
     const again = parseJson(text);
     return again.ok ? again.document.value : undefined;
   };
-  const semantic = checkSemantics(config, written).map((e) => ({ ...e, ...(locate(e.pointer, 'value') ?? {}) }));
+  const warned: ConfigWarning[] = [];
+  const semantic = checkSemantics(config, written, warned).map((e) => ({ ...e, ...(locate(e.pointer, 'value') ?? {}) }));
   if (semantic.length > 0) return { ok: false, errors: inFileOrder(semantic) };
-  return { ok: true, config };
+  const warnings = warned.map((w) => ({ ...w, ...(locate(w.pointer, 'value') ?? locate(w.pointer, 'key') ?? {}) }));
+  return { ok: true, config, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -4,6 +4,7 @@ import type { ShellStatus } from '../vrrp/shell/shell.ts';
 import { formatIpv4 } from '../vrrp/ipv4.ts';
 import { masterDownMs } from '../vrrp/timers.ts';
 import type { LagReport } from '../vrrp/shell/lag.ts';
+import type { HeartbeatLinkStatus } from '../vrrp/heartbeat-link.ts';
 
 export interface VrrpInstanceView {
   name: string;
@@ -28,6 +29,8 @@ export interface VrrpInstanceView {
   counters: {
     advertsIn: number; advertsOut: number; priorityZeroIn: number; priorityZeroOut: number; transitions: number; becameMaster: number;
     garpsSent: number; sendErrors: number; vipErrors: number;
+    /** Takeovers held back by heartbeats saying the peer is MASTER; adverts sent because the peer stopped hearing us. */
+    vetoes?: number; proofAdverts?: number;
   };
   drops: Record<string, number>;
 }
@@ -38,12 +41,14 @@ export interface VrrpStatusView {
   instances: VrrpInstanceView[];
   interfaceDrops: Record<string, Record<string, number>>;
   lag: LagReport | null;
+  /** The sync-link heartbeats of accelerated failover (null: not configured); drops only the reasons that counted. */
+  heartbeats?: HeartbeatLinkStatus | null;
 }
 
 const nonZero = (c: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(c).filter(([, n]) => n > 0));
 
 export function vrrpStatusView(s: ShellStatus | undefined, uptimeMs: number): VrrpStatusView {
-  if (!s) return { running: false, uptimeMs, instances: [], interfaceDrops: {}, lag: null };
+  if (!s) return { running: false, uptimeMs, instances: [], interfaceDrops: {}, lag: null, heartbeats: null };
   return {
     running: true,
     uptimeMs,
@@ -71,11 +76,13 @@ export function vrrpStatusView(s: ShellStatus | undefined, uptimeMs: number): Vr
           advertsIn: i.counters.advertsIn, advertsOut: i.counters.advertsOut, priorityZeroIn: i.counters.priorityZeroIn,
           priorityZeroOut: i.counters.priorityZeroOut, transitions: i.counters.transitions, becameMaster: i.counters.becameMaster,
           garpsSent: sh.garpsSent, sendErrors: sh.sendErrors, vipErrors: sh.vipErrors,
+          vetoes: i.counters.vetoes, proofAdverts: i.counters.proofAdverts,
         },
         drops: nonZero(i.drops),
       };
     }),
     interfaceDrops: Object.fromEntries(Object.entries(s.interfaceDrops).map(([k, v]) => [k, nonZero(v)])),
     lag: s.lag,
+    heartbeats: s.heartbeat ? { ...s.heartbeat, drops: nonZero(s.heartbeat.drops) as HeartbeatLinkStatus['drops'] } : null,
   };
 }

@@ -3,10 +3,15 @@
 // (busybox's on the appliance). A module already in /sys/module (loaded, or built in with
 // parameters) costs nothing; the rest go to one `modprobe -a` run (a board lists dozens, and a
 // process start is slow on an emulated CPU), and only when that run reports a failure is each
-// module still missing tried alone, for its own error message.
+// module still missing tried alone, for its own error message. Names come from the config and the
+// board: they go after `--`, and a name starting with '-' (which the schemas refuse) is never run,
+// so no name can become an option of modprobe.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool, toolMessage } from './tools.ts';
+import type { RunOptions, ToolResult } from './tools.ts';
+
+export type ToolRunner = (name: string, args: readonly string[], opts?: RunOptions) => Promise<ToolResult>;
 
 export type ModuleOutcome =
   | { readonly status: 'loaded' }
@@ -27,19 +32,20 @@ export function modulePresent(name: string, sysModuleDir = '/sys/module'): boole
 }
 
 /** Loads `names` in order; the outcome of each, in the same order. */
-export async function loadModules(names: readonly string[], sysModuleDir = '/sys/module'): Promise<Map<string, ModuleOutcome>> {
+export async function loadModules(names: readonly string[], sysModuleDir = '/sys/module', run: ToolRunner = runTool): Promise<Map<string, ModuleOutcome>> {
   const outcomes = new Map<string, ModuleOutcome>();
   const wanted: string[] = [];
   for (const name of names) {
     if (outcomes.has(name)) continue;
-    if (modulePresent(name, sysModuleDir)) outcomes.set(name, { status: 'present' });
+    if (name === '' || name.startsWith('-') || name.includes('/')) outcomes.set(name, { status: 'failed', reason: `not a module name: ${JSON.stringify(name)}` });
+    else if (modulePresent(name, sysModuleDir)) outcomes.set(name, { status: 'present' });
     else {
       outcomes.set(name, { status: 'loaded' });
       wanted.push(name);
     }
   }
   if (wanted.length === 0) return outcomes;
-  const batch = await runTool('modprobe', ['-a', ...wanted], { timeoutMs: BATCH_TIMEOUT_MS });
+  const batch = await run('modprobe', ['-a', '--', ...wanted], { timeoutMs: BATCH_TIMEOUT_MS });
   if (batch.code === 0) return outcomes;
   if (batch.startError || batch.timedOut) {
     const reason = toolMessage(batch, 'modprobe');
@@ -49,7 +55,7 @@ export async function loadModules(names: readonly string[], sysModuleDir = '/sys
   for (const name of wanted) {
     // Loaded by the batch (or as another's dependency): done.
     if (modulePresent(name, sysModuleDir)) continue;
-    const single = await runTool('modprobe', [name], { timeoutMs: SINGLE_TIMEOUT_MS });
+    const single = await run('modprobe', ['--', name], { timeoutMs: SINGLE_TIMEOUT_MS });
     if (single.code !== 0) outcomes.set(name, { status: 'failed', reason: toolMessage(single, 'modprobe') });
   }
   return outcomes;

@@ -20,18 +20,20 @@
 //
 // The MAC binds the sender address (no replay from another box) and leaves out the checksum and
 // destination, so unicast copies to several peers share one MAC. Receivers keep, per sender, the
-// highest counter seen and a 64-counter bitmap below it (IPsec-style window): a counter at or below
-// the window, or seen before, is a replay. Optionally (maxClockSkewMs, needs NTP on both boxes)
-// the counter's time must be within that skew of the receiver's wall clock, which also stops
-// replays to a receiver that restarted and forgot its window.
+// highest counter seen and a 64-counter bitmap below it (replay.ts): a counter at or below the
+// window, or seen before, is a replay. A receiver that restarted has forgotten its windows, so a
+// first counter from a sender is taken only when its time is within a minute of the receiver's
+// clock (replay.ts DEFAULT_FIRST_SKEW_MS): adverts captured earlier do not replay after a restart.
+// Optionally (maxClockSkewMs, needs NTP on both boxes) every counter is held to that skew.
 import { createHmac, timingSafeEqual } from '../common/hmac.ts';
+import { CounterClock, ReplayWindows } from './replay.ts';
 
 export const TRAILER_LENGTH = 28;
 export const TRAILER_TYPE = 0x53;
 const MAC_LENGTH = 16;
 const MAC_OFFSET = 12;
 const DOMAIN = new TextEncoder().encode('STKVRRP1');
-export const REPLAY_WINDOW = 64n;
+export { REPLAY_WINDOW } from './replay.ts';
 export const MIN_KEY_LENGTH = 16;
 
 export interface AuthKeys {
@@ -39,8 +41,10 @@ export interface AuthKeys {
   keys: ReadonlyMap<number, Uint8Array>;
   /** The key this box signs with. */
   activeKeyId: number;
-  /** When set, a counter whose time is further than this from the receiver's clock is a replay. */
+  /** When set, a counter whose time is further than this from the receiver's clock is refused. */
   maxClockSkewMs?: number;
+  /** A first counter after the receiver's start: its time within this of the receiver's clock (default 60 s). */
+  firstCounterSkewMs?: number;
 }
 
 function macOf(key: Uint8Array, source: number, message: Uint8Array, trailerHead: Uint8Array): Uint8Array {
@@ -61,7 +65,7 @@ function macOf(key: Uint8Array, source: number, message: Uint8Array, trailerHead
 
 /** Signs adverts for one sender address; holds the counter. */
 export class AdvertSigner {
-  private last = 0n;
+  private readonly counter = new CounterClock();
   private readonly keys: AuthKeys;
   private readonly source: number;
 
@@ -74,33 +78,31 @@ export class AdvertSigner {
   trailer(message: Uint8Array, wallClockMs: number): Uint8Array {
     const key = this.keys.keys.get(this.keys.activeKeyId);
     if (!key) throw new Error(`no key with id ${this.keys.activeKeyId}`);
-    const fromClock = BigInt(Math.max(0, Math.floor(wallClockMs * 1000)));
-    this.last = fromClock > this.last ? fromClock : this.last + 1n;
+    const counter = this.counter.next(wallClockMs);
     const t = new Uint8Array(TRAILER_LENGTH);
     const dv = new DataView(t.buffer);
     t[0] = TRAILER_TYPE;
     t[1] = this.keys.activeKeyId;
-    dv.setBigUint64(4, this.last);
+    dv.setBigUint64(4, counter);
     t.set(macOf(key, this.source, message, t.subarray(0, MAC_OFFSET)), MAC_OFFSET);
     return t;
   }
 }
 
-export type AuthFailure = 'auth_missing' | 'auth_key_id' | 'auth_mac' | 'auth_replay';
-
-interface Window {
-  highest: bigint;
-  /** Bit i set: counter highest - i was seen (bit 0 is highest itself). */
-  seen: bigint;
-}
+/** auth_clock: the counter's time is too far from our clock (a replay after our restart, or the clocks disagree). */
+export type AuthFailure = 'auth_missing' | 'auth_key_id' | 'auth_mac' | 'auth_replay' | 'auth_clock';
 
 /** Checks trailers from any number of senders; keeps each sender's replay window. */
 export class AdvertVerifier {
   private readonly keys: AuthKeys;
-  private readonly windows = new Map<number, Window>();
+  private readonly windows: ReplayWindows;
 
   constructor(keys: AuthKeys) {
     this.keys = keys;
+    this.windows = new ReplayWindows({
+      ...(keys.maxClockSkewMs !== undefined ? { maxSkewMs: keys.maxClockSkewMs } : {}),
+      ...(keys.firstCounterSkewMs !== undefined ? { firstSkewMs: keys.firstCounterSkewMs } : {}),
+    });
   }
 
   /** Verifies and, when valid and fresh, records the counter. */
@@ -111,31 +113,14 @@ export class AdvertVerifier {
     const want = macOf(key, source, message, trailer.subarray(0, MAC_OFFSET));
     if (!timingSafeEqual(want, trailer.subarray(MAC_OFFSET, MAC_OFFSET + MAC_LENGTH))) return { ok: false, reason: 'auth_mac' };
     const counter = new DataView(trailer.buffer, trailer.byteOffset, trailer.byteLength).getBigUint64(4);
-    if (this.keys.maxClockSkewMs !== undefined) {
-      const sentMs = Number(counter / 1000n);
-      if (Math.abs(sentMs - wallClockMs) > this.keys.maxClockSkewMs) return { ok: false, reason: 'auth_replay' };
-    }
-    const w = this.windows.get(source);
-    if (!w) {
-      this.windows.set(source, { highest: counter, seen: 1n });
-      return { ok: true, counter };
-    }
-    if (counter > w.highest) {
-      const shift = counter - w.highest;
-      w.seen = shift >= REPLAY_WINDOW ? 1n : ((w.seen << shift) | 1n) & ((1n << REPLAY_WINDOW) - 1n);
-      w.highest = counter;
-      return { ok: true, counter };
-    }
-    const age = w.highest - counter;
-    if (age >= REPLAY_WINDOW) return { ok: false, reason: 'auth_replay' };
-    const bit = 1n << age;
-    if ((w.seen & bit) !== 0n) return { ok: false, reason: 'auth_replay' };
-    w.seen |= bit;
+    const verdict = this.windows.check(source, counter, wallClockMs);
+    if (verdict === 'replay') return { ok: false, reason: 'auth_replay' };
+    if (verdict === 'clock') return { ok: false, reason: 'auth_clock' };
     return { ok: true, counter };
   }
 
   /** Forget one sender's window (e.g. when an operator rotates that peer's clock back). */
   forget(source: number): void {
-    this.windows.delete(source);
+    this.windows.forget(source);
   }
 }

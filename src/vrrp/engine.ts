@@ -17,6 +17,8 @@ import type { AuthKeys } from './auth.ts';
 import { encodeAdvert } from './codec.ts';
 import type { AdvertFields } from './codec.ts';
 import { AUTH_SIMPLE_PASSWORD } from './constants.ts';
+import { HeartbeatLink } from './heartbeat-link.ts';
+import type { HeartbeatLinkOptions, HeartbeatLinkStatus } from './heartbeat-link.ts';
 import { formatIpv4 } from './ipv4.ts';
 import { newDropCounters, preCheck, validateAdvert } from './receive.ts';
 import type { DropCounters, DropReason, ReceiveConfig, ReceivedPacket } from './receive.ts';
@@ -50,6 +52,8 @@ export interface EngineConfig {
   instances: EngineInstanceConfig[];
   syncGroups?: SyncGroupConfig[];
   scripts?: ScriptSpec[];
+  /** The sync-link heartbeat path of accelerated failover (instances' `accelerated` set too). */
+  heartbeat?: HeartbeatLinkOptions;
 }
 
 /** `instance`: the instance's name; for group-transition, the sync group's. */
@@ -59,6 +63,8 @@ export interface EngineStatus {
   instances: Array<InstanceStatus & { interface: string; fault: boolean; drops: DropCounters }>;
   /** Drops before an instance is known (structure, TTL, unknown VRID), per interface. */
   interfaceDrops: Record<string, DropCounters>;
+  /** The heartbeat path, when accelerated failover is configured. */
+  heartbeat?: HeartbeatLinkStatus;
 }
 
 interface Member {
@@ -82,9 +88,15 @@ export class VrrpEngine {
   private readonly scripts = new Map<string, ScriptTracker>();
   private readonly links = new Map<string, boolean>();
   private readonly interfaceDrops = new Map<string, DropCounters>();
+  private readonly heartbeatLink: HeartbeatLink | undefined;
+  /** The latest refused packet (advert or heartbeat), for the shell's rate-limited log; `count` grows with each. */
+  lastDrop: { count: number; ifname: string; instance?: string; source: number; reason: string } | undefined;
+  /** Last `now` seen, for status(). */
+  private lastNow = 0;
 
   constructor(config: EngineConfig) {
     for (const s of config.scripts ?? []) this.scripts.set(s.name, new ScriptTracker(s));
+    this.heartbeatLink = config.heartbeat ? new HeartbeatLink(config.heartbeat) : undefined;
     for (const cfg of config.instances) {
       if (this.members.has(cfg.name)) throw new Error(`duplicate VRRP instance ${cfg.name}`);
       const inst = new VrrpInstance(cfg);
@@ -163,17 +175,18 @@ export class VrrpEngine {
     const out: TaggedAction[] = [];
     const pre = preCheck(p);
     if (!pre.ok) {
-      this.countInterface(ifname, pre.reason);
+      this.countInterface(ifname, pre.reason, p.source);
       return out;
     }
     const m = this.byVrid.get(ifname)?.get(pre.vrid);
     if (!m) {
-      this.countInterface(ifname, 'unknown_vrid');
+      this.countInterface(ifname, 'unknown_vrid', p.source);
       return out;
     }
     const v = validateAdvert(p, m.receive, wallClockMs);
     if (!v.ok) {
       m.drops[v.reason]++;
+      this.noteDrop(ifname, p.source, v.reason, m.inst.name);
       return out;
     }
     this.run(out, m, (i) => i.advert(now, p.source, v.advert), now);
@@ -194,11 +207,31 @@ export class VrrpEngine {
     return this.retrack(now, (t) => t.kind === 'script' && t.name === name);
   }
 
-  /** A sync-link heartbeat from the peer, naming the instances it is MASTER of. */
-  heartbeat(now: number, peerMasters: ReadonlySet<string>): TaggedAction[] {
+  /** A sync-link heartbeat from the peer, naming the instances it is MASTER of (already checked: see heartbeatIn). */
+  heartbeat(now: number, peerMasters: ReadonlySet<string>, trusted = false, peerHeardUsAt?: number): TaggedAction[] {
     const out: TaggedAction[] = [];
-    for (const m of this.members.values()) this.run(out, m, (i) => i.heartbeat(now, peerMasters.has(i.name)), now);
+    for (const m of this.members.values()) this.run(out, m, (i) => i.heartbeat(now, peerMasters.has(i.name), trusted, peerHeardUsAt), now);
     return out;
+  }
+
+  /** A datagram on the heartbeat socket from `source`; `foreign`: it arrived on another interface. */
+  heartbeatIn(now: number, wallClockMs: number, source: number, bytes: Uint8Array, foreign = false): TaggedAction[] {
+    this.lastNow = now;
+    const link = this.heartbeatLink;
+    if (!link) return [];
+    const h = link.receive(now, wallClockMs, source, bytes, foreign);
+    if (!h) {
+      this.noteDrop('heartbeat', source, link.lastDrop ?? 'unknown');
+      return [];
+    }
+    return this.heartbeat(now, h.masters, h.trusted, h.peerHeardUsAt);
+  }
+
+  /** The heartbeat to send now: the instances we are MASTER of, signed when a key is configured. */
+  heartbeatOut(now: number, wallClockMs: number): Uint8Array {
+    if (!this.heartbeatLink) throw new Error('no heartbeat path configured');
+    this.lastNow = now;
+    return this.heartbeatLink.encode(now, wallClockMs, [...this.members.values()].filter((m) => m.inst.state === 'MASTER').map((m) => m.inst.name));
   }
 
   /**
@@ -248,10 +281,11 @@ export class VrrpEngine {
     });
   }
 
-  status(): EngineStatus {
+  status(now = this.lastNow): EngineStatus {
     return {
       instances: [...this.members.values()].map((m) => ({ ...m.inst.status(), interface: m.cfg.interface, fault: m.ownFault, drops: { ...m.drops } })),
       interfaceDrops: Object.fromEntries([...this.interfaceDrops].map(([k, v]) => [k, { ...v }])),
+      ...(this.heartbeatLink ? { heartbeat: this.heartbeatLink.status(now) } : {}),
     };
   }
 
@@ -261,10 +295,15 @@ export class VrrpEngine {
     return m;
   }
 
-  private countInterface(ifname: string, reason: DropReason): void {
+  private countInterface(ifname: string, reason: DropReason, source: number): void {
     let c = this.interfaceDrops.get(ifname);
     if (!c) this.interfaceDrops.set(ifname, (c = newDropCounters()));
     c[reason]++;
+    this.noteDrop(ifname, source, reason);
+  }
+
+  private noteDrop(ifname: string, source: number, reason: string, instance?: string): void {
+    this.lastDrop = { count: (this.lastDrop?.count ?? 0) + 1, ifname, source, reason, ...(instance !== undefined ? { instance } : {}) };
   }
 
   private trackStatus(t: TrackSpec): TrackStatus {

@@ -6,6 +6,7 @@ import type { AuthKeys } from './auth.ts';
 import { simplePasswordBytes } from './codec.ts';
 import { VRRP_MULTICAST_GROUP } from './constants.ts';
 import type { EngineConfig, EngineInstanceConfig } from './engine.ts';
+import type { HeartbeatKey } from './heartbeat.ts';
 import { virtualMac } from './garp.ts';
 import { mustParseIpv4 } from './ipv4.ts';
 import type { TrackSpec } from './tracking.ts';
@@ -25,6 +26,11 @@ export interface AcceleratedSettings {
   port: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /**
+   * The key heartbeats are signed with: the active key of the first instance with authentication
+   * (the peer has the same config). Absent: unsigned, so they may only delay a takeover.
+   */
+  key?: HeartbeatKey;
 }
 
 export interface VrrpPlan {
@@ -83,7 +89,7 @@ export function planFromConfig(v: Vrrp, facts: RuntimeFacts): VrrpPlan {
         lowerPriorityRepeat: inst.garp.lower_priority_repeat ?? inst.garp.repeat,
       },
       pairOnly: inst.pair || inst.unicast_peers.length === 1 || acc !== undefined,
-      ...(acc ? { accelerated: { heartbeatTimeoutMs: acc.heartbeat_timeout_ms } } : {}),
+      ...(acc ? { accelerated: { heartbeatTimeoutMs: acc.heartbeat_timeout_ms, heartbeatIntervalMs: acc.heartbeat_interval_ms } } : {}),
       receive: {
         checksum: inst.checksum,
         addresses: inst.vips.map(addressOf),
@@ -96,6 +102,9 @@ export function planFromConfig(v: Vrrp, facts: RuntimeFacts): VrrpPlan {
       tracks,
     };
   });
+  let heartbeatKey: HeartbeatKey | undefined;
+  const keyed = instances.find((i) => i.auth !== undefined)?.auth;
+  if (acc && keyed) heartbeatKey = { id: keyed.activeKeyId, secret: keyed.keys.get(keyed.activeKeyId)! };
   const notify = new Map<string, VrrpNotify>();
   for (const x of [...v.instances, ...v.sync_groups]) if (x.notify) notify.set(x.name, x.notify);
   return {
@@ -103,9 +112,15 @@ export function planFromConfig(v: Vrrp, facts: RuntimeFacts): VrrpPlan {
       instances,
       syncGroups: v.sync_groups.map((g) => ({ name: g.name, instances: [...g.instances] })),
       scripts: (v.scripts ?? []).map((s) => ({ name: s.name, rise: s.rise, fall: s.fall, initFail: s.init_fail })),
+      ...(acc ? {
+        heartbeat: {
+          local: mustParseIpv4(facts.primaryAddress(acc.interface)), peer: mustParseIpv4(acc.peer), ...(heartbeatKey ? { key: heartbeatKey } : {}),
+        },
+      } : {}),
     },
     accelerated: acc && {
       interface: acc.interface, peer: acc.peer, port: acc.port, heartbeatIntervalMs: acc.heartbeat_interval_ms, heartbeatTimeoutMs: acc.heartbeat_timeout_ms,
+      ...(heartbeatKey ? { key: heartbeatKey } : {}),
     },
     notify,
     vmacs: new Map(v.instances.filter((i) => i.use_vmac).map((i) => [i.name, { name: i.vmac_interface ?? `vrrp.${i.vrid}`, parent: i.interface, mac: virtualMac(i.vrid) }])),

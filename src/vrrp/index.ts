@@ -7,8 +7,9 @@
 //   checksum.ts     Internet checksum; v3's two conventions (pseudo-header | message)
 //   codec.ts        encode/decode of v2 and v3 adverts (IPv4)
 //   auth.ts         HMAC-SHA256 trailer with a replay window (Stockade's own format; see there why)
+//   replay.ts       counters against replay (wall-clock counters, windows, first-counter skew)
 //   receive.ts      receive validation, every drop named (DROP_REASONS)
-//   timers.ts       skew, master-down, accelerated-down formulas
+//   timers.ts       skew and master-down formulas
 //   instance.ts     one instance's state machine (clock injected: deadline()/timer())
 //   tracking.ts     keepalived-style tracking (weights, rise/fall) -> FAULT + effective priority
 //   engine.ts       all instances: packets in, validation + drop counters, sync groups, tracking,
@@ -17,6 +18,7 @@
 //   notify.ts       keepalived-compatible notify command lines
 //   garp.ts         gratuitous ARP frames (as keepalived builds them)
 //   heartbeat.ts    sync-link heartbeat datagrams for accelerated failover (Stockade peers only)
+//   heartbeat-link.ts  both ends of the heartbeat path: signing, checks, replay, trust, drop counters
 //
 // Contract for the shell (shell/, and src/daemon which runs it):
 //   - one monotonic clock (performance.now()) for every `now`; Date.now() only as `wallClockMs`
@@ -27,7 +29,8 @@
 //   - feed link states (link()) before start(): interfaces never reported count as up;
 //   - run actions in order; `master-hooks` is awaited before the rest of that list (conntrack
 //     commit first, then the advert, VIPs, gARP); `send-advert` -> engine.advertPackets();
-//   - heartbeats on the sync link carry the names of the instances the sender is MASTER of.
+//   - heartbeats on the sync link carry the names of the instances the sender is MASTER of;
+//     engine.heartbeatOut() makes them, engine.heartbeatIn() takes what arrives (bytes, source).
 export * from './constants.ts';
 export { AdvertSigner, AdvertVerifier } from './auth.ts';
 export type { AuthKeys, AuthFailure } from './auth.ts';
@@ -43,9 +46,11 @@ export { VrrpInstance } from './instance.ts';
 export type { Action, InstanceOptions, InstanceStatus, TransitionReason, VrrpState } from './instance.ts';
 export { garpFrame, parseMac } from './garp.ts';
 export { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts';
-export type { Heartbeat } from './heartbeat.ts';
+export type { Heartbeat, HeartbeatKey } from './heartbeat.ts';
+export { HEARTBEAT_DROP_REASONS, HeartbeatLink } from './heartbeat-link.ts';
+export type { HeartbeatDrop, HeartbeatLinkOptions, HeartbeatLinkStatus } from './heartbeat-link.ts';
 export { formatIpv4, parseIpv4 } from './ipv4.ts';
 export { notifyArgv, notifyState } from './notify.ts';
 export { DROP_REASONS } from './receive.ts';
 export type { DropCounters, DropReason, ReceivedPacket } from './receive.ts';
-export { masterDownMs, skewMs, acceleratedDownMs } from './timers.ts';
+export { masterDownMs, skewMs } from './timers.ts';

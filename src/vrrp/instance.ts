@@ -9,11 +9,22 @@
 // gARPs), add-vips, send-garp. Leaving MASTER: transition, an advert (priority 0 when going to
 // FAULT or shutting down; our own priority when yielding to a higher one), remove-vips.
 //
-// Accelerated failover (optional, with a sync-link heartbeat as a second path to the peer): a
-// BACKUP that has heard neither an advert for acceleratedDownMs() (about one interval) nor a
-// heartbeat for heartbeatTimeoutMs takes over then. While heartbeats are fresh and say the peer is
-// MASTER of this instance, the normal master-down expiry is vetoed: losing only the advert path
-// never makes a second master (the veto lifts as soon as the heartbeats stop or say otherwise).
+// Accelerated failover (optional, with a sync-link heartbeat as a second path to the peer, every
+// heartbeat interval I, lost after the timeout T >= 3 I):
+//   - veto: while heartbeats are fresh and say the peer is MASTER of this instance, the normal
+//     master-down expiry is held back: losing only the advert path never makes a second master (the
+//     veto lifts when the heartbeats say otherwise, or stop for an advert interval). Any heartbeat
+//     may veto.
+//   - takeover: a BACKUP whose trusted heartbeats (signed, heartbeat-link.ts) said the peer is
+//     MASTER, while its adverts were arriving too, and then stopped, takes over T + 2 I after the
+//     last one, unless an advert arrived since
+//     the heartbeats should have gone on (> 1.5 I after the last one): that proves the master alive
+//     and only the sync link broken, so the normal timers apply. A dead master sends no such advert;
+//     a live one sends it at once (below), well inside the 2 I of grace.
+//   - proof of life: a MASTER whose peer has not heard it for T - I (its echo says so, or its own
+//     heartbeats stopped) sends an advert at once, and one more I later, so a peer that lost only
+//     the sync link (either direction) hears it before it would take over.
+// Untrusted heartbeats (no key, or the peer has not yet echoed us since our start) only ever delay.
 //
 // Preempt hold (holdPreempt): for a while, a BACKUP accepts a lower-priority master as if it had
 // nopreempt, so it does not take over a live master (the daemon holds preempting until the first
@@ -21,7 +32,7 @@
 // a BACKUP that hears no master at all from becoming MASTER, and it ends by itself at its deadline.
 import { GARP_MASTER_DELAY_MS, GARP_MASTER_REPEAT, PRIORITY_OWNER, PRIORITY_STOP } from './constants.ts';
 import type { Advert, VrrpVersion } from './codec.ts';
-import { acceleratedDownMs, masterDownMs, skewMs } from './timers.ts';
+import { masterDownMs, skewMs } from './timers.ts';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
@@ -80,7 +91,7 @@ export interface InstanceOptions {
    */
   pairOnly?: boolean;
   /** Set when a sync-link heartbeat path exists. */
-  accelerated?: { heartbeatTimeoutMs: number };
+  accelerated?: { heartbeatTimeoutMs: number; heartbeatIntervalMs: number };
 }
 
 export interface InstanceCounters {
@@ -93,6 +104,8 @@ export interface InstanceCounters {
   vetoes: number;
   /** Lower-priority adverts ignored by a BACKUP about to preempt. */
   preempting: number;
+  /** Adverts sent at once because the peer stopped hearing our heartbeats (proof of life). */
+  proofAdverts: number;
 }
 
 export interface InstanceStatus {
@@ -130,13 +143,18 @@ export class VrrpInstance {
   private lastAdvertAt: number | undefined;
   private lastHeartbeatAt: number | undefined;
   private peerClaimsMaster = false;
+  private heartbeatTrusted = false;
+  private peerHeardUsAt: number | undefined;
+  private masterSince = 0;
+  private proofBase: number | undefined;
+  private proofsSent = 0;
   private vetoed = false;
   private lastLowerGarpAt: number | undefined;
   private masterAddress: number | undefined;
   private masterPriority: number | undefined;
   private wantMasterValue = false;
   readonly counters: InstanceCounters = {
-    advertsIn: 0, advertsOut: 0, priorityZeroIn: 0, priorityZeroOut: 0, transitions: 0, becameMaster: 0, vetoes: 0, preempting: 0,
+    advertsIn: 0, advertsOut: 0, priorityZeroIn: 0, priorityZeroOut: 0, transitions: 0, becameMaster: 0, vetoes: 0, preempting: 0, proofAdverts: 0,
   };
 
   constructor(opts: InstanceOptions) {
@@ -199,8 +217,9 @@ export class VrrpInstance {
       min(this.advertAt);
       min(this.garpAt);
       min(this.refreshAt);
+      min(this.proofAt());
     } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
-      min(this.vetoed ? this.heartbeatStaleAt() : this.downAt);
+      min(this.vetoed ? this.vetoEndsAt() : this.downAt);
       min(this.acceleratedAt());
     }
     return d;
@@ -236,12 +255,19 @@ export class VrrpInstance {
         this.refreshAt += this.garp.refreshMs;
         if (this.refreshAt <= now) this.refreshAt = now + this.garp.refreshMs;
       }
+      const proof = this.proofAt();
+      if (proof !== undefined && proof <= now) {
+        // One advert however many were due (a late timer).
+        while ((this.proofAt() ?? Infinity) <= now) this.proofsSent++;
+        this.counters.proofAdverts++;
+        this.sendAdvert(out, this.effective);
+      }
     } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
       const acc = this.acceleratedAt();
       if (acc !== undefined && acc <= now) {
         this.tryMaster(now, out, 'accelerated');
       } else if (this.vetoed) {
-        const stale = this.heartbeatStaleAt();
+        const stale = this.vetoEndsAt();
         if (stale === undefined || stale <= now) this.tryMaster(now, out, 'master-down');
       } else if (this.downAt !== undefined && this.downAt <= now) {
         this.tryMaster(now, out, 'master-down');
@@ -356,11 +382,16 @@ export class VrrpInstance {
     return this.preemptHoldUntil !== undefined && now < this.preemptHoldUntil;
   }
 
-  /** A heartbeat from the peer on the sync link; `peerMaster`: it says it is MASTER of this instance. */
-  heartbeat(now: number, peerMaster: boolean): Action[] {
+  /**
+   * A heartbeat from the peer on the sync link; `peerMaster`: it says it is MASTER of this instance;
+   * `trusted`: it may start a takeover; `peerHeardUsAt`: when the peer last heard us (its echo).
+   */
+  heartbeat(now: number, peerMaster: boolean, trusted = false, peerHeardUsAt?: number): Action[] {
     const out: Action[] = [];
     this.lastHeartbeatAt = now;
     this.peerClaimsMaster = peerMaster;
+    this.heartbeatTrusted = trusted;
+    this.peerHeardUsAt = peerHeardUsAt;
     if (this.stateValue === 'BACKUP' && this.vetoed && !peerMaster) this.tryMaster(now, out, 'master-down');
     return out;
   }
@@ -430,6 +461,9 @@ export class VrrpInstance {
     this.masterAddress = undefined;
     this.masterPriority = undefined;
     this.counters.becameMaster++;
+    this.masterSince = now;
+    this.proofBase = undefined;
+    this.proofsSent = 0;
     this.transition(out, 'MASTER', reason);
     out.push({ kind: 'master-hooks' });
     this.sendAdvert(out, this.effective);
@@ -487,11 +521,39 @@ export class VrrpInstance {
     return this.lastHeartbeatAt + this.opts.accelerated.heartbeatTimeoutMs;
   }
 
-  /** BACKUP only: when both paths will have been silent long enough (needs a master heard and a heartbeat seen). */
+  /**
+   * A veto (the adverts already lost) ends after an advert interval without heartbeats, not after
+   * the heartbeat timeout: both paths gone at once needs no faster answer, and a stall of the
+   * master shorter than an interval must not make a second master.
+   */
+  private vetoEndsAt(): number | undefined {
+    const stale = this.heartbeatStaleAt();
+    return stale === undefined ? undefined : Math.max(stale, this.lastHeartbeatAt! + this.masterAdverMs);
+  }
+
+  /** BACKUP only: when trusted heartbeats from our master will have been silent long enough (see the header). */
   private acceleratedAt(): number | undefined {
-    if (!this.opts.accelerated || this.lastAdvertAt === undefined || this.lastHeartbeatAt === undefined || this.masterAddress === undefined) return undefined;
-    const advertsLost = this.lastAdvertAt + acceleratedDownMs(this.effective, this.masterAdverMs);
-    const stale = this.lastHeartbeatAt + this.opts.accelerated.heartbeatTimeoutMs;
-    return Math.max(advertsLost, stale);
+    const a = this.opts.accelerated;
+    if (!a || this.vetoed || !this.heartbeatTrusted || !this.peerClaimsMaster || this.lastHeartbeatAt === undefined || this.masterAddress === undefined) return undefined;
+    // The adverts stopped well before the heartbeats did: the advert path was already broken, so
+    // silence on the sync link says nothing new (the veto path applies).
+    if (this.lastAdvertAt === undefined || this.lastHeartbeatAt - this.lastAdvertAt > 1.5 * this.masterAdverMs) return undefined;
+    // An advert after the heartbeats should have gone on: the master lives, the sync link broke.
+    if (this.lastAdvertAt !== undefined && this.lastAdvertAt > this.lastHeartbeatAt + 1.5 * a.heartbeatIntervalMs) return undefined;
+    return this.lastHeartbeatAt + a.heartbeatTimeoutMs + 2 * a.heartbeatIntervalMs;
+  }
+
+  /** MASTER only: when to send the next proof-of-life advert (see the header); two per silence. */
+  private proofAt(): number | undefined {
+    const a = this.opts.accelerated;
+    if (!a) return undefined;
+    const heard = Math.min(this.lastHeartbeatAt ?? this.masterSince, this.peerHeardUsAt ?? this.masterSince);
+    const base = Math.max(heard, this.masterSince);
+    if (base !== this.proofBase) {
+      this.proofBase = base;
+      this.proofsSent = 0;
+    }
+    if (this.proofsSent >= 2) return undefined;
+    return base + a.heartbeatTimeoutMs - a.heartbeatIntervalMs + this.proofsSent * a.heartbeatIntervalMs;
   }
 }

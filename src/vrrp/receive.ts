@@ -22,7 +22,8 @@ export const DROP_REASONS = [
   'auth_missing', // authentication configured, advert has no (valid-looking) trailer
   'auth_key_id', // trailer names a key we do not have
   'auth_mac', // HMAC mismatch
-  'auth_replay', // counter seen before, too old, or (optional) too far from our clock
+  'auth_replay', // counter seen before, or older than the window
+  'auth_clock', // counter's time too far from our clock: a replay after our restart, or the clocks disagree (NTP)
   'interval', // v2: interval differs from ours (RFC 3768 §7.1: drop, avoids two masters)
   'interval_zero', // an interval of 0 would make the master-down timer just the skew
   'checksum', // matches neither convention

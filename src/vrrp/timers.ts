@@ -14,11 +14,3 @@ export function masterDownMs(version: VrrpVersion, priority: number, masterAdver
   return DOWN_TIMER_ADVERTS * masterAdverIntervalMs + skewMs(version, priority, masterAdverIntervalMs);
 }
 
-/**
- * Accelerated failover (both the adverts and the sync-link heartbeats lost): one interval plus a
- * quarter of the version 3 skew, so a higher-priority backup still moves first when there are
- * several, and a single late advert (jitter under a quarter interval) does not trigger it.
- */
-export function acceleratedDownMs(priority: number, masterAdverIntervalMs: number): number {
-  return masterAdverIntervalMs + ((256 - priority) * masterAdverIntervalMs) / 1024;
-}

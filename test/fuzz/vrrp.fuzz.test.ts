@@ -85,7 +85,7 @@ run('validateAdvert never throws and names a known reason', fc.tuple(rxArb, fc.b
 
 const instances = (auth: boolean): EngineInstanceConfig[] => [2, 3].map((version, i) => ({
   name: `v${version}`, vrid: 7, version: version as 2 | 3, priority: 100 + i * 50, advertIntervalMs: 1000, preempt: true, preemptDelayMs: 0,
-  primaryAddress: ip('192.0.2.2'), interface: i === 0 ? 'eth1' : 'eth0', accelerated: { heartbeatTimeoutMs: 100 },
+  primaryAddress: ip('192.0.2.2'), interface: i === 0 ? 'eth1' : 'eth0', accelerated: { heartbeatTimeoutMs: 100, heartbeatIntervalMs: 20 },
   receive: { checksum: 'pseudo-header', addresses: VIPS, multicastGroup: GROUP, unicastPeers: [], ownAddresses: [ip('192.0.2.2')] },
   ...(auth ? { auth: keys } : {}),
 }));

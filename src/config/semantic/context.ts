@@ -3,7 +3,7 @@
 // `fail`, so all errors have the same shape: pointer, expected, found (read from the config at
 // that pointer) and hint.
 import type { Config } from '../generated/config.ts';
-import type { ConfigError } from '../errors.ts';
+import type { ConfigError, ConfigWarning } from '../errors.ts';
 import { describeFound } from '../describe.ts';
 import { pointer, valueAt } from '../pointer.ts';
 import { closest } from '../suggest.ts';
@@ -31,6 +31,7 @@ export interface StaticAddress {
 export class Checker {
   readonly config: Config;
   readonly errors: ConfigError[] = [];
+  readonly warnings: ConfigWarning[] = [];
   /** Every interface by name (the first definition when a name is used twice). */
   readonly interfaces = new Map<string, InterfaceInfo>();
   /** Static addresses of each interface, filled by the address checks. */
@@ -59,6 +60,10 @@ export class Checker {
     if (asWritten !== undefined) return describeFound(asWritten);
     const resolved = valueAt(this.config, at);
     return resolved === undefined ? 'nothing' : `${describeFound(resolved)} (the default)`;
+  }
+
+  warn(at: string, message: string, hint?: string): void {
+    this.warnings.push({ pointer: at, message, ...(hint ? { hint } : {}) });
   }
 
   fail(at: string, expected: string, hint?: string): void {

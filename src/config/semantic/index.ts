@@ -1,7 +1,7 @@
 // Checks that need the whole config (references, uniqueness, overlaps, reachability), run after
 // the schema has passed. Order matters: interfaces and addresses build the indexes the rest use.
 import type { Config } from '../generated/config.ts';
-import type { ConfigError } from '../errors.ts';
+import type { ConfigError, ConfigWarning } from '../errors.ts';
 import { Checker } from './context.ts';
 import { checkInterfaces, registerInterfaces } from './interfaces.ts';
 import { checkAddresses, checkRoutes } from './addresses.ts';
@@ -11,8 +11,8 @@ import { checkLvs } from './lvs.ts';
 import { checkSync } from './sync.ts';
 import { checkModules, checkRoutingRules, checkSysctls } from './network.ts';
 
-/** `written`: the document as in the file, for the "found" text (see Checker). */
-export function checkSemantics(config: Config, written?: () => unknown): ConfigError[] {
+/** `written`: the document as in the file, for the "found" text (see Checker); `warnings` receives the warnings. */
+export function checkSemantics(config: Config, written?: () => unknown, warnings?: ConfigWarning[]): ConfigError[] {
   const c = new Checker(config, written);
   registerInterfaces(c);
   checkInterfaces(c);
@@ -27,5 +27,6 @@ export function checkSemantics(config: Config, written?: () => unknown): ConfigE
   checkVrrp(c);
   checkLvs(c);
   checkSync(c);
+  warnings?.push(...c.warnings);
   return c.errors;
 }

@@ -252,8 +252,19 @@ function checkVrrpExtras(c: Checker): void {
       c.fail(at('heartbeat_timeout_ms'), `at least 3 heartbeat intervals (${3 * acc.heartbeat_interval_ms})`, 'one lost heartbeat must not count as a dead peer');
     }
     const shortest = Math.min(...instances.map((x) => x.advert_interval_ms));
-    if (instances.length > 0 && acc.heartbeat_timeout_ms >= 3 * shortest) {
-      c.fail(at('heartbeat_timeout_ms'), `less than 3 advert intervals (${3 * shortest} ms)`, 'otherwise the normal master-down timer is faster and acceleration never happens');
+    if (instances.length > 0 && acc.heartbeat_timeout_ms + 2 * acc.heartbeat_interval_ms >= 3 * shortest) {
+      c.fail(
+        at('heartbeat_timeout_ms'),
+        `less than 3 advert intervals (${3 * shortest} ms) less 2 heartbeat intervals (${2 * acc.heartbeat_interval_ms} ms, the grace before an accelerated takeover)`,
+        'otherwise the normal master-down timer is faster and acceleration never happens',
+      );
+    }
+    if (!instances.some((x) => x.authentication !== undefined)) {
+      c.warn(
+        pointer('vrrp', 'accelerated_failover'),
+        'the heartbeats are not authenticated (no instance has authentication): they can only delay a takeover, never make one faster',
+        'add authentication to the instances on both boxes; the heartbeats are signed with the first one\'s active key',
+      );
     }
   }
 }

@@ -56,7 +56,7 @@ export class KernelIo implements ShellIo {
   readonly #senders = new Map<string, RawIpSocket>();
   readonly #vmacs = new Map<string, VmacSpec>();
   readonly #packet = new Map<string, PacketSocket>();
-  /** Executables not to run (script security), with why. */
+  /** Commands not to run (script security), by their argv joined with NUL, with why. */
   readonly #refused = new Map<string, string>();
   #closed = false;
   readonly #t0 = performance.now();
@@ -258,16 +258,26 @@ export class KernelIo implements ShellIo {
     }
   }
 
-  /** Never runs `executable` (script security): notify skipped, checks fail. */
-  refuse(executable: string, why: string): void {
-    this.#refused.set(executable, why);
+  /** Never runs `command` (script security): as notify (also with arguments added), skipped; as a check, it fails. */
+  refuse(command: readonly string[], why: string): void {
+    this.#refused.set(command.join('\0'), why);
+  }
+
+  /** Why `argv` (a configured command, perhaps with notify's arguments after it) is refused. */
+  #refusal(argv: readonly string[]): string | undefined {
+    for (let n = argv.length; n > 0; n--) {
+      const why = this.#refused.get(argv.slice(0, n).join('\0'));
+      if (why !== undefined) return why;
+    }
+    return undefined;
   }
 
   spawnNotify(argv: readonly string[]): void {
     const [cmd, ...args] = argv;
     if (cmd === undefined) return;
-    if (this.#refused.has(cmd)) {
-      this.#log('warn', `vrrp: notify ${cmd} not run: ${this.#refused.get(cmd)}`);
+    const refused = this.#refusal(argv);
+    if (refused !== undefined) {
+      this.#log('warn', `vrrp: notify ${cmd} not run: ${refused}`);
       return;
     }
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
@@ -283,7 +293,7 @@ export class KernelIo implements ShellIo {
     return new Promise((resolve) => {
       const [cmd, ...args] = command;
       // A refused check fails: an untrusted command must not keep a box MASTER.
-      if (cmd === undefined || this.#refused.has(cmd)) return resolve(false);
+      if (cmd === undefined || this.#refusal(command) !== undefined) return resolve(false);
       const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
       const timer = setTimeout(() => {
         // The whole process group, as keepalived does.

@@ -3,18 +3,17 @@
 // keepalived does around that: the instance's own interface is always tracked (FAULT while it is
 // down), stale VIPs carrying our mark (left by a killed daemon) are removed before start, and the
 // check commands run on their intervals, and with accelerated failover the sync-link heartbeats
-// go out (UDP, from our address on the sync interface to the peer's port) and come in. Virtual MAC
+// go out and come in (heartbeats.ts). Virtual MAC
 // interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
-import { createSocket } from 'node:dgram';
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { Vrrp } from '../../config/generated/config.ts';
 import { VrrpEngine } from '../engine.ts';
-import { decodeHeartbeat, encodeHeartbeat } from '../heartbeat.ts';
 import { planFromConfig } from '../from-config.ts';
-import { scriptPathProblem } from '../notify.ts';
+import { commandProblem } from '../notify.ts';
 import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts } from '../from-config.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import { startHeartbeats } from './heartbeats.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
 import type { Logger } from './kernel-io.ts';
 import { VrrpShell } from './shell.ts';
@@ -48,7 +47,8 @@ export async function startVrrp(v: Vrrp, log: Logger, beforeStart?: (shell: Vrrp
 async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell: VrrpShell) => void) | undefined): Promise<VrrpRuntime> {
   const ifnames = [...new Set(v.instances.map((i) => i.interface))];
   const addrs = new Map<string, Addr[]>();
-  for (const ifname of ifnames) {
+  const syncLink = v.accelerated_failover?.enabled ? v.accelerated_failover.interface : undefined;
+  for (const ifname of syncLink !== undefined ? [...ifnames, syncLink] : ifnames) {
     if (!io.links.byName(ifname)) throw new Error(`vrrp: no interface ${ifname}`);
     addrs.set(ifname, await io.addresses(ifname));
   }
@@ -57,7 +57,7 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
   const facts: RuntimeFacts = {
     primaryAddress(ifname) {
       const a = own(ifname)[0];
-      if (!a) throw new Error(`vrrp: ${ifname} has no IPv4 address to send adverts from`);
+      if (!a) throw new Error(`vrrp: ${ifname} has no IPv4 address to send from`);
       return a.address;
     },
     ownAddresses: (ifname) => own(ifname).map((a) => a.address),
@@ -74,19 +74,19 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     if (!tracks.some((t) => t.kind === 'interface' && t.name === inst.interface)) tracks.push({ kind: 'interface', name: inst.interface, weight: 0 });
     inst.tracks = tracks;
   }
-  // Script security (keepalived's enable_script_security, always on here): as root, commands
-  // anyone but root could replace are never run.
-  if (process.getuid?.() === 0) {
-    const executables = new Set([
-      ...[...plan.scripts.values()].map((s) => s.command[0]!),
-      ...[...plan.notify.values()].flatMap((n) => [n.master, n.backup, n.fault, n.stop, n.any].filter((c) => c !== undefined).map((c) => c[0]!)),
-    ]);
-    for (const exe of executables) {
-      const why = scriptPathProblem(exe, lstatOf, realpathOf);
-      if (why === undefined) continue;
-      io.refuse(exe, why);
-      log('error', `vrrp: ${exe} will never be run (script security): ${why}`);
-    }
+  // Script security (keepalived's enable_script_security, always on here, as root or not):
+  // commands that anyone but root or our own user could replace, by their program or by a path
+  // among their arguments, are never run.
+  const uid = process.getuid?.() ?? 0;
+  const commands = [
+    ...[...plan.scripts.values()].map((s) => s.command),
+    ...[...plan.notify.values()].flatMap((n) => [n.master, n.backup, n.fault, n.stop, n.any].filter((c) => c !== undefined)),
+  ];
+  for (const command of commands) {
+    const why = commandProblem(command, lstatOf, realpathOf, uid);
+    if (why === undefined) continue;
+    io.refuse(command, why);
+    log('error', `vrrp: ${JSON.stringify(command)} will never be run (script security): ${why}`);
   }
   const engine = new VrrpEngine(plan.engine);
   const shell = new VrrpShell(engine, io, {
@@ -140,35 +140,8 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
   }
   io.watchLinks(shell);
 
-  let closeHeartbeats = (): void => {};
   const acc = plan.accelerated;
-  if (acc) {
-    const local = (await io.addresses(acc.interface)).find((a) => a.protocol !== RTPROT_STOCKADE_VRRP)?.address;
-    if (!local) throw new Error(`vrrp: accelerated failover: ${acc.interface} has no IPv4 address`);
-    const sock = createSocket({ type: 'udp4', reuseAddr: true });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', (e) => { sock.close(); reject(e); });
-      sock.bind(acc.port, local, () => { sock.removeAllListeners('error'); resolve(); });
-    });
-    let sendErrors = 0;
-    sock.on('error', (e) => log('warn', `vrrp: heartbeat socket: ${e.message}`));
-    sock.on('message', (msg, rinfo) => {
-      if (rinfo.address !== acc.peer) return;
-      const h = decodeHeartbeat(msg);
-      if (h) shell.heartbeat(new Set(h.masters));
-    });
-    let sequence = 0;
-    const beat = setInterval(() => {
-      sock.send(encodeHeartbeat({ sequence: sequence++, masters: shell.masters() }), acc.port, acc.peer, (err) => {
-        if (err && sendErrors++ === 0) log('warn', `vrrp: heartbeat not sent: ${err.message}`);
-      });
-    }, acc.heartbeatIntervalMs);
-    log('info', `vrrp: accelerated failover: heartbeats every ${acc.heartbeatIntervalMs} ms ${local} -> ${acc.peer}:${acc.port}`);
-    closeHeartbeats = () => {
-      clearInterval(beat);
-      sock.close();
-    };
-  }
+  const heartbeats = acc ? startHeartbeats(acc, facts.primaryAddress(acc.interface), io, shell, log) : undefined;
   const checkTimers: NodeJS.Timeout[] = [];
   for (const [name, s] of plan.scripts) {
     let running = false;
@@ -191,7 +164,7 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     async stop() {
       for (const t of checkTimers) clearInterval(t);
       await shell.stop();
-      closeHeartbeats();
+      heartbeats?.close();
       await io.removeVmacs();
       io.close();
     },

@@ -15,7 +15,9 @@ import type { VrrpState } from '../instance.ts';
 import { notifyArgv } from '../notify.ts';
 import type { NotifyCommands } from '../notify.ts';
 import type { ReceivedPacket } from '../receive.ts';
+import { formatIpv4 } from '../ipv4.ts';
 import { LagMonitor } from './lag.ts';
+import { LogLimit } from './log-limit.ts';
 import type { LagReport } from './lag.ts';
 import type { Vip } from './vips.ts';
 
@@ -93,6 +95,8 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
   readonly #awaitingHooks = new Set<string>();
   readonly #counters = new Map<string, ShellCounters>();
   readonly #vipsPresent = new Set<string>();
+  readonly #dropLog = new LogLimit();
+  #dropsLogged = 0;
   #queue: Queued[] = [];
   #draining: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -125,17 +129,28 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
   receive(ifname: string, p: ReceivedPacket): void {
     if (this.#stopped) return;
     this.#handle(this.engine.receive(this.#io.now(), this.#io.wallClockMs(), ifname, p));
+    this.#logDrop();
   }
 
-  /** A sync-link heartbeat from the peer naming the instances it is MASTER of. */
-  heartbeat(peerMasters: ReadonlySet<string>): void {
+  /** A datagram on the heartbeat socket (the engine checks it); `foreign`: it came in on another interface. */
+  heartbeatIn(source: number, bytes: Uint8Array, foreign = false): void {
     if (this.#stopped) return;
-    this.#handle(this.engine.heartbeat(this.#io.now(), peerMasters));
+    this.#handle(this.engine.heartbeatIn(this.#io.now(), this.#io.wallClockMs(), source, bytes, foreign));
+    this.#logDrop();
   }
 
-  /** The instances this box is MASTER of (what our heartbeats say). */
-  masters(): string[] {
-    return this.engine.instanceNames.filter((n) => this.engine.instance(n)!.state === 'MASTER');
+  /** The heartbeat to send now. */
+  heartbeatOut(): Uint8Array {
+    return this.engine.heartbeatOut(this.#io.now(), this.#io.wallClockMs());
+  }
+
+  #logDrop(): void {
+    const d = this.engine.lastDrop;
+    if (!d || d.count === this.#dropsLogged) return;
+    this.#dropsLogged = d.count;
+    const what = d.ifname === 'heartbeat' ? 'heartbeat' : `advert on ${d.ifname}${d.instance !== undefined ? ` for ${d.instance}` : ''}`;
+    const line = this.#dropLog.line(this.#io.now(), `vrrp: ${what} from ${formatIpv4(d.source)} refused: ${d.reason}`);
+    if (line !== undefined) this.emit('log', 'warn', line);
   }
 
   scriptResult(name: string, success: boolean): void {
@@ -167,7 +182,8 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
       const vmac = this.#instances.get(name)!.vmac;
       shell[name] = { ...c, vipsPresent: this.#vipsPresent.has(name), vrid: o.vrid, version: o.version, advertIntervalMs: o.advertIntervalMs, vips, ...(vmac ? { vmac } : {}) };
     }
-    return { ...this.engine.status(), now: this.#io.now(), lag: this.#lag.report(), shell };
+    const now = this.#io.now();
+    return { ...this.engine.status(now), now, lag: this.#lag.report(), shell };
   }
 
   #handle(actions: TaggedAction[]): void {

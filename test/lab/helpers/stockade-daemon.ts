@@ -9,6 +9,9 @@ import { ROOT } from '../native/addon.ts';
 
 export const STOCKADE_BIN = join(ROOT, 'dist', 'x64', 'stockade');
 
+/** The VRRP key (hex) of lab pairs with accelerated failover. */
+export const LAB_VRRP_KEY = '00112233445566778899aabbccddeeff';
+
 /** vi1's VIP unless a spec says otherwise. */
 export const VIP = '192.0.2.100';
 
@@ -52,8 +55,13 @@ export interface NodeSpec {
   garp?: { repeat?: number; delay_s?: number; refresh_s?: number; lower_priority_repeat?: number };
   /** A second instance (vi2) in a sync group with vi1, tracking `vi2Track` (weight 0) when given. */
   syncGroup?: { vi2Vip: string; vi2Track?: string };
-  /** Accelerated failover with heartbeats on eth1 to this peer (add eth1 to ports). */
+  /**
+   * Accelerated failover with heartbeats on eth1 to this peer (add eth1 to ports). vi1 then gets
+   * authentication (LAB_VRRP_KEY), which signs the heartbeats: unsigned ones only delay a takeover.
+   */
   acceleratedPeer?: string;
+  /** false: accelerated failover without authentication (unsigned heartbeats). */
+  acceleratedSigned?: boolean;
   /** More ports with addresses, e.g. { eth1: '198.51.100.1/24' }. */
   ports?: Record<string, string>;
   /** More fields of instance vi1 (track_scripts, preempt_delay_s, use_vmac, ...). */
@@ -87,6 +95,7 @@ export function nodeConfig(n: NodeSpec): unknown {
         ...(n.unicastPeers ? { unicast_peers: n.unicastPeers } : {}),
         ...(n.checksum ? { checksum: n.checksum } : {}),
         ...(n.garp ? { garp: n.garp } : {}),
+        ...(n.acceleratedPeer && n.acceleratedSigned !== false ? { authentication: { keys: [{ id: 1, secret: LAB_VRRP_KEY }] } } : {}),
         ...n.vi1,
       }].reverse(),
       sync_groups: n.syncGroup ? [{ name: 'g', instances: ['vi1', 'vi2'] }] : [],

@@ -2,7 +2,9 @@
 // dedicated sync link (eth1, 20 ms): the master killed (both paths lost) -> the backup takes over
 // after about one interval (reason "accelerated"), well before Master_Down_Interval (3.6 s); only
 // the advert path lost (VRRP dropped on b) -> no second master while the heartbeats say a is
-// MASTER (vetoed); only the sync link lost -> no takeover either.
+// MASTER (vetoed); only the sync link lost -> no takeover either. The instances have
+// authentication (the helper adds it), so the heartbeats are signed (unsigned ones may only delay
+// a takeover); one test runs without it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { labAvailable } from '../harness.ts';
@@ -25,9 +27,10 @@ const B: NodeSpec = { host: 'b', address: '192.0.2.2', priority: 100, version: 2
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MASTER_DOWN = masterDownMs(2, 100, 1000);
 
-async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<void>): Promise<void> {
+async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<void>, keyed = true): Promise<void> {
   await withDaemonLab(topo, 'stk-vrrp-accel-', async (lab, dir) => {
-    const [a, b] = await startPair(lab, dir, A, B);
+    const unsigned = (n: NodeSpec): NodeSpec => ({ ...n, acceleratedSigned: false });
+    const [a, b] = await startPair(lab, dir, keyed ? A : unsigned(A), keyed ? B : unsigned(B));
     await sleep(1500);
     await fn(lab, a, b);
   });
@@ -49,6 +52,17 @@ if (!avail.ok) {
       b.proc.kill('SIGTERM');
       await b.proc.exited;
     });
+  });
+
+  test('without authentication, both paths lost: no acceleration (unsigned heartbeats only delay), the normal timers apply', async () => {
+    await withPair(async (lab, a, b) => {
+      a.proc.kill('SIGKILL');
+      await waitState(lab, b, 'MASTER', 10_000);
+      assert.match(b.proc.stdout(), /unsigned: they can only delay a takeover/);
+      assert.match(b.proc.stdout(), /vi1: BACKUP -> MASTER \(master-down/);
+      b.proc.kill('SIGTERM');
+      await b.proc.exited;
+    }, false);
   });
 
   test('only the advert path lost: heartbeats say a is MASTER, so b never becomes a second master', async () => {

@@ -162,6 +162,7 @@ test('modules: present ones are skipped, the rest go to one modprobe -a; only fa
       `#!/bin/sh
 echo "$*" >> ${log}
 [ "$1" = -a ] && shift
+[ "$1" = -- ] && shift
 rc=0
 for m in "$@"; do
   if [ "$m" = nosuch ]; then echo "modprobe: module nosuch not found in modules.dep" >&2; rc=1; continue; fi
@@ -175,7 +176,7 @@ exit $rc
 
     const ok = await loadModules(['nf_tables', 'nf-conntrack', 'bonding', 'bonding'], sysModule);
     assert.equal([...ok], [['nf_tables', { status: 'present' }], ['nf-conntrack', { status: 'loaded' }], ['bonding', { status: 'loaded' }]]);
-    assert.is(readFileSync(log, 'utf8'), '-a nf-conntrack bonding\n', 'one modprobe run for all');
+    assert.is(readFileSync(log, 'utf8'), '-a -- nf-conntrack bonding\n', 'one modprobe run for all, names after --');
 
     const bad = await loadModules(['8021q', 'nosuch', 'bonding'], sysModule);
     assert.equal([...bad], [
@@ -183,7 +184,7 @@ exit $rc
       ['nosuch', { status: 'failed', reason: 'module nosuch not found in modules.dep' }],
       ['bonding', { status: 'present' }],
     ]);
-    assert.is(readFileSync(log, 'utf8'), '-a nf-conntrack bonding\n-a 8021q nosuch\nnosuch\n', 'only the failed one is tried alone');
+    assert.is(readFileSync(log, 'utf8'), '-a -- nf-conntrack bonding\n-a -- 8021q nosuch\n-- nosuch\n', 'only the failed one is tried alone');
     assert.equal([...(await loadModules([], sysModule))], []);
   } finally {
     process.env.PATH = savedPath;

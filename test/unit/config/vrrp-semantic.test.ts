@@ -171,7 +171,22 @@ const cases: SemanticCase[] = [
 
 semanticCases(test, cases);
 
-test('defaults: checksum pseudo-header, track lists empty, scripts rise/fall 1, accelerated heartbeat 20/100 ms', () => {
+test('accelerated failover without authentication: valid, with a warning that the heartbeats can only delay', () => {
+  const c = fixture();
+  accel(c);
+  const r = load(c);
+  if (!r.ok) throw new Error(describeErrors(r.errors));
+  assert.equal(r.warnings?.map((w) => w.pointer), ['/vrrp/accelerated_failover']);
+  assert.match(r.warnings![0]!.message, /can only delay a takeover/);
+  const keyed = fixture();
+  accel(keyed);
+  keyed.vrrp.instances[0].authentication = { keys: [{ id: 1, secret: '00112233445566778899aabbccddeeff' }] };
+  const k = load(keyed);
+  if (!k.ok) throw new Error(describeErrors(k.errors));
+  assert.is(k.warnings, undefined);
+});
+
+test('defaults: checksum pseudo-header, track lists empty, scripts rise/fall 1, accelerated heartbeat 20/60 ms', () => {
   const c = fixture();
   script(c);
   accel(c);
@@ -182,7 +197,7 @@ test('defaults: checksum pseudo-header, track lists empty, scripts rise/fall 1, 
   assert.equal(v.instances[0]!.track_scripts, []);
   assert.equal(v.instances[0]!.track_instances, []);
   assert.equal([v.scripts![0]!.rise, v.scripts![0]!.fall, v.scripts![0]!.interval_ms, v.scripts![0]!.init_fail], [1, 1, 1000, false]);
-  assert.equal([v.accelerated_failover!.enabled, v.accelerated_failover!.heartbeat_interval_ms, v.accelerated_failover!.heartbeat_timeout_ms], [true, 20, 100]);
+  assert.equal([v.accelerated_failover!.enabled, v.accelerated_failover!.heartbeat_interval_ms, v.accelerated_failover!.heartbeat_timeout_ms], [true, 20, 60]);
 });
 
 test.run();

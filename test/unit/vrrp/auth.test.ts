@@ -89,12 +89,38 @@ test('key rotation: the receiver accepts both ids while the sender moves to the 
   assert.ok(v.verify(A, m, new AdvertSigner({ keys: new Map([[2, key2]]), activeKeyId: 2 }, A).trailer(m, T0 + 1), T0).ok);
 });
 
-test('maxClockSkewMs: a counter too far from the receiver clock is a replay', () => {
+test('maxClockSkewMs: a counter too far from the receiver clock is refused (auth_clock), on every advert', () => {
   const v = new AdvertVerifier({ ...keys(), maxClockSkewMs: 5000 });
   const m = msg();
   const s = new AdvertSigner(keys(), A);
-  assert.equal(v.verify(A, m, s.trailer(m, T0 - 60_000), T0), { ok: false, reason: 'auth_replay' });
+  assert.equal(v.verify(A, m, s.trailer(m, T0 - 60_000), T0), { ok: false, reason: 'auth_clock' });
   assert.ok(v.verify(A, m, s.trailer(m, T0 - 1000), T0).ok);
+  assert.equal(v.verify(A, m, s.trailer(m, T0 + 10_000), T0), { ok: false, reason: 'auth_clock' }, 'not only the first');
+});
+
+test('a restarted receiver does not take adverts captured before its restart (default, no max_clock_skew_ms)', () => {
+  const m = msg();
+  const s = new AdvertSigner(keys(), A);
+  const before = new AdvertVerifier(keys());
+  // Adverts captured two minutes ago (the counter is the sender's clock then) ...
+  const captured = Array.from({ length: 3 }, (_, i) => s.trailer(m, T0 - 120_000 + i * 1000));
+  for (const t of captured) assert.ok(before.verify(A, m, t, T0 - 120_000).ok);
+  // ... replayed to the receiver after it restarted (a fresh verifier: its windows are gone).
+  const after = new AdvertVerifier(keys());
+  for (const t of captured) assert.equal(after.verify(A, m, t, T0), { ok: false, reason: 'auth_clock' });
+  // The live sender is taken, and from then on the window rules (the old ones are replays).
+  assert.ok(after.verify(A, m, s.trailer(m, T0), T0).ok);
+  assert.equal(after.verify(A, m, captured[2]!, T0), { ok: false, reason: 'auth_replay' });
+  // Later counters are not held to the clock (only a first one is): the sender's clock may drift.
+  assert.ok(after.verify(A, m, s.trailer(m, T0 + 600_000), T0).ok);
+});
+
+test('a first counter within the default skew (one minute) is taken; the skew is configurable', () => {
+  const m = msg();
+  const s = new AdvertSigner(keys(), A);
+  assert.ok(new AdvertVerifier(keys()).verify(A, m, s.trailer(m, T0 + 50_000), T0).ok);
+  assert.equal(new AdvertVerifier(keys()).verify(A, m, s.trailer(m, T0 + 70_000), T0 - 1), { ok: false, reason: 'auth_clock' });
+  assert.ok(new AdvertVerifier({ ...keys(), firstCounterSkewMs: 600_000 }).verify(A, m, s.trailer(m, T0 + 300_000), T0).ok);
 });
 
 test('receive validation: authenticated instance drops unauthenticated and replayed adverts', () => {

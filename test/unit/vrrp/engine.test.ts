@@ -8,7 +8,7 @@ import { VrrpEngine } from '../../../src/vrrp/engine.ts';
 import { notifyArgv } from '../../../src/vrrp/notify.ts';
 import { encodeAdvert } from '../../../src/vrrp/codec.ts';
 import { mustParseIpv4 as ip } from '../../../src/vrrp/ipv4.ts';
-import { masterDownMs, skewMs, acceleratedDownMs } from '../../../src/vrrp/timers.ts';
+import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
 import type { InstanceOptions } from '../../../src/vrrp/instance.ts';
 
 const pair = (a: Partial<InstanceOptions>, b: Partial<InstanceOptions>) => {
@@ -283,77 +283,7 @@ test('sync group: a member stepping down for a higher priority takes the other t
   assert.equal([sim.state(A, 'vi'), sim.state(A, 'vi2')], ['BACKUP', 'BACKUP']);
 });
 
-// Accelerated failover: A master, B backup, both with a heartbeat path (the sync link).
-const accelPair = () => {
-  const acc = { accelerated: { heartbeatTimeoutMs: 100 } };
-  const { sim, A, B } = pair({ priority: 200, ...acc }, { priority: 100, ...acc });
-  sim.start(A);
-  sim.start(B);
-  sim.runUntil(10_000);
-  assert.equal(sim.masters(), ['A']);
-  return { sim, A, B };
-};
-/** Heartbeats every 20 ms from A to B, while `alive()`, saying whether A is MASTER. */
-const beat = (sim: Sim, A: SimNode, B: SimNode, from: number, to: number, alive: (t: number) => boolean) => {
-  for (let t = from; t <= to; t += 20) {
-    sim.runUntil(t);
-    if (alive(t)) sim.handle(B, B.engine.heartbeat(t, new Set(A.engine.instance('vi')!.state === 'MASTER' ? ['vi'] : [])));
-  }
-};
-
-test('accelerated failover: adverts AND heartbeats lost -> MASTER after about one interval', () => {
-  const { sim, A, B } = accelPair();
-  beat(sim, A, B, 10_000, 10_980, () => true);
-  const lastAdvert = A.log.filter((a) => a.kind === 'send-advert').at(-1)!.at;
-  A.up = false; // the box dies: both paths go silent
-  beat(sim, A, B, 11_000, 15_000, () => false);
-  const took = sim.enteredAt(B, 'MASTER')!;
-  assert.is(took, lastAdvert + acceleratedDownMs(100, 1000));
-  assert.ok(took - lastAdvert < masterDownMs(3, 100, 1000) / 2, 'well under half the normal detection');
-  const reason = B.log.find((a) => a.kind === 'transition' && a.to === 'MASTER');
-  assert.ok(reason && reason.kind === 'transition' && reason.reason === 'accelerated');
-});
-
-test('accelerated failover: adverts lost but heartbeats say the peer is MASTER -> never a second master', () => {
-  const { sim, A, B } = accelPair();
-  // VRRP path broken (e.g. the LAN switch drops protocol 112), the sync link still up
-  A.up = false;
-  beat(sim, A, B, 10_000, 30_000, () => true);
-  assert.is(sim.state(B), 'BACKUP');
-  assert.is(B.engine.instance('vi')!.counters.vetoes, 1);
-  // ... and when the heartbeats stop too, B takes over within the heartbeat timeout
-  beat(sim, A, B, 30_020, 31_000, () => false);
-  assert.is(sim.enteredAt(B, 'MASTER'), 30_000 + 100);
-});
-
-test('accelerated failover: heartbeats lost but adverts arrive -> no takeover', () => {
-  const { sim, A, B } = accelPair();
-  beat(sim, A, B, 10_000, 10_500, () => true);
-  beat(sim, A, B, 10_520, 40_000, () => false);
-  assert.equal(sim.masters(), ['A']);
-});
-
-test('accelerated failover: heartbeats say the peer is not MASTER -> the normal timers apply', () => {
-  const { sim, A, B } = accelPair();
-  sim.handle(A, A.engine.shutdown(sim.now)); // priority 0, the peer's heartbeat then says BACKUP
-  beat(sim, A, B, 10_000, 12_000, () => true);
-  assert.equal(sim.masters(), ['B']);
-  assert.is(sim.enteredAt(B, 'MASTER')! - 10_000, skewMs(3, 100, 1000));
-});
-
-test('graceful handover in a pair with a sync link: priority 0 beats the stale heartbeat, MASTER at once', () => {
-  const acc = { accelerated: { heartbeatTimeoutMs: 100 }, pairOnly: true };
-  const { sim, A, B } = pair({ priority: 200, ...acc }, { priority: 100, ...acc });
-  sim.start(A);
-  sim.start(B);
-  beat(sim, A, B, 0, 10_000, () => true);
-  sim.handle(A, A.engine.shutdown(sim.now));
-  const at = sim.now;
-  sim.runUntil(at + 1);
-  assert.equal(sim.masters(), ['B']);
-  assert.is(sim.enteredAt(B, 'MASTER'), at);
-  assert.is(B.engine.instance('vi')!.counters.vetoes, 0);
-});
+// Accelerated failover: see accelerated.test.ts.
 
 test('engine counts drops by reason: per interface before the VRID is known, per instance after', () => {
   const e = new VrrpEngine({ instances: [instanceConfig('vi', '192.0.2.2')] });

@@ -10,7 +10,7 @@ import { decodeAdvert } from '../../../src/vrrp/codec.ts';
 import { formatIpv4, mustParseIpv4 as ip } from '../../../src/vrrp/ipv4.ts';
 import { internetChecksum, vrrpChecksum } from '../../../src/vrrp/checksum.ts';
 
-const ADDR: Record<string, string> = { ext: '203.0.113.2', int: '192.0.2.2', srv: '198.51.100.2' };
+const ADDR: Record<string, string> = { ext: '203.0.113.2', int: '192.0.2.2', srv: '198.51.100.2', eth2: '192.0.2.249' };
 const facts: RuntimeFacts = {
   primaryAddress: (i) => ADDR[i]!,
   ownAddresses: (i) => [ADDR[i]!],
@@ -51,8 +51,13 @@ test('v2 with password, message checksum, unicast peers, scripts, auth, accelera
     c.vrrp.instances[0].track_scripts = [{ script: 'chk', weight: 0 }];
     c.vrrp.accelerated_failover = { interface: 'eth2', peer: '192.0.2.250' };
   }).vrrp, facts);
-  assert.equal(p.accelerated, { interface: 'eth2', peer: '192.0.2.250', port: 3781, heartbeatIntervalMs: 20, heartbeatTimeoutMs: 100 });
-  assert.equal(p.engine.instances.map((i) => i.accelerated), [{ heartbeatTimeoutMs: 100 }, { heartbeatTimeoutMs: 100 }, { heartbeatTimeoutMs: 100 }]);
+  // Heartbeats are signed with the active key of the first instance with authentication (vi_srv's key 3).
+  const { key, ...rest } = p.accelerated!;
+  assert.equal(rest, { interface: 'eth2', peer: '192.0.2.250', port: 3781, heartbeatIntervalMs: 20, heartbeatTimeoutMs: 60 });
+  assert.equal([key!.id, Buffer.from(key!.secret).toString('hex')], [3, '00112233445566778899aabbccddeeff']);
+  assert.equal([p.engine.heartbeat!.local, p.engine.heartbeat!.peer, p.engine.heartbeat!.key], [ip('192.0.2.249'), ip('192.0.2.250'), key]);
+  const acc = { heartbeatTimeoutMs: 60, heartbeatIntervalMs: 20 };
+  assert.equal(p.engine.instances.map((i) => i.accelerated), [acc, acc, acc]);
   assert.equal(p.scripts.get('chk'), { command: ['/bin/true'], intervalMs: 1000, timeoutMs: 1000 });
   const e = new VrrpEngine(p.engine);
   e.start(0);
