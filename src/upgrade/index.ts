@@ -1,0 +1,26 @@
+// Signed upgrades: the bundle format, its verification, and the streaming installer (pure core;
+// the slot's block device and GRUB's environment come in through slots.ts interfaces).
+//
+//   format.ts    the fixed numbers and the header layout
+//   header.ts    the fixed header
+//   manifest.ts  the signed JSON manifest (board, version, security epoch, build, chunk hashes)
+//   keys.ts      Ed25519 keys (PEM or raw base64), key ids, sign and verify the manifest
+//   bundle.ts    whole bundles in memory: describe a part, lay out, split, inspect, verify
+//   policy.ts    board, security-epoch floor, downgrade rule
+//   version.ts   semver comparison
+//   source.ts    exact-size reads from a stream
+//   slots.ts     the slot writer and boot-control interfaces
+//   install.ts   the installer: verify, then chunk by chunk verify-before-write, read back, switch
+//   grubenv.ts   GRUB's 1024-byte environment block and the slot variables in it
+//   errors.ts    errors that say where (offset, part, chunk)
+export * from './format.ts';
+export { formatBundleError, BundleFault, type BundleError, type Result } from './errors.ts';
+export { describeStart, encodeHeader, parseHeader, type Header } from './header.ts';
+export { encodeManifest, parseManifest, payloadLength, chunkCount, type Manifest, type ManifestPart } from './manifest.ts';
+export { keyId, parseKeyText, publicKeyFromBase64, signManifest, signatureKeyId, verifyManifestSignature, type PublicKey, type SigningKey } from './keys.ts';
+export { bundlePrefix, describePart, inspectBundle, splitBundle, verifyBundle, type Inspected, type Sections, type Verified } from './bundle.ts';
+export { checkPolicy, type RunningSystem } from './policy.ts';
+export { compareVersions, isVersion } from './version.ts';
+export { StreamSource, bytesSource, type ByteSource } from './source.ts';
+export { otherSlot, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
+export { install, type InstallProgress, type InstallReport, type InstallRequest } from './install.ts';
