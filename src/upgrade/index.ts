@@ -12,6 +12,9 @@
 //   slots.ts     the slot writer and boot-control interfaces
 //   install.ts   the installer: verify, then chunk by chunk verify-before-write, read back, switch
 //   grubenv.ts   GRUB's 1024-byte environment block and the slot variables in it
+//   boot-env.ts  that block edited in place on the ESP (the real BootControl, over a BlockRegion)
+//   fat.ts       where a file's bytes are in a FAT volume (to rewrite grubenv without mounting)
+//   gpt.ts       GPT partitions by name (disk images on the build host)
 //   errors.ts    errors that say where (offset, part, chunk)
 export * from './format.ts';
 export { formatBundleError, BundleFault, type BundleError, type Result } from './errors.ts';
@@ -24,3 +27,7 @@ export { compareVersions, isVersion } from './version.ts';
 export { StreamSource, bytesSource, type ByteSource } from './source.ts';
 export { otherSlot, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
 export { install, type InstallProgress, type InstallReport, type InstallRequest } from './install.ts';
+export { GRUBENV_PATH, GRUBENV_SIZE, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, tryOnceVars, type GrubEnv } from './grubenv.ts';
+export { GrubEnvFile, type BlockRegion } from './boot-env.ts';
+export { locateFatFile, shortName, type Extent, type FatFile } from './fat.ts';
+export { SECTOR, partitionRange, readGptPartitions, type GptPartition, type Reader } from './gpt.ts';
