@@ -6,5 +6,7 @@ import { configCommands } from './config-commands.ts';
 import { netCommands } from './net-commands.ts';
 import { daemonCommand } from './daemon-command.ts';
 import { ctlCommands } from './ctl-commands.ts';
+import { bundleCommands } from './bundle-commands.ts';
+import { upgradeCommands } from './upgrade-commands.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, daemonCommand, ...ctlCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, daemonCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands];

@@ -15,6 +15,7 @@
 //   boot-env.ts  that block edited in place on the ESP (the real BootControl, over a BlockRegion)
 //   fat.ts       where a file's bytes are in a FAT volume (to rewrite grubenv without mounting)
 //   gpt.ts       GPT partitions by name (disk images on the build host)
+//   state.ts     /data/upgrade/state.json: what each slot holds, the security-epoch floor
 //   errors.ts    errors that say where (offset, part, chunk)
 export * from './format.ts';
 export { formatBundleError, BundleFault, type BundleError, type Result } from './errors.ts';
@@ -25,9 +26,10 @@ export { bundlePrefix, describePart, inspectBundle, splitBundle, verifyBundle, t
 export { checkPolicy, type RunningSystem } from './policy.ts';
 export { compareVersions, isVersion } from './version.ts';
 export { StreamSource, bytesSource, type ByteSource } from './source.ts';
-export { otherSlot, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
-export { install, type InstallProgress, type InstallReport, type InstallRequest } from './install.ts';
+export { ESP_LABEL, SLOT_LABEL, otherSlot, regionSlotWriter, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
+export { install, readVerifiedHead, streamVerifiedChunks, verifyStream, type InstallProgress, type InstallReport, type InstallRequest, type VerifiedHead } from './install.ts';
 export { GRUBENV_PATH, GRUBENV_SIZE, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, tryOnceVars, type GrubEnv } from './grubenv.ts';
 export { GrubEnvFile, type BlockRegion } from './boot-env.ts';
 export { locateFatFile, shortName, type Extent, type FatFile } from './fat.ts';
 export { SECTOR, partitionRange, readGptPartitions, type GptPartition, type Reader } from './gpt.ts';
+export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type UpgradeState } from './state.ts';

@@ -11,7 +11,7 @@
 // marked bad.
 import { BundleFault, type BundleError, type Result } from './errors.ts';
 import { parseHeader } from './header.ts';
-import { parseManifest, type Manifest } from './manifest.ts';
+import { parseManifest, type Manifest, type ManifestPart } from './manifest.ts';
 import { verifyManifestSignature, type PublicKey } from './keys.ts';
 import { checkChunk, checkPayloadLength } from './bundle.ts';
 import { checkPolicy, type RunningSystem } from './policy.ts';
@@ -60,20 +60,71 @@ async function readExactly(source: ByteSource, length: number, offset: number, w
   return bytes;
 }
 
-export async function install(req: InstallRequest): Promise<InstallReport> {
-  const { source, writer, boot } = req;
-  if (req.trusted.length === 0) throw new BundleFault({ message: 'no trusted keys configured (upgrade.trusted_keys): upgrades are refused' });
-  if (writer.slot === req.runningSlot) throw new BundleFault({ message: `slot ${writer.slot} is the running slot; only the other one is written` });
+export interface VerifiedHead {
+  readonly manifest: Manifest;
+  readonly signer: PublicKey;
+  /** Where the payload starts in the bundle. */
+  readonly payloadOffset: number;
+}
 
+/** Header, manifest and signature from the stream; the signature checked before the manifest is read. */
+export async function readVerifiedHead(source: ByteSource, trusted: readonly PublicKey[]): Promise<VerifiedHead> {
   const first = await source.read(HEADER_LENGTH);
   const header = must(parseHeader(first));
   const manifestBytes = await readExactly(source, header.manifestLength, HEADER_LENGTH, 'the manifest');
   const sigOffset = HEADER_LENGTH + header.manifestLength;
   const signature = await readExactly(source, header.signatureLength, sigOffset, 'the signature');
-  const signer = must(verifyManifestSignature(manifestBytes, signature, req.trusted, sigOffset));
+  const signer = must(verifyManifestSignature(manifestBytes, signature, trusted, sigOffset));
   const manifest = must(parseManifest(manifestBytes, HEADER_LENGTH));
   const mismatch = checkPayloadLength(header, manifest);
   if (mismatch) throw new BundleFault(mismatch);
+  return { manifest, signer, payloadOffset: sigOffset + header.signatureLength };
+}
+
+/**
+ * Every chunk of every part from the stream, each handed to `use` only after its hash matched;
+ * then the whole part's hash, and the end of the input. Returns each part's sha256.
+ */
+export async function streamVerifiedChunks(
+  source: ByteSource,
+  head: VerifiedHead,
+  use: (part: ManifestPart, partOffset: number, bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const { manifest } = head;
+  let offset = head.payloadOffset;
+  for (const part of manifest.parts) {
+    const whole = nodeCrypto().createHash('sha256');
+    for (let i = 0; i < part.chunks.length; i++) {
+      const at = i * manifest.chunk_size;
+      const length = Math.min(manifest.chunk_size, part.size - at);
+      const chunk = await readExactly(source, length, offset, 'this chunk', { part: part.name, chunk: i });
+      const bad = checkChunk(part, i, chunk, offset);
+      if (bad) throw new BundleFault(bad);
+      await use(part, at, chunk);
+      whole.update(chunk);
+      offset += length;
+    }
+    const sha256 = whole.digest('hex');
+    if (sha256 !== part.sha256) throw new BundleFault({ message: `sha256 of the whole part is ${sha256}, the manifest says ${part.sha256}`, part: part.name });
+  }
+  const extra = await source.read(1);
+  if (extra.length > 0) throw new BundleFault({ message: 'more bytes after the payload\'s end: not the bundle the manifest describes', offset });
+}
+
+/** `bundle verify` on a stream: the same checks as an install, nothing written. */
+export async function verifyStream(source: ByteSource, trusted: readonly PublicKey[]): Promise<VerifiedHead> {
+  const head = await readVerifiedHead(source, trusted);
+  await streamVerifiedChunks(source, head, async () => {});
+  return head;
+}
+
+export async function install(req: InstallRequest): Promise<InstallReport> {
+  const { source, writer, boot } = req;
+  if (req.trusted.length === 0) throw new BundleFault({ message: 'no trusted keys configured (upgrade.trusted_keys): upgrades are refused' });
+  if (writer.slot === req.runningSlot) throw new BundleFault({ message: `slot ${writer.slot} is the running slot; only the other one is written` });
+
+  const head = await readVerifiedHead(source, req.trusted);
+  const { manifest, signer } = head;
   must(checkPolicy(manifest, req.running));
   const part = manifest.parts[0]!;
   if (part.size > writer.capacity) {
@@ -82,23 +133,10 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
   req.onAccepted?.(manifest, signer);
 
   await boot.markBad(writer.slot);
-  let offset = sigOffset + header.signatureLength;
-  const whole = nodeCrypto().createHash('sha256');
-  for (let i = 0; i < part.chunks.length; i++) {
-    const at = i * manifest.chunk_size;
-    const length = Math.min(manifest.chunk_size, part.size - at);
-    const chunk = await readExactly(source, length, offset, 'this chunk', { part: part.name, chunk: i });
-    const bad = checkChunk(part, i, chunk, offset);
-    if (bad) throw new BundleFault(bad);
+  await streamVerifiedChunks(source, head, async (_part, at, chunk) => {
     await writer.write(at, chunk);
-    whole.update(chunk);
-    offset += length;
-    req.onProgress?.({ phase: 'write', done: at + length, total: part.size });
-  }
-  const extra = await source.read(1);
-  if (extra.length > 0) throw new BundleFault({ message: 'more bytes after the payload\'s end: not the bundle the manifest describes', offset });
-  const sha256 = whole.digest('hex');
-  if (sha256 !== part.sha256) throw new BundleFault({ message: `sha256 of the whole part is ${sha256}, the manifest says ${part.sha256}`, part: part.name });
+    req.onProgress?.({ phase: 'write', done: at + chunk.length, total: part.size });
+  });
 
   // What the slot holds now, from the disk: a write the device lost or changed is caught here.
   await writer.flush();
@@ -116,5 +154,5 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
     throw new BundleFault({ message: `slot ${writer.slot} read back with sha256 ${readBack}, not the ${part.sha256} written: the slot stays marked bad`, part: part.name });
   }
   await boot.tryOnce(writer.slot, req.runningSlot);
-  return { manifest, signer, slot: writer.slot, bytes: part.size, sha256 };
+  return { manifest, signer, slot: writer.slot, bytes: part.size, sha256: readBack };
 }

@@ -24,3 +24,23 @@ export interface BootControl {
   /** One atomic switch: boot `slot` next, once; should it fail, the running slot boots again. */
   tryOnce(slot: SlotName, running: SlotName): Promise<void>;
 }
+
+/** The slot writer over a byte range of a disk (the real one: src/kernel/block-device.ts). */
+export function regionSlotWriter(slot: SlotName, region: {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, bytes: Uint8Array): void;
+  flush(): void;
+}): SlotWriter {
+  return {
+    slot,
+    capacity: region.size,
+    write: async (offset, bytes) => region.write(offset, bytes),
+    flush: async () => region.flush(),
+    read: async (offset, length) => region.read(offset, length),
+  };
+}
+
+/** GPT partition names (PARTLABEL) of the slots and the ESP, as scripts/build-image lays them out. */
+export const SLOT_LABEL: Record<SlotName, string> = { A: 'root-a', B: 'root-b' };
+export const ESP_LABEL = 'esp';

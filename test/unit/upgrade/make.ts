@@ -77,7 +77,7 @@ export class FakeSlot implements SlotWriter, BootControl {
   readonly log: LogEntry[] = [];
   corruptOnRead = false;
 
-  constructor(slot: SlotName = 'B', capacity = 1 << 20) {
+  constructor(slot: SlotName = 'B', capacity = 4096) {
     this.slot = slot;
     this.capacity = capacity;
     this.disk = new Uint8Array(capacity);
