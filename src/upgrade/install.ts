@@ -2,13 +2,13 @@
 //   1. header, manifest, signature read (bounded sizes) and the signature checked against the
 //      trusted keys (none: refused before reading anything);
 //   2. board, security-epoch floor, version (policy.ts); the part fits the slot;
-//   3. the target slot marked bad in GRUB's environment (nothing written before this);
-//   4. each chunk read, hashed, and handed to the writer only when its hash matched: a bad byte
-//      is never written; memory holds one chunk, nothing is staged in tmpfs;
+//   3. each chunk read, hashed, and handed to the writer only when its hash matched: a bad byte
+//      is never written; memory holds one chunk, nothing is staged in tmpfs; just before the
+//      first write the target slot is marked bad in GRUB's environment;
 //   5. the slot flushed, read back and its whole sha256 checked;
 //   6. one environment write: boot the new slot once, the running one after.
-// Any fault leaves the running slot and its boot entry untouched; after step 3 the target stays
-// marked bad.
+// Any fault leaves the running slot and its boot entry untouched; once writing began the target
+// stays marked bad.
 import { BundleFault, type BundleError, type Result } from './errors.ts';
 import { parseHeader } from './header.ts';
 import { parseManifest, type Manifest, type ManifestPart } from './manifest.ts';
@@ -132,8 +132,14 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
   }
   req.onAccepted?.(manifest, signer);
 
-  await boot.markBad(writer.slot);
+  // Marked bad just before the first write, so a bundle refused before that (its first chunk
+  // included) leaves GRUB's environment and the slot exactly as they were.
+  let marked = false;
   await streamVerifiedChunks(source, head, async (_part, at, chunk) => {
+    if (!marked) {
+      await boot.markBad(writer.slot);
+      marked = true;
+    }
     await writer.write(at, chunk);
     req.onProgress?.({ phase: 'write', done: at + chunk.length, total: part.size });
   });

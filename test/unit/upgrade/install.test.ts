@@ -53,6 +53,8 @@ test('a flipped bit in any payload chunk: refused before that chunk is written; 
         if (!Buffer.from(w.bytes).equals(Buffer.from(b.payload.subarray(w.offset, w.offset + w.bytes.length)))) assert.unreachable(`byte ${byte}: a changed byte was written`);
       }
       if (slot.log.some((e) => e.op === 'try-once')) assert.unreachable(`byte ${byte}: switched`);
+      // A bad first chunk: nothing at all changed, not even the slot's boot entry.
+      if (chunk === 0 && slot.log.length !== 0) assert.unreachable(`byte ${byte}: ${slot.log.map((e) => e.op).join(',')}`);
     }
   }
 });
