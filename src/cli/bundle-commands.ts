@@ -218,7 +218,7 @@ export const bundleVerifyCommand: Command = {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file}: no such file`, EXIT_BAD_INPUT);
       throw refuse(file, err);
     } finally {
-      if (file !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
+      stream.destroy();
     }
   },
 };

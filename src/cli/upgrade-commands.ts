@@ -185,7 +185,8 @@ export const upgradeInstallCommand: Command = {
     } finally {
       slotRegion.close();
       esp.close();
-      if (file !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
+      // Stop reading: a refused bundle on stdin must not keep the process waiting for its end.
+      stream.destroy();
     }
     if (values['no-reboot'] || values.disk) return EXIT_OK;
     io.out('rebooting\n');

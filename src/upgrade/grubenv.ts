@@ -1,7 +1,8 @@
 // GRUB's environment block (/grub/grubenv on the ESP): 1024 bytes, a comment header, KEY=VALUE
 // lines with '\' before a '\' or newline in a value, '#' padding. GRUB rewrites it in place
 // (save_env) and never grows it, so one write of its block is the atomic switch point
-// (console-upgrade.md E.2). The slot variables and what grub.cfg does with them are described
+// (console-upgrade.md E.2). Torn across its two sectors by a power cut, it still reads as the old
+// or the new block: the variables fit in the first sector, the second is padding in both. The slot variables and what grub.cfg does with them are described
 // at the top of scripts/image/grub.ts.
 import type { SlotName } from './slots.ts';
 

@@ -84,6 +84,8 @@ test('boot control: mark bad, try once, mark good give grub.cfg what it needs', 
   assert.is(env.read().B_OK, '0');
   await env.tryOnce('B', 'A');
   assert.equal(env.read(), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '1' });
+  // A write torn between the block's two sectors still gives the old or the new variables.
+  assert.ok(encodeGrubEnv(env.read()).subarray(512).every((b) => b === 0x23));
   env.markGood('B');
   assert.equal(env.read(), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '3' });
 });
