@@ -75,8 +75,8 @@ function copyRange(from: number, offset: number, length: number, to: number): vo
 
 export const bundleCreateCommand: Command = {
   words: ['bundle', 'create'],
-  usage: '--board NAME (--rootfs FILE | --image DISK.img) -o OUT [--version V] [--epoch N] [--build-id ID] [--date ISO] [--chunk-size BYTES] [--key KEY.pem]',
-  summary: 'make an upgrade bundle from a slot\'s root squashfs (or slot A of a built disk image); --key signs it',
+  usage: '--board B (--image IMG|--rootfs F) -o OUT [--key K] ...',
+  summary: 'make an upgrade bundle (also --version, --epoch, --build-id, --date, --chunk-size)',
   run(args: readonly string[], io: Io): number {
     const { values, positionals } = parseOptions(bundleCreateCommand, args, {
       board: { type: 'string' }, rootfs: { type: 'string' }, image: { type: 'string' }, output: { type: 'string', short: 'o' },

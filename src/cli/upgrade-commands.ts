@@ -130,8 +130,8 @@ function progressPrinter(io: Io, tty: boolean): (p: InstallProgress) => void {
 
 export const upgradeInstallCommand: Command = {
   words: ['upgrade', 'install'],
-  usage: 'FILE|- [--no-reboot] [--config FILE] [--board-file FILE] [--disk IMAGE] [--state DIR]',
-  summary: 'verify a signed bundle and write it to the inactive slot chunk by chunk, then boot it once',
+  usage: 'FILE|- [--no-reboot] [--config FILE] [--disk IMG] ...',
+  summary: 'verify a signed bundle, write it to the inactive slot, boot it once; also --board-file, --state',
   async run(args: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parseOptions(upgradeInstallCommand, args, {
       'no-reboot': { type: 'boolean' }, config: { type: 'string' }, 'board-file': { type: 'string' }, disk: { type: 'string' },
