@@ -42,6 +42,8 @@ export interface VmSpec {
   /** Let the VM write to the image (GRUB's boot counter, /data). Default: writes are discarded. */
   writable?: boolean;
   memoryMb?: number;
+  /** Files attached read-only as extra virtio disks (/dev/vdb, /dev/vdc, ... in this order). */
+  extraDisks?: string[];
 }
 
 export interface VmsSpec {
@@ -391,6 +393,10 @@ export async function startVms(spec: VmsSpec): Promise<Vms> {
         nets: nets.get(name)!,
         macFor: (_label, i) => defaultMac(i, vmIndex + 1),
         ...(s.memoryMb ? { memoryMb: s.memoryMb } : {}),
+      });
+      (s.extraDisks ?? []).forEach((file, i) => {
+        // Fixed PCI slots after the ports: the guest names them vdb, vdc, ... in this order.
+        argv.push('-drive', `if=none,id=extra${i},format=raw,readonly=on,file=${file}`, '-device', `virtio-blk-pci,drive=extra${i},addr=0x${(0x10 + i).toString(16)}`);
       });
       map.set(name, new Vm(name, board, argv, join(tmp, `${name}.log`), join(tmp, `${name}-monitor.sock`), netns));
     });

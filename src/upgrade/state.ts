@@ -1,0 +1,69 @@
+// What the box remembers about its slots and its anti-rollback floor, on /data (kept across
+// upgrades): /data/upgrade/state.json. Written atomically (temp file, fsync, rename, fsync dir).
+// The floor is raised only when a slot is marked good, never at install (console-upgrade.md E.3).
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SlotName } from './slots.ts';
+
+export const DEFAULT_STATE_DIR = '/data/upgrade';
+const FILE = 'state.json';
+
+export interface SlotRecord {
+  readonly version: string;
+  readonly build: string;
+  readonly build_date: string;
+  readonly security_epoch: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly installed_at: string;
+  readonly activated_at?: string;
+}
+
+export interface UpgradeState {
+  readonly epoch_floor: number;
+  readonly slots: Partial<Record<SlotName, SlotRecord>>;
+}
+
+export const EMPTY_STATE: UpgradeState = { epoch_floor: 0, slots: {} };
+
+/** The state, or the empty one when there is none yet; a damaged file is an error, not a reset. */
+export function readState(dir: string): UpgradeState {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${join(dir, FILE)}: not JSON`);
+  }
+  const v = value as Partial<UpgradeState>;
+  if (typeof v !== 'object' || v === null || !Number.isInteger(v.epoch_floor) || typeof v.slots !== 'object' || v.slots === null) {
+    throw new Error(`${join(dir, FILE)}: not an upgrade state (epoch_floor, slots)`);
+  }
+  return { epoch_floor: v.epoch_floor!, slots: v.slots };
+}
+
+export function writeState(dir: string, state: UpgradeState): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const file = join(dir, FILE);
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, JSON.stringify(state, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
+  }
+}
