@@ -3,6 +3,7 @@ import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './com
 import { controlRequest, controlSocketPath } from '../daemon/control.ts';
 import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts';
 import { ctlSync } from './ctl-sync.ts';
+import { ctlFirewall } from './ctl-firewall.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -59,4 +60,4 @@ const ctlVrrp: Command = {
   },
 };
 
-export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall];

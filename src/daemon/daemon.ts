@@ -1,9 +1,9 @@
 // `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP and
 // conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running), wired
 // together by failover-run.ts (commit before the VIPs move, start-up preempt hold). Sync starts
-// first so that its master hook is in place before VRRP's first transition. LVS and the firewall
-// manager join here as they are built, wired through events (the shell's `transition` events and
-// master hooks). It serves the control socket and logs syslog-style
+// first so that its master hook is in place before VRRP's first transition. The firewall manager
+// (src/firewall/manager.ts) applies the full ruleset before both. LVS joins here as it is built,
+// wired through events (the shell's `transition` events and master hooks). It serves the control socket and logs syslog-style
 // lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
 // then exit 0.
 import type { Vrrp } from '../config/generated/config.ts';
@@ -15,6 +15,7 @@ import type { Log } from './log.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
+import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';
 import type { FailoverHandle } from './failover-run.ts';
 
 export interface DaemonOptions {
@@ -37,6 +38,8 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   log('info', `stockade ${version} daemon starting, config ${choice.file}`);
 
   const control = await ControlServer.listen(opts.socketPath);
+  // The full firewall before VRRP and sync start (boot's system rules already let them through).
+  const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
@@ -53,12 +56,14 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     }
   } catch (e) {
     sync.service?.stop();
+    firewall.stop();
     await control.close();
     throw e;
   }
   serveSync(control, sync.service, sync.reason);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
+  control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
 
   let resolveDone!: (code: number) => void;
@@ -69,6 +74,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       log('info', `stopping (${reason})`);
       let code = 0;
       failover?.stop();
+      firewall.stop();
       try {
         sync.service?.stop();
       } catch (e) {
