@@ -17,6 +17,10 @@ import type { PairFlows } from './pair-flows.ts';
 
 const FLOWS = 20;
 
+/** Figures for whoever reads the log (not assertions): how long each phase took under TCG. */
+const t0 = Date.now();
+const note = (what: string): void => void process.stderr.write(`pair: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+
 const { test, run } = pairSuite('image: the appliance pair');
 let flows: PairFlows | undefined;
 
@@ -24,6 +28,7 @@ const masters = (seen: Record<Node, Record<string, string>>, instance: string): 
 
 test('both boxes boot with the HA config from /data, and init starts the daemon with it', async (pair) => {
   await pair.ready();
+  note('both boxes booted, daemons answering');
   for (const n of NODES) {
     assert.match(pair.vm(n).console(), /^stockade: config +ok +\/data\/config\.json$/m, `${n}: boot used the saved config`);
     const v = (await pair.vrrp(n))!;
@@ -34,6 +39,7 @@ test('both boxes boot with the HA config from /data, and init starts the daemon 
 
 test('exactly one MASTER: a on lan and wan, b BACKUP; the VIPs are on a only', async (pair) => {
   const seen = await pair.waitRoles('a', 60_000);
+  note(`roles settled: ${JSON.stringify(seen)}`);
   for (const i of INSTANCES) {
     assert.equal(masters(seen, i), ['a'], `instance ${i}: exactly one MASTER, a (priority 200); states seen: ${JSON.stringify(seen)}`);
     assert.is(seen.b[i], 'BACKUP', `instance ${i} on b; states seen: ${JSON.stringify(seen)}`);
@@ -46,6 +52,7 @@ test('exactly one MASTER: a on lan and wan, b BACKUP; the VIPs are on a only', a
 
 test('the client\'s long-lived TCP flows reach the server through the VIPs, SNATed to the WAN VIP; b\'s sync cache holds them', async (pair) => {
   flows = await startFlows(pair, FLOWS, { timeoutMs: 90_000 });
+  note(`${FLOWS} flows echoing`);
   const peers = await flows.serverPeers();
   assert.is(peers.length, FLOWS, `the server's established connections: ${peers.join(' ')}`);
   assert.ok(peers.every((p) => p === WAN_VIP), `every connection comes from the WAN VIP: ${peers.join(' ')}`);
@@ -54,20 +61,24 @@ test('the client\'s long-lived TCP flows reach the server through the VIPs, SNAT
     last = (await pair.sync('b'))?.external?.active;
     return (last ?? 0) >= FLOWS || undefined;
   }, { timeoutMs: 60_000, intervalMs: 1000 }).catch((e: Error) => { throw new Error(`${e.message} (last seen: ${last})`); });
+  note(`b's external cache holds ${last} entries`);
 });
 
 test('the master VM is killed: b takes over, commits the flows before its VIPs, and every flow continues without a reset', async (pair) => {
   if (!flows) throw new Error('no flows: the previous test failed');
   const commitsBefore = (await pair.sync('b'))?.failover?.masterCommits ?? 0;
   await pair.vm('a').kill();
+  note('a killed');
   let seen: Record<string, string> = {};
   await pair.lab.waitFor('b MASTER on lan and wan', async () => {
     seen = await pair.states('b');
     return INSTANCES.every((i) => seen[i] === 'MASTER') || undefined;
   }, { timeoutMs: 60_000, intervalMs: 500 }).catch((e: Error) => { throw new Error(`${e.message} (b: ${JSON.stringify(seen)})`); });
+  note('b MASTER on lan and wan (as its console answers)');
   // From here on, any echo has gone through b.
   await flows.mark();
   const progressed = await flows.waitProgressed(90_000);
+  note(`${progressed} of ${FLOWS} flows echoed through b`);
   const { client, server } = await flows.summaries();
   flows.stop();
   assert.is(progressed, FLOWS, `flows echoing again through b: ${progressed} of ${FLOWS}`);
