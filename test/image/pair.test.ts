@@ -10,7 +10,7 @@
 //     VIPs, and every flow continues with no reset on either side (with nf_conntrack_tcp_loose=0
 //     b could not pick them up without their synced entries).
 import * as assert from 'uvu/assert';
-import { INSTANCES, LAN_VIP, NODES, WAN_VIP, pairSuite } from './pair.ts';
+import { INSTANCES, LAN_VIP, NODES, WAIT_MS, WAN_VIP, pairSuite } from './pair.ts';
 import type { Node } from './pair.ts';
 import { startFlows } from './pair-flows.ts';
 import type { PairFlows } from './pair-flows.ts';
@@ -41,7 +41,7 @@ test('both boxes boot with the HA config from /data, and init starts the daemon 
 });
 
 test('exactly one MASTER: a on lan and wan, b BACKUP; the VIPs are on a only', async (pair) => {
-  const seen = await pair.waitRoles('a', 60_000);
+  const seen = await pair.waitRoles('a');
   note(`roles settled: ${JSON.stringify(seen)}`);
   for (const i of INSTANCES) {
     assert.equal(masters(seen, i), ['a'], `instance ${i}: exactly one MASTER, a (priority 200); states seen: ${JSON.stringify(seen)}`);
@@ -54,7 +54,7 @@ test('exactly one MASTER: a on lan and wan, b BACKUP; the VIPs are on a only', a
 });
 
 test('the client\'s long-lived TCP flows reach the server through the VIPs, SNATed to the WAN VIP; b\'s sync cache holds them', async (pair) => {
-  flows = await startFlows(pair, FLOWS, { timeoutMs: 90_000 });
+  flows = await startFlows(pair, FLOWS, { timeoutMs: WAIT_MS });
   note(`${FLOWS} flows echoing`);
   const peers = await flows.serverPeers();
   assert.is(peers.length, FLOWS, `the server's established connections: ${peers.join(' ')}`);
@@ -63,7 +63,7 @@ test('the client\'s long-lived TCP flows reach the server through the VIPs, SNAT
   await pair.lab.waitFor(`b's external cache holding the ${FLOWS} flows`, async () => {
     last = (await pair.sync('b'))?.external?.active;
     return (last ?? 0) >= FLOWS || undefined;
-  }, { timeoutMs: 60_000, intervalMs: 1000 }).catch((e: Error) => { throw new Error(`${e.message} (last seen: ${last})`); });
+  }, { timeoutMs: WAIT_MS, intervalMs: 1000 }).catch((e: Error) => { throw new Error(`${e.message} (last seen: ${last})`); });
   note(`b's external cache holds ${last} entries`);
 });
 
@@ -76,11 +76,11 @@ test('the master VM is killed: b takes over, commits the flows before its VIPs, 
   await pair.lab.waitFor('b MASTER on lan and wan', async () => {
     seen = await pair.states('b');
     return INSTANCES.every((i) => seen[i] === 'MASTER') || undefined;
-  }, { timeoutMs: 60_000, intervalMs: 500 }).catch((e: Error) => { throw new Error(`${e.message} (b: ${JSON.stringify(seen)})`); });
+  }, { timeoutMs: WAIT_MS, intervalMs: 500 }).catch((e: Error) => { throw new Error(`${e.message} (b: ${JSON.stringify(seen)})`); });
   note('b MASTER on lan and wan (as its console answers)');
   // From here on, any echo has gone through b.
   await flows.mark();
-  const progressed = await flows.waitProgressed(90_000);
+  const progressed = await flows.waitProgressed(WAIT_MS);
   note(`${progressed} of ${FLOWS} flows echoed through b`);
   const { client, server } = await flows.summaries();
   flows.stop();
