@@ -94,7 +94,7 @@ export function compileRuleset(config: Config, opts: CompileOptions): Ruleset {
     ? { INPUT: upper(config.firewall.policy.input), FORWARD: upper(config.firewall.policy.forward), OUTPUT: upper(config.firewall.policy.output) }
     : { INPUT: 'DROP' as const, FORWARD: 'DROP' as const, OUTPUT: 'ACCEPT' as const };
   const logDropped = full && config.firewall.log_dropped;
-  const sys = systemRules(config, { outputDrops: policy.OUTPUT === 'DROP', logDropped });
+  const sys = systemRules(config, { outputDrops: policy.OUTPUT === 'DROP' });
   const user = full ? userFilterRules(config) : { input: [], forward: [], output: [] };
   const segments = full ? segmentRules(config) : [];
   const logTail = (chain: 'INPUT' | 'FORWARD' | 'OUTPUT'): FwRule[] => (logDropped && policy[chain] === 'DROP' ? [dropLogRule(chain)] : []);

@@ -88,8 +88,6 @@ function hasDnat(config: Config): boolean {
 export interface SystemOptions {
   /** Output policy: OUTPUT openings are generated only when it drops. */
   readonly outputDrops: boolean;
-  /** Log what a drop policy drops (config.firewall.log_dropped); never at boot. */
-  readonly logDropped: boolean;
 }
 
 /** The system rules of the IPv4 filter table, per chain, in order. */

@@ -192,7 +192,8 @@ if (!available.ok) {
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
       const ms = Number(/^  boot time  (\d+) ms since the process started/m.exec(run.out)?.[1]);
-      assert.ok(ms > 0 && ms < 1000, `boot took ${ms} ms`);
+      // Reported, not limited: no test fails on a time limit (this one did at load average 20).
+      assert.ok(ms > 0, `boot took ${ms} ms`);
 
       // The links carry their labels; the hostname was set (in the run's UTS namespace only).
       const names = JSON.parse((await lab.exec('fw', ['ip', '-j', 'link', 'show'])).stdout).map((l: { ifname: string }) => l.ifname);

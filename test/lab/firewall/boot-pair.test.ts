@@ -2,8 +2,8 @@
 // firewall with the system rules) and then `stockade daemon` on each box, in the HA shape of
 // test/fixtures/config/ha-node-a.json: VRRP on the LAN (multicast), conntrack sync on a dedicated
 // link. Exactly one box is MASTER and the backup's external cache fills with the master's
-// connections. Before the system rules (issue 12) the base firewall dropped the adverts and both
-// boxes became MASTER.
+// connections, and the daemon has applied the config's full firewall over boot's. Before the
+// system rules (issue 12) the base firewall dropped the adverts and both boxes became MASTER.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,11 @@ if (!avail.ok) {
           assert.equal([ia?.state, ib?.state], ['MASTER', 'BACKUP'], `sample ${i}`);
           assert.is(ib?.masterAddress, A.lan, 'b hears a\'s adverts');
         }
+        // The daemon took over boot's ruleset and added the config's own rules.
+        const full = (await lab.exec('a', ['iptables-save', '-t', 'filter'])).stdout;
+        assert.match(full, /^-A STOCKADE-FWD-0 -i eth0 -o eth0 -m comment --comment "\/firewall\/rules\/0" -j ACCEPT$/m);
+        const fw = JSON.parse((await lab.exec('a', [STOCKADE_BIN, 'ctl', 'firewall', '--json', '--socket', a.socket])).stdout) as { managed: boolean; error: string | null; drift: unknown[] };
+        assert.equal([fw.managed, fw.error, fw.drift], [true, null, []]);
         const addrs = async (h: string): Promise<string> => (await lab.exec(h, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout;
         assert.match(await addrs('a'), new RegExp(` ${VIP.replace(/\./g, '\\.')}/24`));
         assert.not.match(await addrs('b'), new RegExp(` ${VIP.replace(/\./g, '\\.')}/24`));
