@@ -64,9 +64,9 @@ const firewallApply: Command = {
     const key = bytes.ok ? configKey(bytes.bytes, versionLine()) : undefined;
     const before = await kernel.generation?.();
     const last = readAppliedState(statePath);
-    if (key !== undefined && before !== undefined && last !== undefined && last.key === key && last.generation === before) {
-      if (json) io.out(JSON.stringify({ file, tables: last.tables.map((t) => ({ ...t, status: 'unchanged', chains: 0 })), unchangedSince: 'last apply' }) + '\n');
-      else io.out('no changes: the kernel held the config\'s firewall (unchanged since the last apply of this file)\n');
+    if (key !== undefined && before !== undefined && last !== undefined && last.key === key && last.namespace === before.namespace && last.generation === before.id) {
+      if (json) io.out(JSON.stringify({ file, tables: last.tables.map((t) => ({ ...t, status: 'unchanged', chains: 0 })), skipped: 'unchanged since the last apply of this file' }) + '\n');
+      else io.out('no changes: the kernel held the config\'s firewall\n');
       return EXIT_OK;
     }
     const loaded = load('firewall apply', args, io);
@@ -78,8 +78,8 @@ const firewallApply: Command = {
       // Each restore is one nf_tables transaction: any other step in the generation means someone
       // else changed the rules meanwhile, and the next apply must look for itself.
       const after = await kernel.generation?.();
-      if (key !== undefined && before !== undefined && after === before + restored.length) {
-        writeAppliedState({ key, generation: after, tables: result.tables.map((t) => ({ family: t.family, table: t.table })) }, statePath);
+      if (key !== undefined && before !== undefined && after !== undefined && after.namespace === before.namespace && after.id === before.id + restored.length) {
+        writeAppliedState({ key, namespace: after.namespace, generation: after.id, tables: result.tables.map((t) => ({ family: t.family, table: t.table })) }, statePath);
       } else {
         forgetAppliedState(statePath);
       }

@@ -13,6 +13,8 @@ import type { TableOutcome } from './apply.ts';
 export interface AppliedState {
   /** sha256 of the config bytes and the build line. */
   readonly key: string;
+  /** The network namespace the generation id belongs to. */
+  readonly namespace: string;
   readonly generation: number;
   /** The tables the apply covered, reported as unchanged by a skipped apply. */
   readonly tables: readonly { family: TableOutcome['family']; table: TableOutcome['table'] }[];
@@ -29,7 +31,7 @@ export function configKey(bytes: Uint8Array, build: string): string {
 export function readAppliedState(path = appliedStatePath()): AppliedState | undefined {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<AppliedState>;
-    if (typeof v.key !== 'string' || typeof v.generation !== 'number' || !Array.isArray(v.tables)) return undefined;
+    if (typeof v.key !== 'string' || typeof v.generation !== 'number' || typeof v.namespace !== 'string' || !Array.isArray(v.tables)) return undefined;
     return v as AppliedState;
   } catch {
     // Missing or unreadable: the full apply runs, which is always correct.

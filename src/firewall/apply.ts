@@ -19,7 +19,7 @@ export interface FirewallKernel {
    * The nf_tables generation id, or undefined where it cannot stand for "unchanged" (legacy
    * iptables tables present, no nf_tables, a fake kernel).
    */
-  generation?(): Promise<number | undefined>;
+  generation?(): Promise<{ namespace: string; id: number } | undefined>;
 }
 
 export interface TableOutcome {

@@ -2,7 +2,7 @@
 // runners are in src/kernel) and modprobe for conntrack helpers.
 import { restoreTable, saveTables } from '../kernel/iptables-restore.ts';
 import { loadModules } from '../kernel/modules.ts';
-import { legacyTablesPresent, nftablesGeneration } from '../kernel/nftables/generation.ts';
+import { legacyTablesPresent, netnsId, nftablesGeneration } from '../kernel/nftables/generation.ts';
 import type { FirewallKernel } from './apply.ts';
 
 export function systemFirewallKernel(opts: { counters?: boolean } = {}): FirewallKernel {
@@ -20,7 +20,7 @@ export function systemFirewallKernel(opts: { counters?: boolean } = {}): Firewal
     async generation() {
       if (legacyTablesPresent()) return undefined;
       try {
-        return await nftablesGeneration();
+        return { namespace: netnsId(), id: await nftablesGeneration() };
       } catch {
         return undefined;
       }

@@ -5,7 +5,7 @@
 // Layout (include/uapi/linux/netfilter/nf_tables.h): type NFNL_SUBSYS_NFTABLES << 8 |
 // NFT_MSG_GETGEN, a struct nfgenmsg (family AF_UNSPEC), no attributes; the reply NFT_MSG_NEWGEN
 // carries NFTA_GEN_ID (be32).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { attributeMap, attrBe32, decodeAttributes } from '../netlink/attributes.ts';
 import { NETLINK_NETFILTER } from '../netlink/constants.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
@@ -55,4 +55,13 @@ export function legacyTablesPresent(): boolean {
     }
   }
   return false;
+}
+
+/**
+ * This process's network namespace (the inode of /proc/self/ns/net): generation ids are per
+ * namespace and start small in each, so a recorded id only means something in its own.
+ */
+export function netnsId(): string {
+  const st = statSync('/proc/self/ns/net');
+  return `${st.dev}:${st.ino}`;
 }
