@@ -5,8 +5,10 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io
 import { loadOrReport, parseNetArgs } from './net-commands.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import type { Config } from '../config/generated/config.ts';
+import { readConfigBytes } from '../config/read.ts';
+import { versionLine } from './build-info.ts';
 import {
-  applyRuleset, compileRuleset, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
+  appliedStatePath, applyRuleset, compileRuleset, configKey, forgetAppliedState, readAppliedState, writeAppliedState, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
   type Ruleset,
 } from '../firewall/index.ts';
 
@@ -53,12 +55,34 @@ const firewallApply: Command = {
   usage: '[FILE] [--json]',
   summary: 'make the kernel hold the config\'s firewall: only the chains that differ, one atomic restore per table',
   async run(args: readonly string[], io: Io): Promise<number> {
+    const { file, json } = parseNetArgs('firewall apply', args);
+    const kernel = systemFirewallKernel();
+    const statePath = appliedStatePath();
+    // No-change fast path: the same file bytes as the last apply and a kernel nobody has changed
+    // since (same nf_tables generation): nothing to load, compare or write.
+    const bytes = readConfigBytes(file);
+    const key = bytes.ok ? configKey(bytes.bytes, versionLine()) : undefined;
+    const before = await kernel.generation?.();
+    const last = readAppliedState(statePath);
+    if (key !== undefined && before !== undefined && last !== undefined && last.key === key && last.namespace === before.namespace && last.generation === before.id) {
+      if (json) io.out(JSON.stringify({ file, tables: last.tables.map((t) => ({ ...t, status: 'unchanged', chains: 0 })), skipped: 'unchanged since the last apply of this file' }) + '\n');
+      else io.out('no changes: the kernel held the config\'s firewall\n');
+      return EXIT_OK;
+    }
     const loaded = load('firewall apply', args, io);
     if (!loaded) return EXIT_BAD_INPUT;
     const ruleset = compiled(loaded.config, 'firewall apply');
     try {
-      const result = await applyRuleset(ruleset, systemFirewallKernel());
+      const result = await applyRuleset(ruleset, kernel);
       const restored = result.tables.filter((t) => t.status === 'restored');
+      // Each restore is one nf_tables transaction: any other step in the generation means someone
+      // else changed the rules meanwhile, and the next apply must look for itself.
+      const after = await kernel.generation?.();
+      if (key !== undefined && before !== undefined && after !== undefined && after.namespace === before.namespace && after.id === before.id + restored.length) {
+        writeAppliedState({ key, namespace: after.namespace, generation: after.id, tables: result.tables.map((t) => ({ family: t.family, table: t.table })) }, statePath);
+      } else {
+        forgetAppliedState(statePath);
+      }
       if (loaded.json) {
         io.out(JSON.stringify({ file: loaded.file, tables: result.tables }) + '\n');
         return EXIT_OK;
@@ -67,6 +91,7 @@ const firewallApply: Command = {
       io.out(restored.length === 0 ? 'no changes: the kernel held the config\'s firewall\n' : `${restored.length} table${restored.length === 1 ? '' : 's'} restored\n`);
       return EXIT_OK;
     } catch (e) {
+      forgetAppliedState(statePath);
       if (e instanceof FirewallApplyError) {
         if (loaded.json) io.out(JSON.stringify({ file: loaded.file, error: e.message, pointer: e.pointer ?? null, applied: e.applied }) + '\n');
         const before = e.applied.length > 0 ? ` (restored before it: ${e.applied.map((t) => `${t.family} ${t.table}`).join(', ')})` : '';

@@ -15,6 +15,11 @@ export interface FirewallKernel {
   save(family: IpFamily): Promise<string>;
   restore(family: IpFamily, table: IptablesTable, input: string): Promise<RestoreOutcome>;
   loadModules(names: readonly string[]): Promise<void>;
+  /**
+   * The nf_tables generation id, or undefined where it cannot stand for "unchanged" (legacy
+   * iptables tables present, no nf_tables, a fake kernel).
+   */
+  generation?(): Promise<{ namespace: string; id: number } | undefined>;
 }
 
 export interface TableOutcome {

@@ -12,3 +12,4 @@ export { systemFirewallKernel } from './kernel-io.ts';
 export { driftViews, formatDrift, formatTables, pointerOf, tableViews, type DriftView, type TableView } from './view.ts';
 export { startFirewallManager, type FirewallManager, type FirewallStatusView } from './manager.ts';
 export { lintFirewall, type LintWarning } from './lint.ts';
+export { appliedStatePath, configKey, forgetAppliedState, readAppliedState, writeAppliedState, type AppliedState } from './applied-state.ts';

@@ -2,6 +2,7 @@
 // runners are in src/kernel) and modprobe for conntrack helpers.
 import { restoreTable, saveTables } from '../kernel/iptables-restore.ts';
 import { loadModules } from '../kernel/modules.ts';
+import { legacyTablesPresent, netnsId, nftablesGeneration } from '../kernel/nftables/generation.ts';
 import type { FirewallKernel } from './apply.ts';
 
 export function systemFirewallKernel(opts: { counters?: boolean } = {}): FirewallKernel {
@@ -15,6 +16,14 @@ export function systemFirewallKernel(opts: { counters?: boolean } = {}): Firewal
     async loadModules(names) {
       // A module that fails to load shows up as the refused rule that needs it, with its pointer.
       await loadModules(names);
+    },
+    async generation() {
+      if (legacyTablesPresent()) return undefined;
+      try {
+        return { namespace: netnsId(), id: await nftablesGeneration() };
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -58,11 +58,23 @@ export async function startFirewallManager(config: Config, kernel: FirewallKerne
     log('error', `firewall: not applied: ${error}; the rules loaded before stay in force`);
   }
   let running = false;
+  // The nf_tables generation the last comparison saw (unchanged across it): while the kernel
+  // still reports it, nobody changed any rule, so the drift is what it was and iptables-save is
+  // skipped.
+  let comparedAt: { namespace: string; id: number } | undefined;
+  const sameGeneration = (a: { namespace: string; id: number } | undefined, b: { namespace: string; id: number } | undefined): boolean =>
+    a !== undefined && b !== undefined && a.namespace === b.namespace && a.id === b.id;
   const check = async (): Promise<void> => {
     if (!ruleset || error !== null || running) return;
     running = true;
     try {
+      const gen = await kernel.generation?.();
+      if (sameGeneration(gen, comparedAt)) {
+        checkedAt = new Date().toISOString();
+        return;
+      }
       const now = driftViews((await planAgainstKernel(ruleset, kernel)).filter(hasWork));
+      comparedAt = sameGeneration(gen, await kernel.generation?.()) ? gen : undefined;
       checkedAt = new Date().toISOString();
       const before = formatDrift(drift).join('\n');
       const after = formatDrift(now).join('\n');

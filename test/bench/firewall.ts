@@ -53,6 +53,8 @@ async function child(): Promise<void> {
   const { loadConfigText } = await import('../../src/config/load.ts');
   const { compileRuleset, fullTableText } = await import('../../src/firewall/index.ts');
   const dir = mkdtempSync(join(tmpdir(), 'stk-bench-fw-'));
+  // The apply's record of what it left (the no-change fast path) stays in this run's directory.
+  process.env.STOCKADE_RUN_DIR = join(dir, 'run');
   try {
     const filter = Number(values.filter);
     const nat = Number(values.nat);

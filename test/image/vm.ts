@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:os';
@@ -24,6 +24,7 @@ import type { Board } from '../../src/config/board.ts';
 import { defaultMac, qemuArgv } from '../../scripts/image/qemu.ts';
 import type { NetBackend } from '../../scripts/image/qemu.ts';
 import type { Lab } from '../lab/harness.ts';
+import { provisionDisk } from './data-disk.ts';
 
 export const root = join(import.meta.dirname, '..', '..');
 
@@ -44,6 +45,12 @@ export interface VmSpec {
   memoryMb?: number;
   /** Files attached read-only as extra virtio disks (/dev/vdb, /dev/vdc, ... in this order). */
   extraDisks?: string[];
+  /**
+   * Files on the data partition (/data) as the box boots for the first time, path -> content,
+   * e.g. { 'config.json': JSON.stringify(cfg) }: the VM boots from a private copy of the image
+   * holding them (test/image/data-disk.ts), as a provisioned box would.
+   */
+  data?: Record<string, string | Uint8Array>;
 }
 
 export interface VmsSpec {
@@ -316,7 +323,11 @@ export class Vms {
     this.destroying ??= (async () => {
       await Promise.all(this.all.map((v) => v.kill()));
       if (!keepLogs) rmSync(this.tmp, { recursive: true, force: true });
-      else process.stderr.write(`vm: console logs kept in ${this.tmp}\n`);
+      else {
+        // The disk copies of VMs with data files are hundreds of MiB: only the logs are kept.
+        for (const f of readdirSync(this.tmp)) if (f.endsWith('.img')) rmSync(join(this.tmp, f), { force: true });
+        process.stderr.write(`vm: console logs kept in ${this.tmp}\n`);
+      }
     })();
     return this.destroying;
   }
@@ -382,8 +393,13 @@ export async function startVms(spec: VmsSpec): Promise<Vms> {
     names.forEach((name, vmIndex) => {
       const s = spec.vms[name]!;
       const board = boards.get(name)!;
-      const image = s.image ?? imageFor(s.board);
+      let image = s.image ?? imageFor(s.board);
       if (!existsSync(image)) throw new Error(`${image} does not exist (scripts/build-image --board ${s.board})`);
+      if (s.data) {
+        const own = join(tmp, `${name}.img`);
+        provisionDisk(image, own, s.data);
+        image = own;
+      }
       const argv = qemuArgv({
         board,
         image,

@@ -38,7 +38,9 @@ const config = {
   },
 };
 
-const run = (lab: Lab, args: string[]) => lab.exec('fw', [STOCKADE_BIN, ...args], { check: false, timeoutMs: 60_000 });
+// The apply's record (see src/firewall/applied-state.ts) goes to the test's own run dir, never the host's /run.
+const runDir = mkdtempSync(join(tmpdir(), 'stk-fw-apply-run-'));
+const run = (lab: Lab, args: string[]) => lab.exec('fw', ['env', `STOCKADE_RUN_DIR=${runDir}`, STOCKADE_BIN, ...args], { check: false, timeoutMs: 60_000 });
 const save = async (lab: Lab): Promise<string> => (await lab.exec('fw', ['iptables-save'])).stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n');
 const pings = async (lab: Lab, from: string, to: string): Promise<boolean> => (await lab.exec(from, ['ping', '-c', '1', '-W', '1', to], { check: false })).code === 0;
 
@@ -131,5 +133,7 @@ if (!avail.ok) {
     });
   });
 }
+
+test.after(() => rmSync(runDir, { recursive: true, force: true }));
 
 test.run();

@@ -1,0 +1,51 @@
+// What the last successful `firewall apply` left in the kernel, kept in <run>/stockade/
+// (STOCKADE_RUN_DIR in tests, /run on the box: gone at reboot, as the rules are): the sha256 of
+// the config file's bytes (with the stockade build that compiled them) and the nf_tables
+// generation id right after the apply. When both are unchanged, nobody has changed the rules
+// since (iptables-nft bumps the generation on every change), so the next apply of the same file
+// has nothing to do and skips loading the config and iptables-save.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDir } from '../kernel/udhcpc.ts';
+import type { TableOutcome } from './apply.ts';
+
+export interface AppliedState {
+  /** sha256 of the config bytes and the build line. */
+  readonly key: string;
+  /** The network namespace the generation id belongs to. */
+  readonly namespace: string;
+  readonly generation: number;
+  /** The tables the apply covered, reported as unchanged by a skipped apply. */
+  readonly tables: readonly { family: TableOutcome['family']; table: TableOutcome['table'] }[];
+}
+
+export function appliedStatePath(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return join(runDir(env), 'stockade', 'firewall-applied.json');
+}
+
+export function configKey(bytes: Uint8Array, build: string): string {
+  return createHash('sha256').update(bytes).update('\n').update(build).digest('hex');
+}
+
+export function readAppliedState(path = appliedStatePath()): AppliedState | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<AppliedState>;
+    if (typeof v.key !== 'string' || typeof v.generation !== 'number' || typeof v.namespace !== 'string' || !Array.isArray(v.tables)) return undefined;
+    return v as AppliedState;
+  } catch {
+    // Missing or unreadable: the full apply runs, which is always correct.
+    return undefined;
+  }
+}
+
+export function writeAppliedState(state: AppliedState, path = appliedStatePath()): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, path);
+}
+
+export function forgetAppliedState(path = appliedStatePath()): void {
+  rmSync(path, { force: true });
+}
