@@ -9,13 +9,14 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab, type Lab } from '../harness.ts';
+import { withLab, type Lab } from '../harness.ts';
 import { baseRuleset } from '../../../src/firewall/base.ts';
+import { requireLab } from '../require.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-const available = labAvailable({ tools: ['iptables', 'ping', 'unshare'] });
+const ready = requireLab(test, 'lab/boot/boot', { tools: ['iptables', 'ping', 'unshare'] });
 
 const API_PORT = 8443;
 const OTHER_PORT = 9000;
@@ -144,13 +145,11 @@ async function pings(lab: Lab, host: string, to: string): Promise<boolean> {
   return (await lab.exec(host, ['ping', '-c1', '-W1', to], { check: false })).code === 0;
 }
 
-if (!available.ok) {
-  console.log(`SKIP: stockade boot lab tests: ${available.reason}`);
-} else if (!existsSync(bin)) {
+if (ready && !existsSync(bin)) {
   test('stockade boot lab tests need the built executable', () => {
     assert.unreachable(`${bin} is missing: npm run build`);
   });
-} else {
+} else if (ready) {
   let tmp: string;
   test.before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'stockade-lab-boot-'));

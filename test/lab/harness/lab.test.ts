@@ -1,17 +1,16 @@
 // The lab harness against the real kernel: topologies pass traffic, and every exit path leaves no
-// namespace behind. Needs root; skipped (nothing registered) where the lab is not available.
+// namespace behind. Needs root (test/lab/require.ts: a failure under CI, else a counted skip).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Lab, LabExecError, labAvailable, listNamespaces, sweepStale, withLab } from '../harness.ts';
+import { Lab, LabExecError, listNamespaces, sweepStale, withLab } from '../harness.ts';
 import type { Topology } from '../harness.ts';
 import { ip, pidAlive, tracked } from '../netns.ts';
+import { requireLab } from '../require.ts';
 
-const available = labAvailable({ tools: ['ping'] });
-if (!available.ok) console.log(`SKIP: lab harness tests: ${available.reason}`);
-else registerTests();
+if (requireLab(test, 'lab/harness/lab', { tools: ['ping'] })) registerTests();
 test.run();
 
 function registerTests(): void {

@@ -5,14 +5,14 @@
 // MASTER (vetoed); only the sync link lost -> no takeover either.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { VIP, hasAddress, instanceOf, startPair, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
 import { masterDownMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: accelerated failover over the sync link');
-const avail = labAvailable({ tools: ['iptables'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-accelerated', { tools: ['iptables'] });
 
 const topo: Topology = {
   hosts: ['a', 'b', 'sw'],
@@ -33,9 +33,7 @@ async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<
   });
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-accelerated: ${avail.reason}`);
-} else {
+if (ready) {
   test('both paths lost (kill -9): the backup takes over after about one interval, reason accelerated', async () => {
     await withPair(async (lab, a, b) => {
       const t = Date.now();

@@ -9,13 +9,13 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { NODE_A as A, NODE_B as B, VIP, hasAddress, instanceOf, pairTopology, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, InstanceView, NodeSpec } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: preempt_delay and tracking between two stockade daemons');
-const avail = labAvailable({ tools: ['ping'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-tracking', { tools: ['ping'] });
 
 const topo = pairTopology();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,9 +65,7 @@ async function watchRiseFall(lab: Lab, d: DaemonNode, log: string, rule: { rise:
   return v;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-tracking: ${avail.reason}`);
-} else {
+if (ready) {
   test('preempt_delay: a higher priority started later stays BACKUP for the delay, then takes over', async () => {
     await withDir(async (lab, dir) => {
       const b = startDaemon(lab, dir, B);

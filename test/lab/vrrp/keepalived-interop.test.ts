@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
 import { GARP_ONCE, kaEntered, kaLog, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: interop with keepalived');
-const avail = labAvailable({ tools: ['keepalived'] });
+const ready = requireLab(test, 'lab/vrrp/keepalived-interop', { tools: ['keepalived'] });
 
 const topo: Topology = {
   hosts: ['ka', 'stk'],
@@ -69,9 +70,7 @@ const settle = (m: Mode) => new Promise((r) => setTimeout(r, (3 * m.intervalMs +
 const stkStates = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'to' in l);
 const stkDrops = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'drops' in l && Object.keys(l['drops'] as object).length > 0);
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/keepalived-interop: ${avail.reason}`);
-} else {
+if (ready) {
   for (const m of MODES) {
     const tag = `v${m.version} ${m.intervalMs} ms`;
     test(`${tag}: Stockade (200) is elected MASTER, keepalived (100) stays BACKUP`, async () => {

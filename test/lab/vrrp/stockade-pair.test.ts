@@ -3,13 +3,14 @@
 // takeover after Master_Down_Interval when the master is killed with SIGKILL (real timers).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: two Stockade nodes');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/vrrp/stockade-pair');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -23,9 +24,7 @@ const node = (lab: Lab, host: string, source: string, priority: number, checksum
 const states = (p: LabProcess) => parseLines(p.stdout()).filter((l) => 'to' in l).map((l) => l['to']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/stockade-pair: ${avail.reason}`);
-} else {
+if (ready) {
   test('election, priority-0 handover, and kill -9 of the master (v3 100 ms, message checksum)', async () => {
     await withLab(topo, async (lab) => {
       const a = node(lab, 'a', '192.0.2.1', 200);
