@@ -1,7 +1,7 @@
 // Lab prerequisites, declared in one way by every lab test file: root, a working `ip netns`, and
 // the tools the file names. A file whose prerequisites are missing registers, instead of its
 // tests, one failing test naming what is missing when prerequisites are required (CI=true or
-// STOCKADE_TIERS_REQUIRED=1), else one counted skip (uvu's "Skipped", summed by test/run.ts).
+// STOCKADE_TIERS_REQUIRED=1), else one counted skip (test/required.ts).
 //
 //   const test = suite('vrrp: ...');
 //   if (requireLab(test, 'lab/vrrp/x', { tools: ['keepalived'] })) {
@@ -10,7 +10,7 @@
 //   test.run();
 import type { Test } from 'uvu';
 import { labAvailable } from './harness.ts';
-import { prerequisitesRequired } from '../required.ts';
+import { unmet } from '../required.ts';
 
 export interface LabNeeds {
   /** Commands the tests run (looked up on PATH, /usr/sbin and /sbin), e.g. ['keepalived']. */
@@ -25,14 +25,3 @@ export function requireLab(test: Test, what: string, needs: LabNeeds = {}): bool
   return false;
 }
 
-/** Registers a prerequisite that is not met: a failing test (required) or a counted skip. */
-export function unmet(test: Test, what: string, reason: string): void {
-  if (prerequisitesRequired()) {
-    test(`${what}: missing prerequisite: ${reason}`, () => {
-      throw new Error(`${what} cannot run: ${reason}`);
-    });
-  } else {
-    console.log(`SKIP ${what}: ${reason}`);
-    test.skip(what);
-  }
-}

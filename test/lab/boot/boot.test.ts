@@ -189,8 +189,8 @@ if (ready && !existsSync(bin)) {
       assert.match(run.out, /^  firewall {3}fail-closed; open: tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
-      const ms = Number(/^  boot time  (\d+) ms since the process started/m.exec(run.out)?.[1]);
-      assert.ok(ms > 0 && ms < 1000, `boot took ${ms} ms`);
+      // The summary reports the boot's own time; how long it is belongs to a benchmark, not here.
+      assert.match(run.out, /^  boot time  \d+ ms since the process started/m);
 
       // The links carry their labels; the hostname was set (in the run's UTS namespace only).
       const names = JSON.parse((await lab.exec('fw', ['ip', '-j', 'link', 'show'])).stdout).map((l: { ifname: string }) => l.ifname);
