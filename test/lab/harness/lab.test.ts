@@ -198,7 +198,8 @@ function registerTests(): void {
   async function waitForLine(out: () => string, ended: () => boolean, err: () => string): Promise<string> {
     const started = Date.now();
     while (!out().includes('\n')) {
-      if (ended() || Date.now() - started > 10_000) throw new Error(`lab-child gave no line; stderr: ${err()}`);
+      // A bound on a hang, not a measure: a busy machine has taken over 10 s to start the child.
+      if (ended() || Date.now() - started > 60_000) throw new Error(`lab-child gave no line; stderr: ${err()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     return out().split('\n')[0]!;
