@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { asyncProperty, property } from './property.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,21 +16,12 @@ import { formatConfigError } from '../../src/config/errors.ts';
 import { loadConfigBytes, loadConfigText, type LoadResult } from '../../src/config/load.ts';
 import { capture } from '../capture-io.ts';
 
-const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const TIME_LIMIT_MS = 8000;
 
-function run<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, predicate: (value: T) => void | Promise<void>, isAsync = false): void {
-  test(name, async () => {
-    const params = { seed, numRuns, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false };
-    try {
-      if (isAsync) await fc.assert(fc.asyncProperty(arb, async (v) => void (await predicate(v))), params);
-      else fc.assert(fc.property(arb, (v) => void predicate(v)), params);
-    } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? `\ncause: ${err.cause.message}` : '';
-      throw new Error(`${name}: failed with FUZZ_SEED=${seed}\n${err instanceof Error ? err.message : String(err)}${cause}`);
-    }
-  });
-}
+const run = <T>(name: string, arb: fc.Arbitrary<T>, runs: number, predicate: (value: T) => void | Promise<void>, isAsync = false): void => {
+  if (isAsync) asyncProperty(test, name, arb, { runs, timeLimitMs: TIME_LIMIT_MS }, async (v) => void (await predicate(v)));
+  else property(test, name, arb, { runs, timeLimitMs: TIME_LIMIT_MS }, (v) => void predicate(v));
+};
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const fixtures = ['ha-node-a.json', 'minimal.json'].map((n) => JSON.parse(readFileSync(fixtureDir + n, 'utf8')) as unknown);

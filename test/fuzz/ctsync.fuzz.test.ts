@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { property } from './property.ts';
 import { readFileSync } from 'node:fs';
 import { FtfwCore } from '../../src/ctsync/ftfw.ts';
 import { DatagramAuth } from '../../src/ctsync/auth.ts';
@@ -13,21 +14,13 @@ import { decodeDatagram, encodeData, encodeMessage } from '../../src/ctsync/wire
 import type { SyncEntry } from '../../src/ctsync/wire/codec.ts';
 import { formatIpv6 } from '../../src/common/ipv6.ts';
 
-const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const TIME_LIMIT_MS = 5000;
 const goldenOf = (f: string) => (JSON.parse(readFileSync(new URL(`../unit/ctsync/fixtures/${f}`, import.meta.url), 'utf8')) as { datagrams: Array<{ hex: string }> })
   .datagrams.map((d) => Buffer.from(d.hex, 'hex'));
 const golden = [...goldenOf('conntrackd-1.4.7.json'), ...goldenOf('conntrackd-1.4.7-ipv6.json')];
 
-function run<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, predicate: (value: T) => void): void {
-  test(name, () => {
-    try {
-      fc.assert(fc.property(arb, (v) => void predicate(v)), { seed, numRuns, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false });
-    } catch (err) {
-      throw new Error(`${name}: failed with FUZZ_SEED=${seed}\n${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
-}
+const run = <T>(name: string, arb: fc.Arbitrary<T>, runs: number, predicate: (value: T) => void): void =>
+  property(test, name, arb, { runs, timeLimitMs: TIME_LIMIT_MS }, predicate);
 
 const mutated: fc.Arbitrary<Buffer> = fc.tuple(
   fc.constantFrom(...golden), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),

@@ -4,6 +4,7 @@
 // Bounded: fixed runs and a time limit. Re-run a failure with FUZZ_SEED=<seed>.
 import { test } from 'uvu';
 import fc from 'fast-check';
+import { property } from './property.ts';
 import * as assert from 'uvu/assert';
 import { decodeMessages, NetlinkParseError } from '../../src/kernel/netlink/message.ts';
 import type { NetlinkMessage } from '../../src/kernel/netlink/message.ts';
@@ -16,18 +17,9 @@ import { decodeRule } from '../../src/kernel/rtnetlink/rule.ts';
 import { RTM_NEWROUTE } from '../../src/kernel/rtnetlink/constants.ts';
 import { DUMP } from '../unit/kernel/fixtures/rtnetlink-golden.ts';
 
-const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
-const params = { seed, numRuns: 400, interruptAfterTimeLimit: 4000, markInterruptAsFailure: false };
 
-function check<T>(name: string, arb: fc.Arbitrary<T>, predicate: (v: T) => void): void {
-  test(name, () => {
-    try {
-      fc.assert(fc.property(arb, (v) => void predicate(v)), params);
-    } catch (err) {
-      throw new Error(`${name}: failed with FUZZ_SEED=${seed}\n${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
-}
+const check = <T>(name: string, arb: fc.Arbitrary<T>, predicate: (v: T) => void): void =>
+  property(test, name, arb, { runs: 400, timeLimitMs: 4000 }, predicate);
 
 const golden: NetlinkMessage[] = DUMP.map((d) => decodeMessages(Buffer.from(d.hex, 'hex'))[0]!);
 const decoders: Record<string, (m: NetlinkMessage) => unknown> = { link: decodeLink, address: decodeAddress, route: decodeRoute, rule: decodeRule };

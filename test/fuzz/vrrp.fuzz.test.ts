@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { property } from './property.ts';
 import { decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.ts';
 import { AdvertSigner, AdvertVerifier } from '../../src/vrrp/auth.ts';
 import { VrrpEngine } from '../../src/vrrp/engine.ts';
@@ -17,18 +18,10 @@ import { mustParseIpv4 as ip } from '../../src/vrrp/ipv4.ts';
 import { DROP_REASONS, validateAdvert } from '../../src/vrrp/receive.ts';
 import { Sim, instanceConfig } from '../unit/vrrp/sim.ts';
 
-const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const TIME_LIMIT_MS = 8000;
 
-function run<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, predicate: (value: T) => void): void {
-  test(name, () => {
-    try {
-      fc.assert(fc.property(arb, (v) => void predicate(v)), { seed, numRuns, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false });
-    } catch (err) {
-      throw new Error(`${name}: failed with FUZZ_SEED=${seed}\n${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
-}
+const run = <T>(name: string, arb: fc.Arbitrary<T>, runs: number, predicate: (value: T) => void): void =>
+  property(test, name, arb, { runs, timeLimitMs: TIME_LIMIT_MS }, predicate);
 
 const dir = join(import.meta.dirname, '../unit/vrrp/fixtures');
 const golden: Uint8Array[] = readdirSync(dir).filter((f) => f.endsWith('.json'))

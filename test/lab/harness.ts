@@ -31,7 +31,7 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 20_000;
 const OUTPUT_CAP = 8 << 20;
 const KILL_WAIT_MS = 2_000;
 const PIPE_GRACE_MS = 300;
-// A bound, not a figure: on a loaded machine links were seen still down after 5 s.
+// A bound on a hang, not a measure: on a busy shared machine links have taken over 5 s to come up.
 const LINK_UP_TIMEOUT_MS = 30_000;
 /** veth ends get explicit ifindexes from here up (see build()); lo is 1, bridges take low ones. */
 const FIRST_VETH_INDEX = 100;

@@ -9,14 +9,15 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab, type Lab } from '../harness.ts';
+import { withLab, type Lab } from '../harness.ts';
 import { baseRuleset } from '../../../src/firewall/index.ts';
 import { loadConfigText } from '../../../src/config/load.ts';
+import { requireLab } from '../require.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-const available = labAvailable({ tools: ['iptables', 'ping', 'unshare'] });
+const ready = requireLab(test, 'lab/boot/boot', { tools: ['iptables', 'ping', 'unshare'] });
 
 const API_PORT = 8443;
 const OTHER_PORT = 9000;
@@ -145,13 +146,11 @@ async function pings(lab: Lab, host: string, to: string): Promise<boolean> {
   return (await lab.exec(host, ['ping', '-c1', '-W1', to], { check: false })).code === 0;
 }
 
-if (!available.ok) {
-  console.log(`SKIP: stockade boot lab tests: ${available.reason}`);
-} else if (!existsSync(bin)) {
+if (ready && !existsSync(bin)) {
   test('stockade boot lab tests need the built executable', () => {
     assert.unreachable(`${bin} is missing: npm run build`);
   });
-} else {
+} else if (ready) {
   let tmp: string;
   test.before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'stockade-lab-boot-'));
@@ -191,9 +190,8 @@ if (!available.ok) {
       assert.match(run.out, /^  firewall {3}fail-closed; open: tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
-      const ms = Number(/^  boot time  (\d+) ms since the process started/m.exec(run.out)?.[1]);
-      // Reported, not limited: no test fails on a time limit (this one did at load average 20).
-      assert.ok(ms > 0, `boot took ${ms} ms`);
+      // The summary reports the boot's own time; how long it is belongs to a benchmark, not here.
+      assert.match(run.out, /^  boot time  \d+ ms since the process started/m);
 
       // The links carry their labels; the hostname was set (in the run's UTS namespace only).
       const names = JSON.parse((await lab.exec('fw', ['ip', '-j', 'link', 'show'])).stdout).map((l: { ifname: string }) => l.ifname);

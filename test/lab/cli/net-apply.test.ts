@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
+import { requireLab } from '../require.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'x64', 'stockade');
-const lab = labAvailable();
+const ready = requireLab(test, 'lab/cli/net-apply');
 const dir = mkdtempSync(join(tmpdir(), 'stockade-net-apply-'));
 
 function file(name: string, config: unknown): string {
@@ -27,9 +28,7 @@ const good = {
   sysctls: { 'net.ipv4.ip_forward': 1 },
 };
 
-if (!lab.ok) {
-  console.log(`SKIP: ${lab.reason}`);
-} else {
+if (ready) {
   test('net plan, net apply, net apply again', async () => {
     assert.ok(existsSync(bin), `${bin} is built by npm run build`);
     await withLab({ hosts: ['a', 'b'], links: [['a:wan0', 'b:eth0'], ['a:lan0', 'b:eth1']] }, async (l) => {

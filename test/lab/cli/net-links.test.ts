@@ -4,15 +4,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
+import { requireLab } from '../require.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'x64', 'stockade');
-const lab = labAvailable();
+const ready = requireLab(test, 'lab/cli/net-links');
 
-if (!lab.ok) {
-  console.log(`SKIP: ${lab.reason}`);
-} else {
+if (ready) {
   test('stockade net links lists the links of the namespace it runs in', async () => {
     assert.ok(existsSync(bin), `${bin} is built by npm run build`);
     await withLab({ hosts: ['a', 'b'], links: [['a:wan0', 'b:eth0']] }, async (l) => {

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { parseLines, runHelper, spawnHelper, waitLine } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('ctnetlink (lab)');
-const avail = labAvailable({ tools: ['conntrack', 'iptables'] });
+const ready = requireLab(test, 'lab/ctsync/ctnetlink', { tools: ['conntrack', 'iptables'] });
 const topo: Topology = {
   hosts: ['a', 'b'],
   links: [['a:eth0', 'b:eth0']],
@@ -48,9 +49,7 @@ async function batch(lab: Lab, items: unknown[]): Promise<Record<string, unknown
   return r!;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/ctsync/ctnetlink: ${avail.reason}`);
-} else {
+if (ready) {
   test('dump: every entry conntrack -L lists decodes, with the same tuple, mark and timeout', async () => {
     await withLab(topo, async (lab) => {
       await ctI(lab, ['-p', 'tcp', '-s', '192.0.2.10', '-d', '198.51.100.20', '--sport', '40000', '--dport', '80', '--state', 'ESTABLISHED', '-t', '3600', '-u', 'SEEN_REPLY,ASSURED', '-m', '7']);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { requireLab } from '../require.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
@@ -16,7 +17,6 @@ import { runHelper } from '../native/addon.ts';
 import { PORT, startSyncDaemon, syncStatus } from './peers.ts';
 
 const test = suite('ctsync: authenticated daemons, replay and reflection (lab)');
-const avail = labAvailable({ tools: ['conntrack', 'tcpdump'] });
 const A = '192.0.2.1';
 const B = '192.0.2.2';
 const topo: Topology = { hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']], addresses: { 'a:eth0': [`${A}/24`], 'b:eth0': [`${B}/24`] } };
@@ -42,9 +42,7 @@ function pcapDatagrams(file: string): Array<{ src: string; hex: string; t: numbe
   return out;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/ctsync/daemon-auth: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/ctsync/daemon-auth', { tools: ['conntrack', 'tcpdump'] })) {
   test('a restarted receiver applies no recorded datagram; its own datagrams sent back count as reflected; the pair syncs on', async () => {
     await withLab(topo, async (lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-ctsync-auth-'));

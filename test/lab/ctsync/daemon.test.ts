@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN, nodeConfig, waitState } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
 import { startSyncDaemon, syncStatus } from './peers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('ctsync: two stockade daemons (lab)');
-const avail = labAvailable({ tools: ['conntrack'] });
+const ready = requireLab(test, 'lab/ctsync/daemon', { tools: ['conntrack'] });
 const A = '192.0.2.1';
 const B = '192.0.2.2';
 const topo: Topology = { hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']], addresses: { 'a:eth0': [`${A}/24`], 'b:eth0': [`${B}/24`] } };
@@ -34,9 +35,7 @@ const waitCache = (lab: Lab, d: Daemon, flag: '-i' | '-e', re: RegExp) => lab.wa
   return r.code === 0 && re.test(r.stdout) ? r.stdout : undefined;
 }, { timeoutMs: 10_000, intervalMs: 100 });
 
-if (!avail.ok) {
-  console.log(`SKIP lab/ctsync/daemon: ${avail.reason}`);
-} else {
+if (ready) {
   test('A\'s connection reaches B\'s external cache; -s counts it; -c on B puts it into B\'s kernel; -f, -n, -R, -B; SIGTERM exits 0', async () => {
     await withLab(topo, async (lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-ctsync-daemon-'));

@@ -6,13 +6,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeDatagram, encodeData } from '../../../src/ctsync/wire/codec.ts';
 import type { SyncEntry, WireMessage } from '../../../src/ctsync/wire/codec.ts';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { parseLines, runHelper, spawnHelper, waitLine } from '../native/addon.ts';
 import { conntrackLines, ctdCache, loadEntries, PORT, startConntrackd, startNode } from './peers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('ctsync interop (lab)');
-const avail = labAvailable({ tools: ['conntrack', 'conntrackd', 'iptables'] });
+const ready = requireLab(test, 'lab/ctsync/interop', { tools: ['conntrack', 'conntrackd', 'iptables'] });
 const A = '192.0.2.1';
 const B = '192.0.2.2';
 const topo: Topology = { hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']], addresses: { 'a:eth0': [`${A}/24`], 'b:eth0': [`${B}/24`] } };
@@ -22,9 +23,7 @@ const TCP = ['-p', 'tcp', '-s', '198.51.100.10', '-d', '203.0.113.20', '--sport'
 const SNAT = ['-p', 'tcp', '-s', '198.51.100.30', '-d', '203.0.113.30', '--sport', '40001', '--dport', '443', '--state', 'ESTABLISHED', '-t', '3600', '-u', 'SEEN_REPLY,ASSURED', '--src-nat', '203.0.113.1:61000'];
 const ICMP = ['-p', 'icmp', '-s', '198.51.100.12', '-d', '203.0.113.22', '--icmp-type', '8', '--icmp-code', '0', '--icmp-id', '4660', '-t', '30'];
 
-if (!avail.ok) {
-  console.log(`SKIP lab/ctsync/interop: ${avail.reason}`);
-} else {
+if (ready) {
   test('conntrackd -> our decoder: its datagrams decode to the entries made on its host', async () => {
     await withLab(topo, async (lab) => {
       const listener = spawnHelper(lab, 'b', 'ctsync-udp.ts', ['listen', B, String(PORT)]);

@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
 import { startSyncDaemon, syncStatus } from './peers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('ctsync: external cache off, statistics only (lab)');
-const avail = labAvailable({ tools: ['conntrack'] });
+const ready = requireLab(test, 'lab/ctsync/modes', { tools: ['conntrack'] });
 const A = '192.0.2.1';
 const B = '192.0.2.2';
 const topo: Topology = { hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']], addresses: { 'a:eth0': [`${A}/24`], 'b:eth0': [`${B}/24`] } };
@@ -39,9 +40,7 @@ async function withDir(fn: (dir: string, daemons: Daemon[]) => Promise<void>): P
   }
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/ctsync/modes: ${avail.reason}`);
-} else {
+if (ready) {
   test('external_cache false: A\'s connection goes straight into B\'s kernel, and out again when A\'s ends', async () => {
     await withLab(topo, (lab) => withDir(async (dir, daemons) => {
       const a = start(lab, dir, 'a', A, B, {});

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab, type Lab, type Topology } from '../harness.ts';
+import { requireLab } from '../require.ts';
+import { withLab, type Lab, type Topology } from '../harness.ts';
 import { STOCKADE_BIN, type DaemonNode } from '../helpers/stockade-daemon.ts';
 import { loadConfigText } from '../../../src/config/load.ts';
 import { compileRuleset, fullTableText, type TableView, type DriftView } from '../../../src/firewall/index.ts';
 
 const test = suite('firewall: apply, plan and ctl firewall in a lab namespace');
-const avail = labAvailable({ tools: ['iptables', 'iptables-save', 'ping'] });
 
 const topo: Topology = {
   hosts: ['fw', 'lanhost', 'wanhost'],
@@ -46,9 +46,7 @@ const pings = async (lab: Lab, from: string, to: string): Promise<boolean> => (a
 
 interface View { managed: boolean; error: string | null; drift: DriftView[]; tables: TableView[] }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/firewall/apply: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/firewall/apply', { tools: ['iptables', 'iptables-save', 'ping'] })) {
   test('apply, read back, traffic, no-op re-apply, counters with pointers, drift and its repair, a refused table', async () => {
     await withLab(topo, async (lab) => {
       await lab.exec('fw', ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);

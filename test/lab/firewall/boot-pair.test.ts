@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab, type Lab, type Topology } from '../harness.ts';
+import { requireLab } from '../require.ts';
+import { withLab, type Lab, type Topology } from '../harness.ts';
 import { STOCKADE_BIN, instanceOf, waitState, type DaemonNode } from '../helpers/stockade-daemon.ts';
 
 const test = suite('firewall: stockade boot, then stockade daemon, on both boxes of a pair');
-const avail = labAvailable({ tools: ['iptables', 'conntrack', 'unshare'] });
 
 const VIP = '192.0.2.100';
 const topo: Topology = {
@@ -72,9 +72,7 @@ function daemon(lab: Lab, dir: string, x: Box): DaemonNode {
   return { proc, socket, host: x.host };
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/firewall/boot-pair: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/firewall/boot-pair', { tools: ['iptables', 'conntrack', 'unshare'] })) {
   test('boot then daemon on both: exactly one MASTER with the VIP, and the backup receives the master\'s connections', async () => {
     await withLab(topo, async (lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-fw-pair-'));

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab, type Lab } from '../harness.ts';
+import { requireLab } from '../require.ts';
+import { withLab, type Lab } from '../harness.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
 
 const test = suite('firewall: apply skips only when nothing changed');
-const avail = labAvailable({ tools: ['iptables', 'iptables-save'] });
 
 const config = (port: number): unknown => ({
   version: 1,
@@ -22,9 +22,7 @@ const config = (port: number): unknown => ({
 
 interface Applied { tables: Array<{ family: string; table: string; status: string; chains: number }>; skipped?: string }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/firewall/fast-path: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/firewall/fast-path', { tools: ['iptables', 'iptables-save'] })) {
   test('same file, untouched kernel: skipped; config edited or iptables run by hand: full apply', async () => {
     await withLab({ hosts: ['fw'], links: [['fw:lan', 'fw:wan']] }, async (lab: Lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-fw-fast-'));

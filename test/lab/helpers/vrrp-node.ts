@@ -1,6 +1,6 @@
 // Lab child: the pure VRRP engine (src/vrrp) on the addon's raw socket, as a stand-in for the I/O
 // shell that is not written yet: adverts only (no VIPs, no gARP). Prints one JSON line per
-// transition {t, from, to, reason} and per drop-counter change; SIGTERM shuts down (a MASTER
+// transition {t, from, to, reason, priority, priorityZeroIn} and per drop-counter change; SIGTERM shuts down (a MASTER
 // sends priority 0) and exits 0.
 //   vrrp-node.ts JSON   {ifname, source, vrid, version, priority, intervalMs, vips[], checksum, preempt}
 import { performance } from 'node:perf_hooks';
@@ -34,7 +34,8 @@ let timer: NodeJS.Timeout | undefined;
 let lastDrops = '';
 function apply(actions: TaggedAction[]): void {
   for (const x of actions) {
-    if (x.kind === 'transition') out({ t: Math.round(now()), from: x.from, to: x.to, reason: x.reason, priority: x.priority });
+    // priorityZeroIn: how many priority-0 adverts the instance had heard by then (why it moved).
+    if (x.kind === 'transition') out({ t: Math.round(now()), from: x.from, to: x.to, reason: x.reason, priority: x.priority, priorityZeroIn: engine.status().instances[0]!.counters.priorityZeroIn });
     if (x.kind === 'send-advert') {
       for (const p of engine.advertPackets(x.instance, x.priority, Date.now())) sock.sendTo(p.payload, p.destination, p.source);
     }

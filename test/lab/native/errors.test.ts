@@ -1,19 +1,18 @@
 // Errors from the addon are Node-style system errors; sockets hold the loop only while receiving.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Topology } from '../harness.ts';
 import { parseLines, runHelper, spawnHelper, waitLine } from './addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('native errors and lifetime');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/native/errors');
 const topo: Topology = { hosts: ['a'] };
 
 interface ErrOut { isError: boolean; code: string; errno: number; syscall: string; message: string }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/native/errors: ${avail.reason}`);
-} else {
+if (ready) {
   test('errno cases: ENODEV for a missing device, Node-shaped', async () => {
     await withLab(topo, async (lab) => {
       const [out] = await runHelper(lab, 'a', 'native-errno.ts', []);

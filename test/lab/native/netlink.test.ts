@@ -1,12 +1,13 @@
 // Netlink over the addon in a lab namespace: link dump, link events, receive overrun (ENOBUFS).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Topology } from '../harness.ts';
 import { ifindexOf, parseLines, runHelper, spawnHelper, waitLine } from './addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('native netlink');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/native/netlink');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -14,9 +15,7 @@ const topo: Topology = {
   addresses: { 'a:eth0': ['192.0.2.1/24'], 'b:eth0': ['192.0.2.2/24'] },
 };
 
-if (!avail.ok) {
-  console.log(`SKIP lab/native/netlink: ${avail.reason}`);
-} else {
+if (ready) {
   test('RTM_GETLINK dump lists lo and the veths the topology made, with their ifindexes', async () => {
     await withLab(topo, async (lab) => {
       const [out] = await runHelper(lab, 'a', 'native-links.ts', []);

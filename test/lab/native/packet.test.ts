@@ -1,12 +1,13 @@
 // AF_PACKET over the addon: a gratuitous ARP frame sent in host a is received in host b.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Topology } from '../harness.ts';
 import { ifindexOf, macOf, parseLines, runHelper, spawnHelper, waitLine } from './addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('native AF_PACKET');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/native/packet');
 const PACKET_BROADCAST = 1;
 const ETH_P_ARP = 0x0806;
 
@@ -16,9 +17,7 @@ const topo: Topology = {
   addresses: { 'a:eth0': ['198.51.100.1/24'], 'b:eth0': ['198.51.100.2/24'] },
 };
 
-if (!avail.ok) {
-  console.log(`SKIP lab/native/packet: ${avail.reason}`);
-} else {
+if (ready) {
   test('gratuitous ARP from a arrives in b byte for byte, as a broadcast on eth0', async () => {
     await withLab(topo, async (lab) => {
       const rx = spawnHelper(lab, 'b', 'native-arp.ts', ['recv', 'eth0']);

@@ -2,12 +2,13 @@
 // 224.0.0.18 and unicast, each received with the sender's address, TTL 255 and b's ifindex.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { ifindexOf, parseLines, runHelper, spawnHelper, waitLine } from './addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('native raw IPv4 (VRRP)');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/native/raw-ip');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -35,9 +36,7 @@ async function exchange(lab: Lab, recvArgs: string[], sendArgs: string[], count:
   return { got, ifindex: ready['ifindex'] as number };
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/native/raw-ip: ${avail.reason}`);
-} else {
+if (ready) {
   test('multicast 224.0.0.18: TTL 255, sender address, receiving ifindex, payload intact', async () => {
     await withLab(topo, async (lab) => {
       const { got, ifindex } = await exchange(lab, ['eth0', '3'], ['eth0', '224.0.0.18', '3'], 3);

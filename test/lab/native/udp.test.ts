@@ -5,12 +5,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolve } from 'node:path';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { addonPath, ifindexOf, parseLines, ROOT, waitLine } from './addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('native UDP socket');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/native/udp');
 const HELPER = resolve(ROOT, 'test/lab/native/udp-helper.ts');
 const BOUND_PORT = 5000;
 const OPEN_PORT = 5001;
@@ -34,9 +35,7 @@ const listen = (lab: Lab, args: string[]): LabProcess =>
 const send = async (lab: Lab, args: string[]): Promise<Array<Record<string, unknown>>> =>
   parseLines((await lab.exec('a', ['env', `STOCKADE_NATIVE=${addonPath()}`, process.execPath, HELPER, 'send', ...args], { timeoutMs: 10_000 })).stdout);
 
-if (!avail.ok) {
-  console.log(`SKIP lab/native/udp: ${avail.reason}`);
-} else {
+if (ready) {
   test('bound to eth0: the eth1 datagram is refused, the eth0 one received with source/port/ifindex and echoed', async () => {
     await withLab(topo, async (lab) => {
       // a reaches 192.0.2.2 over eth1 too (from 192.0.2.1), as a spoofer on another link would;

@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { runHelper } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'x64', 'stockade');
-const lab = labAvailable({ tools: ['busybox'] });
+const ready = requireLab(test, 'lab/net/dhcp', { tools: ['busybox'] });
 
 interface State {
   addresses: Array<{ ifname: string; local: string; prefixLength: number; protocol: number | null; valid: number | null }>;
@@ -46,9 +47,7 @@ function alive(pid: number): boolean {
   }
 }
 
-if (!lab.ok) {
-  console.log(`SKIP: ${lab.reason}`);
-} else {
+if (ready) {
   test('net apply runs udhcpc on a DHCP port: lease address and default route marked 84; static config stops it and removes them', async () => {
     assert.ok(existsSync(bin), `${bin} is built by npm run build`);
     const dir = mkdtempSync(join(tmpdir(), 'stockade-dhcp-'));

@@ -2,15 +2,14 @@
 // deleted, admin up/down, carrier up/down, changed (rename), in a lab namespace.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('net link events');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/net/link-events');
 
-if (!avail.ok) {
-  console.log(`SKIP lab/net/link-events: ${avail.reason}`);
-} else {
+if (ready) {
   test('created, up, carrier-up, carrier-down, down, changed, deleted', async () => {
     await withLab({ hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']] }, async (lab) => {
       const p = spawnHelper(lab, 'a', 'net-link-events.ts', ['15000']);

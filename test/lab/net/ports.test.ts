@@ -2,12 +2,13 @@
 // set MACs in a lab namespace are renamed to their labels.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { runHelper } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('net ports');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/net/ports');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -32,9 +33,7 @@ async function name(lab: Lab, specs: unknown): Promise<Record<string, unknown>> 
   return out!;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/net/ports: ${avail.reason}`);
-} else {
+if (ready) {
   test('NICs are renamed to their labels by MAC; admin state is kept; a second run writes nothing', async () => {
     await withLab(topo, async (lab) => {
       await setMacs(lab);

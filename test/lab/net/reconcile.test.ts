@@ -4,12 +4,13 @@
 // deletion of owned objects only; a kernel refusal late in the apply undoes all of it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { runHelper } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('net reconcile');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/net/reconcile');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -66,9 +67,7 @@ async function state(lab: Lab): Promise<unknown> {
   return { links, addrs, routes, rules, forward: await sysctl(lab, 'net.ipv4.ip_forward') };
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/net/reconcile: ${avail.reason}`);
-} else {
+if (ready) {
   test('apply builds the layout; iproute2 sees it; a second apply writes nothing', async () => {
     await withLab(topo, async (lab) => {
       const plan = await net(lab, 'plan', base());

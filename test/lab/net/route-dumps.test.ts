@@ -5,16 +5,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import { addonPath, parseLines } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('route dumps');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/net/route-dumps');
 const CHILD = fileURLToPath(new URL('./route-dumps-child.ts', import.meta.url));
 
-if (!avail.ok) {
-  console.log(`SKIP lab/net/route-dumps: ${avail.reason}`);
-} else {
+if (ready) {
   test('by protocol and by table: the kernel filters on a strict socket; the result is the same on a plain one', async () => {
     await withLab({ hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']] }, async (lab) => {
       const ip = (...args: string[]) => lab.exec('a', ['ip', ...args]);

@@ -3,12 +3,13 @@
 // a refusal carries the kernel's own message.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { runHelper } from '../native/addon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('rtnetlink client');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/net/rtnetlink');
 
 async function ops(lab: Lab, list: unknown[]): Promise<Record<string, unknown>> {
   const [out] = await runHelper(lab, 'a', 'rtnl-ops.ts', [JSON.stringify(list)]);
@@ -19,9 +20,7 @@ async function link(lab: Lab, name: string): Promise<any> {
   return JSON.parse((await lab.exec('a', ['ip', '-j', '-d', 'link', 'show', 'dev', name])).stdout)[0];
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/net/rtnetlink: ${avail.reason}`);
-} else {
+if (ready) {
   test('veth pair and macvlan, bridge with options and a port, alias, MTU, MAC, rename, delete', async () => {
     await withLab({ hosts: ['a', 'b'], links: [['a:eth0', 'b:eth0']] }, async (lab) => {
       const r = await ops(lab, [

@@ -4,13 +4,13 @@
 // IP_MTU_DISCOVER. Different VRIDs, so the two are not in one election.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Topology } from '../harness.ts';
 import { startDaemon, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import { keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: adverts\' IPv4 header as keepalived\'s');
-const avail = labAvailable({ tools: ['keepalived', 'tcpdump'] });
+const ready = requireLab(test, 'lab/vrrp/advert-ip-header', { tools: ['keepalived', 'tcpdump'] });
 
 const topo: Topology = {
   hosts: ['ka', 'st', 'obs', 'sw'],
@@ -32,9 +32,7 @@ function headers(text: string): Header[] {
   return [...text.matchAll(re)].map((m) => ({ tos: m[1]!, ttl: Number(m[2]), flags: m[3]!, source: m[4]! }));
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/advert-ip-header: ${avail.reason}`);
-} else {
+if (ready) {
   test('TOS 0xc0, TTL 255, DF clear: Stockade\'s adverts carry the header keepalived\'s do', async () => {
     await withDaemonLab(topo, 'stk-vrrp-iphdr-', async (lab, dir) => {
       const ka = startKeepalived(lab, 'ka', dir, KEEPALIVED_CONF);

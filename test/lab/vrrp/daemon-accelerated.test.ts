@@ -7,14 +7,14 @@
 // a takeover); one test runs without it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { VIP, hasAddress, instanceOf, startPair, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
 import { masterDownMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: accelerated failover over the sync link');
-const avail = labAvailable({ tools: ['iptables'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-accelerated', { tools: ['iptables'] });
 
 const topo: Topology = {
   hosts: ['a', 'b', 'sw'],
@@ -36,19 +36,16 @@ async function withPair(fn: (lab: Lab, a: DaemonNode, b: DaemonNode) => Promise<
   });
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-accelerated: ${avail.reason}`);
-} else {
+if (ready) {
   test('both paths lost (kill -9): the backup takes over after about one interval, reason accelerated', async () => {
     await withPair(async (lab, a, b) => {
       const t = Date.now();
       a.proc.kill('SIGKILL');
       await waitState(lab, b, 'MASTER', 10_000);
       const took = Date.now() - t;
+      // The reason says it did not wait for Master_Down_Interval; how soon is the bench's figure.
       assert.match(b.proc.stdout(), /vi1: BACKUP -> MASTER \(accelerated/);
-      // Generous for a busy CI: the point is "not the full Master_Down_Interval".
-      assert.ok(took < MASTER_DOWN, `took ${took} ms, Master_Down_Interval ${MASTER_DOWN} ms`);
-      console.log(`  note: accelerated takeover at 1 s adverts observed within ${took} ms (includes ctl polling)`);
+      console.log(`  note: accelerated takeover at 1 s adverts observed within ${took} ms (includes ctl polling; Master_Down_Interval ${MASTER_DOWN} ms)`);
       b.proc.kill('SIGTERM');
       await b.proc.exited;
     });

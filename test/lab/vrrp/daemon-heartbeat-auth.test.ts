@@ -7,17 +7,16 @@
 //     second master.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { requireLab } from '../require.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN, VIP, hasAddress, instanceOf, startPair, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
 import { masterDownMs } from '../../../src/vrrp/timers.ts';
 
 const test = suite('vrrp: forged heartbeats change nothing');
-const avail = labAvailable({ tools: ['iptables'] });
 
 const topo: Topology = {
   hosts: ['a', 'b', 'sw'],
@@ -91,9 +90,7 @@ async function heartbeats(lab: Lab, d: DaemonNode): Promise<HeartbeatView> {
   return (JSON.parse(r.stdout) as { heartbeats: HeartbeatView }).heartbeats;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-heartbeat-auth: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/vrrp/daemon-heartbeat-auth', { tools: ['iptables'] })) {
   test('a killed, forged "MASTER of vi1" from its address: b still takes over at once, forgeries counted', async () => {
     await withPair(async (lab, a, b, script) => {
       const forging = lab.spawn('a', [process.execPath, script(['vi1'], 6000)]);

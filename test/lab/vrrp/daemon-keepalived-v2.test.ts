@@ -5,14 +5,14 @@
 // adverts, so both become MASTER (what keepalived does too), and Stockade counts the drops.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, LabProcess } from '../harness.ts';
 import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import { VIP, electionOf, instanceOf, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: stockade daemon with keepalived, VRRPv2 with PASS');
-const avail = labAvailable({ tools: ['keepalived', 'ping'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-keepalived-v2', { tools: ['keepalived', 'ping'] });
 
 const topo = pairTopology('ka', 'stk');
 
@@ -37,9 +37,7 @@ async function withBoth(kaPriority: number, stkPriority: number, passwords: [ka:
   });
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-keepalived-v2: ${avail.reason}`);
-} else {
+if (ready) {
   test('v2 PASS: Stockade (200) MASTER, keepalived (100) BACKUP; SIGTERM on Stockade: keepalived takes the VIP', async () => {
     await withBoth(100, 200, ['secret12', 'secret12'], async (lab, ka, stk) => {
       await waitState(lab, stk, 'MASTER');

@@ -5,15 +5,15 @@
 // which then answers the client from the backup's MAC.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, LabProcess } from '../harness.ts';
 import { macOf } from '../native/addon.ts';
 import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import { VIP, clientSees, electionOf, hasAddress, instanceOf, neighbourMac, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: stockade daemon with keepalived');
-const avail = labAvailable({ tools: ['keepalived', 'ping'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-keepalived', { tools: ['keepalived', 'ping'] });
 
 const topo = pairTopology('ka', 'stk');
 
@@ -36,9 +36,7 @@ async function withBoth(kaPriority: number, stkPriority: number, fn: (lab: Lab, 
   });
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-keepalived: ${avail.reason}`);
-} else {
+if (ready) {
   test('Stockade (200) MASTER, keepalived (100) BACKUP; Stockade killed and cut off: keepalived takes the VIP', async () => {
     await withBoth(100, 200, async (lab, ka, stk) => {
       await waitState(lab, stk, 'MASTER');

@@ -5,15 +5,15 @@
 // client. Waits are bounded but generous: behaviour is asserted, not timings (CI is busy).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { macOf, runHelper } from '../native/addon.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../../src/kernel/rtnetlink/constants.ts';
 import { NODE_A as A, NODE_B as B, STOCKADE_BIN, VIP, clientSees, electionOf, hasAddress, instanceOf, neighbourMac, pairTopology, pings, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: two stockade daemons and a client');
-const avail = labAvailable({ tools: ['ping', 'iptables'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-pair', { tools: ['ping', 'iptables'] });
 
 const topo = pairTopology();
 
@@ -24,9 +24,7 @@ async function withPair(fn: (lab: Lab, dir: string, a: DaemonNode, b: DaemonNode
   });
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-pair: ${avail.reason}`);
-} else {
+if (ready) {
   test('election: the higher priority is MASTER with the VIP, which answers the client; kill -9 moves it to the backup', async () => {
     await withPair(async (lab, dir, a, b) => {
       const macA = await macOf(lab, 'a', 'eth0');

@@ -6,13 +6,13 @@
 // With use_vmac the kernel deletes the macvlan with its parent: it is made again over the new one.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { NODE_A, NODE_B, VIP, instanceOf, pairTopology, pings, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: interface deleted and created again under the daemon');
-const avail = labAvailable({ tools: ['ping'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-relink', { tools: ['ping'] });
 
 // The boxes' addresses are on their bridge lan (makeLan), not on eth0.
 const topo: Topology = { ...pairTopology(), addresses: { 'c:eth0': ['192.0.2.10/24'] } };
@@ -63,9 +63,7 @@ async function recreateMaster(lab: Lab, a: DaemonNode, b: DaemonNode): Promise<v
   await waitState(lab, b, 'BACKUP');
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-relink: ${avail.reason}`);
-} else {
+if (ready) {
   test('the master\'s and then the backup\'s interface deleted and made again: each hears and sends on the new one', async () => {
     await withLans('stk-vrrp-relink-', A, B, async (lab, a, b) => {
       await vipOn(lab, 'a', true, 'lan');

@@ -3,12 +3,12 @@
 // takes both VIPs; eth1 up: a takes both back (preempt).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab, Topology } from '../harness.ts';
 import { hasAddress, startDaemon, stopDaemons, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: sync group across two stockade daemons');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/vrrp/daemon-sync-group');
 
 const topo: Topology = {
   hosts: ['a', 'b', 'sw'],
@@ -23,9 +23,7 @@ const both = (lab: Lab, host: string, on: boolean) => lab.waitFor(`both VIPs ${o
   return (x === on && y === on) || undefined;
 }, { timeoutMs: 10_000, intervalMs: 50 });
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-sync-group: ${avail.reason}`);
-} else {
+if (ready) {
   test('members move together: a tracked link down on one member faults the group and b takes both VIPs', async () => {
     await withDaemonLab(topo, 'stk-vrrp-sync-', async (lab, dir) => {
       const a = startDaemon(lab, dir, { host: 'a', address: '192.0.2.1', priority: 200, ports: { eth1: '198.51.100.1/24' }, syncGroup: { vi2Vip: `${V2}/24`, vi2Track: 'eth1' } });

@@ -10,15 +10,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { macOf } from '../native/addon.ts';
 import { NODE_A, NODE_B, VIP, electionOf, instanceOf, neighbourMac, pairTopology, pings, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import { kaEntered, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import type { NodeSpec } from '../helpers/stockade-daemon.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: virtual MAC (use_vmac), two stockade daemons and with keepalived');
-const avail = labAvailable({ tools: ['ping', 'tcpdump'] });
+const ready = requireLab(test, 'lab/vrrp/daemon-vmac', { tools: ['ping', 'tcpdump'] });
 
 const VMAC = '00:00:5e:00:01:33'; // VRID 51
 const topo = pairTopology();
@@ -54,9 +54,7 @@ async function fdbPort(lab: Lab): Promise<string | undefined> {
   return (JSON.parse(r.stdout) as Array<{ mac: string; ifname: string }>).find((e) => e.mac === VMAC)?.ifname;
 }
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/daemon-vmac: ${avail.reason}`);
-} else {
+if (ready) {
   test('use_vmac: the VIP on the macvlan, adverts and ARP from the virtual MAC; the client keeps one ARP entry across failover', async () => {
     await withDaemonLab(topo, 'stk-vrrp-vmac-', async (lab, dir) => {
       const macA = await macOf(lab, 'a', 'eth0');
@@ -119,42 +117,43 @@ if (!avail.ok) {
     });
   });
 
-  test('use_vmac with keepalived (use_vmac) as master: Stockade stays BACKUP hearing it, takes over when it stops, answers from the virtual MAC', async () => {
-    if (!labAvailable({ tools: ['keepalived'] }).ok) return void console.log('  skip: keepalived not installed');
-    await withDaemonLab(topo, 'stk-vrrp-vmac-ka-', async (lab, dir) => {
-      const kd = join(dir, 'ka');
-      mkdirSync(kd);
-      const ka = startKeepalived(lab, 'a', kd, keepalivedConf({
-        routerId: 'stockade_vmac',
-        instance: { state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 200, advertInt: 0.1, version: 3, useVmac: true, vips: [`${VIP}/24`] },
-      }));
-      try {
-        await lab.waitFor('keepalived MASTER', () => kaEntered(ka, 'MASTER') || undefined, { timeoutMs: 10_000 });
-        const b = startDaemon(lab, dir, B);
-        await waitState(lab, b, 'BACKUP');
-        await answers(lab, 'the client pings the VIP on keepalived');
-        // keepalived 2.2.7 leaves the parent's arp_announce at 0: answering the ping, its ARP for
-        // the client names the VIP as sender with eth0's MAC, and the client's entry for the VIP
-        // moves off the virtual MAC. Stockade sets arp_announce=2 on the parent (vrrp-vmac.ts).
-        const onKa = await neighbourMac(lab, 'c', VIP);
-        console.log(`  note: the client's entry for the VIP with keepalived as master: ${onKa}${onKa === VMAC ? '' : ' (not the virtual MAC)'}`);
-        await new Promise((r) => setTimeout(r, 1000));
-        assert.equal(await electionOf(lab, b), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
-        ka.kill('SIGTERM');
-        await ka.exited;
-        await waitState(lab, b, 'MASTER');
-        await vipOn(lab, 'b', true, 'vrrp.51');
-        await lab.waitFor('the client\'s entry at the virtual MAC (gARP)', async () => (await neighbourMac(lab, 'c', VIP)) === VMAC || undefined, { timeoutMs: 5000, intervalMs: 50 });
-        await answers(lab, 'the client pings the VIP on Stockade');
-        assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'answering stays on the virtual MAC');
-        b.proc.kill('SIGTERM');
-        assert.is(await b.proc.exited, 0);
-      } finally {
-        ka.kill('SIGKILL');
-        await ka.exited;
-      }
+  if (requireLab(test, 'lab/vrrp/daemon-vmac with keepalived', { tools: ['keepalived'] })) {
+    test('use_vmac with keepalived (use_vmac) as master: Stockade stays BACKUP hearing it, takes over when it stops, answers from the virtual MAC', async () => {
+      await withDaemonLab(topo, 'stk-vrrp-vmac-ka-', async (lab, dir) => {
+        const kd = join(dir, 'ka');
+        mkdirSync(kd);
+        const ka = startKeepalived(lab, 'a', kd, keepalivedConf({
+          routerId: 'stockade_vmac',
+          instance: { state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 200, advertInt: 0.1, version: 3, useVmac: true, vips: [`${VIP}/24`] },
+        }));
+        try {
+          await lab.waitFor('keepalived MASTER', () => kaEntered(ka, 'MASTER') || undefined, { timeoutMs: 10_000 });
+          const b = startDaemon(lab, dir, B);
+          await waitState(lab, b, 'BACKUP');
+          await answers(lab, 'the client pings the VIP on keepalived');
+          // keepalived 2.2.7 leaves the parent's arp_announce at 0: answering the ping, its ARP for
+          // the client names the VIP as sender with eth0's MAC, and the client's entry for the VIP
+          // moves off the virtual MAC. Stockade sets arp_announce=2 on the parent (vrrp-vmac.ts).
+          const onKa = await neighbourMac(lab, 'c', VIP);
+          console.log(`  note: the client's entry for the VIP with keepalived as master: ${onKa}${onKa === VMAC ? '' : ' (not the virtual MAC)'}`);
+          await new Promise((r) => setTimeout(r, 1000));
+          assert.equal(await electionOf(lab, b), { state: 'BACKUP', masterAddress: '192.0.2.1', drops: {} });
+          ka.kill('SIGTERM');
+          await ka.exited;
+          await waitState(lab, b, 'MASTER');
+          await vipOn(lab, 'b', true, 'vrrp.51');
+          await lab.waitFor('the client\'s entry at the virtual MAC (gARP)', async () => (await neighbourMac(lab, 'c', VIP)) === VMAC || undefined, { timeoutMs: 5000, intervalMs: 50 });
+          await answers(lab, 'the client pings the VIP on Stockade');
+          assert.is(await neighbourMac(lab, 'c', VIP), VMAC, 'answering stays on the virtual MAC');
+          b.proc.kill('SIGTERM');
+          assert.is(await b.proc.exited, 0);
+        } finally {
+          ka.kill('SIGKILL');
+          await ka.exited;
+        }
+      });
     });
-  });
+  }
 
   test('use_vmac with unicast peers: adverts over eth0 (vmac_xmit_base), VIP and gARP on the virtual MAC; kill -9 moves it, the client\'s entry stays', async () => {
     await withDaemonLab(topo, 'stk-vrrp-vmac-uc-', async (lab, dir) => {

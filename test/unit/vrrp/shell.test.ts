@@ -1,9 +1,12 @@
 // The I/O shell with a fake ShellIo: the order of actions on becoming MASTER (hooks awaited, then
 // the advert, VIPs, gARP, then notify), priority 0 and VIP removal on stop, adverts on the one
-// re-armed timer, received adverts fed to the engine, link events into tracking.
+// re-armed timer, received adverts fed to the engine, link events into tracking. Time is fake:
+// setTimeout is mocked (node:test's mock timers) and io.now() reads the same clock, so counts and
+// deadlines are exact whatever the machine's load.
+import { mock } from 'node:test';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { performance } from 'node:perf_hooks';
+import { masterDownMs } from '../../../src/vrrp/timers.ts';
 import { VrrpEngine } from '../../../src/vrrp/engine.ts';
 import type { OutgoingAdvert } from '../../../src/vrrp/engine.ts';
 import { mustParseIpv4 as ip } from '../../../src/vrrp/ipv4.ts';
@@ -14,14 +17,42 @@ import type { Vip } from '../../../src/vrrp/shell/vips.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function fakeIo(log: string[]): ShellIo & { adverts: OutgoingAdvert[] } {
-  const t0 = performance.now();
+let clock = 0;
+test.before.each(() => {
+  clock = 0;
+  mock.timers.enable({ apis: ['setTimeout'] });
+});
+test.after.each(() => mock.timers.reset());
+
+/** Moves fake time on by `ms`, a millisecond at a time, letting what each step wakes run. */
+async function advance(ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    clock += 1;
+    mock.timers.tick(1);
+    // The shell defers a timer's work to setImmediate (real): let it and its promises run.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Awaits `p` while fake time moves on (it may wait on mocked timers), at most `limitMs` of it. */
+async function during<T>(p: Promise<T>, limitMs = 1000): Promise<T> {
+  let done = false;
+  void p.finally(() => { done = true; });
+  for (let t = 0; t < limitMs && !done; t++) await advance(1);
+  assert.ok(done, `still pending after ${limitMs} ms of fake time`);
+  return p;
+}
+
+function fakeIo(log: string[]): ShellIo & { adverts: OutgoingAdvert[]; advertTimes: number[] } {
   const adverts: OutgoingAdvert[] = [];
+  const advertTimes: number[] = [];
   return {
     adverts,
-    now: () => performance.now() - t0,
+    advertTimes,
+    now: () => clock,
     wallClockMs: () => Date.now(),
-    sendAdvert(ifname, a) { adverts.push(a); log.push(`advert ${ifname} ${a.payload[2]}`); },
+    sendAdvert(ifname, a) { adverts.push(a); log.push(`advert ${ifname} ${a.payload[2]}`); advertTimes.push(clock); },
     async addVips(ifname, vips: readonly Vip[]) { await sleep(5); log.push(`add ${ifname} ${vips.map((v) => `${v.address}/${v.prefixLength}`).join(',')}`); },
     async removeVips(ifname, vips) { await sleep(5); log.push(`remove ${ifname} ${vips.length}`); },
     sendGarp(ifname, vips, repeat) { log.push(`garp ${ifname} ${vips.length}x${repeat}`); },
@@ -56,25 +87,25 @@ test('becoming MASTER: hooks awaited, then advert, VIPs, gARP, notify; stop: pri
   const transitions: string[] = [];
   shell.on('transition', (e) => transitions.push(`${e.from}->${e.to}`));
   shell.start();
-  await shell.idle();
+  await during(shell.idle());
   assert.equal(transitions, ['INIT->BACKUP', 'BACKUP->MASTER']);
   const order = log.filter((x) => !x.startsWith('notify'));
   assert.equal(order, ['hook vi start', 'hook vi end', 'advert eth0 255', 'add eth0 192.0.2.100/24', 'garp eth0 1x5']);
   assert.ok(log.includes('notify /bin/n INSTANCE vi MASTER 255'));
   assert.ok(log.indexOf('notify /bin/n INSTANCE vi MASTER 255') > log.indexOf('garp eth0 1x5'), 'notify after the built-in actions');
 
-  // The one timer keeps adverts coming at the interval.
-  const before = io.adverts.length;
-  await sleep(230);
-  const sent = io.adverts.length - before;
-  assert.ok(sent >= 2 && sent <= 6, `${sent} adverts in 230 ms at 50 ms`);
-  assert.ok(shell.status().lag.timerFirings >= 2);
+  // The one timer keeps adverts coming on the 50 ms grid the engine set at its start (the first,
+  // at 20 ms, waited for the hook), one firing each.
+  const firings = shell.status().lag.timerFirings;
+  await advance(230);
+  assert.equal(io.advertTimes, [20, 50, 100, 150, 200, 250]);
+  assert.is(shell.status().lag.timerFirings - firings, 5);
 
   log.length = 0;
-  await shell.stop();
+  await during(shell.stop());
   assert.equal(log.filter((x) => !x.startsWith('notify')), ['advert eth0 0', 'remove eth0 1']);
   const n = io.adverts.length;
-  await sleep(120);
+  await advance(120);
   assert.is(io.adverts.length, n, 'no adverts after stop');
 });
 
@@ -95,7 +126,7 @@ test('a BACKUP hears the master through receive(); link down faults it, link up 
   };
   for (let i = 0; i < 8; i++) {
     feed();
-    await sleep(40);
+    await advance(40);
   }
   let s = shell.status().instances[0]!;
   assert.is(s.state, 'BACKUP');
@@ -106,10 +137,13 @@ test('a BACKUP hears the master through receive(); link down faults it, link up 
   shell.link('eth0', true);
   s = shell.status().instances[0]!;
   assert.is(s.state, 'BACKUP');
-  // Without adverts it takes over after Master_Down_Interval (~0.17 s here).
-  await sleep(600);
+  // Without adverts it takes over after Master_Down_Interval (3 x 50 + skew at priority 100), not before.
+  const down = Math.ceil(masterDownMs(3, 100, 50));
+  await advance(down - 1);
+  assert.is(shell.status().instances[0]!.state, 'BACKUP');
+  await advance(2);
   assert.is(shell.status().instances[0]!.state, 'MASTER');
-  await shell.stop();
+  await during(shell.stop());
   assert.ok(log.includes('remove eth0 1'));
 });
 
@@ -118,15 +152,15 @@ test('a virtual MAC interface: a MASTER\'s adverts, VIPs and gARP go through it;
   const io = fakeIo(log);
   const shell = new VrrpShell(engine(255), io, { instances: [{ name: 'vi', interface: 'eth0', vmac: 'vrrp.7', vips }] });
   shell.start();
-  await shell.idle();
+  await during(shell.idle());
   assert.equal(log, ['advert vrrp.7 255', 'add vrrp.7 192.0.2.100/24', 'garp vrrp.7 1x5']);
   assert.is(shell.status().shell['vi']!.vmac, 'vrrp.7');
   log.length = 0;
   shell.link('eth0', false);
-  await shell.idle();
+  await during(shell.idle());
   // Out of MASTER, adverts leave from the interface's own MAC, never the virtual one.
   assert.equal(log, ['advert eth0 0', 'remove vrrp.7 1']);
-  await shell.stop();
+  await during(shell.stop());
 });
 
 test.run();
