@@ -25,6 +25,8 @@ export const CONTROL_SOCKET_ENV = 'STOCKADE_SOCKET';
 export const MAX_LINE = 64 * 1024;
 export const DEFAULT_MAX_CLIENTS = 16;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** A turned-away connection is closed from our side after this, whatever the client does. */
+const TURN_AWAY_MS = 1000;
 
 /** May return a promise (commits, kernel dumps); the answer waits for it. */
 export type Handler = (params: unknown) => unknown;
@@ -71,6 +73,8 @@ export class ControlServer {
   readonly #server: Server;
   readonly #handlers = new Map<string, Handler>();
   readonly #clients = new Set<Socket>();
+  /** Connections turned away, until they have closed. */
+  readonly #leaving = new Set<Socket>();
   readonly #opts: Required<Omit<ControlOptions, 'group' | 'log'>> & Pick<ControlOptions, 'group' | 'log'>;
   readonly #stats: Omit<ControlStats, 'path' | 'clients' | 'maxClients' | 'group'> = {
     accepted: 0, requests: 0, failed: 0, rejected: Object.fromEntries(CONTROL_REJECTS.map((r) => [r, 0])) as Record<ControlReject, number>,
@@ -111,7 +115,7 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.#clients) s.destroy();
+    for (const s of [...this.#clients, ...this.#leaving]) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     try { unlinkSync(this.path); } catch { /* already gone */ }
   }
@@ -137,21 +141,23 @@ export class ControlServer {
   #accept(s: Socket): void {
     s.on('error', () => s.destroy());
     const no = this.#refusal(s);
-    if (no !== undefined) {
-      this.#reject(no.reason, no.message);
-      s.end(JSON.stringify({ ok: false, error: no.message }) + '\n');
-      return;
-    }
-    if (this.#clients.size >= this.#opts.maxClients) {
-      const message = `too many clients (at most ${this.#opts.maxClients})`;
-      this.#reject('too_many_clients', message);
-      s.end(JSON.stringify({ ok: false, error: message }) + '\n');
-      return;
-    }
+    if (no !== undefined) return this.#turnAway(s, no.reason, no.message);
+    if (this.#clients.size >= this.#opts.maxClients) return this.#turnAway(s, 'too_many_clients', `too many clients (at most ${this.#opts.maxClients})`);
     this.#stats.accepted++;
     this.#clients.add(s);
     s.on('close', () => this.#clients.delete(s));
     this.#serve(s);
+  }
+
+  /** One error line, then the connection ends; what it sent is never read. */
+  #turnAway(s: Socket, reason: ControlReject, message: string): void {
+    this.#reject(reason, message);
+    this.#leaving.add(s);
+    s.on('close', () => this.#leaving.delete(s));
+    s.resume(); // discard: the client's end of stream must arrive for the socket to close
+    s.end(JSON.stringify({ ok: false, error: message }) + '\n');
+    // A client that never closes its side is not kept waiting on.
+    setTimeout(() => s.destroy(), TURN_AWAY_MS).unref();
   }
 
   #serve(s: Socket): void {

@@ -29,8 +29,10 @@ import { garpFrame, parseMac } from '../garp.ts';
 import { mustParseIpv4 } from '../ipv4.ts';
 import type { ShellIo, VrrpShell } from './shell.ts';
 import type { Vip } from './vips.ts';
+import type { Log } from '../../common/log.ts';
 
-export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
+/** A line a peer can repeat (a reject) passes a limit key: see src/common/log.ts. */
+export type Logger = Log;
 
 /** IPTOS_PREC_INTERNETCONTROL: the TOS byte keepalived's adverts carry (vrrp_build_ip4()). */
 export const VRRP_TOS = 0xc0;
