@@ -125,7 +125,7 @@ export class KernelIo implements ShellIo {
         if (p.payload.length >= 2 && !spec.accept(p.payload[1]!)) return;
         spec.shell.receive(spec.as, { payload: p.payload, source: mustParseIpv4(p.source), destination: mustParseIpv4(p.destination), ttl: p.ttl });
       },
-      (err) => this.#log('warn', `vrrp: ${ifname}: receive error ${err.code}`),
+      (err) => this.#log('warn', `vrrp: ${ifname}: receive error ${err.code}`, `vrrp:receive-error:${ifname}`),
     );
   }
 
