@@ -31,11 +31,11 @@ const SYNC_PORT = 3780;
 const HEARTBEAT_PORT = 3781;
 const VRRP_KEY = 'a1'.repeat(32);
 const SYNC_KEY = Buffer.alloc(32, 7).toString('base64');
-// Mutated heartbeats from the master's own sync address to the backup: today's heartbeats carry
-// no MAC (issue 10, item 1, the harden-vrrp branch), and under this fuzz the backup was seen
-// taking over while the master lived ("BACKUP -> MASTER (accelerated)", then yielding on the next
-// advert). Turn this on once heartbeats are authenticated; heartbeats to the master from the
-// backup's address and from a LAN host are fuzzed regardless.
+// Mutated heartbeats from the master's own sync address to the backup: with them the backup was
+// seen taking over while the master lived ("BACKUP -> MASTER (accelerated)", yielding again on
+// the next advert), in two runs of two. Heartbeats carry no MAC today and their socket is not
+// bound to the sync device (issue 10, item 1: the harden-vrrp branch); turn this on once that is
+// merged. Heartbeats to the master from the backup's address and from a LAN host are fuzzed.
 const HEARTBEATS_TO_BACKUP = false;
 
 const topo: Topology = {
