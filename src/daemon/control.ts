@@ -196,6 +196,8 @@ export class ControlServer {
     });
     s.on('end', () => {
       ended = true;
+      // A last request without its newline (`printf '{"method":"ping"}' | socat ...`) still counts.
+      if (buf.trim() !== '' && buf.length <= MAX_LINE) buf += '\n';
       next();
     });
   }

@@ -219,6 +219,15 @@ test('rejects counted by reason; their log lines rate-limited per reason', async
   });
 });
 
+test('a client that sends its requests and shuts its side gets every answer, the last line even without its newline', async () => {
+  await withServer({}, async (_s, path) => {
+    const cl = await lineClient(path);
+    cl.socket.end('{"id":1,"method":"ping"}\n{"id":2,"method":"ping"}');
+    await cl.closed;
+    assert.equal(cl.lines.map((l) => (JSON.parse(l) as { id: number }).id), [1, 2]);
+  });
+});
+
 test('a result JSON cannot hold is that request\'s error, not a crash', async () => {
   await withServer({}, async (server, path) => {
     server.handle('cycle', () => { const o: Record<string, unknown> = {}; o['self'] = o; return o; });
