@@ -127,7 +127,7 @@ test('at most maxClients connections; the next is refused with a reason, and ser
   await withServer({ maxClients: 2 }, async (server, path) => {
     const a = await lineClient(path);
     const b = await lineClient(path);
-    await new Promise((r) => setTimeout(r, 20));
+    while (server.stats().clients < 2) await new Promise((r) => setTimeout(r, 5));
     const c = await lineClient(path);
     const [refused] = await c.waitLines(1);
     assert.equal(JSON.parse(refused!), { ok: false, error: 'too many clients (at most 2)' });
@@ -136,7 +136,7 @@ test('at most maxClients connections; the next is refused with a reason, and ser
     assert.is(server.stats().clients, 2);
     a.socket.destroy();
     await a.closed;
-    await new Promise((r) => setTimeout(r, 20));
+    while (server.stats().clients > 1) await new Promise((r) => setTimeout(r, 5));
     assert.equal(await controlRequest(path, 'ping'), { pong: true });
     b.socket.destroy();
   });
