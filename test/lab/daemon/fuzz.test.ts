@@ -3,7 +3,8 @@
 // link) is fed random and mutated datagrams (seeded by real traffic captured in the lab) to the
 // sync port and the heartbeat port from the peer's own address on the sync link and from a third
 // host on the LAN, VRRP packets to 224.0.0.18 and to each box, and random bytes and requests on
-// both control sockets. Afterwards both daemons are up (same pids, answering), keep their state
+// both control sockets. Adverts every second: accelerated failover then needs both paths silent
+// for about a second, which a loaded test machine's scheduling does not make. Afterwards both daemons are up (same pids, answering), keep their state
 // (MASTER/BACKUP, no transition, the same sync caches) and have created nothing (the kernel's
 // conntrack tables, addresses and links as before, leaving out the flows the fuzz itself made),
 // every reject is counted, and reject log lines stayed under the rate limit. (One input is left
@@ -51,7 +52,7 @@ const topo: Topology = {
 function spec(host: 'a' | 'b'): DaemonSpec {
   const [me, peer] = host === 'a' ? ['1', '2'] : ['2', '1'];
   return {
-    host, address: `192.0.2.${me}`, priority: host === 'a' ? 200 : 100, intervalMs: 100,
+    host, address: `192.0.2.${me}`, priority: host === 'a' ? 200 : 100, intervalMs: 1000,
     ports: { eth1: `198.51.100.${me}/24` }, acceleratedPeer: `198.51.100.${peer}`,
     vi1: { authentication: { keys: [{ id: 1, secret: VRRP_KEY }] } },
     sections: { sync: { interface: 'eth1', peer: `198.51.100.${peer}`, vrrp_group: 'vi1', startup_sync_wait_s: 0, authentication: { key: SYNC_KEY } } },
