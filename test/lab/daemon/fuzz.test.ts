@@ -4,11 +4,11 @@
 // sync port and the heartbeat port from the peer's own address on the sync link and from a third
 // host on the LAN, VRRP packets to 224.0.0.18 and to each box, and random bytes and requests on
 // both control sockets. Adverts every second: accelerated failover then needs both paths silent
-// for about a second, which a loaded test machine's scheduling does not make. Afterwards both daemons are up (same pids, answering), keep their state
+// for about a second. (At 100 ms adverts, on a machine at load 20, the backup was seen taking
+// over, 'accelerated', during this fuzz and once at start-up without it.) Afterwards both daemons are up (same pids, answering), keep their state
 // (MASTER/BACKUP, no transition, the same sync caches) and have created nothing (the kernel's
 // conntrack tables, addresses and links as before, leaving out the flows the fuzz itself made),
-// every reject is counted, and reject log lines stayed under the rate limit. (One input is left
-// out until heartbeats are authenticated: see HEARTBEATS_TO_BACKUP.)
+// every reject is counted, and reject log lines stayed under the rate limit.
 // Bounded: FUZZ_COUNT rounds per sender, CONTROL_CONNECTIONS control connections.
 import { createConnection } from 'node:net';
 import { suite } from 'uvu';
@@ -32,12 +32,7 @@ const SYNC_PORT = 3780;
 const HEARTBEAT_PORT = 3781;
 const VRRP_KEY = 'a1'.repeat(32);
 const SYNC_KEY = Buffer.alloc(32, 7).toString('base64');
-// Mutated heartbeats from the master's own sync address to the backup: with them the backup was
-// seen taking over while the master lived ("BACKUP -> MASTER (accelerated)", yielding again on
-// the next advert), in two runs of two. Heartbeats carry no MAC today and their socket is not
-// bound to the sync device (issue 10, item 1: the harden-vrrp branch); turn this on once that is
-// merged. Heartbeats to the master from the backup's address and from a LAN host are fuzzed.
-const HEARTBEATS_TO_BACKUP = false;
+
 
 const topo: Topology = {
   hosts: ['a', 'b', 'f', 'sw'],
@@ -186,7 +181,7 @@ if (!avail.ok) {
       const sender = (host: string, n: number, x: Record<string, unknown>) =>
         runHelper(lab, host, 'daemon-fuzz-sender.ts', [JSON.stringify({ seed: SEED + n, count: FUZZ_COUNT, captureMs: 1500, udp: [], vrrp: [], ...x })], 120_000);
       const toA = [{ dest: '198.51.100.1', port: SYNC_PORT }, { dest: '198.51.100.1', port: HEARTBEAT_PORT }];
-      const toB = [{ dest: '198.51.100.2', port: SYNC_PORT }, ...(HEARTBEATS_TO_BACKUP ? [{ dest: '198.51.100.2', port: HEARTBEAT_PORT }] : [])];
+      const toB = [{ dest: '198.51.100.2', port: SYNC_PORT }, { dest: '198.51.100.2', port: HEARTBEAT_PORT }];
       const [fromB, fromA, fromF] = await Promise.all([
         sender('b', 1, { udpIface: 'eth1', udp: toA }), // from the peer's own address
         sender('a', 2, { udpIface: 'eth1', udp: toB }),
@@ -199,7 +194,7 @@ if (!avail.ok) {
       assert.ok(Object.values(seeds(fromB)['udp'] as Record<string, number>).every((n) => n > 0), JSON.stringify(seeds(fromB)));
       assert.ok((seeds(fromF)['vrrp'] as number) > 0, JSON.stringify(seeds(fromF)));
       assert.is(sent(fromB)['udp'], 2 * FUZZ_COUNT);
-      assert.is(sent(fromA)['udp'], toB.length * FUZZ_COUNT);
+      assert.is(sent(fromA)['udp'], 2 * FUZZ_COUNT);
       assert.ok((sent(fromF)['vrrp'] as number) > 2 * FUZZ_COUNT, JSON.stringify(sent(fromF)));
 
       await new Promise((r) => setTimeout(r, 1000)); // anything queued is handled
