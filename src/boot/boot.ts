@@ -7,7 +7,6 @@ import type { Io } from '../cli/command.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../cli/command.ts';
 import type { Board } from '../config/board.ts';
 import { loadConfigText } from '../config/load.ts';
-import { baseFirewallSpec } from '../firewall/base.ts';
 import { slotFromCmdline } from './cmdline.ts';
 import { runMounts } from './mounts.ts';
 import type { BootOptions } from './options.ts';
@@ -87,7 +86,7 @@ export async function runBoot(options: BootOptions, sys: BootSystem, io: Io, ver
     sysctls: () => sysctlsReport,
     hostname: () => runHostname(sys, choice.config),
     firewall: async () => {
-      firewall = await runFirewall(sys, baseFirewallSpec(choice.config));
+      firewall = await runFirewall(sys, choice.config);
       return firewall.report;
     },
   };

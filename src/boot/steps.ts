@@ -2,7 +2,7 @@
 // line and carries on after a failure; only the firewall's failure makes the box unsafe.
 import type { Board } from '../config/board.ts';
 import type { Config } from '../config/generated/config.ts';
-import { baseRuleset, describeBaseFirewall, lockdownTable, type BaseFirewallSpec, type RulesetTable } from '../firewall/base.ts';
+import { baseRuleset, describeBaseFirewall, lockdownTable, type RulesetTable } from '../firewall/index.ts';
 import { listText, type StepReport } from './report.ts';
 import type { BootSystem } from './system.ts';
 
@@ -126,14 +126,14 @@ const FAMILY_NAME: Record<string, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
  * Loads the base ruleset, one table per family. A family whose base table fails gets the
  * lockdown table (loopback only) instead; one where even that fails is open, and says so.
  */
-export async function runFirewall(sys: BootSystem, spec: BaseFirewallSpec): Promise<FirewallResult> {
+export async function runFirewall(sys: BootSystem, config: Config): Promise<FirewallResult> {
   const failures: string[] = [];
   let tables: RulesetTable[];
   try {
-    tables = baseRuleset(spec);
+    tables = baseRuleset(config);
   } catch (err) {
     // A validated config cannot get here; should it, the box still ends closed.
-    failures.push(`the management settings cannot be turned into rules (${message(err)})`);
+    failures.push(`the config cannot be turned into rules (${message(err)})`);
     tables = [];
   }
   const families = tables.length > 0 ? tables : [lockdownTable('ipv4'), lockdownTable('ipv6')];
@@ -157,7 +157,7 @@ export async function runFirewall(sys: BootSystem, spec: BaseFirewallSpec): Prom
       state.set(table.family, 'open');
     }
   }
-  const what = describeBaseFirewall(spec);
+  const what = describeBaseFirewall(config);
   const states = [...state.values()];
   if (states.every((s) => s === 'base')) {
     return { report: { step: 'firewall', status: 'changed', detail: `fail-closed base rules loaded (IPv4, IPv6); open: ${what}` }, state: 'base', summary: `fail-closed; open: ${what}` };

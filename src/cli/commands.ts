@@ -6,5 +6,6 @@ import { configCommands } from './config-commands.ts';
 import { netCommands } from './net-commands.ts';
 import { daemonCommand } from './daemon-command.ts';
 import { ctlCommands } from './ctl-commands.ts';
+import { firewallCommands } from './firewall-commands.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, daemonCommand, ...ctlCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, ...ctlCommands];

@@ -4,6 +4,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { errorCountLine, formatConfigError } from '../config/errors.ts';
 import { configSchema } from '../config/describe.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
+import { lintFirewall } from '../firewall/index.ts';
 
 function usage(command: Command): UserError {
   return new UserError(`usage: stockade ${[...command.words, command.usage].filter(Boolean).join(' ')}`, EXIT_BAD_INPUT);
@@ -19,6 +20,8 @@ export const validateCommand: Command = {
     const file = args[0]!;
     const result = loadConfigFile(file);
     if (result.ok) {
+      // Firewall rules that never match or lock the operator out: warnings, the file is valid.
+      for (const w of lintFirewall(result.config)) io.err(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`) + '\n');
       io.out(terminalSafe(`${file}: valid (config version ${result.config.version})`) + '\n');
       return EXIT_OK;
     }

@@ -4,6 +4,7 @@ import { statusCommand } from './ctl-status.ts';
 import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts';
 import { ctlSync } from './ctl-sync.ts';
 import { ctlDaemon } from './ctl-daemon.ts';
+import { ctlFirewall } from './ctl-firewall.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -36,4 +37,4 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
 
 const ctlVrrp = statusCommand('vrrp', 'vrrp.status', "the daemon's VRRP instances: state, master, priority, timers, counters", formatVrrpStatus);
 
-export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlDaemon];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlDaemon];

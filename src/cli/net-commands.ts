@@ -76,7 +76,7 @@ export const CONFIG_FILES = ['/data/config.json', '/usr/share/stockade/default-c
 
 interface NetArgs { file: string; json: boolean }
 
-function parseNetArgs(words: string, args: readonly string[]): NetArgs {
+export function parseNetArgs(words: string, args: readonly string[]): NetArgs {
   const usage = `usage: stockade ${words} [FILE] [--json]`;
   let file: string | undefined;
   let json = false;
@@ -94,7 +94,7 @@ function parseNetArgs(words: string, args: readonly string[]): NetArgs {
 }
 
 /** The config, or undefined after printing its errors (the caller exits 2, touching nothing). */
-function loadOrReport(file: string, io: Io): Config | undefined {
+export function loadOrReport(file: string, io: Io): Config | undefined {
   const result = loadConfigFile(file);
   if (result.ok) return result.config;
   for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');

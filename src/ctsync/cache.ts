@@ -46,6 +46,10 @@ export class EntryCache {
     return this.#store.size;
   }
 
+  get limit(): number {
+    return this.#store.limit;
+  }
+
   /** Inserts or replaces; returns what happened. */
   upsert(entry: SyncEntry, now: number): 'created' | 'updated' | 'full' {
     const r = this.#store.set(entry, now, now);

@@ -121,6 +121,10 @@ export class RecordStore {
     this.#limit = opts.limit;
   }
 
+  get limit(): number {
+    return this.#limit;
+  }
+
   get size(): number {
     return this.#records + this.#objects.size;
   }

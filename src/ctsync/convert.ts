@@ -3,12 +3,13 @@
 // the receiver rebuilds the reply tuple as the inverse of the original and asks the kernel for
 // the NAT, and marks TCP entries BE_LIBERAL (windows are not synced).
 import type { CtEntry, CtTuple } from '../kernel/ctnetlink/entry.ts';
+import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
+import { isIcmp } from './wire/codec.ts';
 import type { SyncEntry } from './wire/codec.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPS_DST_NAT, IPS_EXPECTED, IPS_SRC_NAT, PORT_PROTOCOLS } from './wire/constants.ts';
+import { IPPROTO_TCP, IPS_DST_NAT, IPS_EXPECTED, IPS_SRC_NAT, PORT_PROTOCOLS } from './wire/constants.ts';
 
 /** IP_CT_TCP_FLAG_BE_LIBERAL: the kernel does not check windows of entries synced without them. */
 const TCP_FLAG_BE_LIBERAL = 0x08;
-const ICMP_REPLY: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
 
 export function toSyncEntry(e: CtEntry): SyncEntry {
   const o = e.orig;
@@ -16,7 +17,7 @@ export function toSyncEntry(e: CtEntry): SyncEntry {
   if (PORT_PROTOCOLS.has(o.proto)) {
     s.sport = o.sport ?? 0;
     s.dport = o.dport ?? 0;
-  } else if (o.proto === IPPROTO_ICMP) {
+  } else if (isIcmp(o.proto)) {
     if (o.icmpType !== undefined) s.icmpType = o.icmpType;
     if (o.icmpCode !== undefined) s.icmpCode = o.icmpCode;
     if (o.icmpId !== undefined) s.icmpId = o.icmpId;
@@ -64,7 +65,7 @@ function origTuple(s: SyncEntry): CtTuple {
   if (PORT_PROTOCOLS.has(s.proto)) {
     t.sport = s.sport ?? 0;
     t.dport = s.dport ?? 0;
-  } else if (s.proto === IPPROTO_ICMP) {
+  } else if (isIcmp(s.proto)) {
     if (s.icmpType !== undefined) t.icmpType = s.icmpType;
     if (s.icmpCode !== undefined) t.icmpCode = s.icmpCode;
     if (s.icmpId !== undefined) t.icmpId = s.icmpId;
@@ -77,7 +78,7 @@ function replyTuple(t: CtTuple): CtTuple {
   const r: CtTuple = { src: t.dst, dst: t.src, proto: t.proto };
   if (t.sport !== undefined) r.dport = t.sport;
   if (t.dport !== undefined) r.sport = t.dport;
-  if (t.icmpType !== undefined) r.icmpType = ICMP_REPLY[t.icmpType] ?? t.icmpType;
+  if (t.icmpType !== undefined) r.icmpType = icmpReplyType(t.icmpType, t.proto);
   if (t.icmpCode !== undefined) r.icmpCode = t.icmpCode;
   if (t.icmpId !== undefined) r.icmpId = t.icmpId;
   return r;
@@ -131,6 +132,6 @@ export function toCtEntry(s: SyncEntry, opts: CommitOptions = {}): CtEntry {
 /** Cache key: the original tuple and zone, as conntrackd's cache (>= 1.4.7) compares entries. */
 export function entryKey(s: Pick<SyncEntry, 'src' | 'dst' | 'proto' | 'sport' | 'dport' | 'icmpId' | 'icmpType' | 'icmpCode' | 'zone'>): string {
   const l4 = PORT_PROTOCOLS.has(s.proto) ? `${s.sport ?? 0}:${s.dport ?? 0}`
-    : s.proto === IPPROTO_ICMP ? `${s.icmpType ?? 0}:${s.icmpCode ?? 0}:${s.icmpId ?? 0}` : '';
+    : isIcmp(s.proto) ? `${s.icmpType ?? 0}:${s.icmpCode ?? 0}:${s.icmpId ?? 0}` : '';
   return `${s.proto}|${s.src}|${s.dst}|${l4}|${s.zone ?? 0}`;
 }

@@ -10,7 +10,7 @@
 // no transport is opened; the internal cache and its counters are all there is.
 import { SyncNode } from './node.ts';
 import type { SyncNodeOptions } from './node.ts';
-import { openMulticastTransport, openUdpTransport } from './udp.ts';
+import { openMulticastTransport, openUdpTransport, SEND_QUEUE_MAX } from './udp.ts';
 import type { SyncTransport } from './udp.ts';
 import { CtBatchWriter, CtEventStream, dumpConntrack } from '../kernel/ctnetlink/socket.ts';
 import type { CtBatchResult } from '../kernel/ctnetlink/socket.ts';
@@ -54,6 +54,14 @@ export interface SyncDriverStats {
   injectFailed: number;
 }
 
+export interface SyncBound {
+  name: string;
+  size: number;
+  limit: number;
+  /** Turned away by the bound (refused, evicted, dropped, or kernel overruns for the event buffer). */
+  dropped: number;
+}
+
 export class SyncDriver {
   readonly node: SyncNode;
   readonly #stats = { overruns: 0, resyncs: 0, bufferGrowths: 0, injected: 0, injectFailed: 0 };
@@ -74,8 +82,14 @@ export class SyncDriver {
     this.#clock = opts.clock ?? (() => performance.now());
     this.#eventBufferMax = opts.eventBufferMax ?? 256 << 20;
     this.#overrunResyncMs = opts.overrunResyncMs ?? 1000;
+    if (opts.authKey !== undefined && opts.peer === '' && opts.multicastGroup === undefined && opts.statsOnly !== true) {
+      throw new Error('sync: authentication needs the peer\'s address (it is bound into every MAC)');
+    }
     this.node = new SyncNode({
       ...opts,
+      authSelf: opts.local,
+      authPeer: opts.peer,
+      ...(opts.multicastGroup !== undefined ? { authGroup: opts.multicastGroup } : {}),
       ftfw: {
         initialSeq: Math.floor(Date.now() / 1000),
         maxDatagram: (opts.mtu ?? 1500) - 28,
@@ -101,8 +115,8 @@ export class SyncDriver {
     const d = new SyncDriver(opts);
     try {
       await d.#loadFromKernel();
-      const onDatagram = (buf: Buffer): void => {
-        d.node.onDatagram(buf, d.#clock());
+      const onDatagram = (buf: Buffer, source: string): void => {
+        d.node.onDatagram(buf, d.#clock(), source);
         d.#flushSoon();
         if (d.node.pendingInjected > 0) d.#injectSoon();
       };
@@ -131,6 +145,28 @@ export class SyncDriver {
 
   get eventBuffer(): number {
     return this.#events.rcvbuf;
+  }
+
+  /**
+   * Every queue, cache and buffer that grows with input: how full, its bound, and what the bound
+   * turned away (shown by `ctl sync -s`).
+   */
+  bounds(): SyncBound[] {
+    const n = this.node;
+    const p = n.ftfw.pending;
+    const lim = n.ftfw.limits;
+    const t = this.#transport;
+    return [
+      { name: 'internal cache', size: n.internal.size, limit: n.internal.limit, dropped: n.internal.stats.full },
+      { name: 'external cache', size: n.external.size, limit: n.external.limit, dropped: n.external.stats.full },
+      ...(lim !== undefined ? [
+        { name: 'entries awaiting ack', size: p.entries, limit: lim.entries, dropped: n.ftfw.stats.pendingDropped },
+        { name: 'resend queue', size: p.resend, limit: lim.resend, dropped: n.ftfw.stats.resendEvicted },
+      ] : []),
+      { name: 'kernel write queue', size: n.pendingInjected, limit: n.injectLimit, dropped: n.stats.injectDropped },
+      ...(t !== undefined ? [{ name: 'send queue', size: t.sendQueued, limit: SEND_QUEUE_MAX, dropped: t.sendDropped }] : []),
+      { name: 'event buffer (bytes)', size: this.#events.rcvbuf, limit: this.#eventBufferMax, dropped: this.#stats.overruns },
+    ];
   }
 
   #flushSoon(): void {

@@ -4,13 +4,14 @@
 // client's flow SNATed to a VIP is still synced while the box's own connections are not;
 // protocols and TCP states are accept or ignore lists.
 import { parseIpv4 } from '../common/ipv4.ts';
+import { isIpv6Text, parseIpv6 } from '../common/ipv6.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
 
 export type FilterVerdict = 'sync' | 'ignored-address' | 'ignored-protocol' | 'ignored-state';
 
 export interface FilterConfig {
-  /** Addresses or CIDRs (a.b.c.d or a.b.c.d/n). */
+  /** Addresses or CIDRs (a.b.c.d or a.b.c.d/n; IPv6 likewise). */
   ignoreAddresses?: readonly string[];
   /** IP protocol numbers never synced. */
   ignoreProtocols?: readonly number[];
@@ -21,9 +22,11 @@ export interface FilterConfig {
 }
 
 interface Net { base: number; mask: number }
+interface Net6 { bytes: Buffer; len: number }
 
 export interface CompiledFilter {
   readonly nets: readonly Net[];
+  readonly nets6: readonly Net6[];
   readonly ignoreProtocols: ReadonlySet<number>;
   readonly protocols: ReadonlySet<number> | undefined;
   readonly tcpStates: ReadonlySet<number> | undefined;
@@ -41,9 +44,34 @@ export function parseNet(text: string): Net {
   return { base: (a & mask) >>> 0, mask };
 }
 
+export function parseNet6(text: string): Net6 {
+  const [addr, lenText] = text.split('/');
+  const bytes = parseIpv6(addr ?? '');
+  const len = lenText === undefined ? 128 : Number(lenText);
+  if (bytes === undefined || !Number.isInteger(len) || len < 0 || len > 128 || lenText === '') throw new RangeError(`not an IPv6 address or CIDR: ${text}`);
+  return { bytes, len };
+}
+
+function inNet6(n: Net6, a: Buffer): boolean {
+  const whole = n.len >> 3;
+  if (a.compare(n.bytes, 0, whole, 0, whole) !== 0) return false;
+  const rest = n.len & 7;
+  if (rest === 0) return true;
+  const m = (0xff << (8 - rest)) & 0xff;
+  return (a[whole]! & m) === (n.bytes[whole]! & m);
+}
+
+function inNets6(nets: readonly Net6[], addr: string | undefined): boolean {
+  if (addr === undefined || nets.length === 0) return false;
+  const a = parseIpv6(addr);
+  return a !== undefined && nets.some((n) => inNet6(n, a));
+}
+
 export function compileFilter(cfg: FilterConfig): CompiledFilter {
+  const all = cfg.ignoreAddresses ?? [];
   return {
-    nets: (cfg.ignoreAddresses ?? []).map(parseNet),
+    nets: all.filter((a) => !isIpv6Text(a)).map(parseNet),
+    nets6: all.filter(isIpv6Text).map(parseNet6),
     ignoreProtocols: new Set(cfg.ignoreProtocols ?? []),
     protocols: cfg.protocols === undefined ? undefined : new Set(cfg.protocols),
     tcpStates: cfg.tcpStates === undefined ? undefined : new Set(cfg.tcpStates),
@@ -63,7 +91,9 @@ export function filterEntry(f: CompiledFilter, e: SyncEntry): FilterVerdict {
   if (f.protocols !== undefined && !f.protocols.has(e.proto)) return 'ignored-protocol';
   if (f.ignoreProtocols.has(e.proto)) return 'ignored-protocol';
   // The reply source is the original destination unless DNAT changed it.
-  if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, e.dnat ?? e.dst))) {
+  if (isIpv6Text(e.src)) {
+    if (inNets6(f.nets6, e.src) || inNets6(f.nets6, e.dnat ?? e.dst)) return 'ignored-address';
+  } else if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, e.dnat ?? e.dst))) {
     return 'ignored-address';
   }
   if (e.proto === IPPROTO_TCP && f.tcpStates !== undefined && (e.tcpState === undefined || !f.tcpStates.has(e.tcpState))) {

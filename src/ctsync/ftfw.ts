@@ -12,6 +12,8 @@
 // phase are still checked for gaps (conntrackd skips the check for every HELLO message, so a loss
 // during start-up goes unnoticed and is even covered by the next ACK range).
 // Idle for `aliveMs`: ACK what is unacknowledged, or send ALIVE.
+// A message we cannot use (an expectation, an odd attribute) still takes its place in the sequence
+// and is then dropped and counted, as in conntrackd: otherwise its seq would be NACKed for ever.
 import { DatagramPacker } from './datagrams.ts';
 import {
   decodeDatagram, DROP_REASONS, encodeControl, encodeData,
@@ -46,6 +48,12 @@ export interface FtfwOptions {
    * (conntrackd's default 300), or the peer's idle ACK (1 s) paces us. Default 2000.
    */
   maxInFlight?: number;
+  /**
+   * Most entries waiting to be sent or acknowledged. While the peer is away nothing is
+   * acknowledged and every new connection would wait here; beyond the limit new entries are
+   * dropped and counted (the peer's resync on its return brings them). Default 262144.
+   */
+  pendingLimit?: number;
   /** First sequence number (conntrackd: time(NULL)). */
   initialSeq: number;
 }
@@ -82,6 +90,8 @@ export interface FtfwStats {
   acked: number;
   /** Resend-queue entries dropped because it was full. */
   resendEvicted: number;
+  /** New entries not queued because pendingLimit entries were already waiting. */
+  pendingDropped: number;
   /** The peer started a hello phase (it restarted): our unacknowledged entries were sent again. */
   peerRestarts: number;
   drops: Record<DropReason, number>;
@@ -92,7 +102,7 @@ export function newFtfwStats(): FtfwStats {
   const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
   return {
     datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
-    lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, peerRestarts: 0, drops,
+    lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, pendingDropped: 0, peerRestarts: 0, drops,
   };
 }
 
@@ -100,8 +110,12 @@ export function newFtfwStats(): FtfwStats {
 export interface SyncProtocol {
   readonly stats: FtfwStats;
   readonly pending: { tx: number; resend: number; entries: number };
+  /** FTFW: the bounds of the resend queue and of the entries awaiting an ACK. */
+  readonly limits?: { resend: number; entries: number };
   enqueue(key: string, type: DataType, entry: SyncEntry): void;
   requestResync(): void;
+  /** Sends again everything not yet acknowledged (modes without acknowledgements: absent). */
+  resendUnacked?(): void;
   receive(datagram: Uint8Array, now: number): void;
   flush(now: number): void;
   tick(now: number): void;
@@ -128,6 +142,7 @@ export class FtfwCore implements SyncProtocol {
   readonly #aliveMs: number;
   readonly #maxDatagram: number;
   readonly #maxInFlight: number;
+  readonly #pendingLimit: number;
 
   #nextSeq: number;
   readonly #objects = new Map<string, ObjectState>();
@@ -157,9 +172,15 @@ export class FtfwCore implements SyncProtocol {
     this.#aliveMs = opts.aliveMs ?? 1000;
     this.#maxDatagram = opts.maxDatagram ?? 1472;
     this.#maxInFlight = opts.maxInFlight ?? 2000;
+    this.#pendingLimit = opts.pendingLimit ?? 262144;
     this.#nextSeq = opts.initialSeq >>> 0;
     this.#windowLeft = this.#window;
     this.stats = newFtfwStats();
+  }
+
+  /** The bounds of the queues `pending` counts. */
+  get limits(): { resend: number; entries: number } {
+    return { resend: this.#rsMax, entries: this.#pendingLimit };
   }
 
   /** Messages waiting to be sent, sent but not yet acknowledged, and entries not yet acknowledged. */
@@ -176,6 +197,10 @@ export class FtfwCore implements SyncProtocol {
   enqueue(key: string, type: DataType, entry: SyncEntry): void {
     const o = this.#objects.get(key);
     if (o === undefined) {
+      if (this.#objects.size >= this.#pendingLimit) {
+        this.stats.pendingDropped++;
+        return;
+      }
       this.#objects.set(key, { type, entry, where: 'tx', seq: 0 });
       this.#tx.push({ obj: key });
       return;
@@ -188,6 +213,14 @@ export class FtfwCore implements SyncProtocol {
       o.where = 'tx';
       this.#tx.push({ obj: key });
     }
+  }
+
+  /**
+   * Everything sent and not yet acknowledged goes out again (new seq, current state): the peer
+   * could not have used it (authentication was not yet established both ways).
+   */
+  resendUnacked(): void {
+    this.#requeueUnacked(true);
   }
 
   /** Asks the peer for its whole table. */
@@ -257,8 +290,19 @@ export class FtfwCore implements SyncProtocol {
    */
   #peerStarted(): void {
     this.stats.peerRestarts++;
+    this.#requeueUnacked();
+  }
+
+  /**
+   * The resend queue's entries back to the transmit queue (new seq, current state). Its ACKs and
+   * NACKs are dropped (they name numbers of the moment); a RESYNC request goes again if asked.
+   */
+  #requeueUnacked(keepResync = false): void {
     for (const item of this.#rs.values()) {
-      if (!('obj' in item)) continue;
+      if (!('obj' in item)) {
+        if (keepResync && item.ctl.kind === 'resync') this.#tx.push(item);
+        continue;
+      }
       const o = this.#objects.get(item.obj);
       if (o === undefined || o.where !== 'rs') continue;
       o.where = 'tx';
@@ -307,6 +351,7 @@ export class FtfwCore implements SyncProtocol {
         this.#sink.resyncRequested();
         break;
       case 'alive':
+      case 'skip': // its seq is tracked (no NACK for ever); the drop was counted by receive()
         break;
     }
   }

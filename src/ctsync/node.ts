@@ -2,7 +2,7 @@
 // (authentication) -> FTFW -> external cache -> commit items for the kernel. Pure: the caller
 // feeds kernel events, datagrams and time, sends what `send` gets, and applies commit items.
 // The daemon (later) and the lab's replication test drive it the same way.
-import { DatagramAuth } from './auth.ts';
+import { DatagramAuth, newAuthDrops } from './auth.ts';
 import type { AuthDrop } from './auth.ts';
 import { EntryCache } from './cache.ts';
 import { entryKey, toCtEntry, toSyncEntry } from './convert.ts';
@@ -27,6 +27,15 @@ export interface SyncNodeOptions {
   filter?: FilterConfig;
   /** HMAC-SHA256 key (>= 32 bytes); absent: no authentication (conntrackd peers). */
   authKey?: Buffer;
+  /**
+   * Which way datagrams go, bound into every MAC: this box's sync address, the peer's, and the
+   * multicast group if any. The driver passes them; two nodes that both leave them out pair too.
+   */
+  authSelf?: string;
+  authPeer?: string;
+  authGroup?: string;
+  /** Wall clock in ms for the authentication counter (tests); default Date.now. */
+  authClock?: () => number;
   replayWindow?: number;
   cacheLimit?: number;
   /** conntrackd's CommitTimeout: fixed timeout for committed entries. */
@@ -38,7 +47,12 @@ export interface SyncNodeOptions {
   externalCache?: boolean;
   /** conntrackd -S: the internal cache and its statistics only; nothing is sent or received. */
   statsOnly?: boolean;
+  /** External cache off: most kernel writes waiting for the next batch; beyond, dropped and counted. Default 65536. */
+  injectLimit?: number;
 }
+
+/** Least time between two authentication probes (answers to stale datagrams), in ms. */
+const PROBE_INTERVAL_MS = 100;
 
 export interface CommitItem {
   op: 'create' | 'delete';
@@ -51,6 +65,10 @@ export interface SyncNodeStats {
   bulkSends: number;
   resyncRequests: number;
   authDrops: Record<AuthDrop, number>;
+  /** Authentication handshake datagrams sent (answers to stale datagrams). */
+  authProbes: number;
+  /** External cache off: peer entries dropped because the kernel write queue was full. */
+  injectDropped: number;
 }
 
 /** Whether two snapshots of one connection differ in anything the peer keeps (not the timeout). */
@@ -69,7 +87,9 @@ export class SyncNode {
     filtered: { 'ignored-address': 0, 'ignored-protocol': 0, 'ignored-state': 0 },
     bulkSends: 0,
     resyncRequests: 0,
-    authDrops: { 'auth-short': 0, 'auth-bad-tag': 0, 'auth-replayed': 0 },
+    authDrops: newAuthDrops(),
+    authProbes: 0,
+    injectDropped: 0,
   };
   readonly #filter: CompiledFilter;
   readonly #auth: DatagramAuth | undefined;
@@ -78,8 +98,10 @@ export class SyncNode {
   readonly #alarm: boolean;
   readonly #externalCache: boolean;
   readonly #statsOnly: boolean;
+  readonly #injectLimit: number;
   #injected: CommitItem[] = [];
   #lastExpire = 0;
+  #lastProbe = Number.NEGATIVE_INFINITY;
   #now = 0;
 
   constructor(opts: SyncNodeOptions, send: (datagram: Buffer) => void) {
@@ -88,6 +110,7 @@ export class SyncNode {
     this.#commitTimeout = opts.commitTimeout;
     this.#externalCache = opts.externalCache ?? true;
     this.#statsOnly = opts.statsOnly ?? false;
+    this.#injectLimit = opts.injectLimit ?? 65536;
     this.internal = new EntryCache('internal', opts.cacheLimit !== undefined ? { limit: opts.cacheLimit } : {});
     this.#alarm = opts.mode === 'alarm';
     this.external = new EntryCache('external', {
@@ -96,7 +119,12 @@ export class SyncNode {
       ...(this.#alarm ? { fixedLifetime: opts.cacheTimeoutS ?? 180 } : {}),
     });
     if (opts.authKey !== undefined) {
-      this.#auth = new DatagramAuth(opts.replayWindow !== undefined ? { key: opts.authKey, replayWindow: opts.replayWindow } : { key: opts.authKey });
+      this.#auth = new DatagramAuth({
+        key: opts.authKey, self: opts.authSelf ?? '', peer: opts.authPeer ?? '',
+        ...(opts.authGroup !== undefined ? { group: opts.authGroup } : {}),
+        ...(opts.authClock !== undefined ? { clock: opts.authClock } : {}),
+        ...(opts.replayWindow !== undefined ? { replayWindow: opts.replayWindow } : {}),
+      });
       this.stats.authDrops = this.#auth.stats.drops;
     }
     const sink: FtfwSink = {
@@ -116,6 +144,11 @@ export class SyncNode {
     if (!this.#externalCache) {
       // conntrackd's external_inject: no cache, the entry's own timeout (conntrackd ignores
       // CommitTimeout with DisableExternalCache, and so do we).
+      if (this.#injected.length >= this.#injectLimit) {
+        // The kernel is not keeping up: what is dropped here comes back with the next resync.
+        this.stats.injectDropped++;
+        return;
+      }
       const entry = toCtEntry(e);
       this.#injected.push({ op: type === 'destroy' ? 'delete' : 'create', entry });
       return;
@@ -127,6 +160,10 @@ export class SyncNode {
   /** Kernel writes queued by the peer's messages when the external cache is off. */
   get pendingInjected(): number {
     return this.#injected.length;
+  }
+
+  get injectLimit(): number {
+    return this.#injectLimit;
   }
 
   /** Takes the queued kernel writes (external cache off), oldest first. */
@@ -220,13 +257,26 @@ export class SyncNode {
     this.ftfw.requestResync();
   }
 
-  /** A datagram from the peer (the caller has checked its source). */
-  onDatagram(d: Buffer, now: number): void {
+  /** A datagram from the peer (the caller has checked its source; with multicast it names the sender). */
+  onDatagram(d: Buffer, now: number, source?: string): void {
     this.#now = now;
     if (this.#statsOnly) return;
     let payload: Buffer | undefined = d;
-    if (this.#auth !== undefined) payload = this.#auth.verify(d);
+    const auth = this.#auth;
+    if (auth !== undefined) {
+      const was = auth.established;
+      payload = auth.verify(d, source);
+      if (auth.probeDue && now - this.#lastProbe >= PROBE_INTERVAL_MS) {
+        // The peer has not heard this life of ours (or we restarted): tell it, so it can echo.
+        this.#lastProbe = now;
+        this.stats.authProbes++;
+        this.#send(auth.probe());
+      }
+      // Both ways established just now: what we sent before could not be accepted; send it again.
+      if (!was && auth.established) this.ftfw.resendUnacked?.();
+    }
     if (payload === undefined) return; // never reaches the caches, so never the kernel
+    if (payload.length === 0) return; // an authentication probe
     this.ftfw.receive(payload, now);
   }
 

@@ -14,6 +14,9 @@ export interface SyncTransport {
   /** Datagrams from anyone but the peer, or on another interface, ignored. */
   readonly foreign: number;
   readonly sendErrors: number;
+  /** Datagrams waiting for room in the socket's send buffer, and those dropped because that queue was full. */
+  readonly sendQueued: number;
+  readonly sendDropped: number;
 }
 
 export interface UdpTransportOptions {
@@ -28,12 +31,13 @@ export interface UdpTransportOptions {
 }
 
 /** Datagrams held while the send buffer is full (EAGAIN), retried shortly; beyond, dropped. */
-const SEND_QUEUE_MAX = 4096;
+export const SEND_QUEUE_MAX = 4096;
 const SEND_RETRY_MS = 1;
 
 class UdpTransport implements SyncTransport {
   foreign = 0;
   sendErrors = 0;
+  sendDropped = 0;
   readonly #sock: UdpSocket;
   readonly #peer: string;
   readonly #port: number;
@@ -71,7 +75,7 @@ class UdpTransport implements SyncTransport {
 
   #enqueue(datagram: Buffer): void {
     if (this.#queue.length >= SEND_QUEUE_MAX) {
-      this.sendErrors++;
+      this.sendDropped++; // FTFW sends it again when the peer NACKs or its ACKs pass over it
       return;
     }
     this.#queue.push(datagram);
@@ -89,6 +93,10 @@ class UdpTransport implements SyncTransport {
     }
   }
 
+  get sendQueued(): number {
+    return this.#queue.length;
+  }
+
   close(): void {
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     this.#retry = undefined;
@@ -97,13 +105,13 @@ class UdpTransport implements SyncTransport {
   }
 
   /** Delivers what `accept` takes, counts the rest as foreign. */
-  receive(ifindex: number, accept: (d: UdpDatagram) => boolean, onDatagram: (d: Buffer) => void): void {
+  receive(ifindex: number, accept: (d: UdpDatagram) => boolean, onDatagram: (d: Buffer, source: string) => void): void {
     this.#sock.receive((d) => {
       if (d.ifindex !== ifindex || !accept(d)) {
         this.foreign++;
         return;
       }
-      onDatagram(d.data);
+      onDatagram(d.data, d.source);
     }, () => { this.sendErrors++; });
   }
 }
@@ -126,7 +134,7 @@ async function syncInterface(local: string, device: string | undefined): Promise
  * Multicast like conntrackd's: to the group on the sync link, TTL 1, no loopback; datagrams
  * accepted from any address but our own (a group has no single peer).
  */
-export async function openMulticastTransport(opts: MulticastTransportOptions, onDatagram: (d: Buffer) => void): Promise<SyncTransport> {
+export async function openMulticastTransport(opts: MulticastTransportOptions, onDatagram: (d: Buffer, source: string) => void): Promise<SyncTransport> {
   const dev = await syncInterface(opts.local, opts.device);
   const sock = UdpSocket.open({ port: opts.port, device: dev.name, reuseAddr: true, multicastGroup: opts.group, multicastTtl: 1 });
   const t = new UdpTransport(sock, opts.group, opts.port);
@@ -135,7 +143,7 @@ export async function openMulticastTransport(opts: MulticastTransportOptions, on
 }
 
 /** Binds the socket; resolves once datagrams can flow. */
-export async function openUdpTransport(opts: UdpTransportOptions, onDatagram: (d: Buffer) => void): Promise<SyncTransport> {
+export async function openUdpTransport(opts: UdpTransportOptions, onDatagram: (d: Buffer, source: string) => void): Promise<SyncTransport> {
   const dev = await syncInterface(opts.local, opts.device);
   const sock = UdpSocket.open({
     port: opts.port, address: opts.local, device: dev.name,

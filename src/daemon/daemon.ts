@@ -1,9 +1,9 @@
 // `stockade daemon`: the long-running part (busybox init respawns it). Today it runs VRRP and
 // conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running), wired
 // together by failover-run.ts (commit before the VIPs move, start-up preempt hold). Sync starts
-// first so that its master hook is in place before VRRP's first transition. LVS and the firewall
-// manager join here as they are built, wired through events (the shell's `transition` events and
-// master hooks). It serves the control socket and logs syslog-style
+// first so that its master hook is in place before VRRP's first transition. The firewall manager
+// (src/firewall/manager.ts) applies the full ruleset before both. LVS joins here as it is built,
+// wired through events (the shell's `transition` events and master hooks). It serves the control socket and logs syslog-style
 // lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
 // then exit 0. A fault anywhere makes the same stop with a non-zero status (crash-guard.ts).
 //
@@ -22,6 +22,7 @@ import { resolveGroup } from './group.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
+import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';
 import type { FailoverHandle } from './failover-run.ts';
 
 export interface DaemonOptions {
@@ -57,6 +58,8 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   }
   const control = await ControlServer.listen(opts.socketPath, { group, maxClients: mgmt.control_max_clients, log });
   if (opts.testHooks) log('warn', 'test hooks on (STOCKADE_TEST_HOOKS): control method test.fault can crash this daemon; never in production');
+  // The full firewall before VRRP and sync start (boot's system rules already let them through).
+  const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
@@ -73,12 +76,14 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     }
   } catch (e) {
     sync.service?.stop();
+    firewall.stop();
     await control.close();
     throw e;
   }
   serveSync(control, sync.service, sync.reason);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
+  control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
   control.handle('daemon.status', (): DaemonStatusView => ({
     pid: process.pid, version, uptimeMs: Date.now() - started, config: choice.file, fallback: choice.fallback,
@@ -108,6 +113,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       log('info', `stopping (${reason})`);
       let code = 0;
       failover?.stop();
+      firewall.stop();
       try {
         sync.service?.stop();
       } catch (e) {

@@ -6,6 +6,7 @@ import type { FailoverStats } from './failover.ts';
 import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
 import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
 import { protocolName } from './sync-protocols.ts';
+import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
 
 export interface SyncCacheCounters {
   active: number; created: number; updated: number; destroyed: number; expired: number; full: number;
@@ -38,6 +39,8 @@ export interface SyncStatusView {
   kernel?: { overruns: number; resyncs: number; ownEvents: number; bufferGrowths: number; eventBuffer: number; injected?: number; injectFailed?: number };
   transportCounters?: { foreign: number; sendErrors: number };
   lastCommit?: SyncCommitView | null;
+  /** Every queue, cache and buffer that grows with input: size, bound, what the bound dropped. */
+  bounds?: Array<{ name: string; size: number; limit: number; dropped: number }>;
   /** With VRRP: the failover integration (src/daemon/failover.ts). */
   failover?: SyncFailoverView;
 }
@@ -70,11 +73,6 @@ export function entryView(e: SyncEntry, remainingS: number, activeS: number): Sy
   return { ...rest, ...(labels !== undefined ? { labels: labels.toString('hex') } : {}), remainingS: Math.max(0, Math.floor(remainingS)), activeS: Math.max(0, Math.floor(activeS)) };
 }
 
-/** The ICMP type of the reply direction (echo -> echo reply ...), as conntrack prints it. */
-function icmpReplyType(t: number): number {
-  const pairs: Record<number, number> = { 8: 0, 13: 14, 15: 16, 17: 18 };
-  return pairs[t] ?? t;
-}
 
 /** One cache entry as a conntrack -L line (with conntrackd's [active since]). */
 export function formatEntry(e: SyncEntryView): string {
@@ -82,7 +80,7 @@ export function formatEntry(e: SyncEntryView): string {
   if (e.tcpState !== undefined) parts.push(TCP_CONNTRACK_NAMES[e.tcpState] ?? String(e.tcpState));
   const l4 = (sport: number | undefined, dport: number | undefined, reply: boolean): string[] => {
     if (e.icmpType !== undefined) {
-      return [`type=${reply ? icmpReplyType(e.icmpType) : e.icmpType}`, `code=${e.icmpCode ?? 0}`, `id=${e.icmpId ?? 0}`];
+      return [`type=${reply ? icmpReplyType(e.icmpType, e.proto) : e.icmpType}`, `code=${e.icmpCode ?? 0}`, `id=${e.icmpId ?? 0}`];
     }
     return sport !== undefined && dport !== undefined ? [`sport=${sport}`, `dport=${dport}`] : [];
   };
@@ -130,6 +128,7 @@ export function formatSyncStatus(s: SyncStatusView): string {
   out += `kernel: event buffer ${s.kernel?.eventBuffer ?? 0} bytes, overruns ${s.kernel?.overruns ?? 0}, resyncs ${s.kernel?.resyncs ?? 0}, own events ${s.kernel?.ownEvents ?? 0}\n`;
   out += `filtered: ${nonZero(s.filtered)}; drops: ${nonZero(s.drops)}; auth drops: ${nonZero(s.authDrops)}\n`;
   out += `bulk sends ${s.bulkSends ?? 0}, resync requests from the peer ${s.resyncRequests ?? 0}\n`;
+  if (s.bounds) out += `bounds: ${s.bounds.map((b) => `${b.name} ${b.size}/${b.limit}${b.dropped > 0 ? ` (${b.dropped} dropped)` : ''}`).join(', ')}\n`;
   if (s.kernel?.injected || s.kernel?.injectFailed) out += `external cache off: ${s.kernel.injected ?? 0} peer entries written to the kernel, ${s.kernel.injectFailed ?? 0} refused\n`;
   if (s.lastCommit) out += `last commit: ${s.lastCommit.committed} committed, ${s.lastCommit.failed} failed in ${s.lastCommit.ms} ms\n`;
   const f = s.failover;

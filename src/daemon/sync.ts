@@ -14,6 +14,13 @@ import type { SyncProgress } from './failover.ts';
 
 /** How many kernel refusals a commit reports by errno. */
 const COMMIT_ERRORS_SHOWN = 5;
+/** Rejected datagrams are logged as one summary line per this interval at most (a flood must not fill the disk). */
+const REJECT_LOG_INTERVAL_MS = 10_000;
+
+/** Everything rejected so far, by reason: authentication, malformed messages, foreign senders. */
+function rejectCounts(s: SyncStatusView): Record<string, number> {
+  return { ...s.authDrops, ...s.drops, foreign: s.transportCounters?.foreign ?? 0 };
+}
 
 /** Our own address on the sync link: local_address, else the interface's first static address. */
 export function syncLocalAddress(config: Config, sync: Sync): string | undefined {
@@ -84,6 +91,7 @@ export class SyncService {
   readonly #opts: SyncDriverOptions;
   readonly #started = performance.now();
   #lastCommit: SyncCommitView | null = null;
+  #rejectTimer: NodeJS.Timeout | undefined;
   /** Set by the failover wiring; shown in status. */
   failoverView: (() => SyncFailoverView) | undefined;
 
@@ -93,9 +101,23 @@ export class SyncService {
     this.#opts = opts;
   }
 
-  static async start(config: Config, sync: Sync): Promise<SyncService> {
+  static async start(config: Config, sync: Sync, log?: Log): Promise<SyncService> {
     const opts = syncDriverOptions(config, sync);
-    return new SyncService(await SyncDriver.start(opts), sync, opts);
+    const s = new SyncService(await SyncDriver.start(opts), sync, opts);
+    if (log !== undefined) s.#logRejects(log);
+    return s;
+  }
+
+  /** One line per interval with what was rejected since the last one, only when something was. */
+  #logRejects(log: Log): void {
+    let last = rejectCounts(this.status());
+    this.#rejectTimer = setInterval(() => {
+      const now = rejectCounts(this.status());
+      const delta = Object.entries(now).map(([k, n]) => [k, n - (last[k] ?? 0)] as const).filter(([, n]) => n > 0);
+      last = now;
+      if (delta.length > 0) log('warn', `sync: rejected from the sync link in the last ${REJECT_LOG_INTERVAL_MS / 1000} s: ${delta.map(([k, n]) => `${k}=${n}`).join(' ')} (ctl sync -s)`);
+    }, REJECT_LOG_INTERVAL_MS);
+    this.#rejectTimer.unref();
   }
 
   status(): SyncStatusView {
@@ -124,6 +146,7 @@ export class SyncService {
       pending: { ...n.ftfw.pending },
       kernel: { ...d.stats, eventBuffer: d.eventBuffer },
       transportCounters: { foreign: d.transport?.foreign ?? 0, sendErrors: d.transport?.sendErrors ?? 0 },
+      bounds: d.bounds(),
       lastCommit: this.#lastCommit,
       ...(this.failoverView ? { failover: this.failoverView() } : {}),
     };
@@ -180,6 +203,7 @@ export class SyncService {
   }
 
   stop(): void {
+    if (this.#rejectTimer !== undefined) clearInterval(this.#rejectTimer);
     this.#driver.close();
   }
 }
@@ -199,7 +223,7 @@ export async function startSync(config: Config, log: Log): Promise<{ service: Sy
     return { service: undefined, reason: 'disabled in the config' };
   }
   try {
-    const service = await SyncService.start(config, sync);
+    const service = await SyncService.start(config, sync, log);
     const s = service.status();
     if (sync.stats_only) log('info', `sync: statistics only (nothing replicated); ${s.internal?.active ?? 0} kernel entries loaded`);
     else log('info', `sync: ${s.mode} over ${s.transport}, ${s.local} -> ${s.peer} port ${s.port}${s.authenticated ? ', authenticated' : ''}${sync.external_cache ? '' : ', no external cache (peer entries straight to the kernel)'}; ${s.internal?.active ?? 0} kernel entries loaded`);

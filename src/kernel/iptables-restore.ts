@@ -2,7 +2,7 @@
 // on stdin, one table per run, so each table is replaced atomically (the kernel gets the whole
 // table in one transaction or nothing). A failure is reported with the line of the input it
 // names and iptables' own words.
-import { runTool, type ToolResult } from './tools.ts';
+import { runTool, toolMessage, type ToolResult } from './tools.ts';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
 export type IptablesTable = (typeof IPTABLES_TABLES)[number];
@@ -47,12 +47,30 @@ function outcome(tool: string, result: ToolResult, input: string): RestoreOutcom
   return { ok: false, ...parseRestoreError(`${result.stderr}\n${result.stdout}`, input) };
 }
 
+export interface RestoreOptions {
+  /**
+   * Keep what the input does not name (iptables-restore --noflush): only the chains it declares
+   * are emptied and refilled, all in one transaction. Waits for the xtables lock (--wait).
+   */
+  readonly noflush?: boolean;
+}
+
 /** Replaces one table with `input`, which must hold exactly that table (`*table` ... `COMMIT`). */
-export async function restoreTable(family: IpFamily, table: IptablesTable, input: string): Promise<RestoreOutcome> {
+export async function restoreTable(family: IpFamily, table: IptablesTable, input: string, opts: RestoreOptions = {}): Promise<RestoreOutcome> {
   const tables = input.split('\n').filter((l) => l.startsWith('*'));
   if (tables.length !== 1 || tables[0] !== `*${table}`) {
     return { ok: false, reason: `internal: input for table ${table} holds ${tables.join(', ') || 'no table'}` };
   }
   const tool = RESTORE_TOOL[family];
-  return outcome(tool, await runTool(tool, [], { input }), input);
+  return outcome(tool, await runTool(tool, opts.noflush ? ['--wait', '--noflush'] : [], { input, timeoutMs: 60_000 }), input);
+}
+
+const SAVE_TOOL: Record<IpFamily, string> = { ipv4: 'iptables-save', ipv6: 'ip6tables-save' };
+
+/** Every table of a family as iptables-save prints it (with packet and byte counters when asked). */
+export async function saveTables(family: IpFamily, opts: { counters?: boolean } = {}): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+  const tool = SAVE_TOOL[family];
+  const result = await runTool(tool, opts.counters ? ['-c'] : [], { maxOutput: 256 * 1024 * 1024, timeoutMs: 60_000 });
+  if (result.code === 0) return { ok: true, text: result.stdout };
+  return { ok: false, reason: toolMessage(result, tool) };
 }

@@ -51,6 +51,8 @@ export interface RunOptions {
   /** Written to stdin, which is then closed. Without it stdin is /dev/null. */
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Most characters of stdout kept (default 64 KiB); iptables-save of a large ruleset needs more. */
+  readonly maxOutput?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -75,7 +77,7 @@ function run(argv: string[], opts: RunOptions): Promise<ToolResult> {
     let timedOut = false;
     let startError: string | undefined;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      if (stdout.length < OUTPUT_LIMIT) stdout += d;
+      if (stdout.length < (opts.maxOutput ?? OUTPUT_LIMIT)) stdout += d;
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < OUTPUT_LIMIT) stderr += d;

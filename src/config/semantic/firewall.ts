@@ -1,7 +1,8 @@
 // Firewall rules, NAT, segments and management access: references resolve and each field
 // makes sense for the chain or NAT type it is used with.
 import { Checker, checkUnique, pointer } from './context.ts';
-import type { PortSpec } from '../generated/config.ts';
+import type { NatRule, PortSpec } from '../generated/config.ts';
+import { preloadChains } from '../../firewall/index.ts';
 
 const PORT_PROTOCOLS = ['tcp', 'udp', 'sctp'];
 
@@ -48,13 +49,15 @@ export function checkFirewall(c: Checker): void {
       if (r.type === 'dnat') c.fail(at('out_interface'), 'no out_interface for dnat', 'dnat applies to packets arriving; use in_interface');
       else c.ref(at('out_interface'), r.out_interface);
     }
-    if (r.type === 'masquerade') {
+    if (r.type === 'one_to_one') {
+      checkOneToOne(c, r, at);
+    } else if (r.type === 'masquerade') {
       if (r.out_interface === undefined) c.fail(at('out_interface'), 'the interface to masquerade behind (required for masquerade)');
       if (r.to_address !== undefined) c.fail(at('to_address'), 'no to_address for masquerade', 'masquerade uses the outgoing address; use type snat for a fixed one');
     } else if (r.to_address === undefined) {
       c.fail(at('to_address'), `the new ${r.type === 'snat' ? 'source' : 'destination'} address (required for ${r.type})`);
     }
-    if (r.to_port !== undefined) {
+    if (r.to_port !== undefined && r.type !== 'one_to_one') {
       if (r.type !== 'dnat') c.fail(at('to_port'), `no to_port for ${r.type}`, 'only dnat changes the port');
       else if (!PORT_PROTOCOLS.includes(r.protocol)) c.fail(at('to_port'), 'no to_port unless protocol is tcp, udp or sctp', 'set "protocol": "tcp" (or udp, sctp)');
     }
@@ -62,6 +65,27 @@ export function checkFirewall(c: Checker): void {
     if (r.destination !== undefined) c.network(at('destination'), r.destination);
     checkPorts(c, at('destination_ports'), r.destination_ports, r.protocol);
   });
+
+  c.config.firewall.helpers.forEach((h, i) => {
+    const at = (key: string): string => pointer('firewall', 'helpers', i, key);
+    if (h.in_interface !== undefined) c.ref(at('in_interface'), h.in_interface);
+    if (h.source !== undefined) c.network(at('source'), h.source);
+    if (h.destination !== undefined) c.network(at('destination'), h.destination);
+  });
+
+  for (const e of preloadChains(c.config).errors) c.fail(e.pointer, e.message);
+}
+
+/** 1:1 NAT maps one inside host to one outside address, whole (no ports, no protocol). */
+function checkOneToOne(c: Checker, r: NatRule, at: (key: string) => string): void {
+  if (r.source === undefined) c.fail(at('source'), 'the inside host\'s address (required for one_to_one)');
+  else if (r.source.includes('/') && !r.source.endsWith('/32')) c.fail(at('source'), 'one address (a /32)', 'one_to_one maps one host; use snat or masquerade for a network');
+  if (r.to_address === undefined) c.fail(at('to_address'), 'the outside address (required for one_to_one)');
+  if (r.out_interface === undefined) c.fail(at('out_interface'), 'the outside interface (required for one_to_one)');
+  for (const key of ['destination', 'destination_ports', 'to_port'] as const) {
+    if (r[key] !== undefined) c.fail(at(key), `no ${key} for one_to_one`, 'one_to_one maps every port and protocol of the host');
+  }
+  if (r.protocol !== 'all') c.fail(at('protocol'), 'protocol all for one_to_one', 'one_to_one maps every port and protocol of the host');
 }
 
 export function checkSegments(c: Checker): void {

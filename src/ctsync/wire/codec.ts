@@ -4,10 +4,17 @@
 //
 // Byte facts confirmed against conntrackd 1.4.7 (see the fixtures): header and TLVs big-endian,
 // except NTA_SPAT_PORT, NTA_DPAT_PORT and NTA_ICMP_ID, which x86/arm (little-endian) conntrackd
-// puts on the wire little-endian; NAT addresses raw network order (>= 1.4.7).
+// puts on the wire little-endian; NAT addresses raw network order (>= 1.4.7). IPv6 entries carry
+// NTA_IPV6 (src then dst, 16 bytes each) and NTA_SNAT/DNAT/MASTER_IPV6 instead of the IPv4 ones;
+// ICMPv6 uses the ICMP attributes.
+//
+// A data message whose header frames it but whose body we cannot use (an expectation, a bad or
+// unknown attribute) decodes to a 'skip' message with its seq: the receiver must track that seq
+// before dropping it, as conntrackd does, or FTFW NACKs it for ever.
 import { parseIpv4 } from '../../common/ipv4.ts';
+import { formatIpv6, isIpv6Text, writeIpv6 } from '../../common/ipv6.ts';
 import {
-  HDR_OFF_FLAGS, HDR_OFF_FROM, HDR_OFF_LEN, HDR_OFF_SEQ, HDR_OFF_TO, HDR_OFF_VERTYPE, HELLO_FLAGS, IPPROTO_ICMP,
+  HDR_OFF_FLAGS, HDR_OFF_FROM, HDR_OFF_LEN, HDR_OFF_SEQ, HDR_OFF_TO, HDR_OFF_VERTYPE, HELLO_FLAGS, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPS_DST_NAT, IPS_SRC_NAT, MAX_DATAGRAM_LEN, MAX_MESSAGE_LEN, NET_F_ACK, NET_F_ALIVE, NET_F_NACK, NET_F_RESYNC, NET_T_CTL,
   NET_T_STATE_CT_DEL, NET_T_STATE_CT_NEW, NET_T_STATE_CT_UPD, NET_T_STATE_MAX, NETHDR_ACK_LEN, NETHDR_LEN, NTA_ALIGN,
   NTA_DNAT_IPV4, NTA_DNAT_IPV6, NTA_DPAT_PORT, NTA_HDR_LEN, NTA_HELPER_NAME, NTA_HELPER_NAME_MAX_LEN, NTA_ICMP_CODE,
@@ -55,7 +62,9 @@ export type DataType = 'new' | 'update' | 'destroy';
 export type WireMessage =
   | { kind: 'data'; type: DataType; flags: number; seq: number; entry: SyncEntry }
   | { kind: 'ack' | 'nack' | 'resync'; flags: number; seq: number; from: number; to: number }
-  | { kind: 'alive'; flags: number; seq: number };
+  | { kind: 'alive'; flags: number; seq: number }
+  /** Framed, numbered, but not usable here (the reason is in the datagram's drops). */
+  | { kind: 'skip'; flags: number; seq: number; reason: DropReason };
 
 /** Why a message (or the rest of a datagram) was dropped. */
 export type DropReason =
@@ -67,7 +76,7 @@ export type DropReason =
   | 'bad-attribute' // attribute length wrong for its type, or running past the message
   | 'unknown-attribute' // attribute type >= NTA_MAX
   | 'missing-attribute' // no address or protocol
-  | 'unsupported'; // IPv6, expectations: valid, not handled here
+  | 'unsupported'; // expectations, unknown message types: valid, not handled here
 
 export const DROP_REASONS: readonly DropReason[] = [
   'truncated', 'bad-length', 'oversized', 'wrong-version', 'bad-type', 'bad-attribute', 'unknown-attribute',
@@ -86,6 +95,15 @@ function align(n: number): number {
   return (n + NTA_ALIGN - 1) & ~(NTA_ALIGN - 1);
 }
 
+/** ICMP or ICMPv6: they carry type, code and id instead of ports. */
+export function isIcmp(proto: number): boolean {
+  return proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6;
+}
+
+function ip6(b: Buffer, off: number): string {
+  return formatIpv6(b, off);
+}
+
 function ip4(b: Buffer, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
@@ -95,6 +113,10 @@ export function ip4Bytes(s: string, out: Buffer, off: number): void {
   const n = parseIpv4(s);
   if (n === undefined) throw new RangeError(`not an IPv4 address: ${s}`);
   out.writeUInt32BE(n, off);
+}
+
+function ip6Bytes(s: string, out: Buffer, off: number): void {
+  if (!writeIpv6(s, out, off)) throw new RangeError(`not an IPv6 address: ${s}`);
 }
 
 type AttrResult = { ok: true; entry: SyncEntry } | { ok: false; reason: DropReason };
@@ -117,8 +139,10 @@ export function decodeEntryAttributes(b: Buffer, start: number, end: number): At
     const d = off + NTA_HDR_LEN;
     switch (type) {
       case NTA_IPV4: e.src = ip4(b, d); e.dst = ip4(b, d + 4); haveAddr = true; break;
-      case NTA_IPV6: case NTA_MASTER_IPV6: case NTA_SNAT_IPV6: case NTA_DNAT_IPV6:
-        return { ok: false, reason: 'unsupported' };
+      case NTA_IPV6: e.src = ip6(b, d); e.dst = ip6(b, d + 16); haveAddr = true; break;
+      case NTA_MASTER_IPV6: e.master = { ...(e.master ?? { proto: 0 }), src: ip6(b, d), dst: ip6(b, d + 16) }; break;
+      case NTA_SNAT_IPV6: e.snat = ip6(b, d); break;
+      case NTA_DNAT_IPV6: e.dnat = ip6(b, d); break;
       case NTA_L4PROTO: e.proto = b[d]!; haveProto = true; break;
       case NTA_PORT: e.sport = b.readUInt16BE(d); e.dport = b.readUInt16BE(d + 2); break;
       case NTA_TCP_STATE: e.tcpState = b[d]!; break;
@@ -160,6 +184,9 @@ export function decodeEntryAttributes(b: Buffer, start: number, end: number): At
     off += align(len);
   }
   if (!haveAddr || !haveProto) return { ok: false, reason: 'missing-attribute' };
+  // One family per entry: an IPv4 entry with IPv6 NAT (or the reverse) cannot be created.
+  const v6 = isIpv6Text(e.src!);
+  for (const a of [e.snat, e.dnat, e.master?.src]) if (a !== undefined && a !== '' && isIpv6Text(a) !== v6) return { ok: false, reason: 'bad-attribute' };
   return { ok: true, entry: canonical(e as SyncEntry) };
 }
 
@@ -169,7 +196,7 @@ function canonical(e: SyncEntry): SyncEntry {
   if (!PORT_PROTOCOLS.has(e.proto)) {
     delete e.sport; delete e.dport; delete e.tcpState; delete e.wscaleOrig; delete e.wscaleReply;
   }
-  if (e.proto !== IPPROTO_ICMP) {
+  if (!isIcmp(e.proto)) {
     delete e.icmpType; delete e.icmpCode; delete e.icmpId;
   }
   const m = e.master;
@@ -210,11 +237,15 @@ export function decodeDatagram(buf: Uint8Array): DecodedDatagram {
     off = msgEnd;
     if (version !== PROTOCOL_VERSION) { out.drops.push('wrong-version'); continue; }
     const other = flags & ~HELLO_FLAGS;
+    const skip = (reason: DropReason): void => {
+      out.drops.push(reason);
+      out.messages.push({ kind: 'skip', flags: flags & HELLO_FLAGS, seq, reason });
+    };
     if (type <= NET_T_STATE_MAX) {
       if (other !== 0) { out.drops.push('bad-type'); continue; }
-      if (type > NET_T_STATE_CT_DEL) { out.drops.push('unsupported'); continue; }
+      if (type > NET_T_STATE_CT_DEL) { skip('unsupported'); continue; }
       const r = decodeEntryAttributes(b, at + NETHDR_LEN, msgEnd);
-      if (!r.ok) { out.drops.push(r.reason); continue; }
+      if (!r.ok) { skip(r.reason); continue; }
       out.messages.push({ kind: 'data', type: DATA_TYPES[type]!, flags, seq, entry: r.entry });
     } else if (type === NET_T_CTL) {
       const kind = other === NET_F_ACK ? 'ack' : other === NET_F_NACK ? 'nack' : other === NET_F_RESYNC ? 'resync'
@@ -227,7 +258,7 @@ export function decodeDatagram(buf: Uint8Array): DecodedDatagram {
       if (len < NETHDR_ACK_LEN) { out.drops.push('bad-length'); continue; }
       out.messages.push({ kind, flags, seq, from: b.readUInt32BE(at + HDR_OFF_FROM), to: b.readUInt32BE(at + HDR_OFF_TO) });
     } else {
-      out.drops.push('bad-type');
+      skip('unsupported'); // a message type of a later protocol: numbered like any other
     }
   }
   return out;
@@ -264,9 +295,19 @@ class TlvWriter {
     this.buf.writeUInt16BE(a & 0xffff, d);
     this.buf.writeUInt16BE(b & 0xffff, d + 2);
   }
-  ip(type: number, a: string): void { ip4Bytes(a, this.buf, this.#head(type, 4)); }
-  ipPair(type: number, a: string, b: string): void {
-    const d = this.#head(type, 8);
+  /** One address: IPv4 under t4 (4 bytes), IPv6 under t6 (16). */
+  ip(t4: number, t6: number, a: string): void {
+    if (isIpv6Text(a)) ip6Bytes(a, this.buf, this.#head(t6, 16));
+    else ip4Bytes(a, this.buf, this.#head(t4, 4));
+  }
+  ipPair(t4: number, t6: number, a: string, b: string): void {
+    if (isIpv6Text(a)) {
+      const d = this.#head(t6, 32);
+      ip6Bytes(a, this.buf, d);
+      ip6Bytes(b, this.buf, d + 16);
+      return;
+    }
+    const d = this.#head(t4, 8);
     ip4Bytes(a, this.buf, d);
     ip4Bytes(b, this.buf, d + 4);
   }
@@ -278,7 +319,7 @@ class TlvWriter {
 }
 
 function writeAttributes(w: TlvWriter, e: SyncEntry): void {
-  w.ipPair(NTA_IPV4, e.src, e.dst);
+  w.ipPair(NTA_IPV4, NTA_IPV6, e.src, e.dst);
   w.be32(NTA_STATUS, e.status);
   w.u8(NTA_L4PROTO, e.proto);
   if (PORT_PROTOCOLS.has(e.proto)) {
@@ -286,7 +327,7 @@ function writeAttributes(w: TlvWriter, e: SyncEntry): void {
     if (e.tcpState !== undefined) w.u8(NTA_TCP_STATE, e.tcpState);
     if (e.wscaleOrig !== undefined) w.u8(NTA_TCP_WSCALE_ORIG, e.wscaleOrig);
     if (e.wscaleReply !== undefined) w.u8(NTA_TCP_WSCALE_REPL, e.wscaleReply);
-  } else if (e.proto === IPPROTO_ICMP) {
+  } else if (isIcmp(e.proto)) {
     if (e.icmpType !== undefined) w.u8(NTA_ICMP_TYPE, e.icmpType);
     if (e.icmpCode !== undefined) w.u8(NTA_ICMP_CODE, e.icmpCode);
     if (e.icmpId !== undefined) w.le16(NTA_ICMP_ID, e.icmpId);
@@ -294,12 +335,12 @@ function writeAttributes(w: TlvWriter, e: SyncEntry): void {
   if (e.timeout !== undefined) w.be32(NTA_TIMEOUT, e.timeout);
   if (e.mark !== undefined) w.be32(NTA_MARK, e.mark);
   if (e.master !== undefined) {
-    w.ipPair(NTA_MASTER_IPV4, e.master.src, e.master.dst);
+    w.ipPair(NTA_MASTER_IPV4, NTA_MASTER_IPV6, e.master.src, e.master.dst);
     w.u8(NTA_MASTER_L4PROTO, e.master.proto);
     if (PORT_PROTOCOLS.has(e.master.proto)) w.ports(NTA_MASTER_PORT, e.master.sport ?? 0, e.master.dport ?? 0);
   }
-  if (e.snat !== undefined) w.ip(NTA_SNAT_IPV4, e.snat);
-  if (e.dnat !== undefined) w.ip(NTA_DNAT_IPV4, e.dnat);
+  if (e.snat !== undefined) w.ip(NTA_SNAT_IPV4, NTA_SNAT_IPV6, e.snat);
+  if (e.dnat !== undefined) w.ip(NTA_DNAT_IPV4, NTA_DNAT_IPV6, e.dnat);
   if (e.spat !== undefined) w.le16(NTA_SPAT_PORT, e.spat);
   if (e.dpat !== undefined) w.le16(NTA_DPAT_PORT, e.dpat);
   if (e.natSeqAdj !== undefined) w.words(NTA_NAT_SEQ_ADJ, e.natSeqAdj);
@@ -330,7 +371,7 @@ export function encodeData(type: DataType, entry: SyncEntry, seq: number, flags 
 }
 
 /** ACK, NACK or RESYNC (16 bytes) or ALIVE (8 bytes). */
-export function encodeControl(m: Exclude<WireMessage, { kind: 'data' }>): Buffer {
+export function encodeControl(m: Exclude<WireMessage, { kind: 'data' | 'skip' }>): Buffer {
   const bit = { ack: NET_F_ACK, nack: NET_F_NACK, resync: NET_F_RESYNC, alive: NET_F_ALIVE }[m.kind];
   const len = m.kind === 'alive' ? NETHDR_LEN : NETHDR_ACK_LEN;
   const b = Buffer.alloc(len);
@@ -343,6 +384,7 @@ export function encodeControl(m: Exclude<WireMessage, { kind: 'data' }>): Buffer
 }
 
 export function encodeMessage(m: WireMessage): Buffer {
+  if (m.kind === 'skip') throw new RangeError(`a skipped message (${m.reason}) has no encoding`);
   return m.kind === 'data' ? encodeData(m.type, m.entry, m.seq, m.flags & HELLO_FLAGS) : encodeControl(m);
 }
 

@@ -98,6 +98,7 @@ export const NTA_LABELS_MAX_LEN = 1028;
 /** IP protocols that carry NTA_PORT. */
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
+export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_DCCP = 33;
 export const IPPROTO_SCTP = 132;

@@ -75,6 +75,9 @@ export const CTA_PROTO_DST_PORT = 3;
 export const CTA_PROTO_ICMP_ID = 4;
 export const CTA_PROTO_ICMP_TYPE = 5;
 export const CTA_PROTO_ICMP_CODE = 6;
+export const CTA_PROTO_ICMPV6_ID = 7;
+export const CTA_PROTO_ICMPV6_TYPE = 8;
+export const CTA_PROTO_ICMPV6_CODE = 9;
 
 /** enum ctattr_protoinfo and ctattr_protoinfo_tcp. */
 export const CTA_PROTOINFO_TCP = 1;
@@ -98,6 +101,8 @@ export const CTA_SEQADJ_OFFSET_AFTER = 3;
 /** enum ctattr_nat and ctattr_protonat. */
 export const CTA_NAT_V4_MINIP = 1;
 export const CTA_NAT_V4_MAXIP = 2;
+export const CTA_NAT_V6_MINIP = 4;
+export const CTA_NAT_V6_MAXIP = 5;
 export const CTA_NAT_PROTO = 3;
 export const CTA_PROTONAT_PORT_MIN = 1;
 export const CTA_PROTONAT_PORT_MAX = 2;
@@ -107,6 +112,7 @@ export const CTA_HELP_NAME = 1;
 
 /** IP protocol numbers. */
 export const IPPROTO_ICMP = 1;
+export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 

@@ -1,6 +1,7 @@
 // The conntrack entry codec: ctnetlink IPCTNL_MSG_CT_NEW / DELETE messages <-> CtEntry.
-// IPv4 only for now (an IPv6 entry decodes to a CtUnsupported error the caller counts and skips).
-// All ctnetlink values are big-endian; addresses are kept as dotted quads.
+// IPv4 and IPv6 (the family follows from the addresses: dotted quads or RFC 5952 text); any
+// other family decodes to a CtUnsupported error the caller counts and skips.
+// All ctnetlink values are big-endian.
 import { attrBe16, attrBe32, attrBe64, attrNested, attrString, attrU8, decodeAttributes } from '../netlink/attributes.ts';
 import {
   NLA_ALIGNTO, NLA_F_NESTED, NLA_HDRLEN, NLA_MAX_LEN, NLA_OFF_LEN, NLA_OFF_TYPE, NLMSG_HDRLEN, NLMSG_OFF_FLAGS, NLMSG_OFF_LEN,
@@ -9,10 +10,12 @@ import {
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import { parseIpv4 } from '../../common/ipv4.ts';
+import { formatIpv6, isIpv6Text, writeIpv6 } from '../../common/ipv6.ts';
 import {
-  AF_INET, CTA_COUNTERS_BYTES, CTA_COUNTERS_ORIG, CTA_COUNTERS_PACKETS, CTA_COUNTERS_REPLY, CTA_HELP, CTA_HELP_NAME, CTA_ID,
+  AF_INET, AF_INET6, CTA_COUNTERS_BYTES, CTA_COUNTERS_ORIG, CTA_COUNTERS_PACKETS, CTA_COUNTERS_REPLY, CTA_HELP, CTA_HELP_NAME, CTA_ID,
   CTA_IP_V4_DST, CTA_IP_V4_SRC, CTA_IP_V6_DST, CTA_IP_V6_SRC, CTA_LABELS, CTA_MARK, CTA_NAT_DST, CTA_NAT_PROTO, CTA_NAT_SRC,
-  CTA_NAT_V4_MAXIP, CTA_NAT_V4_MINIP, CTA_PROTO_DST_PORT, CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMP_ID, CTA_PROTO_ICMP_TYPE,
+  CTA_NAT_V4_MAXIP, CTA_NAT_V4_MINIP, CTA_NAT_V6_MAXIP, CTA_NAT_V6_MINIP, CTA_PROTO_ICMPV6_CODE, CTA_PROTO_ICMPV6_ID,
+  CTA_PROTO_ICMPV6_TYPE, IPPROTO_ICMPV6, CTA_PROTO_DST_PORT, CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMP_ID, CTA_PROTO_ICMP_TYPE,
   CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTOINFO, CTA_PROTOINFO_TCP, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
   CTA_PROTOINFO_TCP_FLAGS_REPLY, CTA_PROTOINFO_TCP_STATE, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, CTA_PROTOINFO_TCP_WSCALE_REPLY,
   CTA_PROTONAT_PORT_MAX, CTA_PROTONAT_PORT_MIN, CTA_SEQ_ADJ_ORIG, CTA_SEQ_ADJ_REPLY, CTA_SEQADJ_CORRECTION_POS,
@@ -137,7 +140,9 @@ function decodeTuple(attrs: Attribute[]): CtTuple {
           if (ip.type === CTA_IP_V4_SRC) t.src = ipv4ToString(ip.data);
           else t.dst = ipv4ToString(ip.data);
         } else if (ip.type === CTA_IP_V6_SRC || ip.type === CTA_IP_V6_DST) {
-          throw new CtUnsupported('IPv6 tuple');
+          if (ip.data.length !== 16) throw new NetlinkParseError(`IPv6 address of ${ip.data.length} bytes`, 0);
+          if (ip.type === CTA_IP_V6_SRC) t.src = formatIpv6(ip.data);
+          else t.dst = formatIpv6(ip.data);
         }
       }
     } else if (a.type === CTA_TUPLE_PROTO) {
@@ -148,12 +153,15 @@ function decodeTuple(attrs: Attribute[]): CtTuple {
         else if (p.type === CTA_PROTO_ICMP_ID) t.icmpId = attrBe16(p);
         else if (p.type === CTA_PROTO_ICMP_TYPE) t.icmpType = attrU8(p);
         else if (p.type === CTA_PROTO_ICMP_CODE) t.icmpCode = attrU8(p);
+        else if (p.type === CTA_PROTO_ICMPV6_ID) t.icmpId = attrBe16(p);
+        else if (p.type === CTA_PROTO_ICMPV6_TYPE) t.icmpType = attrU8(p);
+        else if (p.type === CTA_PROTO_ICMPV6_CODE) t.icmpCode = attrU8(p);
       }
     } else if (a.type === CTA_TUPLE_ZONE) {
       t.zone = attrBe16(a);
     }
   }
-  if (t.src === '' || t.dst === '') throw new NetlinkParseError('tuple without IPv4 addresses', 0);
+  if (t.src === '' || t.dst === '') throw new NetlinkParseError('tuple without addresses', 0);
   return t;
 }
 
@@ -200,12 +208,12 @@ function decodeProtoinfo(a: Attribute): CtTcpInfo | undefined {
 /**
  * Decodes the payload of a ctnetlink conntrack message (nfgenmsg + attributes), as dumps and
  * NEW/UPDATE/DESTROY events carry it. Throws NetlinkParseError on malformed input and
- * CtUnsupported for IPv6.
+ * CtUnsupported for families other than IPv4 and IPv6.
  */
 export function decodeEntry(payload: Buffer): CtEntry {
   if (payload.length < NFGENMSG_LEN) throw new NetlinkParseError(`nfgenmsg of ${payload.length} bytes`, 0);
   const family = payload.readUInt8(NFGEN_OFF_FAMILY);
-  if (family !== AF_INET) throw new CtUnsupported(`address family ${family}`);
+  if (family !== AF_INET && family !== AF_INET6) throw new CtUnsupported(`address family ${family}`);
   let orig: CtTuple | undefined;
   const e: Partial<CtEntry> = {};
   for (const a of decodeAttributes(payload.subarray(NFGENMSG_LEN))) {
@@ -317,6 +325,11 @@ class NlaWriter {
     writeIpv4(this.buf, at, s);
   }
 
+  ipv6(type: number, s: string): void {
+    const at = this.attr(type, 16);
+    if (!writeIpv6(s, this.buf, at)) throw new RangeError(`not an IPv6 address: ${s}`);
+  }
+
   tcpFlags(type: number, f: CtTcpFlags): void {
     if ((f.flags & 0xff) !== f.flags || (f.mask & 0xff) !== f.mask) throw new RangeError(`attribute ${type}: TCP flags not u8`);
     const at = this.attr(type, NF_CT_TCP_FLAGS_LEN);
@@ -348,8 +361,13 @@ function writeIpv4(b: Buffer, off: number, s: string): void {
 function encodeTuple(w: NlaWriter, type: number, t: CtTuple): void {
   const tuple = w.begin(type);
   const ip = w.begin(CTA_TUPLE_IP);
-  w.ipv4(CTA_IP_V4_SRC, t.src);
-  w.ipv4(CTA_IP_V4_DST, t.dst);
+  if (isIpv6Text(t.src)) {
+    w.ipv6(CTA_IP_V6_SRC, t.src);
+    w.ipv6(CTA_IP_V6_DST, t.dst);
+  } else {
+    w.ipv4(CTA_IP_V4_SRC, t.src);
+    w.ipv4(CTA_IP_V4_DST, t.dst);
+  }
   w.end(ip);
   const p = w.begin(CTA_TUPLE_PROTO);
   w.u8(CTA_PROTO_NUM, t.proto);
@@ -357,6 +375,10 @@ function encodeTuple(w: NlaWriter, type: number, t: CtTuple): void {
     if (t.icmpId !== undefined) w.be16(CTA_PROTO_ICMP_ID, t.icmpId);
     if (t.icmpType !== undefined) w.u8(CTA_PROTO_ICMP_TYPE, t.icmpType);
     if (t.icmpCode !== undefined) w.u8(CTA_PROTO_ICMP_CODE, t.icmpCode);
+  } else if (t.proto === IPPROTO_ICMPV6) {
+    if (t.icmpId !== undefined) w.be16(CTA_PROTO_ICMPV6_ID, t.icmpId);
+    if (t.icmpType !== undefined) w.u8(CTA_PROTO_ICMPV6_TYPE, t.icmpType);
+    if (t.icmpCode !== undefined) w.u8(CTA_PROTO_ICMPV6_CODE, t.icmpCode);
   } else {
     if (t.sport !== undefined) w.be16(CTA_PROTO_SRC_PORT, t.sport);
     if (t.dport !== undefined) w.be16(CTA_PROTO_DST_PORT, t.dport);
@@ -376,8 +398,13 @@ function encodeSeqAdj(w: NlaWriter, type: number, s: CtSeqAdj): void {
 
 function encodeNat(w: NlaWriter, type: number, nat: CtNat): void {
   const n = w.begin(type);
-  w.ipv4(CTA_NAT_V4_MINIP, nat.ip);
-  w.ipv4(CTA_NAT_V4_MAXIP, nat.ip);
+  if (isIpv6Text(nat.ip)) {
+    w.ipv6(CTA_NAT_V6_MINIP, nat.ip);
+    w.ipv6(CTA_NAT_V6_MAXIP, nat.ip);
+  } else {
+    w.ipv4(CTA_NAT_V4_MINIP, nat.ip);
+    w.ipv4(CTA_NAT_V4_MAXIP, nat.ip);
+  }
   if (nat.port !== undefined) {
     const p = w.begin(CTA_NAT_PROTO);
     w.be16(CTA_PROTONAT_PORT_MIN, nat.port);
@@ -401,7 +428,7 @@ const scratch = new NlaWriter();
 
 function writeEntry(w: NlaWriter, e: CtEntry, opts: EncodeOptions): void {
   const nfg = w.raw(NFGENMSG_LEN);
-  w.buf.writeUInt8(AF_INET, nfg + NFGEN_OFF_FAMILY);
+  w.buf.writeUInt8(isIpv6Text(e.orig.src) ? AF_INET6 : AF_INET, nfg + NFGEN_OFF_FAMILY);
   w.buf.writeUInt8(NFNETLINK_V0, nfg + NFGEN_OFF_VERSION);
   w.buf.writeUInt16BE(0, nfg + NFGEN_OFF_RES_ID);
   encodeTuple(w, CTA_TUPLE_ORIG, e.orig);
@@ -467,14 +494,18 @@ export function invertTuple(t: CtTuple): CtTuple {
   if (t.sport !== undefined) r.dport = t.sport;
   if (t.dport !== undefined) r.sport = t.dport;
   if (t.icmpId !== undefined) r.icmpId = t.icmpId;
-  if (t.icmpType !== undefined) r.icmpType = icmpReplyType(t.icmpType);
+  if (t.icmpType !== undefined) r.icmpType = icmpReplyType(t.icmpType, t.proto);
   if (t.icmpCode !== undefined) r.icmpCode = t.icmpCode;
   if (t.zone !== undefined) r.zone = t.zone;
   return r;
 }
 
-/** ICMP echo (8) <-> echo reply (0), and the other request/reply pairs the kernel inverts. */
-export function icmpReplyType(type: number): number {
-  const pairs: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
+const ICMP_PAIRS: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
+/** ICMPv6 echo and node information (the kernel's icmpv6 invmap). */
+const ICMPV6_PAIRS: Record<number, number> = { 128: 129, 129: 128, 139: 140, 140: 139 };
+
+/** ICMP echo (8) <-> echo reply (0), and the other request/reply pairs the kernel inverts (ICMPv6's with proto 58). */
+export function icmpReplyType(type: number, proto: number = IPPROTO_ICMP): number {
+  const pairs = proto === IPPROTO_ICMPV6 ? ICMPV6_PAIRS : ICMP_PAIRS;
   return pairs[type] ?? type;
 }

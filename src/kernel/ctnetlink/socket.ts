@@ -22,7 +22,7 @@ import type { NetlinkMessage } from '../netlink/message.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkTransport } from '../netlink/socket.ts';
 import {
-  AF_INET, IPCTNL_MSG_CT_DELETE, IPS_CONFIRMED, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPS_UNCHANGEABLE, NFNL_MSG_TYPE_MASK,
+  AF_UNSPEC, IPCTNL_MSG_CT_DELETE, IPS_CONFIRMED, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPS_UNCHANGEABLE, NFNL_MSG_TYPE_MASK,
   NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_SHIFT, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
 } from './constants.ts';
 import { CtUnsupported, decodeEntry, encodeEntryMessageView, encodeNfgenmsg } from './entry.ts';
@@ -226,10 +226,10 @@ export interface DumpStats {
   malformed: number;
 }
 
-/** Dumps the conntrack table (IPv4), entry by entry. */
+/** Dumps the conntrack table (IPv4 and IPv6), entry by entry. */
 export async function dumpConntrack(sock: NetlinkSocket, onEntry: (e: CtEntry, msg: NetlinkMessage) => void): Promise<DumpStats> {
   const stats: DumpStats = { entries: 0, unsupported: 0, malformed: 0 };
-  await sock.dumpEach(ctMsgType(IPCTNL_MSG_CT_GET), encodeNfgenmsg(AF_INET), (m) => {
+  await sock.dumpEach(ctMsgType(IPCTNL_MSG_CT_GET), encodeNfgenmsg(AF_UNSPEC), (m) => {
     if ((m.type & NFNL_MSG_TYPE_MASK) !== IPCTNL_MSG_CT_NEW) return;
     let e: CtEntry;
     try {

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
 import { parseIpv4 as ipv4Number } from '../../common/ipv4.ts';
+import { formatIpv6, parseIpv6 } from '../../common/ipv6.ts';
 
 /** "192.0.2.1" -> its 4 bytes, or undefined for anything else (then isIP decides). */
 function parseIpv4(text: string): Buffer | undefined {
@@ -31,20 +32,9 @@ export function encodeIp(text: string): Buffer {
 }
 
 function encodeIpv6(text: string): Buffer {
-  const out = Buffer.alloc(16);
-  let s = text;
-  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const b = encodeIp(v4[1]!);
-    s = `${s.slice(0, v4.index)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
-  }
-  const [head, tail] = s.split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const b = parseIpv6(text);
+  if (b === undefined) throw new RangeError(`not an IP address: ${JSON.stringify(text)}`);
+  return b;
 }
 
 export function decodeIp(b: Buffer): string {
@@ -57,24 +47,6 @@ export function decodeIp(b: Buffer): string {
 export function ipAt(b: Buffer, start: number, end: number): string {
   if (end - start === 4) return `${b[start]!}.${b[start + 1]!}.${b[start + 2]!}.${b[start + 3]!}`;
   return decodeIp(b.subarray(start, end));
-}
-
-function formatIpv6(b: Buffer): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
-  // RFC 5952: compress the longest run (of at least two) of zero groups.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 /** Address length in bytes of a family. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { labAvailable, withLab, type Lab } from '../harness.ts';
-import { baseRuleset } from '../../../src/firewall/base.ts';
+import { baseRuleset } from '../../../src/firewall/index.ts';
+import { loadConfigText } from '../../../src/config/load.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');
@@ -191,7 +192,8 @@ if (!available.ok) {
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
       const ms = Number(/^  boot time  (\d+) ms since the process started/m.exec(run.out)?.[1]);
-      assert.ok(ms > 0 && ms < 1000, `boot took ${ms} ms`);
+      // Reported, not limited: no test fails on a time limit (this one did at load average 20).
+      assert.ok(ms > 0, `boot took ${ms} ms`);
 
       // The links carry their labels; the hostname was set (in the run's UTS namespace only).
       const names = JSON.parse((await lab.exec('fw', ['ip', '-j', 'link', 'show'])).stdout).map((l: { ifname: string }) => l.ifname);
@@ -207,11 +209,14 @@ if (!available.ok) {
       assert.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), hostForwarding, 'the root namespace is untouched');
 
       // What the kernel holds is what was generated, line for line, with DROP policies.
-      const [v4, v6] = baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: ['192.0.2.10'], apiPort: API_PORT });
+      const loaded = loadConfigText(JSON.stringify(savedConfig));
+      assert.ok(loaded.ok);
+      if (!loaded.ok) return;
+      const [v4, v6] = baseRuleset(loaded.config);
       const saved4 = await savedRules(lab, 'fw', 'iptables-save');
       assert.equal(saved4, ruleLines(v4!.text));
       assert.ok(saved4.includes(':INPUT DROP [0:0]') && saved4.includes(':FORWARD DROP [0:0]') && saved4.includes(':OUTPUT ACCEPT [0:0]'));
-      assert.ok(saved4.includes(`-A INPUT -s 192.0.2.10/32 -i mgmt -p tcp -m tcp --dport ${API_PORT} -j ACCEPT`));
+      assert.ok(saved4.includes(`-A STOCKADE-INPUT -s 192.0.2.10/32 -i mgmt -p tcp -m tcp --dport ${API_PORT} -m comment --comment "/management" -j ACCEPT`));
       assert.equal(await savedRules(lab, 'fw', 'ip6tables-save'), ruleLines(v6!.text));
 
       // The management port answers the allowed source only; other ports and hosts get nothing.
@@ -257,7 +262,7 @@ if (!available.ok) {
       assert.is((await lab.exec('fw', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
       // The default's management port is the one opened.
       const saved = await savedRules(lab, 'fw', 'iptables-save');
-      assert.ok(saved.includes(`-A INPUT -i mgmt -p tcp -m tcp --dport ${DEFAULT_API_PORT} -j ACCEPT`), saved.join('\n'));
+      assert.ok(saved.includes(`-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport ${DEFAULT_API_PORT} -m comment --comment "/management" -j ACCEPT`), saved.join('\n'));
       assert.not.ok(saved.some((l) => l.includes(`--dport ${API_PORT}`)));
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`));
     });

@@ -137,7 +137,7 @@ async function comeback(): Promise<void> {
       await waitState(lab, a2, 'BACKUP', 15_000, 'lan');
       // Without the hold it would preempt B (priority 100) within half a second.
       await new Promise((r) => setTimeout(r, 3000));
-      assert.is((await waitState(lab, a2, 'BACKUP', 1000, 'lan')).masterAddress, '192.0.2.3', 'A2 waits, B stays master');
+      assert.is((await waitState(lab, a2, 'BACKUP', 10_000, 'lan')).masterAddress, '192.0.2.3', 'A2 waits, B stays master');
       assert.is((await syncStatus(lab, a2))?.failover?.startup, 'held');
 
       await lab.exec('a', ['iptables', '-w', '-D', 'INPUT', '-i', 'eth2', '-j', 'DROP']);

@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBoot } from '../../../src/boot/boot.ts';
 import { parseBootArgs } from '../../../src/boot/options.ts';
-import { baseRuleset } from '../../../src/firewall/base.ts';
+import { baseRuleset } from '../../../src/firewall/index.ts';
+import { loadConfigText } from '../../../src/config/load.ts';
 import { NetlinkError } from '../../../src/kernel/netlink/ack.ts';
 import { capture, fakeSystem, tempDir, type FakeSystem } from './fake-system.ts';
 
@@ -83,7 +84,10 @@ stockade: boot complete (1.2.3, slot A)
     'restore ipv6 filter',
   ]);
   // What reached iptables-restore is the pure generator's text.
-  const expected = baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: ['192.0.2.0/24', '198.51.100.7'], apiPort: 8443 });
+  const loaded = loadConfigText(readFileSync(CONFIG, 'utf8'));
+  assert.ok(loaded.ok);
+  if (!loaded.ok) return;
+  const expected = baseRuleset(loaded.config);
   assert.equal(sys.restored, expected.map((t) => ({ family: t.family, table: t.table, text: t.text })));
 });
 
@@ -142,7 +146,7 @@ test('an invalid saved config: the board default is used, the first errors are s
     assert.match(out, /^  failures {3}config: /m);
     assert.is(readFileSync(saved, 'utf8'), bad, 'the saved file is left as it was');
     // The default's management settings are what the firewall opens.
-    assert.match(sys.restored[0]!.text, /^-A INPUT -i mgmt -p tcp -m tcp --dport 8443 -j ACCEPT$/m);
+    assert.match(sys.restored[0]!.text, /^-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "\/management" -j ACCEPT$/m);
   } finally {
     t.cleanup();
   }
@@ -209,7 +213,7 @@ test('the base rules fail: lockdown (loopback only) is loaded, boot says so loud
   assert.match(out, /^stockade: {3}LOCKDOWN over IPv4: everything but loopback is dropped; the box is reachable from its console only$/m);
   assert.match(out, /^  firewall {3}LOCKDOWN over IPv4 \(base rules failed\): console access only;\n {13}fail-closed over IPv6$/m);
   assert.match(out, /stockade: boot complete \(1\.2\.3, slot A\)\n$/, 'the last line is still the boot-complete line');
-  assert.equal(sys.restored.map((r) => `${r.family} ${r.text.split('\n').filter((l) => l.startsWith('-A')).length}`), ['ipv6 3', 'ipv4 1']);
+  assert.equal(sys.restored.map((r) => `${r.family} ${r.text.split('\n').filter((l) => l.startsWith('-A')).length}`), ['ipv6 4', 'ipv4 1']);
 });
 
 test('no firewall can be loaded for a family: NOT PROTECTED over it, exit 1', async () => {

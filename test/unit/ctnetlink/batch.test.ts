@@ -105,7 +105,7 @@ test('event stream: decodes by group, counts undecodable, reports overruns', () 
   const payload = encodeEntry(item(5).entry);
   k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 0, payload }], { group: 1 });
   k.deliver([{ type: 0x102, flags: 0, seq: 0, pid: 0, payload }], { group: 3 });
-  k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 0, payload: Buffer.from('0a000000', 'hex') }], { group: 2 });
+  k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 0, payload: Buffer.from('07000000', 'hex') }], { group: 2 });
   k.deliver([{ type: 0x100, flags: 0, seq: 0, pid: 0, payload: Buffer.from('0200', 'hex') }], { group: 2 });
   k.fail(105);
   assert.equal(got, ['new:1005', 'destroy:1005']);

@@ -71,9 +71,38 @@ test('batch items: create-or-update without EXCL and kernel-owned status bits ma
   assert.equal(decodeEntry(del!.payload), { orig: entry.orig });
 });
 
-test('IPv6 entries are reported as unsupported, not as garbage', () => {
-  const v6 = Buffer.from('0a000000', 'hex');
-  assert.throws(() => decodeEntry(v6), (e: unknown) => e instanceof CtUnsupported);
+const kernel6 = (JSON.parse(readFileSync(new URL('./fixtures/kernel-6.18-ipv6.json', import.meta.url), 'utf8')) as { entries: Array<{ kernel: string; entry: unknown }> }).entries;
+
+test('IPv6 entries from a kernel dump (AF_INET6, CTA_IP_V6_*, CTA_PROTO_ICMPV6_*) decode to RFC 5952 addresses', () => {
+  const got = kernel6.map((k) => decodeEntry(Buffer.from(k.kernel, 'hex')));
+  assert.equal(JSON.parse(JSON.stringify(got)), kernel6.map((k) => k.entry));
+  const icmp = got.find((e) => e.orig.proto === 58)!;
+  assert.equal([icmp.orig.src, icmp.orig.icmpType, icmp.orig.icmpId, icmp.reply!.icmpType], ['2001:db8::12', 128, 4660, 129]);
+  const snat = got.find((e) => e.orig.sport === 40001)!;
+  assert.is(snat.reply!.dst, '2001:db8:ffff::1');
+});
+
+test('IPv6 create requests: family AF_INET6, 16-byte addresses, CTA_NAT_V6_*; they decode back to the same entry', () => {
+  const e: CtEntry = {
+    orig: { src: '2001:db8::30', dst: '2001:db8:1::30', proto: 6, sport: 40001, dport: 443 },
+    reply: invertTuple({ src: '2001:db8::30', dst: '2001:db8:1::30', proto: 6, sport: 40001, dport: 443 }),
+    status: 0x0e, timeout: 100, mark: 3,
+  };
+  const b = encodeEntry(e);
+  assert.is(b[0], 10, 'AF_INET6');
+  assert.equal(decodeEntry(b), e);
+  const withNat = encodeEntry({ ...e, natSrc: { ip: '2001:db8:ffff::1' } });
+  const top = attributeMap(decodeAttributes(withNat.subarray(4)));
+  const nat = attributeMap(decodeAttributes(top.get(6)!.data)); // CTA_NAT_SRC
+  assert.equal([nat.get(4)?.data.toString('hex'), nat.get(5)?.data.toString('hex')], ['20010db8ffff00000000000000000001', '20010db8ffff00000000000000000001']);
+  const icmp = encodeEntry({ orig: { src: '2001:db8::12', dst: '2001:db8:1::22', proto: 58, icmpType: 128, icmpCode: 0, icmpId: 4660 } }, { purpose: 'key' });
+  assert.equal(decodeEntry(icmp).orig, { src: '2001:db8::12', dst: '2001:db8:1::22', proto: 58, icmpType: 128, icmpCode: 0, icmpId: 4660 });
+  assert.equal(invertTuple({ src: 'a', dst: 'b', proto: 58, icmpType: 128, icmpCode: 0, icmpId: 1 }).icmpType, 129);
+});
+
+test('entries of families other than IPv4 and IPv6 are reported as unsupported, not as garbage', () => {
+  const bridge = Buffer.from('07000000', 'hex');
+  assert.throws(() => decodeEntry(bridge), (e: unknown) => e instanceof CtUnsupported);
 });
 
 test('malformed payloads throw parse errors', () => {

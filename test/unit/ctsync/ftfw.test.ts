@@ -56,6 +56,23 @@ test('fed conntrackd\'s own start-up datagrams, the core answers as conntrackd d
   assert.is(sent[0]!.toString('hex'), '1a6800106b027a926b027a7a6b027a7d');
 });
 
+test('a message we cannot use keeps its place in the sequence: dropped and counted, never NACKed (conntrackd with an expectation or an odd attribute)', () => {
+  const sent: Buffer[] = [];
+  const applied: string[] = [];
+  const core = new FtfwCore({ initialSeq: 1 }, { send: (d) => sent.push(d), apply: (t, e) => applied.push(`${t} ${e.src}`), resyncRequested: () => undefined });
+  const exp = encodeData('new', entry(2), 501); exp[0] = 0x13; // NET_T_STATE_EXP_NEW: valid, not handled here
+  const badAttr = encodeData('new', entry(3), 502); badAttr.writeUInt16BE(40, 8 + 2); // an attribute type past NTA_MAX
+  core.receive(Buffer.concat([encodeData('new', entry(1), 500), exp, badAttr, encodeData('new', entry(4), 503)]), 0);
+  for (let t = 0; t <= 5000; t += 50) { core.flush(t); core.tick(t); }
+  assert.equal(applied, ['new 192.0.2.2', 'new 192.0.2.5']);
+  assert.is(core.stats.nacksSent, 0, 'no NACK for the unusable messages');
+  assert.is(core.stats.lost, 0);
+  assert.is(core.stats.drops['unsupported'], 1);
+  assert.is(core.stats.drops['unknown-attribute'], 1);
+  const acks = sent.flatMap((d) => decodeDatagram(d).messages).filter((m) => m.kind === 'ack');
+  assert.ok(acks.some((m) => m.kind === 'ack' && m.from === 500 && m.to === 503), 'the whole range is acknowledged');
+});
+
 test('serial arithmetic wraps', () => {
   assert.ok(seqAfter(1, 0xffffffff));
   assert.ok(seqBefore(0xffffffff, 1));

@@ -104,6 +104,68 @@ test('authentication: same key replicates; a different key applies nothing and c
   assert.is(bad.b.ftfw.stats.datagramsReceived, 0, 'nothing reached the protocol');
 });
 
+test('authentication: a datagram reflected back to its sender changes nothing there (an ACK cannot release what the peer never got)', () => {
+  const key = Buffer.alloc(32, 3);
+  const fromB: Buffer[] = [];
+  const b = new SyncNode({ ftfw: { initialSeq: 5 }, authKey: key, authSelf: '192.0.2.2', authPeer: '192.0.2.1' }, (d) => fromB.push(d));
+  b.requestResync();
+  b.flush(0);
+  b.tick(2000);
+  assert.ok(fromB.length >= 2, 'a RESYNC and an ALIVE');
+  for (const d of fromB) b.onDatagram(d, 2001);
+  assert.is(b.stats.authDrops['auth-reflected'], fromB.length, 'its own datagrams, counted as reflected');
+  assert.is(b.ftfw.stats.datagramsReceived, 0, 'none reached the protocol');
+  assert.is(b.stats.resyncRequests, 0, 'its own RESYNC did not make it bulk-send to itself');
+});
+
+test('authentication: a restarted receiver applies no replayed datagram, then syncs again with the live peer', () => {
+  const key = Buffer.alloc(32, 3);
+  let now = 0;
+  const wall = { offset: 1_800_000_000_000 };
+  const authClock = () => wall.offset + now;
+  const optsA = { authKey: key, authSelf: '192.0.2.1', authPeer: '192.0.2.2', authClock };
+  const optsB = { authKey: key, authSelf: '192.0.2.2', authPeer: '192.0.2.1', authClock };
+  const wire: Buffer[] = [];
+  let b: SyncNode;
+  const a = new SyncNode({ ftfw: { initialSeq: 100 }, ...optsA }, (d) => { wire.push(d); b.onDatagram(d, now); });
+  b = new SyncNode({ ftfw: { initialSeq: 900 }, ...optsB }, (d) => a.onDatagram(d, now));
+  const run = (ms: number): void => { for (let i = 0; i < ms; i++) { now++; for (const n of [a, b]) { n.flush(now); n.tick(now); } } };
+  a.onKernelEvent('new', ct(1), now);
+  run(50);
+  assert.is(b.external.size, 1);
+  const captured = [...wire]; // up to the NEW
+  a.onKernelEvent('destroy', ct(1), now);
+  run(50);
+  assert.is(b.external.size, 0);
+  // B restarts (a new process: nothing remembered, a second later) and an attacker replays what A sent.
+  wall.offset += 1000;
+  b = new SyncNode({ ftfw: { initialSeq: 5000 }, ...optsB }, (d) => a.onDatagram(d, now));
+  const replayTarget = new SyncNode({ ftfw: { initialSeq: 7000 }, ...optsB }, () => undefined);
+  for (const d of captured) replayTarget.onDatagram(d, now);
+  assert.is(replayTarget.external.size, 0, 'the replayed NEW did not come back');
+  assert.is(replayTarget.ftfw.stats.datagramsReceived, 0);
+  assert.ok(replayTarget.stats.authDrops['auth-stale'] >= captured.length - 1);
+  // The live pair recovers by itself: B's RESYNC request (sent before A could accept it) goes again
+  // once both have heard each other, and A's table arrives.
+  a.loadKernelTable([ct(2)], now); // in A's table, never sent as an event
+  b.requestResync();
+  run(3000);
+  assert.equal([...b.external.entries()].map((c) => c.entry.src), ['198.51.100.2']);
+  assert.is(a.stats.resyncRequests, 1);
+});
+
+test('external cache off: the kernel write queue is bounded; what does not fit is dropped and counted', () => {
+  const { a, b, run } = pair({}, { externalCache: false, injectLimit: 5 });
+  for (let i = 1; i <= 8; i++) a.onKernelEvent('new', ct(i), 0);
+  run(20);
+  assert.is(b.pendingInjected, 5);
+  assert.is(b.stats.injectDropped, 3);
+  assert.is(b.takeInjected().length, 5);
+  a.onKernelEvent('new', ct(9), 30);
+  run(20);
+  assert.is(b.pendingInjected, 1, 'room again once the queue is taken');
+});
+
 test('ALARM: no control messages; lost entries come back with the refresh timer; unrefreshed external entries expire', () => {
   const opts = { mode: 'alarm' as const, refreshS: 5, cacheTimeoutS: 20 };
   const { a, b, run, cut } = pair(opts, opts);

@@ -127,10 +127,17 @@ test('cache: create, update, destroy, expiry by the synced timeout, limit, stati
   assert.equal(c.stats, { active: 0, created: 2, updated: 1, destroyed: 1, expired: 1, full: 1 });
 });
 
+/** Two ends with a fake wall clock; b has heard a and a has heard b (the handshake done). */
+function authPair(key = Buffer.alloc(32, 7), clock = { ms: 1_000_000 }) {
+  const a = new DatagramAuth({ key, self: '192.0.2.1', peer: '192.0.2.2', replayWindow: 64, clock: () => clock.ms });
+  const b = new DatagramAuth({ key, self: '192.0.2.2', peer: '192.0.2.1', replayWindow: 64, clock: () => clock.ms });
+  a.verify(b.probe());
+  b.verify(a.probe());
+  return { a, b, clock, key };
+}
+
 test('auth: signed datagrams verify; tampered, foreign-key, short and replayed ones are dropped and counted', () => {
-  const key = Buffer.alloc(32, 7);
-  const a = new DatagramAuth({ key, initialCounter: 100n });
-  const b = new DatagramAuth({ key, replayWindow: 64 });
+  const { a, b, key } = authPair();
   const p1 = a.sign(Buffer.from('hello'));
   const p2 = a.sign(Buffer.from('world'));
   assert.is(b.verify(p2)!.toString(), 'world');
@@ -139,13 +146,61 @@ test('auth: signed datagrams verify; tampered, foreign-key, short and replayed o
   const bad = Buffer.from(a.sign(Buffer.from('x'))); bad[0]! ^= 1;
   assert.is(b.verify(bad), undefined);
   assert.is(b.verify(Buffer.alloc(10)), undefined);
-  const other = new DatagramAuth({ key: Buffer.alloc(32, 8) });
+  const other = new DatagramAuth({ key: Buffer.alloc(32, 8), self: '192.0.2.1', peer: '192.0.2.2' });
   assert.is(b.verify(other.sign(Buffer.from('x'))), undefined);
   // far behind the window
-  const old = new DatagramAuth({ key, initialCounter: 1n }).sign(Buffer.from('old'));
-  assert.is(b.verify(old), undefined);
-  assert.equal(b.stats.drops, { 'auth-short': 1, 'auth-bad-tag': 2, 'auth-replayed': 2 });
-  assert.throws(() => new DatagramAuth({ key: Buffer.alloc(16) }));
+  for (let i = 0; i < 70; i++) b.verify(a.sign(Buffer.from('more')));
+  assert.is(b.verify(p2), undefined);
+  assert.equal(b.stats.drops, { 'auth-short': 1, 'auth-bad-tag': 2, 'auth-reflected': 0, 'auth-replayed': 2, 'auth-stale': 0 });
+  assert.throws(() => new DatagramAuth({ key: Buffer.alloc(16), self: 'a', peer: 'b' }));
+  void key;
+});
+
+test('auth: a datagram reflected back to its sender is rejected (the MAC binds the direction)', () => {
+  const { a, b } = authPair();
+  const toB = a.sign(Buffer.from('ack 1-300'));
+  assert.is(a.verify(toB), undefined, 'our own datagram, sent back to us');
+  assert.is(a.stats.drops['auth-reflected'], 1);
+  assert.is(b.verify(toB)!.toString(), 'ack 1-300', 'the same datagram, where it was meant to go');
+  // Another pair sharing the key: its datagrams do not verify here either.
+  const c = new DatagramAuth({ key: Buffer.alloc(32, 7), self: '192.0.2.9', peer: '192.0.2.2' });
+  assert.is(b.verify(c.sign(Buffer.from('x'))), undefined);
+  assert.is(b.stats.drops['auth-bad-tag'], 1);
+});
+
+test('auth over multicast: the receiver id is the group, the sender is named by the datagram\'s source address', () => {
+  const key = Buffer.alloc(32, 7);
+  const a = new DatagramAuth({ key, self: '192.0.2.1', peer: '', group: '225.0.0.50' });
+  const b = new DatagramAuth({ key, self: '192.0.2.2', peer: '', group: '225.0.0.50' });
+  a.verify(b.probe(), '192.0.2.2');
+  b.verify(a.probe(), '192.0.2.1');
+  const d = a.sign(Buffer.from('x'));
+  assert.is(b.verify(d, '192.0.2.9'), undefined, 'claimed by another sender');
+  assert.is(b.verify(d, '192.0.2.1')!.toString(), 'x');
+  assert.is(a.verify(a.sign(Buffer.from('y')), '192.0.2.2'), undefined, 'our own, sent back with the peer as source');
+  assert.is(a.stats.drops['auth-reflected'], 1);
+});
+
+test('auth: a restarted receiver accepts no replay; the peer is accepted again once it echoes the new life', () => {
+  const { a, key, clock } = authPair();
+  const captured = a.sign(Buffer.from('old news'));
+  clock.ms += 5_000;
+  // b restarts: no window, no memory.
+  const b2 = new DatagramAuth({ key, self: '192.0.2.2', peer: '192.0.2.1', clock: () => clock.ms });
+  assert.is(b2.verify(captured), undefined, 'captured before the restart');
+  assert.is(b2.stats.drops['auth-stale'], 1);
+  assert.ok(b2.probeDue, 'b2 must make itself heard');
+  // a fresh datagram from a, sent before a heard b2: authentic, but cannot prove it is not a replay
+  assert.is(b2.verify(a.sign(Buffer.from('too early'))), undefined);
+  // b2 speaks; a hears it; a's next datagram echoes b2's counter and is accepted
+  assert.ok(a.verify(b2.probe()) !== undefined);
+  assert.is(b2.verify(a.sign(Buffer.from('fresh')))!.toString(), 'fresh');
+  assert.is(b2.verify(captured), undefined, 'still a replay afterwards');
+  assert.is(b2.stats.drops['auth-stale'], 3);
+  // The sender's counter keeps growing across its own restart (from the clock).
+  const a2 = new DatagramAuth({ key, self: '192.0.2.1', peer: '192.0.2.2', clock: () => clock.ms });
+  a2.verify(b2.probe());
+  assert.is(b2.verify(a2.sign(Buffer.from('after a restart')))!.toString(), 'after a restart');
 });
 
 test.run();

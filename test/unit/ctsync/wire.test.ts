@@ -108,6 +108,37 @@ test('several messages in one datagram are all decoded', () => {
   assert.equal(d.messages.map((m) => m.kind), ['data', 'alive']);
 });
 
+const fixtures6 = (JSON.parse(readFileSync(new URL('./fixtures/conntrackd-1.4.7-ipv6.json', import.meta.url), 'utf8')) as { datagrams: Datagram[] }).datagrams;
+const one6 = (n: string): Extract<WireMessage, { kind: 'data' }> => {
+  const d = decodeDatagram(Buffer.from(fixtures6.find((f) => f.name === n)!.hex, 'hex'));
+  assert.equal(d.drops, [], `${n}: no drops`);
+  const m = d.messages[0]!;
+  if (m.kind !== 'data') throw new Error(`${n}: not data`);
+  return m;
+};
+
+for (const f of fixtures6) {
+  test(`IPv6 ${f.name}: decodes without drops and re-encodes to conntrackd's bytes`, () => {
+    assert.is(encodeMessage(one6(f.name)).toString('hex'), f.hex);
+  });
+}
+
+test('IPv6: NTA_IPV6 addresses, NTA_SNAT_IPV6, ICMPv6 type/code/id', () => {
+  assert.equal(one6('new-tcp6-hello').entry, {
+    src: '2001:db8::10', dst: '2001:db8:1::20', proto: 6, sport: 40000, dport: 80, status: 0x0e, tcpState: 3,
+    timeout: 3600, mark: 7, synproxy: { its: 0, isn: 0, tsoff: 0 },
+  } satisfies SyncEntry);
+  const snat = one6('new-tcp6-snat').entry;
+  assert.equal([snat.src, snat.snat, snat.spat], ['2001:db8::30', '2001:db8:ffff::1', undefined]);
+  const icmp = one6('new-icmp6-echo').entry;
+  assert.equal([icmp.proto, icmp.icmpType, icmp.icmpCode, icmp.icmpId], [58, 128, 0, 4660]);
+  assert.is(one6('del-udp6').type, 'destroy');
+  // One family per entry: IPv6 NAT on an IPv4 entry is refused as a bad attribute (and keeps its seq).
+  const mixed = encodeData('new', { src: '192.0.2.1', dst: '192.0.2.2', proto: 17, sport: 1, dport: 2, status: 0x10, snat: '2001:db8::1' }, 7);
+  const d = decodeDatagram(mixed);
+  assert.equal([d.drops, d.messages.map((m) => [m.kind, m.seq])], [['bad-attribute'], [['skip', 7]]]);
+});
+
 test('bad input is dropped and named: version, truncation, length, type, attributes', () => {
   const tcp = byName('new-tcp-hello');
   const v2 = Buffer.from(tcp); v2[0] = 0x20;
@@ -116,8 +147,10 @@ test('bad input is dropped and named: version, truncation, length, type, attribu
   assert.equal(decodeDatagram(tcp.subarray(0, 40)).drops, ['truncated']);
   const short = Buffer.from(tcp); short.writeUInt16BE(4, 2);
   assert.equal(decodeDatagram(short).drops, ['bad-length']);
+  // A message type we do not know (a later protocol's): numbered, so its seq is tracked, then dropped.
   const badType = Buffer.from(tcp); badType[0] = 0x17;
-  assert.equal(decodeDatagram(badType).drops, ['bad-type']);
+  assert.equal(decodeDatagram(badType).drops, ['unsupported']);
+  assert.equal(decodeDatagram(badType).messages.map((m) => m.kind), ['skip']);
   const flagged = Buffer.from(tcp); flagged[1] = 0x08;
   assert.equal(decodeDatagram(flagged).drops, ['bad-type']);
   const unknown = Buffer.from(tcp); unknown.writeUInt16BE(40, 8 + 2);
@@ -126,6 +159,11 @@ test('bad input is dropped and named: version, truncation, length, type, attribu
   assert.equal(decodeDatagram(wrongSize).drops, ['bad-attribute']);
   const exp = Buffer.from(tcp); exp[0] = 0x13;
   assert.equal(decodeDatagram(exp).drops, ['unsupported']);
+  // Unusable bodies keep their seq for the receiver's tracking (conntrackd tracks first, then drops).
+  for (const b of [unknown, wrongSize, exp]) {
+    const m = decodeDatagram(b).messages;
+    assert.equal(m.map((x) => [x.kind, x.seq]), [['skip', tcp.readUInt32BE(4)]]);
+  }
   const ackShort = Buffer.from('1a08000800000001', 'hex');
   assert.equal(decodeDatagram(ackShort).drops, ['bad-length']);
   assert.equal(decodeDatagram(Buffer.alloc(70000)).drops, ['oversized']);

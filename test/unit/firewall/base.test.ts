@@ -1,57 +1,132 @@
-// The fail-closed base ruleset against golden text: exactly what iptables-restore is given.
+// The fail-closed base ruleset `stockade boot` loads, against golden text: exactly what
+// iptables-restore is given. Since issue 12 it carries the system rules the config needs (VRRP,
+// sync, heartbeats, DHCP, management) in STOCKADE-INPUT, each rule tagged with its pointer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  BASE_FIREWALL_MODULES, baseFirewallSpec, baseRuleset, describeBaseFirewall, ipv4FilterRules, lockdownTable,
-} from '../../../src/firewall/base.ts';
+import { BASE_FIREWALL_MODULES, baseRuleset, describeBaseFirewall, lockdownTable } from '../../../src/firewall/index.ts';
 import { loadConfigText } from '../../../src/config/load.ts';
+import type { Config } from '../../../src/config/generated/config.ts';
+
+function config(doc: Record<string, unknown>): Config {
+  const loaded = loadConfigText(JSON.stringify({ version: 1, ...doc }));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  return loaded.config;
+}
 
 const HEAD = `# stockade base firewall (fail-closed), loaded by stockade boot
 *filter
 :INPUT DROP [0:0]
 :FORWARD DROP [0:0]
 :OUTPUT ACCEPT [0:0]
--A INPUT -i lo -j ACCEPT
--A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A INPUT -m conntrack --ctstate INVALID -j DROP
+:STOCKADE-FORWARD - [0:0]
+:STOCKADE-INPUT - [0:0]
+-A INPUT -j STOCKADE-INPUT
+-A FORWARD -j STOCKADE-FORWARD
+-A STOCKADE-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-FORWARD -m conntrack --ctstate INVALID -m comment --comment "/firewall" -j DROP
+-A STOCKADE-INPUT -i lo -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-INPUT -m conntrack --ctstate INVALID -m comment --comment "/firewall" -j DROP
+-A STOCKADE-INPUT -p icmp -m icmp --icmp-type 3 -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-INPUT -p icmp -m icmp --icmp-type 11 -m comment --comment "/firewall" -j ACCEPT
 `;
 
+const V6 = `# stockade base firewall (fail-closed), loaded by stockade boot
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:STOCKADE-INPUT - [0:0]
+-A INPUT -j STOCKADE-INPUT
+-A STOCKADE-INPUT -i lo -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "/firewall" -j ACCEPT
+-A STOCKADE-INPUT -m conntrack --ctstate INVALID -m comment --comment "/firewall" -j DROP
+COMMIT
+`;
+
+const PORTS = { interfaces: { ports: [{ name: 'mgmt' }, { name: 'wan' }, { name: 'lan' }, { name: 'sync' }] } };
+const SYNC_ADDRESS = { addresses: [{ interface: 'sync', static: ['198.51.100.1/30'] }] };
+
 test('management interfaces with allowed sources: ping per interface, the API port per source', () => {
-  const [v4, v6] = baseRuleset({ managementInterfaces: ['mgmt', 'bond0.10'], allowedSources: ['192.0.2.0/24', '198.51.100.7'], apiPort: 8443 });
+  const [v4, v6] = baseRuleset(config({
+    interfaces: { ports: [{ name: 'mgmt' }], vlans: [{ name: 'bond0.10', parent: 'mgmt', id: 10 }] },
+    management: { interfaces: ['mgmt', 'bond0.10'], allowed_sources: ['192.0.2.0/24', '198.51.100.7'] },
+  }));
   assert.equal({ family: v4!.family, table: v4!.table }, { family: 'ipv4', table: 'filter' });
   assert.fixture(
     v4!.text,
     HEAD +
-      `-A INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -j ACCEPT
--A INPUT -s 192.0.2.0/24 -i mgmt -p tcp -m tcp --dport 8443 -j ACCEPT
--A INPUT -s 198.51.100.7/32 -i mgmt -p tcp -m tcp --dport 8443 -j ACCEPT
--A INPUT -i bond0.10 -p icmp -m icmp --icmp-type 8 -j ACCEPT
--A INPUT -s 192.0.2.0/24 -i bond0.10 -p tcp -m tcp --dport 8443 -j ACCEPT
--A INPUT -s 198.51.100.7/32 -i bond0.10 -p tcp -m tcp --dport 8443 -j ACCEPT
+      `-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 192.0.2.0/24 -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.7/32 -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -i bond0.10 -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 192.0.2.0/24 -i bond0.10 -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.7/32 -i bond0.10 -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
 COMMIT
 `,
   );
   // IPv6: the same policies and no openings.
   assert.equal({ family: v6!.family, table: v6!.table }, { family: 'ipv6', table: 'filter' });
-  assert.fixture(v6!.text, HEAD + 'COMMIT\n');
+  assert.fixture(v6!.text, V6);
 });
 
 test('management interfaces without allowed sources: the API port from anywhere on them', () => {
-  const [v4] = baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: [], apiPort: 443 });
+  const [v4] = baseRuleset(config({ ...PORTS, management: { interfaces: ['mgmt'], api_port: 443 } }));
   assert.fixture(
     v4!.text,
     HEAD +
-      `-A INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -j ACCEPT
--A INPUT -i mgmt -p tcp -m tcp --dport 443 -j ACCEPT
+      `-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport 443 -m comment --comment "/management" -j ACCEPT
 COMMIT
 `,
   );
 });
 
-test('no management interface: console only, nothing but loopback and replies gets in', () => {
-  const [v4] = baseRuleset({ managementInterfaces: [], allowedSources: [], apiPort: 8443 });
-  assert.fixture(v4!.text, HEAD + 'COMMIT\n');
-  assert.is(describeBaseFirewall({ managementInterfaces: [], allowedSources: [], apiPort: 8443 }), 'nothing in (no management interface: console only)');
+test('no management interface: console only, nothing but loopback, replies and ICMP errors gets in', () => {
+  const c = config({});
+  assert.fixture(baseRuleset(c)[0]!.text, HEAD + 'COMMIT\n');
+  assert.is(describeBaseFirewall(c), 'nothing in (no management interface: console only)');
+});
+
+test('the HA pair: VRRP adverts per instance, sync from the peer, heartbeats, DHCP renewals; user rules, NAT and preload wait for the daemon', () => {
+  const c = config({
+    ...PORTS,
+    addresses: [{ interface: 'wan', dhcp: true }, { interface: 'lan', static: ['192.0.2.2/24'] }, { interface: 'sync', static: ['198.51.100.1/30'] }],
+    vrrp: {
+      instances: [
+        { name: 'lan', interface: 'lan', vrid: 1, vips: ['192.0.2.1/24'] },
+        { name: 'uni', interface: 'lan', vrid: 2, vips: ['192.0.2.3/24'], unicast_peers: ['192.0.2.4'] },
+        { name: 'mac', interface: 'lan', vrid: 3, vips: ['192.0.2.5/24'], use_vmac: true },
+      ],
+      accelerated_failover: { interface: 'sync', peer: '198.51.100.2' },
+    },
+    sync: { interface: 'sync', peer: '198.51.100.2', vrrp_group: 'lan' },
+    firewall: { rules: [{ chain: 'input', action: 'accept', protocol: 'tcp', destination_ports: [22] }], nat: [{ type: 'masquerade', out_interface: 'wan' }], preload: { filter: ['-A INPUT -j DROP'] } },
+  });
+  const tables = baseRuleset(c);
+  assert.equal(tables.map((t) => `${t.family} ${t.table}`), ['ipv4 filter', 'ipv6 filter']);
+  assert.fixture(
+    tables[0]!.text,
+    HEAD +
+      `-A STOCKADE-INPUT -d 224.0.0.18/32 -i lan -p 112 -m comment --comment "/vrrp/instances/0" -j ACCEPT
+-A STOCKADE-INPUT -s 192.0.2.4/32 -i lan -p 112 -m comment --comment "/vrrp/instances/1" -j ACCEPT
+-A STOCKADE-INPUT -d 224.0.0.18/32 -i lan -p 112 -m comment --comment "/vrrp/instances/2" -j ACCEPT
+-A STOCKADE-INPUT -d 224.0.0.18/32 -i vrrp.3 -p 112 -m comment --comment "/vrrp/instances/2" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.2/32 -i sync -p udp -m udp --dport 3780 -m comment --comment "/sync" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.2/32 -i sync -p udp -m udp --dport 3781 -m comment --comment "/vrrp/accelerated_failover" -j ACCEPT
+-A STOCKADE-INPUT -i wan -p udp -m udp --sport 67 --dport 68 -m comment --comment "/addresses/0/dhcp" -j ACCEPT
+COMMIT
+`,
+  );
+  assert.is(describeBaseFirewall(c), 'nothing in (no management interface: console only); VRRP on lan; sync on sync; heartbeats on sync; DHCP on wan');
+});
+
+test('multicast sync: from the group on the sync interface; disabled or statistics-only sync: nothing', () => {
+  const multicast = config({ ...PORTS, ...SYNC_ADDRESS, sync: { interface: 'sync', transport: 'multicast' } });
+  assert.ok(baseRuleset(multicast)[0]!.text.includes('-A STOCKADE-INPUT -d 225.0.0.50/32 -i sync -p udp -m udp --dport 3780 -m comment --comment "/sync" -j ACCEPT\n'));
+  for (const sync of [{ interface: 'sync', peer: '198.51.100.2', enabled: false }, { interface: 'sync', peer: '198.51.100.2', stats_only: true }]) {
+    assert.not.match(baseRuleset(config({ ...PORTS, ...SYNC_ADDRESS, sync }))[0]!.text, /\/sync/);
+  }
 });
 
 test('the lockdown table: policies and loopback only', () => {
@@ -70,37 +145,30 @@ COMMIT
 });
 
 test('each table text holds exactly one table and ends with COMMIT and a newline', () => {
-  for (const t of baseRuleset({ managementInterfaces: ['a', 'b'], allowedSources: ['203.0.113.0/25'], apiPort: 1 })) {
+  for (const t of baseRuleset(config({ ...PORTS, management: { interfaces: ['mgmt', 'wan'], allowed_sources: ['203.0.113.0/25'] } }))) {
     assert.equal(t.text.split('\n').filter((l) => l.startsWith('*')), ['*filter']);
     assert.ok(t.text.endsWith('\nCOMMIT\n'));
   }
 });
 
-test('the spec comes from the config: defaults fill the port', () => {
-  const loaded = loadConfigText(JSON.stringify({ version: 1, interfaces: { ports: [{ name: 'mgmt' }] }, management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.1'] } }));
-  assert.ok(loaded.ok);
-  if (!loaded.ok) return;
-  const spec = baseFirewallSpec(loaded.config);
-  assert.equal(spec, { managementInterfaces: ['mgmt'], allowedSources: ['192.0.2.1'], apiPort: 8443 });
-  assert.equal(ipv4FilterRules(spec).slice(-1), ['-A INPUT -s 192.0.2.1/32 -i mgmt -p tcp -m tcp --dport 8443 -j ACCEPT']);
-  assert.is(describeBaseFirewall(spec), 'tcp/8443 from 192.0.2.1 and ping in on mgmt');
+test('the description names what is open', () => {
+  assert.is(describeBaseFirewall(config({ ...PORTS, management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.1'] } })), 'tcp/8443 from 192.0.2.1 and ping in on mgmt');
 });
 
-test('a source that is not an IPv4 address or network is refused, not written', () => {
-  assert.throws(() => baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: ['192.0.2.1; -j ACCEPT'], apiPort: 8443 }), /not an IPv4 address/);
-});
-
-test('interface names and ports that do not belong in a rule are refused', () => {
-  assert.throws(() => baseRuleset({ managementInterfaces: ['mgmt -j ACCEPT'], allowedSources: [], apiPort: 8443 }), /not an interface name/);
-  assert.throws(() => baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: [], apiPort: 0 }), /not a port/);
+test('a source or interface that does not belong in a rule is refused, not written', () => {
+  const c = config({ ...PORTS, management: { interfaces: ['mgmt'] } });
+  assert.throws(() => baseRuleset({ ...c, management: { ...c.management, allowed_sources: ['192.0.2.1; -j ACCEPT'] } }), /not an IPv4 address/);
+  assert.throws(() => baseRuleset({ ...c, management: { ...c.management, interfaces: ['mgmt -j ACCEPT'] } }), /not an interface name/);
+  assert.throws(() => baseRuleset({ ...c, management: { ...c.management, api_port: 0 } }), /not a port/);
 });
 
 test('the modules the base rules need with the nf_tables backend: one per xtables match used', () => {
-  assert.equal([...BASE_FIREWALL_MODULES], ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'ip_tables']);
-  const text = baseRuleset({ managementInterfaces: ['mgmt'], allowedSources: [], apiPort: 1 }).map((t) => t.text).join('');
+  assert.equal([...BASE_FIREWALL_MODULES], ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables']);
+  const c = config({ ...PORTS, management: { interfaces: ['mgmt'] }, addresses: [{ interface: 'wan', dhcp: true }, ...SYNC_ADDRESS.addresses], sync: { interface: 'sync', peer: '198.51.100.2' } });
+  const text = baseRuleset(c).map((t) => t.text).join('');
   const matches = [...new Set([...text.matchAll(/-m (\w+)/g)].map((m) => m[1]))].sort();
   // Each match here must have its module in the list above (a new match needs its module added).
-  assert.equal(matches, ['conntrack', 'icmp', 'tcp']);
+  assert.equal(matches, ['comment', 'conntrack', 'icmp', 'tcp', 'udp']);
 });
 
 test.run();

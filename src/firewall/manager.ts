@@ -1,0 +1,92 @@
+// The daemon's firewall manager: applies the full ruleset at start, then checks every
+// `checkEveryMs` whether the kernel still holds it. A difference (someone ran iptables) is
+// drift: logged once when it appears and when it clears, shown by `ctl firewall`, and undone by
+// the next `stockade firewall apply`, not silently (the admin may be debugging).
+//
+// It takes over only a firewall stockade already holds (STOCKADE-INPUT in the IPv4 filter table,
+// loaded by `stockade boot` or an earlier apply): on the appliance boot always has; a daemon
+// started on some other machine (or in a test namespace without boot) leaves that machine's
+// firewall alone and says so.
+import type { Config } from '../config/generated/config.ts';
+import { OWN_CHAIN_PREFIX, type Ruleset } from './model.ts';
+import { compileRuleset } from './compile.ts';
+import { applyRuleset, planAgainstKernel, readKernel, type FirewallKernel } from './apply.ts';
+import { driftViews, formatDrift, tableViews, type DriftView, type TableView } from './view.ts';
+import { hasWork } from './diff.ts';
+
+type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface FirewallStatusView {
+  readonly applied: boolean;
+  /** False when the daemon found no stockade ruleset to take over (see above). */
+  readonly managed: boolean;
+  /** Why the start-up apply failed (the boot ruleset stays in force). */
+  readonly error: string | null;
+  readonly appliedAt: string | null;
+  readonly checkedAt: string | null;
+  readonly drift: readonly DriftView[];
+}
+
+export interface FirewallManager {
+  status(): FirewallStatusView;
+  /** The status with the kernel's counters per rule. */
+  view(countersKernel: FirewallKernel): Promise<FirewallStatusView & { tables: TableView[] }>;
+  stop(): void;
+}
+
+export async function startFirewallManager(config: Config, kernel: FirewallKernel, log: LogFn, checkEveryMs = 10_000): Promise<FirewallManager> {
+  let ruleset: Ruleset | undefined;
+  let error: string | null = null;
+  let appliedAt: string | null = null;
+  let checkedAt: string | null = null;
+  let drift: DriftView[] = [];
+  let managed = true;
+  try {
+    const held = (await readKernel(kernel, ['ipv4'])).get('ipv4')?.get('filter')?.has(`${OWN_CHAIN_PREFIX}INPUT`) ?? false;
+    if (!held) {
+      managed = false;
+      log('info', 'firewall: not managed: the kernel holds no stockade ruleset (stockade boot loads one); stockade firewall apply takes it over');
+      return { status: () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift }), view: async () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift, tables: [] }), stop: () => undefined };
+    }
+    ruleset = compileRuleset(config, { scope: 'full' });
+    const result = await applyRuleset(ruleset, kernel);
+    const restored = result.tables.filter((t) => t.status === 'restored').map((t) => `${t.family} ${t.table}`);
+    appliedAt = new Date().toISOString();
+    log('info', `firewall: applied (${restored.length > 0 ? `restored ${restored.join(', ')}` : 'no change'})`);
+  } catch (e) {
+    error = (e as Error).message;
+    log('error', `firewall: not applied: ${error}; the rules loaded before stay in force`);
+  }
+  let running = false;
+  const check = async (): Promise<void> => {
+    if (!ruleset || error !== null || running) return;
+    running = true;
+    try {
+      const now = driftViews((await planAgainstKernel(ruleset, kernel)).filter(hasWork));
+      checkedAt = new Date().toISOString();
+      const before = formatDrift(drift).join('\n');
+      const after = formatDrift(now).join('\n');
+      if (after !== before) {
+        if (now.length > 0) log('warn', `firewall: drift: the kernel's rules differ from the config (stockade firewall apply restores them): ${formatDrift(now).slice(0, 5).join('; ')}`);
+        else log('info', 'firewall: drift cleared: the kernel holds the config\'s rules again');
+      }
+      drift = now;
+    } catch (e) {
+      log('warn', `firewall: drift check failed: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void check(), checkEveryMs);
+  timer.unref();
+  const status = (): FirewallStatusView => ({ applied: error === null && ruleset !== undefined, managed, error, appliedAt, checkedAt, drift });
+  return {
+    status,
+    async view(countersKernel) {
+      await check();
+      const tables = ruleset ? tableViews(ruleset, await readKernel(countersKernel, [...new Set(ruleset.tables.map((t) => t.family))])) : [];
+      return { ...status(), tables };
+    },
+    stop: () => clearInterval(timer),
+  };
+}
