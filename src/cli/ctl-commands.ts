@@ -1,8 +1,9 @@
 // `stockade ctl ...`: asks the running daemon over its control socket.
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+import type { Command } from './command.ts';
+import { statusCommand } from './ctl-status.ts';
 import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts';
 import { ctlSync } from './ctl-sync.ts';
+import { ctlDaemon } from './ctl-daemon.ts';
 import { ctlFirewall } from './ctl-firewall.ts';
 
 function table(rows: string[][]): string {
@@ -40,30 +41,6 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
   return out;
 }
 
-const ctlVrrp: Command = {
-  words: ['ctl', 'vrrp'],
-  usage: '[--json] [--socket PATH]',
-  summary: "the daemon's VRRP instances: state, master, priority, timers, counters",
-  async run(args: readonly string[], io: Io): Promise<number> {
-    let json = false;
-    let socket: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--json') json = true;
-      else if (a === '--socket') {
-        socket = args[++i];
-        if (socket === undefined) throw new UserError('--socket needs a path', EXIT_BAD_INPUT);
-      } else throw new UserError(`unexpected argument '${a}'`, EXIT_BAD_INPUT);
-    }
-    let status: VrrpStatusView;
-    try {
-      status = (await controlRequest(controlSocketPath(socket), 'vrrp.status')) as VrrpStatusView;
-    } catch (e) {
-      throw new UserError((e as Error).message);
-    }
-    io.out(json ? JSON.stringify(status, null, 2) + '\n' : formatVrrpStatus(status));
-    return EXIT_OK;
-  },
-};
+const ctlVrrp = statusCommand('vrrp', 'vrrp.status', "the daemon's VRRP instances: state, master, priority, timers, counters", formatVrrpStatus);
 
-export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlDaemon];

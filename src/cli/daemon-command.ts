@@ -4,13 +4,16 @@ import { buildInfo } from './build-info.ts';
 import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
 import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../daemon/control.ts';
 import { startDaemon } from '../daemon/daemon.ts';
+import type { DaemonHandle } from '../daemon/daemon.ts';
+import { EXIT_CRASH, installCrashGuard } from '../daemon/crash-guard.ts';
 import { lineLog } from '../daemon/log.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
 
 Runs the configured VRRP instances and conntrack sync (the config's sync section) and serves
 the control socket until SIGTERM, which sends priority-0 adverts from every MASTER, removes the
-VIPs and closes the sync sockets before exiting.
+VIPs and closes the sync sockets before exiting. An internal fault (uncaught exception, unhandled
+rejection) is logged with its stack and makes the same stop, then exit status ${EXIT_CRASH}.
 
   --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
   --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
@@ -43,10 +46,21 @@ export const daemonCommand: Command = {
       else throw new UserError(`unexpected argument '${a}'; see 'stockade daemon --help'`, EXIT_BAD_INPUT);
     }
     const log = lineLog((line) => io.out(line));
-    let handle;
+    let handle: DaemonHandle | undefined;
+    // In place before anything starts: a fault during start-up is logged and exits non-zero too.
+    const guard = installCrashGuard(process, log, async (reason) => {
+      if (handle) await handle.stop(reason, EXIT_CRASH);
+      else process.exitCode = EXIT_CRASH;
+    });
     try {
-      handle = await startDaemon({ configFile, defaultConfigFile, socketPath: controlSocketPath(socket) }, log, buildInfo.version);
+      handle = await startDaemon({
+        configFile, defaultConfigFile, socketPath: controlSocketPath(socket),
+        // Test builds are the same executable: the hook is keyed to the environment, which the
+        // image's inittab never sets (see src/daemon/daemon.ts).
+        testHooks: process.env['STOCKADE_TEST_HOOKS'] === '1', logStats: log.stats,
+      }, log, buildInfo.version);
     } catch (e) {
+      guard.uninstall();
       throw new UserError(`daemon: ${(e as Error).message}`, EXIT_FAILURE);
     }
     const onSignal = (sig: NodeJS.Signals) => void handle.stop(sig);
@@ -55,6 +69,7 @@ export const daemonCommand: Command = {
     const code = await handle.done;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    guard.uninstall();
     return code;
   },
 };

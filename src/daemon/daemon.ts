@@ -5,13 +5,20 @@
 // (src/firewall/manager.ts) applies the full ruleset before both. LVS joins here as it is built,
 // wired through events (the shell's `transition` events and master hooks). It serves the control socket and logs syslog-style
 // lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
-// then exit 0.
+// then exit 0. A fault anywhere makes the same stop with a non-zero status (crash-guard.ts).
+//
+// Test hooks (`testHooks`, from STOCKADE_TEST_HOOKS=1 in the daemon's environment, which the
+// image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
+// loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
+// variable the method does not exist.
 import type { Vrrp } from '../config/generated/config.ts';
 import { startVrrp } from '../vrrp/shell/run.ts';
 import type { VrrpRuntime } from '../vrrp/shell/run.ts';
 import { chooseConfig } from './config.ts';
 import { ControlServer } from './control.ts';
-import type { Log } from './log.ts';
+import type { Log, LogStats } from './log.ts';
+import type { DaemonStatusView } from './daemon-status.ts';
+import { resolveGroup } from './group.ts';
 import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
@@ -23,12 +30,17 @@ export interface DaemonOptions {
   /** The board's default config, used when configFile does not load; undefined: no fallback. */
   defaultConfigFile: string | undefined;
   socketPath: string;
+  /** The `test.fault` control method (see the header). */
+  testHooks?: boolean;
+  /** The log's counters, for `daemon.status`. */
+  logStats?: () => LogStats;
 }
 
 export interface DaemonHandle {
   /** Resolves with the exit status once the daemon has stopped. */
   readonly done: Promise<number>;
-  stop(reason: string): Promise<void>;
+  /** `exitCode` (at least) becomes the daemon's exit status. */
+  stop(reason: string, exitCode?: number): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions, log: Log, version: string): Promise<DaemonHandle> {
@@ -37,7 +49,15 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   if (choice.fallback) log('warn', `config: ${opts.configFile} not usable (${choice.why}); running the board default ${choice.file}`);
   log('info', `stockade ${version} daemon starting, config ${choice.file}`);
 
-  const control = await ControlServer.listen(opts.socketPath);
+  const mgmt = choice.config.management;
+  let group: number | undefined;
+  if (mgmt.control_group !== undefined) {
+    const g = resolveGroup(mgmt.control_group);
+    if ('gid' in g) group = g.gid;
+    else log('error', `control: ${g.error}; the control socket is for root only`);
+  }
+  const control = await ControlServer.listen(opts.socketPath, { group, maxClients: mgmt.control_max_clients, log });
+  if (opts.testHooks) log('warn', 'test hooks on (STOCKADE_TEST_HOOKS): control method test.fault can crash this daemon; never in production');
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const sync = await startSync(choice.config, log);
@@ -65,11 +85,30 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
+  control.handle('daemon.status', (): DaemonStatusView => ({
+    pid: process.pid, version, uptimeMs: Date.now() - started, config: choice.file, fallback: choice.fallback,
+    testHooks: opts.testHooks === true, control: control.stats(), log: opts.logStats?.() ?? null,
+  }));
+  if (opts.testHooks) {
+    control.handle('test.fault', (p) => {
+      const kind = (p as { kind?: unknown } | undefined)?.kind;
+      if (kind !== 'throw' && kind !== 'reject') throw new Error("test.fault needs kind 'throw' or 'reject'");
+      log('warn', `test.fault: ${kind} on the next loop turn`);
+      setImmediate(() => {
+        if (kind === 'throw') throw new Error('test.fault: thrown from an event loop callback');
+        void Promise.reject(new Error('test.fault: a rejection nobody handles'));
+      });
+      return { scheduled: kind };
+    });
+  }
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string): Promise<void> => {
+  // A fault during a SIGTERM stop still makes the status non-zero.
+  let exitFloor = 0;
+  const stop = (reason: string, exitCode = 0): Promise<void> => {
+    exitFloor = Math.max(exitFloor, exitCode);
     stopping ??= (async () => {
       log('info', `stopping (${reason})`);
       let code = 0;
@@ -79,17 +118,17 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
         sync.service?.stop();
       } catch (e) {
         log('error', `sync: stop: ${(e as Error).message}`);
-        code = 1;
+        code ||= 1;
       }
       try {
         await vrrp?.stop();
       } catch (e) {
         log('error', `vrrp: stop: ${(e as Error).message}`);
-        code = 1;
+        code ||= 1;
       }
       await control.close();
       log('info', 'stopped');
-      resolveDone(code);
+      resolveDone(Math.max(code, exitFloor));
     })();
     return stopping;
   };

@@ -1,11 +1,65 @@
 // The daemon's log: syslog-style lines on stdout ("<time> stockade[pid]: <level>: <message>");
-// busybox init keeps stdout on the console or hands it to syslogd.
-export type Level = 'info' | 'warn' | 'error';
+// busybox init keeps stdout on the console or hands it to syslogd. Rate-limited (a flood of bad
+// packets or requests must not fill the disk): lines with a `limit` key at most
+// PER_KEY_PER_SECOND a second per key, every line under an overall TOTAL_PER_SECOND; what is held
+// back is counted by key and announced by the next line that gets out.
+import { RateLimiter } from '../common/rate-limit.ts';
+import type { Level, Log } from '../common/log.ts';
 
-export interface Log {
-  (level: Level, message: string): void;
+export type { Level, Log };
+
+export const PER_KEY_PER_SECOND = 5;
+export const TOTAL_PER_SECOND = 200;
+const ALL = 'all lines';
+
+export interface LogStats {
+  lines: number;
+  /** Lines held back, by limit key ('all lines': the overall ceiling). */
+  suppressed: Record<string, number>;
+  perKeyPerSecond: number;
+  totalPerSecond: number;
 }
 
-export function lineLog(write: (line: string) => void, pid = process.pid): Log {
-  return (level, message) => write(`${new Date().toISOString()} stockade[${pid}]: ${level}: ${message}\n`);
+export interface LineLog extends Log {
+  stats(): LogStats;
+}
+
+export interface LineLogOptions {
+  pid?: number;
+  /** Milliseconds, for the limiter (default performance.now). */
+  now?: () => number;
+  perKeyPerSecond?: number;
+  totalPerSecond?: number;
+}
+
+export function lineLog(write: (line: string) => void, opts: LineLogOptions = {}): LineLog {
+  const pid = opts.pid ?? process.pid;
+  const now = opts.now ?? (() => performance.now());
+  const perKey = new RateLimiter(opts.perKeyPerSecond ?? PER_KEY_PER_SECOND);
+  const total = new RateLimiter(opts.totalPerSecond ?? TOTAL_PER_SECOND);
+  let lines = 0;
+  const emit = (level: Level, message: string): void => {
+    lines++;
+    write(`${new Date().toISOString()} stockade[${pid}]: ${level}: ${message}\n`);
+  };
+  const log = ((level, message, limit) => {
+    const t = now();
+    let note = '';
+    if (limit !== undefined) {
+      const k = perKey.take(limit, t);
+      if (!k.ok) return;
+      if (k.suppressedBefore > 0) note = ` (${k.suppressedBefore} more like it held back)`;
+    }
+    const all = total.take(ALL, t);
+    if (!all.ok) return;
+    if (all.suppressedBefore > 0) emit('warn', `log: ${all.suppressedBefore} lines held back (more than ${total.perSecond} a second)`);
+    emit(level, message + note);
+  }) as LineLog;
+  log.stats = () => ({
+    lines,
+    suppressed: { ...perKey.suppressed, ...(total.suppressed[ALL] ? { [ALL]: total.suppressed[ALL] } : {}) },
+    perKeyPerSecond: perKey.perSecond,
+    totalPerSecond: total.perSecond,
+  });
+  return log;
 }

@@ -102,6 +102,16 @@ export interface NativeBinding {
   openPacket(ifindex: number, ethertype: number, opts?: PacketOpenOptions): NativePacketSocket;
   openUdp(opts: UdpOpenOptions): NativeUdpSocket;
   ifNameToIndex(name: string): number;
+  peerCredentials(fd: number): PeerCredentials;
+}
+
+/** The process at the other end of a connected unix socket, as the kernel recorded it at connect. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+  /** Supplementary groups (SO_PEERGROUPS); empty on kernels without it. */
+  groups: number[];
 }
 
 /** Where the addon is looked for, in order, with why. */

@@ -107,4 +107,7 @@ napi_value packet_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 
+/* peercred.c */
+napi_value peer_credentials(napi_env env, napi_callback_info info);
+
 #endif

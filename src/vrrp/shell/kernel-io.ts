@@ -29,8 +29,10 @@ import { garpFrame, parseMac } from '../garp.ts';
 import { mustParseIpv4 } from '../ipv4.ts';
 import type { ShellIo, VrrpShell } from './shell.ts';
 import type { Vip } from './vips.ts';
+import type { Log } from '../../common/log.ts';
 
-export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
+/** A line a peer can repeat (a reject) passes a limit key: see src/common/log.ts. */
+export type Logger = Log;
 
 /** IPTOS_PREC_INTERNETCONTROL: the TOS byte keepalived's adverts carry (vrrp_build_ip4()). */
 export const VRRP_TOS = 0xc0;
@@ -123,7 +125,7 @@ export class KernelIo implements ShellIo {
         if (p.payload.length >= 2 && !spec.accept(p.payload[1]!)) return;
         spec.shell.receive(spec.as, { payload: p.payload, source: mustParseIpv4(p.source), destination: mustParseIpv4(p.destination), ttl: p.ttl });
       },
-      (err) => this.#log('warn', `vrrp: ${ifname}: receive error ${err.code}`),
+      (err) => this.#log('warn', `vrrp: ${ifname}: receive error ${err.code}`, `vrrp:receive-error:${ifname}`),
     );
   }
 

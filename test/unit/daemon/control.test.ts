@@ -1,12 +1,14 @@
 // The control socket in-process: line-delimited JSON requests and answers, errors as answers,
-// a stale socket file replaced; `stockade ctl vrrp` against it (human and --json) and without it.
+// a stale socket left by a killed daemon replaced; `stockade ctl vrrp` against it (human and
+// --json) and without it. The hardening is in control-limits.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer, controlRequest, controlSocketPath } from '../../../src/daemon/control.ts';
+import { staleSocket } from './control-helpers.ts';
 import type { VrrpStatusView } from '../../../src/daemon/vrrp-status.ts';
 import { main } from '../../../src/cli/main.ts';
 
@@ -36,7 +38,7 @@ test('socket path: flag, then $STOCKADE_SOCKET, then /run/stockade.sock', () => 
 
 test('requests and answers, errors as answers, ctl vrrp human and --json', async () => {
   const path = join(dir, 'a.sock');
-  writeFileSync(path, ''); // a stale file from a killed daemon
+  await staleSocket(path); // left by a killed daemon
   const server = await ControlServer.listen(path);
   server.handle('vrrp.status', () => view);
   server.handle('boom', () => { throw new Error('it broke'); });

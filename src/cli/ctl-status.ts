@@ -1,0 +1,32 @@
+// The shape of the `stockade ctl X` commands that ask one status method and print it (human or
+// --json): ctl vrrp, ctl daemon.
+import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+
+export function statusCommand<T>(word: string, method: string, summary: string, format: (status: T) => string): Command {
+  return {
+    words: ['ctl', word],
+    usage: '[--json] [--socket PATH]',
+    summary,
+    async run(args: readonly string[], io: Io): Promise<number> {
+      let json = false;
+      let socket: string | undefined;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (a === '--json') json = true;
+        else if (a === '--socket') {
+          socket = args[++i];
+          if (socket === undefined) throw new UserError('--socket needs a path', EXIT_BAD_INPUT);
+        } else throw new UserError(`unexpected argument '${a}'`, EXIT_BAD_INPUT);
+      }
+      let status: T;
+      try {
+        status = (await controlRequest(controlSocketPath(socket), method)) as T;
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      io.out(json ? JSON.stringify(status, null, 2) + '\n' : format(status));
+      return EXIT_OK;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+// The log function every part is handed (the daemon makes it; see src/daemon/log.ts). Parts
+// cannot import the daemon, so the shape lives here.
+export type Level = 'info' | 'warn' | 'error';
+
+/**
+ * `limit`: a key for a line that traffic or a client can repeat at will (a rejected packet or
+ * request, e.g. 'vrrp:drop:auth'): such lines go out at most a few times a second per key, the
+ * rest are counted (`stockade ctl daemon`). Lines without a key are limited only by an overall
+ * ceiling.
+ */
+export type Log = (level: Level, message: string, limit?: string) => void;
