@@ -62,6 +62,7 @@ function keptRulesPath(statePath: string): string {
 
 export function writeKeptRules(texts: Partial<Record<IpFamily, string>>, statePath = appliedStatePath()): void {
   const path = keptRulesPath(statePath);
+  mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(texts));
   renameSync(tmp, path);
