@@ -8,9 +8,10 @@ import type { Config } from '../config/generated/config.ts';
 import { readConfigBytes } from '../config/read.ts';
 import { versionLine } from './build-info.ts';
 import {
-  appliedStatePath, applyRuleset, compileRuleset, configKey, forgetAppliedState, readAppliedState, writeAppliedState, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
-  type Ruleset,
+  appliedStatePath, applyRuleset, compileRuleset, configKey, forgetAppliedState, readAppliedState, readKeptRules, savedAfter, writeAppliedState, writeKeptRules, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
+  type FirewallKernel, type Ruleset,
 } from '../firewall/index.ts';
+import type { IpFamily } from '../kernel/iptables-restore.ts';
 
 function compiled(config: Config, words: string): Ruleset {
   try {
@@ -72,13 +73,23 @@ const firewallApply: Command = {
     const loaded = load('firewall apply', args, io);
     if (!loaded) return EXIT_BAD_INPUT;
     const ruleset = compiled(loaded.config, 'firewall apply');
+    // Nobody changed the rules since our last apply: what it left stands in for iptables-save.
+    const unchanged = before !== undefined && last !== undefined && last.namespace === before.namespace && last.generation === before.id;
+    const kept = unchanged ? readKeptRules(statePath) : undefined;
+    const families = [...new Set(ruleset.tables.map((t) => t.family))];
+    const compareWith: FirewallKernel = kept !== undefined && families.every((f) => kept[f] !== undefined)
+      ? { ...kernel, save: async (f) => kept[f]! }
+      : kernel;
     try {
-      const result = await applyRuleset(ruleset, kernel);
+      const result = await applyRuleset(ruleset, compareWith);
       const restored = result.tables.filter((t) => t.status === 'restored');
       // Each restore is one nf_tables transaction: any other step in the generation means someone
       // else changed the rules meanwhile, and the next apply must look for itself.
       const after = await kernel.generation?.();
       if (key !== undefined && before !== undefined && after !== undefined && after.namespace === before.namespace && after.id === before.id + restored.length) {
+        const texts: Partial<Record<IpFamily, string>> = {};
+        for (const [family, saved] of result.before) texts[family] = savedAfter(saved, result.plans.filter((p) => p.family === family));
+        writeKeptRules(texts, statePath);
         writeAppliedState({ key, namespace: after.namespace, generation: after.id, tables: result.tables.map((t) => ({ family: t.family, table: t.table })) }, statePath);
       } else {
         forgetAppliedState(statePath);

@@ -3,7 +3,7 @@
 // order errors are printed in.
 import type { ConfigError } from './errors.ts';
 import { describeFound } from './describe.ts';
-import { LineIndex, parseJson, type JsonDocument } from './json-parse.ts';
+import { LineIndex, parseJson, parseJsonValue, type JsonDocument } from './json-parse.ts';
 import { parentPointer } from './pointer.ts';
 import type { Locate } from './schema-errors.ts';
 
@@ -30,6 +30,28 @@ function locator(doc: JsonDocument, lines: LineIndex): Locate {
 }
 
 export function parseDocument(text: string): ParsedDocument {
+  // Positions are found only when an error needs them: a clean file is parsed once without them.
+  const fast = parseJsonValue(text);
+  if (fast !== undefined) {
+    let locate: Locate | undefined;
+    return {
+      ok: true,
+      value: fast.value,
+      locate: (pointer, at) => {
+        if (locate === undefined) {
+          const again = parseJson(text);
+          if (!again.ok) return undefined; // cannot happen: the same text parsed above
+          locate = locator(again.document, new LineIndex(text));
+        }
+        return locate(pointer, at);
+      },
+      duplicates: [],
+    };
+  }
+  return parseWithPositions(text);
+}
+
+function parseWithPositions(text: string): ParsedDocument {
   const lines = new LineIndex(text);
   const parsed = parseJson(text);
   if (!parsed.ok) {

@@ -67,9 +67,12 @@ class Parser {
   private readonly valueOffsets = new Map<string, number>();
   private readonly keyOffsets = new Map<string, number>();
   private readonly duplicates: DuplicateKey[] = [];
+  /** False: the value only, no pointers or offsets (see parseJsonValue). */
+  private readonly positions: boolean;
 
-  constructor(text: string) {
+  constructor(text: string, positions = true) {
     this.text = text;
+    this.positions = positions;
   }
 
   parse(): JsonDocument {
@@ -83,6 +86,7 @@ class Parser {
   }
 
   private fail(pointer: string, expected: string, offset: number, hint?: string): never {
+    if (!this.positions) throw NEEDS_POSITIONS;
     throw new SyntaxFault({ offset, pointer, expected, found: this.tokenAt(offset), ...(hint ? { hint } : {}) });
   }
 
@@ -122,7 +126,7 @@ class Parser {
   private value(pointer: string): unknown {
     const start = this.pos;
     const c = this.text[start];
-    this.valueOffsets.set(pointer, start);
+    if (this.positions) this.valueOffsets.set(pointer, start);
     if (c === '{') return this.object(pointer);
     if (c === '[') return this.array(pointer);
     if (c === '"') return this.string(pointer);
@@ -180,20 +184,28 @@ class Parser {
         this.fail(pointer, 'a property name in double quotes', keyStart, hint);
       }
       const key = this.string(pointer);
-      const child = `${pointer}/${escapeToken(key)}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        this.duplicates.push({ pointer: child, offset: keyStart, firstOffset: first });
-      } else {
-        seen.set(key, keyStart);
+      let child = '';
+      if (this.positions) {
+        child = `${pointer}/${escapeToken(key)}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          this.duplicates.push({ pointer: child, offset: keyStart, firstOffset: first });
+        } else {
+          seen.set(key, keyStart);
+        }
+        this.keyOffsets.set(child, keyStart);
+      } else if (Object.prototype.hasOwnProperty.call(result, key)) {
+        throw NEEDS_POSITIONS; // a duplicate is reported with both positions
       }
-      this.keyOffsets.set(child, keyStart);
       this.skipSpace(pointer);
       if (t[this.pos] !== ':') this.fail(child, "':' after the property name", this.pos);
       this.pos++;
       this.skipSpace(child);
-      // defineProperty, not assignment: a key named "__proto__" must stay a plain property.
-      Object.defineProperty(result, key, { value: this.value(child), enumerable: true, writable: true, configurable: true });
+      // A key named "__proto__" must stay a plain property (assignment would set the prototype);
+      // every other key is assigned, which keeps objects in V8's fast mode for the checks after.
+      const value = this.value(child);
+      if (key === '__proto__') Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+      else result[key] = value;
       this.skipSpace(pointer);
       const c = t[this.pos];
       if (c === ',') {
@@ -221,7 +233,7 @@ class Parser {
       return result;
     }
     for (;;) {
-      const child = `${pointer}/${result.length}`;
+      const child = this.positions ? `${pointer}/${result.length}` : '';
       result.push(this.value(child));
       this.skipSpace(pointer);
       const c = t[this.pos];
@@ -316,6 +328,24 @@ class Parser {
       if (digits() === 0) this.fail(pointer, 'a digit in the exponent', this.pos);
     }
     return Number(t.slice(start, this.pos));
+  }
+}
+
+/** Thrown by a parse without positions where an error needs them. */
+const NEEDS_POSITIONS = new Error('json-parse: positions needed');
+
+/**
+ * The value of a well-formed file without duplicate keys, or undefined when the text has an
+ * error or a duplicate (then parseJson, with positions, reports it). Skips the pointers and
+ * offsets that cost most of a full parse: a 1 MiB config is mostly read when nothing is wrong.
+ */
+export function parseJsonValue(text: string): { value: unknown } | undefined {
+  try {
+    const p = new Parser(text, false);
+    return { value: p.parse().value };
+  } catch (err) {
+    if (err === NEEDS_POSITIONS) return undefined;
+    throw err;
   }
 }
 

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { runDir } from '../kernel/udhcpc.ts';
 import type { TableOutcome } from './apply.ts';
+import type { IpFamily } from './model.ts';
 
 export interface AppliedState {
   /** sha256 of the config bytes and the build line. */
@@ -48,4 +49,30 @@ export function writeAppliedState(state: AppliedState, path = appliedStatePath()
 
 export function forgetAppliedState(path = appliedStatePath()): void {
   rmSync(path, { force: true });
+  rmSync(keptRulesPath(path), { force: true });
+}
+
+/**
+ * Beside the record: what the apply left in the kernel, per family, as iptables-save text. While
+ * the generation is unchanged it stands in for iptables-save when a changed config is applied.
+ */
+function keptRulesPath(statePath: string): string {
+  return statePath.replace(/\.json$/, '') + '-rules.json';
+}
+
+export function writeKeptRules(texts: Partial<Record<IpFamily, string>>, statePath = appliedStatePath()): void {
+  const path = keptRulesPath(statePath);
+  mkdirSync(join(path, '..'), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(texts));
+  renameSync(tmp, path);
+}
+
+export function readKeptRules(statePath = appliedStatePath()): Partial<Record<IpFamily, string>> | undefined {
+  try {
+    const v = JSON.parse(readFileSync(keptRulesPath(statePath), 'utf8')) as Record<string, unknown>;
+    return Object.values(v).every((t) => typeof t === 'string') ? v as Partial<Record<IpFamily, string>> : undefined;
+  } catch {
+    return undefined;
+  }
 }

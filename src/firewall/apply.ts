@@ -68,10 +68,13 @@ function refusal(plan: TablePlan, outcome: Extract<RestoreOutcome, { ok: false }
 export interface ApplyResult {
   readonly tables: readonly TableOutcome[];
   readonly plans: readonly TablePlan[];
+  /** What the kernel held before the apply, per family (counters aside). */
+  readonly before: ReadonlyMap<IpFamily, SavedTables>;
 }
 
 export async function applyRuleset(ruleset: Ruleset, kernel: FirewallKernel): Promise<ApplyResult> {
-  const plans = await planAgainstKernel(ruleset, kernel);
+  const before = await readKernel(kernel, [...new Set(ruleset.tables.map((t) => t.family))]);
+  const plans = planRuleset(ruleset, before);
   const work = plans.filter(hasWork);
   if (work.length > 0 && ruleset.modules.length > 0) await kernel.loadModules(ruleset.modules);
   const ordered = [...plans].sort((a, b) => (a.family === b.family ? TABLE_ORDER.indexOf(a.table) - TABLE_ORDER.indexOf(b.table) : a.family === 'ipv4' ? -1 : 1));
@@ -89,5 +92,5 @@ export async function applyRuleset(ruleset: Ruleset, kernel: FirewallKernel): Pr
     }
     tables.push({ family: plan.family, table: plan.table, status: 'restored', chains: plan.write.length + plan.remove.length });
   }
-  return { tables, plans };
+  return { tables, plans, before };
 }

@@ -7,9 +7,9 @@ export { BUILTIN_CHAINS, OWN_CHAIN_PREFIX, isBuiltin, isOwnChain, type FwChain, 
 export { preloadChains, type PreloadError } from './preload.ts';
 export { applyRuleset, FirewallApplyError, planAgainstKernel, readKernel, type ApplyResult, type FirewallKernel, type TableOutcome } from './apply.ts';
 export { hasWork, planRuleset, planTable, type ChainChange, type TablePlan } from './diff.ts';
-export { parseSave, normalSpec, type SavedTables } from './saved.ts';
+export { parseSave, normalSpec, savedAfter, type SavedTables } from './saved.ts';
 export { systemFirewallKernel } from './kernel-io.ts';
 export { driftViews, formatDrift, formatTables, pointerOf, tableViews, type DriftView, type TableView } from './view.ts';
 export { startFirewallManager, type FirewallManager, type FirewallStatusView } from './manager.ts';
 export { lintFirewall, type LintWarning } from './lint.ts';
-export { appliedStatePath, configKey, forgetAppliedState, readAppliedState, writeAppliedState, type AppliedState } from './applied-state.ts';
+export { appliedStatePath, configKey, forgetAppliedState, readAppliedState, readKeptRules, writeAppliedState, writeKeptRules, type AppliedState } from './applied-state.ts';

@@ -3,6 +3,7 @@
 // a host, absent on the appliance) are read back as the numbers stockade writes.
 import type { IptablesTable } from '../kernel/iptables-restore.ts';
 import { IPTABLES_TABLES } from '../kernel/iptables-restore.ts';
+import { isBuiltin } from './model.ts';
 
 export interface SavedRule {
   readonly spec: string;
@@ -54,4 +55,31 @@ export function parseSave(text: string): SavedTables {
     }
   }
   return tables;
+}
+
+/**
+ * What the kernel holds after `plans` were restored over `before`, as iptables-save text without
+ * counters (parseSave reads it back): the written chains as generated, the removed ones gone,
+ * every other chain as it was.
+ */
+export function savedAfter(before: SavedTables | undefined, plans: readonly { table: IptablesTable; write: readonly { name: string; policy?: string | undefined; rules: readonly { spec: string }[] }[]; remove: readonly string[] }[]): string {
+  const tables: SavedTables = new Map([...(before ?? new Map<IptablesTable, Map<string, SavedChain>>())].map(([t, chains]) => [t, new Map(chains)]));
+  for (const p of plans) {
+    const chains = tables.get(p.table) ?? new Map<string, SavedChain>();
+    tables.set(p.table, chains);
+    for (const name of p.remove) chains.delete(name);
+    for (const c of p.write) {
+      const old = chains.get(c.name);
+      const policy = c.policy ?? (isBuiltin(p.table, c.name) ? 'ACCEPT' : undefined) ?? old?.policy;
+      chains.set(c.name, { name: c.name, ...(policy !== undefined ? { policy } : {}), packets: 0, bytes: 0, rules: c.rules.map((r) => ({ spec: r.spec, packets: 0, bytes: 0 })) });
+    }
+  }
+  const out: string[] = [];
+  for (const [table, chains] of tables) {
+    out.push(`*${table}`);
+    for (const c of chains.values()) out.push(`:${c.name} ${c.policy ?? '-'} [0:0]`);
+    for (const c of chains.values()) for (const r of c.rules) out.push(`-A ${c.name} ${r.spec}`);
+    out.push('COMMIT');
+  }
+  return out.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@
 // reported with the config pointer of the refused line.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyRuleset, compileRuleset, fullTableText, FirewallApplyError, parseSave, type FirewallKernel, type Ruleset } from '../../../src/firewall/index.ts';
+import { applyRuleset, compileRuleset, fullTableText, FirewallApplyError, parseSave, planRuleset, savedAfter, type FirewallKernel, type Ruleset } from '../../../src/firewall/index.ts';
 import { loadConfigText } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/generated/config.ts';
 import type { IpFamily, IptablesTable } from '../../../src/kernel/iptables-restore.ts';
@@ -46,6 +46,21 @@ test('iptables-save parsing: counters, policies, vrrp and gre read back as numbe
   const chains = saved.get('filter')!;
   assert.equal(chains.get('INPUT'), { name: 'INPUT', policy: 'DROP', packets: 3, bytes: 180, rules: [] });
   assert.equal(chains.get('STOCKADE-INPUT')!.rules, [{ spec: '-p 112 -j ACCEPT', packets: 5, bytes: 400 }, { spec: '-s 192.0.2.1/32 -p 47 -j ACCEPT', packets: 0, bytes: 0 }]);
+});
+
+test('what an apply leaves (savedAfter) is what a full apply of the new ruleset holds: a second plan against it finds nothing to do', async () => {
+  const k = new FakeKernel();
+  const c = config({ firewall: { rules: rules(300), preload: { filter: ['-A INPUT -s 192.0.2.99/32 -j DROP'] } } });
+  k.hold(compileRuleset(c, { scope: 'full' }), '*mangle\n:ADMIN - [0:0]\n-A ADMIN -j RETURN\nCOMMIT\n');
+  const changed = structuredClone(c);
+  changed.firewall.rules[150]!.destination_ports = [9];
+  changed.firewall.rules.splice(10, 200);
+  const rs = compileRuleset(changed, { scope: 'full' });
+  const r = await applyRuleset(rs, k);
+  assert.ok(r.tables.some((t) => t.status === 'restored'));
+  const after = new Map((['ipv4', 'ipv6'] as const).map((f) => [f, parseSave(savedAfter(r.before.get(f), r.plans.filter((p) => p.family === f)))]));
+  assert.equal(planRuleset(rs, after).filter((p) => p.write.length + p.remove.length > 0).map((p) => p.table), []);
+  assert.equal(after.get('ipv4')!.get('mangle')!.get('ADMIN')!.rules.map((x) => x.spec), ['-j RETURN'], 'chains of others kept as they were');
 });
 
 test('first apply: every table with rules is restored (--noflush input: declarations, -F of built-ins, rules)', async () => {
