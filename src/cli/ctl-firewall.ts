@@ -1,7 +1,7 @@
 // `stockade ctl firewall`: the daemon's firewall, per rule packets, bytes and the config pointer
 // it came from (like iptables -L -v -n), and any drift from the applied ruleset.
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+import type { Command } from './command.ts';
+import { statusCommand } from './ctl-status.ts';
 import { formatDrift, formatTables, type FirewallStatusView, type TableView } from '../firewall/index.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 
@@ -18,28 +18,9 @@ export function formatFirewallStatus(v: View): string {
   return out.split('\n').map(terminalSafe).join('\n');
 }
 
-export const ctlFirewall: Command = {
-  words: ['ctl', 'firewall'],
-  usage: '[--json] [--socket PATH]',
-  summary: "the daemon's firewall: per rule packets, bytes and config pointer; drift from the applied rules",
-  async run(args: readonly string[], io: Io): Promise<number> {
-    let json = false;
-    let socket: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--json') json = true;
-      else if (a === '--socket') {
-        socket = args[++i];
-        if (socket === undefined) throw new UserError('--socket needs a path', EXIT_BAD_INPUT);
-      } else throw new UserError(`unexpected argument '${a}'`, EXIT_BAD_INPUT);
-    }
-    let view: View;
-    try {
-      view = (await controlRequest(controlSocketPath(socket), 'firewall.status')) as View;
-    } catch (e) {
-      throw new UserError((e as Error).message);
-    }
-    io.out(json ? JSON.stringify(view, null, 2) + '\n' : formatFirewallStatus(view));
-    return EXIT_OK;
-  },
-};
+export const ctlFirewall: Command = statusCommand<View>(
+  'firewall',
+  'firewall.status',
+  "the daemon's firewall: per rule packets, bytes and config pointer; drift from the applied rules",
+  formatFirewallStatus,
+);

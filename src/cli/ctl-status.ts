@@ -1,5 +1,5 @@
 // The shape of the `stockade ctl X` commands that ask one status method and print it (human or
-// --json): ctl vrrp, ctl daemon.
+// --json): ctl vrrp, ctl daemon, ctl firewall.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../daemon/control.ts';
 
