@@ -52,8 +52,18 @@ export function startFailover(config: Config, service: SyncService | undefined, 
     startup = 'held';
     log('info', `sync: preempting held for ${unit} until the peer's first bulk sync (at most ${sync.startup_sync_wait_s} s)`);
     const watch = new BulkSyncWatch(t0, waitMs, BULK_QUIET_MS, service.progress());
+    const receivedAtStart = service.progress().received;
+    let askedAgain = false;
     watchTimer = setInterval(() => {
-      const s = watch.check(performance.now(), service.progress());
+      const p = service.progress();
+      // The RESYNC asked at start may have gone out before the peer could answer (its link down,
+      // or its answer dropped): ask once more when the peer is first heard, so that the quiet
+      // period below is not taken for a bulk sync of nothing.
+      if (!askedAgain && p.received > receivedAtStart && p.applied === 0) {
+        askedAgain = true;
+        service.requestResync();
+      }
+      const s = watch.check(performance.now(), p);
       if (s.state === 'waiting') return;
       clearInterval(watchTimer);
       watchTimer = undefined;

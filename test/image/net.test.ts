@@ -48,9 +48,20 @@ function ready(name: string): Promise<void> {
   let p = ctx.ready.get(name);
   if (!p) {
     // The base firewall drops pings on the ports (the board's config lets them in on mgmt
-    // only); these tests are about the network, so pings are let in everywhere.
+    // only); these tests are about the network, so pings are let in everywhere. Once the daemon
+    // (init starts it) has applied its ruleset: it would replace the INPUT chain holding the
+    // rule, while later it only reports such a change as drift.
     p = vm(name).waitFor(/stockade: boot complete/, BOOT_TIMEOUT_MS).then(() => vm(name).login())
-      .then(async () => { await vm(name).run('iptables -I INPUT 1 -p icmp -j ACCEPT'); });
+      .then(async () => {
+        const deadline = Date.now() + BOOT_TIMEOUT_MS;
+        for (;;) {
+          const r = await vm(name).run('stockade ctl firewall', 60_000);
+          if (/^firewall: applied /m.test(r.output)) break;
+          if (Date.now() > deadline) throw new Error(`${name}: the daemon never applied its firewall:\n${r.output}`);
+          await new Promise((res) => setTimeout(res, 1000));
+        }
+        await vm(name).run('iptables -I INPUT 1 -p icmp -j ACCEPT');
+      });
     ctx.ready.set(name, p);
   }
   return p;

@@ -50,8 +50,9 @@ if (requireLab(test, 'lab/ctsync/daemon-auth', { tools: ['conntrack', 'tcpdump']
       const daemons: DaemonNode[] = [];
       try {
         const pcap = join(dir, 'sync.pcap');
-        const td = lab.spawn('b', ['tcpdump', '-i', 'eth0', '-U', '-w', pcap, 'udp', 'port', String(PORT)]);
-        await new Promise((r) => setTimeout(r, 800));
+        // -Z root: the capture file is in a private 0700 directory of root's.
+        const td = lab.spawn('b', ['tcpdump', '-Z', 'root', '-i', 'eth0', '-U', '-w', pcap, 'udp', 'port', String(PORT)]);
+        await lab.waitFor('tcpdump listening', () => /listening on/.test(td.stderr()) || undefined, { timeoutMs: 30_000, intervalMs: 50 });
         const a = startSyncDaemon(lab, dir, 'a', A, B, AUTH);
         daemons.push(a);
         let b = startSyncDaemon(lab, dir, 'b', B, A, AUTH);
@@ -70,7 +71,7 @@ if (requireLab(test, 'lab/ctsync/daemon-auth', { tools: ['conntrack', 'tcpdump']
         // What A sent up to the destroy: played back, it would bring the connection back.
         const fromA = recorded.filter((d) => d.src === A && d.t < beforeDestroy).map((d) => d.hex);
         const fromB = recorded.filter((d) => d.src === B).map((d) => d.hex);
-        assert.ok(fromA.length >= 2 && fromB.length >= 1, `recorded ${fromA.length} from A, ${fromB.length} from B`);
+        assert.ok(fromA.length >= 2 && fromB.length >= 1, `recorded ${fromA.length} from A, ${fromB.length} from B; tcpdump: ${td.stderr().trim()}`);
 
         // B dies and comes back with no memory. A's live datagrams are held off (the daemon sends
         // from the sync port), so the playback is the first thing the new B hears.
