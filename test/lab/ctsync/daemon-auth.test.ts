@@ -50,8 +50,10 @@ if (requireLab(test, 'lab/ctsync/daemon-auth', { tools: ['conntrack', 'tcpdump']
       const daemons: DaemonNode[] = [];
       try {
         const pcap = join(dir, 'sync.pcap');
-        // -Z root: the capture file is in a private 0700 directory of root's.
-        const td = lab.spawn('b', ['tcpdump', '-Z', 'root', '-i', 'eth0', '-U', '-w', pcap, 'udp', 'port', String(PORT)]);
+        // -Z root: the capture file is in a private 0700 directory of root's. --immediate-mode:
+        // without it libpcap hands packets over a ring block at a time, and the ones still in the
+        // ring at SIGINT are counted as received but never written (seen: 7 received, 0 captured).
+        const td = lab.spawn('b', ['tcpdump', '-Z', 'root', '--immediate-mode', '-i', 'eth0', '-U', '-w', pcap, 'udp', 'port', String(PORT)]);
         await lab.waitFor('tcpdump listening', () => /listening on/.test(td.stderr()) || undefined, { timeoutMs: 30_000, intervalMs: 50 });
         const a = startSyncDaemon(lab, dir, 'a', A, B, AUTH);
         daemons.push(a);

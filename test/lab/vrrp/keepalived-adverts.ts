@@ -144,7 +144,7 @@ export async function captureGarp(lab: Lab): Promise<GarpFixture> {
   try {
     const config = variantConf(v);
     const pcap = join(dir, 'garp.pcap');
-    const td = lab.spawn('obs', ['tcpdump', '-i', 'eth0', '-U', '-n', '-s', '256', '-w', pcap, 'arp']);
+    const td = lab.spawn('obs', ['tcpdump', '--immediate-mode', '-i', 'eth0', '-U', '-n', '-s', '256', '-w', pcap, 'arp']);
     await lab.waitFor('tcpdump listening', () => /listening on/.test(td.stderr()) || undefined, { timeoutMs: 5000, intervalMs: 20 });
     const mac = (await lab.exec('ka', ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
     const ka = startKeepalived(lab, 'ka', dir, config);
