@@ -78,7 +78,6 @@ if (requireLab(test, 'lab/ctsync/daemon-conntrackd', { tools: ['conntrack', 'con
         // conntrackd's entries (IPv6 among them) in our external cache, ours in conntrackd's.
         const ours = await lab.waitFor(`${PER_SIDE} of conntrackd's entries in the daemon's external cache`, async () => {
           const s = await syncStatus(lab, d);
-          console.error('DBG', JSON.stringify({ext: s?.external, drops: s?.drops, proto: s?.protocol, auth: (s as any)?.auth}));
           return s?.external?.active === PER_SIDE ? s : undefined;
         }, { timeoutMs: 60_000, intervalMs: 500 });
         await lab.waitFor(`${PER_SIDE} of the daemon's entries in conntrackd's external cache`, async () => {
