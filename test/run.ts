@@ -47,12 +47,12 @@ function skipReason(tier: Tier): string | undefined {
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-function runTier(tier: Tier, pattern = '\\.test\\.ts$'): Promise<TierResult> {
+function runTier(tier: Tier): Promise<TierResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), pattern, ...(process.stdout.isTTY ? [] : ['--no-color'])],
+      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), '\\.test\\.ts$', ...(process.stdout.isTTY ? [] : ['--no-color'])],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -97,27 +97,6 @@ function runTier(tier: Tier, pattern = '\\.test\\.ts$'): Promise<TierResult> {
       resolve({ tier, passed, failed, skipped, seconds, ...(note ? { note } : {}) });
     });
   });
-}
-
-/**
- * The lab tier runs each file in its own uvu process: uvu imports every file before it runs any,
- * and lab files start daemons, captures and namespaces, so one file's leftovers in the process
- * could change another's outcome (seen: ctsync/daemon-auth passing alone, failing in the dir).
- */
-async function runEachFile(tier: Tier): Promise<TierResult> {
-  const started = Date.now();
-  const total: TierResult = { tier, passed: 0, failed: 0, skipped: 0, seconds: 0 };
-  const notes: string[] = [];
-  for (const file of testFiles(join(root, 'test', tier)).sort()) {
-    const r = await runTier(tier, `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-    total.passed += r.passed;
-    total.failed += r.failed;
-    total.skipped += r.skipped;
-    if (r.note) notes.push(`${file}: ${r.note}`);
-  }
-  total.seconds = (Date.now() - started) / 1000;
-  if (notes.length > 0) total.note = notes.join('; ');
-  return total;
 }
 
 async function main(): Promise<number> {
