@@ -48,17 +48,25 @@ export function lineClient(path: string): Promise<LineClient> {
   });
 }
 
-/** One request line sent by a process running as uid/gid (root only); its stdout: the answer or the error. */
+/**
+ * One request line sent by a process running as uid/gid (root only); its stdout: the answer or the
+ * error. The child starts as root and drops to uid/gid itself before connecting: started as
+ * nobody it could not even execute the runtime when the checkout is under a 0700 home (/root).
+ */
 export function requestAs(path: string, uid: number, gid: number, line: string): Promise<string> {
-  const script = `const s = require('node:net').createConnection(${JSON.stringify(path)});
+  const script = `process.setgroups([]); process.setgid(${gid}); process.setuid(${uid});
+const s = require('node:net').createConnection(${JSON.stringify(path)});
 let out = ''; s.setEncoding('utf8');
 s.on('connect', () => s.write(${JSON.stringify(line + '\n')}));
 s.on('data', (c) => { out += c; if (out.includes('\\n')) { process.stdout.write(out); s.destroy(); } });
 s.on('error', (e) => { out = 'error ' + e.code + '\\n'; process.stdout.write(out); });
 s.on('close', () => { if (!out) process.stdout.write('closed without an answer\\n'); });`;
-  const child = spawn(process.execPath, ['-e', script], { uid, gid, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (c: string) => { out += c; });
-  return new Promise((resolve) => child.on('close', () => resolve(out.trim())));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => resolve(out.trim()));
+  });
 }
