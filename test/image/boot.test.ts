@@ -15,6 +15,7 @@ import { Lab, labAvailable } from '../lab/harness.ts';
 import { ensureImages, versionOf } from './images.ts';
 import { imageFor, root, startVms } from './vm.ts';
 import type { Vm, Vms } from './vm.ts';
+import { loud } from '../loud-hook.ts';
 
 /** From qemu start to the boot-complete line; about 20 s alone, more with three VMs on two cores. */
 const BOOT_TIMEOUT_MS = 240_000;
@@ -73,7 +74,7 @@ async function sh(name: string, command: string, timeoutMs = 60_000): Promise<st
 
 const Boot = suite('image boot');
 
-Boot.before(async () => {
+Boot.before(loud('boot', async () => {
   await ensureImages();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'stockade-image-'));
   ctx.bootB = join(ctx.tmp, 'slot-b.img');
@@ -97,7 +98,7 @@ Boot.before(async () => {
     links: [['x64a:sync', 'x64b:sync']],
     ...(ctx.lab ? { bridges: { br0: ['x64a:mgmt', 'arm:mgmt'] }, lab: { lab: ctx.lab, host: 'sw' } } : {}),
   });
-});
+}));
 
 Boot.after(async () => {
   let failed = false;

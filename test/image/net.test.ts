@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { ensureImages } from './images.ts';
 import { startVms } from './vm.ts';
 import type { Vm, Vms } from './vm.ts';
+import { loud } from '../loud-hook.ts';
 
 const BOOT_TIMEOUT_MS = 240_000;
 
@@ -89,13 +90,13 @@ async function pings(name: string, address: string, count = 3): Promise<boolean>
 
 const Net = suite('image netsetup');
 
-Net.before(async () => {
+Net.before(loud('net', async () => {
   await ensureImages(['x86_64-generic']);
   ctx.vms = await startVms({
     vms: { a: { board: 'x86_64-generic' }, b: { board: 'x86_64-generic' } },
     links: [['a:wan', 'b:wan'], ['a:lan', 'b:lan'], ['a:sync', 'b:sync']],
   });
-});
+}));
 
 Net.after(async () => {
   await ctx.vms?.destroy();

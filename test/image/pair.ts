@@ -35,6 +35,7 @@ import type { Topology } from '../lab/harness.ts';
 import { ensureImages } from './images.ts';
 import { startVms } from './vm.ts';
 import type { Vm, Vms } from './vm.ts';
+import { loud } from '../loud-hook.ts';
 
 export type Node = 'a' | 'b';
 export const NODES: readonly Node[] = ['a', 'b'];
@@ -324,9 +325,9 @@ export function pairSuite(name: string, opts: PairOptions = {}): { test: (title:
     return { test: () => undefined, run: () => s.run() };
   }
   let pair: Pair | undefined;
-  s.before(async () => {
+  s.before(loud(name, async () => {
     pair = await startPair(opts);
-  });
+  }));
   s.after(async () => {
     if (!pair) return;
     await pair.destroy().catch(() => undefined);

@@ -13,6 +13,7 @@ import { withLab, type Lab } from '../harness.ts';
 import { baseRuleset } from '../../../src/firewall/index.ts';
 import { loadConfigText } from '../../../src/config/load.ts';
 import { requireLab } from '../require.ts';
+import { loud } from '../../loud-hook.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');
@@ -152,9 +153,9 @@ if (ready && !existsSync(bin)) {
   });
 } else if (ready) {
   let tmp: string;
-  test.before(() => {
+  test.before(loud('stockade boot (lab)', () => {
     tmp = mkdtempSync(join(tmpdir(), 'stockade-lab-boot-'));
-  });
+  }));
   test.after(() => {
     rmSync(tmp, { recursive: true, force: true });
   });
