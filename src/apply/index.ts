@@ -5,6 +5,9 @@
 //   parts.ts    the parts, the sections each owns, which changes restart an item
 //   plan.ts     two configs -> per-part plan
 //   format.ts   the plan on an 80-column console
+//   confirm.ts  commit-confirm: one pending transaction, its window, persist or revert
+//   revisions.ts  confirmed configs as numbered revisions beside /data/config.json
+//   audit.ts    the bounded audit log of transactions
 export { diffJson, equalJson } from './diff.ts';
 export type { Difference, Json } from './diff.ts';
 export { PART_NAMES } from './parts.ts';
@@ -12,3 +15,9 @@ export type { Effect, PartName } from './parts.ts';
 export { planConfig } from './plan.ts';
 export type { ItemPlan, PartPlan, Plan } from './plan.ts';
 export { formatPlan } from './format.ts';
+export { CommitConfirm } from './confirm.ts';
+export type { BeginResult, ConfirmAction, PendingTransaction } from './confirm.ts';
+export { RevisionStore, REVISION_DIR } from './revisions.ts';
+export type { RevisionFiles, RevisionMeta } from './revisions.ts';
+export { appendAudit, auditLine, AUDIT_LIMITS } from './audit.ts';
+export type { AuditFiles, AuditLimits, AuditRecord } from './audit.ts';

@@ -11,6 +11,7 @@ import { parseJson } from './json-parse.ts';
 import { decodeConfigBytes, readConfigBytes } from './read.ts';
 import { schemaErrors } from './schema-errors.ts';
 import { checkSemantics } from './semantic/index.ts';
+import { MIGRATIONS, migrateDocument, type ConfigDocument, type Migration } from './migrate.ts';
 
 export const CONFIG_VERSION = 1;
 
@@ -30,37 +31,51 @@ export function loadConfigBytes(bytes: Uint8Array): LoadResult {
   return loadConfigText(decoded.text);
 }
 
-export function loadConfigText(text: string): LoadResult {
+export function loadConfigText(text: string, migrations: readonly Migration[] = MIGRATIONS): LoadResult {
   const parsed = parseDocument(text);
   if (!parsed.ok) return { ok: false, errors: parsed.errors };
-  const { locate } = parsed;
+  let { locate } = parsed;
   const errors: ConfigError[] = [...parsed.duplicates];
 
-  const value = parsed.value;
+  let value = parsed.value;
   const version = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { version?: unknown }).version : undefined;
-  if (typeof version === 'number' && version !== CONFIG_VERSION) {
+  const migrated: ConfigWarning[] = [];
+  if (typeof version === 'number' && Number.isInteger(version) && version < CONFIG_VERSION && errors.length === 0) {
+    // An older format: migrate, then check the result as if it had been written that way. Its
+    // errors cannot point into the file as written (the migrated document has no positions).
+    const m = migrateDocument(value as ConfigDocument, CONFIG_VERSION, migrations);
+    if (m.ok) {
+      value = m.doc;
+      locate = () => undefined;
+      for (const step of m.steps) migrated.push({ pointer: '/version', message: `migrated: ${step}` });
+    }
+  }
+  const now = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { version?: unknown }).version : undefined;
+  if (typeof now === 'number' && now !== CONFIG_VERSION) {
     // A file for another format version: its other errors would only be noise.
     errors.push({
       kind: 'schema',
       pointer: '/version',
       expected: `${CONFIG_VERSION} (the config format version this stockade reads)`,
-      found: describeFound(version),
-      hint: Number.isInteger(version) && version > CONFIG_VERSION ? 'the file was written for a newer stockade' : `set "version": ${CONFIG_VERSION}`,
+      found: describeFound(now),
+      hint: Number.isInteger(now) && now > CONFIG_VERSION ? 'the file was written for a newer stockade' : `set "version": ${CONFIG_VERSION}`,
       ...(locate('/version', 'value') ?? {}),
     });
     return { ok: false, errors: inFileOrder(errors) };
   }
 
+  const writtenMigrated = migrated.length > 0 ? structuredClone(value) : undefined;
   if (!validate(value)) errors.push(...schemaErrors(validate.errors ?? [], value, locate));
   if (errors.length > 0) return { ok: false, errors: inFileOrder(errors) };
 
   const config = value as Config;
   // ajv filled in defaults in place; errors quote the file as written, so re-read it if needed.
   const written = (): unknown => {
+    if (writtenMigrated !== undefined) return writtenMigrated;
     const again = parseJson(text);
     return again.ok ? again.document.value : undefined;
   };
-  const warned: ConfigWarning[] = [];
+  const warned: ConfigWarning[] = [...migrated];
   const semantic = checkSemantics(config, written, warned).map((e) => ({ ...e, ...(locate(e.pointer, 'value') ?? {}) }));
   if (semantic.length > 0) return { ok: false, errors: inFileOrder(semantic) };
   const warnings = warned.map((w) => ({ ...w, ...(locate(w.pointer, 'value') ?? locate(w.pointer, 'key') ?? {}) }));

@@ -1,0 +1,45 @@
+// Files that must survive a power cut whole: written to a temp file in the same directory,
+// fsynced, renamed over the old one, and the directory fsynced, so after a crash the path holds
+// either the old content or the new, never a torn mix.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
+  }
+}
+
+export function readTextIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+export function removeFile(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** The real files behind a RevisionFiles-shaped interface. */
+export const durableFiles = { list: listDir, read: readTextIfExists, write: (p: string, t: string) => writeFileDurably(p, t), remove: removeFile };
