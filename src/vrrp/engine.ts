@@ -56,6 +56,38 @@ export interface EngineConfig {
   heartbeat?: HeartbeatLinkOptions;
 }
 
+/** What reconfigure() did, by instance name, and the actions for the shell. */
+export interface EngineChange {
+  actions: TaggedAction[];
+  /** Running on, new settings applied in place. */
+  kept: string[];
+  /** Shut down and started again (identity on the wire changed). */
+  restarted: string[];
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * What an instance is on the wire and to its peer: a change restarts it. Keep in step with
+ * src/apply/parts.ts (what `config plan` promises); test/unit/vrrp/reconfigure.test.ts checks both.
+ */
+export function needsRestart(a: EngineInstanceConfig, b: EngineInstanceConfig): boolean {
+  return a.interface !== b.interface || a.vrid !== b.vrid || a.version !== b.version || a.pairOnly !== b.pairOnly
+    || a.receive.checksum !== b.receive.checksum || a.receive.multicastGroup !== b.receive.multicastGroup
+    || !sameJson(a.receive.unicastPeers, b.receive.unicastPeers) || !sameJson(a.receive.v2Password ? [...a.receive.v2Password] : null, b.receive.v2Password ? [...b.receive.v2Password] : null)
+    || !sameAuth(a.auth, b.auth);
+}
+
+function sameAuth(a: AuthKeys | undefined, b: AuthKeys | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const keys = (k: AuthKeys) => [...k.keys].map(([id, secret]) => [id, Buffer.from(secret).toString('hex')]);
+  return a.activeKeyId === b.activeKeyId && a.maxClockSkewMs === b.maxClockSkewMs && sameJson(keys(a), keys(b));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** `instance`: the instance's name; for group-transition, the sync group's. */
 export type TaggedAction = Action & { instance: string };
 
@@ -85,10 +117,13 @@ export class VrrpEngine {
   private readonly byVrid = new Map<string, Map<number, Member>>();
   private readonly groups = new Map<string, Member[]>();
   private readonly groupStates = new Map<string, VrrpState>();
-  private readonly scripts = new Map<string, ScriptTracker>();
+  private scripts = new Map<string, ScriptTracker>();
   private readonly links = new Map<string, boolean>();
   private readonly interfaceDrops = new Map<string, DropCounters>();
-  private readonly heartbeatLink: HeartbeatLink | undefined;
+  private heartbeatLink: HeartbeatLink | undefined;
+  private heartbeatOptions: HeartbeatLinkOptions | undefined;
+  /** Shut down by retire(), dropped or started anew by the reconfigure() that follows. */
+  private readonly retiring = new Set<string>();
   /** The latest refused packet (advert or heartbeat), for the shell's rate-limited log; `count` grows with each. */
   lastDrop: { count: number; ifname: string; instance?: string; source: number; reason: string } | undefined;
   /** Last `now` seen, for status(). */
@@ -97,28 +132,114 @@ export class VrrpEngine {
   constructor(config: EngineConfig) {
     for (const s of config.scripts ?? []) this.scripts.set(s.name, new ScriptTracker(s));
     this.heartbeatLink = config.heartbeat ? new HeartbeatLink(config.heartbeat) : undefined;
-    for (const cfg of config.instances) {
-      if (this.members.has(cfg.name)) throw new Error(`duplicate VRRP instance ${cfg.name}`);
-      const inst = new VrrpInstance(cfg);
-      const m: Member = {
-        inst,
-        cfg,
-        receive: {
-          ...cfg.receive, version: cfg.version, intervalCs: cfg.advertIntervalMs / 10,
-          ...(cfg.auth ? { verifier: new AdvertVerifier(cfg.auth) } : {}),
-        },
-        signer: cfg.auth ? new AdvertSigner(cfg.auth, cfg.primaryAddress) : undefined,
-        tracks: [...(cfg.tracks ?? [])],
-        drops: newDropCounters(),
-        ownFault: false,
-        group: undefined,
-      };
-      this.members.set(cfg.name, m);
-      let vrids = this.byVrid.get(cfg.interface);
-      if (!vrids) this.byVrid.set(cfg.interface, (vrids = new Map()));
-      if (vrids.has(cfg.vrid)) throw new Error(`VRID ${cfg.vrid} twice on ${cfg.interface}`);
-      vrids.set(cfg.vrid, m);
+    this.heartbeatOptions = config.heartbeat;
+    for (const cfg of config.instances) this.addMember(cfg, undefined);
+    this.buildGroups(config);
+    for (const m of this.members.values()) this.applyHealth(0, m, []);
+  }
+
+  /**
+   * A config apply, step 1 of 2: shuts down the instances the new config removes or restarts
+   * (priority 0 from a MASTER, VIPs removed), while they still have their old identity, so the
+   * shell sends their last advert with the old VRID and removes the old VIPs. Step 2 is
+   * reconfigure(). `restart`: instances the shell restarts for reasons of its own (a vMAC
+   * interface added or removed).
+   */
+  retire(now: number, config: EngineConfig, restart: ReadonlySet<string> = new Set()): TaggedAction[] {
+    this.lastNow = now;
+    const out: TaggedAction[] = [];
+    const next = new Map(config.instances.map((c) => [c.name, c]));
+    for (const m of this.members.values()) {
+      const cfg = next.get(m.cfg.name);
+      if (cfg !== undefined && !restart.has(cfg.name) && !needsRestart(m.cfg, cfg)) continue;
+      this.retiring.add(m.cfg.name);
+      this.run(out, m, (i) => i.shutdown(now), now);
     }
+    return out;
+  }
+
+  /**
+   * A config apply, step 2 of 2 (after retire() with the same arguments, whose actions the shell
+   * has carried out). An instance whose identity on the wire is unchanged (needsRestart) keeps
+   * running and takes the new settings in place: a MASTER stays MASTER. Retired instances that
+   * are still configured start anew, new ones start. Sync groups and trackers are rebuilt from the
+   * new config; a check script with the same name and settings keeps its rise/fall state, the
+   * heartbeat path its replay and trust state if its settings are unchanged. Drop counters carry
+   * over with their instance.
+   */
+  reconfigure(now: number, config: EngineConfig, restart: ReadonlySet<string> = new Set()): EngineChange {
+    this.lastNow = now;
+    const out: TaggedAction[] = [];
+    const next = new Map(config.instances.map((c) => [c.name, c]));
+    const change: EngineChange = { actions: out, kept: [], restarted: [], added: [], removed: [] };
+    const carried = new Map<string, Member>();
+    for (const m of this.members.values()) {
+      const name = m.cfg.name;
+      const cfg = next.get(name);
+      if (this.retiring.has(name)) (cfg === undefined ? change.removed : change.restarted).push(name);
+      else if (cfg === undefined || restart.has(name) || needsRestart(m.cfg, cfg)) throw new Error(`VRRP instance ${name}: retire() it before reconfigure()`);
+      else {
+        carried.set(name, m);
+        change.kept.push(name);
+      }
+    }
+    this.retiring.clear();
+    for (const g of this.groups.keys()) if (!(config.syncGroups ?? []).some((n) => n.name === g)) this.groupStates.delete(g);
+    this.members.clear();
+    this.byVrid.clear();
+    this.groups.clear();
+    const scripts = new Map<string, ScriptTracker>();
+    for (const s of config.scripts ?? []) {
+      const old = this.scripts.get(s.name);
+      scripts.set(s.name, old !== undefined && sameJson(old.spec, s) ? old : new ScriptTracker(s));
+    }
+    this.scripts = scripts;
+    if (!sameJson(this.heartbeatOptions, config.heartbeat)) {
+      this.heartbeatLink = config.heartbeat ? new HeartbeatLink(config.heartbeat) : undefined;
+      this.heartbeatOptions = config.heartbeat;
+    }
+    for (const cfg of config.instances) this.addMember(cfg, carried.get(cfg.name));
+    this.buildGroups(config);
+    for (const m of this.members.values()) {
+      if (carried.has(m.cfg.name)) {
+        const h = healthOf(m.cfg.priority, m.tracks, (t) => this.healthStatus(t));
+        tag(out, m, m.inst.reconfigure(now, m.cfg, h.priority));
+        this.applyHealth(now, m, out);
+      } else {
+        if (!change.restarted.includes(m.cfg.name)) change.added.push(m.cfg.name);
+        this.applyHealth(now, m, []);
+        this.run(out, m, (i) => i.start(now), now);
+      }
+    }
+    return change;
+  }
+
+  private addMember(cfg: EngineInstanceConfig, carry: Member | undefined): void {
+    if (this.members.has(cfg.name)) throw new Error(`duplicate VRRP instance ${cfg.name}`);
+    const inst = carry?.inst ?? new VrrpInstance(cfg);
+    inst.gate = undefined;
+    const m: Member = {
+      inst,
+      cfg,
+      receive: {
+        ...cfg.receive, version: cfg.version, intervalCs: cfg.advertIntervalMs / 10,
+        // Same keys (else needsRestart): the verifier keeps its replay window.
+        ...(cfg.auth ? { verifier: carry?.receive.verifier ?? new AdvertVerifier(cfg.auth) } : {}),
+      },
+      signer: cfg.auth ? (carry !== undefined && carry.cfg.primaryAddress === cfg.primaryAddress ? carry.signer : new AdvertSigner(cfg.auth, cfg.primaryAddress)) : undefined,
+      tracks: [...(cfg.tracks ?? [])],
+      drops: carry?.drops ?? newDropCounters(),
+      ownFault: false,
+      group: undefined,
+    };
+    this.members.set(cfg.name, m);
+    let vrids = this.byVrid.get(cfg.interface);
+    if (!vrids) this.byVrid.set(cfg.interface, (vrids = new Map()));
+    if (vrids.has(cfg.vrid)) throw new Error(`VRID ${cfg.vrid} twice on ${cfg.interface}`);
+    vrids.set(cfg.vrid, m);
+  }
+
+  private buildGroups(config: EngineConfig): void {
     for (const g of config.syncGroups ?? []) {
       const list = g.instances.map((n) => {
         const m = this.members.get(n);
@@ -135,7 +256,6 @@ export class VrrpEngine {
       for (const m of list) m.tracks = union.filter((t) => !(t.kind === 'instance' && t.name === m.inst.name));
       for (const m of list) m.inst.gate = (inst) => list.every((o) => o.inst === inst || o.inst.state === 'MASTER' || o.inst.wantMaster);
     }
-    for (const m of this.members.values()) this.applyHealth(0, m, []);
   }
 
   get instanceNames(): string[] {
@@ -325,12 +445,14 @@ export class VrrpEngine {
     return out;
   }
 
+  /** Interfaces never reported are taken as up until the shell says otherwise. */
+  private healthStatus(t: TrackSpec): TrackStatus {
+    const s = this.trackStatus(t);
+    return t.kind === 'interface' && s === 'init' ? 'ok' : s;
+  }
+
   private applyHealth(now: number, m: Member, out: TaggedAction[]): void {
-    // Interfaces never reported are taken as up until the shell says otherwise.
-    const h = healthOf(m.cfg.priority, m.tracks, (t) => {
-      const s = this.trackStatus(t);
-      return t.kind === 'interface' && s === 'init' ? 'ok' : s;
-    });
+    const h = healthOf(m.cfg.priority, m.tracks, (t) => this.healthStatus(t));
     m.ownFault = h.fault;
     tag(out, m, m.inst.setPriority(now, h.priority));
     const members = m.group !== undefined ? this.groups.get(m.group)! : [m];

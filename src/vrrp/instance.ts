@@ -124,9 +124,20 @@ export interface InstanceStatus {
 /** Sync groups: may this instance become MASTER now? (false: it waits, wanting MASTER). */
 export type MasterGate = (inst: VrrpInstance) => boolean;
 
+function garpOptions(opts: InstanceOptions): GarpOptions {
+  const repeat = opts.garp?.repeat ?? GARP_MASTER_REPEAT;
+  return {
+    repeat,
+    delayMs: opts.garp?.delayMs ?? GARP_MASTER_DELAY_MS,
+    refreshMs: opts.garp?.refreshMs ?? 0,
+    refreshRepeat: opts.garp?.refreshRepeat ?? 1,
+    lowerPriorityRepeat: opts.garp?.lowerPriorityRepeat ?? repeat,
+  };
+}
+
 export class VrrpInstance {
-  readonly opts: InstanceOptions;
-  readonly garp: GarpOptions;
+  private optsValue: InstanceOptions;
+  private garpValue: GarpOptions;
   gate: MasterGate | undefined;
 
   private stateValue: VrrpState = 'INIT';
@@ -158,17 +169,60 @@ export class VrrpInstance {
   };
 
   constructor(opts: InstanceOptions) {
-    this.opts = opts;
+    this.optsValue = opts;
     this.effective = opts.priority;
     this.masterAdverMs = opts.advertIntervalMs;
-    const repeat = opts.garp?.repeat ?? GARP_MASTER_REPEAT;
-    this.garp = {
-      repeat,
-      delayMs: opts.garp?.delayMs ?? GARP_MASTER_DELAY_MS,
-      refreshMs: opts.garp?.refreshMs ?? 0,
-      refreshRepeat: opts.garp?.refreshRepeat ?? 1,
-      lowerPriorityRepeat: opts.garp?.lowerPriorityRepeat ?? repeat,
-    };
+    this.garpValue = garpOptions(opts);
+  }
+
+  get opts(): InstanceOptions {
+    return this.optsValue;
+  }
+
+  get garp(): GarpOptions {
+    return this.garpValue;
+  }
+
+  /**
+   * New settings for the running instance (a config apply), its state kept: a MASTER stays MASTER
+   * and keeps its VIPs. Its identity on the wire (name, VRID, version) cannot change here: the
+   * engine restarts the instance for that. `effective` is the new effective priority (the engine's
+   * tracking). A MASTER whose advert changed (priority, interval, source) advertises at once, so
+   * a peer re-elects on the new facts now rather than an interval later (RFC 9568 6.4.3: a MASTER
+   * just advertises what it has); its timers follow the new interval from now. A BACKUP given the
+   * owner's priority 255 takes over at once, as at start.
+   */
+  reconfigure(now: number, opts: InstanceOptions, effective: number): Action[] {
+    const old = this.optsValue;
+    if (opts.name !== old.name || opts.vrid !== old.vrid || opts.version !== old.version) {
+      throw new Error(`VRRP instance ${old.name}: name, VRID and version change only by a restart`);
+    }
+    const out: Action[] = [];
+    const oldEffective = this.effective;
+    this.optsValue = opts;
+    this.garpValue = garpOptions(opts);
+    if (!opts.preempt || opts.preemptDelayMs === 0) this.preemptUntil = undefined;
+    const intervalChanged = old.advertIntervalMs !== opts.advertIntervalMs;
+    if (this.stateValue === 'MASTER') {
+      this.effective = effective;
+      this.masterAdverMs = opts.advertIntervalMs;
+      if (intervalChanged || oldEffective !== effective || old.primaryAddress !== opts.primaryAddress) {
+        this.sendAdvert(out, this.effective);
+        this.advertAt = now + opts.advertIntervalMs;
+      }
+      if (this.garpValue.refreshMs === 0) this.refreshAt = undefined;
+      else if (this.refreshAt === undefined || old.garp?.refreshMs !== opts.garp?.refreshMs) this.refreshAt = now + this.garpValue.refreshMs;
+      return out;
+    }
+    // Version 2 backups expect the master's interval to be their own; version 3 ones learn it.
+    if (intervalChanged && (opts.version === 2 || this.masterAddress === undefined)) this.masterAdverMs = opts.advertIntervalMs;
+    out.push(...this.setPriority(now, effective));
+    if (this.stateValue === 'BACKUP' && !this.wantMasterValue && this.downAt !== undefined && intervalChanged) {
+      // Never earlier than the old expiry: a shorter interval must not cut short a live master's grace.
+      this.downAt = Math.max(this.downAt, now + masterDownMs(opts.version, this.effective, this.masterAdverMs));
+    }
+    if (this.stateValue === 'BACKUP' && this.effective === PRIORITY_OWNER && oldEffective !== PRIORITY_OWNER) this.tryMaster(now, out, 'owner');
+    return out;
   }
 
   get name(): string {
