@@ -5,6 +5,7 @@ import { errorCountLine, formatConfigError, formatConfigWarning } from '../confi
 import { configSchema } from '../config/describe.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import { lintFirewall } from '../firewall/index.ts';
+import { transactionCommands } from './config-tx-commands.ts';
 
 function usage(command: Command): UserError {
   return new UserError(`usage: stockade ${[...command.words, command.usage].filter(Boolean).join(' ')}`, EXIT_BAD_INPUT);
@@ -43,4 +44,4 @@ export const schemaCommand: Command = {
   },
 };
 
-export const configCommands: readonly Command[] = [validateCommand, schemaCommand];
+export const configCommands: readonly Command[] = [validateCommand, schemaCommand, ...transactionCommands];

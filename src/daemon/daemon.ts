@@ -85,6 +85,9 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
+  // What `config plan` compares a new file with: the config this daemon runs (not the file on disk,
+  // which may have been edited since).
+  control.handle('config.running', () => ({ file: choice.file, fallback: choice.fallback, config: choice.config }));
   control.handle('daemon.status', (): DaemonStatusView => ({
     pid: process.pid, version, uptimeMs: Date.now() - started, config: choice.file, fallback: choice.fallback,
     testHooks: opts.testHooks === true, control: control.stats(), log: opts.logStats?.() ?? null,

@@ -1,0 +1,136 @@
+// `stockade config plan FILE`: what applying FILE would change on the running box, part by part
+// (src/apply). `config history` and `config diff`: the confirmed configs kept beside
+// /data/config.json. Applying, confirming and rolling back go through the daemon (issue 13) and
+// are not here yet.
+import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { loadConfigFile, loadConfigText } from '../config/load.ts';
+import type { Config } from '../config/generated/config.ts';
+import { errorCountLine, formatConfigError } from '../config/errors.ts';
+import { terminalSafe } from '../config/terminal-text.ts';
+import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+import { DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
+import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
+import { durableFiles } from '../kernel/durable-file.ts';
+
+interface Options { positional: string[]; flags: Map<string, string | true> }
+
+function parse(args: readonly string[], valued: readonly string[], bare: readonly string[]): Options {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (valued.includes(a)) {
+      const v = args[++i];
+      if (v === undefined || v === '') throw new UserError(`${a} needs a value`, EXIT_BAD_INPUT);
+      flags.set(a, v);
+    } else if (bare.includes(a)) flags.set(a, true);
+    else if (a.startsWith('-')) throw new UserError(`unknown option '${a}'`, EXIT_BAD_INPUT);
+    else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+/** A config file loaded, or every error printed (as `config validate`) and exit 2. */
+function loadOrExplain(file: string, io: Io): Config {
+  const r = loadConfigFile(file);
+  if (r.ok) return r.config;
+  for (const e of r.errors) io.err(formatConfigError(file, e) + '\n');
+  io.err(errorCountLine(r.errors.length) + '\n');
+  throw new UserError(`${file}: not applied: invalid`, EXIT_BAD_INPUT);
+}
+
+function printPlan(plan: Plan, header: string, json: boolean, io: Io): void {
+  if (json) io.out(JSON.stringify(plan, null, 2) + '\n');
+  // Names and values come from config files: each line is made safe for the terminal on its own.
+  else io.out([header, ...formatPlan(plan).trimEnd().split('\n')].map(terminalSafe).join('\n') + '\n');
+}
+
+export const planCommand: Command = {
+  words: ['config', 'plan'],
+  usage: 'FILE [--against FILE | --socket PATH] [--json]',
+  summary: 'what applying FILE would change on the running box, part by part',
+  async run(args, io) {
+    const o = parse(args, ['--against', '--socket'], ['--json']);
+    if (o.positional.length !== 1) throw new UserError(`usage: stockade config plan ${planCommand.usage}`, EXIT_BAD_INPUT);
+    const file = o.positional[0]!;
+    const next = loadOrExplain(file, io);
+    const against = o.flags.get('--against');
+    let running: Config;
+    let what: string;
+    if (typeof against === 'string') {
+      running = loadOrExplain(against, io);
+      what = against;
+    } else {
+      const socket = controlSocketPath(o.flags.get('--socket') as string | undefined);
+      let answer: { file: string; fallback: boolean; config: Config };
+      try {
+        answer = (await controlRequest(socket, 'config.running')) as typeof answer;
+      } catch (e) {
+        throw new UserError(`${(e as Error).message}: nothing runs to compare with (--against FILE compares with a file)`);
+      }
+      running = answer.config;
+      what = `the running config (${answer.file}${answer.fallback ? ', the board default' : ''})`;
+    }
+    printPlan(planConfig(running, next), `Plan for ${file} against ${what}:`, o.flags.has('--json'), io);
+    return EXIT_OK;
+  },
+};
+
+function store(o: Options): RevisionStore {
+  const config = o.flags.get('--config');
+  return new RevisionStore(durableFiles, typeof config === 'string' ? config : DEFAULT_CONFIG_FILE);
+}
+
+export const historyCommand: Command = {
+  words: ['config', 'history'],
+  usage: '[--config PATH] [--json]',
+  summary: 'the confirmed configs kept for rollback: revision, when, who, what',
+  run(args, io) {
+    const o = parse(args, ['--config'], ['--json']);
+    if (o.positional.length !== 0) throw new UserError(`usage: stockade config history ${historyCommand.usage}`, EXIT_BAD_INPUT);
+    const list = store(o).history();
+    if (o.flags.has('--json')) {
+      io.out(JSON.stringify(list, null, 2) + '\n');
+      return EXIT_OK;
+    }
+    if (list.length === 0) {
+      io.out('No revisions yet: configs are kept once a change through the daemon is confirmed.\n');
+      return EXIT_OK;
+    }
+    io.out('  REV  WHEN (UTC)        WHO              WHAT\n');
+    for (const m of [...list].reverse()) {
+      const when = m.at.replace('T', ' ').slice(0, 16);
+      const line = `${String(m.revision).padStart(5)}  ${when.padEnd(16)}  ${m.who.slice(0, 15).padEnd(15)}  ${m.summary}`;
+      io.out(terminalSafe(line.length > 80 ? `${line.slice(0, 77)}...` : line) + '\n');
+    }
+    return EXIT_OK;
+  },
+};
+
+export const diffCommand: Command = {
+  words: ['config', 'diff'],
+  usage: '[REV [REV]] [--config PATH] [--json]',
+  summary: 'what changed between two kept revisions (default: the last two)',
+  run(args, io) {
+    const o = parse(args, ['--config'], ['--json']);
+    if (o.positional.length > 2 || o.positional.some((p) => !/^[0-9]{1,9}$/.test(p))) {
+      throw new UserError(`usage: stockade config diff ${diffCommand.usage} (REV: a number from config history)`, EXIT_BAD_INPUT);
+    }
+    const s = store(o);
+    const numbers = s.numbers();
+    const revs = o.positional.map(Number);
+    const [from, to] = revs.length === 2 ? revs : revs.length === 1 ? [revs[0]!, numbers.at(-1)] : [numbers.at(-2), numbers.at(-1)];
+    if (from === undefined || to === undefined) throw new UserError('fewer than two revisions are kept: nothing to compare');
+    const load = (n: number): Config => {
+      const text = s.text(n);
+      if (text === undefined) throw new UserError(`no revision ${n} (kept: ${numbers.join(', ') || 'none'})`, EXIT_BAD_INPUT);
+      const r = loadConfigText(text);
+      if (!r.ok) throw new UserError(`revision ${n} no longer loads: ${r.errors[0]!.pointer}: expected ${r.errors[0]!.expected}`);
+      return r.config;
+    };
+    printPlan(planConfig(load(from), load(to)), `From revision ${from} to revision ${to}:`, o.flags.has('--json'), io);
+    return EXIT_OK;
+  },
+};
+
+export const transactionCommands: readonly Command[] = [planCommand, historyCommand, diffCommand];
