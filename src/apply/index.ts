@@ -8,6 +8,7 @@
 //   confirm.ts  commit-confirm: one pending transaction, its window, persist or revert
 //   revisions.ts  confirmed configs as numbered revisions beside /data/config.json
 //   audit.ts    the bounded audit log of transactions
+//   transaction.ts  the changed parts applied in order, undone in reverse if one refuses
 export { diffJson, equalJson } from './diff.ts';
 export type { Difference, Json } from './diff.ts';
 export { PART_NAMES } from './parts.ts';
@@ -21,3 +22,5 @@ export { RevisionStore, REVISION_DIR } from './revisions.ts';
 export type { RevisionFiles, RevisionMeta } from './revisions.ts';
 export { appendAudit, auditLine, AUDIT_LIMITS } from './audit.ts';
 export type { AuditFiles, AuditLimits, AuditRecord } from './audit.ts';
+export { applyTransaction, partsToApply } from './transaction.ts';
+export type { ApplyOutcome, PartApplier, Undo } from './transaction.ts';
