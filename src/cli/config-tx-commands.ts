@@ -1,7 +1,9 @@
-// `stockade config plan FILE`: what applying FILE would change on the running box, part by part
-// (src/apply). `config history` and `config diff`: the confirmed configs kept beside
-// /data/config.json. Applying, confirming and rolling back go through the daemon (issue 13) and
-// are not here yet.
+// Config transactions from the command line (src/apply; the daemon's side: src/daemon/transaction.ts):
+// `config plan FILE` (what applying FILE would change on the running box, part by part),
+// `config apply FILE` (the daemon applies it; unconfirmed it reverts by itself), `config confirm`,
+// `config abort`, `config status`, `config rollback REV`, and, from the files on /data,
+// `config history` and `config diff`.
+import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadConfigFile, loadConfigText } from '../config/load.ts';
 import type { Config } from '../config/generated/config.ts';
@@ -133,4 +135,103 @@ export const diffCommand: Command = {
   },
 };
 
-export const transactionCommands: readonly Command[] = [planCommand, historyCommand, diffCommand];
+function ask(o: Options, method: string, params?: unknown): Promise<unknown> {
+  return controlRequest(controlSocketPath(o.flags.get('--socket') as string | undefined), method, params, 120_000).catch((e: Error) => {
+    throw new UserError(e.message);
+  });
+}
+
+interface ApplyAnswer {
+  changed: boolean;
+  plan: Plan;
+  applied?: string[];
+  pending?: { id: number; leftS: number; windowS: number };
+  revision?: number;
+}
+
+function reportApply(a: ApplyAnswer, header: string, io: Io): void {
+  printPlan(a.plan, header, false, io);
+  if (!a.changed) return;
+  io.out(`Applied: ${(a.applied ?? []).join(', ')}.\n`);
+  if (a.pending) io.out(`Transaction ${a.pending.id} reverts by itself in ${a.pending.leftS} s unless confirmed: stockade config confirm\n`);
+  else io.out(`Saved as revision ${a.revision}.\n`);
+}
+
+const who = (o: Options): string => {
+  const w = o.flags.get('--who');
+  return typeof w === 'string' ? w : `ctl (uid ${process.getuid?.() ?? '?'})`;
+};
+
+export const applyCommand: Command = {
+  words: ['config', 'apply'],
+  usage: 'FILE [--who NAME] [--socket PATH]',
+  summary: 'apply FILE on the running box; it reverts unless confirmed in time',
+  async run(args, io) {
+    const o = parse(args, ['--socket', '--who'], []);
+    if (o.positional.length !== 1) throw new UserError(`usage: stockade config apply ${applyCommand.usage}`, EXIT_BAD_INPUT);
+    const file = o.positional[0]!;
+    loadOrExplain(file, io); // every error here, as config validate prints them, before the daemon sees it
+    const answer = (await ask(o, 'config.apply', { text: readFileSync(file, 'utf8'), source: file, who: who(o) })) as ApplyAnswer;
+    reportApply(answer, answer.changed ? `Applying ${file}:` : `${file} is what runs already:`, io);
+    return EXIT_OK;
+  },
+};
+
+export const confirmCommand: Command = {
+  words: ['config', 'confirm'],
+  usage: '[--who NAME] [--socket PATH]',
+  summary: 'keep the config applied last: save it as a new revision',
+  async run(args, io) {
+    const o = parse(args, ['--socket', '--who'], []);
+    if (o.positional.length !== 0) throw new UserError(`usage: stockade config confirm ${confirmCommand.usage}`, EXIT_BAD_INPUT);
+    const r = (await ask(o, 'config.confirm', { who: who(o) })) as { revision: number };
+    io.out(`Confirmed: saved as revision ${r.revision}.\n`);
+    return EXIT_OK;
+  },
+};
+
+export const abortCommand: Command = {
+  words: ['config', 'abort'],
+  usage: '[--who NAME] [--socket PATH]',
+  summary: 'go back to the confirmed config now, without waiting for the window',
+  async run(args, io) {
+    const o = parse(args, ['--socket', '--who'], []);
+    if (o.positional.length !== 0) throw new UserError(`usage: stockade config abort ${abortCommand.usage}`, EXIT_BAD_INPUT);
+    await ask(o, 'config.abort', { who: who(o) });
+    io.out('Aborted: the confirmed config runs again.\n');
+    return EXIT_OK;
+  },
+};
+
+export const statusCommand: Command = {
+  words: ['config', 'status'],
+  usage: '[--json] [--socket PATH]',
+  summary: 'the transaction waiting for confirmation, if any, and its countdown',
+  async run(args, io) {
+    const o = parse(args, ['--socket'], ['--json']);
+    if (o.positional.length !== 0) throw new UserError(`usage: stockade config status ${statusCommand.usage}`, EXIT_BAD_INPUT);
+    const s = (await ask(o, 'config.status')) as { pending: { id: number; who: string; summary: string; started: string; leftS: number } | null; revisions: number[] };
+    if (o.flags.has('--json')) io.out(JSON.stringify(s, null, 2) + '\n');
+    else if (s.pending === null) io.out(`No transaction waiting. Revisions kept: ${s.revisions.join(', ') || 'none'}.\n`);
+    else io.out([`Transaction ${s.pending.id} by ${s.pending.who}, applied ${s.pending.started}:`, `  ${s.pending.summary}`, `  reverts in ${s.pending.leftS} s unless confirmed (stockade config confirm | abort)`].map(terminalSafe).join('\n') + '\n');
+    return EXIT_OK;
+  },
+};
+
+export const rollbackCommand: Command = {
+  words: ['config', 'rollback'],
+  usage: 'REV [--who NAME] [--socket PATH]',
+  summary: 'apply a kept revision (a transaction: it too reverts unless confirmed)',
+  async run(args, io) {
+    const o = parse(args, ['--socket', '--who'], []);
+    if (o.positional.length !== 1 || !/^[0-9]{1,9}$/.test(o.positional[0]!)) throw new UserError(`usage: stockade config rollback ${rollbackCommand.usage}`, EXIT_BAD_INPUT);
+    const rev = Number(o.positional[0]);
+    const answer = (await ask(o, 'config.rollback', { revision: rev, who: who(o) })) as ApplyAnswer;
+    reportApply(answer, answer.changed ? `Rolling back to revision ${rev}:` : `Revision ${rev} is what runs already:`, io);
+    return EXIT_OK;
+  },
+};
+
+export const transactionCommands: readonly Command[] = [
+  planCommand, applyCommand, confirmCommand, abortCommand, statusCommand, rollbackCommand, historyCommand, diffCommand,
+];

@@ -21,8 +21,12 @@ export { controlRequest } from './control-client.ts';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/stockade.sock';
 export const CONTROL_SOCKET_ENV = 'STOCKADE_SOCKET';
-/** A client's request line may not grow beyond this (a line without newline is cut off). */
-export const MAX_LINE = 64 * 1024;
+/**
+ * A client's request line may not grow beyond this (a line without newline is cut off). Large
+ * enough for `config.apply` with the biggest config (1 MiB, JSON-escaped in the request); only
+ * clients whose credentials passed can send one, at most maxClients at a time.
+ */
+export const MAX_LINE = 3 * 1024 * 1024;
 export const DEFAULT_MAX_CLIENTS = 16;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** A turned-away connection is closed from our side after this, whatever the client does. */

@@ -24,6 +24,12 @@ import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
 import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';
 import type { FailoverHandle } from './failover-run.ts';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RevisionStore } from '../apply/index.ts';
+import { auditFiles, durableFiles } from '../kernel/durable-file.ts';
+import { serveTransactions } from './transaction.ts';
+import { firewallApplier, managementApplier, netApplier } from './appliers.ts';
 
 export interface DaemonOptions {
   configFile: string;
@@ -85,9 +91,18 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
-  // What `config plan` compares a new file with: the config this daemon runs (not the file on disk,
-  // which may have been edited since).
-  control.handle('config.running', () => ({ file: choice.file, fallback: choice.fallback, config: choice.config }));
+  // Config transactions (config apply/confirm/abort/status/rollback); revisions and the audit
+  // log live beside the saved config (/data on the box).
+  const transactions = serveTransactions({
+    control, log,
+    appliers: [netApplier, firewallApplier(firewall), managementApplier],
+    store: new RevisionStore(durableFiles, opts.configFile),
+    audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
+    initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
+  });
+  // What `config plan` compares a new file with: the config this daemon runs now (not the file
+  // on disk, which may have been edited since).
+  control.handle('config.running', () => ({ file: choice.file, fallback: choice.fallback, config: transactions.running().config }));
   control.handle('daemon.status', (): DaemonStatusView => ({
     pid: process.pid, version, uptimeMs: Date.now() - started, config: choice.file, fallback: choice.fallback,
     testHooks: opts.testHooks === true, control: control.stats(), log: opts.logStats?.() ?? null,
@@ -116,6 +131,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       log('info', `stopping (${reason})`);
       let code = 0;
       failover?.stop();
+      transactions.stop();
       firewall.stop();
       try {
         sync.service?.stop();

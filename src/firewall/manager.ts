@@ -31,6 +31,12 @@ export interface FirewallManager {
   status(): FirewallStatusView;
   /** The status with the kernel's counters per rule. */
   view(countersKernel: FirewallKernel): Promise<FirewallStatusView & { tables: TableView[] }>;
+  /**
+   * A config transaction: the full ruleset of `config` applied now (only tables that differ are
+   * restored); resolves to what puts the previous ruleset back. Throws, naming the table and the
+   * kernel's message, when the kernel refuses; nothing is then changed. Unmanaged: a no-op.
+   */
+  reapply(config: Config): Promise<() => Promise<void>>;
   stop(): void;
 }
 
@@ -46,7 +52,12 @@ export async function startFirewallManager(config: Config, kernel: FirewallKerne
     if (!held) {
       managed = false;
       log('info', 'firewall: not managed: the kernel holds no stockade ruleset (stockade boot loads one); stockade firewall apply takes it over');
-      return { status: () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift }), view: async () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift, tables: [] }), stop: () => undefined };
+      return {
+        status: () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift }),
+        view: async () => ({ applied: false, managed, error: null, appliedAt, checkedAt, drift, tables: [] }),
+        reapply: async () => async () => undefined,
+        stop: () => undefined,
+      };
     }
     ruleset = compileRuleset(config, { scope: 'full' });
     const result = await applyRuleset(ruleset, kernel);
@@ -98,6 +109,29 @@ export async function startFirewallManager(config: Config, kernel: FirewallKerne
       await check();
       const tables = ruleset ? tableViews(ruleset, await readKernel(countersKernel, [...new Set(ruleset.tables.map((t) => t.family))])) : [];
       return { ...status(), tables };
+    },
+    async reapply(next) {
+      const previous = ruleset;
+      const wanted = compileRuleset(next, { scope: 'full' });
+      let result;
+      try {
+        result = await applyRuleset(wanted, kernel);
+      } catch (e) {
+        // Tables restored before the refused one go back, so the kernel holds the old ruleset whole.
+        if (previous !== undefined) await applyRuleset(previous, kernel);
+        throw new Error(`firewall: ${(e as Error).message}`);
+      }
+      ruleset = wanted;
+      error = null;
+      appliedAt = new Date().toISOString();
+      comparedAt = undefined;
+      log('info', `firewall: applied by a config transaction (${result.tables.filter((t) => t.status === 'restored').map((t) => `${t.family} ${t.table}`).join(', ') || 'no change'})`);
+      return async () => {
+        if (previous === undefined) return;
+        await applyRuleset(previous, kernel);
+        ruleset = previous;
+        comparedAt = undefined;
+      };
     },
     stop: () => clearInterval(timer),
   };

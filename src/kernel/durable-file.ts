@@ -1,7 +1,7 @@
 // Files that must survive a power cut whole: written to a temp file in the same directory,
 // fsynced, renamed over the old one, and the directory fsynced, so after a crash the path holds
 // either the old content or the new, never a torn mix.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o644): void {
@@ -43,3 +43,28 @@ export function removeFile(path: string): void {
 
 /** The real files behind a RevisionFiles-shaped interface. */
 export const durableFiles = { list: listDir, read: readTextIfExists, write: (p: string, t: string) => writeFileDurably(p, t), remove: removeFile };
+
+/** The audit log's files (src/apply/audit.ts): appends are fsynced, renames skip a missing file. */
+export const auditFiles = {
+  size: (p: string): number => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  },
+  append: (p: string, text: string): void => {
+    mkdirSync(dirname(p), { recursive: true });
+    const fd = openSync(p, 'a', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  rename: (from: string, to: string): void => {
+    if (existsSync(from)) renameSync(from, to);
+  },
+  remove: removeFile,
+};

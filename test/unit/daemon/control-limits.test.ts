@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlServer, controlRequest } from '../../../src/daemon/control.ts';
+import { ControlServer, controlRequest, MAX_LINE } from '../../../src/daemon/control.ts';
 import type { ControlOptions } from '../../../src/daemon/control.ts';
 import { lineLog } from '../../../src/daemon/log.ts';
 import { main } from '../../../src/cli/main.ts';
@@ -195,7 +195,7 @@ test('rejects counted by reason; their log lines rate-limited per reason', async
     assert.equal(JSON.parse(lines[0]!), { ok: false, error: 'not JSON' });
     assert.equal(JSON.parse(lines[50]!), { ok: false, error: 'expected {"method": ...}' });
     assert.equal(JSON.parse(lines[52]!), { ok: false, error: "unknown method 'nope'" });
-    cl.socket.write('z'.repeat(70 * 1024));
+    cl.socket.write('z'.repeat(MAX_LINE + 1024));
     const [tooLong] = (await cl.waitLines(54)).slice(53);
     assert.match(tooLong!, /request line too long/);
     await cl.closed;

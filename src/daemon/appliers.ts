@@ -1,0 +1,41 @@
+// What the daemon can change on the running box for a config transaction, part by part (see
+// src/apply/transaction.ts). A part with no applier here refuses any change to it (the
+// transaction says "restart the daemon to apply it"): today vrrp, sync, lvs, segments, console
+// and upgrade. Each applier returns the undo that puts its part back.
+import type { Config } from '../config/generated/config.ts';
+import type { PartApplier } from '../apply/index.ts';
+import { equalJson } from '../apply/index.ts';
+import { applyConfigNetwork } from '../net/index.ts';
+import type { FirewallManager } from '../firewall/index.ts';
+
+/** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
+export const netApplier: PartApplier = {
+  part: 'net',
+  async apply(previous, next) {
+    await applyConfigNetwork(next);
+    return async () => void (await applyConfigNetwork(previous));
+  },
+};
+
+/** Firewall: the full ruleset again; its system rules follow VRRP, sync, LVS and management. */
+export function firewallApplier(manager: FirewallManager): PartApplier {
+  return {
+    part: 'firewall',
+    follows: ['vrrp', 'sync', 'lvs', 'management', 'net'],
+    apply: (_previous, next) => manager.reapply(next),
+  };
+}
+
+/** Management keys read when used (the commit window, revisions kept) change at once; the others need a restart. */
+const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port']);
+
+export const managementApplier: PartApplier = {
+  part: 'management',
+  async apply(previous: Config, next: Config) {
+    const before = previous.management as unknown as Record<string, unknown>;
+    const after = next.management as unknown as Record<string, unknown>;
+    const fixed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !MANAGEMENT_LIVE.has(k) && !equalJson(before[k], after[k]));
+    if (fixed.length > 0) throw new Error(`/management/${fixed[0]}: changing it on the running box is not supported yet (restart the daemon to apply it)`);
+    return async () => undefined;
+  },
+};
