@@ -7,8 +7,9 @@ import { startDaemon } from '../daemon/daemon.ts';
 import type { DaemonHandle } from '../daemon/daemon.ts';
 import { EXIT_CRASH, installCrashGuard } from '../daemon/crash-guard.ts';
 import { lineLog } from '../daemon/log.ts';
+import { LOG_MAX_BYTES, rotatingLog } from '../kernel/rotating-log.ts';
 
-const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
+const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]
 
 Runs the configured VRRP instances and conntrack sync (the config's sync section) and serves
 the control socket until SIGTERM, which sends priority-0 adverts from every MASTER, removes the
@@ -18,16 +19,18 @@ rejection) is logged with its stack and makes the same stop, then exit status ${
   --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
   --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
   --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
+  --log FILE             log there instead of stdout, at most ${LOG_MAX_BYTES / 1024} KiB; then FILE.1 (the image's init uses /run/stockade.log)
 `;
 
 export const daemonCommand: Command = {
   words: ['daemon'],
-  usage: '[--config FILE] [--default-config FILE|none] [--socket PATH]',
+  usage: '[--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]',
   summary: 'run VRRP, conntrack sync and the control socket (init respawns it)',
   async run(args: readonly string[], io: Io): Promise<number> {
     let configFile = DEFAULT_CONFIG_FILE;
     let defaultConfigFile: string | undefined = DEFAULT_BOARD_CONFIG_FILE;
     let socket: string | undefined;
+    let logFile: string | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const value = (): string => {
@@ -43,9 +46,18 @@ export const daemonCommand: Command = {
         const v = value();
         defaultConfigFile = v === 'none' ? undefined : v;
       } else if (a === '--socket') socket = value();
+      else if (a === '--log') logFile = value();
       else throw new UserError(`unexpected argument '${a}'; see 'stockade daemon --help'`, EXIT_BAD_INPUT);
     }
-    const log = lineLog((line) => io.out(line));
+    let write: (line: string) => void = (line) => io.out(line);
+    if (logFile !== undefined) {
+      try {
+        write = rotatingLog(logFile);
+      } catch (e) {
+        throw new UserError(`--log ${logFile}: ${(e as Error).message}`, EXIT_BAD_INPUT);
+      }
+    }
+    const log = lineLog(write);
     let handle: DaemonHandle | undefined;
     // In place before anything starts: a fault during start-up is logged and exits non-zero too.
     const guard = installCrashGuard(process, log, async (reason) => {
