@@ -108,7 +108,9 @@ export class Check {
       return [cancel, ...this.#finish(now, { ok: false, reason: `no answer within the ${this.spec.timing.deadlineMs} ms deadline` })];
     }
     if (this.#nextAt === undefined || now < this.#nextAt) return [];
-    if (this.#retry === 0) this.#checkStartedAt = now;
+    // Anchored on when it was due, not when the timer fired: a late event loop does not push
+    // every later check back.
+    if (this.#retry === 0) this.#checkStartedAt = this.#nextAt;
     this.#attempt++;
     this.#attempts++;
     const t = this.spec.timing;
