@@ -140,7 +140,7 @@ test('a quorum no set of servers can reach is warned about', () => {
   hc(c, 1).quorum = 5;
   const r = load(c);
   assert.ok(r.ok);
-  if (r.ok) assert.ok(r.warnings.some((w) => w.pointer === '/lvs/virtual_services/1/health_check/quorum' && /never has its quorum/.test(w.message)));
+  if (r.ok) assert.ok((r.warnings ?? []).some((w) => w.pointer === '/lvs/virtual_services/1/health_check/quorum' && /never has its quorum/.test(w.message)));
 });
 
 test('config -> specs: keepalived-like defaults (http retry delay 3 s, status 200-299, warm-up up to the interval), ms units, check ids', () => {
