@@ -42,7 +42,9 @@ export async function runProbe(io: ProbeIo, spec: CheckSpec, connectTimeoutMs: n
         return { ok: true, detail: 'connected' };
       case 'http':
       case 'https': {
-        const tls = p.kind === 'https' ? (p.virtualHost !== undefined ? { servername: p.virtualHost } : {}) : undefined;
+        // SNI carries a name only: no port, never an address (RFC 6066).
+        const sni = p.virtualHost?.replace(/:\d+$/, '');
+        const tls = p.kind === 'https' ? (sni !== undefined && !/^[\d.]+$/.test(sni) ? { servername: sni } : {}) : undefined;
         const reply = await io.exchange(spec.address, spec.port, tls, httpRequest(p, spec.address, spec.port), HTTP_MAX_RESPONSE, connectTimeoutMs, signal);
         return httpVerdict(p, reply, ctx.regex);
       }
