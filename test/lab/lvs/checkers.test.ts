@@ -25,7 +25,10 @@ const TOPOLOGY: Topology = {
   addresses: { 'dir:eth0': ['198.51.100.1/24'], 'rs:eth0': [`${RS}/24`] },
 };
 
-const FAST: CheckTiming = { intervalMs: 1000, connectTimeoutMs: 500, deadlineMs: 1000, rise: 1, fall: 1, retries: 0, retryDelayMs: 100, warmupMs: 0, alpha: false };
+// Generous limits for servers that answer (a busy machine must not fail them); the ones that
+// hang get HANG's short deadline, so the test sees the deadline do its work.
+const FAST: CheckTiming = { intervalMs: 1000, connectTimeoutMs: 5000, deadlineMs: 10_000, rise: 1, fall: 1, retries: 0, retryDelayMs: 100, warmupMs: 0, alpha: false };
+const HANG = { deadlineMs: 1000, connectTimeoutMs: 500 };
 
 /** One service per probe, one server, one check: `name` -> what it checks. */
 function services(list: Array<[name: string, probe: ProbeSpec, port: number, timing?: Partial<CheckTiming>, address?: string]>): ServiceSpec[] {
@@ -81,28 +84,29 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
         ['http-regex-wrong', http({ regex: 'status: green' }), 8003],
         ['http-digest-wrong', http({ digest: '0'.repeat(32) }), 8003],
         ['http-503', http(), 8004],
-        ['http-hangs', http(), 8005],
+        ['http-hangs', http(), 8005, HANG],
         ['http-resets', http(), 8006],
         // Slower than the connect timeout: only the deadline bounds the answer.
-        ['http-slow-in-time', http(), 8007, { connectTimeoutMs: 200, deadlineMs: 2500, intervalMs: 2500 }],
+        ['http-slow-in-time', http(), 8007, { connectTimeoutMs: 200 }],
         ['http-garbage', http(), 8008],
         ['https-ok', { ...http({ virtualHost: 'www.example.org' }), kind: 'https' } as ProbeSpec, 8443],
-        ['https-hangs-after-handshake', { ...http(), kind: 'https' } as ProbeSpec, 8444],
+        ['https-hangs-after-handshake', { ...http(), kind: 'https' } as ProbeSpec, 8444, HANG],
         ['udp-echo', udp({ requireReply: parseReplyPattern('01XX03') }), 9001],
         ['udp-closed', udp(), 9002],
         ['udp-wrong-reply', udp({ requireReply: parseReplyPattern('010203') }), 9003],
         ['dns-ok', { kind: 'dns', name: 'example.org', type: 'SOA' }, 5353],
         ['dns-servfail', { kind: 'dns', name: 'example.org', type: 'SOA' }, 5354],
-        ['dns-silent', { kind: 'dns', name: 'example.org', type: 'A' }, 5355],
+        ['dns-silent', { kind: 'dns', name: 'example.org', type: 'A' }, 5355, HANG],
         ['ping-ok', { kind: 'ping' }, 0],
-        ['ping-nobody', { kind: 'ping' }, 0, {}, '198.51.100.99'],
+        ['ping-nobody', { kind: 'ping' }, 0, HANG, '198.51.100.99'],
         ['misc-true', { kind: 'misc', command: ['/bin/true'], dynamic: false }, 0],
         ['misc-false', { kind: 'misc', command: ['/bin/false'], dynamic: false }, 0],
         ['misc-dynamic', { kind: 'misc', command: ['/bin/sh', '-c', 'exit 7'], dynamic: true }, 0],
-        ['misc-hangs', { kind: 'misc', command: ['/bin/sleep', '30'], dynamic: false }, 0],
+        ['misc-hangs', { kind: 'misc', command: ['/bin/sleep', '30'], dynamic: false }, 0, HANG],
         ['misc-unsafe', { kind: 'misc', command: [unsafe], dynamic: false }, 0],
       ]);
-      const run = lab.spawn('dir', [process.execPath, join(here, 'run-checkers.ts'), writeSpecs(dir, specs), '2600']);
+      // Until every check has a result, and at least two rounds.
+      const run = lab.spawn('dir', [process.execPath, join(here, 'run-checkers.ts'), writeSpecs(dir, specs), '2200']);
       await run.exited;
       const status = lines(run).find((l) => l.status)?.status;
       assert.ok(status, `no status; output:\n${run.stdout()}\n${run.stderr()}`);
@@ -152,7 +156,7 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
       const serve = () => lab.spawn('rs', [process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(${port}, '${RS}', () => console.log('ready'))`]);
       let server = serve();
       await lab.waitFor('the killable server', () => server.stdout().includes('ready'));
-      const t = { ...FAST, intervalMs: 300, deadlineMs: 300, connectTimeoutMs: 300, fall: 2, rise: 2 };
+      const t = { ...FAST, intervalMs: 300, fall: 2, rise: 2 };
       const spec: ServiceSpec = {
         name: 'web', haSuspend: false, quorum: 2, hysteresis: 0, onFailure: 'remove', omega: false,
         sorryServer: { address: '198.51.100.50', port: 80 },

@@ -1,7 +1,8 @@
 // Runs the real checker shell (src/lvs/checkers on src/kernel/probes) inside a lab namespace:
 //   node run-checkers.ts SPECS_JSON [RUN_MS]
 // SPECS_JSON: ServiceSpec[] (payload/bytes as arrays). Prints one JSON line per event
-// ({"event": ...}), then, after RUN_MS (default: until killed), one {"status": ...} line and exits.
+// ({"event": ...}), then, after RUN_MS once every check has a result (default: until
+// killed), one {"status": ...} line and exits.
 import { readFileSync } from 'node:fs';
 import { CheckerShell, kernelWorld } from '../../../src/lvs/checkers/index.ts';
 import type { ServiceSpec } from '../../../src/lvs/checkers/index.ts';
@@ -16,10 +17,14 @@ shell.on('log', (level, m) => process.stdout.write(`${JSON.stringify({ log: m, l
 shell.start();
 process.stdout.write(`${JSON.stringify({ started: shell.runner.checkCount })}\n`);
 if (runMs !== undefined) {
-  setTimeout(() => {
+  // After RUN_MS, once every check has a result (a busy machine may be slow).
+  const done = (): boolean => shell.status().services.every((s) => s.checks.every((c) => c.lastResult !== undefined));
+  const finish = (): void => {
+    if (!done()) return void setTimeout(finish, 50);
     process.stdout.write(`${JSON.stringify({ status: shell.status() })}\n`);
     shell.stop();
     world.close();
     process.exit(0);
-  }, runMs);
+  };
+  setTimeout(finish, runMs);
 }
