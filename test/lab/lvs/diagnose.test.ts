@@ -13,7 +13,8 @@ import type { Lab, Topology } from '../harness.ts';
 import { requireLab } from '../require.ts';
 
 const test = suite('lvs: diagnose');
-const CLI = fileURLToPath(new URL('../../../src/cli/index.ts', import.meta.url));
+// The built executable when the test runner gives one (npm test builds it), else the source.
+const CLI = process.env.STOCKADE_BIN ? [process.env.STOCKADE_BIN] : [process.execPath, fileURLToPath(new URL('../../../src/cli/index.ts', import.meta.url))];
 
 const TOPOLOGY: Topology = {
   hosts: ['dir', 'rs'],
@@ -35,8 +36,8 @@ function config(realServers: string[], extra: object[] = []): object {
 async function diagnose(lab: Lab, dir: string, cfg: object): Promise<{ code: number; out: string; lines: Array<{ service: string; verdict: string; what: string; fix?: string }> }> {
   const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(cfg));
-  const text = await lab.exec('dir', [process.execPath, CLI, 'diagnose', 'lvs', file], { check: false, timeoutMs: 30_000 });
-  const json = await lab.exec('dir', [process.execPath, CLI, 'diagnose', 'lvs', file, '--json'], { check: false, timeoutMs: 30_000 });
+  const text = await lab.exec('dir', [...CLI, 'diagnose', 'lvs', file], { check: false, timeoutMs: 30_000 });
+  const json = await lab.exec('dir', [...CLI, 'diagnose', 'lvs', file, '--json'], { check: false, timeoutMs: 30_000 });
   return { code: text.code, out: text.stdout + text.stderr, lines: (JSON.parse(json.stdout) as { lines: never[] }).lines };
 }
 
