@@ -1,7 +1,8 @@
-// HTTP(S) checks, pure: the request keepalived's HTTP_GET sends (check_http.c's template: GET,
-// User-Agent KeepAliveClient, Host, Connection: close) and the verdict on the bytes that came
-// back: the status line, then the body's MD5 digest and/or a regular expression. Chunked bodies
-// (HTTP/1.1) are decoded before the digest and the regex see them.
+// HTTP(S) checks, pure: the request keepalived's HTTP_GET sends (check_http.c request_template,
+// byte for byte as keepalived's genhash sends it: Host is the virtual host as given, else
+// address:port; "Connection: close" for 1.1 and 1.0C only) and the verdict on the bytes that
+// came back: the status line, then the body's MD5 digest and/or a regular expression. Chunked
+// bodies (HTTP/1.1) are decoded before the digest and the regex see them.
 import { createHash } from 'node:crypto';
 import type { ProbeOutcome } from './check.ts';
 import type { HttpProbe } from './spec.ts';
@@ -10,16 +11,10 @@ import type { HttpProbe } from './spec.ts';
 export const HTTP_MAX_RESPONSE = 1024 * 1024;
 
 export function httpRequest(p: HttpProbe, address: string, port: number): Buffer {
-  const defaultPort = p.kind === 'https' ? 443 : 80;
-  const host = p.virtualHost ?? (port === defaultPort ? address : `${address}:${port}`);
-  return Buffer.from(
-    `GET ${p.path} HTTP/${p.httpVersion}\r\n` +
-    `User-Agent: KeepAliveClient\r\n` +
-    `Host: ${host}\r\n` +
-    `Connection: close\r\n` +
-    `\r\n`,
-    'latin1',
-  );
+  const host = p.virtualHost ?? `${address}:${port}`;
+  const close = p.httpVersion === '1.0' ? '' : 'Connection: close\r\n';
+  const version = p.httpVersion === '1.1' ? '1.1' : '1.0';
+  return Buffer.from(`GET ${p.path} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\n${close}Host: ${host}\r\n\r\n`, 'latin1');
 }
 
 interface Parsed {

@@ -24,7 +24,8 @@ export interface HttpProbe {
   /** A regular expression (JavaScript syntax) the body must match (or must not, with regexNoMatch). */
   regex?: string;
   regexNoMatch?: boolean;
-  httpVersion: '1.0' | '1.1';
+  /** keepalived's http_protocol: 1.0C is 1.0 with Connection: close. */
+  httpVersion: '1.0' | '1.0C' | '1.1';
 }
 
 export interface UdpProbe {
