@@ -11,10 +11,12 @@
 //   shell.ts        the runner on real time: one timer, probes with abort, script security, event log
 //   kernel-io.ts    the world on the box: src/kernel/probes, the clock, script security
 //   from-config.ts  the config's lvs section -> specs
+//   run.ts          startCheckers(): all of the above on the box, with the events logged
 //
-// For the LVS manager (src/lvs): build a CheckerShell from servicesFromConfig(config.lvs) and
-// kernelWorld(), start() it, and on each 'event' read shell.runner.table(service) for the
-// destinations to program; feed vipHeld() from the VRRP side for ha_suspend services.
+// For the LVS manager and the daemon: startCheckers(config.lvs, log) (run.ts); on each 'event'
+// read shell.runner.table(service) for the destinations to program (failed servers removed or at
+// weight 0, the sorry server alone while the quorum is lost); feed shell.vipHeld(vip, held) from
+// the VRRP side for ha_suspend services; shell.status() and shell.events for `ctl lvs`.
 export type { CheckSpec, CheckTiming, DnsType, HttpProbe, ProbeSpec, ServerSpec, ServiceSpec, UdpProbe, MiscProbe, DnsProbe } from './spec.ts';
 export { Check } from './check.ts';
 export type { CheckAction, CheckStatus, ProbeOutcome } from './check.ts';
@@ -34,3 +36,5 @@ export { CheckerShell } from './shell.ts';
 export type { CheckerCounters, CheckerShellEvents, ShellWorld } from './shell.ts';
 export { kernelWorld } from './kernel-io.ts';
 export { checkPort, probeOf, servicesFromConfig, statusRanges, timingOf } from './from-config.ts';
+export { startCheckers } from './run.ts';
+export type { CheckerLogger, CheckerRuntime } from './run.ts';
