@@ -37,4 +37,4 @@ export type { CheckerCounters, CheckerShellEvents, ShellWorld } from './shell.ts
 export { kernelWorld } from './kernel-io.ts';
 export { checkPort, probeOf, servicesFromConfig, statusRanges, timingOf } from './from-config.ts';
 export { startCheckers } from './run.ts';
-export type { CheckerLogger, CheckerRuntime } from './run.ts';
+export type { CheckerLogger, CheckerRuntime, StartOptions } from './run.ts';
