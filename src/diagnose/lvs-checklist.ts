@@ -77,7 +77,7 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
     return out;
   }
   const box = (verdict: boolean, what: string, fix: string): void => void out.push({ service: '', verdict: verdict ? 'OK' : 'FAIL', what, ...(verdict ? {} : { fix }) });
-  box(on(facts.sysctl('net.ipv4.ip_forward')), 'IP forwarding (net.ipv4.ip_forward) is on', 'Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it no reply from a real server is forwarded.');
+  box(on(facts.sysctl('net.ipv4.ip_forward')), 'IP forwarding (net.ipv4.ip_forward) is on', 'Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it nothing is forwarded to or from the real servers.');
   if (config.sync) {
     box(on(facts.sysctl('net.netfilter.nf_conntrack_tcp_be_liberal')), 'conntrack accepts synced TCP windows (nf_conntrack_tcp_be_liberal)', 'Set "net.netfilter.nf_conntrack_tcp_be_liberal": 1, or connections taken over after a failover are dropped as out of window.');
   }
@@ -101,21 +101,26 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
     }
 
     const rsIfs = new Set<string>();
+    const unmasqueraded: string[] = [];
     for (const rs of vs.real_servers.filter((r) => r.enabled)) {
       const rsIf = interfaceFor(facts, rs.address);
       const a = parseIpv4(rs.address)!;
+      let arpFailed = false;
       if (rsIf === undefined) {
         line('SKIP', `${rs.address} is behind a router: its ARP is not checked`);
       } else {
         rsIfs.add(rsIf);
         const n = facts.arp.get(rs.address);
-        if (n?.complete) line('OK', `${rs.address} answers ARP on ${rsIf}`);
+        arpFailed = !n?.complete;
+        if (!arpFailed) line('OK', `${rs.address} answers ARP on ${rsIf}`);
         else line('FAIL', `${rs.address} does not answer ARP on ${rsIf}`, `The real server is down, unplugged or has another address: check that ${rs.address} is configured on it and its link is up.`);
       }
       const port = checkPortOf(vs, rs);
       const key = `${rs.address}:${port}`;
       const answer = port === undefined ? 'untested' : facts.ports.get(key) ?? 'untested';
-      if (vs.protocol !== 'tcp' && vs.health_check.port === undefined) {
+      if (arpFailed) {
+        // Nothing answers at that address at all: its port says nothing more.
+      } else if (vs.protocol !== 'tcp' && vs.health_check.port === undefined) {
         line('SKIP', `${key}: a ${vs.protocol} service port is not probed`);
       } else if (answer === 'open') {
         line('OK', `${key} accepts connections`);
@@ -128,12 +133,14 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
       } else {
         line('SKIP', `${rs.address}: no port to probe`);
       }
-      if (Array.isArray(facts.natRules)) {
-        if (natCovers(facts.natRules as readonly string[], a)) line('OK', `${rs.address}'s own traffic is masqueraded (MASQUERADE/SNAT)`);
-        else line('FAIL', `no MASQUERADE or SNAT for ${rs.address}'s own traffic`, `Add a firewall.nat masquerade rule for the real servers' subnet on the outside interface, or the real servers cannot reach clients or the internet themselves (seed Q.1).`);
-      } else {
-        line('SKIP', `NAT rules not read: ${(facts.natRules as { error: string }).error}`);
-      }
+      if (Array.isArray(facts.natRules) && !natCovers(facts.natRules as readonly string[], a)) unmasqueraded.push(rs.address);
+    }
+    if (!Array.isArray(facts.natRules)) {
+      line('SKIP', `NAT rules not read: ${(facts.natRules as { error: string }).error}`);
+    } else if (unmasqueraded.length === 0) {
+      line('OK', 'the real servers\' own traffic is masqueraded (MASQUERADE/SNAT)');
+    } else {
+      line('FAIL', `no MASQUERADE or SNAT for the real servers' own traffic (${unmasqueraded.join(', ')})`, 'Add a firewall.nat masquerade rule for the real servers\' subnet on the outside interface, or the real servers cannot reach clients or the internet themselves (seed Q.1).');
     }
     for (const rsIf of rsIfs) {
       if (rpFilter(facts, rsIf) === 1) {

@@ -56,14 +56,19 @@ test('strict rp_filter through "all" counts (the kernel uses the higher of all a
 
 test('NAT rules: a MASQUERADE for another subnet does not count; unreadable rules are a SKIP, not a pass', () => {
   const other = lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules: ['-A POSTROUTING -s 192.0.2.0/24 -j MASQUERADE'] }));
-  assert.equal(fails(other), ['no MASQUERADE or SNAT for 198.51.100.11\'s own traffic']);
+  assert.equal(fails(other), ['no MASQUERADE or SNAT for the real servers\' own traffic (198.51.100.11)']);
   const unread = lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules: { error: 'iptables-save: not found' } }));
   assert.ok(unread.some((l) => l.verdict === 'SKIP' && /iptables-save: not found/.test(l.what)));
 });
 
+test('a real server that does not answer ARP gets no port line (its port says nothing more)', () => {
+  const lines = lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { arp: new Map(), ports: new Map([['198.51.100.11:80', 'timeout' as const]]) }));
+  assert.equal(fails(lines), ['198.51.100.11 does not answer ARP on eth1']);
+});
+
 test('text: verdict, service, what; the fix on the next line', () => {
   const lines = lvsChecklist(cfg(), facts({}));
-  assert.equal(formatChecklist(lines).slice(0, 2), ['FAIL IP forwarding (net.ipv4.ip_forward) is on', '     fix: Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it no reply from a real server is forwarded.']);
+  assert.equal(formatChecklist(lines).slice(0, 2), ['FAIL IP forwarding (net.ipv4.ip_forward) is on', '     fix: Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it nothing is forwarded to or from the real servers.']);
 });
 
 test('/proc/net/arp: complete and incomplete entries', () => {
