@@ -63,10 +63,11 @@ export async function connectOnly(t: StreamTarget, connectTimeoutMs: number, sig
 }
 
 /**
- * Connects, writes `request`, and reads until the server closes (or `maxBytes`). The read has no
- * timeout of its own: the caller's signal ends it.
+ * Connects, writes `request`, and reads until the server closes, `maxBytes`, or `complete` says
+ * the answer is whole (a server that keeps the connection open). The read has no timeout of its
+ * own: the caller's signal ends it.
  */
-export async function exchange(t: StreamTarget, request: Uint8Array, maxBytes: number, connectTimeoutMs: number, signal: AbortSignal): Promise<Buffer> {
+export async function exchange(t: StreamTarget, request: Uint8Array, maxBytes: number, connectTimeoutMs: number, signal: AbortSignal, complete?: (got: Buffer) => boolean): Promise<Buffer> {
   const sock = await open(t, connectTimeoutMs, signal);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -86,7 +87,7 @@ export async function exchange(t: StreamTarget, request: Uint8Array, maxBytes: n
       const room = maxBytes - size;
       chunks.push(d.length > room ? d.subarray(0, room) : d);
       size += Math.min(d.length, room);
-      if (size >= maxBytes) finish();
+      if (size >= maxBytes || complete?.(Buffer.concat(chunks, size))) finish();
     });
     sock.on('end', () => finish());
     sock.on('close', () => finish());

@@ -61,6 +61,20 @@ function dechunk(b: Buffer): Buffer | string {
   }
 }
 
+/**
+ * Whether `got` is a whole response already: the header and a Content-Length body, or a chunked
+ * body's last chunk. Without either, only the server closing ends it.
+ */
+export function httpComplete(got: Buffer): boolean {
+  const end = got.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const head = got.subarray(0, end).toString('latin1');
+  const length = /\r\ncontent-length:\s*(\d+)\s*(\r\n|$)/i.exec(head);
+  if (length) return got.length - (end + 4) >= Number(length[1]);
+  if (/\r\ntransfer-encoding:[^\r]*\bchunked\b/i.test(head)) return typeof dechunk(got.subarray(end + 4)) !== 'string';
+  return false;
+}
+
 /** The verdict on a whole response (read until the server closed, or HTTP_MAX_RESPONSE). */
 export function httpVerdict(p: HttpProbe, bytes: Buffer, regex?: RegExp): ProbeOutcome {
   const r = parse(bytes);

@@ -25,7 +25,7 @@ export { ServiceState } from './service.ts';
 export type { CheckerEvent, Destination, ServerState } from './service.ts';
 export { CheckerRunner } from './runner.ts';
 export type { RunnerAction, RunnerOptions, ServiceStatus } from './runner.ts';
-export { HTTP_MAX_RESPONSE, httpRequest, httpVerdict } from './http.ts';
+export { HTTP_MAX_RESPONSE, httpComplete, httpRequest, httpVerdict } from './http.ts';
 export { DNS_TYPES, dnsQuery, dnsVerdict, encodeName } from './dns.ts';
 export { parseReplyPattern, udpVerdict } from './udp.ts';
 export { miscVerdict } from './misc.ts';

@@ -13,7 +13,7 @@ export function kernelWorld(log: (level: 'warn', message: string) => void): Shel
   return {
     now: () => performance.now(),
     connect: (address, port, tls, timeoutMs, signal) => connectOnly({ address, port, ...(tls ? { tls } : {}) }, timeoutMs, signal),
-    exchange: (address, port, tls, request, maxBytes, timeoutMs, signal) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal),
+    exchange: (address, port, tls, request, maxBytes, timeoutMs, signal, complete) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal, complete),
     datagram: (address, port, payload, waitMs, signal, accept) => datagramExchange(address, port, payload, waitMs, signal, accept),
     ping: (address, timeoutMs, signal) => pinger.ping(address, timeoutMs, signal),
     program: (argv, timeoutMs, signal) => runProgram(argv, timeoutMs, signal),

@@ -2,7 +2,7 @@
 // of the I/O (refused, reset, unreachable, timed out) are the failure's reason.
 import type { ProbeOutcome } from './check.ts';
 import { dnsQuery, dnsVerdict } from './dns.ts';
-import { HTTP_MAX_RESPONSE, httpRequest, httpVerdict } from './http.ts';
+import { HTTP_MAX_RESPONSE, httpComplete, httpRequest, httpVerdict } from './http.ts';
 import { miscVerdict } from './misc.ts';
 import { udpVerdict } from './udp.ts';
 import type { CheckSpec } from './spec.ts';
@@ -16,7 +16,8 @@ export interface ProgramExit {
 /** The I/O a probe needs; src/kernel/probes on the box, fakes in the unit tests. */
 export interface ProbeIo {
   connect(address: string, port: number, tls: { servername?: string } | undefined, timeoutMs: number, signal: AbortSignal): Promise<void>;
-  exchange(address: string, port: number, tls: { servername?: string } | undefined, request: Uint8Array, maxBytes: number, timeoutMs: number, signal: AbortSignal): Promise<Buffer>;
+  /** `complete`: the answer is whole, stop reading (else: until the server closes). */
+  exchange(address: string, port: number, tls: { servername?: string } | undefined, request: Uint8Array, maxBytes: number, timeoutMs: number, signal: AbortSignal, complete?: (got: Buffer) => boolean): Promise<Buffer>;
   datagram(address: string, port: number, payload: Uint8Array, waitMs: number, signal: AbortSignal, accept?: (reply: Buffer) => boolean): Promise<Buffer | undefined>;
   ping(address: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
   program(argv: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<ProgramExit>;
@@ -45,7 +46,7 @@ export async function runProbe(io: ProbeIo, spec: CheckSpec, connectTimeoutMs: n
         // SNI carries a name only: no port, never an address (RFC 6066).
         const sni = p.virtualHost?.replace(/:\d+$/, '');
         const tls = p.kind === 'https' ? (sni !== undefined && !/^[\d.]+$/.test(sni) ? { servername: sni } : {}) : undefined;
-        const reply = await io.exchange(spec.address, spec.port, tls, httpRequest(p, spec.address, spec.port), HTTP_MAX_RESPONSE, connectTimeoutMs, signal);
+        const reply = await io.exchange(spec.address, spec.port, tls, httpRequest(p, spec.address, spec.port), HTTP_MAX_RESPONSE, connectTimeoutMs, signal, httpComplete);
         return httpVerdict(p, reply, ctx.regex);
       }
       case 'udp':

@@ -89,6 +89,8 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
         // Slower than the connect timeout: only the deadline bounds the answer.
         ['http-slow-in-time', http(), 8007, { connectTimeoutMs: 200 }],
         ['http-garbage', http(), 8008],
+        // Whole at its Content-Length: not waited on until the deadline.
+        ['http-keepalive', http(), 8009, HANG],
         ['https-ok', { ...http({ virtualHost: 'www.example.org' }), kind: 'https' } as ProbeSpec, 8443],
         ['https-hangs-after-handshake', { ...http(), kind: 'https' } as ProbeSpec, 8444, HANG],
         ['udp-echo', udp({ requireReply: parseReplyPattern('01XX03') }), 9001],
@@ -127,6 +129,7 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
         'http-resets': /^down: (connection reset|the connection closed without a response)$/,
         'http-slow-in-time': /^up: status 200$/,
         'http-garbage': /^down: not an HTTP response: "SSH-2.0-OpenSSH_9.2"$/,
+        'http-keepalive': /^up: status 200$/,
         'https-ok': /^up: status 200$/,
         'https-hangs-after-handshake': /^down: no answer within the 1000 ms deadline$/,
         'udp-echo': /^up: a 3-byte reply$/,

@@ -3,7 +3,8 @@
 // TCP/HTTP on 198.51.100.11, ports:
 //   8001 accepts                    8003 HTTP 200 "status: ok"      8004 HTTP 503
 //   8005 accepts, never answers     8006 resets the connection      8007 answers after 700 ms
-//   8008 answers garbage            8443 HTTPS 200                  8444 TLS handshake, then silence
+//   8008 answers garbage            8009 HTTP 200, keeps the connection open
+//   8443 HTTPS 200                  8444 TLS handshake, then silence
 // UDP: 9001 echoes                  9003 answers "nope"             (9002: nothing, ICMP unreachable)
 // DNS: 5353 answers NOERROR         5354 answers SERVFAIL           5355 reads and never answers
 import { createServer } from 'node:net';
@@ -47,6 +48,11 @@ tcp(8005, (s) => { s.on('error', () => undefined); held.push(s); });
 tcp(8006, (s) => { s.on('error', () => undefined); s.on('data', () => s.resetAndDestroy()); });
 tcp(8007, answer(http('200 OK', 'slow but fine\n'), 700));
 tcp(8008, answer('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
+tcp(8009, (s) => {
+  s.on('error', () => undefined);
+  held.push(s);
+  s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n'));
+});
 
 const tlsOpts = { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) };
 for (const [port, handler] of [[8443, answer(http('200 OK', 'secure ok\n'))], [8444, (s: Socket) => { s.on('error', () => undefined); held.push(s); }]] as const) {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { dnsQuery, dnsVerdict, encodeName, httpRequest, httpVerdict, miscVerdict, parseReplyPattern, runProbe, udpVerdict } from '../../../../src/lvs/checkers/index.ts';
+import { dnsQuery, dnsVerdict, encodeName, httpComplete, httpRequest, httpVerdict, miscVerdict, parseReplyPattern, runProbe, udpVerdict } from '../../../../src/lvs/checkers/index.ts';
 import type { HttpProbe, ProbeIo, UdpProbe } from '../../../../src/lvs/checkers/index.ts';
 import { check } from './helpers.ts';
 
@@ -39,6 +39,15 @@ test('HTTP digest: MD5 of the body (content-length and chunked bodies decoded fi
   const bad = httpVerdict(http({ digest }), resp('200 OK', 'all bad\n'));
   assert.not.ok(bad.ok);
   assert.match(!bad.ok ? bad.reason : '', /^body digest [0-9a-f]{32}, expected [0-9a-f]{32}$/);
+});
+
+test('HTTP: a response is whole at its Content-Length or last chunk (a server that keeps the connection open is not waited on)', () => {
+  assert.not.ok(httpComplete(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n')));
+  assert.not.ok(httpComplete(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc')));
+  assert.ok(httpComplete(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde')));
+  assert.not.ok(httpComplete(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')));
+  assert.ok(httpComplete(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')));
+  assert.not.ok(httpComplete(Buffer.from('HTTP/1.0 200 OK\r\n\r\nuntil close')));
 });
 
 test('HTTP regex, and regex_no_match', () => {
