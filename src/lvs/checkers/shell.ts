@@ -148,6 +148,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
         case 'run': {
           const why = this.#refusedCommands.get(a.command.join('\0'));
           if (why !== undefined) {
+            this.#counters.commandsRefused++;
             this.emit('log', 'warn', `lvs checks: ${a.service}: ${a.why} command not run (script security): ${why}`);
             break;
           }
