@@ -8,6 +8,7 @@ import { checkAddresses, checkRoutes } from './addresses.ts';
 import { checkFirewall, checkManagement, checkSegments } from './firewall.ts';
 import { checkVrrp } from './vrrp.ts';
 import { checkLvs } from './lvs.ts';
+import { checkLvsHealthChecks } from './lvs-checks.ts';
 import { checkSync } from './sync.ts';
 import { checkModules, checkRoutingRules, checkSysctls } from './network.ts';
 
@@ -26,6 +27,7 @@ export function checkSemantics(config: Config, written?: () => unknown, warnings
   checkManagement(c);
   checkVrrp(c);
   checkLvs(c);
+  checkLvsHealthChecks(c);
   checkSync(c);
   warnings?.push(...c.warnings);
   return c.errors;

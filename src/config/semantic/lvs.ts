@@ -45,15 +45,6 @@ export function checkLvs(c: Checker): void {
         c.fail(at('address'), 'a VRRP VIP or a static address of this box', 'add it to the vips of the VRRP instance facing the clients');
       }
     }
-    const hc = vs.health_check;
-    if (hc.type !== 'http') {
-      if (hc.path !== undefined) c.fail(at('health_check', 'path'), `no path for a ${hc.type} check`, 'set "type": "http" to check a URL');
-      if (hc.expect_status !== undefined) c.fail(at('health_check', 'expect_status'), `no expect_status for a ${hc.type} check`, 'set "type": "http" to check a URL');
-    }
-    if (hc.timeout_s > hc.interval_s) {
-      c.fail(at('health_check', 'timeout_s'), `a timeout of at most interval_s (${hc.interval_s})`);
-    }
-
     const seen = new Map<string, number>();
     vs.real_servers.forEach((rs, j) => {
       const rat = (key: string): string => at('real_servers', j, key);

@@ -5,13 +5,13 @@
 // check commands run on their intervals, and with accelerated failover the sync-link heartbeats
 // go out and come in (heartbeats.ts). Virtual MAC
 // interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Vrrp } from '../../config/generated/config.ts';
 import { VrrpEngine } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
 import { commandProblem } from '../notify.ts';
-import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts } from '../from-config.ts';
+import { lstatOf, realpathOf } from '../../kernel/path-stat.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
 import { startHeartbeats } from './heartbeats.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
@@ -169,22 +169,4 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
       io.close();
     },
   };
-}
-
-function lstatOf(p: string): PathElementStat | undefined {
-  try {
-    const st = lstatSync(p);
-    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
-    return { kind, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
-  } catch {
-    return undefined;
-  }
-}
-
-function realpathOf(p: string): string | undefined {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return undefined;
-  }
 }

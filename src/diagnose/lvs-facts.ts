@@ -1,0 +1,57 @@
+// Reads what the LVS-NAT checklist needs from this box: sysctls, addresses, a TCP connect to
+// each real server's check port (which also makes the kernel ARP for it), then the ARP table,
+// the nat table (iptables-save) and the loaded modules.
+import type { Config } from '../config/generated/config.ts';
+import { readSysctl } from '../kernel/sysctl.ts';
+import { readArpTable } from '../kernel/arp-table.ts';
+import { modulePresent } from '../kernel/modules.ts';
+import { runTool, toolMessage } from '../kernel/tools.ts';
+import { Rtnl } from '../kernel/rtnetlink/client.ts';
+import { connectOnly } from '../kernel/probes/index.ts';
+import { checkPortOf } from './lvs-checklist.ts';
+import type { LvsFacts, PortAnswer } from './lvs-checklist.ts';
+
+const PROBE_TIMEOUT_MS = 1500;
+
+async function probe(address: string, port: number): Promise<PortAnswer> {
+  try {
+    await connectOnly({ address, port }, PROBE_TIMEOUT_MS, new AbortController().signal);
+    return 'open';
+  } catch (e) {
+    const m = (e as Error).message;
+    if (/refused/.test(m)) return 'refused';
+    if (/unreachable/.test(m)) return 'unreachable';
+    return 'timeout';
+  }
+}
+
+export async function gatherLvsFacts(config: Config): Promise<LvsFacts> {
+  const rtnl = Rtnl.open();
+  let addresses: LvsFacts['addresses'];
+  try {
+    const links = new Map((await rtnl.links()).map((l) => [l.index, l.name]));
+    addresses = (await rtnl.addresses()).filter((a) => a.local !== undefined).map((a) => ({ ifname: links.get(a.index) ?? `#${a.index}`, address: a.local!, prefixLength: a.prefixLength }));
+  } finally {
+    rtnl.close();
+  }
+  const targets = new Map<string, { address: string; port: number }>();
+  for (const vs of config.lvs.virtual_services) {
+    if (vs.method !== 'nat') continue;
+    for (const rs of vs.real_servers) {
+      const port = checkPortOf(vs, rs);
+      if (rs.enabled && port !== undefined) targets.set(`${rs.address}:${port}`, { address: rs.address, port });
+    }
+  }
+  // In parallel: each may wait for its timeout (and for ARP to give up).
+  const ports = new Map(await Promise.all([...targets].map(async ([k, t]) => [k, await probe(t.address, t.port)] as const)));
+  const save = await runTool('iptables-save', ['-t', 'nat']);
+  const natRules = save.code === 0 ? save.stdout.split('\n') : { error: toolMessage(save, 'iptables-save') };
+  return {
+    sysctl: (name) => readSysctl(name),
+    addresses,
+    arp: readArpTable(),
+    ports,
+    natRules,
+    modules: new Set(['ip_vs_ftp', 'nf_conntrack_ftp'].filter((m) => modulePresent(m))),
+  };
+}

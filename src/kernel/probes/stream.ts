@@ -1,0 +1,98 @@
+// TCP (and TLS over TCP) for the LVS health checks: a connect with its own timeout, and an
+// exchange (send a request, read until the server closes or a byte limit). Every call takes an
+// AbortSignal: the checker core owns the whole check's deadline and aborts what is still running.
+// Errors are Error objects whose message says what happened in words (refused, unreachable...).
+import { connect as tcpConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+export interface StreamTarget {
+  address: string;
+  port: number;
+  /** TLS: the certificate is not verified (real servers often have self-signed ones; the check is
+   *  about the service answering), SNI is sent when a name is given. */
+  tls?: { servername?: string };
+}
+
+const WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out',
+  EPIPE: 'connection closed while sending',
+};
+
+export function probeError(e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const word = err.code !== undefined ? WORDS[err.code] : undefined;
+  return new Error(word ?? err.message ?? String(e));
+}
+
+function open(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('cancelled'));
+    const sock: Socket = t.tls
+      ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}) })
+      : tcpConnect({ host: t.address, port: t.port });
+    const timer = setTimeout(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    const onAbort = (): void => fail(new Error('cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.removeListener('error', fail);
+    }
+    function fail(e: unknown): void {
+      done();
+      sock.destroy();
+      reject(probeError(e));
+    }
+    sock.once('error', fail);
+    sock.once(t.tls ? 'secureConnect' : 'connect', () => {
+      done();
+      resolve(sock);
+    });
+  });
+}
+
+/** Connects, then closes at once (keepalived TCP_CHECK). */
+export async function connectOnly(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): Promise<void> {
+  const sock = await open(t, connectTimeoutMs, signal);
+  sock.destroy();
+}
+
+/**
+ * Connects, writes `request`, and reads until the server closes, `maxBytes`, or `complete` says
+ * the answer is whole (a server that keeps the connection open). The read has no timeout of its
+ * own: the caller's signal ends it.
+ */
+export async function exchange(t: StreamTarget, request: Uint8Array, maxBytes: number, connectTimeoutMs: number, signal: AbortSignal, complete?: (got: Buffer) => boolean): Promise<Buffer> {
+  const sock = await open(t, connectTimeoutMs, signal);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const onAbort = (): void => finish(new Error('cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    function finish(err?: unknown): void {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (err !== undefined) reject(probeError(err));
+      else resolve(Buffer.concat(chunks, size));
+    }
+    sock.on('data', (d: Buffer) => {
+      const room = maxBytes - size;
+      chunks.push(d.length > room ? d.subarray(0, room) : d);
+      size += Math.min(d.length, room);
+      if (size >= maxBytes || complete?.(Buffer.concat(chunks, size))) finish();
+    });
+    sock.on('end', () => finish());
+    sock.on('close', () => finish());
+    // A reset after some bytes: judge what came (a half response fails the parse anyway).
+    sock.on('error', (e) => (size > 0 ? finish() : finish(e)));
+    sock.write(request);
+  });
+}

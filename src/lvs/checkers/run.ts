@@ -1,0 +1,45 @@
+// The checkers on the box, in one call for the daemon: the config's lvs section -> specs -> the
+// shell on kernel probes, started. The caller listens to shell.on('event') (and reads
+// shell.runner.table(service) to program IPVS), feeds shell.vipHeld() from VRRP for ha_suspend
+// services, and calls stop() at shutdown.
+import type { Lvs } from '../../config/generated/config.ts';
+import { servicesFromConfig } from './from-config.ts';
+import { kernelWorld } from './kernel-io.ts';
+import { CheckerShell } from './shell.ts';
+import type { ServiceSpec } from './spec.ts';
+import type { CheckerEvent } from './service.ts';
+
+export type CheckerLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface CheckerRuntime {
+  shell: CheckerShell;
+  stop(): void;
+}
+
+export interface StartOptions {
+  /** Subscribed before the first check (a service starting without its quorum says so at once). */
+  onEvent?: (e: CheckerEvent) => void;
+  /** Fixes the first checks' delay (tests); default random up to each check's warm-up. */
+  warmup?: (maxMs: number) => number;
+}
+
+/** `specs` instead of a config: tests. */
+export function startCheckers(lvs: Lvs | { specs: ServiceSpec[] }, log: CheckerLogger, opts: StartOptions = {}): CheckerRuntime {
+  const world = kernelWorld(log);
+  const shell = new CheckerShell('specs' in lvs ? lvs.specs : servicesFromConfig(lvs), world, opts.warmup ? { warmup: opts.warmup } : {});
+  if (opts.onEvent) shell.on('event', opts.onEvent);
+  shell.on('log', log);
+  shell.on('event', (e) => {
+    if (e.kind === 'server') log(e.up ? 'info' : 'warn', `lvs: ${e.service}: real server ${e.server} ${e.up ? 'up' : 'down'}: ${e.reason}`);
+    else if (e.kind === 'quorum') log(e.up ? 'info' : 'warn', `lvs: ${e.service}: quorum ${e.up ? 'regained' : `lost${e.sorryServer ? ' (sorry server in)' : ''}`}: ${e.reason}`);
+    else log('info', `lvs: ${e.service}: real server ${e.server} weight ${e.weight}: ${e.reason}`);
+  });
+  shell.start();
+  return {
+    shell,
+    stop() {
+      shell.stop();
+      world.close();
+    },
+  };
+}

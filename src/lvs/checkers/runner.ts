@@ -1,0 +1,207 @@
+// Every check of every service, pure: one heap of deadlines (timer-heap.ts), the checks' state
+// machines (check.ts) and the services' aggregation (service.ts). The shell calls timer(now) when
+// deadline() is reached and result() when a probe finishes, and runs the actions in order.
+// ha_suspend: a service with it runs its checks only while vipHeld() says the VIP is here.
+import { Check } from './check.ts';
+import type { CheckAction, CheckStatus, ProbeOutcome } from './check.ts';
+import { ServiceState } from './service.ts';
+import type { CheckerEvent, Destination, ServerState, ServiceEffect } from './service.ts';
+import { TimerHeap } from './timer-heap.ts';
+import type { CheckSpec, ServiceSpec } from './spec.ts';
+
+export type RunnerAction =
+  | { kind: 'probe'; check: CheckSpec; attempt: number; connectTimeoutMs: number; deadlineAt: number }
+  | { kind: 'cancel'; check: string; attempt: number }
+  | { kind: 'event'; event: CheckerEvent }
+  | { kind: 'run'; command: readonly string[]; why: 'quorum-up' | 'quorum-down'; service: string };
+
+export interface ServiceStatus {
+  name: string;
+  quorumUp: boolean;
+  liveWeight: number;
+  suspended: boolean;
+  servers: ServerState[];
+  checks: CheckStatus[];
+  table: Destination[];
+}
+
+interface Entry {
+  check: Check;
+  service: ServiceState;
+  server: string;
+}
+
+export interface RunnerOptions {
+  /** The first check of each check comes after warmup(maxMs): random in production, fixed in tests. */
+  warmup?: (maxMs: number) => number;
+}
+
+export class CheckerRunner {
+  readonly #checks = new Map<string, Entry>();
+  readonly #services = new Map<string, ServiceState>();
+  readonly #heap = new TimerHeap();
+  readonly #suspended = new Set<string>();
+  readonly #warmup: (maxMs: number) => number;
+  #started = false;
+
+  constructor(services: readonly ServiceSpec[], opts: RunnerOptions = {}) {
+    this.#warmup = opts.warmup ?? ((max) => Math.random() * max);
+    for (const svc of services) {
+      if (this.#services.has(svc.name)) throw new Error(`checkers: service ${svc.name} given twice`);
+      const down = new Map(svc.servers.map((s) => [s.key, s.checks.filter((c) => c.timing.alpha).map((c) => c.id)] as const));
+      const state = new ServiceState(svc, down);
+      this.#services.set(svc.name, state);
+      for (const server of svc.servers) {
+        for (const spec of server.checks) {
+          if (this.#checks.has(spec.id)) throw new Error(`checkers: check ${spec.id} given twice`);
+          this.#checks.set(spec.id, { check: new Check(spec), service: state, server: server.key });
+        }
+      }
+      if (svc.haSuspend && svc.vip !== undefined) this.#suspended.add(svc.name);
+    }
+  }
+
+  get checkCount(): number {
+    return this.#checks.size;
+  }
+
+  start(now: number): RunnerAction[] {
+    if (this.#started) return [];
+    this.#started = true;
+    const out: RunnerAction[] = [];
+    for (const [name, svc] of this.#services) out.push(...this.#effects(name, svc.startEffects(now)));
+    for (const [id, e] of this.#checks) {
+      if (this.#suspended.has(e.service.spec.name)) {
+        e.check.suspend();
+        continue;
+      }
+      e.check.start(now, this.#warmup(e.check.spec.timing.warmupMs));
+      this.#schedule(id, e.check);
+    }
+    return out;
+  }
+
+  /** When timer() is due next; undefined: nothing scheduled. */
+  deadline(): number | undefined {
+    for (;;) {
+      const top = this.#heap.peek();
+      if (top === undefined) return undefined;
+      if (this.#live(top.id, top.at)) return top.at;
+      this.#heap.pop();
+    }
+  }
+
+  timer(now: number): RunnerAction[] {
+    const out: RunnerAction[] = [];
+    for (;;) {
+      const top = this.#heap.peek();
+      if (top === undefined || top.at > now) break;
+      this.#heap.pop();
+      if (!this.#live(top.id, top.at)) continue;
+      const e = this.#checks.get(top.id)!;
+      out.push(...this.#apply(now, e, e.check.timer(now)));
+      this.#schedule(top.id, e.check);
+    }
+    this.#maybeCompact();
+    return out;
+  }
+
+  result(now: number, checkId: string, attempt: number, outcome: ProbeOutcome): RunnerAction[] {
+    const e = this.#checks.get(checkId);
+    if (!e) return [];
+    const out = this.#apply(now, e, e.check.result(now, attempt, outcome));
+    this.#schedule(checkId, e.check);
+    return out;
+  }
+
+  /** ha_suspend: whether this box holds `vip` now. Services on it resume or pause their checks. */
+  vipHeld(now: number, vip: string, held: boolean): RunnerAction[] {
+    const out: RunnerAction[] = [];
+    for (const [name, svc] of this.#services) {
+      if (!svc.spec.haSuspend || svc.spec.vip !== vip) continue;
+      if (held === !this.#suspended.has(name)) continue;
+      if (held) this.#suspended.delete(name);
+      else this.#suspended.add(name);
+      for (const [id, e] of this.#checks) {
+        if (e.service !== svc) continue;
+        if (held) {
+          if (this.#started) {
+            e.check.resume(now);
+            this.#schedule(id, e.check);
+          }
+        } else {
+          out.push(...this.#apply(now, e, e.check.suspend()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Stops every check (their I/O is cancelled); omega services run quorum-down. */
+  stop(): RunnerAction[] {
+    const out: RunnerAction[] = [];
+    for (const e of this.#checks.values()) out.push(...this.#apply(0, e, e.check.stop()));
+    for (const [name, svc] of this.#services) out.push(...this.#effects(name, svc.stopEffects()));
+    this.#started = false;
+    return out;
+  }
+
+  /** The destinations IPVS should hold for `service`. */
+  table(service: string): Destination[] {
+    const svc = this.#services.get(service);
+    if (!svc) throw new Error(`checkers: no service ${service}`);
+    return svc.table();
+  }
+
+  status(): ServiceStatus[] {
+    return [...this.#services.values()].map((svc) => ({
+      name: svc.spec.name,
+      quorumUp: svc.quorumUp,
+      liveWeight: svc.liveWeight(),
+      suspended: this.#suspended.has(svc.spec.name),
+      servers: svc.servers(),
+      checks: [...this.#checks.values()].filter((e) => e.service === svc).map((e) => e.check.status()),
+      table: svc.table(),
+    }));
+  }
+
+  #apply(now: number, e: Entry, actions: CheckAction[]): RunnerAction[] {
+    const out: RunnerAction[] = [];
+    const name = e.service.spec.name;
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'probe':
+          out.push({ kind: 'probe', check: e.check.spec, attempt: a.attempt, connectTimeoutMs: a.connectTimeoutMs, deadlineAt: a.deadlineAt });
+          break;
+        case 'cancel':
+          out.push(a);
+          break;
+        case 'changed':
+          out.push(...this.#effects(name, e.service.checkChanged(now, e.server, a.check, a.up, a.reason)));
+          break;
+        case 'weight':
+          out.push(...this.#effects(name, e.service.weightReported(now, e.server, a.check, a.weight, a.reason)));
+          break;
+      }
+    }
+    return out;
+  }
+
+  #effects(service: string, effects: ServiceEffect[]): RunnerAction[] {
+    return effects.map((f) => (f.kind === 'event' ? f : { ...f, service }));
+  }
+
+  #schedule(id: string, check: Check): void {
+    const at = check.deadline();
+    if (at !== undefined) this.#heap.push(at, id);
+  }
+
+  #live(id: string, at: number): boolean {
+    return this.#checks.get(id)?.check.deadline() === at;
+  }
+
+  #maybeCompact(): void {
+    // Each check has at most one live entry; the rest are stale and only cost memory.
+    if (this.#heap.size > 2 * this.#checks.size + 64) this.#heap.compact((x) => this.#live(x.id, x.at));
+  }
+}

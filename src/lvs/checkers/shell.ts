@@ -1,0 +1,176 @@
+// The checkers' I/O shell: the pure runner (runner.ts) driven by real time and real probes
+// through a ProbeIo (kernel-io.ts on the box, fakes in tests).
+//   - one monotonic clock; one timer, re-armed to runner.deadline() after every runner call;
+//     deadlines are absolute, so thousands of checks neither drift nor need a timer each;
+//   - a probe runs with an AbortController; the runner's `cancel` (its hard deadline, a suspend,
+//     stop) aborts it, and a result arriving after that is ignored by the runner;
+//   - MISC programs and quorum commands pass script security (src/vrrp's commandProblem) once, at
+//     construction: a refused check fails with the reason, a refused quorum command is not run;
+//   - events go out in order ('event') and into a bounded log (events.ts).
+import { EventEmitter } from 'node:events';
+import type { ProbeOutcome } from './check.ts';
+import { EventLog } from './events.ts';
+import { runProbe } from './probe.ts';
+import type { ProbeContext, ProbeIo } from './probe.ts';
+import { CheckerRunner } from './runner.ts';
+import type { RunnerAction, ServiceStatus } from './runner.ts';
+import type { CheckerEvent } from './service.ts';
+import type { CheckSpec, ServiceSpec } from './spec.ts';
+
+export interface ShellWorld extends ProbeIo {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Why running `argv` would be unsafe (script security), or undefined. */
+  commandProblem(argv: readonly string[]): string | undefined;
+  /** Starts a quorum command and forgets it. */
+  spawn(argv: readonly string[]): void;
+}
+
+export interface CheckerShellEvents {
+  event: [event: CheckerEvent];
+  log: [level: 'info' | 'warn' | 'error', message: string];
+}
+
+export interface CheckerCounters {
+  probes: number;
+  cancelled: number;
+  inFlight: number;
+  commandsRun: number;
+  commandsRefused: number;
+  timerLateMs: number;
+}
+
+export class CheckerShell extends EventEmitter<CheckerShellEvents> {
+  readonly runner: CheckerRunner;
+  readonly events = new EventLog();
+  readonly #io: ShellWorld;
+  readonly #inFlight = new Map<string, { attempt: number; abort: AbortController }>();
+  readonly #ctx = new Map<string, ProbeContext>();
+  readonly #refusedCommands = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #armedFor: number | undefined;
+  #stopped = false;
+  readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0 };
+
+  constructor(services: readonly ServiceSpec[], io: ShellWorld, opts: { warmup?: (maxMs: number) => number } = {}) {
+    super();
+    this.#io = io;
+    this.runner = new CheckerRunner(services, opts);
+    for (const svc of services) {
+      for (const cmd of [svc.quorumUp, svc.quorumDown]) {
+        if (!cmd) continue;
+        const why = io.commandProblem(cmd);
+        if (why !== undefined) this.#refusedCommands.set(cmd.join('\0'), why);
+      }
+      for (const server of svc.servers) {
+        for (const c of server.checks) {
+          const ctx: ProbeContext = {};
+          if ((c.probe.kind === 'http' || c.probe.kind === 'https') && c.probe.regex !== undefined) ctx.regex = new RegExp(c.probe.regex);
+          if (c.probe.kind === 'misc') {
+            const why = io.commandProblem(c.probe.command);
+            if (why !== undefined) ctx.refused = why;
+          }
+          this.#ctx.set(c.id, ctx);
+        }
+      }
+    }
+  }
+
+  /** Refusals found at construction, for the log at start. */
+  refusals(): string[] {
+    const out: string[] = [];
+    for (const [id, ctx] of this.#ctx) if (ctx.refused !== undefined) out.push(`check ${id} will always fail (script security): ${ctx.refused}`);
+    for (const [cmd, why] of this.#refusedCommands) out.push(`${JSON.stringify(cmd.split('\0'))} will never be run (script security): ${why}`);
+    return out;
+  }
+
+  start(): void {
+    for (const r of this.refusals()) this.emit('log', 'error', `lvs checks: ${r}`);
+    this.#run(this.runner.start(this.#io.now()));
+    this.#arm();
+  }
+
+  /** ha_suspend: the VRRP side says whether this box holds `vip`. */
+  vipHeld(vip: string, held: boolean): void {
+    if (this.#stopped) return;
+    this.#run(this.runner.vipHeld(this.#io.now(), vip, held));
+    this.#arm();
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#run(this.runner.stop());
+  }
+
+  status(): { services: ServiceStatus[]; counters: CheckerCounters; events: ReturnType<EventLog['counters']> } {
+    return { services: this.runner.status(), counters: { ...this.#counters, inFlight: this.#inFlight.size }, events: this.events.counters() };
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    const at = this.runner.deadline();
+    if (at === this.#armedFor && this.#timer !== undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = at;
+    if (at === undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const now = this.#io.now();
+      this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
+      this.#run(this.runner.timer(now));
+      this.#arm();
+    }, Math.max(0, at - this.#io.now()));
+  }
+
+  #run(actions: RunnerAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'probe':
+          this.#probe(a.check, a.attempt, a.connectTimeoutMs);
+          break;
+        case 'cancel': {
+          const f = this.#inFlight.get(a.check);
+          if (f && f.attempt === a.attempt) {
+            this.#counters.cancelled++;
+            this.#inFlight.delete(a.check);
+            f.abort.abort();
+          }
+          break;
+        }
+        case 'event':
+          this.events.push(a.event);
+          this.emit('event', a.event);
+          break;
+        case 'run': {
+          const why = this.#refusedCommands.get(a.command.join('\0'));
+          if (why !== undefined) {
+            this.#counters.commandsRefused++;
+            this.emit('log', 'warn', `lvs checks: ${a.service}: ${a.why} command not run (script security): ${why}`);
+            break;
+          }
+          this.#counters.commandsRun++;
+          this.#io.spawn(a.command);
+          break;
+        }
+      }
+    }
+  }
+
+  #probe(spec: CheckSpec, attempt: number, connectTimeoutMs: number): void {
+    const checkId = spec.id;
+    const abort = new AbortController();
+    this.#inFlight.set(checkId, { attempt, abort });
+    this.#counters.probes++;
+    void runProbe(this.#io, spec, connectTimeoutMs, abort.signal, this.#ctx.get(checkId)).then((outcome: ProbeOutcome) => {
+      const f = this.#inFlight.get(checkId);
+      if (f?.attempt === attempt) this.#inFlight.delete(checkId);
+      if (this.#stopped || abort.signal.aborted) return;
+      this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome));
+      this.#arm();
+    });
+  }
+}

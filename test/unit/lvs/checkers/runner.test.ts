@@ -1,0 +1,91 @@
+// Thousands of checks on one fake clock: every check starts on its own interval grid, however
+// many share the loop and however late the loop wakes; the heap stays bounded.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CheckerRunner, TimerHeap } from '../../../../src/lvs/checkers/index.ts';
+import type { RunnerAction, ServiceSpec } from '../../../../src/lvs/checkers/index.ts';
+import { check } from './helpers.ts';
+
+function farm(n: number, intervalMs: number): ServiceSpec[] {
+  const services: ServiceSpec[] = [];
+  for (let s = 0; s < n / 10; s++) {
+    services.push({
+      name: `svc${s}`, haSuspend: false, quorum: 1, hysteresis: 0, onFailure: 'remove', omega: false,
+      servers: Array.from({ length: 10 }, (_, i) => {
+        const key = `198.51.100.${i + 1}:${1000 + s}`;
+        return { key, address: `198.51.100.${i + 1}`, port: 1000 + s, weight: 1, checks: [check(`svc${s}/${key}`, { intervalMs, warmupMs: intervalMs, deadlineMs: 800 }, { kind: 'tcp' }, `198.51.100.${i + 1}`, 1000 + s)] };
+      }),
+    });
+  }
+  return services;
+}
+
+test('heap: pops in deadline order', () => {
+  const h = new TimerHeap();
+  const at = [5, 3, 9, 1, 7, 3, 8, 2];
+  at.forEach((t, i) => h.push(t, `c${i}`));
+  const out: number[] = [];
+  while (h.size > 0) out.push(h.pop()!.at);
+  assert.equal(out, [...at].sort((a, b) => a - b));
+});
+
+test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minute, also when the loop wakes late', () => {
+  const N = 5000;
+  let k = 0;
+  // Deterministic warm-ups spread over the interval.
+  const r = new CheckerRunner(farm(N, 1000), { warmup: (max) => ((k++ * 7919) % N) * (max / N) });
+  const starts = new Map<string, number[]>();
+  // Answers in flight, in a heap of their own (id = index into `answers`).
+  const pending = new TimerHeap();
+  const answers: Array<{ id: string; attempt: number }> = [];
+  const take = (as: RunnerAction[], now: number) => {
+    for (const a of as) {
+      if (a.kind !== 'probe') continue;
+      const list = starts.get(a.check.id) ?? [];
+      list.push(now);
+      starts.set(a.check.id, list);
+      // Answers come 1..50 ms later.
+      answers.push({ id: a.check.id, attempt: a.attempt });
+      pending.push(now + 1 + (a.attempt * 13) % 50, String(answers.length - 1));
+    }
+  };
+  take(r.start(0), 0);
+  let now = 0;
+  let wakeups = 0;
+  while (now < 60_000) {
+    const d = r.deadline() ?? Infinity;
+    const p = pending.peek()?.at ?? Infinity;
+    if (p <= d) {
+      const e = pending.pop()!;
+      const x = answers[Number(e.id)]!;
+      now = e.at;
+      take(r.result(now, x.id, x.attempt, { ok: true }), now);
+      continue;
+    }
+    // Every 97th wake-up is 300 ms late (a busy loop).
+    now = ++wakeups % 97 === 0 ? d + 300 : d;
+    take(r.timer(now), now);
+  }
+  assert.is(starts.size, N);
+  let late = 0;
+  const grids: number[] = [];
+  for (const [id, list] of starts) {
+    // The grid: the earliest start less its index (the first check itself may have been late).
+    const f = Math.min(...list.map((t, i) => t - i * 1000));
+    grids.push(f);
+    list.forEach((t, i) => {
+      assert.ok(t >= f + i * 1000 - 0.001, `${id} check ${i} early`);
+      assert.ok(t <= f + i * 1000 + 300.001, `${id} check ${i} drifted: ${t - (f + i * 1000)} ms late`);
+      if (t > f + i * 1000 + 1) late++;
+    });
+    assert.ok(list.length >= 59, `${id} ran ${list.length} checks in a minute`);
+  }
+  assert.ok(late > 0, 'the late wake-ups did make some checks late');
+  // Spread: warm-up puts the checks' grids all over the interval, a handful per millisecond.
+  const perMs = new Map<number, number>();
+  for (const t of grids) perMs.set(Math.floor(t), (perMs.get(Math.floor(t)) ?? 0) + 1);
+  assert.ok(Math.max(...perMs.values()) <= 10, 'each check keeps its own grid: spread by warm-up, not bunched together by late wake-ups');
+  assert.is(r.checkCount, N);
+});
+
+test.run();
