@@ -246,9 +246,14 @@ export class FtfwCore implements SyncProtocol {
     if (this.#helloing) this.#queueCtl({ kind: 'alive' }); // our HELLO was not read either; entries wait for its answer
   }
 
-  /** Asks the peer for its whole table. */
+  /** Asks the peer for its whole table (once: a request still waiting to go covers this one). */
   requestResync(): void {
+    if (this.#resyncWaiting()) return;
     this.#tx.push({ ctl: { kind: 'resync', from: 0, to: 0 } });
+  }
+
+  #resyncWaiting(): boolean {
+    return this.#tx.some((i) => 'ctl' in i && i.ctl.kind === 'resync');
   }
 
   /** Handles one datagram from the peer. Call flush() afterwards to send what it queued. */
@@ -393,7 +398,7 @@ export class FtfwCore implements SyncProtocol {
     if (this.#helloSettled || this.#helloing || this.#lastHelloSeq === undefined || seqBefore(to, this.#lastHelloSeq)) return;
     this.#helloSettled = true;
     if (!this.#gapWhileHelloing || this.#resyncSinceHello) return;
-    if (this.#tx.some((i) => 'ctl' in i && i.ctl.kind === 'resync')) return; // held for the handshake: goes now
+    if (this.#resyncWaiting()) return; // held for the handshake: goes now
     this.stats.helloResyncs++;
     this.requestResync();
   }

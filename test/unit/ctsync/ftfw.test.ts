@@ -172,6 +172,10 @@ test('until the peer answers our HELLO, entries and RESYNC requests wait (it wou
   core.receive(encodeControl({ kind: 'alive', flags: NET_F_HELLO | NET_F_HELLO_BACK, seq: 50 }), 1001);
   core.flush(1001);
   assert.equal(shown(2), ['data 3 HELLO_BACK', 'resync 4'], 'both go once answered, without HELLO');
+  core.requestResync();
+  core.requestResync(); // a request still waiting covers the next
+  core.flush(1002);
+  assert.equal(shown(3), ['resync 5']);
 });
 
 test('updates queued before sending coalesce into one message with the latest state', () => {
