@@ -12,6 +12,16 @@
 // phase are still checked for gaps (conntrackd skips the check for every HELLO message, so a loss
 // during start-up goes unnoticed and is even covered by the next ACK range).
 // Idle for `aliveMs`: ACK what is unacknowledged, or send ALIVE.
+// Our hello phase under loss, where a conntrackd pair loses entries for good (the wire stays the
+// same; only timing and one RESYNC differ):
+// - conntrackd takes our HELLO messages unchecked, so one of them lost is never NACKed and its
+//   next ACK range covers it. So entries and RESYNC requests wait until the peer has answered our
+//   HELLO (at once, if nothing has gone yet); we answer a peer's HELLO within aliveMs / 10.
+// - conntrackd empties its whole resend queue at every message of ours that carries HELLO, so a
+//   loss in its messages from before our last HELLO reached it cannot be repaired by a NACK (the
+//   NACK finds nothing, and a NACK carrying HELLO empties the queue itself). A gap seen before the
+//   peer has provably read our last HELLO is repaired by asking for a RESYNC once it has (unless
+//   one went after our hello phase: its answer covers the gap).
 // A message we cannot use (an expectation, an odd attribute) still takes its place in the sequence
 // and is then dropped and counted, as in conntrackd: otherwise its seq would be NACKed for ever.
 import { DatagramPacker } from './datagrams.ts';
@@ -94,6 +104,8 @@ export interface FtfwStats {
   pendingDropped: number;
   /** The peer started a hello phase (it restarted): our unacknowledged entries were sent again. */
   peerRestarts: number;
+  /** RESYNC requests sent because the peer's messages were lost while our HELLO was unanswered. */
+  helloResyncs: number;
   drops: Record<DropReason, number>;
 }
 
@@ -102,7 +114,8 @@ export function newFtfwStats(): FtfwStats {
   const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
   return {
     datagramsSent: 0, messagesSent: 0, bytesSent: 0, datagramsReceived: 0, messagesReceived: 0, applied: 0, old: 0,
-    lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, pendingDropped: 0, peerRestarts: 0, drops,
+    lost: 0, nacksSent: 0, acksSent: 0, retransmitted: 0, resentSkipped: 0, heldBack: 0, acked: 0, resendEvicted: 0, pendingDropped: 0, peerRestarts: 0,
+    helloResyncs: 0, drops,
   };
 }
 
@@ -157,10 +170,19 @@ export class FtfwCore implements SyncProtocol {
 
   #helloing = true;
   #helloBackPending = false;
+  /** Seq of the last message we sent with HELLO. */
+  #lastHelloSeq: number | undefined;
+  /** The peer has read (or lost) every message of ours that carried HELLO: it empties its resend queue no more. */
+  #helloSettled = false;
+  /** A gap in the peer's messages seen before #helloSettled: NACKs may find nothing; RESYNC once settled. */
+  #gapWhileHelloing = false;
+  /** A RESYNC went out after our hello phase: its answer repairs everything lost before. */
+  #resyncSinceHello = false;
   /** The peer's messages carry HELLO (it has not heard our HELLO_BACK yet). */
   #peerHelloing = false;
   #peerHelloEndedAt = Number.NEGATIVE_INFINITY;
   #lastTx = 0;
+  #lastHelloAnswer = Number.NEGATIVE_INFINITY;
   #lastSweep = 0;
   /** The peer has acknowledged from here on: older unacknowledged messages were skipped. */
   #skippedBefore: number | undefined;
@@ -221,11 +243,17 @@ export class FtfwCore implements SyncProtocol {
    */
   resendUnacked(): void {
     this.#requeueUnacked(true);
+    if (this.#helloing) this.#queueCtl({ kind: 'alive' }); // our HELLO was not read either; entries wait for its answer
   }
 
-  /** Asks the peer for its whole table. */
+  /** Asks the peer for its whole table (once: a request still waiting to go covers this one). */
   requestResync(): void {
+    if (this.#resyncWaiting()) return;
     this.#tx.push({ ctl: { kind: 'resync', from: 0, to: 0 } });
+  }
+
+  #resyncWaiting(): boolean {
+    return this.#tx.some((i) => 'ctl' in i && i.ctl.kind === 'resync');
   }
 
   /** Handles one datagram from the peer. Call flush() afterwards to send what it queued. */
@@ -267,6 +295,7 @@ export class FtfwCore implements SyncProtocol {
         this.#setPeerHelloing(hello, now);
         // A gap: apply this one anyway, acknowledge what came before, ask for the hole.
         this.stats.lost += (m.seq - expected) >>> 0;
+        if (!this.#helloSettled) this.#gapWhileHelloing = true;
         this.#process(m);
         if (this.#ackFrom !== undefined) this.#queueCtl({ kind: 'ack', from: this.#ackFrom, to: seqAdd(expected, -1) });
         this.#queueCtl({ kind: 'nack', from: expected, to: seqAdd(m.seq, -1) });
@@ -286,11 +315,13 @@ export class FtfwCore implements SyncProtocol {
    * The peer (re)started (the first HELLO of its hello phase): its sequence numbers start afresh,
    * and it will never NACK what we sent before. conntrackd drops its resend queue here; we send
    * those entries again instead (new seq, current state), so nothing lost just before a restart
-   * or during start-up stays lost. Queued control messages refer to old numbers: dropped.
+   * or during start-up stays lost. ACKs and NACKs refer to old numbers: dropped. An unacknowledged
+   * RESYNC request goes again: ours at start-up may have been lost, and the peer never NACKs a
+   * message of ours that it missed before its restart.
    */
   #peerStarted(): void {
     this.stats.peerRestarts++;
-    this.#requeueUnacked();
+    this.#requeueUnacked(true);
   }
 
   /**
@@ -343,9 +374,11 @@ export class FtfwCore implements SyncProtocol {
         break;
       case 'ack':
         this.#release(m.from, m.to);
+        this.#checkHelloSettled(m.to);
         break;
       case 'nack':
         this.#retransmit(m.from, m.to);
+        this.#checkHelloSettled(m.to);
         break;
       case 'resync':
         this.#sink.resyncRequested();
@@ -354,6 +387,20 @@ export class FtfwCore implements SyncProtocol {
       case 'skip': // its seq is tracked (no NACK for ever); the drop was counted by receive()
         break;
     }
+  }
+
+  /**
+   * The peer's ACK or NACK reaching `to` was written after it read our message `to`: once that is
+   * at or past our last HELLO (and we say HELLO no more), it will not empty its resend queue again.
+   * Every gap from before then was seen by now (its later messages arrive after this one).
+   */
+  #checkHelloSettled(to: number): void {
+    if (this.#helloSettled || this.#helloing || this.#lastHelloSeq === undefined || seqBefore(to, this.#lastHelloSeq)) return;
+    this.#helloSettled = true;
+    if (!this.#gapWhileHelloing || this.#resyncSinceHello) return;
+    if (this.#resyncWaiting()) return; // held for the handshake: goes now
+    this.stats.helloResyncs++;
+    this.requestResync();
   }
 
   #release(from: number, to: number): void {
@@ -395,8 +442,13 @@ export class FtfwCore implements SyncProtocol {
     this.#tx.push({ ctl: c });
   }
 
-  #flags(): number {
-    let f = this.#helloing ? NET_F_HELLO : 0;
+  /** The flags of the message about to get seq `seq`. */
+  #flags(seq: number): number {
+    let f = 0;
+    if (this.#helloing) {
+      f = NET_F_HELLO;
+      this.#lastHelloSeq = seq;
+    }
     if (this.#helloBackPending) {
       f |= NET_F_HELLO_BACK;
       this.#helloBackPending = false;
@@ -406,32 +458,51 @@ export class FtfwCore implements SyncProtocol {
 
   /** Sends everything queued, packed into datagrams. */
   flush(now: number): void {
-    if (this.#tx.length === 0) return;
+    if (this.#tx.length === 0) {
+      // Answer a HELLO soon rather than with the next message (up to aliveMs away): the peer holds
+      // its entries for it. At most one such ALIVE per tenth of aliveMs while it keeps saying HELLO.
+      if (!this.#helloBackPending || now - this.#lastHelloAnswer < this.#aliveMs / 10) return;
+      this.#lastHelloAnswer = now;
+      this.#tx.push({ ctl: { kind: 'alive' } });
+    }
     const items = this.#tx;
     this.#tx = [];
     const sentBefore = this.stats.messagesSent;
     const packer = new DatagramPacker(this.#maxDatagram, this.stats, (d) => this.#sink.send(d));
     const out = (b: Buffer): void => packer.add(b);
     const held: TxItem[] = [];
+    let heldForAcks = false;
+    let heldForHello = false;
     for (const item of items) {
+      if ('obj' in item) {
+        const o = this.#objects.get(item.obj);
+        if (o === undefined || o.where !== 'tx') continue; // superseded or released
+      }
+      if (this.#helloing && ('obj' in item || item.ctl.kind === 'resync')) {
+        // Until the peer answers our HELLO it takes our messages unchecked and may ACK lost ones.
+        held.push(item);
+        heldForHello = true;
+        continue;
+      }
       if ('obj' in item && this.#rs.size >= this.#maxInFlight) {
         held.push(item); // waits for ACKs; control messages still go
+        heldForAcks = true;
         continue;
       }
       const seq = this.#nextSeq;
       if ('ctl' in item) {
         const c = item.ctl;
-        const msg = c.kind === 'alive' ? encodeControl({ kind: 'alive', flags: this.#flags(), seq })
-          : encodeControl({ kind: c.kind, flags: this.#flags(), seq, from: c.from, to: c.to });
+        const msg = c.kind === 'alive' ? encodeControl({ kind: 'alive', flags: this.#flags(seq), seq })
+          : encodeControl({ kind: c.kind, flags: this.#flags(seq), seq, from: c.from, to: c.to });
         if (c.kind === 'ack') this.stats.acksSent++;
         if (c.kind === 'nack') this.stats.nacksSent++;
+        if (c.kind === 'resync') this.#resyncSinceHello = true;
         this.#nextSeq = seqAdd(seq, 1);
         out(msg);
         if (c.kind !== 'alive') this.#rsAdd(seq, item);
       } else {
-        const o = this.#objects.get(item.obj);
-        if (o === undefined || o.where !== 'tx') continue; // superseded or released
-        const msg = encodeData(o.type, o.entry, seq, this.#flags());
+        const o = this.#objects.get(item.obj)!;
+        const msg = encodeData(o.type, o.entry, seq, this.#flags(seq));
         this.#nextSeq = seqAdd(seq, 1);
         out(msg);
         o.where = 'rs';
@@ -439,14 +510,18 @@ export class FtfwCore implements SyncProtocol {
         this.#rsAdd(seq, item);
       }
     }
+    // Nothing said yet and something waits for the handshake: say HELLO now, not after aliveMs.
+    if (heldForHello && this.#lastHelloSeq === undefined) {
+      const seq = this.#nextSeq;
+      out(encodeControl({ kind: 'alive', flags: this.#flags(seq), seq }));
+      this.#nextSeq = seqAdd(seq, 1);
+    }
     if (this.stats.messagesSent !== sentBefore) {
       packer.end();
       this.#lastTx = now;
     }
-    if (held.length > 0) {
-      this.stats.heldBack++;
-      this.#tx = held.concat(this.#tx);
-    }
+    if (heldForAcks) this.stats.heldBack++;
+    if (held.length > 0) this.#tx = held.concat(this.#tx);
   }
 
   #rsAdd(seq: number, item: RsItem): void {

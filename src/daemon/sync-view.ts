@@ -123,7 +123,7 @@ export function formatSyncStatus(s: SyncStatusView): string {
     + `${num(s.transportCounters?.sendErrors)} Error send    ${num(s.transportCounters?.foreign)} Foreign recv\n\n`;
   out += `message tracking:\n`
     + `${num(Object.values(s.drops ?? {}).reduce((a, b) => a + b, 0))} Malformed msgs${num(p['lost'])} Lost msgs\n\n`;
-  out += `sequence tracking: acks sent ${p['acksSent'] ?? 0}, nacks sent ${p['nacksSent'] ?? 0}, retransmitted ${p['retransmitted'] ?? 0}, old ${p['old'] ?? 0}, peer restarts ${p['peerRestarts'] ?? 0}\n`;
+  out += `sequence tracking: acks sent ${p['acksSent'] ?? 0}, nacks sent ${p['nacksSent'] ?? 0}, retransmitted ${p['retransmitted'] ?? 0}, old ${p['old'] ?? 0}, peer restarts ${p['peerRestarts'] ?? 0}, resyncs asked after losses at start-up ${p['helloResyncs'] ?? 0}\n`;
   out += `pending: tx ${s.pending?.tx ?? 0}, resend queue ${s.pending?.resend ?? 0}\n`;
   out += `kernel: event buffer ${s.kernel?.eventBuffer ?? 0} bytes, overruns ${s.kernel?.overruns ?? 0}, resyncs ${s.kernel?.resyncs ?? 0}, own events ${s.kernel?.ownEvents ?? 0}\n`;
   out += `filtered: ${nonZero(s.filtered)}; drops: ${nonZero(s.drops)}; auth drops: ${nonZero(s.authDrops)}\n`;

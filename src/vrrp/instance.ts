@@ -26,6 +26,12 @@
 //     the sync link (either direction) hears it before it would take over.
 // Untrusted heartbeats (no key, or the peer has not yet echoed us since our start) only ever delay.
 //
+// A takeover found due more than STALE_TIMER_MS after its deadline is looked at again one turn of
+// the event loop later (once per deadline): we were not running when it fell due (a stall under
+// load), so the adverts and heartbeats that would have moved it may still wait unread on the
+// sockets, and the shell reads them before the next timer call. Without this a backup that stalled
+// just past the accelerated deadline (T + 2 I, about 100 ms) took over from a live master.
+//
 // Preempt hold (holdPreempt): for a while, a BACKUP accepts a lower-priority master as if it had
 // nopreempt, so it does not take over a live master (the daemon holds preempting until the first
 // conntrack bulk sync from the peer, as pfSense's CARP demotion waits for pfsync). It never stops
@@ -33,6 +39,11 @@
 import { GARP_MASTER_DELAY_MS, GARP_MASTER_REPEAT, PRIORITY_OWNER, PRIORITY_STOP } from './constants.ts';
 import type { Advert, VrrpVersion } from './codec.ts';
 import { masterDownMs, skewMs } from './timers.ts';
+
+/** A takeover this late was decided on timers that did not run on time (see the header). */
+const STALE_TIMER_MS = 10;
+/** How soon a stale takeover is looked at again: the next turn of the loop. */
+const STALE_RECHECK_MS = 1;
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
@@ -106,6 +117,8 @@ export interface InstanceCounters {
   preempting: number;
   /** Adverts sent at once because the peer stopped hearing our heartbeats (proof of life). */
   proofAdverts: number;
+  /** Takeovers found due late (a stall) and looked at again after reading what was queued. */
+  staleRechecks: number;
 }
 
 export interface InstanceStatus {
@@ -160,12 +173,16 @@ export class VrrpInstance {
   private proofBase: number | undefined;
   private proofsSent = 0;
   private vetoed = false;
+  /** A stale takeover's deadline, and when to look at it again. */
+  private recheckFor: number | undefined;
+  private recheckAt: number | undefined;
   private lastLowerGarpAt: number | undefined;
   private masterAddress: number | undefined;
   private masterPriority: number | undefined;
   private wantMasterValue = false;
   readonly counters: InstanceCounters = {
     advertsIn: 0, advertsOut: 0, priorityZeroIn: 0, priorityZeroOut: 0, transitions: 0, becameMaster: 0, vetoes: 0, preempting: 0, proofAdverts: 0,
+    staleRechecks: 0,
   };
 
   constructor(opts: InstanceOptions) {
@@ -273,8 +290,11 @@ export class VrrpInstance {
       min(this.refreshAt);
       min(this.proofAt());
     } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
-      min(this.vetoed ? this.vetoEndsAt() : this.downAt);
-      min(this.acceleratedAt());
+      // A stale deadline waiting for its second look is replaced by that look.
+      const due = (t: number | undefined) => min(this.recheckAt !== undefined && t === this.recheckFor ? undefined : t);
+      due(this.vetoed ? this.vetoEndsAt() : this.downAt);
+      due(this.acceleratedAt());
+      min(this.recheckAt);
     }
     return d;
   }
@@ -317,17 +337,27 @@ export class VrrpInstance {
         this.sendAdvert(out, this.effective);
       }
     } else if (this.stateValue === 'BACKUP' && !this.wantMasterValue) {
+      if (this.recheckAt !== undefined && this.recheckAt <= now) this.recheckAt = undefined;
       const acc = this.acceleratedAt();
       if (acc !== undefined && acc <= now) {
-        this.tryMaster(now, out, 'accelerated');
+        if (!this.stale(now, acc)) this.tryMaster(now, out, 'accelerated');
       } else if (this.vetoed) {
         const stale = this.vetoEndsAt();
-        if (stale === undefined || stale <= now) this.tryMaster(now, out, 'master-down');
+        if (stale === undefined || (stale <= now && !this.stale(now, stale))) this.tryMaster(now, out, 'master-down');
       } else if (this.downAt !== undefined && this.downAt <= now) {
-        this.tryMaster(now, out, 'master-down');
+        if (!this.stale(now, this.downAt)) this.tryMaster(now, out, 'master-down');
       }
     }
     return out;
+  }
+
+  /** A takeover due at `due` is stale at `now` (see the header): look again shortly, once. */
+  private stale(now: number, due: number): boolean {
+    if (now - due <= STALE_TIMER_MS || this.recheckFor === due) return false;
+    this.recheckFor = due;
+    this.recheckAt = now + STALE_RECHECK_MS;
+    this.counters.staleRechecks++;
+    return true;
   }
 
   /** A validated advert for this instance (receive.ts has checked it against our config). */
@@ -559,6 +589,7 @@ export class VrrpInstance {
   }
 
   private clearTimers(): void {
+    this.recheckAt = undefined;
     this.downAt = undefined;
     this.advertAt = undefined;
     this.garpAt = undefined;

@@ -15,6 +15,7 @@ import type { Lab, Topology } from '../harness.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
 import { runHelper } from '../native/addon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
+import type { Conntrackd } from './peers.ts';
 import { ctdCache, loadEntries, PORT, startConntrackd, startSyncDaemon, syncStatus } from './peers.ts';
 
 const test = suite('ctsync: stockade daemon <-> conntrackd (lab)');
@@ -52,6 +53,26 @@ async function table(lab: Lab, host: string): Promise<string[]> {
 }
 
 const lossRule = (lab: Lab, host: string, op: '-A' | '-D') => lab.exec(host, ['iptables', op, 'INPUT', '-p', 'udp', '--dport', String(PORT), '-m', 'statistic', '--mode', 'random', '--probability', '0.2', '-j', 'DROP']);
+/** Both sides' protocol state, for a wait that timed out (a stall is explained by it). */
+async function stuckState(lab: Lab, d: DaemonNode, ctd: Conntrackd): Promise<string> {
+  const out = (r: { stdout: string }) => r.stdout.trim();
+  return [
+    'stockade ctl sync -s:', out(await ctl(lab, d, ['-s'])),
+    'conntrackd -s:', out(await lab.exec('a', ['conntrackd', '-C', ctd.conf, '-s'], { check: false })),
+    'conntrackd -s network:', out(await lab.exec('a', ['conntrackd', '-C', ctd.conf, '-s', 'network'], { check: false })),
+    'conntrackd -s rsqueue (head):', out(await lab.exec('a', ['conntrackd', '-C', ctd.conf, '-s', 'rsqueue'], { check: false })).split('\n').slice(0, 20).join('\n'),
+  ].join('\n');
+}
+
+/** A wait that, on timing out, says where both sides' protocols stood. */
+async function explained<T>(lab: Lab, d: DaemonNode, ctd: Conntrackd, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${await stuckState(lab, d, ctd)}`, { cause: e });
+  }
+}
+
 const ctl = (lab: Lab, d: DaemonNode, args: string[]) => lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'sync', ...args, '--socket', d.socket], { check: false, timeoutMs: 20_000 });
 
 if (requireLab(test, 'lab/ctsync/daemon-conntrackd', { tools: ['conntrack', 'conntrackd', 'iptables', 'ip6tables'] })) {
@@ -76,14 +97,14 @@ if (requireLab(test, 'lab/ctsync/daemon-conntrackd', { tools: ['conntrack', 'con
         for (const side of ['a', 'b'] as const) for (const args of named(side)) await lab.exec(side, ['conntrack', '-I', ...args]);
 
         // conntrackd's entries (IPv6 among them) in our external cache, ours in conntrackd's.
-        const ours = await lab.waitFor(`${PER_SIDE} of conntrackd's entries in the daemon's external cache`, async () => {
+        const ours = await explained(lab, d, ctd, lab.waitFor(`${PER_SIDE} of conntrackd's entries in the daemon's external cache`, async () => {
           const s = await syncStatus(lab, d);
           return s?.external?.active === PER_SIDE ? s : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 500 });
-        await lab.waitFor(`${PER_SIDE} of the daemon's entries in conntrackd's external cache`, async () => {
+        }, { timeoutMs: 60_000, intervalMs: 500 }));
+        await explained(lab, d, ctd, lab.waitFor(`${PER_SIDE} of the daemon's entries in conntrackd's external cache`, async () => {
           const l = await ctdCache(lab, ctd, '-e');
           return l.length === PER_SIDE || undefined;
-        }, { timeoutMs: 60_000, intervalMs: 500 });
+        }, { timeoutMs: 60_000, intervalMs: 500 }));
         const ext = (await ctdCache(lab, ctd, '-e')).join('\n');
         assert.match(ext, /src=2001:db8::2 dst=2001:db8:1::20 sport=40000 dport=80/);
         assert.match(ext, /src=2001:db8::2 dst=2001:db8:1::22 type=128 code=0 id=4660/);

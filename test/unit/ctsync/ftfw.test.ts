@@ -7,6 +7,7 @@ import { entryKey } from '../../../src/ctsync/convert.ts';
 import { FtfwCore, seqAfter, seqBefore } from '../../../src/ctsync/ftfw.ts';
 import { decodeDatagram, encodeControl, encodeData } from '../../../src/ctsync/wire/codec.ts';
 import type { SyncEntry } from '../../../src/ctsync/wire/codec.ts';
+import { NET_F_HELLO, NET_F_HELLO_BACK } from '../../../src/ctsync/wire/constants.ts';
 import { FakeLink, NO_FAULTS, prng } from './fake-link.ts';
 import type { LinkFaults } from './fake-link.ts';
 
@@ -150,9 +151,37 @@ test('a lost tail is noticed at the next ALIVE and NACKed', () => {
   assert.ok(link.b.core.stats.nacksSent >= 1);
 });
 
+/** The peer answers our HELLO (entries wait for that answer). */
+function helloAnswered(core: FtfwCore): void {
+  core.receive(encodeControl({ kind: 'alive', flags: NET_F_HELLO_BACK, seq: 4 }), 0);
+  assert.ok(core.helloDone);
+}
+
+test('until the peer answers our HELLO, entries and RESYNC requests wait (it would take them unchecked and its ACKs could cover a loss); HELLO goes at once', () => {
+  const sent: Buffer[] = [];
+  const core = new FtfwCore({ initialSeq: 1 }, { send: (d) => sent.push(d), apply: () => undefined, resyncRequested: () => undefined });
+  core.enqueue('k', 'new', entry(1));
+  core.requestResync();
+  core.flush(0);
+  core.flush(1);
+  const shown = (from: number): string[] => sent.slice(from).flatMap((d) => decodeDatagram(d).messages)
+    .map((m) => `${m.kind} ${m.seq}${m.flags & NET_F_HELLO ? ' HELLO' : ''}${m.flags & NET_F_HELLO_BACK ? ' HELLO_BACK' : ''}`);
+  assert.equal(shown(0), ['alive 1 HELLO']);
+  core.tick(1000); // unanswered: HELLO again after an idle interval
+  assert.equal(shown(0), ['alive 1 HELLO', 'alive 2 HELLO']);
+  core.receive(encodeControl({ kind: 'alive', flags: NET_F_HELLO | NET_F_HELLO_BACK, seq: 50 }), 1001);
+  core.flush(1001);
+  assert.equal(shown(2), ['data 3 HELLO_BACK', 'resync 4'], 'both go once answered, without HELLO');
+  core.requestResync();
+  core.requestResync(); // a request still waiting covers the next
+  core.flush(1002);
+  assert.equal(shown(3), ['resync 5']);
+});
+
 test('updates queued before sending coalesce into one message with the latest state', () => {
   const sent: Buffer[] = [];
   const core = new FtfwCore({ initialSeq: 1 }, { send: (d) => sent.push(d), apply: () => undefined, resyncRequested: () => undefined });
+  helloAnswered(core);
   const k = entryKey(entry(1));
   core.enqueue(k, 'new', entry(1, 1));
   core.enqueue(k, 'update', entry(1, 2));
@@ -160,12 +189,13 @@ test('updates queued before sending coalesce into one message with the latest st
   core.flush(0);
   const msgs = sent.flatMap((d) => decodeDatagram(d).messages);
   assert.is(msgs.length, 1);
-  assert.equal(msgs[0], { kind: 'data', type: 'new', flags: 0x20, seq: 1, entry: entry(1, 3) });
+  assert.equal(msgs[0], { kind: 'data', type: 'new', flags: 0, seq: 1, entry: entry(1, 3) });
 });
 
 test('datagrams stay under the MTU budget and pack several messages', () => {
   const sent: Buffer[] = [];
   const core = new FtfwCore({ initialSeq: 1, maxDatagram: 1472 }, { send: (d) => sent.push(d), apply: () => undefined, resyncRequested: () => undefined });
+  helloAnswered(core);
   for (let i = 0; i < 100; i++) core.enqueue(entryKey(entry(i)), 'new', entry(i));
   core.flush(0);
   const sizes = sent.map((d) => d.length);
@@ -178,6 +208,7 @@ test('datagrams stay under the MTU budget and pack several messages', () => {
 test('RESYNC from the peer asks the owner for a bulk send; a restarted peer (HELLO) gets our unacknowledged entries again', () => {
   let resyncs = 0;
   const core = new FtfwCore({ initialSeq: 100 }, { send: () => undefined, apply: () => undefined, resyncRequested: () => { resyncs++; } });
+  helloAnswered(core);
   core.enqueue('k', 'new', entry(1));
   core.flush(0);
   assert.is(core.pending.resend, 1);

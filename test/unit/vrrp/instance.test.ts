@@ -253,4 +253,46 @@ test('MASTER adverts carry the effective priority', () => {
   assert.equal(kinds(j.timer(masterDownMs(3, 200, 1000) + 1000)), ['advert(90)']);
 });
 
+
+test('a takeover found due only after an event-loop stall waits one turn for what was queued meanwhile: no second master', () => {
+  // B at 100 ms adverts with accelerated failover (heartbeats every 20 ms, 60 ms timeout): the
+  // master's adverts and heartbeats keep coming, but B's loop stalls 150 ms after the last one it
+  // read. Its timer then runs first, past the accelerated deadline (last heartbeat + T + 2 I).
+  const live = () => {
+    const i = mk({ advertIntervalMs: 100, accelerated: { heartbeatTimeoutMs: 60, heartbeatIntervalMs: 20 } });
+    i.start(0);
+    for (let t = 0; t <= 1000; t += 20) {
+      if (t % 100 === 0) i.advert(t, HIGHER_ADDR, adv(200, 10));
+      i.heartbeat(t, true, true);
+    }
+    assert.is(i.deadline(), 1100, 'the accelerated deadline');
+    return i;
+  };
+  const i = live();
+  assert.equal(kinds(i.timer(1150)), [], 'stale: not decided before reading the sockets');
+  assert.is(i.deadline(), 1151);
+  // What the shell reads first on the next turn: the heartbeats and the advert that arrived.
+  for (let t = 1020; t <= 1140; t += 20) i.heartbeat(1150.5, true, true);
+  i.advert(1150.5, HIGHER_ADDR, adv(200, 10));
+  assert.equal(kinds(i.timer(1151)), []);
+  assert.is(i.state, 'BACKUP');
+  assert.is(i.counters.staleRechecks, 1);
+  // The master really gone: the look again, one turn later, takes over.
+  const j = live();
+  assert.equal(kinds(j.timer(1150)), []);
+  assert.equal(kinds(j.timer(1151)).slice(0, 1), ['BACKUP->MASTER:accelerated']);
+  // The same for the Master_Down_Interval without heartbeats, and on time nothing waits.
+  const k = mk({ advertIntervalMs: 100 });
+  k.start(0);
+  k.advert(0, HIGHER_ADDR, adv(200, 10));
+  const down = masterDownMs(3, 100, 100);
+  assert.equal(kinds(k.timer(down + 200)), []);
+  k.advert(down + 200.5, HIGHER_ADDR, adv(200, 10));
+  assert.equal(kinds(k.timer(down + 201)), []);
+  const l = mk({ advertIntervalMs: 100 });
+  l.start(0);
+  l.advert(0, HIGHER_ADDR, adv(200, 10));
+  assert.equal(kinds(l.timer(down + 1)).slice(0, 1), ['BACKUP->MASTER:master-down']);
+});
+
 test.run();
