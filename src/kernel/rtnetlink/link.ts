@@ -10,6 +10,7 @@
 import {
   AttributeEncoder, decodeAttributes, indexAttributes, stringAt, u16At, u32At, u8At, wantedTypes,
 } from '../netlink/attributes.ts';
+import { macAt, parseMac } from '../../common/mac.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import type { NetlinkSocket } from '../netlink/socket.ts';
@@ -201,23 +202,10 @@ export function encodeIfinfomsg(family = AF_UNSPEC, index = 0, flags = 0, change
   return b;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export { parseMac };
 
 export function formatMac(b: Buffer): string {
   return macAt(b, 0, b.length);
-}
-
-/** b[start, end) as "aa:bb:...". */
-function macAt(b: Buffer, start: number, end: number): string {
-  let out = '';
-  for (let i = start; i < end; i++) out += i === start ? HEX[b[i]!]! : `:${HEX[b[i]!]!}`;
-  return out;
-}
-
-/** "02:00:00:00:00:01" (either case) -> 6 bytes; throws on anything else. */
-export function parseMac(text: string): Buffer {
-  if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(text)) throw new RangeError(`not a MAC address: ${JSON.stringify(text)}`);
-  return Buffer.from(text.split(':').map((x) => parseInt(x, 16)));
 }
 
 /** A nest without NLA_F_NESTED, as iproute2 writes IFLA_LINKINFO and the kernel dumps it. */
