@@ -3,7 +3,7 @@
 import type { BondOptions, Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
 import type { DesiredBond } from '../desired.ts';
 import { BOND_MODES, LACP_RATES, LACP_RATE_MODES, PRIMARY_MODES, wordFor, XMIT_HASH_MODES, XMIT_HASH_POLICIES } from '../words.ts';
-import { foreignLink, type LinkKind, type LinksByIndex, type OptionContext, type OptionChange, type Recreate } from './kind.ts';
+import { baseRequest, foreignLink, otherKind, type LinkKind, type LinksByIndex, type OptionContext, type OptionChange, type Recreate } from './kind.ts';
 
 function createOptions(d: DesiredBond, primaryIndex: number | undefined): BondOptions {
   return {
@@ -91,7 +91,7 @@ function options(d: DesiredBond, a: Link, ctx: OptionContext): OptionChange {
 export const bond: LinkKind<DesiredBond> = {
   kind: 'bond',
   // A bond's mode is not its identity: it changes in place (its members leave for it).
-  identityMismatch: (_d, a) => (a.kind !== 'bond' ? `it is ${a.kind === undefined ? 'a NIC' : `a ${a.kind}`}` : undefined),
+  identityMismatch: otherKind,
   conflict: (d, _a, why) => foreignLink(d, why),
   create: {
     stage: 'masters',
@@ -101,7 +101,7 @@ export const bond: LinkKind<DesiredBond> = {
       async request(x) {
         const primary = d.primary !== undefined && ctx.usable(d.primary) ? (await x.find(d.primary))?.index : undefined;
         return {
-          name: d.name, ...(d.mtu !== undefined ? { mtu: d.mtu } : {}), ...(d.mac !== undefined ? { address: d.mac } : {}),
+          ...baseRequest(d),
           info: { kind: 'bond', bond: createOptions(d, primary) },
         };
       },

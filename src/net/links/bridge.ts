@@ -1,7 +1,7 @@
 // Bridges: made with their options; every option changes in place.
 import type { BridgeOptions, Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
 import type { DesiredBridge } from '../desired.ts';
-import { foreignLink, type LinkKind, type OptionChange, type Recreate } from './kind.ts';
+import { baseRequest, foreignLink, otherKind, type LinkKind, type OptionChange, type Recreate } from './kind.ts';
 
 function bridgeOptions(d: DesiredBridge): BridgeOptions {
   return {
@@ -59,7 +59,7 @@ function options(d: DesiredBridge, a: Link): OptionChange {
 
 export const bridge: LinkKind<DesiredBridge> = {
   kind: 'bridge',
-  identityMismatch: (_d, a) => (a.kind !== 'bridge' ? `it is ${a.kind === undefined ? 'a NIC' : `a ${a.kind}`}` : undefined),
+  identityMismatch: otherKind,
   conflict: (d, _a, why) => foreignLink(d, why),
   create: {
     stage: 'masters',
@@ -67,7 +67,7 @@ export const bridge: LinkKind<DesiredBridge> = {
       detail: describe(d),
       up: d.up,
       request: async () => ({
-        name: d.name, ...(d.mtu !== undefined ? { mtu: d.mtu } : {}), ...(d.mac !== undefined ? { address: d.mac } : {}),
+        ...baseRequest(d),
         info: { kind: 'bridge', bridge: bridgeOptions(d) },
       }),
     }),

@@ -75,6 +75,16 @@ export function foreignLink(d: DesiredLink, why: string): string {
   return `${label(d)}: an interface named ${d.name} exists that Stockade did not create, and ${why}; rename or delete it`;
 }
 
+/** Why `a` is not of d's kind, or undefined when it is. */
+export function otherKind(d: DesiredLink, a: Link): string | undefined {
+  return a.kind !== d.kind ? `it is ${a.kind === undefined ? 'a NIC' : `a ${a.kind}`}` : undefined;
+}
+
+/** The name, MTU and MAC a create sets as configured. */
+export function baseRequest(d: DesiredLink): { name: string; mtu?: number; address?: string } {
+  return { name: d.name, ...(d.mtu !== undefined ? { mtu: d.mtu } : {}), ...(d.mac !== undefined ? { address: d.mac } : {}) };
+}
+
 export function parentName(a: Link, byIndex: LinksByIndex): string | undefined {
   return a.parent !== undefined ? byIndex.get(a.parent)?.name : undefined;
 }

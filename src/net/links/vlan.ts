@@ -3,13 +3,14 @@
 import { ETH_P_8021Q } from '../../kernel/rtnetlink/constants.ts';
 import type { Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
 import type { DesiredVlan } from '../desired.ts';
-import { foreignLink, parentName, type LinkKind, type LinksByIndex, type Recreate } from './kind.ts';
+import { baseRequest, foreignLink, otherKind, parentName, type LinkKind, type LinksByIndex, type Recreate } from './kind.ts';
 
 export const vlan: LinkKind<DesiredVlan> = {
   kind: 'vlan',
   needs: (d) => [d.parent],
   identityMismatch(d, a, byIndex) {
-    if (a.kind !== 'vlan') return `it is ${a.kind === undefined ? 'a NIC' : `a ${a.kind}`}`;
+    const kind = otherKind(d, a);
+    if (kind !== undefined) return kind;
     const parent = parentName(a, byIndex);
     if (a.vlan?.id !== d.id || parent !== d.parent) return `it is VLAN ${a.vlan?.id ?? '?'} on ${parent ?? '?'}`;
     if (a.vlan.protocol !== undefined && a.vlan.protocol !== ETH_P_8021Q) return 'it is an 802.1ad VLAN';
@@ -23,10 +24,8 @@ export const vlan: LinkKind<DesiredVlan> = {
       detail: `id ${d.id} on ${d.parent}`,
       up: d.up && ctx.parentOpen(d.parent),
       request: async (x) => ({
-        name: d.name, parent: await x.index(d.parent),
+        ...baseRequest(d), parent: await x.index(d.parent),
         info: { kind: 'vlan', vlan: { id: d.id } },
-        ...(d.mtu !== undefined ? { mtu: d.mtu } : {}),
-        ...(d.mac !== undefined ? { address: d.mac } : {}),
       }),
     }),
   },
