@@ -9,6 +9,7 @@
 // both forms.
 import { AttributeEncoder, indexAttributes, stringAt, u32At, u8At, wantedTypes, decodeAttributes } from '../netlink/attributes.ts';
 import { macAt, parseMac } from '../../common/mac.ts';
+import { NLA_HDRLEN } from '../netlink/constants.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import type { NetlinkSocket } from '../netlink/socket.ts';
@@ -122,26 +123,21 @@ export function formatMac(b: Buffer): string {
   return macAt(b, 0, b.length);
 }
 
-/** A nest without NLA_F_NESTED, as iproute2 writes IFLA_LINKINFO and the kernel dumps it. */
-function nest(e: AttributeEncoder, type: number, fill: (inner: AttributeEncoder) => void): void {
-  const inner = new AttributeEncoder();
-  fill(inner);
-  e.bytes(type, inner.encode());
-}
-
 /** A string without its NUL (NLA_STRING), as iproute2 sends kinds and aliases. */
 function rawString(e: AttributeEncoder, type: number, s: string): void {
   e.bytes(type, Buffer.from(s, 'utf8'));
 }
 
 function encodeInfoData(e: AttributeEncoder, info: LinkInfo): void {
-  const data = new AttributeEncoder();
-  codecFor(info.kind)?.encode(data, info);
-  nest(e, IFLA_LINKINFO, (li) => {
-    rawString(li, IFLA_INFO_KIND, info.kind);
-    // IFLA_INFO_DATA only when the kind has options, as iproute2 does.
-    if (data.length > 0) li.bytes(IFLA_INFO_DATA, data.encode());
-  });
+  // Nests without NLA_F_NESTED, as iproute2 writes IFLA_LINKINFO and the kernel dumps it.
+  const li = e.begin(IFLA_LINKINFO, false);
+  rawString(e, IFLA_INFO_KIND, info.kind);
+  const data = e.begin(IFLA_INFO_DATA, false);
+  codecFor(info.kind)?.encode(e, info);
+  // IFLA_INFO_DATA only when the kind has options, as iproute2 does.
+  if (e.offset === data + NLA_HDRLEN) e.truncate(data);
+  else e.end(data);
+  e.end(li);
 }
 
 function encodeCommon(e: AttributeEncoder, a: LinkAttributes): void {
