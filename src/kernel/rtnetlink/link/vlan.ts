@@ -1,5 +1,5 @@
 // 802.1Q VLAN options (IFLA_VLAN_*).
-import { decodeAttributes, type AttributeEncoder } from '../../netlink/attributes.ts';
+import { indexAttributes, wantedTypes, type AttributeEncoder } from '../../netlink/attributes.ts';
 import { IFLA_VLAN_FLAGS, IFLA_VLAN_ID, IFLA_VLAN_PROTOCOL } from '../constants.ts';
 import { decodeFields, fieldSpec } from './fields.ts';
 import type { LinkKindCodec } from './kind.ts';
@@ -23,13 +23,15 @@ function encodeVlan(e: AttributeEncoder, o: VlanOptions): void {
 }
 
 const VLAN_SPEC = fieldSpec([[IFLA_VLAN_ID, 'id', 'u16'], [IFLA_VLAN_PROTOCOL, 'protocol', 'be16']]);
+const FLAGS_TYPES = wantedTypes([IFLA_VLAN_FLAGS]);
+const flagsAt = new Int32Array(2 * FLAGS_TYPES.length);
 
 function decodeVlan(p: Buffer, start: number, end: number): VlanOptions {
   const o: VlanOptions = { id: 0, ...decodeFields<Partial<VlanOptions>>(p, start, end, VLAN_SPEC) };
   // (IFLA_VLAN_FLAGS is not in VLAN_SPEC: a struct of two u32, read only when whole.)
-  for (const a of decodeAttributes(p.subarray(start, end))) {
-    if (a.type === IFLA_VLAN_FLAGS && a.data.length >= 8) o.flags = { flags: a.data.readUInt32LE(0), mask: a.data.readUInt32LE(4) };
-  }
+  indexAttributes(p, start, end, FLAGS_TYPES, flagsAt);
+  const s = flagsAt[2 * IFLA_VLAN_FLAGS]!;
+  if (s >= 0 && flagsAt[2 * IFLA_VLAN_FLAGS + 1]! - s >= 8) o.flags = { flags: p.readUInt32LE(s), mask: p.readUInt32LE(s + 4) };
   return o;
 }
 
