@@ -277,15 +277,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       this.#pending.set(seq, p);
       this.#bulk.add(p);
       this.#updateReceiving();
-      if (this.#outbox.length > 0) this.#flush();
-      try {
-        this.#t.send(datagram);
-        this.datagramsSent++;
-      } catch (e) {
-        this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      this.#arm(seq, p);
+      this.#sendNow(seq, p, datagram);
     });
   }
 
@@ -375,17 +367,22 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
         }
         return;
       }
-      // What was queued before this goes first: the kernel sees requests in the order they were made.
-      if (this.#outbox.length > 0) this.#flush();
-      try {
-        this.#t.send(bytes);
-        this.datagramsSent++;
-      } catch (e) {
-        this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      this.#arm(seq, p);
+      this.#sendNow(seq, p, bytes);
     });
+  }
+
+  /** Sends one datagram for `p` now and starts its timeout; a send that throws settles it. */
+  #sendNow(seq: number, p: Pending, datagram: Buffer): void {
+    // What was queued before this goes first: the kernel sees requests in the order they were made.
+    if (this.#outbox.length > 0) this.#flush();
+    try {
+      this.#t.send(datagram);
+      this.datagramsSent++;
+    } catch (e) {
+      this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.#arm(seq, p);
   }
 
   #arm(seq: number, p: Pending): void {
