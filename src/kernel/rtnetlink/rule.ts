@@ -8,13 +8,16 @@ import {
   FRA_PROTOCOL, FRA_SRC, FRA_SUPPRESS_PREFIXLEN, FRA_TABLE, FRH_OFF_ACTION, FRH_OFF_DST_LEN, FRH_OFF_FAMILY, FRH_OFF_FLAGS,
   FRH_OFF_SRC_LEN, FRH_OFF_TABLE, FRH_OFF_TOS, RT_TABLE_UNSPEC, RTM_DELRULE, RTM_NEWRULE,
 } from './constants.ts';
-import { encodeIp, ipAt } from './inet.ts';
+import { encodeIp, ipAt, type IpAddress } from './inet.ts';
 
-/** What a rule matches: the part the kernel's rules and the config's share. */
-export interface RuleSelector {
-  src?: string;
+/**
+ * What a rule matches: the part the kernel's rules (addresses as text) and the config's
+ * (IPv4 numbers) share.
+ */
+export interface RuleSelector<A extends IpAddress = string> {
+  src?: A;
   srcLength: number;
-  dst?: string;
+  dst?: A;
   dstLength: number;
   iifname?: string;
   oifname?: string;
@@ -23,7 +26,7 @@ export interface RuleSelector {
 }
 
 /** A selector's fields as a request carries them (only those set). */
-export function selectorRequest(r: RuleSelector): RuleRequest {
+export function selectorRequest(r: RuleSelector<IpAddress>): RuleRequest {
   return {
     ...(r.src !== undefined ? { src: r.src, srcLength: r.srcLength } : {}),
     ...(r.dst !== undefined ? { dst: r.dst, dstLength: r.dstLength } : {}),
@@ -57,9 +60,9 @@ export interface RuleRequest {
   flags?: number;
   tos?: number;
   priority?: number;
-  src?: string;
+  src?: IpAddress;
   srcLength?: number;
-  dst?: string;
+  dst?: IpAddress;
   dstLength?: number;
   iifname?: string;
   oifname?: string;
