@@ -12,7 +12,7 @@ import { terminalSafe } from '../config/terminal-text.ts';
 import { NETLINK_ROUTE } from '../kernel/netlink/constants.ts';
 import { NetlinkSocket } from '../kernel/netlink/socket.ts';
 import { listLinks, type Link } from '../kernel/rtnetlink/link.ts';
-import { IFF_LOWER_UP, IFF_UP } from '../kernel/rtnetlink/constants.ts';
+import { linkState } from '../kernel/rtnetlink/link-state.ts';
 import { describeKernelError } from '../net/errors.ts';
 import { actionLine, changeCount, formatActions, formatNotes } from '../net/format.ts';
 import { applyConfigNetwork, NetApplyError, NetConflictError, planConfigNetwork } from '../net/index.ts';
@@ -21,11 +21,6 @@ import { Rtnl } from '../kernel/rtnetlink/client.ts';
 import { runDir } from '../kernel/udhcpc.ts';
 import { applyLease, clearDhcp, DhcpEventError, parseDhcpEvent, resolvConf } from '../net/dhcp-event.ts';
 import type { DhcpEvent } from '../net/dhcp-event.ts';
-
-export function linkState(flags: number): 'up' | 'down' | 'no-carrier' {
-  if (!(flags & IFF_UP)) return 'down';
-  return flags & IFF_LOWER_UP ? 'up' : 'no-carrier';
-}
 
 export function formatLinks(links: readonly Link[]): string {
   const rows = [

@@ -2,11 +2,17 @@
 // (config checks, VRRP's tie-break, conntrack sync's wire codec). Pure; no I/O.
 
 /**
+ * An IPv4 address as an unsigned 32-bit number: the one form an address keeps from the config
+ * (net/desired.ts) to the kernel encoders (rtnetlink/inet.ts); text only where it is printed.
+ */
+export type Ipv4 = number;
+
+/**
  * a.b.c.d (four decimal parts, each 0-255, no leading zeros) as an unsigned 32-bit number, or
  * undefined. A character loop rather than split/regex: conntrack sync runs it for every address
  * of every synced entry.
  */
-export function parseIpv4(s: string): number | undefined {
+export function parseIpv4(s: string): Ipv4 | undefined {
   let n = 0;
   let parts = 0;
   let digits = 0;

@@ -3,9 +3,9 @@
 // namespace's links.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IFF_UP } from './rtnetlink/constants.ts';
+import { linkState, type LinkState as FlagsState } from './rtnetlink/link-state.ts';
 
-export type LinkState = 'up' | 'down' | 'no-carrier' | 'missing';
+export type LinkState = FlagsState | 'missing';
 
 export interface LinkStatus {
   readonly name: string;
@@ -27,7 +27,6 @@ export function linkStatus(name: string, sysNetDir = '/sys/class/net'): LinkStat
   if (flags === undefined || name.includes('/') || name === '.' || name === '..') return { name, state: 'missing' };
   const mac = read(join(dir, 'address'));
   const base = { name, ...(mac ? { mac } : {}) };
-  if ((Number.parseInt(flags, 16) & IFF_UP) === 0) return { ...base, state: 'down' };
-  // carrier reads 1 or 0 on an up link (EINVAL on a down one).
-  return { ...base, state: read(join(dir, 'carrier')) === '1' ? 'up' : 'no-carrier' };
+  // sysfs flags have no IFF_LOWER_UP; carrier reads 1 or 0 on an up link (EINVAL on a down one).
+  return { ...base, state: linkState(Number.parseInt(flags, 16), () => read(join(dir, 'carrier')) === '1') };
 }

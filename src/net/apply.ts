@@ -12,7 +12,8 @@ import type { Action, ActionInfo, KernelState, Phase, SysctlApi, Undo } from './
 import type { DesiredNetwork } from './desired.ts';
 import { describeKernelError, kernelCode } from './errors.ts';
 import { planAddresses, planRoutes, planRules, readPlanRoutes } from './plan-l3.ts';
-import { planLinks, planLinkSettings, predictedLink } from './plan-links.ts';
+import { planLinks } from './plan-links.ts';
+import { planLinkSettings, predictedLink } from './plan-link-settings.ts';
 import type { LinkPlan } from './plan-links.ts';
 import { planSysctls } from './plan-sysctls.ts';
 

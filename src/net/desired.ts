@@ -2,7 +2,8 @@
 // bridges) with their settings and masters, addresses, routes, policy rules and sysctls. Pure:
 // built from a validated config (defaults filled in), compared with the kernel by plan.ts.
 import type { Config } from '../config/generated/config.ts';
-import { formatIpv4, parsePrefix } from '../config/ipv4.ts';
+import { parsePrefix } from '../config/ipv4.ts';
+import { mustParseIpv4, type Ipv4 } from '../common/ipv4.ts';
 import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN } from '../kernel/rtnetlink/constants.ts';
 import { aliasFor } from './ownership.ts';
 import type { BondMode, RouteType, RuleAction, XmitHashPolicy } from './words.ts';
@@ -64,27 +65,29 @@ export interface DesiredBridge extends LinkBase {
 
 export type DesiredLink = DesiredPort | DesiredBond | DesiredVlan | DesiredBridge;
 
+// Addresses are IPv4 numbers from here to the encoders (rtnetlink/inet.ts); text only in messages.
+
 export interface DesiredAddress {
   interface: string;
-  local: string;
+  local: Ipv4;
   prefixLength: number;
   /** Set at creation (as `ip addr add ... brd +`); not compared afterwards. */
-  broadcast?: string;
+  broadcast?: Ipv4;
 }
 
 export interface DesiredRoute {
   table: number;
-  /** Network address; "0.0.0.0" with length 0 for the default route. */
-  dst: string;
+  /** Network address; 0 with length 0 for the default route. */
+  dst: Ipv4;
   dstLength: number;
   type: RouteType;
-  gateway?: string;
+  gateway?: Ipv4;
   interface?: string;
   metric: number;
-  source?: string;
+  source?: Ipv4;
 }
 
-export interface DesiredRule extends RuleSelector {
+export interface DesiredRule extends RuleSelector<Ipv4> {
   priority: number;
   action: RuleAction;
   /** 0 for the drop actions. */
@@ -107,10 +110,10 @@ export interface DesiredNetwork {
   dhcp: string[];
 }
 
-function cidr(text: string): { address: string; length: number } {
+function cidr(text: string): { address: Ipv4; length: number } {
   const p = parsePrefix(text);
   if (!p) throw new Error(`not a CIDR: ${text}`);
-  return { address: formatIpv4(p.network), length: p.length };
+  return { address: p.network, length: p.length };
 }
 
 export function desiredFromConfig(config: Config): DesiredNetwork {
@@ -195,30 +198,30 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       const p = parsePrefix(text)!;
       addresses.push({
         interface: entry.interface,
-        local: formatIpv4(p.address),
+        local: p.address,
         prefixLength: p.length,
-        ...(p.length <= 30 ? { broadcast: formatIpv4(p.broadcast) } : {}),
+        ...(p.length <= 30 ? { broadcast: p.broadcast } : {}),
       });
     }
   }
 
   const routes: DesiredRoute[] = config.routes.map((r) => {
-    const dst = r.destination === 'default' ? { address: '0.0.0.0', length: 0 } : cidr(r.destination);
+    const dst = r.destination === 'default' ? { address: 0, length: 0 } : cidr(r.destination);
     return {
       table: r.table ?? RT_TABLE_MAIN,
       dst: dst.address,
       dstLength: dst.length,
       type: r.type,
       metric: r.metric,
-      ...(r.gateway !== undefined ? { gateway: r.gateway } : {}),
+      ...(r.gateway !== undefined ? { gateway: mustParseIpv4(r.gateway) } : {}),
       ...(r.interface !== undefined ? { interface: r.interface } : {}),
-      ...(r.source !== undefined ? { source: r.source } : {}),
+      ...(r.source !== undefined ? { source: mustParseIpv4(r.source) } : {}),
     };
   });
 
   const rules: DesiredRule[] = config.routing_rules.map((r) => {
     // A /0 selector matches everything: the kernel keeps no selector for it.
-    const selector = (t: string | undefined): { address: string; length: number } | undefined => {
+    const selector = (t: string | undefined): { address: Ipv4; length: number } | undefined => {
       if (t === undefined) return undefined;
       const c = cidr(t.includes('/') ? t : `${t}/32`);
       return c.length === 0 ? undefined : c;

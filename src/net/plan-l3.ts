@@ -9,6 +9,7 @@ import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
 import type { Link } from '../kernel/rtnetlink/link.ts';
 import type { Route, RouteRequest } from '../kernel/rtnetlink/route.ts';
 import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
+import { ipText, type IpAddress } from '../kernel/rtnetlink/inet.ts';
 import { selectorRequest } from '../kernel/rtnetlink/rule.ts';
 import type { Rule, RuleRequest } from '../kernel/rtnetlink/rule.ts';
 import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
@@ -34,14 +35,19 @@ export function promoteSecondariesKey(ifname: string): string {
   return `net.ipv4.conf.${ifname.replace(/\./g, '/')}.promote_secondaries`;
 }
 
-function addressText(a: { local: string; prefixLength: number }, ifname: string): string {
-  return `address ${a.local}/${a.prefixLength} on ${ifname}`;
+function addressText(a: { local: IpAddress; prefixLength: number }, ifname: string): string {
+  return `address ${ipText(a.local)}/${a.prefixLength} on ${ifname}`;
+}
+
+/** Text of an optional address, to compare with the kernel's (which reports text). */
+function optText(a: IpAddress | undefined): string | undefined {
+  return a === undefined ? undefined : ipText(a);
 }
 
 export function planAddresses(d: DesiredNetwork, ctx: L3Context, actual: readonly Address[]): Action[] {
   const byIndex = new Map(ctx.links.map((l) => [l.index, l]));
   const wanted = new Map<string, DesiredAddress>();
-  for (const a of d.addresses) wanted.set(`${a.interface} ${a.local}/${a.prefixLength}`, a);
+  for (const a of d.addresses) wanted.set(`${a.interface} ${ipText(a.local)}/${a.prefixLength}`, a);
   const have = new Map<string, Address>();
   for (const a of actual) {
     if (a.family !== AF_INET || a.local === undefined) continue;
@@ -50,7 +56,7 @@ export function planAddresses(d: DesiredNetwork, ctx: L3Context, actual: readonl
     have.set(`${l.name} ${a.local}/${a.prefixLength}`, a);
   }
 
-  const subnet = (ifname: string, local: string, length: number): string => `${ifname} ${formatPrefix(parsePrefix(`${local}/${length}`)!)}`;
+  const subnet = (ifname: string, local: IpAddress, length: number): string => `${ifname} ${formatPrefix(parsePrefix(`${ipText(local)}/${length}`)!)}`;
   const deletes: Action[] = [];
   const adds: Action[] = [];
   const deleted = new Set<string>();
@@ -137,23 +143,23 @@ function comparable(r: Route): boolean {
     && Object.values(ROUTE_TYPES).includes(r.type);
 }
 
-function routeKey(table: number, dst: string, dstLength: number, metric: number): string {
-  return `${table} ${dst}/${dstLength} ${metric}`;
+function routeKey(table: number, dst: IpAddress, dstLength: number, metric: number): string {
+  return `${table} ${ipText(dst)}/${dstLength} ${metric}`;
 }
 
-function routeName(r: { dst?: string; dstLength: number; table: number; metric?: number }): string {
-  const dest = r.dstLength === 0 ? 'default' : `${r.dst}/${r.dstLength}`;
+function routeName(r: { dst?: IpAddress; dstLength: number; table: number; metric?: number }): string {
+  const dest = r.dstLength === 0 ? 'default' : `${optText(r.dst)}/${r.dstLength}`;
   const table = r.table === 254 ? '' : ` table ${r.table}`;
   const metric = r.metric ? ` metric ${r.metric}` : '';
   return `route ${dest}${table}${metric}`;
 }
 
-function describeRoute(r: { type: number; gateway?: string | undefined; oifName?: string | undefined; prefsrc?: string | undefined }): string {
+function describeRoute(r: { type: number; gateway?: IpAddress | undefined; oifName?: string | undefined; prefsrc?: IpAddress | undefined }): string {
   const parts: string[] = [];
   if (r.type !== RTN_UNICAST) parts.push(wordFor(ROUTE_TYPES, r.type));
-  if (r.gateway !== undefined) parts.push(`via ${r.gateway}`);
+  if (r.gateway !== undefined) parts.push(`via ${ipText(r.gateway)}`);
   if (r.oifName !== undefined) parts.push(`dev ${r.oifName}`);
-  if (r.prefsrc !== undefined) parts.push(`src ${r.prefsrc}`);
+  if (r.prefsrc !== undefined) parts.push(`src ${ipText(r.prefsrc)}`);
   return parts.join(' ') || 'no next hop';
 }
 
@@ -241,8 +247,8 @@ export function planRoutes(d: DesiredNetwork, ctx: L3Context, actual: readonly R
     if (dhcpMarked(cur)) continue;
     const curOif = cur.oif !== undefined ? byIndex.get(cur.oif)?.name : undefined;
     // Without an interface in the config, the kernel picks the one that reaches the gateway.
-    const sameHop = cur.type === type && cur.gateway === want.gateway && (want.interface === undefined || curOif === want.interface);
-    const same = sameHop && cur.prefsrc === want.source;
+    const sameHop = cur.type === type && cur.gateway === optText(want.gateway) && (want.interface === undefined || curOif === want.interface);
+    const same = sameHop && cur.prefsrc === optText(want.source);
     if (same && ownsRoute(cur)) continue;
     // The kernel's own prefix route (it carries the address as prefsrc): the kernel keeps it.
     if (sameHop && cur.protocol === RTPROT_KERNEL && want.source === undefined) continue;
@@ -260,22 +266,22 @@ export function planRoutes(d: DesiredNetwork, ctx: L3Context, actual: readonly R
   return [...deletes, ...rest];
 }
 
-function ruleKey(r: { priority?: number | undefined; src?: string | undefined; srcLength: number; dst?: string | undefined; dstLength: number;
+function ruleKey(r: { priority?: number | undefined; src?: IpAddress | undefined; srcLength: number; dst?: IpAddress | undefined; dstLength: number;
   iifname?: string | undefined; oifname?: string | undefined; fwmark?: number | undefined; fwmask?: number | undefined; table: number; action: number }): string {
   const mark = r.fwmark ?? 0;
   const mask = r.fwmask ?? (mark !== 0 ? 0xffffffff : 0);
-  return [r.priority ?? 0, r.src ?? '', r.srcLength, r.dst ?? '', r.dstLength, r.iifname ?? '', r.oifname ?? '', mark, mask, r.table, r.action].join(' ');
+  return [r.priority ?? 0, optText(r.src) ?? '', r.srcLength, optText(r.dst) ?? '', r.dstLength, r.iifname ?? '', r.oifname ?? '', mark, mask, r.table, r.action].join(' ');
 }
 
 function ruleName(r: { priority?: number | undefined }): string {
   return `rule ${r.priority ?? 0}`;
 }
 
-function describeRule(r: { src?: string | undefined; srcLength: number; dst?: string | undefined; dstLength: number; iifname?: string | undefined;
+function describeRule(r: { src?: IpAddress | undefined; srcLength: number; dst?: IpAddress | undefined; dstLength: number; iifname?: string | undefined;
   oifname?: string | undefined; fwmark?: number | undefined; fwmask?: number | undefined; table: number; action: number }): string {
   const parts: string[] = [];
-  if (r.src !== undefined) parts.push(`from ${r.src}/${r.srcLength}`);
-  if (r.dst !== undefined) parts.push(`to ${r.dst}/${r.dstLength}`);
+  if (r.src !== undefined) parts.push(`from ${ipText(r.src)}/${r.srcLength}`);
+  if (r.dst !== undefined) parts.push(`to ${ipText(r.dst)}/${r.dstLength}`);
   if (r.iifname !== undefined) parts.push(`iif ${r.iifname}`);
   if (r.oifname !== undefined) parts.push(`oif ${r.oifname}`);
   if (r.fwmark !== undefined) parts.push(`fwmark 0x${r.fwmark.toString(16)}${r.fwmask !== undefined && r.fwmask !== 0xffffffff ? `/0x${r.fwmask.toString(16)}` : ''}`);

@@ -14,6 +14,7 @@
 // - Idempotent: when every port already has its label, nothing is written.
 // - On a failure, the renames already done are undone (best effort) and the error names the
 //   port and the kernel's reason.
+import { isMac } from '../common/mac.ts';
 import { Rtnl } from '../kernel/rtnetlink/client.ts';
 import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
 import { ARPHRD_ETHER, IFF_UP, IFNAME_MAX_LEN } from '../kernel/rtnetlink/constants.ts';
@@ -64,7 +65,7 @@ function checkSpecs(ports: readonly PortSpec[]): void {
     if ((p.mac === undefined) === (p.path === undefined)) throw new PortNamingError(`port ${p.label}: give exactly one of mac and path`);
     if (p.mac !== undefined) {
       const mac = p.mac.toLowerCase();
-      if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) throw new PortNamingError(`port ${p.label}: ${JSON.stringify(p.mac)} is not a MAC address`);
+      if (!isMac(mac)) throw new PortNamingError(`port ${p.label}: ${JSON.stringify(p.mac)} is not a MAC address`);
       if (macs.has(mac)) throw new PortNamingError(`port ${p.label}: MAC ${mac} is given for another port too`);
       macs.add(mac);
     }

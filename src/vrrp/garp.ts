@@ -11,11 +11,7 @@ const ARPOP_REQUEST = 1;
 export const GARP_FRAME_LENGTH = 42;
 const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 
-export function parseMac(text: string): Uint8Array {
-  const parts = text.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`not a MAC address: '${text}'`);
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
-}
+export { parseMac } from '../common/mac.ts';
 
 /** The whole Ethernet frame of one gratuitous ARP for `vip` (uint32) from `mac`. */
 export function garpFrame(mac: Uint8Array, vip: number): Uint8Array {

@@ -8,16 +8,11 @@
 // acks few, so a batch cannot overrun our receive buffer with successes.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
-import { isSystemError, systemError } from '../errors.ts';
-import type { SystemError } from '../errors.ts';
+import { isSystemError } from '../errors.ts';
 import { loadNative } from '../native.ts';
 import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from '../socket-constants.ts';
-import { decodeAck } from '../netlink/ack.ts';
-import {
-  NETLINK_CAP_ACK, NETLINK_NETFILTER, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_OFF_FLAGS,
-  NLMSG_OFF_SEQ, SOL_NETLINK,
-} from '../netlink/constants.ts';
-import { decodeMessages } from '../netlink/message.ts';
+import { AttributeEncoder } from '../netlink/attributes.ts';
+import { NETLINK_NETFILTER, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkTransport } from '../netlink/socket.ts';
@@ -25,7 +20,7 @@ import {
   AF_UNSPEC, IPCTNL_MSG_CT_DELETE, IPS_CONFIRMED, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPS_UNCHANGEABLE, NFNL_MSG_TYPE_MASK,
   NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_SHIFT, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
 } from './constants.ts';
-import { CtUnsupported, decodeEntry, encodeEntryMessageView, encodeNfgenmsg } from './entry.ts';
+import { CtUnsupported, decodeEntry, encodeNfgenmsg, writeEntryMessage } from './entry.ts';
 import type { CtEntry, EncodeOptions } from './entry.ts';
 
 /** nlmsg_type of a ctnetlink conntrack message. */
@@ -288,31 +283,33 @@ const CREATE_OPTS: EncodeOptions = { purpose: 'create', statusMask: ~IPS_UNCHANG
 
 /** Encodes one batch item as a netlink message (exported for the golden-byte tests). */
 export function encodeBatchItem(item: CtBatchItem, seq: number): Buffer {
-  return Buffer.from(encodeBatchItemView(item, seq));
+  const w = new AttributeEncoder();
+  writeBatchItem(w, item, seq);
+  return Buffer.from(w.encode());
 }
 
-/** The same in a shared buffer, valid until the next encode: the writer copies it into its batch. */
-function encodeBatchItemView(item: CtBatchItem, seq: number): Buffer {
+/** Appends one batch item's message to the batch being built. */
+function writeBatchItem(w: AttributeEncoder, item: CtBatchItem, seq: number): void {
   const type = ctMsgType(item.op === 'delete' ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
-  return encodeEntryMessageView(type, flagsFor(item.op), seq, item.entry, item.op === 'delete' ? KEY_OPTS : CREATE_OPTS);
+  writeEntryMessage(w, type, flagsFor(item.op), seq, item.entry, item.op === 'delete' ? KEY_OPTS : CREATE_OPTS);
 }
 
-/** Sends create / update / delete requests many per sendmsg, one at a time per writer. */
+/**
+ * Sends create / update / delete requests many per sendmsg (NetlinkSocket's bulk batches), one
+ * batch at a time per writer. Messages are encoded straight into the batch's buffer.
+ */
 export class CtBatchWriter {
-  readonly #t: NetlinkTransport;
+  readonly #sock: NetlinkSocket;
   readonly #maxBytes: number;
-  readonly #timeoutMs: number;
-  #seq = 0;
-  #waiting: { lastSeq: number; onMsg: (m: NetlinkMessage) => void; onErr: (e: Error) => void } | undefined;
+  readonly #batch: AttributeEncoder;
   #busy: Promise<unknown> = Promise.resolve();
 
   constructor(t: NetlinkTransport, opts: CtBatchWriterOptions = {}) {
-    this.#t = t;
     this.#maxBytes = opts.maxBatchBytes ?? 128 << 10;
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    t.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
-    t.recvStart((err, data, pid) => this.#onDatagram(err, data, pid));
-    t.unref();
+    this.#batch = new AttributeEncoder(undefined, this.#maxBytes);
+    // Errors without the request echoed (CAP_ACK) and without extended-ack text: a failing
+    // commit answers thousands of them.
+    this.#sock = new NetlinkSocket(t, { extAck: false, capAck: true, timeoutMs: opts.timeoutMs ?? 10_000 });
   }
 
   static open(opts: CtBatchWriterOptions = {}): CtBatchWriter {
@@ -327,11 +324,11 @@ export class CtBatchWriter {
 
   /** The port id: events caused by this writer carry it, so a daemon can ignore its own commits. */
   get portId(): number {
-    return this.#t.portId;
+    return this.#sock.portId;
   }
 
   close(): void {
-    this.#t.close();
+    this.#sock.close();
   }
 
   /** Applies every item; resolves with the failures (never rejects for per-entry errors). */
@@ -343,109 +340,41 @@ export class CtBatchWriter {
 
   async #applyAll(items: readonly CtBatchItem[]): Promise<CtBatchResult> {
     const result: CtBatchResult = { sent: 0, failed: [], sends: 0 };
-    // Messages are encoded straight into one buffer per send (sendto copies it before returning).
-    let batch = Buffer.allocUnsafe(this.#maxBytes);
+    const w = this.#batch;
     let i = 0;
     while (i < items.length) {
+      w.truncate(0);
       const bySeq = new Map<number, CtBatchItem>();
-      let bytes = 0;
       let lastOff = 0;
       while (i < items.length) {
-        const seq = this.#nextSeq();
-        let m: Buffer;
+        const start = w.offset;
+        const seq = this.#sock.nextSeq();
         try {
-          m = encodeBatchItemView(items[i]!, seq);
+          writeBatchItem(w, items[i]!, seq);
         } catch {
           // An entry that cannot be encoded fails alone, as the kernel would refuse it.
-          this.#seq--;
+          w.truncate(start);
           result.failed.push({ item: items[i]!, error: -constants.errno.EINVAL });
           i++;
           continue;
         }
-        if (bytes > 0 && bytes + m.length > this.#maxBytes) {
-          this.#seq--; // not used this round
+        // Full: this one goes first in the next datagram (one oversized message goes alone).
+        if (start > 0 && w.offset > this.#maxBytes) {
+          w.truncate(start);
           break;
         }
-        if (m.length > batch.length) batch = Buffer.allocUnsafe(m.length); // one oversized message alone
-        m.copy(batch, bytes);
-        lastOff = bytes;
-        bytes += m.length;
+        lastOff = start;
         bySeq.set(seq, items[i]!);
         i++;
       }
-      if (bytes === 0) continue; // every item of this round failed to encode
-      // The last message asks for an ack: its arrival means the kernel has handled the buffer.
-      batch.writeUInt16LE(batch.readUInt16LE(lastOff + NLMSG_OFF_FLAGS) | NLM_F_ACK, lastOff + NLMSG_OFF_FLAGS);
-      const lastSeq = batch.readUInt32LE(lastOff + NLMSG_OFF_SEQ);
-      await this.#sendAndWait(batch.subarray(0, bytes), lastSeq, (seq, error) => {
+      if (w.offset === 0) continue; // every item of this round failed to encode
+      await this.#sock.sendBatch(w.encode(), lastOff, (seq, error) => {
         const item = bySeq.get(seq);
-        if (item !== undefined && error !== 0) result.failed.push({ item, error });
+        if (item !== undefined) result.failed.push({ item, error });
       });
       result.sent += bySeq.size;
       result.sends++;
     }
     return result;
-  }
-
-  #nextSeq(): number {
-    this.#seq = this.#seq >= 0xffffffff ? 1 : this.#seq + 1;
-    return this.#seq;
-  }
-
-  #sendAndWait(buf: Buffer, lastSeq: number, onAck: (seq: number, error: number) => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting = undefined;
-        this.#t.unref();
-        reject(systemError(constants.errno.ETIMEDOUT, 'ctnetlink', `no ack for batch ending at seq ${lastSeq}`));
-      }, this.#timeoutMs);
-      this.#waiting = {
-        lastSeq,
-        onMsg: (m) => {
-          if (m.type !== NLMSG_ERROR || m.payload.length < 4 + NLMSG_HDRLEN) return;
-          const ack = decodeAck(m);
-          onAck(m.seq, ack.error);
-          if (m.seq === lastSeq) {
-            clearTimeout(timer);
-            this.#waiting = undefined;
-            this.#t.unref();
-            resolve();
-          }
-        },
-        onErr: (e) => {
-          clearTimeout(timer);
-          this.#waiting = undefined;
-          this.#t.unref();
-          reject(e);
-        },
-      };
-      this.#t.ref();
-      try {
-        this.#t.send(buf);
-      } catch (e) {
-        this.#waiting.onErr(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  }
-
-  #onDatagram(err: SystemError | null, data: Buffer, pid: number): void {
-    const w = this.#waiting;
-    if (err !== null) {
-      // Lost replies (ENOBUFS): the batch's outcome is unknown; fail it rather than wait.
-      w?.onErr(err);
-      return;
-    }
-    if (pid !== 0 || w === undefined) return;
-    let msgs: NetlinkMessage[];
-    try {
-      msgs = decodeMessages(data);
-    } catch (e) {
-      w.onErr(e instanceof Error ? e : new Error(String(e)));
-      return;
-    }
-    for (const m of msgs) {
-      if (this.#waiting === undefined) return;
-      this.#waiting.onMsg(m);
-    }
   }
 }

@@ -75,11 +75,14 @@ export interface AttrOptions {
 
 /**
  * Builds a run of attributes: `new AttributeEncoder().string(IFLA_IFNAME, 'eth0').u32(IFLA_MTU, 1500).encode()`.
- * Every attribute is padded to 4 bytes; nla_len excludes the padding, as the kernel expects.
+ * Every attribute is padded to 4 bytes (padding zeroed); nla_len excludes the padding, as the
+ * kernel expects. The one encoder for every family: requests of a network apply and conntrack
+ * commits of 100,000 entries alike (see ctnetlink/entry.ts).
  */
 export class AttributeEncoder {
-  // One growing buffer, values written in place: a request is built with no allocation per
-  // attribute (hundreds of requests per network apply).
+  // One growing buffer, values written in place with plain byte stores (Buffer's write* methods
+  // check their arguments on every call), nests back-patched: no allocation per attribute. A
+  // reused encoder (truncate) serves many messages.
   #buf: Buffer;
   #length: number;
   /** Bytes of the fixed header given to the constructor (not attributes). */
@@ -89,81 +92,158 @@ export class AttributeEncoder {
    * `header`: a message's fixed part (ifinfomsg, rtmsg, ...) that encode() returns the
    * attributes after, in the same buffer (no concatenation afterwards).
    */
-  constructor(header?: Uint8Array) {
+  constructor(header?: Uint8Array, capacity = 128) {
     const h = header?.length ?? 0;
-    this.#buf = Buffer.alloc(h + 128);
+    this.#buf = Buffer.alloc(h + capacity);
     if (header !== undefined) this.#buf.set(header, 0);
     this.#length = h;
     this.#headerLength = h;
   }
 
-  /** Room for one attribute with `dataLength` bytes of value; returns where the value goes. */
-  #attr(type: number, dataLength: number, flags = 0): number {
+  /** What is written so far is buffer[0, offset); a later write may replace the buffer. */
+  get buffer(): Buffer {
+    return this.#buf;
+  }
+
+  /** Bytes written, the header included. */
+  get offset(): number {
+    return this.#length;
+  }
+
+  /** Drops what was written after `offset` (a message that failed or did not fit). */
+  truncate(offset: number): void {
+    if (offset < this.#headerLength || offset > this.#length) throw new RangeError(`truncate to ${offset}: outside ${this.#headerLength}..${this.#length}`);
+    this.#length = offset;
+  }
+
+  #ensure(n: number): void {
+    if (this.#length + n <= this.#buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.#length + n, 2 * this.#buf.length));
+    this.#buf.copy(grown, 0, 0, this.#length);
+    this.#buf = grown;
+  }
+
+  /** Room for `n` bytes the caller writes in full (a message header); returns where they go. */
+  raw(n: number): number {
+    this.#ensure(n);
+    const at = this.#length;
+    this.#length += n;
+    return at;
+  }
+
+  /** An attribute header and room for `dataLength` value bytes (padding zeroed); returns where the value goes. */
+  attr(type: number, dataLength: number, flags = 0): number {
     const len = NLA_HDRLEN + dataLength;
     if (len > NLA_MAX_LEN) throw new RangeError(`attribute ${type}: ${dataLength} bytes exceed nla_len`);
     if (type < 0 || type > NLA_TYPE_MASK) throw new RangeError(`attribute type ${type} out of range`);
+    const padded = nlaAlign(len);
+    this.#ensure(padded);
     const off = this.#length;
-    const end = off + nlaAlign(len);
-    if (end > this.#buf.length) {
-      const grown = Buffer.alloc(Math.max(end, 2 * this.#buf.length));
-      this.#buf.copy(grown, 0, 0, off);
-      this.#buf = grown;
-    }
-    this.#buf.writeUInt16LE(len, off + NLA_OFF_LEN);
-    this.#buf.writeUInt16LE(type | flags, off + NLA_OFF_TYPE);
-    this.#length = end;
+    const b = this.#buf;
+    b[off + NLA_OFF_LEN] = len & 0xff;
+    b[off + NLA_OFF_LEN + 1] = len >>> 8;
+    const t = type | flags;
+    b[off + NLA_OFF_TYPE] = t & 0xff;
+    b[off + NLA_OFF_TYPE + 1] = t >>> 8;
+    // The caller writes the value; only the padding (at most 3 bytes) needs zeroing.
+    for (let i = off + len; i < off + padded; i++) b[i] = 0;
+    this.#length = off + padded;
     return off + NLA_HDRLEN;
   }
 
-  /** Writes a value with a Buffer writer (which checks its range); nothing is added if it throws. */
-  #value(type: number, size: number, write: (b: Buffer, at: number) => void, flags = 0): this {
-    const start = this.#length;
-    const at = this.#attr(type, size, flags);
-    try {
-      write(this.#buf, at);
-    } catch (e) {
-      this.#buf.fill(0, start, this.#length);
-      this.#length = start;
-      throw e;
-    }
-    return this;
+  /**
+   * Opens a nest, closed by end(at) with what was written in between. NLA_F_NESTED is set, as
+   * strict policies require, unless `flagged` is false (iproute2's IFLA_LINKINFO has none).
+   */
+  begin(type: number, flagged = true): number {
+    return this.attr(type, 0, flagged ? NLA_F_NESTED : 0) - NLA_HDRLEN;
+  }
+
+  end(at: number): void {
+    const len = this.#length - at;
+    if (len > NLA_MAX_LEN) throw new RangeError(`nest at ${at}: ${len} bytes exceed nla_len`);
+    this.#buf[at + NLA_OFF_LEN] = len & 0xff;
+    this.#buf[at + NLA_OFF_LEN + 1] = len >>> 8;
   }
 
   bytes(type: number, data: Uint8Array, opts: AttrOptions & { nested?: boolean } = {}): this {
     let flags = 0;
     if (opts.nested === true) flags |= NLA_F_NESTED;
     if (opts.netByteOrder === true) flags |= NLA_F_NET_BYTEORDER;
-    const at = this.#attr(type, data.length, flags);
+    const at = this.attr(type, data.length, flags);
     this.#buf.set(data, at);
     return this;
   }
 
-  flag(type: number): this { this.#attr(type, 0); return this; }
-  u8(type: number, v: number): this { return this.#value(type, 1, (b, at) => b.writeUInt8(v, at)); }
-  u16(type: number, v: number): this { return this.#value(type, 2, (b, at) => b.writeUInt16LE(v, at)); }
-  u32(type: number, v: number): this { const at = this.#attr(type, 4); this.#buf.writeUInt32LE(v >>> 0, at); return this; }
-  s32(type: number, v: number): this { return this.#value(type, 4, (b, at) => b.writeInt32LE(v, at)); }
-  u64(type: number, v: bigint): this { return this.#value(type, 8, (b, at) => b.writeBigUInt64LE(v, at)); }
-  be16(type: number, v: number, opts?: AttrOptions): this { return this.#value(type, 2, (b, at) => b.writeUInt16BE(v, at), opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0); }
-  be32(type: number, v: number, opts?: AttrOptions): this {
-    const at = this.#attr(type, 4, opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0);
-    this.#buf.writeUInt32BE(v >>> 0, at);
+  // Values are checked before anything is written: a value out of range adds nothing.
+  // attr() may replace the buffer: take the offset first, then the buffer.
+  flag(type: number): this { this.attr(type, 0); return this; }
+  u8(type: number, v: number): this {
+    if ((v & 0xff) !== v) throw new RangeError(`attribute ${type}: ${v} is not a u8`);
+    const at = this.attr(type, 1);
+    this.#buf[at] = v;
     return this;
   }
-  be64(type: number, v: bigint, opts?: AttrOptions): this { return this.#value(type, 8, (b, at) => b.writeBigUInt64BE(v, at), opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0); }
+  u16(type: number, v: number): this {
+    if ((v & 0xffff) !== v) throw new RangeError(`attribute ${type}: ${v} is not a u16`);
+    const at = this.attr(type, 2);
+    const b = this.#buf;
+    b[at] = v & 0xff;
+    b[at + 1] = v >>> 8;
+    return this;
+  }
+  u32(type: number, v: number): this { const at = this.attr(type, 4); this.#buf.writeUInt32LE(v >>> 0, at); return this; }
+  s32(type: number, v: number): this {
+    if ((v | 0) !== v) throw new RangeError(`attribute ${type}: ${v} is not an s32`);
+    const at = this.attr(type, 4);
+    this.#buf.writeInt32LE(v, at);
+    return this;
+  }
+  u64(type: number, v: bigint): this {
+    if (v < 0n || v > U64_MAX) throw new RangeError(`attribute ${type}: ${v} is not a u64`);
+    const at = this.attr(type, 8);
+    this.#buf.writeBigUInt64LE(v, at);
+    return this;
+  }
+  be16(type: number, v: number, opts?: AttrOptions): this {
+    if ((v & 0xffff) !== v) throw new RangeError(`attribute ${type}: ${v} is not a u16`);
+    const at = this.attr(type, 2, opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0);
+    const b = this.#buf;
+    b[at] = v >>> 8;
+    b[at + 1] = v & 0xff;
+    return this;
+  }
+  be32(type: number, v: number, opts?: AttrOptions): this {
+    const n = v >>> 0;
+    const at = this.attr(type, 4, opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0);
+    const b = this.#buf;
+    b[at] = n >>> 24;
+    b[at + 1] = (n >>> 16) & 0xff;
+    b[at + 2] = (n >>> 8) & 0xff;
+    b[at + 3] = n & 0xff;
+    return this;
+  }
+  be64(type: number, v: bigint, opts?: AttrOptions): this {
+    if (v < 0n || v > U64_MAX) throw new RangeError(`attribute ${type}: ${v} is not a u64`);
+    const at = this.attr(type, 8, opts?.netByteOrder === true ? NLA_F_NET_BYTEORDER : 0);
+    this.#buf.writeBigUInt64BE(v, at);
+    return this;
+  }
   /** NUL-terminated, as NLA_NUL_STRING and NLA_STRING policies both accept. */
   string(type: number, s: string): this {
     const n = Buffer.byteLength(s, 'utf8');
-    const at = this.#attr(type, n + 1);
+    const at = this.attr(type, n + 1);
     this.#buf.write(s, at, n, 'utf8');
+    this.#buf[at + n] = 0;
     return this;
   }
 
   /** A nest (NLA_F_NESTED set, as strict policies require) filled by `fill`. */
   nested(type: number, fill: (e: AttributeEncoder) => void): this {
-    const inner = new AttributeEncoder();
-    fill(inner);
-    return this.bytes(type, inner.encode(), { nested: true });
+    const at = this.begin(type);
+    fill(this);
+    this.end(at);
+    return this;
   }
 
   /** Bytes of attributes so far (the header not counted). */
@@ -176,6 +256,8 @@ export class AttributeEncoder {
     return this.#buf.subarray(0, this.#length);
   }
 }
+
+const U64_MAX = 0xffffffffffffffffn;
 
 /**
  * Where the attributes of the wanted types are in b[from, to): at[2 * type] = the value's start,

@@ -19,6 +19,9 @@
 //   settles the others that had no error (see #flush). The result is the same as sending them
 //   one by one, in fewer system calls and acks. Dumps are never batched: one starts with the
 //   queue flushed, alone in its datagram.
+// - Bulk batches (sendBatch): a datagram of messages the caller encoded itself, one promise for
+//   all of them and each failure reported by sequence number; for conntrack commits of 100,000
+//   entries, where a promise and a timer per message would cost as much as the kernel's work.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { isSystemError, systemError } from '../errors.ts';
@@ -28,7 +31,7 @@ import type { NativeNetlinkSocket, NetlinkOpenOptions } from '../native.ts';
 import { decodeAck, decodeDone, NetlinkError } from './ack.ts';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR,
-  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, NLMSG_OFF_FLAGS, SOL_NETLINK,
+  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, NLMSG_OFF_FLAGS, NLMSG_OFF_SEQ, NLMSG_OFF_TYPE, SOL_NETLINK,
 } from './constants.ts';
 import { decodeMessages, encodeMessage } from './message.ts';
 import type { NetlinkMessage } from './message.ts';
@@ -77,6 +80,8 @@ interface Pending {
    * error) settles the others still waiting, as done (see #flush).
    */
   covers: Pending[] | undefined;
+  /** A bulk batch (sendBatch): its first seq, and where the errors of its messages go. */
+  bulk: { first: number; onError: (seq: number, error: number) => void } | undefined;
   resolve: (replies: NetlinkMessage[]) => void;
   reject: (err: Error) => void;
 }
@@ -104,6 +109,8 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   readonly #t: NetlinkTransport;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
+  /** Bulk batches waiting for their last message's ack (by that seq in #pending too). */
+  readonly #bulk = new Set<Pending>();
   readonly #groups = new Set<number>();
   #seq = 0;
   #receiving = false;
@@ -245,6 +252,41 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     }
   }
 
+  /**
+   * Sends `datagram`: requests the caller encoded with seqs from nextSeq(), in order, the last
+   * one starting at `lastOffset` (this sets NLM_F_ACK on it; the others must not have it).
+   * Resolves when that one's ack (or error) comes: the kernel takes a datagram's messages in
+   * order and answers every failure, ack or not, so all of them are handled then. Each failure
+   * goes to onError(seq, negative errno) rather than to a rejection; it rejects only when the
+   * outcome is unknown (no reply in time, replies lost, the socket closed).
+   */
+  sendBatch(datagram: Buffer, lastOffset: number, onError: (seq: number, error: number) => void, opts: RequestOptions = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(systemError(constants.errno.EBADF, 'netlink', 'socket is closed'));
+        return;
+      }
+      const first = datagram.readUInt32LE(NLMSG_OFF_SEQ);
+      const seq = datagram.readUInt32LE(lastOffset + NLMSG_OFF_SEQ);
+      datagram.writeUInt16LE(datagram.readUInt16LE(lastOffset + NLMSG_OFF_FLAGS) | NLM_F_ACK, lastOffset + NLMSG_OFF_FLAGS);
+      const p: Pending = {
+        seq, type: datagram.readUInt16LE(lastOffset + NLMSG_OFF_TYPE), dump: false, replies: [], onMessage: undefined, interrupted: false,
+        timeoutMs: opts.timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined,
+        bulk: { first, onError }, resolve: () => resolve(), reject,
+      };
+      this.#pending.set(seq, p);
+      this.#bulk.add(p);
+      this.#updateReceiving();
+      this.#sendNow(seq, p, datagram);
+    });
+  }
+
+  /** The bulk batch a seq before its last message belongs to. */
+  #bulkOf(seq: number): Pending | undefined {
+    for (const p of this.#bulk) if (((seq - p.bulk!.first) >>> 0) < ((p.seq - p.bulk!.first) >>> 0)) return p;
+    return undefined;
+  }
+
   /** Join a multicast group: its messages are emitted as 'message'. */
   subscribe(group: number): void {
     this.#assertOpen();
@@ -309,7 +351,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       const seq = this.nextSeq();
       const p: Pending = {
         seq, type, dump, replies: [], onMessage, interrupted: false,
-        timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined, resolve, reject,
+        timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined, bulk: undefined, resolve, reject,
       };
       const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
       this.#pending.set(seq, p);
@@ -325,17 +367,22 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
         }
         return;
       }
-      // What was queued before this goes first: the kernel sees requests in the order they were made.
-      if (this.#outbox.length > 0) this.#flush();
-      try {
-        this.#t.send(bytes);
-        this.datagramsSent++;
-      } catch (e) {
-        this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      this.#arm(seq, p);
+      this.#sendNow(seq, p, bytes);
     });
+  }
+
+  /** Sends one datagram for `p` now and starts its timeout; a send that throws settles it. */
+  #sendNow(seq: number, p: Pending, datagram: Buffer): void {
+    // What was queued before this goes first: the kernel sees requests in the order they were made.
+    if (this.#outbox.length > 0) this.#flush();
+    try {
+      this.#t.send(datagram);
+      this.datagramsSent++;
+    } catch (e) {
+      this.#settle(seq, p, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.#arm(seq, p);
   }
 
   #arm(seq: number, p: Pending): void {
@@ -349,6 +396,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   #settle(seq: number, p: Pending, result: Error | NetlinkMessage[]): void {
     if (this.#pending.get(seq) !== p) return;
     this.#pending.delete(seq);
+    if (p.bulk !== undefined) this.#bulk.delete(p);
     if (p.timer !== undefined) clearTimeout(p.timer);
     if (p.batch !== undefined) {
       p.batch.waiting.delete(p);
@@ -414,7 +462,19 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   #onReply(m: NetlinkMessage): Pending | undefined {
     const p = this.#pending.get(m.seq);
     if (p === undefined) {
-      this.strayMessages++;
+      const bulk = this.#bulkOf(m.seq);
+      if (bulk !== undefined && m.type === NLMSG_ERROR) {
+        const ack = decodeAck(m);
+        if (ack.error !== 0) bulk.bulk!.onError(m.seq, ack.error);
+      } else {
+        this.strayMessages++;
+      }
+      return undefined;
+    }
+    if (m.type === NLMSG_ERROR && p.bulk !== undefined) {
+      const ack = decodeAck(m);
+      if (ack.error !== 0) p.bulk.onError(m.seq, ack.error);
+      this.#settle(m.seq, p, p.replies);
       return undefined;
     }
     if (m.type === NLMSG_ERROR) {

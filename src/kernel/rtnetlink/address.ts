@@ -8,7 +8,7 @@ import {
   AF_INET, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_CACHEINFO_LEN, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFA_OFF_FAMILY,
   IFA_OFF_FLAGS, IFA_OFF_INDEX, IFA_OFF_PREFIXLEN, IFA_OFF_SCOPE, IFA_PROTO, IFA_RT_PRIORITY, IFADDRMSG_LEN, RTM_DELADDR, RTM_NEWADDR,
 } from './constants.ts';
-import { encodeIp, familyOf, ipAt } from './inet.ts';
+import { encodeIp, familyOf, ipAt, type IpAddress } from './inet.ts';
 
 export interface Address {
   family: number;
@@ -36,12 +36,12 @@ export interface Address {
 
 export interface AddressRequest {
   index: number;
-  /** The interface's address ("192.0.2.1"). */
-  local: string;
+  /** The interface's address (an IPv4 number, or text). */
+  local: IpAddress;
   prefixLength: number;
   /** Peer address; defaults to local, as `ip addr add` sends it. */
-  address?: string;
-  broadcast?: string;
+  address?: IpAddress;
+  broadcast?: IpAddress;
   label?: string;
   protocol?: number;
   scope?: number;

@@ -10,9 +10,10 @@ import { EventEmitter } from 'node:events';
 import { NETLINK_ROUTE } from '../netlink/constants.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
-import { AF_UNSPEC, IFF_LOWER_UP, IFF_UP, IFI_OFF_FAMILY, IFINFOMSG_LEN, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './constants.ts';
+import { AF_UNSPEC, IFI_OFF_FAMILY, IFINFOMSG_LEN, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './constants.ts';
 import { decodeLink, listLinks } from './link.ts';
 import type { Link } from './link.ts';
+import { hasCarrier as carrierOf, isAdminUp } from './link-state.ts';
 
 export type LinkEventType = 'created' | 'deleted' | 'up' | 'down' | 'carrier-up' | 'carrier-down' | 'changed';
 
@@ -31,11 +32,11 @@ export interface LinkMonitorEvents {
 }
 
 function isUp(l: Link): boolean {
-  return (l.flags & IFF_UP) !== 0;
+  return isAdminUp(l.flags);
 }
 
 function hasCarrier(l: Link): boolean {
-  return (l.flags & IFF_LOWER_UP) !== 0;
+  return carrierOf(l.flags);
 }
 
 /** What changed from `before` to `after` (both the same ifindex), as events. */

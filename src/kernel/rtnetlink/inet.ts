@@ -2,19 +2,33 @@
 // IPv6 is decoded so that dumps of a dual-stack box read cleanly.
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
-import { parseIpv4 as ipv4Number } from '../../common/ipv4.ts';
+import { formatIpv4, parseIpv4 as ipv4Number, type Ipv4 } from '../../common/ipv4.ts';
 import { formatIpv6, parseIpv6 } from '../../common/ipv6.ts';
+
+/** An address as requests take it: an IPv4 number (what the config's addresses are), or text (IPv4 or IPv6). */
+export type IpAddress = Ipv4 | string;
+
+/** The text of an address (for messages and for comparing with what the kernel reports). */
+export function ipText(a: IpAddress): string {
+  return typeof a === 'number' ? formatIpv4(a) : a;
+}
+
+function ipv4Bytes(n: Ipv4): Buffer {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`not an IPv4 address: ${n}`);
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(n >>> 0);
+  return out;
+}
 
 /** "192.0.2.1" -> its 4 bytes, or undefined for anything else (then isIP decides). */
 function parseIpv4(text: string): Buffer | undefined {
   const n = ipv4Number(text);
-  if (n === undefined) return undefined;
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(n);
-  return out;
+  return n === undefined ? undefined : ipv4Bytes(n);
 }
 
-export function familyOf(text: string): number {
+export function familyOf(a: IpAddress): number {
+  if (typeof a === 'number') return AF_INET;
+  const text = a;
   // The common case without isIP's regular expressions (hundreds per network apply).
   if (parseIpv4(text) !== undefined) return AF_INET;
   const v = isIP(text);
@@ -23,7 +37,9 @@ export function familyOf(text: string): number {
   throw new RangeError(`not an IP address: ${JSON.stringify(text)}`);
 }
 
-export function encodeIp(text: string): Buffer {
+export function encodeIp(a: IpAddress): Buffer {
+  if (typeof a === 'number') return ipv4Bytes(a);
+  const text = a;
   const v4 = parseIpv4(text);
   if (v4 !== undefined) return v4;
   const family = familyOf(text);

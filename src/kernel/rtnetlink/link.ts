@@ -1,100 +1,35 @@
 // rtnetlink links: the RTM_NEWLINK codec (decode dumps and events; encode create, change and
-// delete requests) with the link kinds Stockade manages: bond (options and members), vlan,
-// bridge (options and ports), macvlan, veth. Numbers on the wire stay numbers here (bond mode 4,
+// delete requests). Each kind's options (bond, bridge, vlan, macvlan, veth) have their codec in
+// link/<kind>.ts, listed in link/kinds.ts. Numbers on the wire stay numbers here (bond mode 4,
 // bridge times in 1/100 s); src/net maps them to config words.
 //
 // Requests are laid out as iproute2 lays out the same command (IFLA_IFNAME after the other
 // attributes and before IFLA_LINKINFO; nests without NLA_F_NESTED; IFLA_INFO_KIND and
 // IFLA_IFALIAS without a NUL), so tests compare bytes with what `ip` sends. The kernel accepts
 // both forms.
-import {
-  AttributeEncoder, decodeAttributes, indexAttributes, stringAt, u16At, u32At, u8At, wantedTypes,
-} from '../netlink/attributes.ts';
+import { AttributeEncoder, indexAttributes, stringAt, u32At, u8At, wantedTypes, decodeAttributes } from '../netlink/attributes.ts';
+import { macAt, parseMac } from '../../common/mac.ts';
+import { NLA_HDRLEN } from '../netlink/constants.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import type { NetlinkSocket } from '../netlink/socket.ts';
 import {
-  AF_UNSPEC, IFF_UP, IFI_OFF_CHANGE, IFI_OFF_FAMILY, IFI_OFF_FLAGS, IFI_OFF_INDEX, IFI_OFF_TYPE, IFINFOMSG_LEN,
-  IFLA_ADDRESS, IFLA_BOND_ACTIVE_SLAVE, IFLA_BOND_AD_LACP_RATE, IFLA_BOND_AD_SELECT, IFLA_BOND_ARP_INTERVAL, IFLA_BOND_DOWNDELAY,
-  IFLA_BOND_FAIL_OVER_MAC, IFLA_BOND_MIIMON, IFLA_BOND_MIN_LINKS, IFLA_BOND_MODE, IFLA_BOND_PRIMARY, IFLA_BOND_PRIMARY_RESELECT,
-  IFLA_BOND_SLAVE_LINK_FAILURE_COUNT, IFLA_BOND_SLAVE_MII_STATUS, IFLA_BOND_SLAVE_PERM_HWADDR, IFLA_BOND_SLAVE_QUEUE_ID,
-  IFLA_BOND_SLAVE_STATE, IFLA_BOND_UPDELAY, IFLA_BOND_USE_CARRIER, IFLA_BOND_XMIT_HASH_POLICY, IFLA_BR_AGEING_TIME,
-  IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE, IFLA_BR_NF_CALL_IPTABLES, IFLA_BR_PRIORITY, IFLA_BR_STP_STATE,
-  IFLA_BR_VLAN_DEFAULT_PVID, IFLA_BR_VLAN_FILTERING, IFLA_BR_VLAN_PROTOCOL, IFLA_BROADCAST, IFLA_BRPORT_COST, IFLA_BRPORT_PRIORITY,
-  IFLA_BRPORT_STATE, IFLA_CARRIER, IFLA_EXT_MASK, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_INFO_SLAVE_DATA,
-  IFLA_INFO_SLAVE_KIND, IFLA_LINK, IFLA_LINK_NETNSID, IFLA_LINKINFO, IFLA_MACVLAN_FLAGS, IFLA_MACVLAN_MODE, IFLA_MASTER,
-  IFLA_MAX_MTU, IFLA_MIN_MTU, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID, IFLA_OPERSTATE, IFLA_PARENT_DEV_BUS_NAME,
-  IFLA_PARENT_DEV_NAME, IFLA_PERM_ADDRESS, IFLA_TXQLEN, IFLA_VLAN_FLAGS, IFLA_VLAN_ID, IFLA_VLAN_PROTOCOL, RTEXT_FILTER_SKIP_STATS,
-  RTEXT_FILTER_VF, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
+  AF_UNSPEC, IFF_UP, IFI_OFF_FLAGS, IFI_OFF_INDEX, IFI_OFF_TYPE, IFINFOMSG_LEN,
+  IFLA_ADDRESS, IFLA_BROADCAST, IFLA_CARRIER, IFLA_EXT_MASK, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND,
+  IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND, IFLA_LINK, IFLA_LINK_NETNSID, IFLA_LINKINFO, IFLA_MASTER, IFLA_MAX_MTU,
+  IFLA_MIN_MTU, IFLA_MTU, IFLA_OPERSTATE, IFLA_PARENT_DEV_BUS_NAME, IFLA_PARENT_DEV_NAME, IFLA_PERM_ADDRESS, IFLA_TXQLEN,
+  RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
 } from './constants.ts';
+import type { BondOptions, BondSlaveInfo } from './link/bond.ts';
+import type { BridgeOptions, BridgePortInfo } from './link/bridge.ts';
+import { encodeIfinfomsg } from './link/ifinfomsg.ts';
+import { codecFor } from './link/kinds.ts';
+import type { MacvlanOptions } from './link/macvlan.ts';
+import type { VethPeer } from './link/veth.ts';
+import type { VlanOptions } from './link/vlan.ts';
 
-export interface BondOptions {
-  /** BOND_MODE_*. */
-  mode?: number;
-  /** ifindex of the active member (active-backup). */
-  activeSlave?: number;
-  miimonMs?: number;
-  updelayMs?: number;
-  downdelayMs?: number;
-  useCarrier?: boolean;
-  arpIntervalMs?: number;
-  /** ifindex of the primary member; 0 for none. */
-  primary?: number;
-  primaryReselect?: number;
-  failOverMac?: number;
-  /** BOND_XMIT_POLICY_*. */
-  xmitHashPolicy?: number;
-  minLinks?: number;
-  /** BOND_LACP_RATE_*. */
-  lacpRate?: number;
-  adSelect?: number;
-}
-
-export interface BondSlaveInfo {
-  /** BOND_STATE_ACTIVE or BOND_STATE_BACKUP. */
-  state?: number;
-  /** BOND_LINK_*. */
-  miiStatus?: number;
-  linkFailureCount?: number;
-  permHwaddr?: string;
-  queueId?: number;
-}
-
-export interface BridgeOptions {
-  /** Times in clock_t: 1/100 s (BR_CLOCK_T_PER_S). */
-  forwardDelayCs?: number;
-  helloTimeCs?: number;
-  maxAgeCs?: number;
-  ageingTimeCs?: number;
-  /** 0 off, 1 kernel STP, 2 user STP. */
-  stpState?: number;
-  priority?: number;
-  vlanFiltering?: boolean;
-  /** Ethertype (ETH_P_8021Q). */
-  vlanProtocol?: number;
-  vlanDefaultPvid?: number;
-  nfCallIptables?: boolean;
-}
-
-export interface BridgePortInfo {
-  /** BR_STATE_*. */
-  state?: number;
-  priority?: number;
-  cost?: number;
-}
-
-export interface VlanOptions {
-  id: number;
-  /** Ethertype; ETH_P_8021Q when absent. */
-  protocol?: number;
-  flags?: { flags: number; mask: number };
-}
-
-export interface MacvlanOptions {
-  /** MACVLAN_MODE_*. */
-  mode?: number;
-  flags?: number;
-}
+export type { BondOptions, BondSlaveInfo, BridgeOptions, BridgePortInfo, MacvlanOptions, VethPeer, VlanOptions };
+export { decodeIfinfomsg, encodeIfinfomsg } from './link/ifinfomsg.ts';
 
 /** A link as the kernel reports it (RTM_NEWLINK in a dump or event). */
 export interface Link {
@@ -147,15 +82,6 @@ export type LinkInfo =
   | { kind: 'veth'; peer?: VethPeer }
   | { kind: 'dummy' };
 
-export interface VethPeer {
-  name: string;
-  address?: string;
-  /** Create the peer in the namespace of this process / file descriptor. */
-  netnsPid?: number;
-  netnsFd?: number;
-  index?: number;
-}
-
 /** Attributes settable both at creation and on an existing link. */
 export interface LinkAttributes {
   name?: string;
@@ -191,40 +117,10 @@ export interface ChangeLinkRequest extends LinkAttributes {
   info?: LinkInfo;
 }
 
-/** struct ifinfomsg for requests (family, type, index, flags, change). */
-export function encodeIfinfomsg(family = AF_UNSPEC, index = 0, flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(IFINFOMSG_LEN);
-  b.writeUInt8(family, IFI_OFF_FAMILY);
-  b.writeInt32LE(index, IFI_OFF_INDEX);
-  b.writeUInt32LE(flags >>> 0, IFI_OFF_FLAGS);
-  b.writeUInt32LE(change >>> 0, IFI_OFF_CHANGE);
-  return b;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export { parseMac };
 
 export function formatMac(b: Buffer): string {
   return macAt(b, 0, b.length);
-}
-
-/** b[start, end) as "aa:bb:...". */
-function macAt(b: Buffer, start: number, end: number): string {
-  let out = '';
-  for (let i = start; i < end; i++) out += i === start ? HEX[b[i]!]! : `:${HEX[b[i]!]!}`;
-  return out;
-}
-
-/** "02:00:00:00:00:01" (either case) -> 6 bytes; throws on anything else. */
-export function parseMac(text: string): Buffer {
-  if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(text)) throw new RangeError(`not a MAC address: ${JSON.stringify(text)}`);
-  return Buffer.from(text.split(':').map((x) => parseInt(x, 16)));
-}
-
-/** A nest without NLA_F_NESTED, as iproute2 writes IFLA_LINKINFO and the kernel dumps it. */
-function nest(e: AttributeEncoder, type: number, fill: (inner: AttributeEncoder) => void): void {
-  const inner = new AttributeEncoder();
-  fill(inner);
-  e.bytes(type, inner.encode());
 }
 
 /** A string without its NUL (NLA_STRING), as iproute2 sends kinds and aliases. */
@@ -232,79 +128,16 @@ function rawString(e: AttributeEncoder, type: number, s: string): void {
   e.bytes(type, Buffer.from(s, 'utf8'));
 }
 
-function encodeBond(e: AttributeEncoder, o: BondOptions): void {
-  if (o.mode !== undefined) e.u8(IFLA_BOND_MODE, o.mode);
-  if (o.activeSlave !== undefined) e.u32(IFLA_BOND_ACTIVE_SLAVE, o.activeSlave);
-  if (o.miimonMs !== undefined) e.u32(IFLA_BOND_MIIMON, o.miimonMs);
-  if (o.updelayMs !== undefined) e.u32(IFLA_BOND_UPDELAY, o.updelayMs);
-  if (o.downdelayMs !== undefined) e.u32(IFLA_BOND_DOWNDELAY, o.downdelayMs);
-  if (o.useCarrier !== undefined) e.u8(IFLA_BOND_USE_CARRIER, o.useCarrier ? 1 : 0);
-  if (o.arpIntervalMs !== undefined) e.u32(IFLA_BOND_ARP_INTERVAL, o.arpIntervalMs);
-  if (o.primary !== undefined) e.u32(IFLA_BOND_PRIMARY, o.primary);
-  if (o.primaryReselect !== undefined) e.u8(IFLA_BOND_PRIMARY_RESELECT, o.primaryReselect);
-  if (o.failOverMac !== undefined) e.u8(IFLA_BOND_FAIL_OVER_MAC, o.failOverMac);
-  if (o.xmitHashPolicy !== undefined) e.u8(IFLA_BOND_XMIT_HASH_POLICY, o.xmitHashPolicy);
-  if (o.minLinks !== undefined) e.u32(IFLA_BOND_MIN_LINKS, o.minLinks);
-  if (o.lacpRate !== undefined) e.u8(IFLA_BOND_AD_LACP_RATE, o.lacpRate);
-  if (o.adSelect !== undefined) e.u8(IFLA_BOND_AD_SELECT, o.adSelect);
-}
-
-function encodeBridge(e: AttributeEncoder, o: BridgeOptions): void {
-  if (o.forwardDelayCs !== undefined) e.u32(IFLA_BR_FORWARD_DELAY, o.forwardDelayCs);
-  if (o.helloTimeCs !== undefined) e.u32(IFLA_BR_HELLO_TIME, o.helloTimeCs);
-  if (o.maxAgeCs !== undefined) e.u32(IFLA_BR_MAX_AGE, o.maxAgeCs);
-  if (o.ageingTimeCs !== undefined) e.u32(IFLA_BR_AGEING_TIME, o.ageingTimeCs);
-  if (o.stpState !== undefined) e.u32(IFLA_BR_STP_STATE, o.stpState);
-  if (o.priority !== undefined) e.u16(IFLA_BR_PRIORITY, o.priority);
-  if (o.vlanFiltering !== undefined) e.u8(IFLA_BR_VLAN_FILTERING, o.vlanFiltering ? 1 : 0);
-  if (o.vlanProtocol !== undefined) e.be16(IFLA_BR_VLAN_PROTOCOL, o.vlanProtocol);
-  if (o.vlanDefaultPvid !== undefined) e.u16(IFLA_BR_VLAN_DEFAULT_PVID, o.vlanDefaultPvid);
-  if (o.nfCallIptables !== undefined) e.u8(IFLA_BR_NF_CALL_IPTABLES, o.nfCallIptables ? 1 : 0);
-}
-
-function encodeVlan(e: AttributeEncoder, o: VlanOptions): void {
-  e.u16(IFLA_VLAN_ID, o.id);
-  if (o.protocol !== undefined) e.be16(IFLA_VLAN_PROTOCOL, o.protocol);
-  if (o.flags !== undefined) {
-    const b = Buffer.alloc(8);
-    b.writeUInt32LE(o.flags.flags >>> 0, 0);
-    b.writeUInt32LE(o.flags.mask >>> 0, 4);
-    e.bytes(IFLA_VLAN_FLAGS, b);
-  }
-}
-
-function encodeMacvlan(e: AttributeEncoder, o: MacvlanOptions): void {
-  if (o.mode !== undefined) e.u32(IFLA_MACVLAN_MODE, o.mode);
-  if (o.flags !== undefined) e.u16(IFLA_MACVLAN_FLAGS, o.flags);
-}
-
 function encodeInfoData(e: AttributeEncoder, info: LinkInfo): void {
-  const data = new AttributeEncoder();
-  switch (info.kind) {
-    case 'bond': if (info.bond) encodeBond(data, info.bond); break;
-    case 'bridge': if (info.bridge) encodeBridge(data, info.bridge); break;
-    case 'vlan': encodeVlan(data, info.vlan); break;
-    case 'macvlan': if (info.macvlan) encodeMacvlan(data, info.macvlan); break;
-    case 'veth':
-      if (info.peer) {
-        // The peer is an ifinfomsg followed by attributes, not a plain attribute run.
-        const p = info.peer;
-        const peer = new AttributeEncoder();
-        if (p.address !== undefined) peer.bytes(IFLA_ADDRESS, parseMac(p.address));
-        if (p.netnsPid !== undefined) peer.u32(IFLA_NET_NS_PID, p.netnsPid);
-        if (p.netnsFd !== undefined) peer.u32(IFLA_NET_NS_FD, p.netnsFd);
-        peer.string(IFLA_IFNAME, p.name);
-        data.bytes(VETH_INFO_PEER, Buffer.concat([encodeIfinfomsg(AF_UNSPEC, p.index ?? 0), peer.encode()]));
-      }
-      break;
-    case 'dummy': break;
-    default: break;
-  }
-  nest(e, IFLA_LINKINFO, (li) => {
-    rawString(li, IFLA_INFO_KIND, info.kind);
-    // IFLA_INFO_DATA only when the kind has options, as iproute2 does.
-    if (data.length > 0) li.bytes(IFLA_INFO_DATA, data.encode());
-  });
+  // Nests without NLA_F_NESTED, as iproute2 writes IFLA_LINKINFO and the kernel dumps it.
+  const li = e.begin(IFLA_LINKINFO, false);
+  rawString(e, IFLA_INFO_KIND, info.kind);
+  const data = e.begin(IFLA_INFO_DATA, false);
+  codecFor(info.kind)?.encode(e, info);
+  // IFLA_INFO_DATA only when the kind has options, as iproute2 does.
+  if (e.offset === data + NLA_HDRLEN) e.truncate(data);
+  else e.end(data);
+  e.end(li);
 }
 
 function encodeCommon(e: AttributeEncoder, a: LinkAttributes): void {
@@ -377,78 +210,8 @@ export function encodeLinkDumpRequest(): Buffer {
   return Buffer.concat([encodeIfinfomsg(), new AttributeEncoder().u32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS).encode()]);
 }
 
-/** How a kind's option is read: u8 / u16 / u32 (host order), bool (a u8), be16, mac (6 bytes as text). */
-type Reader = 'u8' | 'u16' | 'u32' | 'bool' | 'be16' | 'mac';
-
-/** The options of a nest (bond, bridge, ...) as [attribute type, field, reader]; decoded by decodeFields. */
-interface FieldSpec {
-  readonly fields: ReadonlyArray<readonly [type: number, key: string, read: Reader]>;
-  readonly types: Uint8Array;
-  /** indexAttributes' table, reused (decodeFields does not nest). */
-  readonly at: Int32Array;
-}
-
-function fieldSpec(fields: FieldSpec['fields']): FieldSpec {
-  const types = wantedTypes(fields.map(([t]) => t));
-  return { fields, types, at: new Int32Array(2 * types.length) };
-}
-
-/** The fields of `spec` found in the nest p[start, end) (absent ones are left out). */
-function decodeFields<T>(p: Buffer, start: number, end: number, spec: FieldSpec): T {
-  const at = spec.at;
-  indexAttributes(p, start, end, spec.types, at);
-  const o: Record<string, number | boolean | string> = {};
-  for (const [type, key, read] of spec.fields) {
-    const s = at[2 * type]!;
-    if (s < 0) continue;
-    const e = at[2 * type + 1]!;
-    switch (read) {
-      case 'u8': o[key] = u8At(p, type, s, e); break;
-      case 'bool': o[key] = u8At(p, type, s, e) !== 0; break;
-      case 'u16': o[key] = u16At(p, type, s, e); break;
-      case 'u32': o[key] = u32At(p, type, s, e); break;
-      case 'be16':
-        if (e - s < 2) throw new NetlinkParseError(`attribute ${type}: be16 needs 2 bytes, has ${e - s}`, 0);
-        o[key] = (p[s]! << 8) | p[s + 1]!;
-        break;
-      case 'mac': o[key] = macAt(p, s, e); break;
-    }
-  }
-  return o as T;
-}
-
-const BOND_SPEC = fieldSpec([
-  [IFLA_BOND_MODE, 'mode', 'u8'], [IFLA_BOND_ACTIVE_SLAVE, 'activeSlave', 'u32'], [IFLA_BOND_MIIMON, 'miimonMs', 'u32'],
-  [IFLA_BOND_UPDELAY, 'updelayMs', 'u32'], [IFLA_BOND_DOWNDELAY, 'downdelayMs', 'u32'], [IFLA_BOND_USE_CARRIER, 'useCarrier', 'bool'],
-  [IFLA_BOND_ARP_INTERVAL, 'arpIntervalMs', 'u32'], [IFLA_BOND_PRIMARY, 'primary', 'u32'], [IFLA_BOND_PRIMARY_RESELECT, 'primaryReselect', 'u8'],
-  [IFLA_BOND_FAIL_OVER_MAC, 'failOverMac', 'u8'], [IFLA_BOND_XMIT_HASH_POLICY, 'xmitHashPolicy', 'u8'], [IFLA_BOND_MIN_LINKS, 'minLinks', 'u32'],
-  [IFLA_BOND_AD_LACP_RATE, 'lacpRate', 'u8'], [IFLA_BOND_AD_SELECT, 'adSelect', 'u8'],
-]);
-const BOND_SLAVE_SPEC = fieldSpec([
-  [IFLA_BOND_SLAVE_STATE, 'state', 'u8'], [IFLA_BOND_SLAVE_MII_STATUS, 'miiStatus', 'u8'],
-  [IFLA_BOND_SLAVE_LINK_FAILURE_COUNT, 'linkFailureCount', 'u32'], [IFLA_BOND_SLAVE_PERM_HWADDR, 'permHwaddr', 'mac'],
-  [IFLA_BOND_SLAVE_QUEUE_ID, 'queueId', 'u16'],
-]);
-const BRIDGE_SPEC = fieldSpec([
-  [IFLA_BR_FORWARD_DELAY, 'forwardDelayCs', 'u32'], [IFLA_BR_HELLO_TIME, 'helloTimeCs', 'u32'], [IFLA_BR_MAX_AGE, 'maxAgeCs', 'u32'],
-  [IFLA_BR_AGEING_TIME, 'ageingTimeCs', 'u32'], [IFLA_BR_STP_STATE, 'stpState', 'u32'], [IFLA_BR_PRIORITY, 'priority', 'u16'],
-  [IFLA_BR_VLAN_FILTERING, 'vlanFiltering', 'bool'], [IFLA_BR_VLAN_PROTOCOL, 'vlanProtocol', 'be16'],
-  [IFLA_BR_VLAN_DEFAULT_PVID, 'vlanDefaultPvid', 'u16'], [IFLA_BR_NF_CALL_IPTABLES, 'nfCallIptables', 'bool'],
-]);
-const BRIDGE_PORT_SPEC = fieldSpec([[IFLA_BRPORT_STATE, 'state', 'u8'], [IFLA_BRPORT_PRIORITY, 'priority', 'u16'], [IFLA_BRPORT_COST, 'cost', 'u32']]);
-const VLAN_SPEC = fieldSpec([[IFLA_VLAN_ID, 'id', 'u16'], [IFLA_VLAN_PROTOCOL, 'protocol', 'be16']]);
-const MACVLAN_SPEC = fieldSpec([[IFLA_MACVLAN_MODE, 'mode', 'u32'], [IFLA_MACVLAN_FLAGS, 'flags', 'u16']]);
 const LINKINFO_TYPES = wantedTypes([IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA]);
 const linkinfoAt = new Int32Array(2 * LINKINFO_TYPES.length);
-
-function decodeVlan(p: Buffer, start: number, end: number): VlanOptions {
-  const o: VlanOptions = { id: 0, ...decodeFields<Partial<VlanOptions>>(p, start, end, VLAN_SPEC) };
-  // (IFLA_VLAN_FLAGS is not in VLAN_SPEC: a struct of two u32, read only when whole.)
-  for (const a of decodeAttributes(p.subarray(start, end))) {
-    if (a.type === IFLA_VLAN_FLAGS && a.data.length >= 8) o.flags = { flags: a.data.readUInt32LE(0), mask: a.data.readUInt32LE(4) };
-  }
-  return o;
-}
 
 /** IFLA_LINKINFO in p[start, end): the kind, its options, and what the link is to its master. */
 function decodeLinkInfo(link: Link, p: Buffer, start: number, end: number): void {
@@ -460,16 +223,8 @@ function decodeLinkInfo(link: Link, p: Buffer, start: number, end: number): void
   ];
   if (ks >= 0) link.kind = stringAt(p, ks, ke);
   if (sks >= 0) link.slaveKind = stringAt(p, sks, ske);
-  if (ds >= 0) {
-    if (link.kind === 'bond') link.bond = decodeFields<BondOptions>(p, ds, de, BOND_SPEC);
-    else if (link.kind === 'bridge') link.bridge = decodeFields<BridgeOptions>(p, ds, de, BRIDGE_SPEC);
-    else if (link.kind === 'vlan') link.vlan = decodeVlan(p, ds, de);
-    else if (link.kind === 'macvlan' || link.kind === 'macvtap') link.macvlan = decodeFields<MacvlanOptions>(p, ds, de, MACVLAN_SPEC);
-  }
-  if (sds >= 0) {
-    if (link.slaveKind === 'bond') link.bondSlave = decodeFields<BondSlaveInfo>(p, sds, sde, BOND_SLAVE_SPEC);
-    else if (link.slaveKind === 'bridge') link.bridgePort = decodeFields<BridgePortInfo>(p, sds, sde, BRIDGE_PORT_SPEC);
-  }
+  if (ds >= 0) codecFor(link.kind)?.decode(link, p, ds, de);
+  if (sds >= 0) codecFor(link.slaveKind)?.decodeMember?.(link, p, sds, sde);
 }
 
 /** RTM_NEWLINK (dump part or event) or RTM_DELLINK (event) -> Link. */
@@ -531,17 +286,6 @@ export function decodeLinkPayload(p: Buffer): Link {
 export function decodeVethPeer(infoData: Buffer): Link | undefined {
   for (const a of decodeAttributes(infoData)) if (a.type === VETH_INFO_PEER) return decodeLinkPayload(a.data);
   return undefined;
-}
-
-/** The request flags of a link change: family, index, flags, change (for tests). */
-export function decodeIfinfomsg(p: Buffer): { family: number; type: number; index: number; flags: number; change: number } {
-  return {
-    family: p.readUInt8(IFI_OFF_FAMILY),
-    type: p.readUInt16LE(IFI_OFF_TYPE),
-    index: p.readInt32LE(IFI_OFF_INDEX),
-    flags: p.readUInt32LE(IFI_OFF_FLAGS),
-    change: p.readUInt32LE(IFI_OFF_CHANGE),
-  };
 }
 
 /** Every link in the socket's network namespace. */

@@ -10,7 +10,7 @@ import {
   RTA_PRIORITY, RTA_SRC, RTA_TABLE, RTM_DELROUTE, RTM_NEWROUTE, RTM_OFF_DST_LEN, RTM_OFF_FAMILY, RTM_OFF_FLAGS, RTM_OFF_PROTOCOL,
   RTM_OFF_SCOPE, RTM_OFF_SRC_LEN, RTM_OFF_TABLE, RTM_OFF_TOS, RTM_OFF_TYPE, RTMSG_LEN, RTN_UNICAST, RTPROT_STATIC, RTA_MARK,
 } from './constants.ts';
-import { encodeIp, ipAt } from './inet.ts';
+import { encodeIp, ipAt, type IpAddress } from './inet.ts';
 
 export interface Route {
   family: number;
@@ -44,7 +44,7 @@ export interface Route {
 
 export interface RouteRequest {
   family?: number;
-  dst?: string;
+  dst?: IpAddress;
   dstLength: number;
   tos?: number;
   /** Default RT_TABLE_MAIN. */
@@ -56,10 +56,10 @@ export interface RouteRequest {
   /** Default RTN_UNICAST. */
   type?: number;
   flags?: number;
-  gateway?: string;
+  gateway?: IpAddress;
   oif?: number;
   metric?: number;
-  prefsrc?: string;
+  prefsrc?: IpAddress;
 }
 
 function rtmsg(r: RouteRequest, table: number): Buffer {

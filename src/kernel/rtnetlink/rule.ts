@@ -1,6 +1,6 @@
 // rtnetlink policy routing rules: RTM_NEWRULE / RTM_DELRULE codec (struct fib_rule_hdr + FRA_*
 // attributes). FRA_PROTOCOL says who added a rule (Stockade marks its own with RTPROT_STOCKADE).
-import { AttributeEncoder, attrString, attrU32, attrU8, decodeAttributes } from '../netlink/attributes.ts';
+import { AttributeEncoder, indexAttributes, stringAt, u32At, u8At, wantedTypes } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';
 import {
@@ -8,13 +8,16 @@ import {
   FRA_PROTOCOL, FRA_SRC, FRA_SUPPRESS_PREFIXLEN, FRA_TABLE, FRH_OFF_ACTION, FRH_OFF_DST_LEN, FRH_OFF_FAMILY, FRH_OFF_FLAGS,
   FRH_OFF_SRC_LEN, FRH_OFF_TABLE, FRH_OFF_TOS, RT_TABLE_UNSPEC, RTM_DELRULE, RTM_NEWRULE,
 } from './constants.ts';
-import { decodeIp, encodeIp } from './inet.ts';
+import { encodeIp, ipAt, type IpAddress } from './inet.ts';
 
-/** What a rule matches: the part the kernel's rules and the config's share. */
-export interface RuleSelector {
-  src?: string;
+/**
+ * What a rule matches: the part the kernel's rules (addresses as text) and the config's
+ * (IPv4 numbers) share.
+ */
+export interface RuleSelector<A extends IpAddress = string> {
+  src?: A;
   srcLength: number;
-  dst?: string;
+  dst?: A;
   dstLength: number;
   iifname?: string;
   oifname?: string;
@@ -23,7 +26,7 @@ export interface RuleSelector {
 }
 
 /** A selector's fields as a request carries them (only those set). */
-export function selectorRequest(r: RuleSelector): RuleRequest {
+export function selectorRequest(r: RuleSelector<IpAddress>): RuleRequest {
   return {
     ...(r.src !== undefined ? { src: r.src, srcLength: r.srcLength } : {}),
     ...(r.dst !== undefined ? { dst: r.dst, dstLength: r.dstLength } : {}),
@@ -57,9 +60,9 @@ export interface RuleRequest {
   flags?: number;
   tos?: number;
   priority?: number;
-  src?: string;
+  src?: IpAddress;
   srcLength?: number;
-  dst?: string;
+  dst?: IpAddress;
   dstLength?: number;
   iifname?: string;
   oifname?: string;
@@ -102,6 +105,12 @@ export function encodeRuleDumpRequest(family = AF_INET): Buffer {
   return h;
 }
 
+const RULE_TYPES = wantedTypes([
+  FRA_SRC, FRA_DST, FRA_IIFNAME, FRA_OIFNAME, FRA_FWMARK, FRA_FWMASK, FRA_PRIORITY, FRA_TABLE, FRA_GOTO, FRA_PROTOCOL, FRA_SUPPRESS_PREFIXLEN,
+]);
+/** Reused by every decode. */
+const ruleAt = new Int32Array(2 * RULE_TYPES.length);
+
 export function decodeRule(m: NetlinkMessage): Rule {
   if (m.type !== RTM_NEWRULE && m.type !== RTM_DELRULE) throw new NetlinkParseError(`message type ${m.type} is not RTM_NEWRULE`, 0);
   const p = m.payload;
@@ -115,21 +124,22 @@ export function decodeRule(m: NetlinkMessage): Rule {
     srcLength: p.readUInt8(FRH_OFF_SRC_LEN),
     dstLength: p.readUInt8(FRH_OFF_DST_LEN),
   };
-  for (const a of decodeAttributes(p.subarray(FIB_RULE_HDR_LEN))) {
-    switch (a.type) {
-      case FRA_SRC: r.src = decodeIp(a.data); break;
-      case FRA_DST: r.dst = decodeIp(a.data); break;
-      case FRA_IIFNAME: r.iifname = attrString(a); break;
-      case FRA_OIFNAME: r.oifname = attrString(a); break;
-      case FRA_FWMARK: r.fwmark = attrU32(a); break;
-      case FRA_FWMASK: r.fwmask = attrU32(a); break;
-      case FRA_PRIORITY: r.priority = attrU32(a); break;
-      case FRA_TABLE: r.table = attrU32(a); break;
-      case FRA_GOTO: r.goto = attrU32(a); break;
-      case FRA_PROTOCOL: r.protocol = attrU8(a); break;
-      case FRA_SUPPRESS_PREFIXLEN: r.suppressPrefixLength = attrU32(a); break;
-      default: break;
-    }
-  }
+  // In place (see indexAttributes), as links, addresses and routes are read.
+  const at = ruleAt;
+  indexAttributes(p, FIB_RULE_HDR_LEN, p.length, RULE_TYPES, at);
+  const s = (t: number): number => at[2 * t]!;
+  const e = (t: number): number => at[2 * t + 1]!;
+  const u32 = (t: number): number => u32At(p, t, s(t), e(t));
+  if (s(FRA_SRC) >= 0) r.src = ipAt(p, s(FRA_SRC), e(FRA_SRC));
+  if (s(FRA_DST) >= 0) r.dst = ipAt(p, s(FRA_DST), e(FRA_DST));
+  if (s(FRA_IIFNAME) >= 0) r.iifname = stringAt(p, s(FRA_IIFNAME), e(FRA_IIFNAME));
+  if (s(FRA_OIFNAME) >= 0) r.oifname = stringAt(p, s(FRA_OIFNAME), e(FRA_OIFNAME));
+  if (s(FRA_FWMARK) >= 0) r.fwmark = u32(FRA_FWMARK);
+  if (s(FRA_FWMASK) >= 0) r.fwmask = u32(FRA_FWMASK);
+  if (s(FRA_PRIORITY) >= 0) r.priority = u32(FRA_PRIORITY);
+  if (s(FRA_TABLE) >= 0) r.table = u32(FRA_TABLE);
+  if (s(FRA_GOTO) >= 0) r.goto = u32(FRA_GOTO);
+  if (s(FRA_PROTOCOL) >= 0) r.protocol = u8At(p, FRA_PROTOCOL, s(FRA_PROTOCOL), e(FRA_PROTOCOL));
+  if (s(FRA_SUPPRESS_PREFIXLEN) >= 0) r.suppressPrefixLength = u32(FRA_SUPPRESS_PREFIXLEN);
   return r;
 }

@@ -19,7 +19,8 @@ import { RawIpSocket } from '../../kernel/raw-ip-socket.ts';
 import { Rtnl } from '../../kernel/rtnetlink/client.ts';
 import { ensureVmac, removeVmac } from '../../kernel/vrrp-vmac.ts';
 import type { VmacSpec } from '../../kernel/vrrp-vmac.ts';
-import { AF_INET, IFF_LOWER_UP, IFF_UP, RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import { AF_INET, RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import { linkState } from '../../kernel/rtnetlink/link-state.ts';
 import { LinkMonitor } from '../../kernel/rtnetlink/events.ts';
 import type { Link } from '../../kernel/rtnetlink/link.ts';
 import { ETH_P_ARP, IPPROTO_VRRP } from '../../kernel/socket-constants.ts';
@@ -44,7 +45,7 @@ function advertSocketOptions(ifname: string) {
 
 /** A link counts as up when it is administratively up and has carrier. */
 export function linkIsUp(l: Link): boolean {
-  return (l.flags & IFF_UP) !== 0 && (l.flags & IFF_LOWER_UP) !== 0;
+  return linkState(l.flags) === 'up';
 }
 
 export class KernelIo implements ShellIo {

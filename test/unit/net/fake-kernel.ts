@@ -13,6 +13,7 @@ import type { ChangeLinkRequest, Link, NewLinkRequest } from '../../../src/kerne
 import { routeMatches } from '../../../src/kernel/rtnetlink/route.ts';
 import type { Route, RouteDumpFilter, RouteRequest } from '../../../src/kernel/rtnetlink/route.ts';
 import type { Rule, RuleRequest } from '../../../src/kernel/rtnetlink/rule.ts';
+import { ipText, type IpAddress } from '../../../src/kernel/rtnetlink/inet.ts';
 import type { SysctlApi } from '../../../src/net/action.ts';
 
 const E = { ENETDOWN: -100, EPERM: -1, ENOENT: -2, ESRCH: -3, EBUSY: -16, EEXIST: -17, ENODEV: -19, EINVAL: -22, EOPNOTSUPP: -95, EADDRNOTAVAIL: -99, ENETUNREACH: -101, ENOTEMPTY: -39 };
@@ -229,11 +230,12 @@ export class FakeKernel implements RtnlApi {
     return this.addressList.map(clone);
   }
 
-  #findAddress(req: AddressRequest): Address | undefined {
+  #findAddress(req: Textual<AddressRequest>): Address | undefined {
     return this.addressList.find((a) => a.index === req.index && a.local === req.local && a.prefixLength === req.prefixLength);
   }
 
-  async addAddress(req: AddressRequest, opts: { replace?: boolean } = {}): Promise<void> {
+  async addAddress(request: AddressRequest, opts: { replace?: boolean } = {}): Promise<void> {
+    const req = textual(request);
     const l = this.linkTable.get(req.index);
     this.#write({ op: opts.replace ? 'replace address' : 'add address', name: `${req.local}/${req.prefixLength} ${l?.name}`, req });
     if (!l) refuse(E.ENODEV);
@@ -257,7 +259,8 @@ export class FakeKernel implements RtnlApi {
     }
   }
 
-  async deleteAddress(req: AddressRequest): Promise<void> {
+  async deleteAddress(request: AddressRequest): Promise<void> {
+    const req = textual(request);
     this.#write({ op: 'delete address', name: `${req.local}/${req.prefixLength}`, req });
     const cur = this.#findAddress(req);
     if (!cur) refuse(E.EADDRNOTAVAIL);
@@ -277,7 +280,8 @@ export class FakeKernel implements RtnlApi {
     return `${r.table ?? RT_TABLE_MAIN} ${r.dstLength === 0 ? '' : r.dst}/${r.dstLength} ${r.tos ?? 0} ${r.metric ?? 0}`;
   }
 
-  async addRoute(req: RouteRequest, opts: { replace?: boolean } = {}): Promise<void> {
+  async addRoute(request: RouteRequest, opts: { replace?: boolean } = {}): Promise<void> {
+    const req = textual(request);
     this.#write({ op: opts.replace ? 'replace route' : 'add route', name: `${req.dst ?? 'default'}/${req.dstLength}`, req });
     if (req.oif !== undefined && !this.linkTable.has(req.oif)) refuse(E.ENODEV);
     const key = this.#routeKey(req);
@@ -302,7 +306,8 @@ export class FakeKernel implements RtnlApi {
     else this.routeList.push(route);
   }
 
-  async deleteRoute(req: RouteRequest): Promise<void> {
+  async deleteRoute(request: RouteRequest): Promise<void> {
+    const req = textual(request);
     this.#write({ op: 'delete route', name: `${req.dst ?? 'default'}/${req.dstLength}`, req });
     const key = this.#routeKey(req);
     const i = this.routeList.findIndex((r) => this.#routeKey(r) === key);
@@ -316,12 +321,13 @@ export class FakeKernel implements RtnlApi {
     return this.ruleList.map(clone);
   }
 
-  #ruleMatches(r: Rule, req: RuleRequest): boolean {
+  #ruleMatches(r: Rule, req: Textual<RuleRequest>): boolean {
     return (r.priority ?? 0) === (req.priority ?? 0) && r.table === (req.table ?? 0) && r.action === (req.action ?? 1)
       && r.src === req.src && r.dst === req.dst && r.iifname === req.iifname && r.oifname === req.oifname && r.fwmark === req.fwmark;
   }
 
-  async addRule(req: RuleRequest): Promise<void> {
+  async addRule(request: RuleRequest): Promise<void> {
+    const req = textual(request);
     this.#write({ op: 'add rule', name: String(req.priority ?? 0), req });
     if (this.ruleList.some((r) => this.#ruleMatches(r, req))) refuse(E.EEXIST);
     this.ruleList.push({
@@ -338,7 +344,8 @@ export class FakeKernel implements RtnlApi {
     });
   }
 
-  async deleteRule(req: RuleRequest): Promise<void> {
+  async deleteRule(request: RuleRequest): Promise<void> {
+    const req = textual(request);
     this.#write({ op: 'delete rule', name: String(req.priority ?? 0), req });
     const i = this.ruleList.findIndex((r) => this.#ruleMatches(r, req));
     if (i < 0) refuse(E.ENOENT);
@@ -378,4 +385,13 @@ export class FakeSysctl implements SysctlApi {
     if (!this.values.has(name)) throw new Error(`${name}: no such sysctl`);
     this.values.set(name, value);
   }
+}
+
+/** A request with its addresses as text: the kernel reads them as bytes and reports text, so does this fake. */
+type Textual<T> = { [K in keyof T]: IpAddress extends NonNullable<T[K]> ? string : T[K] };
+
+function textual<T extends object>(req: T): Textual<T> {
+  const out = { ...req } as Record<string, unknown>;
+  for (const k of ['local', 'address', 'broadcast', 'dst', 'gateway', 'prefsrc', 'src']) if (out[k] !== undefined) out[k] = ipText(out[k] as IpAddress);
+  return out as Textual<T>;
 }
