@@ -37,8 +37,8 @@ export interface LoginDeps {
 }
 
 /** Until someone logs in (rejects only when the terminal goes away). Returns lines for the menu. */
-export async function login(term: Terminal, deps: LoginDeps, counters: LoginCounters): Promise<string[]> {
-  let note: string[] = [];
+export async function login(term: Terminal, deps: LoginDeps, counters: LoginCounters, firstNote: string[] = []): Promise<string[]> {
+  let note = firstNote;
   let inARow = 0;
   for (;;) {
     const hash = deps.passwordHash();

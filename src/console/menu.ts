@@ -84,6 +84,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
     }
     return 'Saved in the config.';
   };
+  let loginNote: string[] = [];
   try {
     for (;;) {
       term.setIdleLogout(0);
@@ -93,7 +94,8 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
         passwordHash: () => deps.host.settings().passwordHash ?? state.memoryHash,
         savePasswordHash,
         log: deps.log,
-      }, state.counters);
+      }, state.counters, loginNote);
+      loginNote = [];
       term.setIdleLogout(deps.host.settings().idleLogoutS * 1000);
       try {
         await menuLoop(ctx, heading, notes);
@@ -101,7 +103,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
       } catch (e) {
         if (!(e instanceof IdleLogout)) throw e;
         deps.log('console: idle logout');
-        term.write('\nIdle: logged out.\n');
+        loginNote = [`Logged out: no key for ${deps.host.settings().idleLogoutS} s.`];
       }
     }
   } catch (e) {

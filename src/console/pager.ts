@@ -10,9 +10,11 @@ export async function page(term: Terminal, title: string, text: string | readonl
   const lines = typeof text === 'string' ? wrap(text) : text.flatMap((l) => wrap(l));
   const pages = Math.max(1, Math.ceil(lines.length / PAGE_ROWS));
   let at = opts.startAtEnd ? pages - 1 : 0;
+  // From the end, pages are cut from the end: the last one is full, the first one short.
+  const shift = opts.startAtEnd ? (PAGE_ROWS - (lines.length % PAGE_ROWS)) % PAGE_ROWS : 0;
   for (;;) {
-    const first = at * PAGE_ROWS;
-    const shown = lines.slice(first, first + PAGE_ROWS);
+    const first = Math.max(0, at * PAGE_ROWS - shift);
+    const shown = lines.slice(first, (at + 1) * PAGE_ROWS - shift);
     const where = lines.length === 0 ? '(empty)' : `lines ${first + 1}-${first + shown.length} of ${lines.length}`;
     const keys = at < pages - 1 ? 'Enter: next page, b: back a page, q: menu' : at > 0 ? 'end; b: back a page, Enter or q: menu' : 'Enter or q: menu';
     term.screen([title, '', ...shown], `-- ${where} -- ${keys} `);
