@@ -119,7 +119,7 @@ export const STATUS_DOWN: StatusReport = {
 
 export interface HostCalls { power: string[]; diagnose: string[]; shellLines: string[] }
 
-export function fakeHost(over: Partial<ConsoleHost> & { settings?: Partial<ConsoleSettings> } = {}): ConsoleHost & { calls: HostCalls } {
+export function fakeHost(over: Omit<Partial<ConsoleHost>, 'settings'> & { settings?: Partial<ConsoleSettings> } = {}): ConsoleHost & { calls: HostCalls } {
   const calls: HostCalls = { power: [], diagnose: [], shellLines: [] };
   const { settings, ...rest } = over;
   const s: ConsoleSettings = { idleLogoutS: 900, shell: false, ...settings };
