@@ -9,5 +9,6 @@ import { ctlCommands } from './ctl-commands.ts';
 import { firewallCommands } from './firewall-commands.ts';
 import { bundleCommands } from './bundle-commands.ts';
 import { upgradeCommands } from './upgrade-commands.ts';
+import { consoleCommand } from './console-command.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands];
