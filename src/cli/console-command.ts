@@ -19,16 +19,19 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 
 const HELP = `usage: stockade console [--tty DEV] [--baud N] [--config FILE] [--socket PATH]
 
-Runs the console menu on a serial line (8N1, raw; the tty is locked against a second
-console): log in, then status, log, config, ping, traceroute, reboot and halt. It asks the
-daemon over its control socket and keeps working while the daemon is down.
+Runs the console menu on a serial line (8N1, raw; the tty is locked against a
+second console): log in, then status, log, config, ping, traceroute, reboot and
+halt. It asks the daemon over its control socket and works on while it is down.
 
-  --tty DEV      the tty, a name (ttyS0) or a path (default: console.device, else the
-                 board's console)
+  --tty DEV      the tty: a name (ttyS0) or a path (default: console.device,
+                 else the board's console)
   --baud N       line speed (default: console.baud)
-  --config FILE  the saved config (default ${DEFAULT_CONFIG_FILE}; then ${DEFAULT_BOARD_CONFIG_FILE})
-  --socket PATH  the daemon's control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
-  --log FILE     the daemon's log shown by the Log screen (default ${LOG_FILE})
+  --config FILE  the saved config (default ${DEFAULT_CONFIG_FILE}; when it does
+                 not load, ${DEFAULT_BOARD_CONFIG_FILE})
+  --socket PATH  the daemon's control socket (default $${CONTROL_SOCKET_ENV}
+                 or ${DEFAULT_CONTROL_SOCKET})
+  --log FILE     the daemon's log, for the Log screen (default
+                 ${LOG_FILE})
 `;
 
 function readCmdline(): string | undefined {
