@@ -88,7 +88,7 @@ export const consoleCommand: Command = {
     });
     // No config transaction yet (issue 13): the menu lists no item that changes the config.
     await runConsole(port, { host, timers: realTimers, log });
-    if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    await port.close();
     // Init starts it again: a fresh line discipline and a fresh login prompt.
     return EXIT_OK;
   },

@@ -98,6 +98,13 @@ export class Terminal {
     this.write(this.#screen + this.#line);
   }
 
+  /** Starts a screen whose lines follow as they come (a running command): no padding. */
+  begin(lines: readonly string[]): void {
+    this.#screen = '\r\n' + lines.map((l) => fit(l)).join('\r\n') + '\r\n';
+    this.#line = '';
+    this.write(this.#screen);
+  }
+
   /** Prints a line below what is shown (progress, a running command's output). */
   line(text: string): void {
     this.write(fit(text) + '\n');

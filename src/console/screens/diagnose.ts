@@ -21,12 +21,10 @@ export async function diagnoseScreen(ctx: ScreenContext, tool: DiagnosticTool): 
     if (validTarget(target)) break;
     note = `'${target}' is not an IPv4 address or host name.`;
   }
-  // Each line redraws the screen (the newest 21 under the title): a dumb terminal has no
-  // scrolling region, and lines written below a padded screen would push the title away.
-  const head = [title(ctx, `${name} ${target}`), ''];
-  const out: string[] = [];
-  const show = (prompt = ''): void => ctx.term.screen([...head, ...out.slice(-(21))], prompt);
-  show();
+  // The tool's lines scroll under the title as on any dumb terminal, one short write each: a
+  // full redraw per line would keep a 115200-baud line busy, and serialport's poller reads
+  // nothing while a write waits for the line (bindings-cpp 13 replaces the poll mask).
+  ctx.term.begin([title(ctx, `${name} ${target}`), '']);
   const stop = new AbortController();
   // Ctrl-C while the tool runs; any other key is dropped.
   const interrupted = (async (): Promise<void> => {
@@ -37,13 +35,13 @@ export async function diagnoseScreen(ctx: ScreenContext, tool: DiagnosticTool): 
   })().catch(() => stop.abort());
   let last: string;
   try {
-    last = await ctx.host.diagnose(tool, target, (l) => { out.push(l); show(); }, stop.signal);
+    last = await ctx.host.diagnose(tool, target, (l) => ctx.term.line(l), stop.signal);
   } finally {
     ctx.term.cancelRead();
   }
   void interrupted;
-  out.push(stop.signal.aborted ? 'Stopped (Ctrl-C).' : last);
-  show('Press Enter for the menu. ');
+  ctx.term.line(stop.signal.aborted ? 'Stopped (Ctrl-C).' : last);
+  ctx.term.write('Press Enter for the menu. ');
   try {
     await ctx.term.anyKey();
   } catch (e) {

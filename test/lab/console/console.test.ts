@@ -5,52 +5,50 @@
 // the console still answers, says the daemon is down and shows the kernel's view.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
-import { labAvailable, type Lab } from '../harness.ts';
+import { openSerialPort, type SerialLine } from '../../../src/kernel/serial-port.ts';
+import type { Lab } from '../harness.ts';
+import { requireLab } from '../require.ts';
 import { NODE_A, STOCKADE_BIN, pairTopology, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import { daemonStatus, spawnDaemon } from '../daemon/daemon-lab.ts';
 import { VTerm } from '../../unit/console/harness.ts';
 import { CRYPT_VECTORS } from '../../unit/console/crypt-vectors.ts';
 
 const test = suite('console: the menu on a pty beside a real daemon (lab)');
-const avail = labAvailable({ tools: ['socat'] });
 const HASH = CRYPT_VECTORS[0]!.hash; // "password"
 
 /** The operator's end of the line: what they see, and typing. */
 class Operator {
   readonly vt = new VTerm();
-  readonly port: SerialPort;
-  constructor(port: SerialPort) {
-    this.port = port;
-    port.on('data', (b: Buffer) => this.vt.write(b.toString('latin1')));
+  readonly line: SerialLine;
+  constructor(line: SerialLine) {
+    this.line = line;
+    line.on('data', (b) => this.vt.write(typeof b === 'string' ? b : b.toString('latin1')));
   }
-  static open(path: string): Promise<Operator> {
-    return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false });
-      port.open((e) => (e ? reject(e) : resolve(new Operator(port))));
-    });
+  /** Through serialport like the console (openSerialPort: its lock, speed and 8N1, Node's tty streams). */
+  static async open(path: string): Promise<Operator> {
+    return new Operator(await openSerialPort({ path, baudRate: 115200 }));
   }
   type(text: string): void {
-    this.port.write(text);
+    this.line.write(text);
   }
   async see(lab: Lab, what: RegExp, timeoutMs = 10_000): Promise<string> {
     return lab.waitFor(`the console to show ${what}`, async () => (what.test(this.vt.screen()) ? this.vt.screen() : undefined), { timeoutMs, intervalMs: 50 })
-      .catch((e: Error) => { throw new Error(`${e.message}\nscreen:\n${this.vt.screen()}`); });
+      .catch((e: Error) => {
+        if (process.env.CONSOLE_LAB_RAW) writeFileSync(process.env.CONSOLE_LAB_RAW, this.vt.raw);
+        throw new Error(`${e.message}\nscreen:\n${this.vt.screen()}`);
+      });
   }
   close(): Promise<void> {
-    return new Promise((r) => (this.port.isOpen ? this.port.close(() => r()) : r()));
+    return this.line.close();
   }
 }
 
-if (!avail.ok) {
-  if (process.env.CI === 'true') test('lab available', () => assert.unreachable(avail.reason));
-  else console.log(`SKIP lab/console: ${avail.reason}`);
-} else {
+if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
   test('login, status from the daemon, kill -9 of the console, status with the daemon down', async () => {
     await withDaemonLab(pairTopology(), 'stk-console-', async (lab, dir) => {
-      const d = spawnDaemon(lab, dir, { ...NODE_A, intervalMs: 1000, sections: { console: { password_hash: HASH, idle_logout_s: 0 } } });
+      const d = spawnDaemon(lab, dir, { ...NODE_A, intervalMs: 1000, sections: { console: { password_hash: HASH, idle_logout_s: 0, shell: true } } });
       await waitState(lab, d, 'MASTER', 15_000);
       const pid = (await daemonStatus(d)).pid;
       const box = join(dir, 'tty-box');
@@ -97,6 +95,25 @@ if (!avail.ok) {
         assert.match(down, /the daemon is not running/);
         assert.match(down, /^ {2}eth0 +up +[0-9a-f:]{17} +192\.0\.2\.1\/24$/m, 'the kernel: the VIP went with the daemon');
         o.type('q');
+        await o.see(lab, /Enter an option:$/);
+
+        // Ping from the box (its namespace): the client answers.
+        o.type('5\r192.0.2.10\r');
+        const ping = await o.see(lab, /ping ended \(status \d+\)\.[\s\S]*Press Enter for the menu\.$/, 20_000);
+        assert.match(ping, /bytes from 192\.0\.2\.10/);
+        assert.match(ping, /ping ended \(status 0\)\./);
+        // A ping nobody answers, stopped with Ctrl-C.
+        o.type('\r5\r192.0.2.99\r');
+        await o.see(lab, /PING 192\.0\.2\.99/);
+        o.type('\x03');
+        await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
+
+        // The shell (console.shell is true here): a line runs, exit comes back.
+        o.type('\r9\r');
+        await o.see(lab, /- Shell[\s\S]*#$/);
+        o.type('echo shell says $((6 * 7))\r');
+        await o.see(lab, /^shell says 42$/m);
+        o.type('exit\r');
         await o.see(lab, /Enter an option:$/);
         assert.is(o.vt.garbage, 0);
       } finally {
