@@ -61,7 +61,12 @@ export interface ConsoleState {
 /** One terminal until it goes away: login, menu, logout, login ... */
 export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: ConsoleState = { counters: { failed: 0, failedSinceLogin: 0, succeeded: 0 } }): Promise<void> {
   const term = new Terminal(stream, deps.timers);
-  const ctx: ScreenContext = { term, host: deps.host, timers: deps.timers, who: 'console', log: deps.log };
+  const counters = (): string => {
+    const k = term.stats;
+    const l = state.counters;
+    return `Console: keys ${k.keys} (ignored ${k.ignored}, dropped ${k.dropped}); logins ${l.succeeded}, failed ${l.failed}`;
+  };
+  const ctx: ScreenContext = { term, host: deps.host, timers: deps.timers, who: 'console', log: deps.log, counters };
   const heading = (): string[] => {
     const id = deps.host.identity();
     const banner = deps.host.settings().banner;

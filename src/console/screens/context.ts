@@ -10,6 +10,8 @@ export interface ScreenContext {
   /** Who acts, for logs and transactions ("console"). */
   readonly who: string;
   readonly log: (message: string) => void;
+  /** This console's own counters, one line (keys, what its bounds dropped, logins). */
+  readonly counters: () => string;
 }
 
 /** A screen's title line. */

@@ -5,7 +5,7 @@ import { notice, title, type ScreenContext } from './context.ts';
 
 export async function statusScreen(ctx: ScreenContext): Promise<void> {
   ctx.term.screen([title(ctx, 'Status'), '', 'Asking the daemon...'], '');
-  await page(ctx.term, title(ctx, 'Status'), formatStatus(await ctx.host.status()));
+  await page(ctx.term, title(ctx, 'Status'), [...formatStatus(await ctx.host.status()), ctx.counters()]);
 }
 
 export async function logScreen(ctx: ScreenContext): Promise<void> {

@@ -29,7 +29,7 @@ function fakeTx(windowS = 60) {
 
 function ctxOn(stream: FakeStream): ScreenContext {
   const timers = new FakeTimers();
-  return { term: new Terminal(stream, timers), host: fakeHost(), timers, who: 'console', log: () => undefined };
+  return { term: new Terminal(stream, timers), host: fakeHost(), timers, who: 'console', log: () => undefined, counters: () => '' };
 }
 
 test('a change is checked by the config loader: a refused value comes back as its message, nothing applied', () => {
