@@ -29,8 +29,13 @@ export interface ConsoleDeps {
   readonly log: (message: string) => void;
 }
 
-/** The main menu's items, in order (0 is always Logout). */
-export function menuItems(settings: ConsoleSettings): MenuItem[] {
+/**
+ * The main menu's items, in order (0 is always Logout). The items that change the config (set an
+ * address, VRRP quick settings, restore the default, set the password) belong here once
+ * `transaction` is given: each one proposeChange() -> applyScreen(ctx, transaction, ...).
+ */
+export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction): MenuItem[] {
+  void transaction; // no config-changing item yet: the daemon's transaction is not built
   const items: Array<Omit<MenuItem, 'key'>> = [
     { label: 'Status', run: statusScreen },
     { label: 'Log', run: logScreen },
@@ -103,7 +108,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
       loginNote = [];
       term.setIdleLogout(deps.host.settings().idleLogoutS * 1000);
       try {
-        await menuLoop(ctx, heading, notes);
+        await menuLoop(ctx, heading, notes, deps.transaction);
         deps.log('console: logout');
       } catch (e) {
         if (!(e instanceof IdleLogout)) throw e;
@@ -120,10 +125,10 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
   }
 }
 
-async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[]): Promise<void> {
+async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[], transaction: ConfigTransaction | undefined): Promise<void> {
   let note = notes;
   for (;;) {
-    const items = menuItems(ctx.host.settings());
+    const items = menuItems(ctx.host.settings(), transaction);
     ctx.term.screen([...heading(), '', ...menuRows(items), '', ...note], 'Enter an option: ');
     let choice: string;
     try {

@@ -49,6 +49,20 @@ login('first login with no hash sets one (too short and mismatched refused), hel
   assert.match(c.screen(), /Enter an option:$/);
 });
 
+login('first login with a config transaction: the hash is applied and confirmed through it, and said so', async () => {
+  const calls: string[] = [];
+  const transaction = {
+    apply: async (text: string, who: string) => { calls.push(`apply ${who} ${/"password_hash": "\$6\$/.test(text)}`); return { ok: true as const, message: 'applied', pending: { id: 1, who, summary: '', secondsLeft: 60 } }; },
+    confirm: async (who: string) => { calls.push(`confirm ${who}`); return { ok: true as const, message: 'confirmed' }; },
+    status: async () => ({ pending: null }),
+  };
+  const c = start(fakeHost(), { transaction });
+  await settle();
+  await typeIn(c.stream, 'longenough\rlongenough\r');
+  assert.match(c.screen(), /Console password set\.\nSaved in the config\./);
+  assert.equal(calls, ['apply console true', 'confirm console']);
+});
+
 login('a wrong password waits 1 s, then 2 s; keys typed meanwhile are dropped; the count shows after login', async () => {
   const c = start();
   await settle();
