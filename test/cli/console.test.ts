@@ -50,4 +50,17 @@ test('with it: a tty that is not one is refused with the reason', () => {
   assert.match(c.stderr, /^stockade: cannot open the console: \/dev\/null: /m);
 });
 
+test('arm64 (under qemu-user): its serialport.node (the armv8 glibc prebuild) loads from beside it', () => {
+  const arm64 = join(root, 'dist', 'arm64', 'stockade');
+  const qemu = '/usr/bin/qemu-aarch64-static';
+  if (!existsSync(arm64) || !existsSync(qemu)) assert.unreachable(`needs ${qemu} and ${arm64}: scripts/setup-host and npm run build provide both`);
+  assert.ok(existsSync(join(root, 'dist', 'arm64', 'serialport.node')));
+  const r = spawnSync(qemu, ['-L', '/usr/aarch64-linux-gnu', arm64, 'console', '--tty', '/dev/null', '--config', join(tmp, 'none.json')],
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, STOCKADE_NATIVE: join(root, 'dist', 'arm64', 'stockade.node') } });
+  assert.is(r.status, 1, r.stderr);
+  // The native open ran (a missing or foreign addon fails before it, naming the file).
+  assert.match(r.stderr, /^stockade: cannot open the console: \/dev\/null: /m);
+  assert.not.match(r.stderr, /serialport\.node/);
+});
+
 test.run();
