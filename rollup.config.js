@@ -2,6 +2,7 @@
 // script, and every JS dependency is inlined (the native addon stays an external .node file).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import commonjs from '@rollup/plugin-commonjs';
 import json from '@rollup/plugin-json';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -25,6 +26,17 @@ const epoch = process.env.SOURCE_DATE_EPOCH;
 const date = (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
 const build = { version: pkg.version, commit: process.env.STOCKADE_COMMIT || gitCommit(), date };
 
+// @serialport/bindings-cpp loads its addon with node-gyp-build from its own directory; in the
+// single executable that is src/kernel/serialport-addon.ts (serialport.node next to the executable).
+const serialportAddon = fileURLToPath(new URL('./src/kernel/serialport-addon.ts', import.meta.url));
+const serialportBinding = {
+  name: 'stockade-serialport-addon',
+  resolveId(source, importer) {
+    if (source === 'node-gyp-build' && importer?.includes('@serialport/bindings-cpp')) return serialportAddon;
+    return null;
+  },
+};
+
 export default {
   input: 'src/cli/index.ts',
   output: {
@@ -36,6 +48,7 @@ export default {
   // Node's own modules come from the runtime.
   external: (id) => id.startsWith('node:'),
   plugins: [
+    serialportBinding,
     replace({ preventAssignment: true, values: { __STOCKADE_BUILD__: JSON.stringify(build) } }),
     nodeResolve({ preferBuiltins: true, extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] }),
     commonjs(),

@@ -113,19 +113,23 @@ interface StockadeInfo {
  * Copies dist/<arch>/stockade and its addon into `dir` first and describes the copies, so that the
  * image holds exactly the executable its manifest names even if dist/ is rebuilt meanwhile.
  */
-async function snapshotStockade(arch: string, dir: string): Promise<{ info: StockadeInfo; exe: string; addon: string }> {
+async function snapshotStockade(arch: string, dir: string): Promise<{ info: StockadeInfo; exe: string; addon: string; serialAddon: string }> {
   const srcExe = join(root, 'dist', arch, 'stockade');
   const srcAddon = join(root, 'dist', arch, 'stockade.node');
-  for (const f of [srcExe, srcAddon]) if (!existsSync(f)) throw new BuildError(`${f} is missing (npm run build -- --arch ${arch})`);
+  // The serialport package's addon (stockade console), loaded from beside the executable.
+  const srcSerial = join(root, 'dist', arch, 'serialport.node');
+  for (const f of [srcExe, srcAddon, srcSerial]) if (!existsSync(f)) throw new BuildError(`${f} is missing (npm run build -- --arch ${arch})`);
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, 'stockade');
   const addon = join(dir, 'stockade.node');
+  const serialAddon = join(dir, 'serialport.node');
   cpSync(srcExe, exe);
   cpSync(srcAddon, addon);
+  cpSync(srcSerial, serialAddon);
   const line = (await run([...runnerFor(arch), exe, '--version'], { env: { STOCKADE_NATIVE: addon } })).trim();
   const m = /^stockade (\S+) \(commit (\S+), built (\S+)\)$/.exec(line);
   if (!m) throw new BuildError(`${srcExe} --version printed '${line}'`);
-  return { info: { version_line: line, version: m[1]!, commit: m[2]!, built: m[3]!, sha256: await sha256(exe), addon_sha256: await sha256(addon) }, exe, addon };
+  return { info: { version_line: line, version: m[1]!, commit: m[2]!, built: m[3]!, sha256: await sha256(exe), addon_sha256: await sha256(addon) }, exe, addon, serialAddon };
 }
 
 async function buildInitramfs(kernelDir: string, version: string, busybox: string, work: string): Promise<Buffer> {
@@ -185,7 +189,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => { cleanup(); process.exit(130); });
   process.on('SIGTERM', () => { cleanup(); process.exit(143); });
   try {
-    const { info: stockade, exe: stockadeExe, addon: stockadeAddon } = await snapshotStockade(board.arch, join(work, 'stockade'));
+    const { info: stockade, exe: stockadeExe, addon: stockadeAddon, serialAddon } = await snapshotStockade(board.arch, join(work, 'stockade'));
     note(stockade.version_line);
     progress(`package lists (${board.debian_arch}, Debian ${DEBIAN_SUITE})`);
     const apt = openApt(cacheDir, board.debian_arch, values.sources);
@@ -221,6 +225,7 @@ async function main(): Promise<number> {
     mkdirSync(lib, { recursive: true });
     renameSync(stockadeExe, join(lib, 'stockade'));
     renameSync(stockadeAddon, join(lib, 'stockade.node'));
+    renameSync(serialAddon, join(lib, 'serialport.node'));
     symlinkSync('../lib/stockade/stockade', join(stage, 'usr/bin/stockade'));
     const libs = await checkSharedLibraries(stage);
     note(`shared libraries: ${libs.checked} programs and libraries checked, every one finds what it links against`);

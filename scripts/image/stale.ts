@@ -25,7 +25,7 @@ export function staleReason(root: string, board: string, arch: string, boardDir 
   if (!existsSync(image)) return `${image} does not exist`;
   const built = statSync(image).mtimeMs;
   const inputs = [
-    join(root, 'dist', arch, 'stockade'), join(root, 'dist', arch, 'stockade.node'), boardDir,
+    join(root, 'dist', arch, 'stockade'), join(root, 'dist', arch, 'stockade.node'), join(root, 'dist', arch, 'serialport.node'), boardDir,
     join(root, 'rootfs'), join(root, 'scripts', 'image'), join(root, 'scripts', 'build-image'),
   ];
   const newer = inputs.filter((p) => newest(p) > built);

@@ -10,5 +10,6 @@ import { firewallCommands } from './firewall-commands.ts';
 import { bundleCommands } from './bundle-commands.ts';
 import { upgradeCommands } from './upgrade-commands.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
+import { consoleCommand } from './console-command.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];

@@ -47,7 +47,7 @@ interface LinkJson {
 const TOOL_PACKAGES: Record<string, string> = {
   ip: 'iproute2', bridge: 'iproute2', ss: 'iproute2', ping: 'iputils-ping', sysctl: 'procps',
   tcpdump: 'tcpdump', iptables: 'iptables', nft: 'nftables', conntrack: 'conntrack',
-  keepalived: 'keepalived', conntrackd: 'conntrackd', arping: 'iputils-arping', nc: 'netcat-openbsd',
+  keepalived: 'keepalived', conntrackd: 'conntrackd', arping: 'iputils-arping', nc: 'netcat-openbsd', socat: 'socat',
 };
 
 // CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21 (capability.h): `ip netns add` needs both.

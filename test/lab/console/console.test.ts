@@ -1,0 +1,128 @@
+// `stockade console` as init runs it, on a real pty pair (socat) that both sides open through
+// serialport, beside a real `stockade daemon` in a lab namespace: login, the status screen with
+// what the daemon says (VRRP master, ports and addresses from the kernel); kill -9 of the console
+// leaves the daemon untouched (still answering, still MASTER, same pid); with the daemon stopped
+// the console still answers, says the daemon is down and shows the kernel's view.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSerialPort, type SerialLine } from '../../../src/kernel/serial-port.ts';
+import type { Lab } from '../harness.ts';
+import { requireLab } from '../require.ts';
+import { NODE_A, STOCKADE_BIN, pairTopology, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { daemonStatus, spawnDaemon } from '../daemon/daemon-lab.ts';
+import { VTerm } from '../../unit/console/harness.ts';
+import { CRYPT_VECTORS } from '../../unit/console/crypt-vectors.ts';
+
+const test = suite('console: the menu on a pty beside a real daemon (lab)');
+const HASH = CRYPT_VECTORS[0]!.hash; // "password"
+
+/** The operator's end of the line: what they see, and typing. */
+class Operator {
+  readonly vt = new VTerm();
+  readonly line: SerialLine;
+  constructor(line: SerialLine) {
+    this.line = line;
+    line.on('data', (b) => this.vt.write(typeof b === 'string' ? b : b.toString('latin1')));
+  }
+  /** Through serialport like the console (openSerialPort: its lock, speed and 8N1, Node's tty streams). */
+  static async open(path: string): Promise<Operator> {
+    return new Operator(await openSerialPort({ path, baudRate: 115200 }));
+  }
+  type(text: string): void {
+    this.line.write(text);
+  }
+  async see(lab: Lab, what: RegExp, timeoutMs = 10_000): Promise<string> {
+    return lab.waitFor(`the console to show ${what}`, async () => (what.test(this.vt.screen()) ? this.vt.screen() : undefined), { timeoutMs, intervalMs: 50 })
+      .catch((e: Error) => {
+        if (process.env.CONSOLE_LAB_RAW) writeFileSync(process.env.CONSOLE_LAB_RAW, this.vt.raw);
+        throw new Error(`${e.message}\nscreen:\n${this.vt.screen()}`);
+      });
+  }
+  close(): Promise<void> {
+    return this.line.close();
+  }
+}
+
+if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
+  test('login, status from the daemon, kill -9 of the console, status with the daemon down', async () => {
+    await withDaemonLab(pairTopology(), 'stk-console-', async (lab, dir) => {
+      const d = spawnDaemon(lab, dir, { ...NODE_A, intervalMs: 1000, sections: { console: { password_hash: HASH, idle_logout_s: 0, shell: true } } });
+      await waitState(lab, d, 'MASTER', 15_000);
+      const pid = (await daemonStatus(d)).pid;
+      const box = join(dir, 'tty-box');
+      const op = join(dir, 'tty-operator');
+      lab.spawn('a', ['socat', `pty,raw,echo=0,link=${box}`, `pty,raw,echo=0,link=${op}`]);
+      await lab.waitFor('the pty pair', async () => (existsSync(box) && existsSync(op)) || undefined, { timeoutMs: 5000, intervalMs: 50 });
+      const startConsole = () => lab.spawn('a', ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'console', '--tty', box, '--config', join(dir, 'a.json'), '--socket', d.socket, '--log', join(dir, 'none.log')]);
+      let con = startConsole();
+      const o = await Operator.open(op);
+      try {
+        await o.see(lab, /Password:$/);
+        o.type('wrong\r');
+        await o.see(lab, /Login incorrect\. Wait 1 s\./);
+        await o.see(lab, /Login incorrect \(1 in a row\)\.[\s\S]*Password:$/);
+        o.type('password\r');
+        await o.see(lab, /1 failed login attempt since the last login\.[\s\S]*Enter an option:$/);
+        o.type('1\r');
+        const up = await o.see(lab, /Transaction: /);
+        assert.match(up, new RegExp(`Daemon: pid ${pid}, up `));
+        assert.match(up, /^ {2}vi1 +eth0 +vrid 51 +MASTER +prio 200 this box is master$/m);
+        assert.match(up, /^ {2}eth0 +up +[0-9a-f:]{17} +192\.0\.2\.1\/24 192\.0\.2\.100\/24$/m);
+        assert.match(up, /^Sync: not running/m);
+        assert.match(up, /^Firewall: not managed/m);
+
+        // kill -9 of the console: the daemon is not disturbed.
+        con.kill('SIGKILL');
+        await con.exited;
+        const after = await daemonStatus(d);
+        assert.is(after.pid, pid);
+        await waitState(lab, d, 'MASTER', 10_000);
+        // Init starts it again; the serialport lock of the killed one is gone with it.
+        con = startConsole();
+        o.vt.raw = '';
+        o.type('\x0c');
+        await o.see(lab, /Password:$/);
+
+        // The daemon stopped: the console still answers and says so.
+        d.proc.kill('SIGTERM');
+        assert.is(await d.proc.exited, 0);
+        o.type('password\r');
+        await o.see(lab, /Enter an option:$/);
+        o.type('1\r');
+        const down = await o.see(lab, /DAEMON NOT RUNNING/);
+        assert.match(down, /the daemon is not running/);
+        assert.match(down, /^ {2}eth0 +up +[0-9a-f:]{17} +192\.0\.2\.1\/24$/m, 'the kernel: the VIP went with the daemon');
+        o.type('q');
+        await o.see(lab, /Enter an option:$/);
+
+        // Ping from the box (its namespace): the client answers.
+        o.type('5\r192.0.2.10\r');
+        const ping = await o.see(lab, /ping ended \(status \d+\)\.[\s\S]*Press Enter for the menu\.$/, 20_000);
+        assert.match(ping, /bytes from 192\.0\.2\.10/);
+        assert.match(ping, /ping ended \(status 0\)\./);
+        // A ping nobody answers, stopped with Ctrl-C.
+        o.type('\r5\r192.0.2.99\r');
+        await o.see(lab, /PING 192\.0\.2\.99/);
+        o.type('\x03');
+        await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
+
+        // The shell (console.shell is true here): a line runs, exit comes back.
+        o.type('\r9\r');
+        await o.see(lab, /- Shell[\s\S]*#$/);
+        o.type('echo shell says $((6 * 7))\r');
+        await o.see(lab, /^shell says 42$/m);
+        o.type('exit\r');
+        await o.see(lab, /Enter an option:$/);
+        assert.is(o.vt.garbage, 0);
+      } finally {
+        await o.close();
+        con.kill('SIGKILL');
+        await con.exited;
+      }
+    });
+  });
+}
+
+test.run();
