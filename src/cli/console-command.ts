@@ -9,7 +9,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { slotFromCmdline } from '../boot/cmdline.ts';
 import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
 import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../daemon/control.ts';
-import { runConsole, realTimers } from '../console/index.ts';
+import { daemonTransaction, runConsole, realTimers } from '../console/index.ts';
 import { SystemHost } from '../console/system-host.ts';
 import { openSerialPort } from '../kernel/serial-port.ts';
 
@@ -86,8 +86,8 @@ export const consoleCommand: Command = {
       configFiles, socketPath: controlSocketPath(socket), logFile,
       identity: { version: versionLine(), slot: slotFromCmdline(readCmdline()) },
     });
-    // No config transaction yet (issue 13): the menu lists no item that changes the config.
-    await runConsole(port, { host, timers: realTimers, log });
+    // Changes (the first login's password today) go through the daemon's config transaction.
+    await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)) });
     await port.close();
     // Init starts it again: a fresh line discipline and a fresh login prompt.
     return EXIT_OK;

@@ -10,3 +10,4 @@ export { applyScreen, type ApplyOutcome } from './screens/apply.ts';
 export { formatStatus } from './screens/status.ts';
 export { hashPassword, sha512Crypt, verifySha512Crypt, parseSha512Crypt } from './sha512-crypt.ts';
 export { failureDelayMs, PASSWORD_MIN } from './login.ts';
+export { daemonTransaction } from './daemon-transaction.ts';

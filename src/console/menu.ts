@@ -81,9 +81,8 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
     state.memoryHash = hash;
     const tx = deps.transaction;
     const saved = deps.host.savedConfig();
-    if (tx === undefined || 'error' in saved) {
-      return 'It holds until the console restarts: saving it needs the config transaction (not built yet).';
-    }
+    if (tx === undefined) return 'It holds until the console restarts: no daemon to save it through.';
+    if ('error' in saved) return `It holds until the console restarts: the saved config could not be read (${saved.error}).`;
     const p = proposeChange(saved.text, setPasswordHash(hash));
     if (!p.ok) return `Not saved (${p.errors[0]}); it holds until the console restarts.`;
     const r = await tx.apply(p.text, 'console');

@@ -89,8 +89,11 @@ export class SystemHost implements ConsoleHost {
     } catch (e) {
       return { ...base, ports: await ports, daemon: { up: false, why: (e as Error).message } };
     }
-    const [vrrp, sync, firewall] = await Promise.all([orText(ask('vrrp.status')), orText(ask('sync.status')), orText(ask('firewall.status'))]);
-    return { ...base, ports: await ports, daemon: { up: true, status: daemon, vrrp, sync, firewall } as StatusReport['daemon'] };
+    const [vrrp, sync, firewall, tx] = await Promise.all([
+      orText(ask('vrrp.status')), orText(ask('sync.status')), orText(ask('firewall.status')), orText<{ pending: { id: number; who: string; summary: string; leftS: number } | null }>(ask('config.status')),
+    ]);
+    const transaction = typeof tx === 'string' ? tx : { pending: tx.pending === null ? null : { id: tx.pending.id, who: tx.pending.who, summary: tx.pending.summary, secondsLeft: tx.pending.leftS } };
+    return { ...base, ports: await ports, transaction, daemon: { up: true, status: daemon, vrrp, sync, firewall } as StatusReport['daemon'] };
   }
 
   logTail(): { text: string } | { error: string } {

@@ -1,7 +1,7 @@
 // What the daemon can change on the running box for a config transaction, part by part (see
 // src/apply/transaction.ts). A part with no applier here refuses any change to it (the
-// transaction says "restart the daemon to apply it"): today vrrp, sync, lvs, segments, console
-// and upgrade. Each applier returns the undo that puts its part back.
+// transaction says "restart the daemon to apply it"): today vrrp, sync, lvs and segments. Each
+// applier returns the undo that puts its part back.
 import type { Config } from '../config/generated/config.ts';
 import type { PartApplier } from '../apply/index.ts';
 import { equalJson } from '../apply/index.ts';
@@ -39,3 +39,13 @@ export const managementApplier: PartApplier = {
     return async () => undefined;
   },
 };
+
+/**
+ * Console and upgrade settings are read from the saved config where they are used (the console
+ * process at each login, `upgrade install` and the trial when they run): nothing runs in the
+ * daemon to change, and a change takes effect when the transaction is confirmed (saved).
+ */
+export const readWhenUsedAppliers: readonly PartApplier[] = (['console', 'upgrade'] as const).map((part) => ({
+  part,
+  apply: async () => async () => undefined,
+}));

@@ -44,7 +44,7 @@ function firewallLine(f: FirewallStatusView | string): string {
 }
 
 function transactionLine(t: StatusReport['transaction']): string {
-  if (t === undefined) return 'Transaction: none (config transactions are not built yet)';
+  if (t === undefined) return 'Transaction: unknown (the daemon is not running)';
   if (typeof t === 'string') return `Transaction: ${t}`;
   if (t.pending === null) return 'Transaction: none pending';
   const p = t.pending;

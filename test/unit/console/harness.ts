@@ -94,6 +94,7 @@ export async function settle(): Promise<void> {
 
 export const STATUS_UP: StatusReport = {
   hostname: 'fw-a', version: 'stockade 0.1.0 (commit 0123456789ab, built 2026-12-01T00:00:00Z)', slot: 'A', uptimeS: 93784,
+  transaction: { pending: { id: 3, who: 'ssh admin', summary: 'net: address lan', secondsLeft: 241 } },
   ports: [
     { name: 'wan', state: 'up', mac: '52:54:00:00:00:01', addresses: ['203.0.113.2/24'] },
     { name: 'lan', state: 'up', mac: '52:54:00:00:00:02', addresses: ['192.0.2.2/24', '192.0.2.1/24'] },
