@@ -5,7 +5,7 @@
 // the console still answers, says the daemon is down and shows the kernel's view.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSerialPort, type SerialLine } from '../../../src/kernel/serial-port.ts';
 import type { Lab } from '../harness.ts';
@@ -116,6 +116,35 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         o.type('exit\r');
         await o.see(lab, /Enter an option:$/);
         assert.is(o.vt.garbage, 0);
+      } finally {
+        await o.close();
+        con.kill('SIGKILL');
+        await con.exited;
+      }
+    });
+  });
+
+  test('first login on a box without a password: it is saved through the daemon\'s config transaction', async () => {
+    await withDaemonLab(pairTopology(), 'stk-console-first-', async (lab, dir) => {
+      const d = spawnDaemon(lab, dir, { ...NODE_A, intervalMs: 1000, sections: { console: { idle_logout_s: 0 } } });
+      await waitState(lab, d, 'MASTER', 15_000);
+      const box = join(dir, 'tty-box');
+      const op = join(dir, 'tty-operator');
+      lab.spawn('a', ['socat', `pty,raw,echo=0,link=${box}`, `pty,raw,echo=0,link=${op}`]);
+      await lab.waitFor('the pty pair', async () => (existsSync(box) && existsSync(op)) || undefined, { timeoutMs: 5000, intervalMs: 50 });
+      const con = lab.spawn('a', ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'console', '--tty', box, '--config', join(dir, 'a.json'), '--socket', d.socket, '--log', join(dir, 'none.log')]);
+      const o = await Operator.open(op);
+      try {
+        await o.see(lab, /New password:$/);
+        o.type('longenough\r');
+        await o.see(lab, /Again:$|again:$/i);
+        o.type('longenough\r');
+        await o.see(lab, /Console password set\.\nSaved in the config\./, 20_000);
+        const saved = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { console: { password_hash?: string } };
+        assert.match(saved.console.password_hash ?? '', /^\$6\$/, 'the saved config holds the hash');
+        assert.match(readFileSync(join(dir, 'config-revisions', '1.json'), 'utf8'), /"password_hash": "\$6\$/);
+        assert.match(d.proc.stdout(), /info: config: transaction 1 by console saved as revision 1/);
+        await waitState(lab, d, 'MASTER', 5000);
       } finally {
         await o.close();
         con.kill('SIGKILL');
