@@ -7,7 +7,8 @@ import { netCommands } from './net-commands.ts';
 import { daemonCommand } from './daemon-command.ts';
 import { ctlCommands } from './ctl-commands.ts';
 import { firewallCommands } from './firewall-commands.ts';
+import { lvsCommands } from './lvs-commands.ts';
 import { bundleCommands } from './bundle-commands.ts';
 import { upgradeCommands } from './upgrade-commands.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, daemonCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands];

@@ -34,6 +34,9 @@ export interface IpvsKernel {
   daemons(): Promise<IpvsDaemonSpec[]>;
   startDaemon(d: IpvsDaemonSpec): Promise<void>;
   stopDaemon(state: 'master' | 'backup'): Promise<void>;
+  /** Schedulers whose module does not load: name -> why (the kernel loads them on use, but
+   * its ENOENT then says only "not found"; asked first, a plan fails before any write). */
+  missingSchedulers(names: readonly string[]): Promise<Map<string, string>>;
   close(): void;
 }
 
@@ -172,6 +175,18 @@ export class IpvsClient implements IpvsKernel {
   }
   startDaemon(d: IpvsDaemonSpec): Promise<void> { return this.#write(C.newDaemonPayload(d), 'start daemon', `${d.state} on ${d.interface}`); }
   stopDaemon(state: 'master' | 'backup'): Promise<void> { return this.#write(C.delDaemonPayload(state), 'stop daemon', state); }
+
+  async missingSchedulers(names: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const unique = [...new Set(names)];
+    if (unique.length === 0) return out;
+    const outcomes = await loadModules(unique.map((n) => `ip_vs_${n}`));
+    for (const n of unique) {
+      const o = outcomes.get(`ip_vs_${n}`);
+      if (o?.status === 'failed') out.set(n, o.reason);
+    }
+    return out;
+  }
 
   close(): void {
     this.#sock.close();
