@@ -138,7 +138,7 @@ function keyFamily(key: IpvsServiceKey): number {
   return isIpv6(key.address) ? K.AF_INET6 : K.AF_INET;
 }
 
-/** The fields that name the service (what DEL/GET_DEST and the dest commands carry). */
+/** The fields that name the service (all a GET_DEST dump carries). */
 function putServiceKey(e: AttributeEncoder, key: IpvsServiceKey): void {
   e.u16(K.IPVS_SVC_ATTR_AF, keyFamily(key));
   if ('fwmark' in key) {
@@ -150,7 +150,11 @@ function putServiceKey(e: AttributeEncoder, key: IpvsServiceKey): void {
   }
 }
 
-/** The whole service (NEW/SET_SERVICE), in libipvs' ipvs_nl_fill_service_attr order. */
+/**
+ * The whole service, in libipvs' ipvs_nl_fill_service_attr order. ipvsadm sends it whole with
+ * every command that names a service (the kernel reads only the key for DEL_SERVICE and the
+ * destination commands); so do we, with its blanks (no scheduler, no flags, /32 mask).
+ */
 function putService(e: AttributeEncoder, s: IpvsServiceSpec): void {
   putServiceKey(e, s.key);
   e.string(K.IPVS_SVC_ATTR_SCHED_NAME, s.scheduler);
@@ -163,19 +167,21 @@ function putService(e: AttributeEncoder, s: IpvsServiceSpec): void {
   e.u32(K.IPVS_SVC_ATTR_NETMASK, s.netmask);
 }
 
-function putDest(e: AttributeEncoder, d: IpvsDestSpec, identityOnly: boolean): void {
+function blankService(key: IpvsServiceKey): IpvsServiceSpec {
+  return { key, scheduler: '', flags: 0, timeout: 0, netmask: 0xffffffff, pe: '' };
+}
+
+/** The whole destination, in ipvs_nl_fill_dest_attr order (tunnel fields always, zero when unused). */
+function putDest(e: AttributeEncoder, d: IpvsDestSpec): void {
   e.u16(K.IPVS_DEST_ATTR_ADDR_FAMILY, isIpv6(d.address) ? K.AF_INET6 : K.AF_INET);
   e.bytes(K.IPVS_DEST_ATTR_ADDR, encodeInetAddr(d.address));
   e.be16(K.IPVS_DEST_ATTR_PORT, d.port);
-  if (identityOnly) return;
   e.u32(K.IPVS_DEST_ATTR_FWD_METHOD, FWD_NUM[d.forward]);
   e.u32(K.IPVS_DEST_ATTR_WEIGHT, d.weight);
-  if (d.forward === 'tun') {
-    const t = d.tunnel ?? { type: 'ipip', port: 0, csum: 'nocsum' };
-    e.u8(K.IPVS_DEST_ATTR_TUN_TYPE, TUN_NUM[t.type]);
-    e.be16(K.IPVS_DEST_ATTR_TUN_PORT, t.port);
-    e.u16(K.IPVS_DEST_ATTR_TUN_FLAGS, CSUM_NUM[t.csum]);
-  }
+  const t = d.forward === 'tun' ? d.tunnel ?? { type: 'ipip' as const, port: 0, csum: 'nocsum' as const } : { type: 'ipip' as const, port: 0, csum: 'nocsum' as const };
+  e.u8(K.IPVS_DEST_ATTR_TUN_TYPE, TUN_NUM[t.type]);
+  e.be16(K.IPVS_DEST_ATTR_TUN_PORT, t.port);
+  e.u16(K.IPVS_DEST_ATTR_TUN_FLAGS, CSUM_NUM[t.csum]);
   e.u32(K.IPVS_DEST_ATTR_U_THRESH, d.upperThreshold);
   e.u32(K.IPVS_DEST_ATTR_L_THRESH, d.lowerThreshold);
 }
@@ -189,7 +195,7 @@ export function setServicePayload(s: IpvsServiceSpec): Buffer {
   return genlPayload(K.IPVS_CMD_SET_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, s)));
 }
 export function delServicePayload(key: IpvsServiceKey): Buffer {
-  return genlPayload(K.IPVS_CMD_DEL_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key)));
+  return genlPayload(K.IPVS_CMD_DEL_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, blankService(key))));
 }
 export function getServicesPayload(): Buffer {
   return genlPayload(K.IPVS_CMD_GET_SERVICE, v);
@@ -197,16 +203,17 @@ export function getServicesPayload(): Buffer {
 export function getDestsPayload(key: IpvsServiceKey): Buffer {
   return genlPayload(K.IPVS_CMD_GET_DEST, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key)));
 }
-function destPayload(cmd: number, key: IpvsServiceKey, d: IpvsDestSpec, identityOnly: boolean): Buffer {
+function destPayload(cmd: number, key: IpvsServiceKey, d: IpvsDestSpec): Buffer {
   return genlPayload(cmd, v, (e) => {
-    e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key));
-    e.nested(K.IPVS_CMD_ATTR_DEST, (n) => putDest(n, d, identityOnly));
+    e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, blankService(key)));
+    e.nested(K.IPVS_CMD_ATTR_DEST, (n) => putDest(n, d));
   });
 }
-export function newDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_NEW_DEST, key, d, false); }
-export function setDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_SET_DEST, key, d, false); }
+export function newDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_NEW_DEST, key, d); }
+export function setDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_SET_DEST, key, d); }
+/** The kernel reads only address and port; the rest carries ipvsadm's defaults (-g, weight 1). */
 export function delDestPayload(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Buffer {
-  return destPayload(K.IPVS_CMD_DEL_DEST, key, { ...d, forward: 'nat', weight: 0, upperThreshold: 0, lowerThreshold: 0 }, true);
+  return destPayload(K.IPVS_CMD_DEL_DEST, key, { address: d.address, port: d.port, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
 }
 export function flushPayload(): Buffer { return genlPayload(K.IPVS_CMD_FLUSH, v); }
 export function getInfoPayload(): Buffer { return genlPayload(K.IPVS_CMD_GET_INFO, v); }
@@ -238,9 +245,12 @@ export function newDaemonPayload(d: IpvsDaemonSpec): Buffer {
   }));
 }
 
+/** The kernel reads only the state; the blank interface and id are what ipvsadm sends. */
 export function delDaemonPayload(state: 'master' | 'backup'): Buffer {
   return genlPayload(K.IPVS_CMD_DEL_DAEMON, v, (e) => e.nested(K.IPVS_CMD_ATTR_DAEMON, (n) => {
     n.u32(K.IPVS_DAEMON_ATTR_STATE, state === 'master' ? K.IP_VS_STATE_MASTER : K.IP_VS_STATE_BACKUP);
+    n.string(K.IPVS_DAEMON_ATTR_MCAST_IFN, '');
+    n.u32(K.IPVS_DAEMON_ATTR_SYNC_ID, 0);
   }));
 }
 
