@@ -35,6 +35,7 @@ const cacheDir = join(root, '.cache', 'image');
 // libatomic1 and the three after it: what the Node runtime in stockade links against.
 // iproute2: the full `ip` (ip -batch, for the netsetup bench and people at the console; the product
 // itself speaks rtnetlink). Its files win over busybox's applets of the same name (linkApplets).
+// ipvsadm: for admins and as the image tests' oracle (the product programs IPVS over netlink).
 const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
 /** Loaded by the initramfs before it mounts the slot (the ones a board's kernel lacks are skipped). */
 const INITRAMFS_MODULES = [
