@@ -76,6 +76,9 @@ export class IpvsClient implements IpvsKernel {
   private constructor(sock: NetlinkSocket, family: number) {
     this.#sock = sock;
     this.#family = family;
+    // Corked for good: the writes made in one turn of the event loop (a whole plan) leave
+    // together at its end, as many per datagram as fit (see NetlinkSocket); dumps still go alone.
+    this.#sock.cork();
   }
 
   /** Opens the socket and finds the family, loading ip_vs if it is not there yet. */
@@ -115,12 +118,8 @@ export class IpvsClient implements IpvsKernel {
 
   async #write(payload: Buffer, what: string, target: string): Promise<void> {
     this.writes++;
-    // Writes made together leave in one datagram (see NetlinkSocket's batching).
-    this.#sock.cork();
-    const done = this.#sock.request(this.#family, payload);
-    this.#sock.uncork();
     try {
-      await done;
+      await this.#sock.request(this.#family, payload);
     } catch (e) {
       if (e instanceof NetlinkError) throw new IpvsError(what, target, e);
       throw e;
