@@ -23,7 +23,7 @@ import { treeEntries, writeCpio } from './cpio.ts';
 import { makeData, makeEsp, makeSquashfs, writeDisk } from './disk.ts';
 import { GRUB_PREFIX, GRUB_TARGET, INITIAL_ENV, grubConfig, mkimage, writeEnv } from './grub.ts';
 import { parseBuiltin, parseModulesDep, selectModules } from './modules.ts';
-import { checkSharedLibraries, installKernel, linkApplets, linkIptables, mergeUsr, overlay, pruneDocs } from './rootfs.ts';
+import { checkSharedLibraries, installKernel, linkApplets, linkIptables, mergeUsr, overlay, pruneDocs, shIpvsadmScripts } from './rootfs.ts';
 import { BuildError, run } from './run.ts';
 import { staleReason } from './stale.ts';
 import { withLock } from './lock.ts';
@@ -214,6 +214,7 @@ async function main(): Promise<number> {
     const applets = (await run([...runnerFor(board.arch, '/'), busybox, '--list-full'])).split('\n').filter(Boolean);
     const linked = linkApplets(stage, applets);
     linkIptables(stage);
+    shIpvsadmScripts(stage);
     const kernel = await installKernel(kernelDir, stage, [
       ...board.modules.map((name, i) => ({ name, from: `board.json /modules/${i}` })),
     ], INITRAMFS_MODULES);

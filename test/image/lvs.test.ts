@@ -59,14 +59,16 @@ test('the daemons program the config\'s services; ctl lvs prints exactly what ip
   assert.is(seen.a.lan, 'MASTER', JSON.stringify(seen));
   for (const n of ['a', 'b'] as const) {
     const ipvsadm = await pair.sh(n, 'ipvsadm -L -n');
+    // ipvsadm's dest line: "  -> %-28s %-7s %-6d %-10u %-10u".
+    const dest = (ep: string, fwd: string, w: number): string => `  -> ${ep.padEnd(28)} ${fwd.padEnd(7)} ${String(w).padEnd(6)} ${'0'.padEnd(10)} ${'0'.padEnd(10)}`;
     for (const line of [
       `TCP  ${LAN_VIP}:80 wlc`,
-      '  -> 198.51.100.20:8080            Masq    3      0          0         ',
+      dest('198.51.100.20:8080', 'Masq', 3),
       `UDP  ${LAN_VIP}:53 rr ops`,
       `SCTP ${LAN_VIP}:3868 mh (mh-port) persistent 30 mask 255.255.0.0`,
-      '  -> 198.51.100.23:3868            Tunnel  1      0          0         ',
+      dest('198.51.100.23:3868', 'Tunnel', 1),
       'FWM  5 sh (sh-port)',
-      '  -> 198.51.100.22:0               Route   2      0          0         ',
+      dest('198.51.100.22:0', 'Route', 2),
     ]) assert.ok(ipvsadm.split('\n').includes(line), `${n}: ipvsadm -L -n lacks '${line}':\n${ipvsadm}`);
     const ctl = await pair.sh(n, 'stockade ctl lvs');
     assert.is(tablePart(ctl), ipvsadm.replace(/\n$/, ''), `${n}: ctl lvs differs from ipvsadm -L -n`);
