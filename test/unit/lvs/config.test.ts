@@ -1,7 +1,8 @@
 // The lvs config checks this issue adds: each bad value fails with its pointer and a clear
 // expectation, and a valid twin near it passes (the HA fixture's web services).
 import { test } from 'uvu';
-import { semanticCases, type SemanticCase } from '../config/helpers.ts';
+import * as assert from 'uvu/assert';
+import { describeErrors, errorsOf, fixture, semanticCases, type SemanticCase } from '../config/helpers.ts';
 
 const cases: SemanticCase[] = [
   {
@@ -118,4 +119,14 @@ const cases: SemanticCase[] = [
 ];
 
 semanticCases(test, cases);
+
+test('sync without a unit, when the services sit on VIPs of two units: name it', () => {
+  const c = fixture();
+  c.vrrp.sync_groups = [];
+  c.lvs.sync = { interface: 'int' };
+  c.lvs.virtual_services[1].address = '192.0.2.1';
+  const e = errorsOf(c).find((x) => x.pointer === '/lvs/sync/vrrp');
+  assert.ok(e, describeErrors(errorsOf(c)));
+  assert.match(e!.hint ?? '', /belong to vi_ext and vi_int; name it here/);
+});
 test.run();
