@@ -4,8 +4,10 @@
 // and lvs.connections.
 //
 // LVS checkers: the health checkers (src/lvs/checkers, issue 14 item 3) are not wired in yet. The
-// lead connects them here: `manager.attachCheckers(checkers)` with their CheckerEvents. Until
-// then every enabled real server is programmed as up (src/lvs/health.ts says so in warnings).
+// lead connects them here: on each checker event, `manager.setServiceDestinations(service,
+// shell.runner.table(service), reason)` (their table: live servers, weights, sorry server), or
+// per server `manager.attachCheckers(source)` with CheckerEvents. Until then every enabled real
+// server is programmed as up (src/lvs/health.ts says so in warnings).
 import type { Config } from '../config/generated/config.ts';
 import { IpvsClient, readIpvsConnections } from '../kernel/ipvs/index.ts';
 import { LvsManager, uncheckedServices } from '../lvs/index.ts';

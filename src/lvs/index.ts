@@ -1,7 +1,7 @@
 // LVS: the config's virtual services held in the kernel's IPVS table (model, reconcile plan,
 // apply with undo), IPVS connection sync following VRRP, and the ipvsadm-format views.
 export { desiredTable, serverId, serviceSpec, destSpec, serviceKey, realServerPort } from './model.ts';
-export type { DesiredService, DesiredDest, ServerHealth, VirtualServiceConfig, RealServerConfig } from './model.ts';
+export type { DesiredService, DesiredDest, ServerHealth, CheckedDestination, VirtualServiceConfig, RealServerConfig } from './model.ts';
 export { planLvs, formatAction } from './plan.ts';
 export type { LvsAction, PlanOptions } from './plan.ts';
 export { applyLvsPlan, LvsApplyError } from './apply.ts';

@@ -5,7 +5,7 @@
 import type { Config } from '../config/generated/config.ts';
 import type { Log } from '../common/log.ts';
 import type { IpvsKernel, IpvsConnection } from '../kernel/ipvs/index.ts';
-import { desiredTable, serverId, type ServerHealth } from './model.ts';
+import { desiredTable, serverId, type CheckedDestination, type ServerHealth } from './model.ts';
 import { planLvs, formatAction, type LvsAction } from './plan.ts';
 import { applyLvsPlan } from './apply.ts';
 import { lvsSyncSettings, planSync, syncRole, isSyncUnitEvent, type LvsSyncSettings } from './sync.ts';
@@ -51,6 +51,7 @@ export class LvsManager {
   readonly #opts: LvsManagerOptions;
   #config: Config;
   readonly #health = new Map<string, ServerHealth & { reason: string }>();
+  readonly #checked = new Map<string, readonly CheckedDestination[]>();
   readonly #events: LvsEvent[] = [];
   #eventsDropped = 0;
   #chain: Promise<unknown> = Promise.resolve();
@@ -84,7 +85,7 @@ export class LvsManager {
     return this.#serial(async () => {
       this.#applies++;
       const before = await this.#kernel.table();
-      const desired = desiredTable(config, (id) => this.#health.get(id));
+      const desired = desiredTable(config, (id) => this.#health.get(id), () => false, (name) => this.#checked.get(name));
       const actions = planLvs(desired, before, { exclusive: config.lvs.exclusive });
       try {
         await applyLvsPlan(this.#kernel, actions, before);
@@ -115,6 +116,23 @@ export class LvsManager {
       this.#eventsDropped++;
     }
     this.#log('info', `lvs: ${e.server} ${e.up ? 'up' : 'down'}${e.weight !== undefined ? ` weight ${e.weight}` : ''}: ${e.reason}`);
+    return this.apply().catch((err: Error) => {
+      this.#log('error', `lvs: ${err.message}`);
+      return { actions: [] };
+    });
+  }
+
+  /**
+   * A service's destinations as the checkers computed them (their runner.table(service)), which
+   * then replace the per-server states for it; the table follows. `reason` goes to the events.
+   */
+  setServiceDestinations(service: string, dests: readonly CheckedDestination[], reason: string): Promise<LvsApplyResult> {
+    this.#checked.set(service, dests.map((d) => ({ ...d })));
+    this.#events.push({ at: (this.#opts.now?.() ?? new Date()).toISOString(), server: service, up: dests.some((d) => d.weight > 0), weight: null, reason });
+    if (this.#events.length > EVENTS_MAX) {
+      this.#events.splice(0, this.#events.length - EVENTS_MAX);
+      this.#eventsDropped++;
+    }
     return this.apply().catch((err: Error) => {
       this.#log('error', `lvs: ${err.message}`);
       return { actions: [] };

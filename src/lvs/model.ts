@@ -34,6 +34,19 @@ export interface ServerHealth {
   weight?: number;
 }
 
+/**
+ * A service's destinations as the checkers decide them (src/lvs/checkers' runner.table(): live
+ * servers with their weights, failed ones removed or at weight 0, the sorry server alone while the
+ * quorum is lost). When given for a service it replaces the per-server health below.
+ */
+export interface CheckedDestination {
+  address: string;
+  port: number;
+  weight: number;
+  /** The sorry server (not a configured real server). */
+  sorry?: true;
+}
+
 /** Names a real server across config reloads: "<service name> <address>:<port>". */
 export function serverId(vs: VirtualServiceConfig, rs: RealServerConfig): string {
   return `${vs.name} ${rs.address}:${realServerPort(vs, rs)}`;
@@ -95,9 +108,19 @@ export function desiredTable(
   config: Config,
   health: (id: string) => ServerHealth | undefined = () => undefined,
   inhibit: (vs: VirtualServiceConfig) => boolean = () => false,
+  checked: (service: string) => readonly CheckedDestination[] | undefined = () => undefined,
 ): DesiredService[] {
   return config.lvs.virtual_services.map((vs, i) => {
     const pointer = `/lvs/virtual_services/${i}`;
+    const fromCheckers = checked(vs.name);
+    if (fromCheckers !== undefined) {
+      const dests = fromCheckers.map((c): DesiredDest => {
+        const j = vs.real_servers.findIndex((rs) => rs.address === c.address && realServerPort(vs, rs) === c.port);
+        const rs = vs.real_servers[j] ?? { address: c.address, port: c.port, weight: c.weight, enabled: true, upper_threshold: 0, lower_threshold: 0 };
+        return { ...destSpec(vs, rs, c.weight), pointer: j >= 0 ? `${pointer}/real_servers/${j}` : pointer };
+      });
+      return { ...serviceSpec(vs), name: vs.name, pointer, dests };
+    }
     const dests: DesiredDest[] = [];
     vs.real_servers.forEach((rs, j) => {
       if (!rs.enabled) return;

@@ -111,6 +111,19 @@ test('a down server leaves the table and comes back; events are kept with reason
   assert.equal(ev.events.map((e) => [e.server, e.up, e.reason]), [['web 198.51.100.11:8080', false, '3 failed checks'], ['web 198.51.100.11:8080', true, 'check passed']]);
 });
 
+test('the checkers\' table for a service: quorum lost -> the sorry server alone; back -> the servers', async () => {
+  const k = new FakeIpvs();
+  const m = new LvsManager(k, config(), quiet);
+  await m.apply();
+  k.writes = [];
+  await m.setServiceDestinations('web', [{ address: '198.51.100.99', port: 8080, weight: 1, sorry: true }], 'quorum lost');
+  assert.equal(k.writes, ['del-dest tcp 203.0.113.10:80 198.51.100.11:8080', 'del-dest tcp 203.0.113.10:80 198.51.100.12:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.99:8080']);
+  k.writes = [];
+  await m.setServiceDestinations('web', [{ address: '198.51.100.11', port: 8080, weight: 1 }, { address: '198.51.100.12', port: 8080, weight: 0 }], 'quorum back');
+  assert.equal(k.writes, ['del-dest tcp 203.0.113.10:80 198.51.100.99:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.11:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.12:8080']);
+  assert.equal(k.services.get('tcp 203.0.113.10:80')!.dests.map((d) => d.weight), [1, 0]);
+});
+
 test('inhibit keeps a down server at weight 0', () => {
   const t = desiredTable(config(), (id) => (id === 'web 198.51.100.12:8080' ? { up: false } : undefined), () => true);
   assert.equal(t[0]!.dests.map((d) => d.weight), [1, 0]);
