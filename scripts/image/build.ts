@@ -23,7 +23,7 @@ import { treeEntries, writeCpio } from './cpio.ts';
 import { makeData, makeEsp, makeSquashfs, writeDisk } from './disk.ts';
 import { GRUB_PREFIX, GRUB_TARGET, INITIAL_ENV, grubConfig, mkimage, writeEnv } from './grub.ts';
 import { parseBuiltin, parseModulesDep, selectModules } from './modules.ts';
-import { checkSharedLibraries, installKernel, linkApplets, linkIptables, mergeUsr, overlay, pruneDocs } from './rootfs.ts';
+import { checkSharedLibraries, installKernel, linkApplets, linkIptables, mergeUsr, overlay, pruneDocs, shIpvsadmScripts } from './rootfs.ts';
 import { BuildError, run } from './run.ts';
 import { staleReason } from './stale.ts';
 import { withLock } from './lock.ts';
@@ -35,7 +35,8 @@ const cacheDir = join(root, '.cache', 'image');
 // libatomic1 and the three after it: what the Node runtime in stockade links against.
 // iproute2: the full `ip` (ip -batch, for the netsetup bench and people at the console; the product
 // itself speaks rtnetlink). Its files win over busybox's applets of the same name (linkApplets).
-const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
+// ipvsadm: for admins and as the image tests' oracle (the product programs IPVS over netlink).
+const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
 /** Loaded by the initramfs before it mounts the slot (the ones a board's kernel lacks are skipped). */
 const INITRAMFS_MODULES = [
   'virtio_pci', 'virtio_mmio', 'virtio_blk', 'virtio_scsi', 'sd_mod', 'ahci', 'nvme',
@@ -217,6 +218,7 @@ async function main(): Promise<number> {
     const applets = (await run([...runnerFor(board.arch, '/'), busybox, '--list-full'])).split('\n').filter(Boolean);
     const linked = linkApplets(stage, applets);
     linkIptables(stage);
+    shIpvsadmScripts(stage);
     const kernel = await installKernel(kernelDir, stage, [
       ...board.modules.map((name, i) => ({ name, from: `board.json /modules/${i}` })),
     ], INITRAMFS_MODULES);

@@ -108,6 +108,19 @@ export function linkIptables(stage: string): void {
   rmSync(join(sbin, 'ip6tables-apply'), { force: true });
 }
 
+/**
+ * ipvsadm-save and ipvsadm-restore are #!/bin/bash scripts written in plain POSIX sh (no bash
+ * here): run by busybox sh instead, as admins expect them to work.
+ */
+export function shIpvsadmScripts(stage: string): void {
+  for (const name of ['ipvsadm-save', 'ipvsadm-restore']) {
+    const file = join(stage, 'usr/sbin', name);
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    if (text.startsWith('#!/bin/bash\n')) writeFileSync(file, `#!/bin/sh\n${text.slice('#!/bin/bash\n'.length)}`, { mode: 0o755 });
+  }
+}
+
 export interface KernelInfo {
   version: string;
   /** Module names that were asked for but are built into the kernel. */

@@ -7,9 +7,10 @@ import { netCommands } from './net-commands.ts';
 import { daemonCommand } from './daemon-command.ts';
 import { ctlCommands } from './ctl-commands.ts';
 import { firewallCommands } from './firewall-commands.ts';
+import { lvsCommands } from './lvs-commands.ts';
 import { bundleCommands } from './bundle-commands.ts';
 import { upgradeCommands } from './upgrade-commands.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
 import { consoleCommand } from './console-command.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];

@@ -5,6 +5,7 @@ import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts'
 import { ctlSync } from './ctl-sync.ts';
 import { ctlDaemon } from './ctl-daemon.ts';
 import { ctlFirewall } from './ctl-firewall.ts';
+import { ctlLvs } from './ctl-lvs.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -43,4 +44,4 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
 
 const ctlVrrp = statusCommand('vrrp', 'vrrp.status', "the daemon's VRRP instances: state, master, priority, timers, counters", formatVrrpStatus);
 
-export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlDaemon];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlLvs, ctlDaemon];

@@ -2,8 +2,9 @@
 // conntrack sync (src/daemon/sync.ts; a sync failure is logged and leaves VRRP running), wired
 // together by failover-run.ts (commit before the VIPs move, start-up preempt hold). Sync starts
 // first so that its master hook is in place before VRRP's first transition. The firewall manager
-// (src/firewall/manager.ts) applies the full ruleset before both. LVS joins here as it is built,
-// wired through events (the shell's `transition` events and master hooks). It serves the control socket and logs syslog-style
+// (src/firewall/manager.ts) applies the full ruleset before both. The LVS manager (src/lvs) then
+// programs the virtual services (a failure is logged, VRRP still starts) and runs the IPVS sync
+// daemon as the followed VRRP unit's `transition` events say. It serves the control socket and logs syslog-style
 // lines. SIGTERM/SIGINT: sync sockets closed, priority-0 adverts from every MASTER, VIPs removed,
 // then exit 0. A fault anywhere makes the same stop with a non-zero status (crash-guard.ts).
 //
@@ -30,6 +31,7 @@ import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/durable-file.ts';
 import { serveTransactions } from './transaction.ts';
 import { firewallApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
+import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
   configFile: string;
@@ -66,6 +68,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   if (opts.testHooks) log('warn', 'test hooks on (STOCKADE_TEST_HOOKS): control method test.fault can crash this daemon; never in production');
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
+  const lvs: LvsHandle | undefined = await startLvs(choice.config, log);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
@@ -75,6 +78,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       // The failover hooks go in before any instance can become MASTER.
       vrrp = await startVrrp(v, log, (shell) => {
         failover = startFailover(choice.config, sync.service, shell, log);
+        lvs?.follow(shell);
       });
       log('info', `vrrp: ${v.instances.length} instance(s) started`);
     } else {
@@ -83,6 +87,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   } catch (e) {
     sync.service?.stop();
     firewall.stop();
+    lvs?.stop();
     await control.close();
     throw e;
   }
@@ -90,6 +95,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
+  lvs?.serve(control);
   control.handle('vrrp.status', () => vrrpStatusView(vrrp?.shell.status(), Date.now() - started));
   // Config transactions (config apply/confirm/abort/status/rollback); revisions and the audit
   // log live beside the saved config (/data on the box).
@@ -133,6 +139,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       failover?.stop();
       transactions.stop();
       firewall.stop();
+      lvs?.stop();
       try {
         sync.service?.stop();
       } catch (e) {

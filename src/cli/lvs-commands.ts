@@ -1,0 +1,81 @@
+// `stockade lvs plan|apply [FILE]`: the config's virtual services against the kernel's IPVS table.
+// plan changes nothing; apply writes only what differs (over generic netlink, never ipvsadm), and
+// a refused write undoes the ones before it.
+import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { loadOrReport, parseNetArgs } from './net-commands.ts';
+import { terminalSafe } from '../config/terminal-text.ts';
+import { IpvsClient } from '../kernel/ipvs/index.ts';
+import { desiredTable, formatAction, LvsApplyError, LvsManager, planLvs, uncheckedServices } from '../lvs/index.ts';
+import type { Config } from '../config/generated/config.ts';
+
+async function openIpvs(words: string): Promise<IpvsClient> {
+  try {
+    return await IpvsClient.open();
+  } catch (e) {
+    throw new UserError(`${words}: ${(e as Error).message}`, EXIT_FAILURE);
+  }
+}
+
+function warn(file: string, config: Config, io: Io): void {
+  for (const w of uncheckedServices(config)) io.err(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`) + '\n');
+}
+
+const lvsPlan: Command = {
+  words: ['lvs', 'plan'],
+  usage: '[FILE] [--json]',
+  summary: 'print the IPVS services and real servers `lvs apply` would add, change or delete, and why (changes nothing)',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { file, json } = parseNetArgs('lvs plan', args);
+    const config = loadOrReport(file, io);
+    if (!config) return EXIT_BAD_INPUT;
+    const ipvs = await openIpvs('lvs plan');
+    try {
+      const actions = planLvs(desiredTable(config), await ipvs.table(), { exclusive: config.lvs.exclusive });
+      if (json) {
+        io.out(JSON.stringify({ file, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) }) + '\n');
+        return EXIT_OK;
+      }
+      warn(file, config, io);
+      for (const a of actions) io.out(terminalSafe(formatAction(a)) + '\n');
+      io.out(actions.length === 0 ? "no changes: the kernel holds the config's LVS table\n" : `${actions.length} change${actions.length === 1 ? '' : 's'} to write (stockade lvs apply ${terminalSafe(file)})\n`);
+      return EXIT_OK;
+    } finally {
+      ipvs.close();
+    }
+  },
+};
+
+const lvsApply: Command = {
+  words: ['lvs', 'apply'],
+  usage: '[FILE] [--json]',
+  summary: "make the kernel's IPVS table hold the config's virtual services: only what differs is written; a refusal undoes the rest",
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { file, json } = parseNetArgs('lvs apply', args);
+    const config = loadOrReport(file, io);
+    if (!config) return EXIT_BAD_INPUT;
+    const ipvs = await openIpvs('lvs apply');
+    const log = (): void => undefined;
+    try {
+      const manager = new LvsManager(ipvs, config, log);
+      const { actions } = await manager.apply(config);
+      if (json) {
+        io.out(JSON.stringify({ file, writes: ipvs.writes, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) }) + '\n');
+        return EXIT_OK;
+      }
+      warn(file, config, io);
+      for (const a of actions) io.out(terminalSafe(formatAction(a)) + '\n');
+      io.out(ipvs.writes === 0 ? "no changes: the kernel held the config's LVS table\n" : `${ipvs.writes} write${ipvs.writes === 1 ? '' : 's'} to the kernel\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof LvsApplyError) {
+        if (json) io.out(JSON.stringify({ file, error: e.message, pointer: e.pointer ?? null, rolledBack: e.rolledBack }) + '\n');
+        throw new UserError(`lvs apply: ${terminalSafe(e.message)}${e.pointer !== undefined ? ` (${e.pointer})` : ''}`, EXIT_FAILURE);
+      }
+      throw e;
+    } finally {
+      ipvs.close();
+    }
+  },
+};
+
+export const lvsCommands: readonly Command[] = [lvsPlan, lvsApply];

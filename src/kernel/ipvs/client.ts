@@ -1,0 +1,196 @@
+// IPVS over one persistent generic netlink socket (keepalived's way; ipvsadm opens one per
+// message). The family id is looked up at open; when the family is missing, ip_vs is loaded
+// and the lookup tried again (keepalived's modprobe quirk). Writes made in one turn of the event
+// loop go out batched (NetlinkSocket.cork), and every write is counted: `writes` is how a caller
+// proves an unchanged apply wrote nothing.
+import { NETLINK_GENERIC, NLM_F_ACK, NLM_F_REQUEST } from '../netlink/constants.ts';
+import { NetlinkSocket } from '../netlink/socket.ts';
+import type { NetlinkSocketOptions } from '../netlink/socket.ts';
+import { NetlinkError } from '../netlink/ack.ts';
+import { resolveFamily, splitGenl } from '../netlink/genl.ts';
+import { loadModules } from '../modules.ts';
+import * as C from './codec.ts';
+import type { IpvsDaemonSpec, IpvsDest, IpvsDestSpec, IpvsInfo, IpvsService, IpvsServiceKey, IpvsServiceSpec, IpvsTimeouts } from './codec.ts';
+import { IPVS_GENL_NAME } from './constants.ts';
+
+export interface IpvsTableService extends IpvsService {
+  dests: IpvsDest[];
+}
+
+/** What the LVS core needs from the kernel; IpvsClient implements it, tests fake it. */
+export interface IpvsKernel {
+  info(): Promise<IpvsInfo>;
+  /** Every service with its destinations. */
+  table(): Promise<IpvsTableService[]>;
+  newService(s: IpvsServiceSpec): Promise<void>;
+  setService(s: IpvsServiceSpec): Promise<void>;
+  delService(key: IpvsServiceKey): Promise<void>;
+  newDest(key: IpvsServiceKey, d: IpvsDestSpec): Promise<void>;
+  setDest(key: IpvsServiceKey, d: IpvsDestSpec): Promise<void>;
+  delDest(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Promise<void>;
+  flush(): Promise<void>;
+  timeouts(): Promise<IpvsTimeouts>;
+  setTimeouts(t: Partial<IpvsTimeouts>): Promise<void>;
+  daemons(): Promise<IpvsDaemonSpec[]>;
+  startDaemon(d: IpvsDaemonSpec): Promise<void>;
+  stopDaemon(state: 'master' | 'backup'): Promise<void>;
+  /** Schedulers whose module does not load: name -> why (the kernel loads them on use, but
+   * its ENOENT then says only "not found"; asked first, a plan fails before any write). */
+  missingSchedulers(names: readonly string[]): Promise<Map<string, string>>;
+  close(): void;
+}
+
+/** ipvsadm's words for the kernel's errors (libipvs ipvs_strerror), by command. */
+function ipvsErrorText(cmd: string, code: string): string | undefined {
+  const table: Record<string, Record<string, string>> = {
+    'add service': { EEXIST: 'Service already exists', ENOENT: 'Scheduler or persistence engine not found' },
+    'edit service': { ESRCH: 'No such service', ENOENT: 'Scheduler or persistence engine not found' },
+    'delete service': { ESRCH: 'No such service' },
+    'add destination': { ESRCH: 'Service not defined', EEXIST: 'Destination already exists' },
+    'edit destination': { ESRCH: 'Service not defined', ENOENT: 'No such destination' },
+    'delete destination': { ESRCH: 'Service not defined', ENOENT: 'No such destination' },
+    'start daemon': { EEXIST: 'Daemon has already run' },
+    'stop daemon': { ESRCH: 'No daemon is running' },
+  };
+  return table[cmd]?.[code];
+}
+
+/** A refused IPVS command, named in words (what, which service, the kernel's reason). */
+export class IpvsError extends Error {
+  readonly code: string;
+  constructor(what: string, target: string, cause: Error & { code?: string }) {
+    const code = cause.code ?? 'EIO';
+    const text = ipvsErrorText(what, code);
+    super(`IPVS ${what} ${target}: ${text !== undefined ? `${text} (${code})` : cause.message}`);
+    this.name = 'IpvsError';
+    this.code = code;
+  }
+}
+
+export class IpvsClient implements IpvsKernel {
+  /** Write commands sent (NEW/SET/DEL, FLUSH, SET_CONFIG, daemons). */
+  writes = 0;
+  readonly #sock: NetlinkSocket;
+  readonly #family: number;
+
+  private constructor(sock: NetlinkSocket, family: number) {
+    this.#sock = sock;
+    this.#family = family;
+    // Corked for good: the writes made in one turn of the event loop (a whole plan) leave
+    // together at its end, as many per datagram as fit (see NetlinkSocket); dumps still go alone.
+    this.#sock.cork();
+  }
+
+  /** Opens the socket and finds the family, loading ip_vs if it is not there yet. */
+  static async open(opts: NetlinkSocketOptions & { loadModule?: boolean } = {}): Promise<IpvsClient> {
+    const sock = NetlinkSocket.open(NETLINK_GENERIC, { timeoutMs: 10_000, ...opts });
+    try {
+      let family;
+      try {
+        family = await resolveFamily(sock, IPVS_GENL_NAME);
+      } catch (e) {
+        if (!(e instanceof NetlinkError && e.code === 'ENOENT') || opts.loadModule === false) throw e;
+        const outcome = (await loadModules(['ip_vs'])).get('ip_vs');
+        if (outcome?.status === 'failed') throw new Error(`IPVS: the kernel has no IPVS and module ip_vs did not load: ${outcome.reason}`);
+        family = await resolveFamily(sock, IPVS_GENL_NAME);
+      }
+      return new IpvsClient(sock, family.id);
+    } catch (e) {
+      sock.close();
+      if (e instanceof NetlinkError && e.code === 'ENOENT') throw new Error('IPVS: the kernel has no generic netlink family IPVS (module ip_vs not available)');
+      throw e;
+    }
+  }
+
+  get familyId(): number {
+    return this.#family;
+  }
+
+  async #get(payload: Buffer): Promise<Buffer[]> {
+    const replies = await this.#sock.request(this.#family, payload);
+    return replies.filter((r) => r.type === this.#family).map((r) => splitGenl(r).attrs);
+  }
+
+  async #dump(payload: Buffer): Promise<Buffer[]> {
+    const replies = await this.#sock.dump(this.#family, payload);
+    return replies.filter((r) => r.type === this.#family).map((r) => splitGenl(r).attrs);
+  }
+
+  async #write(payload: Buffer, what: string, target: string): Promise<void> {
+    this.writes++;
+    try {
+      await this.#sock.request(this.#family, payload);
+    } catch (e) {
+      if (e instanceof NetlinkError) throw new IpvsError(what, target, e);
+      throw e;
+    }
+  }
+
+  async info(): Promise<IpvsInfo> {
+    const [r] = await this.#get(C.getInfoPayload());
+    if (r === undefined) throw new Error('IPVS: no reply to GET_INFO');
+    return C.decodeInfo(r);
+  }
+
+  async services(): Promise<IpvsService[]> {
+    return (await this.#dump(C.getServicesPayload())).map((a) => C.decodeService(a));
+  }
+
+  async dests(key: IpvsServiceKey): Promise<IpvsDest[]> {
+    const af = C.serviceFamily(key);
+    return (await this.#dump(C.getDestsPayload(key))).map((a) => C.decodeDest(a, af));
+  }
+
+  async table(): Promise<IpvsTableService[]> {
+    const services = await this.services();
+    // Dumps run one at a time per socket; asked together they queue without a round trip between.
+    const dests = await Promise.all(services.map((s) => this.dests(s.key)));
+    return services.map((s, i) => ({ ...s, dests: dests[i]! }));
+  }
+
+  newService(s: IpvsServiceSpec): Promise<void> { return this.#write(C.newServicePayload(s), 'add service', C.serviceKeyText(s.key)); }
+  setService(s: IpvsServiceSpec): Promise<void> { return this.#write(C.setServicePayload(s), 'edit service', C.serviceKeyText(s.key)); }
+  delService(key: IpvsServiceKey): Promise<void> { return this.#write(C.delServicePayload(key), 'delete service', C.serviceKeyText(key)); }
+  newDest(key: IpvsServiceKey, d: IpvsDestSpec): Promise<void> {
+    return this.#write(C.newDestPayload(key, d), 'add destination', `${C.destKeyText(d)} to ${C.serviceKeyText(key)}`);
+  }
+  setDest(key: IpvsServiceKey, d: IpvsDestSpec): Promise<void> {
+    return this.#write(C.setDestPayload(key, d), 'edit destination', `${C.destKeyText(d)} of ${C.serviceKeyText(key)}`);
+  }
+  delDest(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Promise<void> {
+    return this.#write(C.delDestPayload(key, d), 'delete destination', `${C.destKeyText(d)} from ${C.serviceKeyText(key)}`);
+  }
+  flush(): Promise<void> { return this.#write(C.flushPayload(), 'flush', 'table'); }
+
+  async timeouts(): Promise<IpvsTimeouts> {
+    const [r] = await this.#get(C.getConfigPayload());
+    if (r === undefined) throw new Error('IPVS: no reply to GET_CONFIG');
+    return C.decodeTimeouts(r);
+  }
+  setTimeouts(t: Partial<IpvsTimeouts>): Promise<void> { return this.#write(C.setTimeoutsPayload(t), 'set', 'timeouts'); }
+
+  async daemons(): Promise<IpvsDaemonSpec[]> {
+    return (await this.#dump(C.getDaemonsPayload())).map((a) => C.decodeDaemon(a));
+  }
+  startDaemon(d: IpvsDaemonSpec): Promise<void> { return this.#write(C.newDaemonPayload(d), 'start daemon', `${d.state} on ${d.interface}`); }
+  stopDaemon(state: 'master' | 'backup'): Promise<void> { return this.#write(C.delDaemonPayload(state), 'stop daemon', state); }
+
+  async missingSchedulers(names: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const unique = [...new Set(names)];
+    if (unique.length === 0) return out;
+    const outcomes = await loadModules(unique.map((n) => `ip_vs_${n}`));
+    for (const n of unique) {
+      const o = outcomes.get(`ip_vs_${n}`);
+      if (o?.status === 'failed') out.set(n, o.reason);
+    }
+    return out;
+  }
+
+  close(): void {
+    this.#sock.close();
+  }
+}
+
+/** The request flags libnl's nl_send_auto puts on a non-dump request (for golden comparisons). */
+export const IPVS_REQUEST_FLAGS = NLM_F_REQUEST | NLM_F_ACK;

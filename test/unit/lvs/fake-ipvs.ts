@@ -1,0 +1,72 @@
+// An in-memory IPVS kernel for the LVS core's tests: the table as the kernel keeps it (flags with
+// HASHED set, as the kernel reports them), every write counted, and refusals on demand.
+import type { IpvsDaemonSpec, IpvsDestSpec, IpvsKernel, IpvsServiceKey, IpvsServiceSpec, IpvsTableService, IpvsTimeouts } from '../../../src/kernel/ipvs/index.ts';
+import { destKeyText, IpvsError, serviceKeyText } from '../../../src/kernel/ipvs/index.ts';
+
+const zero = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+
+export class FakeIpvs implements IpvsKernel {
+  services = new Map<string, IpvsTableService>();
+  timeoutsNow: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  daemonList: IpvsDaemonSpec[] = [];
+  writes: string[] = [];
+  /** Schedulers the kernel lacks. */
+  lacking = new Set<string>();
+  /** Refuse the write whose description (op + target) contains this. */
+  refuse: string | undefined;
+
+  #check(what: string): void {
+    if (this.refuse !== undefined && what.includes(this.refuse)) throw new IpvsError('add destination', what, Object.assign(new Error('refused'), { code: 'EEXIST' }));
+    this.writes.push(what);
+  }
+
+  async info() { return { version: 0x010201, connTabSize: 4096 }; }
+  async table(): Promise<IpvsTableService[]> {
+    return [...this.services.values()].map((s) => ({ ...s, dests: s.dests.map((d) => ({ ...d })) }));
+  }
+  async newService(s: IpvsServiceSpec) {
+    const k = serviceKeyText(s.key);
+    this.#check(`add-service ${k}`);
+    if (this.services.has(k)) throw new IpvsError('add service', k, Object.assign(new Error('exists'), { code: 'EEXIST' }));
+    this.services.set(k, { ...s, flags: s.flags | 2, stats: { ...zero }, dests: [] });
+  }
+  async setService(s: IpvsServiceSpec) {
+    const k = serviceKeyText(s.key);
+    this.#check(`edit-service ${k}`);
+    const cur = this.services.get(k)!;
+    Object.assign(cur, { ...s, flags: s.flags | 2 });
+  }
+  async delService(key: IpvsServiceKey) {
+    this.#check(`del-service ${serviceKeyText(key)}`);
+    this.services.delete(serviceKeyText(key));
+  }
+  async newDest(key: IpvsServiceKey, d: IpvsDestSpec) {
+    const k = serviceKeyText(key);
+    this.#check(`add-dest ${k} ${destKeyText(d)}`);
+    const s = this.services.get(k);
+    if (!s) throw new IpvsError('add destination', k, Object.assign(new Error('no service'), { code: 'ESRCH' }));
+    s.dests.push({ ...d, activeConns: 0, inactConns: 0, persistConns: 0, stats: { ...zero } });
+  }
+  async setDest(key: IpvsServiceKey, d: IpvsDestSpec) {
+    const k = serviceKeyText(key);
+    this.#check(`edit-dest ${k} ${destKeyText(d)}`);
+    const cur = this.services.get(k)!.dests.find((x) => destKeyText(x) === destKeyText(d))!;
+    Object.assign(cur, d);
+  }
+  async delDest(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>) {
+    const k = serviceKeyText(key);
+    this.#check(`del-dest ${k} ${destKeyText(d)}`);
+    const s = this.services.get(k)!;
+    s.dests = s.dests.filter((x) => destKeyText(x) !== destKeyText(d));
+  }
+  async flush() { this.#check('flush'); this.services.clear(); }
+  async timeouts() { return { ...this.timeoutsNow }; }
+  async setTimeouts(t: Partial<IpvsTimeouts>) { this.#check('timeouts'); Object.assign(this.timeoutsNow, t); }
+  async daemons() { return this.daemonList.map((d) => ({ ...d })); }
+  async startDaemon(d: IpvsDaemonSpec) { this.#check(`start-daemon ${d.state}`); this.daemonList.push({ ...d }); }
+  async stopDaemon(state: 'master' | 'backup') { this.#check(`stop-daemon ${state}`); this.daemonList = this.daemonList.filter((d) => d.state !== state); }
+  async missingSchedulers(names: readonly string[]) {
+    return new Map(names.filter((n) => this.lacking.has(n)).map((n) => [n, `modprobe: module ip_vs_${n} not found`]));
+  }
+  close() {}
+}
