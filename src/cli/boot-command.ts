@@ -6,6 +6,7 @@ import { interpretOnly } from './one-shot.ts';
 import { runBoot } from '../boot/boot.ts';
 import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, refuseReason } from '../boot/options.ts';
 import { realSystem } from '../boot/system.ts';
+import { settleUpgradeAtBoot } from './upgrade-trial.ts';
 
 export const bootCommand: Command = {
   words: ['boot'],
@@ -20,6 +21,10 @@ export const bootCommand: Command = {
     const refused = refuseReason({ ppid: process.ppid, boardGiven: options.boardGiven === true, applianceShare: existsSync(APPLIANCE_SHARE_DIR) });
     if (refused) throw new UserError(refused, EXIT_BAD_INPUT);
     interpretOnly();
-    return runBoot(options, realSystem, io, buildInfo.version);
+    const code = await runBoot(options, realSystem, io, buildInfo.version);
+    // On the appliance only (a named board is a test in a namespace, far from any slot): the
+    // upgrade trial's input, and the slots settled (boots are counted only during a trial).
+    if (!options.boardGiven) settleUpgradeAtBoot(code, io);
+    return code;
   },
 };

@@ -1,100 +1,23 @@
-// `stockade upgrade install|status|mark-good`: the box's side of signed upgrades. Install streams
-// a bundle (a file, or stdin: `ssh box stockade upgrade install - < bundle`) into the inactive
-// slot through src/upgrade's installer, with the slot's partition and GRUB's environment block
-// from src/kernel/block-device.ts. `--disk IMAGE` does the same inside a disk image file
-// (build host, tests): the slot GRUB boots first there counts as the running one.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+// `stockade upgrade install|status|mark-good|rollback`: the box's side of signed upgrades. Install
+// streams a bundle (a file, or stdin: `ssh box stockade upgrade install - < bundle`) into the
+// inactive slot through src/upgrade's installer, with the slot's partition and GRUB's environment
+// block from src/kernel/block-device.ts (upgrade-disk.ts). `--disk IMAGE` does the same inside a
+// disk image file (build host, tests): the slot GRUB boots first there counts as the running one.
+// The trial boot that follows is judged by `upgrade trial` (upgrade-trial.ts).
+import { createReadStream, existsSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
+import { UPGRADE_DEFAULTS as DEFAULTS, diskFor, loadUpgradeConfig as loadConfig, runningSlot, withEnv } from './upgrade-disk.ts';
 import { loadBoardFile } from '../config/board.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/generated/config.ts';
-import { slotFromCmdline } from '../boot/cmdline.ts';
-import { DiskRegion, openPartition } from '../kernel/block-device.ts';
+import { formatConfigError } from '../config/errors.ts';
 import { runTool, toolMessage } from '../kernel/tools.ts';
+import { upgradeTrialCommand } from './upgrade-trial.ts';
 import {
-  BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, otherSlot, partitionRange, publicKeyFromBase64,
-  readGptPartitions, readState, regionSlotWriter, writeState, type InstallProgress, type PublicKey, type SlotName,
+  BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, applyPlan, install, markGood, otherSlot, publicKeyFromBase64,
+  readState, regionSlotWriter, rollback, rollbackRefusal, trialSlot, writeState, type InstallProgress, type PublicKey,
 } from '../upgrade/index.ts';
-
-const DEFAULTS = {
-  config: '/data/config.json',
-  defaultConfig: '/usr/share/stockade/default-config.json',
-  board: '/usr/share/stockade/board.json',
-  cmdline: '/proc/cmdline',
-};
-
-/** Where the slots and GRUB's environment are: this machine's partitions, or a disk image. */
-interface Disk {
-  region(label: string, writable: boolean): DiskRegion;
-  describe(label: string): string;
-}
-
-function machineDisk(): Disk {
-  return {
-    region: (label, writable) => openPartition(label, { writable }),
-    describe: (label) => `partition ${label}`,
-  };
-}
-
-function imageDisk(image: string): Disk {
-  if (!existsSync(image)) throw new UserError(`${image}: no such disk image`, EXIT_BAD_INPUT);
-  const probe = new DiskRegion(image, 0, 1 << 20, { writable: false });
-  const parts = (() => {
-    try {
-      return readGptPartitions((o, l) => probe.read(o, l), image);
-    } finally {
-      probe.close();
-    }
-  })();
-  return {
-    region: (label, writable) => {
-      const p = parts.find((q) => q.name === label);
-      if (!p) throw new UserError(`${image}: no partition named ${label}`, EXIT_BAD_INPUT);
-      const { offset, size } = partitionRange(p);
-      return new DiskRegion(image, offset, size, { writable });
-    },
-    describe: (label) => `${image} partition ${label}`,
-  };
-}
-
-function withEnv<T>(disk: Disk, writable: boolean, f: (env: GrubEnvFile) => T): T {
-  const esp = disk.region(ESP_LABEL, writable);
-  try {
-    return f(new GrubEnvFile(esp));
-  } finally {
-    esp.close();
-  }
-}
-
-/** The running slot: the kernel command line's, or in a disk image the first one GRUB would try. */
-function runningSlot(disk: Disk, image: string | undefined, cmdline: string): SlotName {
-  if (image) {
-    const first = withEnv(disk, false, (env) => env.read().ORDER?.split(' ')[0]);
-    if (first !== 'A' && first !== 'B') throw new UserError(`${image}: GRUB's ORDER does not start with A or B`);
-    return first;
-  }
-  let text: string | undefined;
-  try {
-    text = readFileSync(cmdline, 'utf8');
-  } catch {
-    text = undefined;
-  }
-  const slot = slotFromCmdline(text);
-  if (slot === '?') throw new UserError(`cannot tell the running slot: no stockade.slot=A|B in ${cmdline} (not booted from a Stockade disk?)`);
-  return slot;
-}
-
-/** The config as boot picks it: the saved file, else the board's default when there is none. */
-function loadConfig(file: string, defaultFile: string): { config: Config; file: string } {
-  const chosen = existsSync(file) ? file : existsSync(defaultFile) ? defaultFile : undefined;
-  if (chosen === undefined) throw new UserError(`no config: neither ${file} nor ${defaultFile} exists, so no key is trusted and upgrades are refused`, EXIT_BAD_INPUT);
-  const loaded = loadConfigFile(chosen);
-  if (!loaded.ok) throw new UserError(`${formatConfigError(chosen, loaded.errors[0]!)} (the trusted keys come from the config)`, EXIT_BAD_INPUT);
-  return { config: loaded.config, file: chosen };
-}
 
 function trustedKeys(config: Config, file: string): PublicKey[] {
   return config.upgrade.trusted_keys.map((k, i) => {
@@ -147,9 +70,13 @@ export const upgradeInstallCommand: Command = {
     if (!board.ok) throw new UserError(formatConfigError(boardFile, board.errors[0]!), EXIT_BAD_INPUT);
     const stateDir = values.state ?? DEFAULT_STATE_DIR;
     const state = readState(stateDir);
-    const disk = values.disk ? imageDisk(values.disk) : machineDisk();
-    const running = runningSlot(disk, values.disk, values.cmdline ?? DEFAULTS.cmdline);
+    const disk = diskFor(values.disk);
+    const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
     const target = otherSlot(running);
+    // The other slot is the last good one while this one is on trial: it must not be overwritten.
+    if (trialSlot(withEnv(disk, false, (e) => e.read())) === running) {
+      throw new UserError(`slot ${running} runs on its trial boot and is not marked good yet; installing would overwrite slot ${target}, the last good one. Wait for the trial's verdict (stockade upgrade status) or mark it good first`, EXIT_BAD_INPUT);
+    }
 
     if (file !== '-' && !existsSync(file)) throw new UserError(`${file}: no such file`, EXIT_BAD_INPUT);
     const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
@@ -164,17 +91,18 @@ export const upgradeInstallCommand: Command = {
         writer: regionSlotWriter(target, slotRegion),
         boot: new GrubEnvFile(esp),
         onProgress: progressPrinter(io, process.stderr.isTTY === true),
+        // Recorded before the switch: GRUB never boots a slot the state does not describe.
+        beforeSwitch: (r) => writeState(stateDir, {
+          ...state,
+          slots: {
+            ...state.slots,
+            [target]: { version: r.manifest.version, build: r.manifest.build.id, build_date: r.manifest.build.date, security_epoch: r.manifest.security_epoch, sha256: r.sha256, size: r.bytes, installed_at: new Date().toISOString() },
+          },
+        }),
         onAccepted: (m, signer) => io.err(`${file}: ${m.compatible} ${m.version} (epoch ${m.security_epoch}, build ${m.build.id}), signed by ${signer.name} (${signer.id}); writing slot ${target} (${disk.describe(SLOT_LABEL[target])}); slot ${running} runs\n`),
       });
       const m = report.manifest;
-      writeState(stateDir, {
-        ...state,
-        slots: {
-          ...state.slots,
-          [target]: { version: m.version, build: m.build.id, build_date: m.build.date, security_epoch: m.security_epoch, sha256: report.sha256, size: report.bytes, installed_at: new Date().toISOString() },
-        },
-      });
-      io.out(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); GRUB boots it next, once; once it is up, 'stockade upgrade mark-good' keeps it, else slot ${running} boots again\n`);
+      io.out(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); GRUB boots it next, once, on trial: it is kept when its health holds within ${config.upgrade.confirm_timeout_s} s, else slot ${running} boots again\n`);
     } catch (err) {
       if (err instanceof BundleFault) {
         io.err(`stockade: ${file === '-' ? 'stdin' : file}: ${err.message}\n`);
@@ -196,36 +124,49 @@ export const upgradeInstallCommand: Command = {
   },
 };
 
+function slotCondition(env: Record<string, string>, slot: 'A' | 'B'): 'good' | 'trial' | 'bad' {
+  if (env[`${slot}_OK`] !== '1') return 'bad';
+  if (trialSlot(env) === slot) return 'trial';
+  return 'good';
+}
+
 export const upgradeStatusCommand: Command = {
   words: ['upgrade', 'status'],
   usage: '[--json] [--disk IMAGE] [--state DIR]',
-  summary: 'both slots: what each holds, GRUB\'s order, tries and good/bad, the running one, the epoch floor',
+  summary: 'both slots: what each holds (version, build, installed, marked good), good/bad/on trial, GRUB\'s order and tries, the last failed trial, the epoch floor',
   run(args: readonly string[], io: Io): number {
     const { values, positionals } = parseOptions(upgradeStatusCommand, args, {
       json: { type: 'boolean' }, disk: { type: 'string' }, state: { type: 'string' }, cmdline: { type: 'string' },
     });
     if (positionals.length > 0) throw usageError(upgradeStatusCommand, `unexpected argument '${positionals[0]}'`);
-    const disk = values.disk ? imageDisk(values.disk) : machineDisk();
+    const disk = diskFor(values.disk);
     const env = withEnv(disk, false, (e) => e.read());
-    const running = runningSlot(disk, values.disk, values.cmdline ?? DEFAULTS.cmdline);
+    const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
     const state = readState(values.state ?? DEFAULT_STATE_DIR);
     const slots = (['A', 'B'] as const).map((s) => ({
       slot: s,
       running: s === running,
       ok: env[`${s}_OK`] === '1',
       tries: Number(env[`${s}_TRIES`] ?? 'NaN'),
+      condition: slotCondition(env, s),
       ...(state.slots[s] ? { installed: state.slots[s] } : {}),
     }));
+    const trial = trialSlot(env) ?? null;
     if (values.json) {
-      io.out(JSON.stringify({ running, order: env.ORDER ?? '', epoch_floor: state.epoch_floor, slots }) + '\n');
+      io.out(JSON.stringify({ running, order: env.ORDER ?? '', trial, epoch_floor: state.epoch_floor, slots, last_failure: state.last_failure ?? null }) + '\n');
       return EXIT_OK;
     }
     io.out(`running slot ${running}; GRUB order ${env.ORDER ?? '(unset)'}; security epoch floor ${state.epoch_floor}\n`);
     for (const s of slots) {
       const i = s.installed;
-      const held = i ? `${i.version} (build ${i.build}, epoch ${i.security_epoch}), installed ${i.installed_at}${i.activated_at ? `, marked good ${i.activated_at}` : ''}` : s.running ? `stockade ${buildInfo.version} (running; not installed by an upgrade)` : 'not installed by an upgrade';
-      io.out(`slot ${s.slot}${s.running ? ' *' : '  '} ${s.ok ? 'bootable' : 'marked bad'}, ${s.tries} tries left; ${held}\n`);
+      const what = s.condition === 'trial' ? (s.running ? 'on its trial boot (kept once its health holds)' : 'installed, boots next on trial') : s.condition === 'bad' ? 'bad (not booted)' : 'good';
+      const held = i
+        ? `${i.version} (build ${i.build}, epoch ${i.security_epoch}), installed ${i.installed_at}${i.activated_at ? `, marked good ${i.activated_at}` : ''}${i.failed_at ? `, failed ${i.failed_at}: ${i.failure}` : ''}`
+        : s.running ? `stockade ${buildInfo.version} (running; not installed by an upgrade)` : 'not installed by an upgrade';
+      io.out(`slot ${s.slot}${s.running ? ' *' : '  '} ${what}, ${s.tries} tries left; ${held}\n`);
     }
+    const f = state.last_failure;
+    if (f) io.out(`last failed trial: slot ${f.slot}${f.version ? ` (${f.version})` : ''} at ${f.at}: ${f.reason}\n`);
     return EXIT_OK;
   },
 };
@@ -237,20 +178,52 @@ export const upgradeMarkGoodCommand: Command = {
   run(args: readonly string[], io: Io): number {
     const { values, positionals } = parseOptions(upgradeMarkGoodCommand, args, { state: { type: 'string' }, cmdline: { type: 'string' } });
     if (positionals.length > 0) throw usageError(upgradeMarkGoodCommand, `unexpected argument '${positionals[0]}'`);
-    const disk = machineDisk();
-    const running = runningSlot(disk, undefined, values.cmdline ?? DEFAULTS.cmdline);
+    const disk = diskFor(undefined);
+    const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
     const stateDir = values.state ?? DEFAULT_STATE_DIR;
     const state = readState(stateDir);
-    const env = withEnv(disk, true, (e) => e.markGood(running));
-    const record = state.slots[running];
-    const floor = Math.max(state.epoch_floor, record?.security_epoch ?? 0);
-    writeState(stateDir, {
-      epoch_floor: floor,
-      slots: record ? { ...state.slots, [running]: { ...record, activated_at: record.activated_at ?? new Date().toISOString() } } : state.slots,
-    });
-    io.out(`slot ${running} marked good (GRUB order ${env.ORDER}, ${env[`${running}_TRIES`]} tries); security epoch floor ${floor}\n`);
+    const esp = disk.region(ESP_LABEL, true);
+    try {
+      const env = new GrubEnvFile(esp);
+      const plan = markGood(env.read(), running, state, new Date().toISOString());
+      applyPlan(plan, env, stateDir);
+      const now = env.read();
+      io.out(`slot ${running} marked good (GRUB order ${now.ORDER}, ${now[`${running}_TRIES`]} tries); security epoch floor ${readState(stateDir).epoch_floor}\n`);
+    } finally {
+      esp.close();
+    }
     return EXIT_OK;
   },
 };
 
-export const upgradeCommands: readonly Command[] = [upgradeInstallCommand, upgradeStatusCommand, upgradeMarkGoodCommand];
+export const upgradeRollbackCommand: Command = {
+  words: ['upgrade', 'rollback'],
+  usage: '[--no-reboot] [--state DIR]',
+  summary: 'boot the other slot from now on, if it is good (a running slot on its trial is given up), and reboot',
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { values, positionals } = parseOptions(upgradeRollbackCommand, args, { 'no-reboot': { type: 'boolean' }, state: { type: 'string' }, cmdline: { type: 'string' } });
+    if (positionals.length > 0) throw usageError(upgradeRollbackCommand, `unexpected argument '${positionals[0]}'`);
+    const disk = diskFor(undefined);
+    const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
+    const stateDir = values.state ?? DEFAULT_STATE_DIR;
+    const state = readState(stateDir);
+    const esp = disk.region(ESP_LABEL, true);
+    try {
+      const env = new GrubEnvFile(esp);
+      const refused = rollbackRefusal(env.read(), running, state);
+      if (refused) throw new UserError(`upgrade rollback: ${refused}; slot ${running} stays`, EXIT_BAD_INPUT);
+      const plan = rollback(env.read(), running, state, new Date().toISOString());
+      applyPlan(plan, env, stateDir);
+      for (const n of plan.notes) io.out(`${n}\n`);
+    } finally {
+      esp.close();
+    }
+    if (values['no-reboot']) return EXIT_OK;
+    io.out('rebooting\n');
+    const r = await runTool('reboot', []);
+    if (r.code !== 0) throw new UserError(`reboot: ${toolMessage(r, 'reboot')}`, EXIT_FAILURE);
+    return EXIT_OK;
+  },
+};
+
+export const upgradeCommands: readonly Command[] = [upgradeInstallCommand, upgradeStatusCommand, upgradeMarkGoodCommand, upgradeRollbackCommand, upgradeTrialCommand];

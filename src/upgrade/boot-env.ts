@@ -2,7 +2,7 @@
 // FAT (fat.ts) and its 1024 bytes rewritten there, then read back from the device and compared
 // (rauc#1140: a mark-good that "succeeded" without the write landing).
 import { locateFatFile, type FatFile } from './fat.ts';
-import { GRUBENV_PATH, GRUBENV_SIZE, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnvBlock, tryOnceVars, type GrubEnv } from './grubenv.ts';
+import { GRUBENV_PATH, GRUBENV_SIZE, applyGrubEnvChange, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnvBlock, tryOnceVars, type GrubEnv, type GrubEnvChange } from './grubenv.ts';
 import { otherSlot, type BootControl, type SlotName } from './slots.ts';
 
 /** A byte range of a disk: a partition, or a partition's place in an image file. */
@@ -38,9 +38,9 @@ export class GrubEnvFile implements BootControl {
     return parseGrubEnvBlock(this.bytes());
   }
 
-  /** Sets `vars`, keeping the others; one write of the block, then checked from the device. */
-  set(vars: GrubEnv): GrubEnv {
-    const next = { ...this.read(), ...vars };
+  /** Sets (or, null, removes) `vars`, keeping the others; one write of the block, then checked from the device. */
+  set(vars: GrubEnvChange): GrubEnv {
+    const next = applyGrubEnvChange(this.read(), vars);
     const block = encodeGrubEnv(next);
     let at = 0;
     for (const e of this.file.extents) {
@@ -54,7 +54,7 @@ export class GrubEnvFile implements BootControl {
   }
 
   async markBad(slot: SlotName): Promise<void> {
-    this.set(markBadVars(slot));
+    this.set(markBadVars(slot, this.read()));
   }
 
   async tryOnce(slot: SlotName, running: SlotName): Promise<void> {

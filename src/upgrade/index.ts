@@ -15,7 +15,11 @@
 //   boot-env.ts  that block edited in place on the ESP (the real BootControl, over a BlockRegion)
 //   fat.ts       where a file's bytes are in a FAT volume (to rewrite grubenv without mounting)
 //   gpt.ts       GPT partitions by name (disk images on the build host)
-//   state.ts     /data/upgrade/state.json: what each slot holds, the security-epoch floor
+//   state.ts     /data/upgrade/state.json: what each slot holds, the security-epoch floor, the last failed trial
+//   lifecycle.ts mark-good, a failed trial, the settling at every boot, rollback: ordered writes
+//   apply-plan.ts  writes those steps
+//   health.ts    what a trial boot must show (boot, daemon, config, VRRP, sync) from the daemon's answers
+//   trial.ts     the verdict on a trial boot (pure, clock injected): mark good, reboot, or wait
 //   errors.ts    errors that say where (offset, part, chunk)
 export * from './format.ts';
 export { formatBundleError, BundleFault, type BundleError, type Result } from './errors.ts';
@@ -28,8 +32,12 @@ export { compareVersions, isVersion } from './version.ts';
 export { StreamSource, bytesSource, type ByteSource } from './source.ts';
 export { ESP_LABEL, SLOT_LABEL, otherSlot, regionSlotWriter, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
 export { install, readVerifiedHead, streamVerifiedChunks, verifyStream, type InstallProgress, type InstallReport, type InstallRequest, type VerifiedHead } from './install.ts';
-export { GRUBENV_PATH, GRUBENV_SIZE, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, tryOnceVars, type GrubEnv } from './grubenv.ts';
+export { GRUBENV_PATH, GRUBENV_SIZE, TRIAL_VAR, applyGrubEnvChange, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, trialSlot, tryOnceVars, type GrubEnv, type GrubEnvChange } from './grubenv.ts';
 export { GrubEnvFile, type BlockRegion } from './boot-env.ts';
 export { locateFatFile, shortName, type Extent, type FatFile } from './fat.ts';
 export { SECTOR, partitionRange, readGptPartitions, type GptPartition, type Reader } from './gpt.ts';
-export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type UpgradeState } from './state.ts';
+export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type TrialFailure, type UpgradeState } from './state.ts';
+export { FULL_TRIES, NO_VERDICT, failTrial, markGood, rollback, rollbackRefusal, settleAtBoot, type LifecycleStep, type Plan } from './lifecycle.ts';
+export { applyPlan } from './apply-plan.ts';
+export { CHECK_NAMES, healthChecks, type Answer, type CheckName, type HealthCheck, type HealthObservation } from './health.ts';
+export { HEALTH_HOLD_MS, TrialJudge, type TrialTiming, type TrialVerdict } from './trial.ts';

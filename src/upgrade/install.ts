@@ -36,6 +36,11 @@ export interface InstallRequest {
   readonly onProgress?: (p: InstallProgress) => void;
   /** Called once the manifest is verified and accepted, before anything is written. */
   readonly onAccepted?: (m: Manifest, signer: PublicKey) => void;
+  /**
+   * Called once the slot read back right, before the switch: what the slot holds is recorded
+   * before GRUB can boot it, so a power cut after the switch never finds a trial of an unknown slot.
+   */
+  readonly beforeSwitch?: (r: InstallReport) => void | Promise<void>;
 }
 
 export interface InstallReport {
@@ -159,6 +164,8 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
   if (readBack !== part.sha256) {
     throw new BundleFault({ message: `slot ${writer.slot} read back with sha256 ${readBack}, not the ${part.sha256} written: the slot stays marked bad`, part: part.name });
   }
+  const report: InstallReport = { manifest, signer, slot: writer.slot, bytes: part.size, sha256: readBack };
+  await req.beforeSwitch?.(report);
   await boot.tryOnce(writer.slot, req.runningSlot);
-  return { manifest, signer, slot: writer.slot, bytes: part.size, sha256: readBack };
+  return report;
 }

@@ -16,12 +16,25 @@ export interface SlotRecord {
   readonly sha256: string;
   readonly size: number;
   readonly installed_at: string;
+  /** When it was marked good (its trial passed, or `upgrade mark-good`). */
   readonly activated_at?: string;
+  /** When its trial failed, and why. */
+  readonly failed_at?: string;
+  readonly failure?: string;
+}
+
+/** A trial that failed: written by the failing slot before it reboots, completed by the slot GRUB falls back to. */
+export interface TrialFailure {
+  readonly slot: SlotName;
+  readonly version?: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface UpgradeState {
   readonly epoch_floor: number;
   readonly slots: Partial<Record<SlotName, SlotRecord>>;
+  readonly last_failure?: TrialFailure;
 }
 
 export const EMPTY_STATE: UpgradeState = { epoch_floor: 0, slots: {} };
@@ -45,7 +58,9 @@ export function readState(dir: string): UpgradeState {
   if (typeof v !== 'object' || v === null || !Number.isInteger(v.epoch_floor) || typeof v.slots !== 'object' || v.slots === null) {
     throw new Error(`${join(dir, FILE)}: not an upgrade state (epoch_floor, slots)`);
   }
-  return { epoch_floor: v.epoch_floor!, slots: v.slots };
+  const f = v.last_failure;
+  const failure = typeof f === 'object' && f !== null && (f.slot === 'A' || f.slot === 'B') && typeof f.reason === 'string' && typeof f.at === 'string' ? f : undefined;
+  return { epoch_floor: v.epoch_floor!, slots: v.slots, ...(failure ? { last_failure: failure } : {}) };
 }
 
 export function writeState(dir: string, state: UpgradeState): void {

@@ -4,7 +4,8 @@
 // stockade does more (signature, a sha256 per chunk before each write, the read-back of the
 // slot, two GRUB environment writes); dd only copies and fsyncs. Both must leave slot B holding
 // the payload (checked after every run). Then, once: the time from `upgrade install` to the new
-// slot marked good (install, reboot, boot complete, `upgrade mark-good`). Not pass/fail. Last line:
+// slot marked good by itself (install, reboot, boot, its trial's health held: `upgrade trial`),
+// seen by polling `upgrade status` every 2 s. Not pass/fail. Last line:
 //   BENCH upgrade write_ratio=<stockade_s/dd_s> to_good_s=<s>
 // Options: --runs N (per side, default 7).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -102,14 +103,21 @@ try {
   vm.write('reboot\n');
   const m = await vm.waitFor(/stockade: boot complete \(([^,]+), slot ([AB?])\)/, 600_000, from);
   await vm.login();
-  await sh(vm, 'stockade upgrade mark-good');
-  const toGood = (performance.now() - t0) / 1000;
   if (m[2] !== 'B') throw new Error(`booted slot ${m[2]} after the install, not B`);
+  for (;;) {
+    const s = JSON.parse(await sh(vm, 'stockade upgrade status --json')) as { running: string; trial: string | null };
+    if (s.trial === null) {
+      if (s.running !== 'B') throw new Error(`the trial ended on slot ${s.running}`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const toGood = (performance.now() - t0) / 1000;
   const ratio = median(times.stockade) / median(times.dd);
   console.log(`payload ${mib.toFixed(1)} MiB, ${runs} runs per side, alternating; slot B checked after every run`);
   console.log(`stockade upgrade install -: ${spread(times.stockade)} (${(mib / median(times.stockade)).toFixed(1)} MiB/s)`);
   console.log(`dd conv=fsync:              ${spread(times.dd)} (${(mib / median(times.dd)).toFixed(1)} MiB/s)`);
-  console.log(`install -> reboot -> slot B up -> mark-good: ${toGood.toFixed(1)} s`);
+  console.log(`install -> reboot -> slot B up -> marked good by its trial: ${toGood.toFixed(1)} s`);
   console.log(`BENCH upgrade write_ratio=${ratio.toFixed(2)} to_good_s=${toGood.toFixed(1)}`);
 } finally {
   await vms.v.destroy();

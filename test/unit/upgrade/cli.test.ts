@@ -96,7 +96,7 @@ test('upgrade install --disk: slot B written and read back, GRUB told to try B o
   const after = readFileSync(disk.file);
   assert.equal(after.subarray(disk.slots.B.offset, disk.slots.B.offset + payload.length), payload);
   assert.ok(after.subarray(disk.slots.A.offset, disk.slots.A.offset + disk.slots.A.size).equals(before.subarray(disk.slots.A.offset, disk.slots.A.offset + disk.slots.A.size)), 'slot A untouched');
-  assert.equal(await readBootEnv(disk.file), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '1' });
+  assert.equal(await readBootEnv(disk.file), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '1', TRIAL: 'B' });
   const state = JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8'));
   assert.is(state.slots.B.version, '1.0.0');
   assert.is(state.epoch_floor, 0);
@@ -104,7 +104,13 @@ test('upgrade install --disk: slot B written and read back, GRUB told to try B o
   assert.is(status.code, 0, status.err);
   const s = JSON.parse(status.out);
   assert.is(s.running, 'B');
+  assert.is(s.trial, 'B');
+  assert.is(s.slots[1].condition, 'trial');
   assert.is(s.slots[1].installed.version, '1.0.0');
+  // B (first in ORDER: the running one, here) is on trial: A is the last good slot and is not overwritten.
+  const again = await run(...installArgs(bundle, disk.file, config([release.raw]), join(dir, 'state')));
+  assert.is(again.code, 2);
+  assert.match(again.err, /slot B runs on its trial boot and is not marked good yet; installing would overwrite slot A, the last good one/);
 });
 
 test('refusals leave the disk byte for byte as it was: no keys, wrong key, other board, older epoch', async () => {

@@ -83,10 +83,12 @@ test('boot control: mark bad, try once, mark good give grub.cfg what it needs', 
   await env.markBad('B');
   assert.is(env.read().B_OK, '0');
   await env.tryOnce('B', 'A');
-  assert.equal(env.read(), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '1' });
+  // The switch names the slot on trial in the same block write (boots are counted only then).
+  assert.equal(env.read(), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '1', TRIAL: 'B' });
   // A write torn between the block's two sectors still gives the old or the new variables.
   assert.ok(encodeGrubEnv(env.read()).subarray(512).every((b) => b === 0x23));
   env.markGood('B');
+  // Marked good, the trial is over: TRIAL is removed in the same write.
   assert.equal(env.read(), { ORDER: 'B A', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '3' });
 });
 

@@ -1,0 +1,101 @@
+// Where the upgrade commands find the slots, GRUB's environment, the state and the config: this
+// machine's partitions (by GPT label, src/kernel/block-device.ts), or a disk image file with
+// `--disk IMAGE` (build host, tests), where the slot GRUB tries first counts as the running one.
+import { existsSync, readFileSync } from 'node:fs';
+import { EXIT_BAD_INPUT, UserError } from './command.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { formatConfigError } from '../config/errors.ts';
+import type { Config } from '../config/generated/config.ts';
+import { slotFromCmdline } from '../boot/cmdline.ts';
+import { DiskRegion, openPartition } from '../kernel/block-device.ts';
+import { ESP_LABEL, GrubEnvFile, partitionRange, readGptPartitions, type SlotName } from '../upgrade/index.ts';
+
+export const UPGRADE_DEFAULTS = {
+  config: '/data/config.json',
+  defaultConfig: '/usr/share/stockade/default-config.json',
+  board: '/usr/share/stockade/board.json',
+  cmdline: '/proc/cmdline',
+};
+
+/** Where the slots and GRUB's environment are: this machine's partitions, or a disk image. */
+export interface Disk {
+  region(label: string, writable: boolean): DiskRegion;
+  describe(label: string): string;
+  /** The image file, for --disk. */
+  readonly image?: string;
+}
+
+export function machineDisk(): Disk {
+  return {
+    region: (label, writable) => openPartition(label, { writable }),
+    describe: (label) => `partition ${label}`,
+  };
+}
+
+export function imageDisk(image: string): Disk {
+  if (!existsSync(image)) throw new UserError(`${image}: no such disk image`, EXIT_BAD_INPUT);
+  const probe = new DiskRegion(image, 0, 1 << 20, { writable: false });
+  const parts = (() => {
+    try {
+      return readGptPartitions((o, l) => probe.read(o, l), image);
+    } finally {
+      probe.close();
+    }
+  })();
+  return {
+    image,
+    region: (label, writable) => {
+      const p = parts.find((q) => q.name === label);
+      if (!p) throw new UserError(`${image}: no partition named ${label}`, EXIT_BAD_INPUT);
+      const { offset, size } = partitionRange(p);
+      return new DiskRegion(image, offset, size, { writable });
+    },
+    describe: (label) => `${image} partition ${label}`,
+  };
+}
+
+export function diskFor(image: string | undefined): Disk {
+  return image ? imageDisk(image) : machineDisk();
+}
+
+export function withEnv<T>(disk: Disk, writable: boolean, f: (env: GrubEnvFile) => T): T {
+  const esp = disk.region(ESP_LABEL, writable);
+  try {
+    return f(new GrubEnvFile(esp));
+  } finally {
+    esp.close();
+  }
+}
+
+/** The running slot: the kernel command line's, or in a disk image the first one GRUB would try. */
+export function runningSlot(disk: Disk, cmdline: string): SlotName {
+  if (disk.image) {
+    const first = withEnv(disk, false, (env) => env.read().ORDER?.split(' ')[0]);
+    if (first !== 'A' && first !== 'B') throw new UserError(`${disk.image}: GRUB's ORDER does not start with A or B`);
+    return first;
+  }
+  const slot = cmdlineSlot(cmdline);
+  if (slot === undefined) throw new UserError(`cannot tell the running slot: no stockade.slot=A|B in ${cmdline} (not booted from a Stockade disk?)`);
+  return slot;
+}
+
+/** The slot the kernel command line names, or undefined. */
+export function cmdlineSlot(cmdline: string): SlotName | undefined {
+  let text: string | undefined;
+  try {
+    text = readFileSync(cmdline, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  const slot = slotFromCmdline(text);
+  return slot === '?' ? undefined : slot;
+}
+
+/** The config as boot picks it: the saved file, else the board's default when there is none. */
+export function loadUpgradeConfig(file: string, defaultFile: string, why = 'the trusted keys come from the config'): { config: Config; file: string } {
+  const chosen = existsSync(file) ? file : existsSync(defaultFile) ? defaultFile : undefined;
+  if (chosen === undefined) throw new UserError(`no config: neither ${file} nor ${defaultFile} exists, so no key is trusted and upgrades are refused`, EXIT_BAD_INPUT);
+  const loaded = loadConfigFile(chosen);
+  if (!loaded.ok) throw new UserError(`${formatConfigError(chosen, loaded.errors[0]!)} (${why})`, EXIT_BAD_INPUT);
+  return { config: loaded.config, file: chosen };
+}
