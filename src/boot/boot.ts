@@ -3,10 +3,8 @@
 // boot goes on, so the firewall step is always reached and the box always ends fail-closed.
 // Exit status: 0, or 1 when the board file is unusable or the base firewall could not be
 // loaded (init carries on either way).
-import type { Io } from '../cli/command.ts';
-import { EXIT_FAILURE, EXIT_OK } from '../cli/command.ts';
-import type { Board } from '../config/board.ts';
-import { loadConfigText } from '../config/load.ts';
+import { EXIT_FAILURE, EXIT_OK, type Io } from '../common/index.ts';
+import { loadConfigText, type Board } from '../config/index.ts';
 import { slotFromCmdline } from './cmdline.ts';
 import { runMounts } from './mounts.ts';
 import type { BootOptions } from './options.ts';

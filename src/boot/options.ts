@@ -1,7 +1,7 @@
 // `stockade boot` flags. On the appliance it runs with none (init starts it); the flags point it
 // at other files and leave out kernel-wide steps so the lab tier can run it inside a network
 // namespace.
-import { EXIT_BAD_INPUT, UserError } from '../cli/command.ts';
+import { EXIT_BAD_INPUT, UserError } from '../common/index.ts';
 import { SKIPPABLE_STEPS, type BootStep } from './plan.ts';
 
 export interface BootOptions {

@@ -3,10 +3,7 @@
 // first errors); should even that fail, from a built-in minimal config (no management
 // interfaces: console only), so the firewall step always has something safe to apply. The saved
 // file is only read, never changed.
-import { loadBoardFile, type Board } from '../config/board.ts';
-import { formatConfigError, type ConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigFile, loadConfigText } from '../config/load.ts';
+import { formatConfigError, loadBoardFile, loadConfigFile, loadConfigText, type Board, type Config, type ConfigError } from '../config/index.ts';
 import type { StepReport } from './report.ts';
 
 /** Errors printed under a step: enough to see what is wrong, short enough for a console. */

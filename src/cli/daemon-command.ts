@@ -1,12 +1,7 @@
 // `stockade daemon`: run by init (inittab respawn); see src/daemon/daemon.ts.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
-import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
-import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../daemon/control.ts';
-import { startDaemon } from '../daemon/daemon.ts';
-import type { DaemonHandle } from '../daemon/daemon.ts';
-import { EXIT_CRASH, installCrashGuard } from '../daemon/crash-guard.ts';
-import { lineLog } from '../daemon/log.ts';
+import { CONTROL_SOCKET_ENV, DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE, DEFAULT_CONTROL_SOCKET, EXIT_CRASH, controlSocketPath, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
 

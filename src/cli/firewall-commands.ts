@@ -3,15 +3,13 @@
 // iptables-restore (atomic); lint prints what can never match or locks the operator out.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseNetArgs } from './net-commands.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
-import type { Config } from '../config/generated/config.ts';
-import { readConfigBytes } from '../config/read.ts';
+import { readConfigBytes, terminalSafe, type Config } from '../config/index.ts';
 import { versionLine } from './build-info.ts';
 import {
   appliedStatePath, applyRuleset, compileRuleset, configKey, forgetAppliedState, readAppliedState, readKeptRules, savedAfter, writeAppliedState, writeKeptRules, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
   type FirewallKernel, type Ruleset,
 } from '../firewall/index.ts';
-import type { IpFamily } from '../kernel/iptables-restore.ts';
+import type { IpFamily } from '../kernel/index.ts';
 
 function compiled(config: Config, words: string): Ruleset {
   try {

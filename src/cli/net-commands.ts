@@ -5,22 +5,11 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { interpretOnly } from './one-shot.ts';
-import { errorCountLine, formatConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
-import { NETLINK_ROUTE } from '../kernel/netlink/constants.ts';
-import { NetlinkSocket } from '../kernel/netlink/socket.ts';
-import { listLinks, type Link } from '../kernel/rtnetlink/link.ts';
-import { IFF_LOWER_UP, IFF_UP } from '../kernel/rtnetlink/constants.ts';
-import { describeKernelError } from '../net/errors.ts';
-import { actionLine, changeCount, formatActions, formatNotes } from '../net/format.ts';
-import { applyConfigNetwork, NetApplyError, NetConflictError, planConfigNetwork } from '../net/index.ts';
-import type { ActionInfo } from '../net/index.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { runDir } from '../kernel/udhcpc.ts';
-import { applyLease, clearDhcp, DhcpEventError, parseDhcpEvent, resolvConf } from '../net/dhcp-event.ts';
-import type { DhcpEvent } from '../net/dhcp-event.ts';
+import { errorCountLine, formatConfigError, loadConfigFile, terminalSafe, type Config } from '../config/index.ts';
+import { NETLINK_ROUTE, NetlinkSocket } from '../kernel/netlink/index.ts';
+import { IFF_LOWER_UP, IFF_UP, Rtnl, listLinks, type Link } from '../kernel/rtnetlink/index.ts';
+import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, resolvConf, type ActionInfo, type DhcpEvent } from '../net/index.ts';
+import { runDir } from '../kernel/index.ts';
 
 export function linkState(flags: number): 'up' | 'down' | 'no-carrier' {
   if (!(flags & IFF_UP)) return 'down';

@@ -7,13 +7,9 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
-import { loadBoardFile } from '../config/board.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { formatConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { slotFromCmdline } from '../boot/cmdline.ts';
-import { DiskRegion, openPartition } from '../kernel/block-device.ts';
-import { runTool, toolMessage } from '../kernel/tools.ts';
+import { formatConfigError, loadBoardFile, loadConfigFile, type Config } from '../config/index.ts';
+import { slotFromCmdline } from '../boot/index.ts';
+import { DiskRegion, openPartition, runTool, toolMessage } from '../kernel/index.ts';
 import {
   BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, otherSlot, partitionRange, publicKeyFromBase64,
   readGptPartitions, readState, regionSlotWriter, writeState, type InstallProgress, type PublicKey, type SlotName,

@@ -1,10 +1,7 @@
 // The daemon's config, chosen as boot chooses it: the config file if it loads, else the board's
 // default config (so a broken /data/config.json never leaves the box without its VRRP role being
 // at least the default one). Both failing is fatal.
-import { loadConfigFile } from '../config/load.ts';
-import type { Config } from '../config/generated/config.ts';
-import { formatConfigError } from '../config/errors.ts';
-import type { ConfigError } from '../config/errors.ts';
+import { formatConfigError, loadConfigFile, type Config, type ConfigError } from '../config/index.ts';
 
 export const DEFAULT_CONFIG_FILE = '/data/config.json';
 export const DEFAULT_BOARD_CONFIG_FILE = '/usr/share/stockade/default-config.json';

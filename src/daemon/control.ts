@@ -12,8 +12,7 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { unlinkSync } from 'node:fs';
-import { peerCredentials } from '../kernel/peer-credentials.ts';
-import type { PeerCredentials } from '../kernel/peer-credentials.ts';
+import { peerCredentials, type PeerCredentials } from '../kernel/index.ts';
 import type { Log } from './log.ts';
 import { clearStaleSocket, listenPrivate } from './control-path.ts';
 

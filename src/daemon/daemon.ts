@@ -11,9 +11,8 @@
 // image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
 // loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
 // variable the method does not exist.
-import type { Vrrp } from '../config/generated/config.ts';
-import { startVrrp } from '../vrrp/shell/run.ts';
-import type { VrrpRuntime } from '../vrrp/shell/run.ts';
+import type { Vrrp } from '../config/index.ts';
+import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
 import { chooseConfig } from './config.ts';
 import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';

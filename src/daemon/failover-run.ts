@@ -2,8 +2,8 @@
 // the transition events, and the start-up preempt hold released by the peer's first bulk sync.
 // Runs only when both are running and sync.vrrp_group names the unit (the config checker
 // requires vrrp_group whenever VRRP instances exist).
-import type { Config } from '../config/generated/config.ts';
-import type { VrrpShell } from '../vrrp/shell/shell.ts';
+import type { Config } from '../config/index.ts';
+import type { VrrpShell } from '../vrrp/index.ts';
 import { BulkSyncWatch, Failover } from './failover.ts';
 import type { FailoverTimers } from './failover.ts';
 import type { Log } from './log.ts';

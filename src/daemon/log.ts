@@ -3,8 +3,7 @@
 // packets or requests must not fill the disk): lines with a `limit` key at most
 // PER_KEY_PER_SECOND a second per key, every line under an overall TOTAL_PER_SECOND; what is held
 // back is counted by key and announced by the next line that gets out.
-import { RateLimiter } from '../common/rate-limit.ts';
-import type { Level, Log } from '../common/log.ts';
+import { RateLimiter, type Level, type Log } from '../common/index.ts';
 
 export type { Level, Log };
 

@@ -1,12 +1,10 @@
 // The sync part of the control socket's answers (`sync.status`, `sync.dump`) as plain JSON, and
 // their human forms, which `stockade ctl sync` prints: statistics laid out like conntrackd -s,
 // cache entries one a line like conntrack -L (and conntrackd -i / -e).
-import type { SyncEntry } from '../ctsync/wire/codec.ts';
+import type { SyncEntry } from '../ctsync/index.ts';
 import type { FailoverStats } from './failover.ts';
-import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
-import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
+import { IPS_ASSURED, IPS_SEEN_REPLY, TCP_CONNTRACK_NAMES, icmpReplyType } from '../kernel/ctnetlink/index.ts';
 import { protocolName } from './sync-protocols.ts';
-import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
 
 export interface SyncCacheCounters {
   active: number; created: number; updated: number; destroyed: number; expired: number; full: number;

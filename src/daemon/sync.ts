@@ -1,10 +1,9 @@
 // Conntrack sync in the daemon: a SyncDriver (src/ctsync/driver.ts) built from the config's `sync`
 // section, and the control socket's sync methods (what `stockade ctl sync` asks for). The
 // failover integration with VRRP (commit before the VIPs move) is in failover.ts / failover-run.ts.
-import type { Config, Sync } from '../config/generated/config.ts';
-import { SyncDriver } from '../ctsync/driver.ts';
-import type { SyncDriverOptions } from '../ctsync/driver.ts';
-import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
+import type { Config, Sync } from '../config/index.ts';
+import { SyncDriver, type SyncDriverOptions } from '../ctsync/index.ts';
+import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 import { PROTOCOL_NUMBERS } from './sync-protocols.ts';

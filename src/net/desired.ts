@@ -1,12 +1,11 @@
 // The network as the config wants it, in the kernel's terms: links (ports, bonds, VLANs,
 // bridges) with their settings and masters, addresses, routes, policy rules and sysctls. Pure:
 // built from a validated config (defaults filled in), compared with the kernel by plan.ts.
-import type { Config } from '../config/generated/config.ts';
-import { formatIpv4, parsePrefix } from '../config/ipv4.ts';
-import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN } from '../kernel/rtnetlink/constants.ts';
+import type { Config } from '../config/index.ts';
+import { formatIpv4, parsePrefix } from '../common/index.ts';
+import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN, type RuleSelector } from '../kernel/rtnetlink/index.ts';
 import { aliasFor } from './ownership.ts';
 import type { BondMode, RouteType, RuleAction, XmitHashPolicy } from './words.ts';
-import type { RuleSelector } from '../kernel/rtnetlink/rule.ts';
 import { LACP_RATE_MODES, PRIMARY_MODES, XMIT_HASH_MODES } from './words.ts';
 
 interface LinkBase {

@@ -1,8 +1,8 @@
 // The network setup's entry points for the CLI (`stockade net plan|apply`) and `stockade boot`:
 // the config's network in the kernel of this process's network namespace.
-import type { Config } from '../config/generated/config.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { readSysctl, writeSysctl } from '../kernel/sysctl.ts';
+import type { Config } from '../config/index.ts';
+import { Rtnl } from '../kernel/rtnetlink/index.ts';
+import { readSysctl, writeSysctl } from '../kernel/index.ts';
 import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
 import type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
@@ -54,3 +54,10 @@ export function applyConfigNetwork(config: Config, opts: ApplyOptions & { dhcpCl
     return { ...result, dhcpClients: [...stopped, ...started] };
   });
 }
+export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent, resolvConf } from './dhcp-event.ts';
+export type { DhcpEvent } from './dhcp-event.ts';
+export { describeKernelError } from './errors.ts';
+export { actionLine, changeCount, formatActions, formatNotes } from './format.ts';
+export { namePorts } from './ports.ts';
+export type { PortNamed, PortSpec } from './ports.ts';
+

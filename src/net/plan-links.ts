@@ -7,8 +7,7 @@
 // recreate only a link Stockade owns whose identity changed (kind, VLAN id or parent, bond mode);
 // refuse, before touching anything, to take over a same-named link of another identity that
 // Stockade does not own; delete only owned links; never touch links the config does not name.
-import { ETH_P_8021Q, IFF_UP } from '../kernel/rtnetlink/constants.ts';
-import type { BondOptions, BridgeOptions, ChangeLinkRequest, Link, LinkInfo, NewLinkRequest } from '../kernel/rtnetlink/link.ts';
+import { ETH_P_8021Q, IFF_UP, type BondOptions, type BridgeOptions, type ChangeLinkRequest, type Link, type LinkInfo, type NewLinkRequest } from '../kernel/rtnetlink/index.ts';
 import type { Action, Exec, Undo } from './action.ts';
 import type { DesiredBond, DesiredBridge, DesiredLink, DesiredNetwork, DesiredVlan } from './desired.ts';
 import { ownsLink } from './ownership.ts';

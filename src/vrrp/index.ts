@@ -54,3 +54,7 @@ export { notifyArgv, notifyState } from './notify.ts';
 export { DROP_REASONS } from './receive.ts';
 export type { DropCounters, DropReason, ReceivedPacket } from './receive.ts';
 export { masterDownMs, skewMs } from './timers.ts';
+export type { LagReport } from './shell/lag.ts';
+export { startVrrp } from './shell/run.ts';
+export type { VrrpRuntime } from './shell/run.ts';
+export type { ShellStatus, VrrpShell } from './shell/shell.ts';

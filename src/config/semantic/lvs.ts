@@ -1,7 +1,7 @@
 // LVS: each virtual service is either address+port or a fwmark, lives on a VIP or an address
 // of the box, is defined once, and has distinct real servers that are not the box itself.
 import { Checker, checkUnique, pointer } from './context.ts';
-import { parseIpv4 } from '../ipv4.ts';
+import { parseIpv4 } from '../../common/index.ts';
 import { vipAddresses } from './vrrp.ts';
 
 export function checkLvs(c: Checker): void {

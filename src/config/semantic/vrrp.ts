@@ -1,7 +1,7 @@
 // VRRP: instances on usable interfaces, VIPs inside a subnet of their interface and used once,
 // one VRID per link, intervals the protocol version can carry, sync groups that resolve.
 import { Checker, checkUnique, pointer } from './context.ts';
-import { formatIpv4, formatPrefix, parsePrefix } from '../ipv4.ts';
+import { formatIpv4, formatPrefix, parsePrefix } from '../../common/index.ts';
 import { didYouMean } from '../suggest.ts';
 
 /** Every VIP address of every instance (for LVS and sync checks). */

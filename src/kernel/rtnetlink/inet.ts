@@ -2,8 +2,7 @@
 // IPv6 is decoded so that dumps of a dual-stack box read cleanly.
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
-import { parseIpv4 as ipv4Number } from '../../common/ipv4.ts';
-import { formatIpv6, parseIpv6 } from '../../common/ipv6.ts';
+import { formatIpv6, parseIpv4 as ipv4Number, parseIpv6 } from '../../common/index.ts';
 
 /** "192.0.2.1" -> its 4 bytes, or undefined for anything else (then isIP decides). */
 function parseIpv4(text: string): Buffer | undefined {

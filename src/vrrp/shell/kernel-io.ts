@@ -12,24 +12,15 @@
 // again gets its macvlan created again (the kernel deletes a macvlan with its lower device).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { isSystemError } from '../../kernel/errors.ts';
-import { ifNameToIndex } from '../../kernel/native.ts';
-import { PacketSocket } from '../../kernel/packet-socket.ts';
-import { RawIpSocket } from '../../kernel/raw-ip-socket.ts';
-import { Rtnl } from '../../kernel/rtnetlink/client.ts';
-import { ensureVmac, removeVmac } from '../../kernel/vrrp-vmac.ts';
-import type { VmacSpec } from '../../kernel/vrrp-vmac.ts';
-import { AF_INET, IFF_LOWER_UP, IFF_UP, RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
-import { LinkMonitor } from '../../kernel/rtnetlink/events.ts';
-import type { Link } from '../../kernel/rtnetlink/link.ts';
-import { ETH_P_ARP, IPPROTO_VRRP } from '../../kernel/socket-constants.ts';
+import { ETH_P_ARP, IPPROTO_VRRP, PacketSocket, RawIpSocket, ensureVmac, ifNameToIndex, isSystemError, removeVmac, type VmacSpec } from '../../kernel/index.ts';
+import { AF_INET, IFF_LOWER_UP, IFF_UP, LinkMonitor, RTPROT_STOCKADE_VRRP, Rtnl, type Link } from '../../kernel/rtnetlink/index.ts';
 import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.ts';
 import type { OutgoingAdvert } from '../engine.ts';
 import { garpFrame, parseMac } from '../garp.ts';
 import { mustParseIpv4 } from '../ipv4.ts';
 import type { ShellIo, VrrpShell } from './shell.ts';
 import type { Vip } from './vips.ts';
-import type { Log } from '../../common/log.ts';
+import type { Log } from '../../common/index.ts';
 
 /** A line a peer can repeat (a reject) passes a limit key: see src/common/log.ts. */
 export type Logger = Log;

@@ -6,13 +6,13 @@
 // go out and come in (heartbeats.ts). Virtual MAC
 // interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
-import type { Vrrp } from '../../config/generated/config.ts';
+import type { Vrrp } from '../../config/index.ts';
 import { VrrpEngine } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
 import { commandProblem } from '../notify.ts';
 import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts } from '../from-config.ts';
-import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/index.ts';
 import { startHeartbeats } from './heartbeats.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
 import type { Logger } from './kernel-io.ts';

@@ -1,0 +1,12 @@
+// The config's face: the generated types (schema.json is their single source), loading with all
+// errors at once (load.ts), the board file, error formatting and the address helpers the checks use.
+export { loadBoardFile } from './board.ts';
+export type { Board } from './board.ts';
+export { configSchema } from './describe.ts';
+export { errorCountLine, formatConfigError, formatConfigWarning } from './errors.ts';
+export type { ConfigError } from './errors.ts';
+export type { Config, FirewallRule, NatRule, PortSpec, Sync, Vrrp, VrrpNotify } from './generated/config.ts';
+export { parseJson } from './json-parse.ts';
+export { loadConfigFile, loadConfigText } from './load.ts';
+export { readConfigBytes } from './read.ts';
+export { terminalSafe } from './terminal-text.ts';
