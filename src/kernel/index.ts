@@ -27,3 +27,4 @@ export { UdpSocket, interfaceOfAddress } from './udp-socket.ts';
 export type { UdpDatagram } from './udp-socket.ts';
 export { ensureVmac, removeVmac } from './vrrp-vmac.ts';
 export type { VmacSpec } from './vrrp-vmac.ts';
+export { runCheckProgram, startDetached } from './tools.ts';

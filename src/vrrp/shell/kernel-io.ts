@@ -10,9 +10,8 @@
 // same virtual MAC never reach the parent); with unicast peers they leave and arrive on the parent
 // (keepalived's vmac_xmit_base). VIPs and gARP are on the macvlan either way. A parent created
 // again gets its macvlan created again (the kernel deletes a macvlan with its lower device).
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { ETH_P_ARP, IPPROTO_VRRP, PacketSocket, RawIpSocket, ensureVmac, ifNameToIndex, isSystemError, removeVmac, type VmacSpec } from '../../kernel/index.ts';
+import { ETH_P_ARP, IPPROTO_VRRP, PacketSocket, RawIpSocket, ensureVmac, ifNameToIndex, isSystemError, removeVmac, runCheckProgram, startDetached, type VmacSpec } from '../../kernel/index.ts';
 import { AF_INET, IFF_LOWER_UP, IFF_UP, LinkMonitor, RTPROT_STOCKADE_VRRP, Rtnl, type Link } from '../../kernel/rtnetlink/index.ts';
 import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.ts';
 import type { OutgoingAdvert } from '../engine.ts';
@@ -273,28 +272,16 @@ export class KernelIo implements ShellIo {
       this.#log('warn', `vrrp: notify ${cmd} not run: ${refused}`);
       return;
     }
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.on('error', (err) => this.#log('warn', `vrrp: notify ${cmd}: ${err.message}`));
-    child.on('exit', (code, signal) => {
+    startDetached(argv, (message) => this.#log('warn', `vrrp: notify ${cmd}: ${message}`), (code, signal) => {
       if (code !== 0) this.#log('warn', `vrrp: notify ${argv.join(' ')}: exit ${code ?? signal}`);
     });
-    child.unref();
   }
 
   /** Runs one check command; resolves true on exit 0 within `timeoutMs`. */
   runCheck(command: readonly string[], timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const [cmd, ...args] = command;
-      // A refused check fails: an untrusted command must not keep a box MASTER.
-      if (cmd === undefined || this.#refusal(command) !== undefined) return resolve(false);
-      const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-      const timer = setTimeout(() => {
-        // The whole process group, as keepalived does.
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-      }, timeoutMs);
-      child.on('error', () => { clearTimeout(timer); resolve(false); });
-      child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
-    });
+    // A refused check fails: an untrusted command must not keep a box MASTER.
+    if (command[0] === undefined || this.#refusal(command) !== undefined) return Promise.resolve(false);
+    return runCheckProgram(command, timeoutMs);
   }
 
   close(): void {
