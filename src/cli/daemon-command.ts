@@ -1,7 +1,8 @@
 // `stockade daemon`: run by init (inittab respawn); see src/daemon/daemon.ts.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
-import { CONTROL_SOCKET_ENV, DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE, DEFAULT_CONTROL_SOCKET, EXIT_CRASH, controlSocketPath, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
+import { CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET, controlSocketPath } from '../control/index.ts';
+import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE, EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
 

@@ -6,7 +6,7 @@ export type { Io } from './io.ts';
 export { createHmac, timingSafeEqual } from './hmac.ts';
 export { formatIpv4, isMulticast, mustParseIpv4, parseIpv4 } from './ipv4.ts';
 export { formatIpv6, isIpv6Text, parseIpv6, writeIpv6 } from './ipv6.ts';
-export type { Level, Log } from './log.ts';
+export type { Level, Log, LogStats } from './log.ts';
 export { RateLimiter } from './rate-limit.ts';
 export { contains, formatPrefix, isSpecial, maskOf, overlaps, parsePrefix } from './ipv4-prefix.ts';
 export type { Ipv4Prefix } from './ipv4-prefix.ts';

@@ -8,7 +8,7 @@ import { BulkSyncWatch, Failover } from './failover.ts';
 import type { FailoverTimers } from './failover.ts';
 import type { Log } from './log.ts';
 import type { SyncService } from './sync.ts';
-import type { SyncFailoverView } from './sync-view.ts';
+import type { SyncFailoverView } from '../control/index.ts';
 
 /** How often the start-up watch looks at the peer's traffic. */
 const BULK_WATCH_INTERVAL_MS = 100;

@@ -2,13 +2,11 @@
 // section, and the control socket's sync methods (what `stockade ctl sync` asks for). The
 // failover integration with VRRP (commit before the VIPs move) is in failover.ts / failover-run.ts.
 import type { Config, Sync } from '../config/index.ts';
-import { SyncDriver, type SyncDriverOptions } from '../ctsync/index.ts';
+import { PROTOCOL_NUMBERS, SyncDriver, type SyncDriverOptions } from '../ctsync/index.ts';
 import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
-import { PROTOCOL_NUMBERS } from './sync-protocols.ts';
-import { entryView } from './sync-view.ts';
-import type { SyncCommitView, SyncEntryView, SyncFailoverView, SyncStatusView } from './sync-view.ts';
+import { entryView, type SyncCommitView, type SyncEntryView, type SyncFailoverView, type SyncStatusView } from '../control/index.ts';
 import type { SyncProgress } from './failover.ts';
 
 /** How many kernel refusals a commit reports by errno. */

@@ -28,3 +28,4 @@ export type { UdpDatagram } from './udp-socket.ts';
 export { ensureVmac, removeVmac } from './vrrp-vmac.ts';
 export type { VmacSpec } from './vrrp-vmac.ts';
 export { runCheckProgram, startDetached } from './tools.ts';
+export { clearStaleSocket, connectUnix, listenPrivate, socketAnswers, unixServer } from './unix-socket.ts';
