@@ -4,13 +4,13 @@
 // Exit status: 0, or 1 when the board file is unusable or the base firewall could not be
 // loaded (init carries on either way).
 import { EXIT_FAILURE, EXIT_OK, type Io } from '../common/index.ts';
-import { loadConfigText, type Board } from '../config/index.ts';
+import { builtInConfig, type Board, type ConfigChoice } from '../config/index.ts';
 import { slotFromCmdline } from './cmdline.ts';
 import { runMounts } from './mounts.ts';
 import type { BootOptions } from './options.ts';
 import { bootPlan, type BootStep } from './plan.ts';
 import { formatStep, type StepReport } from './report.ts';
-import { runBoard, runConfig, type ConfigChoice } from './sources.ts';
+import { runBoard, runConfig } from './sources.ts';
 import { runFirewall, runHostname, runModules, runNetwork, runPorts, type FirewallResult } from './steps.ts';
 import { bootCompleteLine, formatSummary, type PortSummary } from './summary.ts';
 import type { BootSystem } from './system.ts';
@@ -27,9 +27,7 @@ function configText(choice: ConfigChoice): string {
 
 /** Every default, no management interface: what boot uses when no config file can be. */
 function builtInChoice(why: string): ConfigChoice {
-  const builtIn = loadConfigText('{"version": 1}');
-  if (!builtIn.ok) throw new Error('the built-in minimal config does not validate');
-  return { config: builtIn.config, source: 'built-in', why };
+  return { config: builtInConfig(), source: 'built-in', why };
 }
 
 export async function runBoot(options: BootOptions, sys: BootSystem, io: Io, version: string): Promise<number> {

@@ -2,7 +2,8 @@
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
 import { CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET, controlSocketPath } from '../control/index.ts';
-import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE, EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
+import { BOARD_DEFAULT_CONFIG_FILE, SAVED_CONFIG_FILE } from '../config/index.ts';
+import { EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH]
 
@@ -11,8 +12,8 @@ the control socket until SIGTERM, which sends priority-0 adverts from every MAST
 VIPs and closes the sync sockets before exiting. An internal fault (uncaught exception, unhandled
 rejection) is logged with its stack and makes the same stop, then exit status ${EXIT_CRASH}.
 
-  --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
-  --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
+  --config FILE          the config (default ${SAVED_CONFIG_FILE})
+  --default-config FILE  used when the config does not load (default ${BOARD_DEFAULT_CONFIG_FILE}); none: no fallback
   --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
 `;
 
@@ -21,8 +22,8 @@ export const daemonCommand: Command = {
   usage: '[--config FILE] [--default-config FILE|none] [--socket PATH]',
   summary: 'run VRRP, conntrack sync and the control socket (init respawns it)',
   async run(args: readonly string[], io: Io): Promise<number> {
-    let configFile = DEFAULT_CONFIG_FILE;
-    let defaultConfigFile: string | undefined = DEFAULT_BOARD_CONFIG_FILE;
+    let configFile = SAVED_CONFIG_FILE;
+    let defaultConfigFile: string | undefined = BOARD_DEFAULT_CONFIG_FILE;
     let socket: string | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;

@@ -7,19 +7,19 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
-import { formatConfigError, loadBoardFile, loadConfigFile, type Config } from '../config/index.ts';
+import { BOARD_DEFAULT_CONFIG_FILE, BOARD_FILE, SAVED_CONFIG_FILE, firstConfigFile, formatConfigError, loadBoardFile, loadConfigFile, type Config } from '../config/index.ts';
 import { slotFromCmdline } from '../boot/index.ts';
-import { DiskRegion, openPartition, runTool, toolMessage } from '../kernel/index.ts';
+import { DiskRegion, KERNEL_CMDLINE_FILE, openPartition, runTool, toolMessage } from '../kernel/index.ts';
 import {
   BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, otherSlot, partitionRange, publicKeyFromBase64,
   readGptPartitions, readState, regionSlotWriter, writeState, type InstallProgress, type PublicKey, type SlotName,
 } from '../upgrade/index.ts';
 
 const DEFAULTS = {
-  config: '/data/config.json',
-  defaultConfig: '/usr/share/stockade/default-config.json',
-  board: '/usr/share/stockade/board.json',
-  cmdline: '/proc/cmdline',
+  config: SAVED_CONFIG_FILE,
+  defaultConfig: BOARD_DEFAULT_CONFIG_FILE,
+  board: BOARD_FILE,
+  cmdline: KERNEL_CMDLINE_FILE,
 };
 
 /** Where the slots and GRUB's environment are: this machine's partitions, or a disk image. */
@@ -85,7 +85,7 @@ function runningSlot(disk: Disk, image: string | undefined, cmdline: string): Sl
 
 /** The config as boot picks it: the saved file, else the board's default when there is none. */
 function loadConfig(file: string, defaultFile: string): { config: Config; file: string } {
-  const chosen = existsSync(file) ? file : existsSync(defaultFile) ? defaultFile : undefined;
+  const chosen = firstConfigFile([file, defaultFile]);
   if (chosen === undefined) throw new UserError(`no config: neither ${file} nor ${defaultFile} exists, so no key is trusted and upgrades are refused`, EXIT_BAD_INPUT);
   const loaded = loadConfigFile(chosen);
   if (!loaded.ok) throw new UserError(`${formatConfigError(chosen, loaded.errors[0]!)} (the trusted keys come from the config)`, EXIT_BAD_INPUT);

@@ -10,3 +10,5 @@ export { parseJson } from './json-parse.ts';
 export { loadConfigFile, loadConfigText } from './load.ts';
 export { readConfigBytes } from './read.ts';
 export { terminalSafe } from './terminal-text.ts';
+export { APPLIANCE_SHARE_DIR, BOARD_DEFAULT_CONFIG_FILE, BOARD_FILE, CONFIG_FILES, SAVED_CONFIG_FILE, builtInConfig, chooseConfig, firstConfigFile } from './source.ts';
+export type { ConfigChoice, ConfigSource, LoadedChoice } from './source.ts';

@@ -13,7 +13,7 @@
 // variable the method does not exist.
 import type { Vrrp } from '../config/index.ts';
 import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
-import { chooseConfig } from './config.ts';
+import { chooseConfig } from '../config/index.ts';
 import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';
 import { vrrpStatusView, type DaemonStatusView } from '../control/index.ts';

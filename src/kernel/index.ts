@@ -29,3 +29,4 @@ export { ensureVmac, removeVmac } from './vrrp-vmac.ts';
 export type { VmacSpec } from './vrrp-vmac.ts';
 export { runCheckProgram, startDetached } from './tools.ts';
 export { clearStaleSocket, connectUnix, listenPrivate, socketAnswers, unixServer } from './unix-socket.ts';
+export { KERNEL_CMDLINE_FILE } from './cmdline.ts';

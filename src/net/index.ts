@@ -1,7 +1,8 @@
 // The network setup's entry points for the CLI (`stockade net plan|apply`) and `stockade boot`:
 // the config's network in the kernel of this process's network namespace.
 import type { Config } from '../config/index.ts';
-import { Rtnl } from '../kernel/rtnetlink/index.ts';
+import { UserError } from '../common/index.ts';
+import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { readSysctl, writeSysctl } from '../kernel/index.ts';
 import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
@@ -28,6 +29,21 @@ async function withRtnl<T>(fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
   const rtnl = Rtnl.openStrict();
   try {
     return await fn(rtnl);
+  } finally {
+    rtnl.close();
+  }
+}
+
+/** The links of this network namespace as the kernel reports them (`stockade net links`). */
+export async function readKernelLinks(): Promise<Link[]> {
+  let rtnl: Rtnl;
+  try {
+    rtnl = Rtnl.open();
+  } catch (err) {
+    throw new UserError(`net links: cannot open a netlink socket: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return await rtnl.links();
   } finally {
     rtnl.close();
   }
