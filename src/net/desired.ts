@@ -113,6 +113,12 @@ function cidr(text: string): { address: string; length: number } {
 }
 
 export function desiredFromConfig(config: Config): DesiredNetwork {
+  const { addresses, dhcp } = desiredAddresses(config);
+  return { links: desiredLinks(config), addresses, routes: desiredRoutes(config), rules: desiredRules(config), sysctls: desiredSysctls(config), dhcp };
+}
+
+/** Ports, bonds, VLANs and bridges with their settings, each with its master (bond or bridge). */
+function desiredLinks(config: Config): DesiredLink[] {
   const { ports, bonds, vlans, bridges } = config.interfaces;
   const masterOf = new Map<string, string>();
   for (const b of bonds) for (const m of b.members) masterOf.set(m, b.name);
@@ -185,7 +191,11 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       members: [...b.members],
     });
   }
+  return links;
+}
 
+/** Static addresses (with the broadcast `ip addr add ... brd +` would set), and the DHCP interfaces. */
+function desiredAddresses(config: Config): { addresses: DesiredAddress[]; dhcp: string[] } {
   const addresses: DesiredAddress[] = [];
   const dhcp: string[] = [];
   for (const entry of config.addresses) {
@@ -200,7 +210,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       });
     }
   }
+  return { addresses, dhcp };
+}
 
+function desiredRoutes(config: Config): DesiredRoute[] {
   const routes: DesiredRoute[] = config.routes.map((r) => {
     const dst = r.destination === 'default' ? { address: '0.0.0.0', length: 0 } : cidr(r.destination);
     return {
@@ -214,7 +227,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       ...(r.source !== undefined ? { source: r.source } : {}),
     };
   });
+  return routes;
+}
 
+function desiredRules(config: Config): DesiredRule[] {
   const rules: DesiredRule[] = config.routing_rules.map((r) => {
     // A /0 selector matches everything: the kernel keeps no selector for it.
     const selector = (t: string | undefined): { address: string; length: number } | undefined => {
@@ -238,7 +254,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       ...(r.fwmark !== undefined || r.fwmask !== undefined ? { fwmask: r.fwmask ?? 0xffffffff } : {}),
     };
   });
+  return rules;
+}
 
+function desiredSysctls(config: Config): DesiredSysctl[] {
   const sysctls: DesiredSysctl[] = Object.entries(config.sysctls).map(([name, value]) => ({ name, value: String(value) }));
-  return { links, addresses, routes, rules, sysctls, dhcp };
+  return sysctls;
 }
