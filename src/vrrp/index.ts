@@ -1,6 +1,8 @@
 // VRRP for Stockade: the pure core (no I/O in these files) and, in shell/, the I/O shell that
 // follows the contract below (shell.ts; kernel-io.ts: sockets, VIPs, gARP, links, commands;
-// run.ts: config -> running instances; src/daemon/ runs it). This index exports the core only.
+// run.ts: config -> running instances; src/daemon/ runs it). This index is the part's one face:
+// the core, and of the shell what the daemon and the views use (startVrrp, the shell's verbs and
+// status types).
 //
 //   constants.ts    wire numbers (protocol 112, 224.0.0.18, TTL 255, limits, keepalived defaults)
 //   ipv4.ts         addresses as uint32 (wire order and the higher-address tie-break)
