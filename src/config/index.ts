@@ -1,5 +1,6 @@
 // The config's face: the generated types (schema.json is their single source), loading with all
-// errors at once (load.ts), the board file, error formatting and the address helpers the checks use.
+// errors at once (load.ts), the board file, error formatting, and where the config comes from
+// (source.ts: the saved file, the board default, the built-in one).
 export { loadBoardFile } from './board.ts';
 export type { Board } from './board.ts';
 export { configSchema } from './describe.ts';

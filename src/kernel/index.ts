@@ -1,5 +1,6 @@
 // The kernel's face for what is not a netlink family: the addon's sockets (raw IP, packet, UDP),
-// sysctl, modules, mounts, block devices, iptables-restore, tools it runs, udhcpc. Each netlink
+// the control socket's Unix socket, sysctl, modules, mounts, block devices, iptables-restore, the
+// programs it runs (tools, notify and check programs, udhcpc), the kernel command line. Each netlink
 // family has its own face: netlink/, rtnetlink/, ctnetlink/, nftables/ (index.ts in each).
 export { DiskRegion, openPartition } from './block-device.ts';
 export { isSystemError } from './errors.ts';
@@ -21,12 +22,11 @@ export { ETH_P_ARP, IPPROTO_VRRP } from './socket-constants.ts';
 export { readSysctl, writeSysctl } from './sysctl.ts';
 export type { SysctlOutcome } from './sysctl.ts';
 export { netDeviceChain } from './sysfs-net.ts';
-export { runTool, toolMessage } from './tools.ts';
+export { runCheckProgram, runTool, startDetached, toolMessage } from './tools.ts';
 export { runDir, runningUdhcpc, startUdhcpc, stopUdhcpc, udhcpcPidfileInterfaces } from './udhcpc.ts';
 export { UdpSocket, interfaceOfAddress } from './udp-socket.ts';
 export type { UdpDatagram } from './udp-socket.ts';
 export { ensureVmac, removeVmac } from './vrrp-vmac.ts';
 export type { VmacSpec } from './vrrp-vmac.ts';
-export { runCheckProgram, startDetached } from './tools.ts';
 export { clearStaleSocket, connectUnix, listenPrivate, socketAnswers, unixServer } from './unix-socket.ts';
 export { KERNEL_CMDLINE_FILE } from './cmdline.ts';
