@@ -12,8 +12,9 @@ import { imageTierUnavailable } from './image/images.ts';
 import { prerequisitesRequired } from './required.ts';
 
 const root = join(import.meta.dirname, '..');
-// Order: fastest feedback first; lab (needs root) and image (boots VMs in qemu, slowest) last.
-const TIERS = ['unit', 'fuzz', 'cli', 'lab', 'image'] as const;
+// Order: fastest feedback first; lab and interop (need root; interop runs Debian's keepalived and
+// conntrackd as peers in lab namespaces) and image (boots VMs in qemu, slowest) last.
+const TIERS = ['unit', 'fuzz', 'cli', 'lab', 'interop', 'image'] as const;
 type Tier = (typeof TIERS)[number];
 // A tier that runs longer than this has hung; it is stopped and counted as failed. Generous: the
 // lab tier has taken over 20 min on a 2-core machine shared with other builds.
@@ -34,7 +35,7 @@ function testFiles(dir: string): string[] {
 }
 
 function skipReason(tier: Tier): string | undefined {
-  if (tier === 'lab') {
+  if (tier === 'lab' || tier === 'interop') {
     const lab = labAvailable();
     if (!lab.ok) return lab.reason;
   }

@@ -2,8 +2,7 @@
 // Idempotent: a target that already has the right filesystem is left alone. The data partition
 // is found by its GPT label; without it the box runs on the read-only image and the board's
 // default config, and says so.
-import type { MountSpec } from '../kernel/mount.ts';
-import { mountedAt } from '../kernel/mount.ts';
+import { mountedAt, type MountSpec } from '../kernel/index.ts';
 import type { StepReport } from './report.ts';
 import type { BootSystem } from './system.ts';
 

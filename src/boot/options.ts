@@ -1,7 +1,9 @@
 // `stockade boot` flags. On the appliance it runs with none (init starts it); the flags point it
 // at other files and leave out kernel-wide steps so the lab tier can run it inside a network
 // namespace.
-import { EXIT_BAD_INPUT, UserError } from '../cli/command.ts';
+import { EXIT_BAD_INPUT, UserError } from '../common/index.ts';
+import { APPLIANCE_SHARE_DIR, BOARD_DEFAULT_CONFIG_FILE, BOARD_FILE, SAVED_CONFIG_FILE } from '../config/index.ts';
+import { KERNEL_CMDLINE_FILE } from '../kernel/index.ts';
 import { SKIPPABLE_STEPS, type BootStep } from './plan.ts';
 
 export interface BootOptions {
@@ -15,10 +17,10 @@ export interface BootOptions {
 }
 
 export const DEFAULT_BOOT_OPTIONS: BootOptions = {
-  boardFile: '/usr/share/stockade/board.json',
-  configFile: '/data/config.json',
-  defaultConfigFile: '/usr/share/stockade/default-config.json',
-  cmdlineFile: '/proc/cmdline',
+  boardFile: BOARD_FILE,
+  configFile: SAVED_CONFIG_FILE,
+  defaultConfigFile: BOARD_DEFAULT_CONFIG_FILE,
+  cmdlineFile: KERNEL_CMDLINE_FILE,
   skip: new Set(),
 };
 
@@ -85,8 +87,8 @@ export function parseBootArgs(args: readonly string[]): BootOptions {
   return { ...DEFAULT_BOOT_OPTIONS, ...files, skip, ...(files.boardFile !== undefined ? { boardGiven: true } : {}) };
 }
 
-/** Where the image keeps board.json, default-config.json and manifest.json. */
-export const APPLIANCE_SHARE_DIR = '/usr/share/stockade';
+/** Where the image keeps board.json, default-config.json and manifest.json (config/source.ts). */
+export { APPLIANCE_SHARE_DIR };
 
 /**
  * Why `stockade boot` must not run here, or undefined. Boot mounts tmpfs over /run and /tmp and

@@ -1,6 +1,6 @@
 // What each boot step says on the console: one line `stockade: STEP STATUS DETAIL`, and for a
 // few steps indented lines under it (the first errors of an invalid config file).
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe } from '../config/index.ts';
 import type { BootStep } from './plan.ts';
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';

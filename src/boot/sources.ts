@@ -3,10 +3,7 @@
 // first errors); should even that fail, from a built-in minimal config (no management
 // interfaces: console only), so the firewall step always has something safe to apply. The saved
 // file is only read, never changed.
-import { loadBoardFile, type Board } from '../config/board.ts';
-import { formatConfigError, type ConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigFile, loadConfigText } from '../config/load.ts';
+import { builtInConfig, formatConfigError, loadBoardFile, loadConfigFile, type Board, type ConfigChoice, type ConfigError } from '../config/index.ts';
 import type { StepReport } from './report.ts';
 
 /** Errors printed under a step: enough to see what is wrong, short enough for a console. */
@@ -35,20 +32,6 @@ export function runBoard(file: string): { report: StepReport; board?: Board } {
       : `${file}: ${count(result.errors)}; the board's modules and port names are not applied`;
   return { report: { step: 'board', status: 'failed', detail, critical: true, ...(first.kind === 'file' ? {} : { more: errorLines(file, result.errors) }) } };
 }
-
-export type ConfigSource = 'saved' | 'default' | 'built-in';
-
-export interface ConfigChoice {
-  readonly config: Config;
-  readonly source: ConfigSource;
-  /** The file it came from (none for the built-in one). */
-  readonly file?: string;
-  /** Why the saved config was not used. */
-  readonly why?: string;
-}
-
-/** The last resort: every default, no management interface, nothing reachable from the network. */
-const BUILT_IN_CONFIG = '{"version": 1}';
 
 export interface ConfigFiles {
   readonly configFile: string;
@@ -94,8 +77,6 @@ export function runConfig(files: ConfigFiles, dataAvailable: boolean): { report:
       choice: { config: fallback.config, source: 'default', file: files.defaultConfigFile, why },
     };
   }
-  const builtIn = loadConfigText(BUILT_IN_CONFIG);
-  if (!builtIn.ok) throw new Error('the built-in minimal config does not validate');
   more = [...more, ...errorLines(files.defaultConfigFile, fallback.errors)];
   return {
     report: {
@@ -104,6 +85,6 @@ export function runConfig(files: ConfigFiles, dataAvailable: boolean): { report:
       detail: `${why}; the board default ${files.defaultConfigFile} cannot be used either: using the built-in minimal config (console access only)`,
       more,
     },
-    choice: { config: builtIn.config, source: 'built-in', why: `${why}; board default unusable` },
+    choice: { config: builtInConfig(), source: 'built-in', why: `${why}; board default unusable` },
   };
 }

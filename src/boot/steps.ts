@@ -1,7 +1,6 @@
 // Boot steps 4 to 9: modules, port names, network (with its sysctls), hostname, base firewall. Each reports one
 // line and carries on after a failure; only the firewall's failure makes the box unsafe.
-import type { Board } from '../config/board.ts';
-import type { Config } from '../config/generated/config.ts';
+import type { Board, Config } from '../config/index.ts';
 import { baseRuleset, describeBaseFirewall, lockdownTable, type RulesetTable } from '../firewall/index.ts';
 import { listText, type StepReport } from './report.ts';
 import type { BootSystem } from './system.ts';

@@ -1,6 +1,6 @@
 // The one-screen summary boot prints after its steps, and the line that ends every boot:
 // `stockade: boot complete (<version>, slot <A|B|?>)` (the image tests wait for it).
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe } from '../config/index.ts';
 import type { Slot } from './cmdline.ts';
 
 export interface PortSummary {

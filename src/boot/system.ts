@@ -2,20 +2,12 @@
 // src/kernel functions and netsetup's port naming) and fakes in the unit tests, which run the
 // whole boot sequence in-process.
 import { readFileSync } from 'node:fs';
-import type { MountEntry, MountOutcome, MountSpec } from '../kernel/mount.ts';
-import { filesystemKnown, findPartitionByLabel, mount, readMounts } from '../kernel/mount.ts';
-import { loadModules, type ModuleOutcome } from '../kernel/modules.ts';
-import type { SysctlOutcome } from '../kernel/sysctl.ts';
-import { setHostname } from '../kernel/hostname.ts';
-import { restoreTable, type IpFamily, type IptablesTable, type RestoreOutcome } from '../kernel/iptables-restore.ts';
-import { linkStatus, type LinkStatus } from '../kernel/link-state.ts';
-import { namePorts, type PortNamed, type PortSpec } from '../net/ports.ts';
-import { applyConfigNetwork, type ApplyResult } from '../net/index.ts';
-import type { Config } from '../config/generated/config.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { AF_INET } from '../kernel/rtnetlink/constants.ts';
+import { filesystemKnown, findPartitionByLabel, linkStatus, loadModules, mount, readMounts, restoreTable, setHostname, type IpFamily, type IptablesTable, type LinkStatus, type ModuleOutcome, type MountEntry, type MountOutcome, type MountSpec, type RestoreOutcome, type SysctlOutcome } from '../kernel/index.ts';
+import { applyConfigNetwork, namePorts, type ApplyResult, type PortNamed, type PortSpec } from '../net/index.ts';
+import type { Config } from '../config/index.ts';
+import { AF_INET, Rtnl } from '../kernel/rtnetlink/index.ts';
 
-export type { PortNamed, PortSpec } from '../net/ports.ts';
+export type { PortNamed, PortSpec } from '../net/index.ts';
 
 export interface BootSystem {
   /** The mount table; throws when it cannot be read. */

@@ -3,9 +3,7 @@ import { existsSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
 import { interpretOnly } from './one-shot.ts';
-import { runBoot } from '../boot/boot.ts';
-import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, refuseReason } from '../boot/options.ts';
-import { realSystem } from '../boot/system.ts';
+import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, realSystem, refuseReason, runBoot } from '../boot/index.ts';
 import { settleUpgradeAtBoot } from './upgrade-trial.ts';
 
 export const bootCommand: Command = {

@@ -1,9 +1,6 @@
 // `stockade config validate FILE` and `stockade config schema`.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { errorCountLine, formatConfigError, formatConfigWarning } from '../config/errors.ts';
-import { configSchema } from '../config/describe.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { configSchema, errorCountLine, formatConfigError, formatConfigWarning, loadConfigFile, terminalSafe } from '../config/index.ts';
 import { lintFirewall } from '../firewall/index.ts';
 import { transactionCommands } from './config-tx-commands.ts';
 

@@ -9,8 +9,8 @@ import { loadConfigFile, loadConfigText } from '../config/load.ts';
 import type { Config } from '../config/generated/config.ts';
 import { errorCountLine, formatConfigError } from '../config/errors.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
-import { DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
+import { controlRequest, controlSocketPath } from '../control/index.ts';
+import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE } from '../config/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
 import { durableFiles } from '../kernel/durable-file.ts';
 

@@ -1,7 +1,7 @@
 // `stockade ctl ...`: asks the running daemon over its control socket.
 import type { Command } from './command.ts';
 import { statusCommand } from './ctl-status.ts';
-import type { VrrpInstanceView, VrrpStatusView } from '../daemon/vrrp-status.ts';
+import type { VrrpInstanceView, VrrpStatusView } from '../control/index.ts';
 import { ctlSync } from './ctl-sync.ts';
 import { ctlDaemon } from './ctl-daemon.ts';
 import { ctlFirewall } from './ctl-firewall.ts';

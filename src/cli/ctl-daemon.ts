@@ -1,7 +1,7 @@
 // `stockade ctl daemon`: the daemon itself: pid, version, uptime, config, and what it refused or
 // held back (control-socket rejects by reason, log lines over the rate limit by key).
 import { statusCommand } from './ctl-status.ts';
-import type { DaemonStatusView } from '../daemon/daemon-status.ts';
+import type { DaemonStatusView } from '../control/index.ts';
 
 const counts = (c: Record<string, number>): string => Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none';
 

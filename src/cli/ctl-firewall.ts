@@ -3,7 +3,7 @@
 import type { Command } from './command.ts';
 import { statusCommand } from './ctl-status.ts';
 import { formatDrift, formatTables, type FirewallStatusView, type TableView } from '../firewall/index.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe } from '../config/index.ts';
 
 type View = FirewallStatusView & { tables: TableView[] };
 

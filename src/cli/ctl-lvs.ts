@@ -3,7 +3,7 @@
 // every configured real server; the connection entries like `ipvsadm -L -n -c`; the recent
 // real-server state changes with their reasons.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatIpvsadmConnections, formatIpvsadmList, type LvsEvent, type LvsStatusView, type ListOptions } from '../lvs/index.ts';
 import type { IpvsConnection } from '../kernel/ipvs/index.ts';
 import { terminalSafe } from '../config/terminal-text.ts';

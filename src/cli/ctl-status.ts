@@ -1,7 +1,7 @@
 // The shape of the `stockade ctl X` commands that ask one status method and print it (human or
 // --json): ctl vrrp, ctl daemon, ctl firewall.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
+import { controlRequest, controlSocketPath } from '../control/index.ts';
 
 export function statusCommand<T>(word: string, method: string, summary: string, format: (status: T) => string): Command {
   return {

@@ -1,8 +1,6 @@
 // `stockade ctl sync`: conntrackd's commands against the running daemon's conntrack sync.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { controlRequest, controlSocketPath } from '../daemon/control.ts';
-import { formatEntry, formatSyncStatus } from '../daemon/sync-view.ts';
-import type { SyncCommitView, SyncEntryView, SyncStatusView } from '../daemon/sync-view.ts';
+import { controlRequest, controlSocketPath, formatEntry, formatSyncStatus, type SyncCommitView, type SyncEntryView, type SyncStatusView } from '../control/index.ts';
 
 const USAGE = `usage: stockade ctl sync ACTION [--json] [--socket PATH]
 

@@ -1,13 +1,10 @@
 // `stockade daemon`: run by init (inittab respawn); see src/daemon/daemon.ts.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
-import { DEFAULT_BOARD_CONFIG_FILE, DEFAULT_CONFIG_FILE } from '../daemon/config.ts';
-import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../daemon/control.ts';
-import { startDaemon } from '../daemon/daemon.ts';
-import type { DaemonHandle } from '../daemon/daemon.ts';
-import { EXIT_CRASH, installCrashGuard } from '../daemon/crash-guard.ts';
-import { lineLog } from '../daemon/log.ts';
-import { LOG_MAX_BYTES, rotatingLog } from '../kernel/rotating-log.ts';
+import { CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET, controlSocketPath } from '../control/index.ts';
+import { BOARD_DEFAULT_CONFIG_FILE, SAVED_CONFIG_FILE } from '../config/index.ts';
+import { EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
+import { LOG_MAX_BYTES, rotatingLog } from '../kernel/index.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]
 
@@ -16,8 +13,8 @@ the control socket until SIGTERM, which sends priority-0 adverts from every MAST
 VIPs and closes the sync sockets before exiting. An internal fault (uncaught exception, unhandled
 rejection) is logged with its stack and makes the same stop, then exit status ${EXIT_CRASH}.
 
-  --config FILE          the config (default ${DEFAULT_CONFIG_FILE})
-  --default-config FILE  used when the config does not load (default ${DEFAULT_BOARD_CONFIG_FILE}); none: no fallback
+  --config FILE          the config (default ${SAVED_CONFIG_FILE})
+  --default-config FILE  used when the config does not load (default ${BOARD_DEFAULT_CONFIG_FILE}); none: no fallback
   --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
   --log FILE             log there instead of stdout, at most ${LOG_MAX_BYTES / 1024} KiB; then FILE.1 (the image's init uses /run/stockade.log)
 `;
@@ -27,8 +24,8 @@ export const daemonCommand: Command = {
   usage: '[--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]',
   summary: 'run VRRP, conntrack sync and the control socket (init respawns it)',
   async run(args: readonly string[], io: Io): Promise<number> {
-    let configFile = DEFAULT_CONFIG_FILE;
-    let defaultConfigFile: string | undefined = DEFAULT_BOARD_CONFIG_FILE;
+    let configFile = SAVED_CONFIG_FILE;
+    let defaultConfigFile: string | undefined = BOARD_DEFAULT_CONFIG_FILE;
     let socket: string | undefined;
     let logFile: string | undefined;
     for (let i = 0; i < args.length; i++) {

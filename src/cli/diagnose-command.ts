@@ -1,7 +1,7 @@
 // `stockade diagnose [lvs] [FILE] [--json]`: seed 001's LVS-NAT checklist run on this box for
 // each NAT service of the config; each line OK or FAIL with its fix. Exit 1 when a line fails.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Command, type Io } from './command.ts';
-import { loadOrReport, parseNetArgs } from './net-commands.ts';
+import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import { formatChecklist, gatherLvsFacts, lvsChecklist } from '../diagnose/index.ts';
 

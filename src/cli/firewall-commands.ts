@@ -2,16 +2,14 @@
 // plan changes nothing; apply restores only the chains that differ, one table per
 // iptables-restore (atomic); lint prints what can never match or locks the operator out.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { loadOrReport, parseNetArgs } from './net-commands.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
-import type { Config } from '../config/generated/config.ts';
-import { readConfigBytes } from '../config/read.ts';
+import { loadOrReport, parseConfigArgs } from './config-arg.ts';
+import { readConfigBytes, terminalSafe, type Config } from '../config/index.ts';
 import { versionLine } from './build-info.ts';
 import {
   appliedStatePath, applyRuleset, compileRuleset, configKey, forgetAppliedState, readAppliedState, readKeptRules, savedAfter, writeAppliedState, writeKeptRules, driftViews, FirewallApplyError, FirewallConfigError, formatDrift, hasWork, lintFirewall, planAgainstKernel, systemFirewallKernel,
   type FirewallKernel, type Ruleset,
 } from '../firewall/index.ts';
-import type { IpFamily } from '../kernel/iptables-restore.ts';
+import type { IpFamily } from '../kernel/index.ts';
 
 function compiled(config: Config, words: string): Ruleset {
   try {
@@ -25,7 +23,7 @@ function compiled(config: Config, words: string): Ruleset {
 // Not interpreter-only like net apply (src/cli/one-shot.ts): a ruleset runs to thousands of
 // rules, and loading, compiling and comparing them is hot code the optimizing tiers pay for.
 function load(words: string, args: readonly string[], io: Io): { file: string; json: boolean; config: Config } | undefined {
-  const { file, json } = parseNetArgs(words, args);
+  const { file, json } = parseConfigArgs(words, args);
   const config = loadOrReport(file, io);
   return config === undefined ? undefined : { file, json, config };
 }
@@ -56,7 +54,7 @@ const firewallApply: Command = {
   usage: '[FILE] [--json]',
   summary: 'make the kernel hold the config\'s firewall: only the chains that differ, one atomic restore per table',
   async run(args: readonly string[], io: Io): Promise<number> {
-    const { file, json } = parseNetArgs('firewall apply', args);
+    const { file, json } = parseConfigArgs('firewall apply', args);
     const kernel = systemFirewallKernel();
     const statePath = appliedStatePath();
     // No-change fast path: the same file bytes as the last apply and a kernel nobody has changed

@@ -2,7 +2,7 @@
 // plan changes nothing; apply writes only what differs (over generic netlink, never ipvsadm), and
 // a refused write undoes the ones before it.
 import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { loadOrReport, parseNetArgs } from './net-commands.ts';
+import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
 import { terminalSafe } from '../config/terminal-text.ts';
 import { IpvsClient } from '../kernel/ipvs/index.ts';
 import { desiredTable, formatAction, LvsApplyError, LvsManager, planLvs, uncheckedServices } from '../lvs/index.ts';

@@ -1,26 +1,16 @@
 // `stockade net ...`: the network as the kernel sees it (`net links`), and the network setup
 // from the config: `net plan` (what would change, and why; changes nothing) and `net apply`
 // (makes the kernel match the config; undoes its own changes if the kernel refuses one).
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { interpretOnly } from './one-shot.ts';
-import { errorCountLine, formatConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
-import { NETLINK_ROUTE } from '../kernel/netlink/constants.ts';
-import { NetlinkSocket } from '../kernel/netlink/socket.ts';
-import { listLinks, type Link } from '../kernel/rtnetlink/link.ts';
-import { linkState } from '../kernel/rtnetlink/link-state.ts';
-import { describeKernelError } from '../net/errors.ts';
-import { actionLine, changeCount, formatActions, formatNotes } from '../net/format.ts';
-import { applyConfigNetwork, NetApplyError, NetConflictError, planConfigNetwork } from '../net/index.ts';
-import type { ActionInfo } from '../net/index.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { runDir } from '../kernel/udhcpc.ts';
-import { applyLease, clearDhcp, DhcpEventError, parseDhcpEvent, resolvConf } from '../net/dhcp-event.ts';
-import type { DhcpEvent } from '../net/dhcp-event.ts';
+import { terminalSafe } from '../config/index.ts';
+import { linkState } from '../kernel/rtnetlink/index.ts';
+import { IFF_LOWER_UP, IFF_UP, Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
+import { loadOrReport, parseConfigArgs } from './config-arg.ts';
+import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, resolvConf, type ActionInfo, type DhcpEvent } from '../net/index.ts';
+import { runDir } from '../kernel/index.ts';
 
 export function formatLinks(links: readonly Link[]): string {
   const rows = [
@@ -44,58 +34,17 @@ const netLinks: Command = {
       io.err(`stockade: net links: unexpected argument '${unknown[0]}' (usage: stockade net links [--json])\n`);
       return EXIT_BAD_INPUT;
     }
-    let sock: NetlinkSocket;
-    try {
-      sock = NetlinkSocket.open(NETLINK_ROUTE);
-    } catch (err) {
-      throw new UserError(`net links: cannot open a netlink socket: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    try {
-      const links = await listLinks(sock);
-      const rows = links.map((l) => ({
-        index: l.index, name: l.name, flags: l.flags, type: l.type, mtu: l.mtu, address: l.address, state: linkState(l.flags),
-        ...(l.kind !== undefined ? { kind: l.kind } : {}),
-        ...(l.master !== undefined ? { master: l.master } : {}),
-        ...(l.alias !== undefined ? { alias: l.alias } : {}),
-      }));
-      io.out(json ? JSON.stringify(rows) + '\n' : formatLinks(links));
-      return EXIT_OK;
-    } finally {
-      sock.close();
-    }
+    const links = await readKernelLinks();
+    const rows = links.map((l) => ({
+      index: l.index, name: l.name, flags: l.flags, type: l.type, mtu: l.mtu, address: l.address, state: linkState(l.flags),
+      ...(l.kind !== undefined ? { kind: l.kind } : {}),
+      ...(l.master !== undefined ? { master: l.master } : {}),
+      ...(l.alias !== undefined ? { alias: l.alias } : {}),
+    }));
+    io.out(json ? JSON.stringify(rows) + '\n' : formatLinks(links));
+    return EXIT_OK;
   },
 };
-
-/** Where the config is read from when no file is given: the saved one, else the board's default. */
-export const CONFIG_FILES = ['/data/config.json', '/usr/share/stockade/default-config.json'];
-
-interface NetArgs { file: string; json: boolean }
-
-export function parseNetArgs(words: string, args: readonly string[]): NetArgs {
-  const usage = `usage: stockade ${words} [FILE] [--json]`;
-  let file: string | undefined;
-  let json = false;
-  for (const a of args) {
-    if (a === '--json') json = true;
-    else if (a.startsWith('-') || a === '') throw new UserError(`${words}: unexpected argument '${a}' (${usage})`, EXIT_BAD_INPUT);
-    else if (file !== undefined) throw new UserError(`${words}: one config file only (${usage})`, EXIT_BAD_INPUT);
-    else file = a;
-  }
-  if (file === undefined) {
-    file = CONFIG_FILES.find((f) => existsSync(f));
-    if (file === undefined) throw new UserError(`${words}: no config file given and none at ${CONFIG_FILES.join(' or ')}`, EXIT_BAD_INPUT);
-  }
-  return { file, json };
-}
-
-/** The config, or undefined after printing its errors (the caller exits 2, touching nothing). */
-export function loadOrReport(file: string, io: Io): Config | undefined {
-  const result = loadConfigFile(file);
-  if (result.ok) return result.config;
-  for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');
-  io.err(errorCountLine(result.errors.length) + '\n');
-  return undefined;
-}
 
 function lines(io: Io, text: readonly string[], to: 'out' | 'err' = 'out'): void {
   for (const l of text) io[to](terminalSafe(l) + '\n');
@@ -107,7 +56,7 @@ const netPlan: Command = {
   summary: 'print what `net apply` would change in the network, and why (changes nothing)',
   async run(args: readonly string[], io: Io): Promise<number> {
     interpretOnly();
-    const { file, json } = parseNetArgs('net plan', args);
+    const { file, json } = parseConfigArgs('net plan', args);
     const config = loadOrReport(file, io);
     if (config === undefined) return EXIT_BAD_INPUT;
     const plan = await planConfigNetwork(config);
@@ -134,7 +83,7 @@ const netApply: Command = {
   summary: 'make the network (links, addresses, routes, rules, sysctls) match the config',
   async run(args: readonly string[], io: Io): Promise<number> {
     interpretOnly();
-    const { file, json } = parseNetArgs('net apply', args);
+    const { file, json } = parseConfigArgs('net apply', args);
     const config = loadOrReport(file, io);
     if (config === undefined) return EXIT_BAD_INPUT;
     try {

@@ -9,10 +9,8 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
 import { UPGRADE_DEFAULTS as DEFAULTS, diskFor, loadUpgradeConfig as loadConfig, runningSlot, withEnv } from './upgrade-disk.ts';
-import { loadBoardFile } from '../config/board.ts';
-import type { Config } from '../config/generated/config.ts';
-import { formatConfigError } from '../config/errors.ts';
-import { runTool, toolMessage } from '../kernel/tools.ts';
+import { formatConfigError, loadBoardFile, type Config } from '../config/index.ts';
+import { runTool, toolMessage } from '../kernel/index.ts';
 import { upgradeTrialCommand } from './upgrade-trial.ts';
 import {
   BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, applyPlan, install, markGood, otherSlot, publicKeyFromBase64,

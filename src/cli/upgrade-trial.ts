@@ -13,8 +13,7 @@ import { parseOptions, usageError } from './upgrade-args.ts';
 import { UPGRADE_DEFAULTS, cmdlineSlot, machineDisk, withEnv } from './upgrade-disk.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/generated/config.ts';
-import { controlRequest } from '../daemon/control-client.ts';
-import { controlSocketPath } from '../daemon/control.ts';
+import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { runTool, toolMessage } from '../kernel/tools.ts';
 import {
   CHECK_NAMES, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, HEALTH_HOLD_MS, TrialJudge, applyPlan, failTrial, healthChecks, markGood, readState,

@@ -9,3 +9,12 @@ export type Level = 'info' | 'warn' | 'error';
  * ceiling.
  */
 export type Log = (level: Level, message: string, limit?: string) => void;
+
+/** What the daemon's log held back (`stockade ctl daemon`). */
+export interface LogStats {
+  lines: number;
+  /** Lines held back, by limit key ('all lines': the overall ceiling). */
+  suppressed: Record<string, number>;
+  perKeyPerSecond: number;
+  totalPerSecond: number;
+}

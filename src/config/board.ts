@@ -3,7 +3,7 @@
 // src/config/board.schema.json through its precompiled validator, then the rules a schema
 // without oneOf cannot say: each port has exactly one of mac or path; labels, MACs and paths are
 // unique; arch and debian_arch name the same architecture.
-import { UserError } from '../cli/command.ts';
+import { UserError } from '../common/index.ts';
 import { validate } from './generated/board-validate.js';
 import { schema as generatedBoardSchema } from './generated/board-schema.js';
 import type { Board } from './generated/board-types.ts';

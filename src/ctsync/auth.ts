@@ -16,7 +16,7 @@
 // Until then datagrams with good tags are dropped as auth-stale, but their counters are echoed,
 // so the handshake completes with the next datagram each way; FTFW resends what was dropped.
 // No synchronised clocks needed: each side compares only against its own counters.
-import { createHmac, timingSafeEqual } from '../common/hmac.ts';
+import { createHmac, timingSafeEqual } from '../common/index.ts';
 
 export const AUTH_COUNTER_LEN = 8;
 export const AUTH_ECHO_LEN = 8;

@@ -6,7 +6,7 @@
 // them. Entries the record cannot hold losslessly (not IPv4, out-of-range fields) and the rare
 // attributes (NAT sequence adjustment, helper, labels, synproxy, expectation master) live in
 // ordinary maps beside the records.
-import { parseIpv4, formatIpv4 } from '../common/ipv4.ts';
+import { parseIpv4, formatIpv4 } from '../common/index.ts';
 import { entryKey } from './convert.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_ICMP, PORT_PROTOCOLS } from './wire/constants.ts';

@@ -2,8 +2,7 @@
 // what conntrackd does: the reply tuple is not sent, NAT is sent as the changed address / port;
 // the receiver rebuilds the reply tuple as the inverse of the original and asks the kernel for
 // the NAT, and marks TCP entries BE_LIBERAL (windows are not synced).
-import type { CtEntry, CtTuple } from '../kernel/ctnetlink/entry.ts';
-import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
+import { icmpReplyType, type CtEntry, type CtTuple } from '../kernel/ctnetlink/index.ts';
 import { isIcmp } from './wire/codec.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP, IPS_DST_NAT, IPS_EXPECTED, IPS_SRC_NAT, PORT_PROTOCOLS } from './wire/constants.ts';

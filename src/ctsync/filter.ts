@@ -3,8 +3,7 @@
 // matches a connection's original source or reply source, as conntrackd tests them, so a
 // client's flow SNATed to a VIP is still synced while the box's own connections are not;
 // protocols and TCP states are accept or ignore lists.
-import { parseIpv4 } from '../common/ipv4.ts';
-import { isIpv6Text, parseIpv6 } from '../common/ipv6.ts';
+import { isIpv6Text, parseIpv4, parseIpv6 } from '../common/index.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
 

@@ -13,7 +13,7 @@ import type { FtfwOptions, FtfwSink, SyncProtocol } from './ftfw.ts';
 import { NotrackCore } from './notrack.ts';
 import { AlarmCore } from './alarm.ts';
 import type { DataType, SyncEntry } from './wire/codec.ts';
-import type { CtEntry } from '../kernel/ctnetlink/entry.ts';
+import type { CtEntry } from '../kernel/ctnetlink/index.ts';
 
 export type KernelEventKind = 'new' | 'update' | 'destroy';
 

@@ -1,6 +1,4 @@
-// The control socket (/run/stockade.sock): line-delimited JSON. A request is one line
-// {"id": any, "method": "vrrp.status"}; the reply is one line {"id", "ok": true, "result"} or
-// {"id", "ok": false, "error"}. Clients: `stockade ctl ...`, later the console.
+// The control socket's server (the protocol, its client and the views: src/control).
 //
 // Who may talk to it: the socket is 0600 (0660 with a configured group) and each connection's
 // peer credentials are checked as well (uid 0, the daemon's own uid, or a member of the group):
@@ -9,24 +7,12 @@
 // been written and drained, so a client that sends without reading stops itself, not the daemon),
 // and an answer the client does not drain within `drainTimeoutMs` drops the connection. Every
 // rejected connection or request is counted by reason (`stats()`, `stockade ctl daemon`).
-import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { unlinkSync } from 'node:fs';
-import { peerCredentials } from '../kernel/peer-credentials.ts';
-import type { PeerCredentials } from '../kernel/peer-credentials.ts';
+import { CONTROL_REJECTS, MAX_LINE, type ControlAnswer, type ControlReject, type ControlRequest, type ControlStats } from '../control/index.ts';
+import { clearStaleSocket, listenPrivate, peerCredentials, unixServer, type PeerCredentials } from '../kernel/index.ts';
 import type { Log } from './log.ts';
-import { clearStaleSocket, listenPrivate } from './control-path.ts';
 
-export { controlRequest } from './control-client.ts';
-
-export const DEFAULT_CONTROL_SOCKET = '/run/stockade.sock';
-export const CONTROL_SOCKET_ENV = 'STOCKADE_SOCKET';
-/**
- * A client's request line may not grow beyond this (a line without newline is cut off). Large
- * enough for `config.apply` with the biggest config (1 MiB, JSON-escaped in the request); only
- * clients whose credentials passed can send one, at most maxClients at a time.
- */
-export const MAX_LINE = 3 * 1024 * 1024;
 export const DEFAULT_MAX_CLIENTS = 16;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** A turned-away connection is closed from our side after this, whatever the client does. */
@@ -34,15 +20,6 @@ const TURN_AWAY_MS = 1000;
 
 /** May return a promise (commits, kernel dumps); the answer waits for it. */
 export type Handler = (params: unknown) => unknown;
-
-export interface ControlRequest {
-  id?: unknown;
-  method: string;
-  params?: unknown;
-}
-
-export const CONTROL_REJECTS = ['permission', 'no_credentials', 'too_many_clients', 'not_json', 'bad_request', 'unknown_method', 'line_too_long', 'slow_reader'] as const;
-export type ControlReject = (typeof CONTROL_REJECTS)[number];
 
 export interface ControlOptions {
   /** Allowed besides root and the daemon's own user (the socket is then 0660 with this group). */
@@ -52,24 +29,6 @@ export interface ControlOptions {
   /** Who is connecting (default: the kernel's SO_PEERCRED); tests replace it. */
   credentials?: (s: Socket) => PeerCredentials;
   log?: Log;
-}
-
-export interface ControlStats {
-  path: string;
-  clients: number;
-  maxClients: number;
-  group: number | null;
-  accepted: number;
-  requests: number;
-  /** Requests whose handler failed (answered with its error). */
-  failed: number;
-  rejected: Record<ControlReject, number>;
-}
-
-type Answer = { id?: unknown; ok: boolean; result?: unknown; error?: string };
-
-export function controlSocketPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? env[CONTROL_SOCKET_ENV] ?? DEFAULT_CONTROL_SOCKET;
 }
 
 export class ControlServer {
@@ -100,7 +59,7 @@ export class ControlServer {
   static async listen(path: string, opts: ControlOptions = {}): Promise<ControlServer> {
     await clearStaleSocket(path);
     // allowHalfOpen: a client may send its requests and shut its side; it still gets the answers.
-    const server = createServer({ allowHalfOpen: true });
+    const server = unixServer({ allowHalfOpen: true });
     const c = new ControlServer(path, server, opts);
     server.on('connection', (s) => c.#accept(s));
     await listenPrivate(server, path, opts.group);
@@ -207,7 +166,7 @@ export class ControlServer {
   }
 
   /** Writes one answer; resolves once the client has taken it (or the connection is dropped). */
-  #reply(s: Socket, a: Answer): Promise<void> {
+  #reply(s: Socket, a: ControlAnswer): Promise<void> {
     if (s.destroyed || !s.writable) return Promise.resolve();
     let text: string;
     try {
@@ -234,7 +193,7 @@ export class ControlServer {
     });
   }
 
-  async #answer(line: string): Promise<Answer> {
+  async #answer(line: string): Promise<ControlAnswer> {
     let req: ControlRequest;
     try {
       req = JSON.parse(line) as ControlRequest;

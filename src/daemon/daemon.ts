@@ -12,15 +12,13 @@
 // image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
 // loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
 // variable the method does not exist.
-import type { Vrrp } from '../config/generated/config.ts';
-import { startVrrp } from '../vrrp/shell/run.ts';
-import type { VrrpRuntime } from '../vrrp/shell/run.ts';
-import { chooseConfig } from './config.ts';
+import type { Vrrp } from '../config/index.ts';
+import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
+import { chooseConfig } from '../config/index.ts';
 import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';
-import type { DaemonStatusView } from './daemon-status.ts';
+import { vrrpStatusView, type DaemonStatusView } from '../control/index.ts';
 import { resolveGroup } from './group.ts';
-import { vrrpStatusView } from './vrrp-status.ts';
 import { serveSync, startSync } from './sync.ts';
 import { startFailover } from './failover-run.ts';
 import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';

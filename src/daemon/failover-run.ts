@@ -2,13 +2,13 @@
 // the transition events, and the start-up preempt hold released by the peer's first bulk sync.
 // Runs only when both are running and sync.vrrp_group names the unit (the config checker
 // requires vrrp_group whenever VRRP instances exist).
-import type { Config } from '../config/generated/config.ts';
-import type { VrrpShell } from '../vrrp/shell/shell.ts';
+import type { Config } from '../config/index.ts';
+import type { VrrpShell } from '../vrrp/index.ts';
 import { BulkSyncWatch, Failover } from './failover.ts';
 import type { FailoverTimers } from './failover.ts';
 import type { Log } from './log.ts';
 import type { SyncService } from './sync.ts';
-import type { SyncFailoverView } from './sync-view.ts';
+import type { SyncFailoverView } from '../control/index.ts';
 
 /** How often the start-up watch looks at the peer's traffic. */
 const BULK_WATCH_INTERVAL_MS = 100;
@@ -47,7 +47,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
   if (sync.startup_sync_wait_s > 0 && sync.mode !== 'alarm') {
     const waitMs = sync.startup_sync_wait_s * 1000;
     const t0 = performance.now();
-    shell.engine.holdPreempt(t0, waitMs, members);
+    shell.holdPreempt(waitMs, members);
     if (!sync.startup_resync) service.requestResync();
     startup = 'held';
     log('info', `sync: preempting held for ${unit} until the peer's first bulk sync (at most ${sync.startup_sync_wait_s} s)`);
@@ -67,14 +67,14 @@ export function startFailover(config: Config, service: SyncService | undefined, 
       if (s.state === 'waiting') return;
       clearInterval(watchTimer);
       watchTimer = undefined;
-      shell.engine.releasePreempt(members);
+      shell.releasePreempt(members);
       startup = s.state;
       log('info', s.state === 'synced'
         ? `sync: peer's bulk sync in after ${Math.round(s.afterMs)} ms (${s.entries} entries); preempting allowed`
         : `sync: no bulk sync from the peer within ${sync.startup_sync_wait_s} s; preempting allowed`);
     }, BULK_WATCH_INTERVAL_MS);
   }
-  service.failoverView = () => ({ vrrpGroup: unit, startup, ...failover.stats });
+  service.setFailoverView(() => ({ vrrpGroup: unit, startup, ...failover.stats }));
   log('info', `sync: commits on ${unit}${group ? ` (sync group: ${members.join(', ')})` : ''} becoming MASTER, before its VIPs`);
   return {
     failover,

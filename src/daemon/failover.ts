@@ -25,7 +25,7 @@
 // or until the wait runs out, the daemon holds VRRP preempting (engine.holdPreempt): a restarted
 // higher-priority box must not take over a live master before it has the connections to commit.
 // conntrackd's protocol has no end-of-bulk marker (pfsync has one), hence the quiet period.
-import type { SyncCommitView } from './sync-view.ts';
+import type { FailoverStats, SyncCommitView } from '../control/index.ts';
 import type { Log } from './log.ts';
 
 /** What the sequence needs from the sync service (SyncService implements it). */
@@ -62,16 +62,7 @@ export interface FailoverTransition {
   to: string;
 }
 
-export interface FailoverStats {
-  masterCommits: number;
-  /** Commits that were still running when the timeout let the VIPs go ahead. */
-  commitTimeouts: number;
-  commitErrors: number;
-  lastCommit: (SyncCommitView & { timedOut: boolean }) | null;
-  resyncRequests: number;
-  purgesScheduled: number;
-  purges: number;
-}
+export type { FailoverStats };
 
 const TIMED_OUT = Symbol('timed out');
 

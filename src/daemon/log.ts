@@ -3,22 +3,13 @@
 // packets or requests must not fill the disk): lines with a `limit` key at most
 // PER_KEY_PER_SECOND a second per key, every line under an overall TOTAL_PER_SECOND; what is held
 // back is counted by key and announced by the next line that gets out.
-import { RateLimiter } from '../common/rate-limit.ts';
-import type { Level, Log } from '../common/log.ts';
+import { RateLimiter, type Level, type Log, type LogStats } from '../common/index.ts';
 
-export type { Level, Log };
+export type { Level, Log, LogStats };
 
 export const PER_KEY_PER_SECOND = 5;
 export const TOTAL_PER_SECOND = 200;
 const ALL = 'all lines';
-
-export interface LogStats {
-  lines: number;
-  /** Lines held back, by limit key ('all lines': the overall ceiling). */
-  suppressed: Record<string, number>;
-  perKeyPerSecond: number;
-  totalPerSecond: number;
-}
 
 export interface LineLog extends Log {
   stats(): LogStats;

@@ -1,15 +1,11 @@
-// Conntrack sync in the daemon: a SyncDriver (src/ctsync/driver.ts) built from the config's `sync`
-// section, and the control socket's sync methods (what `stockade ctl sync` asks for). The
+// Conntrack sync in the daemon: a SyncDriver (src/ctsync/shell/driver.ts) built from the config's
+// `sync` section (src/ctsync/from-config.ts), and the control socket's sync methods (what `stockade ctl sync` asks for). The
 // failover integration with VRRP (commit before the VIPs move) is in failover.ts / failover-run.ts.
-import type { Config, Sync } from '../config/generated/config.ts';
-import { SyncDriver } from '../ctsync/driver.ts';
-import type { SyncDriverOptions } from '../ctsync/driver.ts';
-import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
+import type { Config, Sync } from '../config/index.ts';
+import { SyncDriver, syncDriverOptions, type SyncDriverOptions } from '../ctsync/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
-import { PROTOCOL_NUMBERS } from './sync-protocols.ts';
-import { entryView } from './sync-view.ts';
-import type { SyncCommitView, SyncEntryView, SyncFailoverView, SyncStatusView } from './sync-view.ts';
+import { entryView, type SyncCommitView, type SyncEntryView, type SyncFailoverView, type SyncStatusView } from '../control/index.ts';
 import type { SyncProgress } from './failover.ts';
 
 /** How many kernel refusals a commit reports by errno. */
@@ -20,60 +16,6 @@ const REJECT_LOG_INTERVAL_MS = 10_000;
 /** Everything rejected so far, by reason: authentication, malformed messages, foreign senders. */
 function rejectCounts(s: SyncStatusView): Record<string, number> {
   return { ...s.authDrops, ...s.drops, foreign: s.transportCounters?.foreign ?? 0 };
-}
-
-/** Our own address on the sync link: local_address, else the interface's first static address. */
-export function syncLocalAddress(config: Config, sync: Sync): string | undefined {
-  if (sync.local_address !== undefined) return sync.local_address;
-  const entry = config.addresses.find((a) => a.interface === sync.interface);
-  return entry?.static[0]?.split('/')[0];
-}
-
-/**
- * The box's own addresses, which conntrack sync never replicates (its own connections, e.g. VRRP
- * adverts or a management session to a VIP, mean nothing to the peer): every static address
- * and every VRRP VIP, as hosts.
- */
-export function ownAddresses(config: Config): string[] {
-  const own = [
-    ...config.addresses.flatMap((a) => a.static),
-    ...(config.vrrp?.instances ?? []).flatMap((i) => i.vips),
-  ].map((a) => a.split('/')[0]!);
-  return [...new Set(own)];
-}
-
-/** The driver's options from a validated config (pure). */
-export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions {
-  const local = syncLocalAddress(config, sync);
-  if (local === undefined) throw new Error(`sync: ${sync.interface} has no static address`);
-  const multicast = sync.transport === 'multicast';
-  if (!multicast && sync.peer === undefined && !sync.stats_only) throw new Error('sync: no peer (transport udp)');
-  const tcpStates = sync.tcp_states?.map((s) => TCP_CONNTRACK_NAMES.indexOf(s));
-  return {
-    local,
-    device: sync.interface,
-    peer: sync.peer ?? '',
-    port: sync.port,
-    ...(multicast ? { multicastGroup: sync.multicast_group } : {}),
-    mode: sync.mode,
-    filter: {
-      ignoreAddresses: [...sync.ignore_addresses, ...ownAddresses(config)],
-      ignoreProtocols: sync.ignore_protocols.map((p) => PROTOCOL_NUMBERS[p]!),
-      ...(tcpStates !== undefined ? { tcpStates } : {}),
-    },
-    ...(sync.authentication !== undefined
-      ? { authKey: Buffer.from(sync.authentication.key, 'base64'), replayWindow: sync.authentication.replay_window }
-      : {}),
-    ackWindow: sync.ack_window,
-    resendQueueSize: sync.resend_queue_size,
-    cacheLimit: sync.hash_limit,
-    ...(sync.commit_timeout_s !== undefined ? { commitTimeout: sync.commit_timeout_s } : {}),
-    eventBuffer: sync.event_buffer_bytes,
-    eventBufferMax: sync.event_buffer_max_bytes,
-    startupResync: sync.startup_resync,
-    externalCache: sync.external_cache,
-    statsOnly: sync.stats_only,
-  };
 }
 
 export type SyncCacheName = 'internal' | 'external';
@@ -93,7 +35,7 @@ export class SyncService {
   #lastCommit: SyncCommitView | null = null;
   #rejectTimer: NodeJS.Timeout | undefined;
   /** Set by the failover wiring; shown in status. */
-  failoverView: (() => SyncFailoverView) | undefined;
+  #failoverView: (() => SyncFailoverView) | undefined;
 
   private constructor(driver: SyncDriver, sync: Sync, opts: SyncDriverOptions) {
     this.#driver = driver;
@@ -148,8 +90,13 @@ export class SyncService {
       transportCounters: { foreign: d.transport?.foreign ?? 0, sendErrors: d.transport?.sendErrors ?? 0 },
       bounds: d.bounds(),
       lastCommit: this.#lastCommit,
-      ...(this.failoverView ? { failover: this.failoverView() } : {}),
+      ...(this.#failoverView ? { failover: this.#failoverView() } : {}),
     };
+  }
+
+  /** The failover wiring's part of `sync.status` (failover-run.ts). */
+  setFailoverView(view: () => SyncFailoverView): void {
+    this.#failoverView = view;
   }
 
   /** The peer's traffic so far (the start-up bulk sync watch). */

@@ -2,7 +2,7 @@
 // code: the config's NAT services and facts read from the box -> one line per check, OK or FAIL
 // with the fix in one sentence. The facts are gathered by lvs-facts.ts.
 import type { Config } from '../config/generated/config.ts';
-import { contains, parseIpv4, parsePrefix } from '../config/ipv4.ts';
+import { contains, parseIpv4, parsePrefix } from '../common/index.ts';
 import { checkPort } from '../lvs/checkers/index.ts';
 
 export type Verdict = 'OK' | 'FAIL' | 'SKIP';

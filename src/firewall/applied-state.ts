@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDir } from '../kernel/udhcpc.ts';
+import { runDir } from '../kernel/index.ts';
 import type { TableOutcome } from './apply.ts';
 import type { IpFamily } from './model.ts';
 

@@ -4,7 +4,7 @@
 // Each restore is one kernel transaction: a refused table keeps its previous rules, and the
 // error names the config pointer of the refused line. Tables are applied raw, mangle, nat, then
 // filter, so a refused NAT table stops before the filter changes.
-import type { RestoreOutcome } from '../kernel/iptables-restore.ts';
+import type { RestoreOutcome } from '../kernel/index.ts';
 import type { IpFamily, IptablesTable, Ruleset } from './model.ts';
 import { hasWork, planRuleset, type TablePlan } from './diff.ts';
 import { partialTableText } from './render.ts';

@@ -11,8 +11,8 @@
 // Pure: config in, iptables-restore text out (one text per family and table, applied one table
 // per run), in the layout of the full ruleset (compile.ts) so the daemon's first apply changes
 // only what differs.
-import type { Config } from '../config/generated/config.ts';
-import type { IpFamily, IptablesTable } from '../kernel/iptables-restore.ts';
+import type { Config } from '../config/index.ts';
+import type { IpFamily, IptablesTable } from '../kernel/index.ts';
 import { compileRuleset } from './compile.ts';
 import { fullTableText } from './render.ts';
 

@@ -11,7 +11,7 @@
 // Scope "boot" is what `stockade boot` loads before the daemon runs: the system rules with drop
 // policies for INPUT and FORWARD, no user rules, NAT or preload (a bad line there must not leave
 // the box without the pair's rules).
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { BUILTIN_CHAINS, type FwChain, type FwRule, type FwTable, type IptablesTable, type Policy, type Ruleset } from './model.ts';
 import { dropLogRule, systemRules, BASE_POINTER } from './system-rules.ts';
 import { segmentRules, userFilterRules } from './filter-rules.ts';

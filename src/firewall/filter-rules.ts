@@ -1,6 +1,6 @@
 // config.firewall.rules and config.segments -> filter rules per chain. A rule's id comment is its
 // config pointer; a rule with log: true is preceded by a rate-limited LOG rule with the same id.
-import type { Config, FirewallRule } from '../config/generated/config.ts';
+import type { Config, FirewallRule } from '../config/index.ts';
 import { LOG_LIMIT, logTarget, rule, type MatchSpec } from './rule-text.ts';
 import type { FwRule } from './model.ts';
 

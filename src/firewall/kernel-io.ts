@@ -1,8 +1,7 @@
 // The apply's kernel side on a real box: iptables-save / iptables-restore --noflush --wait (the
 // runners are in src/kernel) and modprobe for conntrack helpers.
-import { restoreTable, saveTables } from '../kernel/iptables-restore.ts';
-import { loadModules } from '../kernel/modules.ts';
-import { legacyTablesPresent, netnsId, nftablesGeneration } from '../kernel/nftables/generation.ts';
+import { loadModules, restoreTable, saveTables } from '../kernel/index.ts';
+import { legacyTablesPresent, netnsId, nftablesGeneration } from '../kernel/nftables/index.ts';
 import type { FirewallKernel } from './apply.ts';
 
 export function systemFirewallKernel(opts: { counters?: boolean } = {}): FirewallKernel {

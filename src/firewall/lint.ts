@@ -2,8 +2,8 @@
 // (shadowed by an earlier rule, or duplicates of one), NAT to an address the box does not hold,
 // and management settings that leave no remote way in. References to interfaces and segments
 // that do not exist are config errors already (src/config/semantic/firewall.ts).
-import type { Config, FirewallRule, PortSpec } from '../config/generated/config.ts';
-import { contains, parseIpv4, parsePrefix, type Ipv4Prefix } from '../config/ipv4.ts';
+import type { Config, FirewallRule, PortSpec } from '../config/index.ts';
+import { contains, parseIpv4, parsePrefix, type Ipv4Prefix } from '../common/index.ts';
 import { preloadChains } from './preload.ts';
 
 export interface LintWarning {

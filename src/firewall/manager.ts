@@ -7,7 +7,7 @@
 // loaded by `stockade boot` or an earlier apply): on the appliance boot always has; a daemon
 // started on some other machine (or in a test namespace without boot) leaves that machine's
 // firewall alone and says so.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { OWN_CHAIN_PREFIX, type Ruleset } from './model.ts';
 import { compileRuleset } from './compile.ts';
 import { applyRuleset, planAgainstKernel, readKernel, type FirewallKernel } from './apply.ts';

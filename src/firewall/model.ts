@@ -1,7 +1,7 @@
 // The rule model the compiler produces and the apply compares with the kernel: tables of chains,
 // each chain an ordered list of rules in the exact text iptables-save prints, and each rule with
 // the config pointer it came from (for errors, `firewall plan` and `ctl firewall`).
-import type { IpFamily, IptablesTable } from '../kernel/iptables-restore.ts';
+import type { IpFamily, IptablesTable } from '../kernel/index.ts';
 
 export type { IpFamily, IptablesTable };
 

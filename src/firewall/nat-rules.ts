@@ -1,8 +1,8 @@
 // config.firewall.nat -> nat PREROUTING (destination) and POSTROUTING (source) rules, and
 // config.firewall.helpers -> raw table CT rules: helpers are assigned explicitly, never by the
 // kernel's automatic assignment (off by default since Linux 4.7, and unsafe when on).
-import type { Config, NatRule } from '../config/generated/config.ts';
-import { contains, parseIpv4, parsePrefix } from '../config/ipv4.ts';
+import type { Config, NatRule } from '../config/index.ts';
+import { contains, parseIpv4, parsePrefix } from '../common/index.ts';
 import { rule, type MatchSpec } from './rule-text.ts';
 import type { FwRule } from './model.ts';
 

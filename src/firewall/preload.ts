@@ -3,8 +3,8 @@
 // placed where the kernel would put them, so the chain compares line by line with iptables-save.
 // Lines must be written as iptables-save prints them (`-p tcp -m tcp --dport 22`), or the chain
 // reads back different from what was loaded and every apply restores it (lint says so).
-import type { Config } from '../config/generated/config.ts';
-import { IPTABLES_TABLES, type IptablesTable } from '../kernel/iptables-restore.ts';
+import type { Config } from '../config/index.ts';
+import { IPTABLES_TABLES, type IptablesTable } from '../kernel/index.ts';
 import { isOwnChain, type FwRule } from './model.ts';
 
 export interface PreloadError {

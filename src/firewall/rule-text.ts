@@ -1,6 +1,6 @@
 // Pieces of rule text written exactly as iptables-save prints them back (checked against
 // iptables 1.8.9 in the lab), so generated and kernel rules compare line by line.
-import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
+import { formatPrefix, parsePrefix } from '../common/index.ts';
 import type { FwRule } from './model.ts';
 
 // The config schema already restricts these; checked again because they are pasted into rule text.

@@ -1,8 +1,7 @@
 // iptables-save output -> chains per table, for comparing with the generated ruleset and for
 // `ctl firewall`'s counters. Protocol names that iptables looks up in /etc/protocols (present on
 // a host, absent on the appliance) are read back as the numbers stockade writes.
-import type { IptablesTable } from '../kernel/iptables-restore.ts';
-import { IPTABLES_TABLES } from '../kernel/iptables-restore.ts';
+import { IPTABLES_TABLES, type IptablesTable } from '../kernel/index.ts';
 import { isBuiltin } from './model.ts';
 
 export interface SavedRule {

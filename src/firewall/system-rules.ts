@@ -4,7 +4,7 @@
 //
 // Each rule names the config pointer that asked for it. Raw sockets (VRRP) and UDP sockets (sync,
 // heartbeats, DHCP renewals) see packets only after the INPUT chain, hence the explicit openings.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { LOG_LIMIT, logTarget, rule } from './rule-text.ts';
 import type { FwRule } from './model.ts';
 

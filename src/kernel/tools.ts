@@ -116,3 +116,41 @@ export function toolMessage(result: ToolResult, name: string): string {
   const line = lines[0] ?? `${name} exited with status ${result.code}`;
   return line.replace(new RegExp(`^${name}: `), '');
 }
+
+/** What became of a program started with startDetached. */
+export interface DetachedExit {
+  /** Why it could not be started or run (spawn's error). */
+  readonly error?: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * Starts an admin's program (a VRRP notify script) in its own process group with stockade's
+ * environment and leaves it: nothing waits for it. `onError` and `onExit` report what became of it.
+ */
+export function startDetached(argv: readonly string[], onError: (message: string) => void, onExit: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) return;
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  child.on('error', (err) => onError(err.message));
+  child.on('exit', onExit);
+  child.unref();
+}
+
+/**
+ * Runs an admin's check program in its own process group; resolves true on exit 0. At `timeoutMs`
+ * the whole group is killed, as keepalived does, and the check has failed.
+ */
+export function runCheckProgram(argv: readonly string[], timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    if (cmd === undefined) return resolve(false);
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }, timeoutMs);
+    child.on('error', () => { clearTimeout(timer); resolve(false); });
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
+  });
+}

@@ -3,7 +3,7 @@
 // would write (DR/TUN keep the service's port; a fwmark service's DR/TUN servers get port 0).
 // Pure: config and health in, table out.
 import type { Config } from '../config/generated/config.ts';
-import { parseIpv4 } from '../config/ipv4.ts';
+import { parseIpv4 } from '../common/index.ts';
 import {
   IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3,
   serviceKeyText, destKeyText,

@@ -1,9 +1,5 @@
 // One step of a network apply: what it changes, why, how to do it and how to undo it.
-import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
-import type { Route } from '../kernel/rtnetlink/route.ts';
-import type { Rule } from '../kernel/rtnetlink/rule.ts';
+import type { Address, AddressRequest, Link, Route, RtnlApi, Rule } from '../kernel/rtnetlink/index.ts';
 
 /** The apply runs in phases; each later phase is planned from the kernel state the earlier left. */
 export type Phase = 'links' | 'link-settings' | 'addresses' | 'routes' | 'rules' | 'sysctls';

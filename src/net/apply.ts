@@ -4,9 +4,7 @@
 // needs it, and what the kernel removed by itself is not removed twice). Every change records
 // its undo; when the kernel refuses one, the changes this apply made are undone, newest first,
 // and the error names the object and the kernel's reason.
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import { IFF_UP } from '../kernel/rtnetlink/constants.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
+import { IFF_UP, type Link, type RtnlApi } from '../kernel/rtnetlink/index.ts';
 import { Exec, PHASES } from './action.ts';
 import type { Action, ActionInfo, KernelState, Phase, SysctlApi, Undo } from './action.ts';
 import type { DesiredNetwork } from './desired.ts';

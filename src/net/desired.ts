@@ -1,13 +1,11 @@
 // The network as the config wants it, in the kernel's terms: links (ports, bonds, VLANs,
 // bridges) with their settings and masters, addresses, routes, policy rules and sysctls. Pure:
 // built from a validated config (defaults filled in), compared with the kernel by plan.ts.
-import type { Config } from '../config/generated/config.ts';
-import { parsePrefix } from '../config/ipv4.ts';
-import { mustParseIpv4, type Ipv4 } from '../common/ipv4.ts';
-import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN } from '../kernel/rtnetlink/constants.ts';
+import type { Config } from '../config/index.ts';
+import { formatIpv4, mustParseIpv4, parsePrefix, type Ipv4 } from '../common/index.ts';
+import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN, type RuleSelector } from '../kernel/rtnetlink/index.ts';
 import { aliasFor } from './ownership.ts';
 import type { BondMode, RouteType, RuleAction, XmitHashPolicy } from './words.ts';
-import type { RuleSelector } from '../kernel/rtnetlink/rule.ts';
 import { LACP_RATE_MODES, PRIMARY_MODES, XMIT_HASH_MODES } from './words.ts';
 
 interface LinkBase {
@@ -117,6 +115,12 @@ function cidr(text: string): { address: Ipv4; length: number } {
 }
 
 export function desiredFromConfig(config: Config): DesiredNetwork {
+  const { addresses, dhcp } = desiredAddresses(config);
+  return { links: desiredLinks(config), addresses, routes: desiredRoutes(config), rules: desiredRules(config), sysctls: desiredSysctls(config), dhcp };
+}
+
+/** Ports, bonds, VLANs and bridges with their settings, each with its master (bond or bridge). */
+function desiredLinks(config: Config): DesiredLink[] {
   const { ports, bonds, vlans, bridges } = config.interfaces;
   const masterOf = new Map<string, string>();
   for (const b of bonds) for (const m of b.members) masterOf.set(m, b.name);
@@ -189,7 +193,11 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       members: [...b.members],
     });
   }
+  return links;
+}
 
+/** Static addresses (with the broadcast `ip addr add ... brd +` would set), and the DHCP interfaces. */
+function desiredAddresses(config: Config): { addresses: DesiredAddress[]; dhcp: string[] } {
   const addresses: DesiredAddress[] = [];
   const dhcp: string[] = [];
   for (const entry of config.addresses) {
@@ -204,7 +212,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       });
     }
   }
+  return { addresses, dhcp };
+}
 
+function desiredRoutes(config: Config): DesiredRoute[] {
   const routes: DesiredRoute[] = config.routes.map((r) => {
     const dst = r.destination === 'default' ? { address: 0, length: 0 } : cidr(r.destination);
     return {
@@ -218,7 +229,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       ...(r.source !== undefined ? { source: mustParseIpv4(r.source) } : {}),
     };
   });
+  return routes;
+}
 
+function desiredRules(config: Config): DesiredRule[] {
   const rules: DesiredRule[] = config.routing_rules.map((r) => {
     // A /0 selector matches everything: the kernel keeps no selector for it.
     const selector = (t: string | undefined): { address: Ipv4; length: number } | undefined => {
@@ -242,7 +256,10 @@ export function desiredFromConfig(config: Config): DesiredNetwork {
       ...(r.fwmark !== undefined || r.fwmask !== undefined ? { fwmask: r.fwmask ?? 0xffffffff } : {}),
     };
   });
+  return rules;
+}
 
+function desiredSysctls(config: Config): DesiredSysctl[] {
   const sysctls: DesiredSysctl[] = Object.entries(config.sysctls).map(([name, value]) => ({ name, value: String(value) }));
-  return { links, addresses, routes, rules, sysctls, dhcp };
+  return sysctls;
 }

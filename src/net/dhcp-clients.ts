@@ -2,10 +2,8 @@
 // `"dhcp": true`: `net apply` (and boot) starts the missing ones after the reconcile, and before
 // it stops those of interfaces that are no longer DHCP and takes their leases off (first, so that
 // a static address replacing a lease in the same subnet is not deleted with it as a secondary).
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import { AF_INET } from '../kernel/rtnetlink/constants.ts';
-import { RTPROT_STOCKADE_DHCP } from '../kernel/rtnetlink/dhcp-constants.ts';
-import { runningUdhcpc, startUdhcpc, stopUdhcpc, udhcpcPidfileInterfaces } from '../kernel/udhcpc.ts';
+import { AF_INET, RTPROT_STOCKADE_DHCP, type RtnlApi } from '../kernel/rtnetlink/index.ts';
+import { runningUdhcpc, startUdhcpc, stopUdhcpc, udhcpcPidfileInterfaces } from '../kernel/index.ts';
 import { clearDhcp } from './dhcp-event.ts';
 
 /** The DHCP clients as processes; udhcpcClients in production, a fake in tests. */

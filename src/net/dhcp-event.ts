@@ -4,12 +4,8 @@
 // router on the interface; deconfig takes them off. Everything this adds carries the DHCP mark
 // (RTPROT_STOCKADE_DHCP), and this deletes only what carries it: never netsetup's objects (83),
 // VRRP's VIPs, or anyone else's.
-import { formatIpv4, maskOf, parseIpv4 } from '../config/ipv4.ts';
-import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import { AF_INET, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTN_UNICAST } from '../kernel/rtnetlink/constants.ts';
-import { INFINITY_LIFE_TIME, RTPROT_STOCKADE_DHCP } from '../kernel/rtnetlink/dhcp-constants.ts';
-import type { Route, RouteRequest } from '../kernel/rtnetlink/route.ts';
+import { formatIpv4, maskOf, parseIpv4 } from '../common/index.ts';
+import { AF_INET, INFINITY_LIFE_TIME, RTN_UNICAST, RTPROT_STOCKADE_DHCP, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, type Address, type AddressRequest, type Route, type RouteRequest, type RtnlApi } from '../kernel/rtnetlink/index.ts';
 import { kernelCode } from './errors.ts';
 
 export const DHCP_EVENTS = ['deconfig', 'bound', 'renew', 'leasefail', 'nak'] as const;

@@ -1,8 +1,8 @@
 // Kernel refusals in words for people: the kernel's own explanation (extended ack) when it gave
 // one, else the errno's text, with the errno name for searching.
 import { getSystemErrorMessage } from 'node:util';
-import { isSystemError } from '../kernel/errors.ts';
-import { NetlinkError } from '../kernel/netlink/ack.ts';
+import { isSystemError } from '../kernel/index.ts';
+import { NetlinkError } from '../kernel/netlink/index.ts';
 
 export function describeKernelError(e: unknown): string {
   if (e instanceof NetlinkError) {

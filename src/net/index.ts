@@ -1,8 +1,9 @@
 // The network setup's entry points for the CLI (`stockade net plan|apply`) and `stockade boot`:
 // the config's network in the kernel of this process's network namespace.
-import type { Config } from '../config/generated/config.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { readSysctl, writeSysctl } from '../kernel/sysctl.ts';
+import type { Config } from '../config/index.ts';
+import { UserError } from '../common/index.ts';
+import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
+import { readSysctl, writeSysctl } from '../kernel/index.ts';
 import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
 import type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
@@ -33,6 +34,21 @@ async function withRtnl<T>(fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
   }
 }
 
+/** The links of this network namespace as the kernel reports them (`stockade net links`). */
+export async function readKernelLinks(): Promise<Link[]> {
+  let rtnl: Rtnl;
+  try {
+    rtnl = Rtnl.open();
+  } catch (err) {
+    throw new UserError(`net links: cannot open a netlink socket: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return await rtnl.links();
+  } finally {
+    rtnl.close();
+  }
+}
+
 /** What `applyConfigNetwork` would change, and why. Changes nothing. */
 export function planConfigNetwork(config: Config): Promise<NetPlan> {
   return withRtnl((kernel) => planNetwork(desiredFromConfig(config), { kernel, sysctl: procSysctl }));
@@ -54,3 +70,10 @@ export function applyConfigNetwork(config: Config, opts: ApplyOptions & { dhcpCl
     return { ...result, dhcpClients: [...stopped, ...started] };
   });
 }
+export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent, resolvConf } from './dhcp-event.ts';
+export type { DhcpEvent } from './dhcp-event.ts';
+export { describeKernelError } from './errors.ts';
+export { actionLine, changeCount, formatActions, formatNotes } from './format.ts';
+export { namePorts } from './ports.ts';
+export type { PortNamed, PortSpec } from './ports.ts';
+

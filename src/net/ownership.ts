@@ -12,12 +12,7 @@
 // - Policy rules: FRA_PROTOCOL = RTPROT_STOCKADE (kernel >= 4.17).
 // - The DHCP client path marks its lease address and default route RTPROT_STOCKADE_DHCP: the
 //   reconcile neither deletes, adopts nor changes those (see dhcpMarked); only the DHCP path does.
-import { RTPROT_STOCKADE } from '../kernel/rtnetlink/constants.ts';
-import { RTPROT_STOCKADE_DHCP } from '../kernel/rtnetlink/dhcp-constants.ts';
-import type { Address } from '../kernel/rtnetlink/address.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
-import type { Route } from '../kernel/rtnetlink/route.ts';
-import type { Rule } from '../kernel/rtnetlink/rule.ts';
+import { RTPROT_STOCKADE, RTPROT_STOCKADE_DHCP, type Address, type Link, type Route, type Rule } from '../kernel/rtnetlink/index.ts';
 
 export const LINK_MARK = 'stockade';
 /** IFALIASZ - 1. */

@@ -4,15 +4,9 @@
 // adopted (addresses and routes are marked in place, with NLM_F_REPLACE; rules cannot be, so a
 // matching rule is left as it is); Stockade's own objects that the config no longer has are
 // deleted; nothing else is touched.
-import { AF_INET, IFA_F_SECONDARY, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RTM_F_CLONED, RTN_UNICAST, RTPROT_KERNEL } from '../kernel/rtnetlink/constants.ts';
-import type { Address, AddressRequest } from '../kernel/rtnetlink/address.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
-import type { Route, RouteRequest } from '../kernel/rtnetlink/route.ts';
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import { ipText, type IpAddress } from '../kernel/rtnetlink/inet.ts';
-import { selectorRequest } from '../kernel/rtnetlink/rule.ts';
-import type { Rule, RuleRequest } from '../kernel/rtnetlink/rule.ts';
-import { formatPrefix, parsePrefix } from '../config/ipv4.ts';
+import { AF_INET, IFA_F_SECONDARY, RTM_F_CLONED, RTN_UNICAST, RTPROT_KERNEL, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, selectorRequest, type Address, type AddressRequest, type Link, type Route, type RouteRequest, type RtnlApi, type Rule, type RuleRequest } from '../kernel/rtnetlink/index.ts';
+import { formatPrefix, parsePrefix } from '../common/index.ts';
+import { ipText, type IpAddress } from '../kernel/rtnetlink/index.ts';
 import { addressRequest } from './action.ts';
 import type { Action, SysctlApi } from './action.ts';
 import type { DesiredAddress, DesiredNetwork, DesiredRoute, DesiredRule } from './desired.ts';

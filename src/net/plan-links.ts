@@ -10,8 +10,7 @@
 //
 // First classify: one named change per link (as netifd's device change type), then emit the
 // actions in the order the kernel needs. What differs by kind is in links/<kind>.ts.
-import { isAdminUp } from '../kernel/rtnetlink/link-state.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
+import { isAdminUp, type Link } from '../kernel/rtnetlink/index.ts';
 import type { Action } from './action.ts';
 import type { DesiredBond, DesiredNetwork } from './desired.ts';
 import { remodes } from './links/bond.ts';

@@ -14,12 +14,9 @@
 // - Idempotent: when every port already has its label, nothing is written.
 // - On a failure, the renames already done are undone (best effort) and the error names the
 //   port and the kernel's reason.
-import { isMac } from '../common/mac.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import type { RtnlApi } from '../kernel/rtnetlink/client.ts';
-import { ARPHRD_ETHER, IFF_UP, IFNAME_MAX_LEN } from '../kernel/rtnetlink/constants.ts';
-import type { Link } from '../kernel/rtnetlink/link.ts';
-import { netDeviceChain } from '../kernel/sysfs-net.ts';
+import { ARPHRD_ETHER, IFF_UP, IFNAME_MAX_LEN, Rtnl, type Link, type RtnlApi } from '../kernel/rtnetlink/index.ts';
+import { netDeviceChain } from '../kernel/index.ts';
+import { isMac } from '../common/index.ts';
 import { describeKernelError } from './errors.ts';
 
 export interface PortSpec { label: string; mac?: string; path?: string }

@@ -2,7 +2,7 @@
 // on is here, before the first payload byte arrives (Mender/SWUpdate order): the board it is
 // for, its version and security epoch, and a sha256 per fixed-size chunk of each part, so a bad
 // chunk is found before it is written.
-import { parseJson } from '../config/json-parse.ts';
+import { parseJson } from '../config/index.ts';
 import { fail, type Result } from './errors.ts';
 import { FORMAT_VERSION, MAX_CHUNK_SIZE, MAX_PART_SIZE, MAX_SECURITY_EPOCH, MIN_CHUNK_SIZE } from './format.ts';
 import { isVersion } from './version.ts';

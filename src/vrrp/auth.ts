@@ -25,7 +25,7 @@
 // first counter from a sender is taken only when its time is within a minute of the receiver's
 // clock (replay.ts DEFAULT_FIRST_SKEW_MS): adverts captured earlier do not replay after a restart.
 // Optionally (maxClockSkewMs, needs NTP on both boxes) every counter is held to that skew.
-import { createHmac, timingSafeEqual } from '../common/hmac.ts';
+import { createHmac, timingSafeEqual } from '../common/index.ts';
 import { CounterClock, ReplayWindows } from './replay.ts';
 
 export const TRAILER_LENGTH = 28;

@@ -1,7 +1,7 @@
 // The validated config's `vrrp` section -> the engine's configuration. Pure: what only the running
 // box knows (each interface's primary and other addresses, key material read from secret_file)
 // comes in as `facts` from the shell.
-import type { Vrrp, VrrpNotify } from '../config/generated/config.ts';
+import type { Vrrp, VrrpNotify } from '../config/index.ts';
 import type { AuthKeys } from './auth.ts';
 import { simplePasswordBytes } from './codec.ts';
 import { VRRP_MULTICAST_GROUP } from './constants.ts';

@@ -8,7 +8,7 @@
 // before it. MAC: HMAC-SHA256(key, "STKHB2" | sender IPv4 | every byte before the MAC), first 16
 // bytes: a heartbeat can stop a takeover or start one, so with a key nothing forged or replayed
 // is taken (heartbeat-link.ts).
-import { createHmac, timingSafeEqual } from '../common/hmac.ts';
+import { createHmac, timingSafeEqual } from '../common/index.ts';
 
 const MAGIC = [0x53, 0x4b, 0x48, 0x42];
 export const HEARTBEAT_VERSION = 2;

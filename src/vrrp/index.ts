@@ -1,6 +1,8 @@
 // VRRP for Stockade: the pure core (no I/O in these files) and, in shell/, the I/O shell that
 // follows the contract below (shell.ts; kernel-io.ts: sockets, VIPs, gARP, links, commands;
-// run.ts: config -> running instances; src/daemon/ runs it). This index exports the core only.
+// run.ts: config -> running instances; src/daemon/ runs it). This index is the part's one face:
+// the core, and of the shell what the daemon and the views use (startVrrp, the shell's verbs and
+// status types).
 //
 //   constants.ts    wire numbers (protocol 112, 224.0.0.18, TTL 255, limits, keepalived defaults)
 //   ipv4.ts         addresses as uint32 (wire order and the higher-address tie-break)
@@ -55,3 +57,7 @@ export type { PathElementStat } from './notify.ts';
 export { DROP_REASONS } from './receive.ts';
 export type { DropCounters, DropReason, ReceivedPacket } from './receive.ts';
 export { masterDownMs, skewMs } from './timers.ts';
+export type { LagReport } from './shell/lag.ts';
+export { startVrrp } from './shell/run.ts';
+export type { VrrpRuntime } from './shell/run.ts';
+export type { ShellStatus, VrrpShell } from './shell/shell.ts';

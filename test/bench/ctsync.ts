@@ -35,8 +35,7 @@ import { CTD_STATS, PORT, conntrackdRequest, ctdExternalActive, startConntrackd,
 import { PRIMARY_BACKUP_SH, gatewayTopology, measureSurvival } from '../lab/ctsync/gateway.ts';
 import type { PairKind, SurvivalResult } from '../lab/ctsync/gateway.ts';
 import { STOCKADE_BIN } from '../lab/helpers/stockade-daemon.ts';
-import { controlRequest } from '../../src/daemon/control.ts';
-import type { SyncCommitView, SyncStatusView } from '../../src/daemon/sync-view.ts';
+import { controlRequest, type SyncCommitView, type SyncStatusView } from '../../src/control/index.ts';
 import { MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
 const { values } = parseArgs({

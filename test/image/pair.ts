@@ -27,8 +27,7 @@
 import { suite } from 'uvu';
 import { loadConfigText } from '../../src/config/load.ts';
 import { formatConfigError } from '../../src/config/errors.ts';
-import type { SyncStatusView } from '../../src/daemon/sync-view.ts';
-import type { VrrpStatusView } from '../../src/daemon/vrrp-status.ts';
+import type { SyncStatusView, VrrpStatusView } from '../../src/control/index.ts';
 import { Lab, labAvailable } from '../lab/harness.ts';
 import { unmet } from '../required.ts';
 import type { Topology } from '../lab/harness.ts';

@@ -1,8 +1,8 @@
 // Layer 3: addresses (one entry per interface, host addresses only, no subnet on two
 // interfaces) and static routes (network-aligned destinations, gateways on a connected subnet).
 import { Checker, pointer, type StaticAddress } from './context.ts';
-import { formatIpv4, formatPrefix, parseIpv4, parsePrefix } from '../ipv4.ts';
-import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../../kernel/rtnetlink/constants.ts';
+import { formatIpv4, formatPrefix, parseIpv4, parsePrefix } from '../../common/index.ts';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../../kernel/rtnetlink/index.ts';
 
 export function checkAddresses(c: Checker): void {
   const entries = c.config.addresses;

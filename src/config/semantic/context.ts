@@ -7,7 +7,7 @@ import type { ConfigError, ConfigWarning } from '../errors.ts';
 import { describeFound } from '../describe.ts';
 import { pointer, valueAt } from '../pointer.ts';
 import { closest } from '../suggest.ts';
-import { contains, formatPrefix, parseIpv4, parsePrefix, type Ipv4Prefix } from '../ipv4.ts';
+import { contains, formatPrefix, parseIpv4, parsePrefix, type Ipv4Prefix } from '../../common/index.ts';
 
 export type InterfaceKind = 'port' | 'bond' | 'vlan' | 'bridge';
 

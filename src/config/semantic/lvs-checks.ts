@@ -4,7 +4,7 @@
 // absolute paths, and ha_suspend only where there is a VIP to follow.
 import type { HealthCheck, VirtualService } from '../generated/config.ts';
 import { Checker, pointer } from './context.ts';
-import { contains, parseIpv4, parsePrefix } from '../ipv4.ts';
+import { contains, parseIpv4, parsePrefix } from '../../common/index.ts';
 import { vipAddresses } from './vrrp.ts';
 
 type Option = keyof HealthCheck;

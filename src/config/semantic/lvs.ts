@@ -3,7 +3,7 @@
 // scheduler flags, tunnel, persistence and one-packet settings fit the service; IPVS sync names an
 // interface and a VRRP unit to follow.
 import { Checker, checkUnique, pointer } from './context.ts';
-import { parseIpv4, parsePrefix } from '../ipv4.ts';
+import { parseIpv4, parsePrefix } from '../../common/index.ts';
 import { vipAddresses } from './vrrp.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Config } from '../generated/config.ts';

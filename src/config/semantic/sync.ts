@@ -1,7 +1,7 @@
 // Conntrack sync: a usable link with a fixed address, a peer on that link (udp) or a real
 // multicast group, and the VRRP group or instance that decides which box commits.
 import { Checker, pointer } from './context.ts';
-import { formatIpv4, isMulticast, parseIpv4 } from '../ipv4.ts';
+import { formatIpv4, isMulticast, parseIpv4 } from '../../common/index.ts';
 import { didYouMean } from '../suggest.ts';
 
 export function checkSync(c: Checker): void {

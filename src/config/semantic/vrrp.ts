@@ -1,7 +1,7 @@
 // VRRP: instances on usable interfaces, VIPs inside a subnet of their interface and used once,
 // one VRID per link, intervals the protocol version can carry, sync groups that resolve.
 import { Checker, checkUnique, pointer } from './context.ts';
-import { formatIpv4, formatPrefix, parsePrefix } from '../ipv4.ts';
+import { formatIpv4, formatPrefix, parsePrefix } from '../../common/index.ts';
 import { didYouMean } from '../suggest.ts';
 
 /** Every VIP address of every instance (for LVS and sync checks). */
@@ -16,9 +16,13 @@ export function vipAddresses(c: Checker): Set<number> {
   return out;
 }
 
+type At = (...rest: (string | number)[]) => string;
+type Instance = Checker['config']['vrrp']['instances'][number];
+
+/** In this order (the errors come out in it): commands and extras, names, each instance, virtual MACs, sync groups. */
 export function checkVrrp(c: Checker): void {
   checkVrrpExtras(c);
-  const { instances, sync_groups } = c.config.vrrp;
+  const { instances } = c.config.vrrp;
   checkUnique(
     c,
     instances,
@@ -27,104 +31,128 @@ export function checkVrrp(c: Checker): void {
     'an instance name used once',
     (j) => `already the name of ${pointer('vrrp', 'instances', j)}`,
   );
-
   const vrids = new Map<string, number>();
   const vips = new Map<number, string>();
   instances.forEach((inst, i) => {
-    const at = (...rest: (string | number)[]): string => pointer('vrrp', 'instances', i, ...rest);
-    const iface = c.ref(at('interface'), inst.interface);
-
-    if (inst.version === 2 && (inst.advert_interval_ms % 1000 !== 0 || inst.advert_interval_ms < 1000)) {
-      c.fail(at('advert_interval_ms'), 'whole seconds for VRRP version 2: 1000, 2000, … 255000', 'version 2 carries the interval in seconds; use version 3 for shorter intervals');
-    } else if (inst.version === 3 && (inst.advert_interval_ms % 10 !== 0 || inst.advert_interval_ms > 40950)) {
-      c.fail(at('advert_interval_ms'), 'centiseconds for VRRP version 3: a multiple of 10 from 10 to 40950');
-    }
-    if (!inst.preempt && inst.preempt_delay_s > 0) {
-      c.fail(at('preempt_delay_s'), 'no preempt_delay_s while preempt is false', 'the delay applies only to preemption');
-    }
-
-    const key = `${inst.interface}\u0000${inst.vrid}`;
-    const first = vrids.get(key);
-    if (first !== undefined) {
-      c.fail(
-        at('vrid'),
-        `a VRID not yet used on ${inst.interface}`,
-        `instance "${instances[first]!.name}" (${pointer('vrrp', 'instances', first)}) uses VRID ${inst.vrid} there; versions 2 and 3 share VRIDs on a link`,
-      );
-    } else {
-      vrids.set(key, i);
-    }
-
-    let notOwned = false;
-    if (iface) {
-      const hasStatic = c.subnets(inst.interface).length > 0;
-      const hasDhcp = c.dhcpInterfaces.has(inst.interface);
-      if (!hasStatic && !hasDhcp) {
-        c.fail(at('interface'), 'an interface with an IPv4 address (adverts need a source address)', `add an address for ${inst.interface} under addresses`);
-      }
-      inst.vips.forEach((text, j) => {
-        const vat = at('vips', j);
-        const vip = parsePrefix(text);
-        if (!vip) return;
-        const shown = formatIpv4(vip.address);
-        const firstByte = vip.address >>> 24;
-        if (firstByte === 0 || firstByte === 127 || firstByte >= 224) {
-          c.fail(vat, 'a unicast address', `${shown} is ${firstByte === 127 ? 'loopback' : firstByte >= 224 ? 'multicast or reserved' : 'not a host address'}`);
-          return;
-        }
-        const dup = vips.get(vip.address);
-        if (dup !== undefined) {
-          c.fail(vat, 'a VIP not used by another instance', `${shown} is already ${dup}`);
-          return;
-        }
-        vips.set(vip.address, vat);
-        const own = c.localAddresses.get(vip.address);
-        if (own && inst.priority !== 255) {
-          c.fail(vat, 'an address that is not also a static address of this box', `${shown} is ${own.pointer}; a VIP moves between boxes (priority 255 is for the box that owns it)`);
-          return;
-        }
-        if (!own) notOwned = true;
-        if (!hasStatic && hasDhcp) return; // the subnet is only known at run time
-        const subnet = c.connectedSubnet(vip.address, inst.interface);
-        if (!subnet) {
-          const elsewhere = c.connectedSubnet(vip.address);
-          c.fail(
-            vat,
-            `an address inside a subnet of ${inst.interface} (${c.subnetList(inst.interface)})`,
-            elsewhere
-              ? `${formatPrefix(elsewhere.prefix)} is on ${elsewhere.interface}; did you mean "interface": "${elsewhere.interface}"?`
-              : `add an address in the VIP's subnet to ${inst.interface}, or fix the VIP`,
-          );
-          return;
-        }
-        if (subnet.prefix.length <= 30 && (vip.address === subnet.prefix.network || vip.address === subnet.prefix.broadcast)) {
-          c.fail(vat, 'a host address', `${shown} is the ${vip.address === subnet.prefix.network ? 'network' : 'broadcast'} address of ${formatPrefix(subnet.prefix)}`);
-        }
-      });
-    }
+    const at: At = (...rest) => pointer('vrrp', 'instances', i, ...rest);
+    const known = c.ref(at('interface'), inst.interface) !== undefined;
+    checkTiming(c, inst, at);
+    checkVrid(c, inst, i, at, vrids);
+    const notOwned = known && checkVips(c, inst, at, vips);
     if (inst.priority === 255 && notOwned) {
       c.fail(at('priority'), 'a priority from 1 to 254 (255 means the VIPs are this box’s own static addresses)', 'use 254 or lower on both boxes, unless this box owns the VIPs');
     }
-
-    const peers = new Set<string>();
-    inst.unicast_peers.forEach((peer, j) => {
-      if (peers.has(peer)) c.fail(at('unicast_peers', j), 'each peer once');
-      peers.add(peer);
-      c.neighbour(at('unicast_peers', j), peer, 'a unicast peer', { onLink: false });
-    });
-    const tracked = new Set<string>();
-    inst.track_interfaces.forEach((t, j) => {
-      if (tracked.has(t.interface)) c.fail(at('track_interfaces', j, 'interface'), 'each tracked interface once');
-      tracked.add(t.interface);
-      c.ref(at('track_interfaces', j, 'interface'), t.interface, { allowEnslaved: true });
-    });
+    checkPeersAndTracking(c, inst, at);
   });
+  checkVmacs(c);
+  checkSyncGroups(c);
+}
 
-  // Virtual MAC interfaces (use_vmac): each name once, not a configured interface's, and with
-  // `pair` an instance talks to one peer at most.
+/** Intervals the protocol version can carry; a preempt delay only with preempt. */
+function checkTiming(c: Checker, inst: Instance, at: At): void {
+  if (inst.version === 2 && (inst.advert_interval_ms % 1000 !== 0 || inst.advert_interval_ms < 1000)) {
+    c.fail(at('advert_interval_ms'), 'whole seconds for VRRP version 2: 1000, 2000, … 255000', 'version 2 carries the interval in seconds; use version 3 for shorter intervals');
+  } else if (inst.version === 3 && (inst.advert_interval_ms % 10 !== 0 || inst.advert_interval_ms > 40950)) {
+    c.fail(at('advert_interval_ms'), 'centiseconds for VRRP version 3: a multiple of 10 from 10 to 40950');
+  }
+  if (!inst.preempt && inst.preempt_delay_s > 0) {
+    c.fail(at('preempt_delay_s'), 'no preempt_delay_s while preempt is false', 'the delay applies only to preemption');
+  }
+}
+
+/** One VRID per link (versions 2 and 3 share them). */
+function checkVrid(c: Checker, inst: Instance, i: number, at: At, vrids: Map<string, number>): void {
+  const key = `${inst.interface}\u0000${inst.vrid}`;
+  const first = vrids.get(key);
+  if (first !== undefined) {
+    c.fail(
+      at('vrid'),
+      `a VRID not yet used on ${inst.interface}`,
+      `instance "${c.config.vrrp.instances[first]!.name}" (${pointer('vrrp', 'instances', first)}) uses VRID ${inst.vrid} there; versions 2 and 3 share VRIDs on a link`,
+    );
+  } else {
+    vrids.set(key, i);
+  }
+}
+
+/**
+ * (On a known interface.) The instance's interface has an address, and its VIPs are unicast host addresses inside one of
+ * its subnets, used once, and not the box's own unless it is the owner (priority 255). Returns
+ * whether some VIP is not one of the box's own addresses.
+ */
+function checkVips(c: Checker, inst: Instance, at: At, vips: Map<number, string>): boolean {
+  let notOwned = false;
+  const hasStatic = c.subnets(inst.interface).length > 0;
+  const hasDhcp = c.dhcpInterfaces.has(inst.interface);
+  if (!hasStatic && !hasDhcp) {
+    c.fail(at('interface'), 'an interface with an IPv4 address (adverts need a source address)', `add an address for ${inst.interface} under addresses`);
+  }
+  inst.vips.forEach((text, j) => {
+    const vat = at('vips', j);
+    const vip = parsePrefix(text);
+    if (!vip) return;
+    const shown = formatIpv4(vip.address);
+    const firstByte = vip.address >>> 24;
+    if (firstByte === 0 || firstByte === 127 || firstByte >= 224) {
+      c.fail(vat, 'a unicast address', `${shown} is ${firstByte === 127 ? 'loopback' : firstByte >= 224 ? 'multicast or reserved' : 'not a host address'}`);
+      return;
+    }
+    const dup = vips.get(vip.address);
+    if (dup !== undefined) {
+      c.fail(vat, 'a VIP not used by another instance', `${shown} is already ${dup}`);
+      return;
+    }
+    vips.set(vip.address, vat);
+    const own = c.localAddresses.get(vip.address);
+    if (own && inst.priority !== 255) {
+      c.fail(vat, 'an address that is not also a static address of this box', `${shown} is ${own.pointer}; a VIP moves between boxes (priority 255 is for the box that owns it)`);
+      return;
+    }
+    if (!own) notOwned = true;
+    if (!hasStatic && hasDhcp) return; // the subnet is only known at run time
+    const subnet = c.connectedSubnet(vip.address, inst.interface);
+    if (!subnet) {
+      const elsewhere = c.connectedSubnet(vip.address);
+      c.fail(
+        vat,
+        `an address inside a subnet of ${inst.interface} (${c.subnetList(inst.interface)})`,
+        elsewhere
+          ? `${formatPrefix(elsewhere.prefix)} is on ${elsewhere.interface}; did you mean "interface": "${elsewhere.interface}"?`
+          : `add an address in the VIP's subnet to ${inst.interface}, or fix the VIP`,
+      );
+      return;
+    }
+    if (subnet.prefix.length <= 30 && (vip.address === subnet.prefix.network || vip.address === subnet.prefix.broadcast)) {
+      c.fail(vat, 'a host address', `${shown} is the ${vip.address === subnet.prefix.network ? 'network' : 'broadcast'} address of ${formatPrefix(subnet.prefix)}`);
+    }
+  });
+  return notOwned;
+}
+
+/** Unicast peers and tracked interfaces, each once and resolvable. */
+function checkPeersAndTracking(c: Checker, inst: Instance, at: At): void {
+  const peers = new Set<string>();
+  inst.unicast_peers.forEach((peer, j) => {
+    if (peers.has(peer)) c.fail(at('unicast_peers', j), 'each peer once');
+    peers.add(peer);
+    c.neighbour(at('unicast_peers', j), peer, 'a unicast peer', { onLink: false });
+  });
+  const tracked = new Set<string>();
+  inst.track_interfaces.forEach((t, j) => {
+    if (tracked.has(t.interface)) c.fail(at('track_interfaces', j, 'interface'), 'each tracked interface once');
+    tracked.add(t.interface);
+    c.ref(at('track_interfaces', j, 'interface'), t.interface, { allowEnslaved: true });
+  });
+}
+
+/**
+ * Virtual MAC interfaces (use_vmac): each name once, not a configured interface's, and with
+ * `pair` an instance talks to one peer at most.
+ */
+function checkVmacs(c: Checker): void {
   const vmacs = new Map<string, number>();
-  instances.forEach((inst, i) => {
-    const at = (...rest: (string | number)[]): string => pointer('vrrp', 'instances', i, ...rest);
+  c.config.vrrp.instances.forEach((inst, i) => {
+    const at: At = (...rest) => pointer('vrrp', 'instances', i, ...rest);
     if (inst.pair && inst.unicast_peers.length > 1) {
       c.fail(at('pair'), 'pair only with one peer', `${inst.unicast_peers.length} unicast peers are listed; without pair, backups wait Skew_Time so the best one goes first`);
     }
@@ -140,7 +168,11 @@ export function checkVrrp(c: Checker): void {
       vmacs.set(name, i);
     }
   });
+}
 
+/** Sync groups: unique names no instance has, members that exist, each instance in one group. */
+function checkSyncGroups(c: Checker): void {
+  const { instances, sync_groups } = c.config.vrrp;
   const instanceNames = instances.map((x) => x.name);
   const instanceSet = new Set(instanceNames);
   checkUnique(

@@ -11,8 +11,7 @@
 // A data message whose header frames it but whose body we cannot use (an expectation, a bad or
 // unknown attribute) decodes to a 'skip' message with its seq: the receiver must track that seq
 // before dropping it, as conntrackd does, or FTFW NACKs it for ever.
-import { parseIpv4 } from '../../common/ipv4.ts';
-import { formatIpv6, isIpv6Text, writeIpv6 } from '../../common/ipv6.ts';
+import { formatIpv6, isIpv6Text, parseIpv4, writeIpv6 } from '../../common/index.ts';
 import {
   HDR_OFF_FLAGS, HDR_OFF_FROM, HDR_OFF_LEN, HDR_OFF_SEQ, HDR_OFF_TO, HDR_OFF_VERTYPE, HELLO_FLAGS, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPS_DST_NAT, IPS_SRC_NAT, MAX_DATAGRAM_LEN, MAX_MESSAGE_LEN, NET_F_ACK, NET_F_ALIVE, NET_F_NACK, NET_F_RESYNC, NET_T_CTL,

@@ -9,8 +9,7 @@ import {
 } from '../netlink/constants.ts';
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
-import { parseIpv4 } from '../../common/ipv4.ts';
-import { formatIpv6, isIpv6Text, writeIpv6 } from '../../common/ipv6.ts';
+import { formatIpv6, isIpv6Text, parseIpv4, writeIpv6 } from '../../common/index.ts';
 import {
   AF_INET, AF_INET6, CTA_COUNTERS_BYTES, CTA_COUNTERS_ORIG, CTA_COUNTERS_PACKETS, CTA_COUNTERS_REPLY, CTA_HELP, CTA_HELP_NAME, CTA_ID,
   CTA_IP_V4_DST, CTA_IP_V4_SRC, CTA_IP_V6_DST, CTA_IP_V6_SRC, CTA_LABELS, CTA_MARK, CTA_NAT_DST, CTA_NAT_PROTO, CTA_NAT_SRC,

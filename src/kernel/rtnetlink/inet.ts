@@ -2,8 +2,7 @@
 // IPv6 is decoded so that dumps of a dual-stack box read cleanly.
 import { isIP } from 'node:net';
 import { AF_INET, AF_INET6 } from './constants.ts';
-import { formatIpv4, parseIpv4 as ipv4Number, type Ipv4 } from '../../common/ipv4.ts';
-import { formatIpv6, parseIpv6 } from '../../common/ipv6.ts';
+import { formatIpv4, formatIpv6, parseIpv4 as ipv4Number, parseIpv6, type Ipv4 } from '../../common/index.ts';
 
 /** An address as requests take it: an IPv4 number (what the config's addresses are), or text (IPv4 or IPv6). */
 export type IpAddress = Ipv4 | string;

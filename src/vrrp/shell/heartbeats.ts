@@ -4,8 +4,7 @@
 // the MAC and the counter (heartbeat-link.ts) and counts what it refuses. A datagram reported on
 // another interface is handed on as foreign (counted, never used). The socket is opened again when
 // the sync interface is created again (a device-bound socket keeps the old ifindex).
-import type { UdpDatagram } from '../../kernel/udp-socket.ts';
-import { UdpSocket } from '../../kernel/udp-socket.ts';
+import { UdpSocket, type UdpDatagram } from '../../kernel/index.ts';
 import type { AcceleratedSettings } from '../from-config.ts';
 import { mustParseIpv4 } from '../ipv4.ts';
 import type { KernelIo, Logger } from './kernel-io.ts';

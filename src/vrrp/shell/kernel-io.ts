@@ -10,27 +10,17 @@
 // same virtual MAC never reach the parent); with unicast peers they leave and arrive on the parent
 // (keepalived's vmac_xmit_base). VIPs and gARP are on the macvlan either way. A parent created
 // again gets its macvlan created again (the kernel deletes a macvlan with its lower device).
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { isSystemError } from '../../kernel/errors.ts';
-import { ifNameToIndex } from '../../kernel/native.ts';
-import { PacketSocket } from '../../kernel/packet-socket.ts';
-import { RawIpSocket } from '../../kernel/raw-ip-socket.ts';
-import { Rtnl } from '../../kernel/rtnetlink/client.ts';
-import { ensureVmac, removeVmac } from '../../kernel/vrrp-vmac.ts';
-import type { VmacSpec } from '../../kernel/vrrp-vmac.ts';
-import { AF_INET, RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
-import { linkState } from '../../kernel/rtnetlink/link-state.ts';
-import { LinkMonitor } from '../../kernel/rtnetlink/events.ts';
-import type { Link } from '../../kernel/rtnetlink/link.ts';
-import { ETH_P_ARP, IPPROTO_VRRP } from '../../kernel/socket-constants.ts';
+import { ETH_P_ARP, IPPROTO_VRRP, PacketSocket, RawIpSocket, ensureVmac, ifNameToIndex, isSystemError, removeVmac, runCheckProgram, startDetached, type VmacSpec } from '../../kernel/index.ts';
+import { AF_INET, IFF_LOWER_UP, IFF_UP, LinkMonitor, RTPROT_STOCKADE_VRRP, Rtnl, type Link } from '../../kernel/rtnetlink/index.ts';
+import { linkState } from '../../kernel/rtnetlink/index.ts';
 import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.ts';
 import type { OutgoingAdvert } from '../engine.ts';
 import { garpFrame, parseMac } from '../garp.ts';
 import { mustParseIpv4 } from '../ipv4.ts';
 import type { ShellIo, VrrpShell } from './shell.ts';
 import type { Vip } from './vips.ts';
-import type { Log } from '../../common/log.ts';
+import type { Log } from '../../common/index.ts';
 
 /** A line a peer can repeat (a reject) passes a limit key: see src/common/log.ts. */
 export type Logger = Log;
@@ -283,28 +273,16 @@ export class KernelIo implements ShellIo {
       this.#log('warn', `vrrp: notify ${cmd} not run: ${refused}`);
       return;
     }
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.on('error', (err) => this.#log('warn', `vrrp: notify ${cmd}: ${err.message}`));
-    child.on('exit', (code, signal) => {
+    startDetached(argv, (message) => this.#log('warn', `vrrp: notify ${cmd}: ${message}`), (code, signal) => {
       if (code !== 0) this.#log('warn', `vrrp: notify ${argv.join(' ')}: exit ${code ?? signal}`);
     });
-    child.unref();
   }
 
   /** Runs one check command; resolves true on exit 0 within `timeoutMs`. */
   runCheck(command: readonly string[], timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const [cmd, ...args] = command;
-      // A refused check fails: an untrusted command must not keep a box MASTER.
-      if (cmd === undefined || this.#refusal(command) !== undefined) return resolve(false);
-      const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-      const timer = setTimeout(() => {
-        // The whole process group, as keepalived does.
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-      }, timeoutMs);
-      child.on('error', () => { clearTimeout(timer); resolve(false); });
-      child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
-    });
+    // A refused check fails: an untrusted command must not keep a box MASTER.
+    if (command[0] === undefined || this.#refusal(command) !== undefined) return Promise.resolve(false);
+    return runCheckProgram(command, timeoutMs);
   }
 
   close(): void {

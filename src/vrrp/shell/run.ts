@@ -6,13 +6,14 @@
 // go out and come in (heartbeats.ts). Virtual MAC
 // interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
 import { readFileSync } from 'node:fs';
-import type { Vrrp } from '../../config/generated/config.ts';
+import { lstatOf, realpathOf } from '../../kernel/index.ts';
+import type { Vrrp } from '../../config/index.ts';
 import { VrrpEngine } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
 import { commandProblem } from '../notify.ts';
-import type { RuntimeFacts } from '../from-config.ts';
-import { lstatOf, realpathOf } from '../../kernel/path-stat.ts';
-import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/constants.ts';
+import type { PathElementStat } from '../notify.ts';
+import type { RuntimeFacts, VrrpPlan } from '../from-config.ts';
+import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/index.ts';
 import { startHeartbeats } from './heartbeats.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
 import type { Logger } from './kernel-io.ts';
@@ -44,17 +45,57 @@ export async function startVrrp(v: Vrrp, log: Logger, beforeStart?: (shell: Vrrp
   }
 }
 
+/** Config -> running instances, in the order keepalived does it (each step below). */
 async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell: VrrpShell) => void) | undefined): Promise<VrrpRuntime> {
   const ifnames = [...new Set(v.instances.map((i) => i.interface))];
+  const addrs = await readAddresses(io, v, ifnames);
+  const own = ownAddressesOf(v, addrs);
+  const facts = runtimeFacts(own);
+  const plan = planFromConfig(v, facts);
+  trackOwnInterfaces(plan);
+  refuseUnsafeCommands(plan, io, log);
+  const shell = makeShell(v, plan, io, own, log);
+  await removeStaleVips(io, ifnames, addrs, log);
+  await addVmacs(io, plan, log);
+  openSockets(io, v, plan, shell, ifnames);
+  feedLinkStates(io, v, shell, ifnames);
+  const acc = plan.accelerated;
+  const heartbeats = acc ? startHeartbeats(acc, facts.primaryAddress(acc.interface), io, shell, log) : undefined;
+  const checkTimers = startChecks(plan, io, shell);
+
+  beforeStart?.(shell);
+  shell.start();
+  return {
+    shell,
+    async stop() {
+      for (const t of checkTimers) clearInterval(t);
+      await shell.stop();
+      heartbeats?.close();
+      await io.removeVmacs();
+      io.close();
+    },
+  };
+}
+
+/** Facts: the addresses on each instance's interface and on the heartbeat link. */
+async function readAddresses(io: KernelIo, v: Vrrp, ifnames: readonly string[]): Promise<Map<string, Addr[]>> {
   const addrs = new Map<string, Addr[]>();
   const syncLink = v.accelerated_failover?.enabled ? v.accelerated_failover.interface : undefined;
   for (const ifname of syncLink !== undefined ? [...ifnames, syncLink] : ifnames) {
     if (!io.links.byName(ifname)) throw new Error(`vrrp: no interface ${ifname}`);
     addrs.set(ifname, await io.addresses(ifname));
   }
+  return addrs;
+}
+
+/** An interface's own addresses: neither VIPs nor anything carrying our VIP mark. */
+function ownAddressesOf(v: Vrrp, addrs: ReadonlyMap<string, Addr[]>): (ifname: string) => Addr[] {
   const vipsOf = (ifname: string) => new Set(v.instances.filter((i) => i.interface === ifname).flatMap((i) => i.vips.map((x) => x.split('/')[0]!)));
-  const own = (ifname: string) => (addrs.get(ifname) ?? []).filter((a) => a.protocol !== RTPROT_STOCKADE_VRRP && !vipsOf(ifname).has(a.address));
-  const facts: RuntimeFacts = {
+  return (ifname) => (addrs.get(ifname) ?? []).filter((a) => a.protocol !== RTPROT_STOCKADE_VRRP && !vipsOf(ifname).has(a.address));
+}
+
+function runtimeFacts(own: (ifname: string) => Addr[]): RuntimeFacts {
+  return {
     primaryAddress(ifname) {
       const a = own(ifname)[0];
       if (!a) throw new Error(`vrrp: ${ifname} has no IPv4 address to send from`);
@@ -67,16 +108,23 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
       return Uint8Array.from(Buffer.from(hex, 'hex'));
     },
   };
-  const plan = planFromConfig(v, facts);
-  // keepalived tracks an instance's own interface unless told otherwise: FAULT while it is down.
+}
+
+/** keepalived tracks an instance's own interface unless told otherwise: FAULT while it is down. */
+function trackOwnInterfaces(plan: VrrpPlan): void {
   for (const inst of plan.engine.instances) {
     const tracks = inst.tracks ?? [];
     if (!tracks.some((t) => t.kind === 'interface' && t.name === inst.interface)) tracks.push({ kind: 'interface', name: inst.interface, weight: 0 });
     inst.tracks = tracks;
   }
-  // Script security (keepalived's enable_script_security, always on here, as root or not):
-  // commands that anyone but root or our own user could replace, by their program or by a path
-  // among their arguments, are never run.
+}
+
+/**
+ * Script security (keepalived's enable_script_security, always on here, as root or not):
+ * commands that anyone but root or our own user could replace, by their program or by a path
+ * among their arguments, are never run.
+ */
+function refuseUnsafeCommands(plan: VrrpPlan, io: KernelIo, log: Logger): void {
   const uid = process.getuid?.() ?? 0;
   const commands = [
     ...[...plan.scripts.values()].map((s) => s.command),
@@ -88,6 +136,10 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     io.refuse(command, why);
     log('error', `vrrp: ${JSON.stringify(command)} will never be run (script security): ${why}`);
   }
+}
+
+/** The engine and its shell, with each instance's VIPs, virtual MAC and notify commands. */
+function makeShell(v: Vrrp, plan: VrrpPlan, io: KernelIo, own: (ifname: string) => Addr[], log: Logger): VrrpShell {
   const engine = new VrrpEngine(plan.engine);
   const shell = new VrrpShell(engine, io, {
     instances: v.instances.map((i) => {
@@ -102,8 +154,11 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     groupNotify: new Map(v.sync_groups.filter((g) => plan.notify.has(g.name)).map((g) => [g.name, plan.notify.get(g.name)!])),
   });
   shell.on('log', log);
+  return shell;
+}
 
-  // VIPs a killed daemon left behind (our mark only).
+/** VIPs a killed daemon left behind (our mark only). */
+async function removeStaleVips(io: KernelIo, ifnames: readonly string[], addrs: ReadonlyMap<string, Addr[]>, log: Logger): Promise<void> {
   for (const ifname of ifnames) {
     const stale = (addrs.get(ifname) ?? []).filter((a) => a.protocol === RTPROT_STOCKADE_VRRP);
     if (stale.length > 0) {
@@ -111,18 +166,23 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
       await io.removeVips(ifname, stale);
     }
   }
+}
 
-  // Virtual MAC interfaces, and VIPs a killed daemon left on them.
-  const vmacNames = [...plan.vmacs.values()].map((x) => x.name);
-  const twice = vmacNames.find((n, i) => vmacNames.indexOf(n) !== i);
-  if (twice !== undefined) throw new Error(`vrrp: two instances want the virtual MAC interface ${twice} (the same VRID on two interfaces): name one with vmac_interface`);
+/**
+ * Virtual MAC interfaces, and VIPs a killed daemon left on them. (Two instances wanting one
+ * name is a config error: config/semantic/vrrp.ts.)
+ */
+async function addVmacs(io: KernelIo, plan: VrrpPlan, log: Logger): Promise<void> {
   for (const spec of plan.vmacs.values()) {
     await io.addVmac(spec);
     const stale = (await io.addresses(spec.name)).filter((a) => a.protocol === RTPROT_STOCKADE_VRRP);
     if (stale.length > 0) await io.removeVips(spec.name, stale);
     log('info', `vrrp: virtual MAC ${spec.mac} on ${spec.name} over ${spec.parent}`);
   }
+}
 
+/** The advert sockets: on each interface, and on the virtual MACs whose multicast adverts arrive there. */
+function openSockets(io: KernelIo, v: Vrrp, plan: VrrpPlan, shell: VrrpShell, ifnames: readonly string[]): void {
   for (const ifname of ifnames) {
     const here = v.instances.filter((i) => i.interface === ifname);
     // Multicast instances with a virtual MAC hear their adverts on it (see kernel-io.ts).
@@ -133,20 +193,25 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     for (const i of onVmac) io.listen(plan.vmacs.get(i.name)!.name, { as: ifname, multicast: true, accept: (vrid) => vrid === i.vrid }, shell);
     for (const i of here) if (plan.vmacs.has(i.name) && i.unicast_peers.length > 0) io.advertVia(plan.vmacs.get(i.name)!.name, ifname);
   }
+}
+
+/** Link states before start (the engine's contract), then link events as they come. */
+function feedLinkStates(io: KernelIo, v: Vrrp, shell: VrrpShell, ifnames: readonly string[]): void {
   const tracked = new Set([...ifnames, ...v.instances.flatMap((i) => i.track_interfaces.map((t) => t.interface))]);
   for (const name of tracked) {
     const l = io.links.byName(name);
     shell.link(name, l !== undefined && linkIsUp(l));
   }
   io.watchLinks(shell);
+}
 
-  const acc = plan.accelerated;
-  const heartbeats = acc ? startHeartbeats(acc, facts.primaryAddress(acc.interface), io, shell, log) : undefined;
+/** Check commands on their intervals; a run still going when the next is due is skipped, as keepalived does. */
+function startChecks(plan: VrrpPlan, io: KernelIo, shell: VrrpShell): NodeJS.Timeout[] {
   const checkTimers: NodeJS.Timeout[] = [];
   for (const [name, s] of plan.scripts) {
     let running = false;
     const tick = () => {
-      if (running) return; // keepalived skips a run while the last one is still going
+      if (running) return;
       running = true;
       void io.runCheck(s.command, s.timeoutMs).then((ok) => {
         running = false;
@@ -156,17 +221,5 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
     tick();
     checkTimers.push(setInterval(tick, s.intervalMs));
   }
-
-  beforeStart?.(shell);
-  shell.start();
-  return {
-    shell,
-    async stop() {
-      for (const t of checkTimers) clearInterval(t);
-      await shell.stop();
-      heartbeats?.close();
-      await io.removeVmacs();
-      io.close();
-    },
-  };
+  return checkTimers;
 }

@@ -116,6 +116,18 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
     this.#hooks.push(hook);
   }
 
+  /**
+   * No preempting by `names` (default: all) for `durationMs` from now, or until releasePreempt:
+   * the daemon holds a starting box back until the peer's first bulk sync is in.
+   */
+  holdPreempt(durationMs: number, names?: readonly string[]): void {
+    this.engine.holdPreempt(this.#io.now(), durationMs, names);
+  }
+
+  releasePreempt(names?: readonly string[]): void {
+    this.engine.releasePreempt(names);
+  }
+
   /** Link states known before start (interfaces never reported count as up). */
   link(ifname: string, up: boolean): void {
     if (this.#stopped) return;

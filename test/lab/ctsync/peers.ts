@@ -9,7 +9,7 @@ import type { Lab, LabProcess } from '../harness.ts';
 import { runHelper, spawnHelper, waitLine } from '../native/addon.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
+import type { SyncStatusView } from '../../../src/control/index.ts';
 
 export const PORT = 3780;
 

@@ -10,7 +10,7 @@ import { labAvailable } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { NODE_A, NODE_B, STOCKADE_BIN, VIP, hasAddress, instanceOf, pairTopology, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import { controlRequest } from '../../../src/daemon/control.ts';
+import { controlRequest } from '../../../src/control/index.ts';
 import { spawnDaemon } from './daemon-lab.ts';
 
 const test = suite('daemon: crash guard (lab)');

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import type { Lab } from '../harness.ts';
 import { STOCKADE_BIN, nodeConfig } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, NodeSpec } from '../helpers/stockade-daemon.ts';
-import { controlRequest } from '../../../src/daemon/control.ts';
-import type { DaemonStatusView } from '../../../src/daemon/daemon-status.ts';
+import { controlRequest, type DaemonStatusView } from '../../../src/control/index.ts';
 
 export interface DaemonSpec extends NodeSpec {
   /** Top-level config sections, e.g. { sync: {...} }. */

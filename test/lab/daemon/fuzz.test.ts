@@ -18,8 +18,7 @@ import type { Lab, Topology } from '../harness.ts';
 import { runHelper } from '../native/addon.ts';
 import { STOCKADE_BIN, instanceOf, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, InstanceView } from '../helpers/stockade-daemon.ts';
-import { controlRequest } from '../../../src/daemon/control.ts';
-import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
+import { controlRequest, type SyncStatusView } from '../../../src/control/index.ts';
 import { daemonStatus, spawnDaemon } from './daemon-lab.ts';
 import type { DaemonSpec } from './daemon-lab.ts';
 

@@ -12,7 +12,7 @@ import { labAvailable } from '../harness.ts';
 import type { Lab } from '../harness.ts';
 import { NODE_A, STOCKADE_BIN, VIP, hasAddress, instanceOf, nodeConfig, pairTopology, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import { controlRequest } from '../../../src/daemon/control.ts';
+import { controlRequest } from '../../../src/control/index.ts';
 import { spawnDaemon } from './daemon-lab.ts';
 
 const test = suite('daemon: config transactions (lab)');

@@ -1,8 +1,8 @@
-// Lab child: one Stockade sync node (src/ctsync/driver.ts) on real ctnetlink and UDP, inside a
+// Lab child: one Stockade sync node (src/ctsync/shell/driver.ts) on real ctnetlink and UDP, inside a
 // namespace. Prints JSON lines: {ready}, then on SIGUSR1 {internal, external, stats}, on SIGUSR2
 // the commit result {committed, failed}. Stops on SIGTERM.
 //   ctsync-node.ts LOCAL PEER PORT [resync] [key=HEX] [eventbuf=BYTES] [mode=notrack|alarm] [mcast=GROUP]
-import { SyncDriver } from '../../../src/ctsync/driver.ts';
+import { SyncDriver } from '../../../src/ctsync/shell/driver.ts';
 
 const [local, peer, portText, ...opts] = process.argv.slice(2);
 const opt = (name: string): string | undefined => opts.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseConfig } from '../../../src/daemon/config.ts';
+import { chooseConfig } from '../../../src/config/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stk-daemon-config-'));
 const good = join(dir, 'good.json');

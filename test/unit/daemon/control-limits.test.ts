@@ -10,11 +10,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlServer, controlRequest, MAX_LINE } from '../../../src/daemon/control.ts';
+import { ControlServer } from '../../../src/daemon/control.ts';
+import { controlRequest, MAX_LINE, type DaemonStatusView } from '../../../src/control/index.ts';
 import type { ControlOptions } from '../../../src/daemon/control.ts';
 import { lineLog } from '../../../src/daemon/log.ts';
 import { main } from '../../../src/cli/main.ts';
-import type { DaemonStatusView } from '../../../src/daemon/daemon-status.ts';
 import { lineClient, requestAs, staleSocket } from './control-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stk-control-limits-'));

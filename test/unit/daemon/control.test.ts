@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlServer, controlRequest, controlSocketPath } from '../../../src/daemon/control.ts';
+import { ControlServer } from '../../../src/daemon/control.ts';
+import { controlRequest, controlSocketPath, type VrrpStatusView } from '../../../src/control/index.ts';
 import { staleSocket } from './control-helpers.ts';
-import type { VrrpStatusView } from '../../../src/daemon/vrrp-status.ts';
 import { main } from '../../../src/cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stk-control-'));

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BulkSyncWatch, Failover } from '../../../src/daemon/failover.ts';
 import type { FailoverOptions, FailoverSync, FailoverTimers } from '../../../src/daemon/failover.ts';
-import type { SyncCommitView } from '../../../src/daemon/sync-view.ts';
+import type { SyncCommitView } from '../../../src/control/index.ts';
 
 class FakeTimers implements FailoverTimers {
   t = 0;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigText } from '../../../src/config/load.ts';
 import { ControlServer } from '../../../src/daemon/control.ts';
-import { ownAddresses, serveSync, syncDriverOptions } from '../../../src/daemon/sync.ts';
-import { entryView, formatEntry, formatSyncStatus } from '../../../src/daemon/sync-view.ts';
-import type { SyncStatusView } from '../../../src/daemon/sync-view.ts';
+import { serveSync } from '../../../src/daemon/sync.ts';
+import { ownAddresses, syncDriverOptions } from '../../../src/ctsync/index.ts';
+import { entryView, formatEntry, formatSyncStatus, type SyncStatusView } from '../../../src/control/index.ts';
 import { main } from '../../../src/cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stk-sync-'));

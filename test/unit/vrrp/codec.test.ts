@@ -1,6 +1,6 @@
 // The codec against golden adverts captured from Debian's keepalived 2.2.7 in the lab
 // (fixtures/keepalived-*.json, each with the keepalived.conf that produced it; recapture with
-// `scripts/node-run test/lab/vrrp/keepalived-adverts.ts --write`).
+// `scripts/node-run test/interop/vrrp/keepalived-adverts.ts --write`).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';

@@ -4,9 +4,7 @@
 // they arrived on the sync interface. The socket is bound to that device (SO_BINDTODEVICE) and
 // the arrival ifindex is checked again per datagram (defence in depth), which node:dgram could
 // not do: a datagram with the peer's source address on another interface was accepted.
-import { ifNameToIndex } from '../kernel/native.ts';
-import { interfaceOfAddress, UdpSocket } from '../kernel/udp-socket.ts';
-import type { UdpDatagram } from '../kernel/udp-socket.ts';
+import { UdpSocket, ifNameToIndex, interfaceOfAddress, type UdpDatagram } from '../../kernel/index.ts';
 
 export interface SyncTransport {
   send(datagram: Buffer): void;

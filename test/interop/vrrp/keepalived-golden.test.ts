@@ -4,16 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withLab } from '../harness.ts';
+import { withLab } from '../../lab/harness.ts';
 import { VARIANTS, captureGarp, captureVariant, fixturePath, keepalivedVersion, topology } from './keepalived-adverts.ts';
 import type { Fixture, GarpFixture } from './keepalived-adverts.ts';
 import { garpFrame, parseMac } from '../../../src/vrrp/garp.ts';
 import { preCheck } from '../../../src/vrrp/receive.ts';
 import { mustParseIpv4 } from '../../../src/vrrp/ipv4.ts';
-import { requireLab } from '../require.ts';
+import { requireLab } from '../../lab/require.ts';
 
 const test = suite('vrrp: keepalived golden adverts');
-const ready = requireLab(test, 'lab/vrrp/keepalived-golden', { tools: ['keepalived'] });
+const ready = requireLab(test, 'interop/vrrp/keepalived-golden', { tools: ['keepalived'] });
 
 if (ready) {
   for (const v of VARIANTS) {

@@ -1,17 +1,18 @@
 // The control socket's client side: one request, one answer (`stockade ctl ...`, the console).
-import { createConnection } from 'node:net';
+import { connectUnix } from '../kernel/index.ts';
+import { requestLine, type ControlAnswer } from './protocol.ts';
 
 /** One request to the daemon; rejects with a readable message. */
 export function controlRequest(path: string, method: string, params?: unknown, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const s = createConnection(path);
+    const s = connectUnix(path);
     let buf = '';
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`no answer from the daemon on ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     s.setEncoding('utf8');
-    s.on('connect', () => s.write(JSON.stringify({ id: 1, method, ...(params !== undefined ? { params } : {}) }) + '\n'));
+    s.on('connect', () => s.write(requestLine(1, method, params)));
     s.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new Error(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `the daemon is not running (no ${path})`
@@ -24,7 +25,7 @@ export function controlRequest(path: string, method: string, params?: unknown, t
       clearTimeout(timer);
       s.end();
       try {
-        const r = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result?: unknown; error?: string };
+        const r = JSON.parse(buf.slice(0, nl)) as ControlAnswer;
         if (r.ok) resolve(r.result);
         else reject(new Error(r.error ?? 'the daemon refused the request'));
       } catch {

@@ -1,10 +1,6 @@
 // The VRRP part of the control socket's answer (`vrrp.status`): plain JSON, addresses as text,
 // deadlines as "in N ms", only the drop reasons that counted something. `stockade ctl vrrp` prints it.
-import type { ShellStatus } from '../vrrp/shell/shell.ts';
-import { formatIpv4 } from '../vrrp/ipv4.ts';
-import { masterDownMs } from '../vrrp/timers.ts';
-import type { LagReport } from '../vrrp/shell/lag.ts';
-import type { HeartbeatLinkStatus } from '../vrrp/heartbeat-link.ts';
+import { formatIpv4, masterDownMs, type HeartbeatLinkStatus, type LagReport, type ShellStatus } from '../vrrp/index.ts';
 
 export interface VrrpInstanceView {
   name: string;

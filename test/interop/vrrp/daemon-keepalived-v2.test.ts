@@ -5,14 +5,14 @@
 // adverts, so both become MASTER (what keepalived does too), and Stockade counts the drops.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Lab, LabProcess } from '../harness.ts';
-import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
-import { VIP, electionOf, instanceOf, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
-import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import { requireLab } from '../require.ts';
+import type { Lab, LabProcess } from '../../lab/harness.ts';
+import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../../lab/helpers/keepalived.ts';
+import { VIP, electionOf, instanceOf, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../../lab/helpers/stockade-daemon.ts';
+import type { DaemonNode } from '../../lab/helpers/stockade-daemon.ts';
+import { requireLab } from '../../lab/require.ts';
 
 const test = suite('vrrp: stockade daemon with keepalived, VRRPv2 with PASS');
-const ready = requireLab(test, 'lab/vrrp/daemon-keepalived-v2', { tools: ['keepalived', 'ping'] });
+const ready = requireLab(test, 'interop/vrrp/daemon-keepalived-v2', { tools: ['keepalived', 'ping'] });
 
 const topo = pairTopology('ka', 'stk');
 

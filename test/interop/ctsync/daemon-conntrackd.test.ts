@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { requireLab } from '../require.ts';
-import { withLab } from '../harness.ts';
-import type { Lab, Topology } from '../harness.ts';
-import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
-import { runHelper } from '../native/addon.ts';
-import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import type { Conntrackd } from './peers.ts';
-import { ctdCache, loadEntries, PORT, startConntrackd, startSyncDaemon, syncStatus } from './peers.ts';
+import { requireLab } from '../../lab/require.ts';
+import { withLab } from '../../lab/harness.ts';
+import type { Lab, Topology } from '../../lab/harness.ts';
+import { STOCKADE_BIN } from '../../lab/helpers/stockade-daemon.ts';
+import { runHelper } from '../../lab/native/addon.ts';
+import type { DaemonNode } from '../../lab/helpers/stockade-daemon.ts';
+import { ctdCache, loadEntries, PORT, startConntrackd, startSyncDaemon, syncStatus } from '../../lab/ctsync/peers.ts';
+import type { Conntrackd } from '../../lab/ctsync/peers.ts';
 
 const test = suite('ctsync: stockade daemon <-> conntrackd (lab)');
 const A = '192.0.2.1';
@@ -75,7 +75,7 @@ async function explained<T>(lab: Lab, d: DaemonNode, ctd: Conntrackd, wait: Prom
 
 const ctl = (lab: Lab, d: DaemonNode, args: string[]) => lab.exec(d.host, [STOCKADE_BIN, 'ctl', 'sync', ...args, '--socket', d.socket], { check: false, timeoutMs: 20_000 });
 
-if (requireLab(test, 'lab/ctsync/daemon-conntrackd', { tools: ['conntrack', 'conntrackd', 'iptables', 'ip6tables'] })) {
+if (requireLab(test, 'interop/ctsync/daemon-conntrackd', { tools: ['conntrack', 'conntrackd', 'iptables', 'ip6tables'] })) {
   test('20 % loss both ways: IPv4 and IPv6 entries arrive both ways, FTFW converges, both commits give the same kernel table', async () => {
     await withLab(topo, async (lab) => {
       const dir = mkdtempSync(join(tmpdir(), 'stk-ctsync-ctd-'));

@@ -1,5 +1,5 @@
-// IPv4 addresses and prefixes as unsigned 32-bit numbers, for the semantic checks (subnets,
-// overlaps, reachability). Input strings have already passed the schema's patterns; these
+// IPv4 prefixes as unsigned 32-bit numbers, for the semantic checks (subnets, overlaps,
+// reachability) and the firewall's rule text. Input strings have already passed the schema's patterns; these
 // functions still reject anything malformed by returning undefined.
 
 export interface Ipv4Prefix {
@@ -12,9 +12,7 @@ export interface Ipv4Prefix {
   readonly broadcast: number;
 }
 
-import { formatIpv4, parseIpv4 } from '../common/ipv4.ts';
-
-export { formatIpv4, parseIpv4 };
+import { formatIpv4, parseIpv4 } from './ipv4.ts';
 
 export function maskOf(length: number): number {
   return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
@@ -48,10 +46,6 @@ export function overlaps(a: Ipv4Prefix, b: Ipv4Prefix): boolean {
   const len = Math.min(a.length, b.length);
   const mask = maskOf(len);
   return ((a.network & mask) >>> 0) === ((b.network & mask) >>> 0);
-}
-
-export function isMulticast(address: number): boolean {
-  return address >>> 28 === 0xe;
 }
 
 /** Addresses no host or gateway may have: 0.0.0.0/8, loopback, multicast, 255.255.255.255. */

@@ -1,12 +1,8 @@
 // The sync part of the control socket's answers (`sync.status`, `sync.dump`) as plain JSON, and
 // their human forms, which `stockade ctl sync` prints: statistics laid out like conntrackd -s,
 // cache entries one a line like conntrack -L (and conntrackd -i / -e).
-import type { SyncEntry } from '../ctsync/wire/codec.ts';
-import type { FailoverStats } from './failover.ts';
-import { TCP_CONNTRACK_NAMES } from '../kernel/ctnetlink/constants.ts';
-import { IPS_ASSURED, IPS_SEEN_REPLY } from '../kernel/ctnetlink/constants.ts';
-import { protocolName } from './sync-protocols.ts';
-import { icmpReplyType } from '../kernel/ctnetlink/entry.ts';
+import { protocolName, type SyncEntry } from '../ctsync/index.ts';
+import { IPS_ASSURED, IPS_SEEN_REPLY, TCP_CONNTRACK_NAMES, icmpReplyType } from '../kernel/ctnetlink/index.ts';
 
 export interface SyncCacheCounters {
   active: number; created: number; updated: number; destroyed: number; expired: number; full: number;
@@ -43,6 +39,18 @@ export interface SyncStatusView {
   bounds?: Array<{ name: string; size: number; limit: number; dropped: number }>;
   /** With VRRP: the failover integration (src/daemon/failover.ts). */
   failover?: SyncFailoverView;
+}
+
+/** What the failover integration counts (src/daemon/failover.ts keeps them). */
+export interface FailoverStats {
+  masterCommits: number;
+  /** Commits that were still running when the timeout let the VIPs go ahead. */
+  commitTimeouts: number;
+  commitErrors: number;
+  lastCommit: (SyncCommitView & { timedOut: boolean }) | null;
+  resyncRequests: number;
+  purgesScheduled: number;
+  purges: number;
 }
 
 export interface SyncFailoverView extends FailoverStats {

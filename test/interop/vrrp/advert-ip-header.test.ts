@@ -4,13 +4,13 @@
 // IP_MTU_DISCOVER. Different VRIDs, so the two are not in one election.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Topology } from '../harness.ts';
-import { startDaemon, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
-import { keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
-import { requireLab } from '../require.ts';
+import type { Topology } from '../../lab/harness.ts';
+import { startDaemon, waitState, withDaemonLab } from '../../lab/helpers/stockade-daemon.ts';
+import { keepalivedConf, startKeepalived } from '../../lab/helpers/keepalived.ts';
+import { requireLab } from '../../lab/require.ts';
 
 const test = suite('vrrp: adverts\' IPv4 header as keepalived\'s');
-const ready = requireLab(test, 'lab/vrrp/advert-ip-header', { tools: ['keepalived', 'tcpdump'] });
+const ready = requireLab(test, 'interop/vrrp/advert-ip-header', { tools: ['keepalived', 'tcpdump'] });
 
 const topo: Topology = {
   hosts: ['ka', 'st', 'obs', 'sw'],

@@ -5,15 +5,15 @@
 // which then answers the client from the backup's MAC.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Lab, LabProcess } from '../harness.ts';
-import { macOf } from '../native/addon.ts';
-import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
-import { VIP, clientSees, electionOf, hasAddress, instanceOf, neighbourMac, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
-import type { DaemonNode } from '../helpers/stockade-daemon.ts';
-import { requireLab } from '../require.ts';
+import type { Lab, LabProcess } from '../../lab/harness.ts';
+import { macOf } from '../../lab/native/addon.ts';
+import { kaIn, kaLog, kaState, keepalivedConf, startKeepalived } from '../../lab/helpers/keepalived.ts';
+import { VIP, clientSees, electionOf, hasAddress, instanceOf, neighbourMac, pairTopology, pings, startDaemon, vipOn, waitState, withDaemonLab } from '../../lab/helpers/stockade-daemon.ts';
+import type { DaemonNode } from '../../lab/helpers/stockade-daemon.ts';
+import { requireLab } from '../../lab/require.ts';
 
 const test = suite('vrrp: stockade daemon with keepalived');
-const ready = requireLab(test, 'lab/vrrp/daemon-keepalived', { tools: ['keepalived', 'ping'] });
+const ready = requireLab(test, 'interop/vrrp/daemon-keepalived', { tools: ['keepalived', 'ping'] });
 
 const topo = pairTopology('ka', 'stk');
 

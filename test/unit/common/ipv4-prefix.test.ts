@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { contains, formatIpv4, formatPrefix, isMulticast, overlaps, parseIpv4, parsePrefix } from '../../../src/config/ipv4.ts';
+import { contains, formatIpv4, formatPrefix, isMulticast, overlaps, parseIpv4, parsePrefix } from '../../../src/common/index.ts';
 
 test('parse and format addresses', () => {
   assert.is(parseIpv4('192.0.2.1'), 0xc0000201);

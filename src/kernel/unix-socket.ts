@@ -1,10 +1,20 @@
-// Where the control socket lives: made with mode 0600 (0660 with a group) whatever the umask, and
+// Unix stream sockets for the control socket. Where it lives: made with mode 0600 (0660 with a group) whatever the umask, and
 // at start only a stale *socket* is removed (one a killed daemon left, nobody listening): never a
 // regular file, a directory or a symlink someone put there, and never a live daemon's socket.
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { createConnection } from 'node:net';
-import type { Server } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import type { Server, ServerOpts, Socket } from 'node:net';
+
+/** A stream server, not yet listening (listenPrivate). */
+export function unixServer(opts: ServerOpts): Server {
+  return createServer(opts);
+}
+
+/** A connection to the Unix socket at `path` (errors arrive as the socket's 'error'). */
+export function connectUnix(path: string): Socket {
+  return createConnection(path);
+}
 
 /** How long a connect to an existing socket may take before we call its owner alive. */
 const PROBE_TIMEOUT_MS = 1000;

@@ -8,15 +8,12 @@
 // With the external cache off (conntrackd's DisableExternalCache), the peer's entries are written
 // to the kernel as they arrive, in batches on the commit socket. Statistics-only (conntrackd -S):
 // no transport is opened; the internal cache and its counters are all there is.
-import { SyncNode } from './node.ts';
-import type { SyncNodeOptions } from './node.ts';
+import { SyncNode } from '../node.ts';
+import type { SyncNodeOptions } from '../node.ts';
 import { openMulticastTransport, openUdpTransport, SEND_QUEUE_MAX } from './udp.ts';
 import type { SyncTransport } from './udp.ts';
-import { CtBatchWriter, CtEventStream, dumpConntrack } from '../kernel/ctnetlink/socket.ts';
-import type { CtBatchResult } from '../kernel/ctnetlink/socket.ts';
-import type { CtEntry } from '../kernel/ctnetlink/entry.ts';
-import { NETLINK_NETFILTER } from '../kernel/netlink/constants.ts';
-import { NetlinkSocket } from '../kernel/netlink/socket.ts';
+import { CtBatchWriter, CtEventStream, dumpConntrack, type CtBatchResult, type CtEntry } from '../../kernel/ctnetlink/index.ts';
+import { NETLINK_NETFILTER, NetlinkSocket } from '../../kernel/netlink/index.ts';
 import { constants as osConstants } from 'node:os';
 
 const { ENOENT, EEXIST, EOPNOTSUPP } = osConstants.errno;

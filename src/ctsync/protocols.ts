@@ -1,5 +1,5 @@
 // IP protocol names as the config and conntrack's listings spell them, and their numbers.
-import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../ctsync/wire/constants.ts';
+import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from './wire/constants.ts';
 
 /** Not in the sync wire constants (GRE carries no ports there). */
 export const IPPROTO_GRE = 47;

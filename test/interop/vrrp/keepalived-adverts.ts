@@ -1,16 +1,16 @@
 // Runs Debian's keepalived in a lab namespace and captures its adverts with the addon's raw socket
 // (test/lab/helpers/vrrp-capture.ts) from a second namespace. Shared by the golden-packet lab test
-// and by `scripts/node-run test/lab/vrrp/keepalived-adverts.ts --write`, which (re)writes the
+// and by `scripts/node-run test/interop/vrrp/keepalived-adverts.ts --write`, which (re)writes the
 // fixtures in test/unit/vrrp/fixtures/ (each with the exact keepalived.conf that produced it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { labAvailable, withLab } from '../harness.ts';
-import type { Lab, Topology } from '../harness.ts';
-import { ROOT, parseLines, spawnHelper, waitLine } from '../native/addon.ts';
-import { GARP_ONCE, keepalivedArgv, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
-import type { KeepalivedInstance } from '../helpers/keepalived.ts';
+import { labAvailable, withLab } from '../../lab/harness.ts';
+import type { Lab, Topology } from '../../lab/harness.ts';
+import { ROOT, parseLines, spawnHelper, waitLine } from '../../lab/native/addon.ts';
+import { GARP_ONCE, keepalivedArgv, keepalivedConf, startKeepalived } from '../../lab/helpers/keepalived.ts';
+import type { KeepalivedInstance } from '../../lab/helpers/keepalived.ts';
 
 export const FIXTURE_DIR = resolve(ROOT, 'test/unit/vrrp/fixtures');
 
@@ -167,7 +167,7 @@ export function fixturePath(name: string): string {
   return join(FIXTURE_DIR, `keepalived-${name}.json`);
 }
 
-// `scripts/node-run test/lab/vrrp/keepalived-adverts.ts --write`: recapture every fixture.
+// `scripts/node-run test/interop/vrrp/keepalived-adverts.ts --write`: recapture every fixture.
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename) && process.argv.includes('--write')) {
   const avail = labAvailable({ tools: ['keepalived'] });
   if (!avail.ok) throw new Error(avail.reason);

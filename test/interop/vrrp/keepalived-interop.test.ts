@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withLab } from '../harness.ts';
-import type { Lab, LabProcess, Topology } from '../harness.ts';
-import { parseLines, spawnHelper, waitLine } from '../native/addon.ts';
-import { GARP_ONCE, kaEntered, kaLog, keepalivedConf, startKeepalived } from '../helpers/keepalived.ts';
+import { withLab } from '../../lab/harness.ts';
+import type { Lab, LabProcess, Topology } from '../../lab/harness.ts';
+import { parseLines, spawnHelper, waitLine } from '../../lab/native/addon.ts';
+import { GARP_ONCE, kaEntered, kaLog, keepalivedConf, startKeepalived } from '../../lab/helpers/keepalived.ts';
 import { masterDownMs, skewMs } from '../../../src/vrrp/timers.ts';
-import { requireLab } from '../require.ts';
+import { requireLab } from '../../lab/require.ts';
 
 const test = suite('vrrp: interop with keepalived');
-const ready = requireLab(test, 'lab/vrrp/keepalived-interop', { tools: ['keepalived'] });
+const ready = requireLab(test, 'interop/vrrp/keepalived-interop', { tools: ['keepalived'] });
 
 const topo: Topology = {
   hosts: ['ka', 'stk'],

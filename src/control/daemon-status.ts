@@ -1,8 +1,8 @@
 // The daemon's own part of the control socket's answers (`daemon.status`, `stockade ctl daemon`):
 // who it is, and what it refused or held back (control-socket rejects by reason, log lines
 // suppressed by the rate limit). VRRP and sync report their own drops in `vrrp.status` / `sync.status`.
-import type { ControlStats } from './control.ts';
-import type { LogStats } from './log.ts';
+import type { LogStats } from '../common/index.ts';
+import type { ControlStats } from './protocol.ts';
 
 export interface DaemonStatusView {
   pid: number;
