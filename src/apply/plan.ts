@@ -3,7 +3,7 @@
 // VLAN, the addresses of one interface, a whole section); each item says added, removed or
 // changed, and for parts whose items can restart (parts.ts), whether the change is applied in
 // place or restarts it.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { diffJson, escapePointer as escape, type Difference, type Json } from './diff.ts';
 import { EFFECT_RULES, PART_NAMES, PART_SECTIONS, ruleFor, type Effect, type PartName } from './parts.ts';
 

@@ -4,7 +4,7 @@
 // also need applying when another part changed (the firewall's system rules follow VRRP, sync and
 // management). Parts with no live applier yet refuse any change to them: nothing is silently
 // left half-applied.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { PART_NAMES, type PartName } from './parts.ts';
 import type { Plan } from './plan.ts';
 

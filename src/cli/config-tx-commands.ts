@@ -5,14 +5,10 @@
 // `config history` and `config diff`.
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { loadConfigFile, loadConfigText } from '../config/load.ts';
-import type { Config } from '../config/generated/config.ts';
-import { errorCountLine, formatConfigError } from '../config/errors.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, errorCountLine, formatConfigError, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
-import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE } from '../config/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
-import { durableFiles } from '../kernel/durable-file.ts';
+import { durableFiles } from '../kernel/index.ts';
 
 interface Options { positional: string[]; flags: Map<string, string | true> }
 

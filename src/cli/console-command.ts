@@ -4,14 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { versionLine } from './build-info.ts';
-import { loadBoardFile } from '../config/board.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { slotFromCmdline } from '../boot/cmdline.ts';
-import { BOARD_DEFAULT_CONFIG_FILE as DEFAULT_BOARD_CONFIG_FILE, SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE } from '../config/index.ts';
+import { BOARD_DEFAULT_CONFIG_FILE as DEFAULT_BOARD_CONFIG_FILE, SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, loadBoardFile, loadConfigFile } from '../config/index.ts';
+import { slotFromCmdline } from '../boot/index.ts';
 import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../control/index.ts';
-import { daemonTransaction, runConsole, realTimers } from '../console/index.ts';
-import { SystemHost } from '../console/system-host.ts';
-import { openSerialPort } from '../kernel/serial-port.ts';
+import { SystemHost, daemonTransaction, realTimers, runConsole } from '../console/index.ts';
+import { KERNEL_CMDLINE_FILE, openSerialPort } from '../kernel/index.ts';
 
 const BOARD_FILE = '/usr/share/stockade/board.json';
 const LOG_FILE = '/run/stockade.log';
@@ -35,7 +32,7 @@ halt. It asks the daemon over its control socket and works on while it is down.
 `;
 
 function readCmdline(): string | undefined {
-  try { return readFileSync('/proc/cmdline', 'utf8'); } catch { return undefined; }
+  try { return readFileSync(KERNEL_CMDLINE_FILE, 'utf8'); } catch { return undefined; }
 }
 
 export const consoleCommand: Command = {

@@ -6,7 +6,7 @@ import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './com
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatIpvsadmConnections, formatIpvsadmList, type LvsEvent, type LvsStatusView, type ListOptions } from '../lvs/index.ts';
 import type { IpvsConnection } from '../kernel/ipvs/index.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe } from '../config/index.ts';
 
 /** The block below the ipvsadm text: per real server its state, weight and why. */
 export function formatCheckState(s: LvsStatusView): string {

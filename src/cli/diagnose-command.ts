@@ -2,7 +2,7 @@
 // each NAT service of the config; each line OK or FAIL with its fix. Exit 1 when a line fails.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe } from '../config/index.ts';
 import { formatChecklist, gatherLvsFacts, lvsChecklist } from '../diagnose/index.ts';
 
 export const diagnoseCommand: Command = {

@@ -3,10 +3,9 @@
 // a refused write undoes the ones before it.
 import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
-import { terminalSafe } from '../config/terminal-text.ts';
+import { terminalSafe, type Config } from '../config/index.ts';
 import { IpvsClient } from '../kernel/ipvs/index.ts';
 import { desiredTable, formatAction, LvsApplyError, LvsManager, planLvs, uncheckedServices } from '../lvs/index.ts';
-import type { Config } from '../config/generated/config.ts';
 
 async function openIpvs(words: string): Promise<IpvsClient> {
   try {

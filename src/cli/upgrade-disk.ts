@@ -3,18 +3,16 @@
 // `--disk IMAGE` (build host, tests), where the slot GRUB tries first counts as the running one.
 import { existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, UserError } from './command.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { formatConfigError } from '../config/errors.ts';
-import type { Config } from '../config/generated/config.ts';
-import { slotFromCmdline } from '../boot/cmdline.ts';
-import { DiskRegion, openPartition } from '../kernel/block-device.ts';
+import { formatConfigError, loadConfigFile, type Config } from '../config/index.ts';
+import { slotFromCmdline } from '../boot/index.ts';
+import { DiskRegion, KERNEL_CMDLINE_FILE, openPartition } from '../kernel/index.ts';
 import { ESP_LABEL, GrubEnvFile, partitionRange, readGptPartitions, type SlotName } from '../upgrade/index.ts';
 
 export const UPGRADE_DEFAULTS = {
   config: '/data/config.json',
   defaultConfig: '/usr/share/stockade/default-config.json',
   board: '/usr/share/stockade/board.json',
-  cmdline: '/proc/cmdline',
+  cmdline: KERNEL_CMDLINE_FILE,
 };
 
 /** Where the slots and GRUB's environment are: this machine's partitions, or a disk image. */

@@ -11,10 +11,9 @@ import { dirname } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { parseOptions, usageError } from './upgrade-args.ts';
 import { UPGRADE_DEFAULTS, cmdlineSlot, machineDisk, withEnv } from './upgrade-disk.ts';
-import { loadConfigFile } from '../config/load.ts';
-import type { Config } from '../config/generated/config.ts';
+import { loadConfigFile, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
-import { runTool, toolMessage } from '../kernel/tools.ts';
+import { runTool, toolMessage } from '../kernel/index.ts';
 import {
   CHECK_NAMES, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, HEALTH_HOLD_MS, TrialJudge, applyPlan, failTrial, healthChecks, markGood, readState,
   settleAtBoot, trialSlot, type Answer, type CheckName, type HealthObservation, type SlotName,

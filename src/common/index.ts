@@ -12,3 +12,4 @@ export type { Level, Log, LogStats } from './log.ts';
 export { RateLimiter } from './rate-limit.ts';
 export { contains, formatPrefix, isSpecial, maskOf, overlaps, parsePrefix } from './ipv4-prefix.ts';
 export type { Ipv4Prefix } from './ipv4-prefix.ts';
+export { macAt } from './mac.ts';

@@ -11,3 +11,4 @@ export { formatStatus } from './screens/status.ts';
 export { hashPassword, sha512Crypt, verifySha512Crypt, parseSha512Crypt } from './sha512-crypt.ts';
 export { failureDelayMs, PASSWORD_MIN } from './login.ts';
 export { daemonTransaction } from './daemon-transaction.ts';
+export { SystemHost } from './system-host.ts';

@@ -2,15 +2,10 @@
 // uptime, links and addresses), the daemon over its control socket, the daemon's log, the
 // config's revisions, and the programs an operator may run.
 import { readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfigFile } from '../config/index.ts';
 import { RevisionStore } from '../apply/index.ts';
-import { durableFiles } from '../kernel/durable-file.ts';
-import { currentHostname } from '../kernel/hostname.ts';
-import { uptimeSeconds } from '../kernel/uptime.ts';
-import { linkStatus } from '../kernel/link-state.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
-import { streamTool, startLineShell } from '../kernel/interactive-tools.ts';
-import { runTool, toolMessage } from '../kernel/tools.ts';
+import { currentHostname, durableFiles, linkStatus, runTool, startLineShell, streamTool, toolMessage, uptimeSeconds } from '../kernel/index.ts';
+import { Rtnl } from '../kernel/rtnetlink/index.ts';
 import { controlRequest, type DaemonStatusView } from './daemon-views.ts';
 import type { ConsoleHost, ConsoleSettings, DiagnosticTool, PortView, PowerAction, StatusReport } from './host.ts';
 

@@ -3,9 +3,7 @@
 // the commit-confirm window. The daemon's live apply is not built yet, so `ConfigTransaction` is
 // the seam: the console's screens speak to it; `stockade console` passes none today (and lists
 // no item that changes the config). Pure apart from what the transaction does.
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigText } from '../config/load.ts';
-import { formatConfigError } from '../config/errors.ts';
+import { formatConfigError, loadConfigText, type Config } from '../config/index.ts';
 import { formatPlan, planConfig } from '../apply/index.ts';
 
 export interface PendingView {

@@ -2,9 +2,8 @@
 // src/apply/transaction.ts). A part with no applier here refuses any change to it (the
 // transaction says "restart the daemon to apply it"): today vrrp, sync, lvs and segments. Each
 // applier returns the undo that puts its part back.
-import type { Config } from '../config/generated/config.ts';
-import type { PartApplier } from '../apply/index.ts';
-import { equalJson } from '../apply/index.ts';
+import type { Config } from '../config/index.ts';
+import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
 

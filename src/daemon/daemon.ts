@@ -12,9 +12,8 @@
 // image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
 // loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
 // variable the method does not exist.
-import type { Vrrp } from '../config/index.ts';
+import { chooseConfig, type Vrrp } from '../config/index.ts';
 import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
-import { chooseConfig } from '../config/index.ts';
 import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';
 import { vrrpStatusView, type DaemonStatusView } from '../control/index.ts';
@@ -26,7 +25,7 @@ import type { FailoverHandle } from './failover-run.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RevisionStore } from '../apply/index.ts';
-import { auditFiles, durableFiles } from '../kernel/durable-file.ts';
+import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
 import { firewallApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';

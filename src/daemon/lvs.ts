@@ -8,10 +8,10 @@
 // shell.runner.table(service), reason)` (their table: live servers, weights, sorry server), or
 // per server `manager.attachCheckers(source)` with CheckerEvents. Until then every enabled real
 // server is programmed as up (src/lvs/health.ts says so in warnings).
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { IpvsClient, readIpvsConnections } from '../kernel/ipvs/index.ts';
 import { LvsManager, uncheckedServices } from '../lvs/index.ts';
-import type { VrrpShell } from '../vrrp/shell/shell.ts';
+import type { VrrpShell } from '../vrrp/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 

@@ -5,9 +5,7 @@
 // goes back to the confirmed config by itself and logs why. One transaction at a time; every
 // step is in the audit log on /data. The window is the running (old) config's
 // management.commit_confirm_s: a change cannot switch off its own safety net.
-import type { Config } from '../config/generated/config.ts';
-import { loadConfigText } from '../config/load.ts';
-import { formatConfigError } from '../config/errors.ts';
+import { formatConfigError, loadConfigText, type Config } from '../config/index.ts';
 import {
   appendAudit, applyTransaction, CommitConfirm, planConfig, type AuditFiles, type AuditRecord, type PartApplier,
   type PendingTransaction, type Plan, type RevisionStore,

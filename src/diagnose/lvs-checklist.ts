@@ -1,9 +1,9 @@
 // Seed 001's LVS-NAT checklist (L4-NAT-HOWTO Q.1-Q.4, and reference lvs-firewall.md C.7) as pure
 // code: the config's NAT services and facts read from the box -> one line per check, OK or FAIL
 // with the fix in one sentence. The facts are gathered by lvs-facts.ts.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { contains, parseIpv4, parsePrefix } from '../common/index.ts';
-import { checkPort } from '../lvs/checkers/index.ts';
+import { checkPort } from '../lvs/index.ts';
 
 export type Verdict = 'OK' | 'FAIL' | 'SKIP';
 

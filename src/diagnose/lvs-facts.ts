@@ -1,12 +1,9 @@
 // Reads what the LVS-NAT checklist needs from this box: sysctls, addresses, a TCP connect to
 // each real server's check port (which also makes the kernel ARP for it), then the ARP table,
 // the nat table (iptables-save) and the loaded modules.
-import type { Config } from '../config/generated/config.ts';
-import { readSysctl } from '../kernel/sysctl.ts';
-import { readArpTable } from '../kernel/arp-table.ts';
-import { modulePresent } from '../kernel/modules.ts';
-import { runTool, toolMessage } from '../kernel/tools.ts';
-import { Rtnl } from '../kernel/rtnetlink/client.ts';
+import type { Config } from '../config/index.ts';
+import { modulePresent, readArpTable, readSysctl, runTool, toolMessage } from '../kernel/index.ts';
+import { Rtnl } from '../kernel/rtnetlink/index.ts';
 import { connectOnly } from '../kernel/probes/index.ts';
 import { checkPortOf } from './lvs-checklist.ts';
 import type { LvsFacts, PortAnswer } from './lvs-checklist.ts';

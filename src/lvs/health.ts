@@ -3,7 +3,7 @@
 // Until the lead wires them in (src/daemon/daemon.ts, "LVS checkers" comment), a server whose
 // service has health_check.type none is up, and the other types are warned about: their servers
 // are programmed as up, as the config was treated before.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 
 export interface ServerStateChange {
   /** serverId(): "<service name> <address>:<port>". */

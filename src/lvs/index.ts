@@ -13,3 +13,4 @@ export { formatIpvsadmList, formatIpvsadmConnections, tableView, largeNum, compa
 export type { TableView, ServiceView, DestView, ListOptions } from './view.ts';
 export { LvsManager, EVENTS_MAX } from './manager.ts';
 export type { LvsStatusView, LvsEvent, LvsApplyResult } from './manager.ts';
+export { checkPort } from './checkers/index.ts';

@@ -2,8 +2,8 @@
 // whenever a real server's health changes), each time dumping the kernel's table and writing only
 // what differs, one apply at a time; runs the IPVS sync daemon as the followed VRRP unit's state
 // says; and keeps the recent real-server events (bounded) for `ctl lvs events`.
-import type { Config } from '../config/generated/config.ts';
-import type { Log } from '../common/log.ts';
+import type { Config } from '../config/index.ts';
+import type { Log } from '../common/index.ts';
 import type { IpvsKernel, IpvsConnection } from '../kernel/ipvs/index.ts';
 import { desiredTable, serverId, type CheckedDestination, type ServerHealth } from './model.ts';
 import { planLvs, formatAction, type LvsAction } from './plan.ts';

@@ -2,13 +2,9 @@
 // enabled real server that its health allows, with the ports, flags and tunnel settings ipvsadm
 // would write (DR/TUN keep the service's port; a fwmark service's DR/TUN servers get port 0).
 // Pure: config and health in, table out.
-import type { Config } from '../config/generated/config.ts';
+import type { Config } from '../config/index.ts';
 import { parseIpv4 } from '../common/index.ts';
-import {
-  IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3,
-  serviceKeyText, destKeyText,
-} from '../kernel/ipvs/index.ts';
-import type { IpvsDestSpec, IpvsServiceKey, IpvsServiceSpec } from '../kernel/ipvs/index.ts';
+import { IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, destKeyText, serviceKeyText, type IpvsDestSpec, type IpvsServiceKey, type IpvsServiceSpec } from '../kernel/ipvs/index.ts';
 
 export type VirtualServiceConfig = Config['lvs']['virtual_services'][number];
 export type RealServerConfig = VirtualServiceConfig['real_servers'][number];

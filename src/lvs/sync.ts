@@ -2,8 +2,7 @@
 // kernel's sync daemon runs as master while the followed unit is MASTER and as backup in every
 // other state, on lvs.sync.interface, so a new master's IPVS already knows the connections.
 // Pure: the unit's state and the kernel's daemons in, the daemon commands out.
-import type { Config } from '../config/generated/config.ts';
-import { lvsSyncUnit } from '../config/semantic/lvs.ts';
+import { lvsSyncUnit, type Config } from '../config/index.ts';
 import type { IpvsDaemonSpec } from '../kernel/ipvs/index.ts';
 
 export interface LvsSyncSettings {

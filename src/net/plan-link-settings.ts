@@ -1,9 +1,7 @@
 // Planning phase "link-settings": MTU, MAC, the ownership alias and the admin state of every
 // configured link, planned from the state phase "links" left (the kernel's in an apply;
 // predicted for a plan).
-import { IFF_UP } from '../kernel/rtnetlink/constants.ts';
-import { isAdminUp } from '../kernel/rtnetlink/link-state.ts';
-import type { ChangeLinkRequest, Link } from '../kernel/rtnetlink/link.ts';
+import { IFF_UP, isAdminUp, type ChangeLinkRequest, type Link } from '../kernel/rtnetlink/index.ts';
 import type { Action, Exec } from './action.ts';
 import type { DesiredLink, DesiredNetwork } from './desired.ts';
 import { label } from './links/kind.ts';

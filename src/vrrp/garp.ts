@@ -11,7 +11,7 @@ const ARPOP_REQUEST = 1;
 export const GARP_FRAME_LENGTH = 42;
 const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 
-export { parseMac } from '../common/mac.ts';
+export { parseMac } from '../common/index.ts';
 
 /** The whole Ethernet frame of one gratuitous ARP for `vip` (uint32) from `mac`. */
 export function garpFrame(mac: Uint8Array, vip: number): Uint8Array {

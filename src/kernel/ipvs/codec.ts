@@ -6,8 +6,7 @@ import { attrNested, attrString, attrU16, attrU32, attrU64, attrU8, decodeAttrib
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import { genlPayload } from '../netlink/genl.ts';
-import { formatIpv4, parseIpv4 } from '../../common/ipv4.ts';
-import { formatIpv6, parseIpv6 } from '../../common/ipv6.ts';
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../common/index.ts';
 import * as K from './constants.ts';
 
 export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';

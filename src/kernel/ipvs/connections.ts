@@ -1,7 +1,7 @@
 // /proc/net/ip_vs_conn, the connection table ipvsadm -L -c reads: hex addresses and ports,
 // the state, and the seconds left. Parsed here (only src/kernel reads /proc).
 import { readFileSync } from 'node:fs';
-import { formatIpv4 } from '../../common/ipv4.ts';
+import { formatIpv4 } from '../../common/index.ts';
 import { PROC_IP_VS_CONN } from './constants.ts';
 
 export interface IpvsConnection {

@@ -8,7 +8,7 @@
 // IFLA_IFALIAS without a NUL), so tests compare bytes with what `ip` sends. The kernel accepts
 // both forms.
 import { AttributeEncoder, indexAttributes, stringAt, u32At, u8At, wantedTypes, decodeAttributes } from '../netlink/attributes.ts';
-import { macAt, parseMac } from '../../common/mac.ts';
+import { macAt, parseMac } from '../../common/index.ts';
 import { NLA_HDRLEN } from '../netlink/constants.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
 import type { NetlinkMessage } from '../netlink/message.ts';

@@ -1,7 +1,7 @@
 // The validated config's lvs section -> the checkers' specs (spec.ts), in milliseconds. Semantic
 // checks (src/config/semantic/lvs-checks.ts) have already refused what cannot work (no port to
 // check, a regex that does not compile, options of another check type), so this only maps.
-import type { HealthCheck, Lvs, VirtualService } from '../../config/generated/config.ts';
+import type { HealthCheck, Lvs, VirtualService } from '../../config/index.ts';
 import { parseReplyPattern } from './udp.ts';
 import type { CheckTiming, ProbeSpec, ServiceSpec } from './spec.ts';
 

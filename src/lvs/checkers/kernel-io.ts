@@ -3,7 +3,7 @@
 // quorum commands.
 import { performance } from 'node:perf_hooks';
 import { connectOnly, datagramExchange, exchange, Pinger, runProgram, spawnDetached } from '../../kernel/probes/index.ts';
-import { lstatOf, realpathOf } from '../../kernel/path-stat.ts';
+import { lstatOf, realpathOf } from '../../kernel/index.ts';
 import { commandProblem } from '../../vrrp/index.ts';
 import type { ShellWorld } from './shell.ts';
 

@@ -2,7 +2,7 @@
 // shell on kernel probes, started. The caller listens to shell.on('event') (and reads
 // shell.runner.table(service) to program IPVS), feeds shell.vipHeld() from VRRP for ha_suspend
 // services, and calls stop() at shutdown.
-import type { Lvs } from '../../config/generated/config.ts';
+import type { Lvs } from '../../config/index.ts';
 import { servicesFromConfig } from './from-config.ts';
 import { kernelWorld } from './kernel-io.ts';
 import { CheckerShell } from './shell.ts';

@@ -1,6 +1,6 @@
 // Bonds: made with their options; a new mode or LACP rate needs the bond down (and, for the
 // mode, without members: plan-links makes them leave and join again).
-import type { BondOptions, Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
+import type { BondOptions, Link, LinkInfo } from '../../kernel/rtnetlink/index.ts';
 import type { DesiredBond } from '../desired.ts';
 import { BOND_MODES, LACP_RATES, LACP_RATE_MODES, PRIMARY_MODES, wordFor, XMIT_HASH_MODES, XMIT_HASH_POLICIES } from '../words.ts';
 import { baseRequest, foreignLink, otherKind, type LinkKind, type LinksByIndex, type OptionContext, type OptionChange, type Recreate } from './kind.ts';

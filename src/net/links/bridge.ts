@@ -1,5 +1,5 @@
 // Bridges: made with their options; every option changes in place.
-import type { BridgeOptions, Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
+import type { BridgeOptions, Link, LinkInfo } from '../../kernel/rtnetlink/index.ts';
 import type { DesiredBridge } from '../desired.ts';
 import { baseRequest, foreignLink, otherKind, type LinkKind, type OptionChange, type Recreate } from './kind.ts';
 

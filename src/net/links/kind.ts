@@ -2,7 +2,7 @@
 // means delete and create again), how it is made, which of its options change in place, and
 // how an existing link of it is made again (the undo of a delete). One file per kind beside this
 // one, listed in kinds.ts; plan-links.ts classifies and emits, knowing no kind.
-import type { Link, LinkInfo, NewLinkRequest } from '../../kernel/rtnetlink/link.ts';
+import type { Link, LinkInfo, NewLinkRequest } from '../../kernel/rtnetlink/index.ts';
 import type { Exec } from '../action.ts';
 import type { DesiredLink } from '../desired.ts';
 

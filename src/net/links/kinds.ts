@@ -1,5 +1,5 @@
 // The link kinds the config has (by DesiredLink kind), and those a delete can undo (by kernel kind).
-import type { Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
+import type { Link, LinkInfo } from '../../kernel/rtnetlink/index.ts';
 import type { DesiredLink } from '../desired.ts';
 import { bond, bondAgain } from './bond.ts';
 import { bridge, bridgeAgain } from './bridge.ts';

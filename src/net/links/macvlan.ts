@@ -1,6 +1,6 @@
 // macvlans are not configured here, but one Stockade made goes with its parent: made again as
 // it was when a delete is undone.
-import type { Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
+import type { Link, LinkInfo } from '../../kernel/rtnetlink/index.ts';
 import { parentName, type LinksByIndex, type Recreate } from './kind.ts';
 
 export const macvlanAgain: Recreate = {

@@ -1,7 +1,6 @@
 // The kernel steps the link actions run, each with its undo: create, delete (made again as it
 // was), join or leave a master, change a kind's options.
-import { isAdminUp } from '../../kernel/rtnetlink/link-state.ts';
-import type { Link, LinkInfo, NewLinkRequest } from '../../kernel/rtnetlink/link.ts';
+import { isAdminUp, type Link, type LinkInfo, type NewLinkRequest } from '../../kernel/rtnetlink/index.ts';
 import type { Action, Exec, Undo } from '../action.ts';
 import type { DesiredLink } from '../desired.ts';
 import { label, type Creation, type CreateStage, type LinksByIndex } from './kind.ts';

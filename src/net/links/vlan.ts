@@ -1,7 +1,6 @@
 // 802.1Q VLANs: their id and parent are their identity (a change makes them again); made on
 // their parent once it exists, up at once only when the parent is open by then.
-import { ETH_P_8021Q } from '../../kernel/rtnetlink/constants.ts';
-import type { Link, LinkInfo } from '../../kernel/rtnetlink/link.ts';
+import { ETH_P_8021Q, type Link, type LinkInfo } from '../../kernel/rtnetlink/index.ts';
 import type { DesiredVlan } from '../desired.ts';
 import { baseRequest, foreignLink, otherKind, parentName, type LinkKind, type LinksByIndex, type Recreate } from './kind.ts';
 

@@ -2,7 +2,7 @@
 // in one pass over an index of the nest (no Attribute objects: dumps of hundreds of links).
 import { indexAttributes, u16At, u32At, u8At, wantedTypes } from '../../netlink/attributes.ts';
 import { NetlinkParseError } from '../../netlink/message.ts';
-import { macAt } from '../../../common/mac.ts';
+import { macAt } from '../../../common/index.ts';
 
 /** u8 / u16 / u32 (host order), bool (a u8), be16, mac (6 bytes as text). */
 export type Reader = 'u8' | 'u16' | 'u32' | 'bool' | 'be16' | 'mac';

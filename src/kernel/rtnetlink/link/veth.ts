@@ -1,6 +1,6 @@
 // veth: its peer, carried in a create request as an ifinfomsg with attributes (not a plain
 // attribute run). The kernel reports no veth options in dumps.
-import { parseMac } from '../../../common/mac.ts';
+import { parseMac } from '../../../common/index.ts';
 import { AttributeEncoder } from '../../netlink/attributes.ts';
 import { AF_UNSPEC, IFLA_ADDRESS, IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NET_NS_PID, VETH_INFO_PEER } from '../constants.ts';
 import { encodeIfinfomsg } from './ifinfomsg.ts';
