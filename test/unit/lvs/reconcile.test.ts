@@ -135,7 +135,7 @@ test('DR and fwmark servers keep the service port; tunnels carry their settings'
     const vs = c.lvs.virtual_services[0];
     delete vs.address;
     delete vs.port;
-    Object.assign(vs, { fwmark: 9, method: 'dr', real_servers: [{ address: '198.51.100.11' }] });
+    Object.assign(vs, { fwmark: 9, method: 'dr', real_servers: [{ address: '198.51.100.11' }], health_check: { type: 'tcp', port: 80 } }); // a fwmark service has no port to check by default
   }));
   assert.equal(t[0]!.key, { fwmark: 9, family: 'inet' });
   assert.is(t[0]!.dests[0]!.port, 0);
