@@ -78,8 +78,9 @@ export async function powerCut(box: UpgradeBox, random: () => number, installMs:
     await sleep(afterMs);
   } else if (phase === 'switch') {
     void installFrom(vm, bundle).catch(() => undefined);
-    // One line per 10 % ("read back 90 %"), or a live line on the console's tty ("read back ... (90 %)").
-    await vm.waitFor(/read back (90 %|[^(]*\(9\d %\))/, INSTALL_TIMEOUT_MS, from);
+    // One line per 10 % ("read back 80 %"), or a live line on the console's tty ("read back ... (85 %)"),
+    // drawn at most every 200 ms: any figure from 80 % on.
+    await vm.waitFor(/read back (?:[89]0 %|100 %|[^(]*\((?:[89]\d|100) %\))/, INSTALL_TIMEOUT_MS, from);
     afterMs = Math.floor(random() * 3000);
     await sleep(afterMs);
   } else {
