@@ -33,7 +33,7 @@ test('both boxes boot with the HA config from /data, and init starts the daemon 
     assert.match(pair.vm(n).console(), /^stockade: config +ok +\/data\/config\.json$/m, `${n}: boot used the saved config`);
     // The daemon is init's child (inittab respawn), not something the test started.
     const procs = await pair.sh(n, 'for p in $(pidof stockade); do echo "$(tr "\\0" " " < /proc/$p/cmdline)| $(grep PPid /proc/$p/status)"; done');
-    assert.match(procs, /^\/usr\/bin\/stockade daemon \| PPid:\s+1$/m, `${n}: stockade daemon run by init:\n${procs}`);
+    assert.match(procs, /^\/usr\/bin\/stockade daemon --log \/run\/stockade\.log \| PPid:\s+1$/m, `${n}: stockade daemon run by init:\n${procs}`);
     const v = (await pair.vrrp(n))!;
     assert.equal(v.instances.map((i) => `${i.name} ${i.interface} vrid ${i.vrid} priority ${i.priority}`).sort(),
       [`lan lan vrid 51 priority ${n === 'a' ? 200 : 100}`, `wan wan vrid 52 priority ${n === 'a' ? 200 : 100}`], `${n}: the daemon runs /data/config.json's instances`);
