@@ -6,7 +6,7 @@
 // (the stream ended: cable pulled, pty closed), which the session turns into back-to-menu and
 // log-out.
 import { KeyDecoder, type Key } from './keys.ts';
-import { BODY_ROWS, fit } from './text.ts';
+import { BODY_ROWS, LINE_MAX, fit } from './text.ts';
 import type { Timers } from './timers.ts';
 
 /** What the terminal needs of a stream (a SerialPort, a net.Socket, a PassThrough pair). */
@@ -58,6 +58,10 @@ export class Terminal {
   /** What Ctrl-L draws again: the screen, and the prompt with what has been typed. */
   #screen = '';
   #line = '';
+  /** Where the cursor is on its line, so that what is typed never reaches the last column. */
+  #column = 0;
+  /** Counts cancelRead()s: a line reader given up must not take the next reader's keys. */
+  #generation = 0;
   readonly stats: TerminalStats = { keys: 0, dropped: 0, ignored: 0 };
 
   constructor(stream: ByteStream, timers: Timers) {
@@ -84,6 +88,7 @@ export class Terminal {
     if (this.#closed) return;
     try {
       this.#stream.write(text.replace(/\r?\n/g, '\r\n'));
+      this.#column = columnAfter(this.#column, text);
     } catch (e) {
       this.#close(`terminal error: ${(e as Error).message}`);
     }
@@ -178,6 +183,7 @@ export class Terminal {
 
   /** Gives up a pending readKey (its promise never settles). */
   cancelRead(): void {
+    this.#generation++;
     this.#waiter = undefined;
     this.#stopIdle();
   }
@@ -185,31 +191,40 @@ export class Terminal {
   /** A line typed after the current prompt; Ctrl-C throws Interrupted. */
   async readLine(opts: LineOptions = {}): Promise<string> {
     const max = opts.max ?? 64;
+    // What fits after the prompt is shown; a secret may run on unseen, plain text may not
+    // (the operator would type blind).
+    const room = Math.max(0, LINE_MAX - this.#column);
     let typed = '';
-    const shown = (): string => (opts.secret ? '*'.repeat(typed.length) : typed);
+    const shown = (): string => (opts.secret ? '*'.repeat(typed.length) : typed).slice(0, room);
+    const generation = this.#generation;
     for (;;) {
       const k = await this.readKey();
+      if (generation !== this.#generation) {
+        // Given up (cancelRead) after this key arrived: it belongs to whoever reads next.
+        this.#queue.unshift(k);
+        return new Promise<string>(() => undefined);
+      }
       switch (k.type) {
         case 'enter':
           this.write('\n');
           return typed;
         case 'interrupt':
-          this.write('^C\n');
+          this.write(this.#column + 2 <= LINE_MAX ? '^C\n' : '\n');
           throw new Interrupted();
         case 'redraw':
           this.#redraw(shown());
           break;
         case 'backspace':
           if (typed.length > 0) {
+            if (typed.length <= room) this.write('\b \b');
             typed = typed.slice(0, -1);
-            this.write('\b \b');
           }
           break;
         case 'char':
-          if (typed.length >= max) this.write(BELL);
+          if (typed.length >= max || (!opts.secret && typed.length >= room)) this.write(BELL);
           else {
             typed += k.char;
-            this.write(opts.secret ? '*' : k.char);
+            if (typed.length <= room) this.write(opts.secret ? '*' : k.char);
           }
           break;
         default:
@@ -227,4 +242,15 @@ export class Terminal {
       else return k;
     }
   }
+}
+
+/** The cursor's column after `text` is written from `column`. */
+function columnAfter(column: number, text: string): number {
+  let c = column;
+  for (const ch of text) {
+    if (ch === '\n' || ch === '\r') c = 0;
+    else if (ch === '\b') c = Math.max(0, c - 1);
+    else if (ch >= ' ' && ch <= '~') c++;
+  }
+  return c;
 }

@@ -26,10 +26,13 @@ export async function diagnoseScreen(ctx: ScreenContext, tool: DiagnosticTool): 
   // nothing while a write waits for the line (bindings-cpp 13 replaces the poll mask).
   ctx.term.begin([title(ctx, `${name} ${target}`), '']);
   const stop = new AbortController();
-  // Ctrl-C while the tool runs; any other key is dropped.
+  // Ctrl-C while the tool runs; any other key is dropped. After the tool ends this loop must not
+  // read on, or it would compete with the "Press Enter" below for the keys already queued.
+  let finished = false;
   const interrupted = (async (): Promise<void> => {
     for (;;) {
       const k = await ctx.term.readKey();
+      if (finished) return;
       if (k.type === 'interrupt') return stop.abort();
     }
   })().catch(() => stop.abort());
@@ -37,6 +40,7 @@ export async function diagnoseScreen(ctx: ScreenContext, tool: DiagnosticTool): 
   try {
     last = await ctx.host.diagnose(tool, target, (l) => ctx.term.line(l), stop.signal);
   } finally {
+    finished = true;
     ctx.term.cancelRead();
   }
   void interrupted;

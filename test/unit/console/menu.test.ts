@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runConsole, type ConsoleDeps, type ConsoleState } from '../../../src/console/index.ts';
+import { Terminal, runConsole, type ConsoleDeps, type ConsoleState } from '../../../src/console/index.ts';
 import { CRYPT_VECTORS } from './crypt-vectors.ts';
 import { FakeStream, FakeTimers, STATUS_DOWN, assertGolden, fakeHost, settle } from './harness.ts';
 
@@ -95,6 +95,43 @@ login('idle logout after console.idle_logout_s; a key restarts the wait', async 
   await c.timers.advance(1000);
   assert.match(c.screen(), /Logged out: no key for 900 s\.[\s\S]*Password:$/);
   assert.ok(c.logs.includes('console: idle logout'));
+});
+
+login('a password longer than the line is taken whole, its stars stop before column 80, and ^C fits too', async () => {
+  const long = 'p'.repeat(100);
+  const c = start(fakeHost({ settings: { passwordHash: CRYPT_VECTORS[0]!.hash } }));
+  await settle();
+  await typeIn(c.stream, long + '\x7f'.repeat(40));
+  assert.ok(c.stream.vt.longest < 80, `a line of ${c.stream.vt.longest} columns`);
+  assert.match(c.screen(), /Password: \*{60}$/, 'backspaces past the shown stars erase only the stars still typed');
+  await typeIn(c.stream, '\x03');
+  assert.ok(c.stream.vt.longest < 80, `^C made a line of ${c.stream.vt.longest} columns`);
+  await typeIn(c.stream, 'password\r');
+  assert.match(c.screen(), /Enter an option:$/);
+});
+
+login('keys typed while a diagnostic runs do not start a second reader (fuzz seed 1256307256)', async () => {
+  const c = await loggedIn();
+  await typeIn(c.stream, '6\r');
+  await typeIn(c.stream, 'A\n\0  1');
+  await typeIn(c.stream, '1');
+  await c.timers.advance(100);
+  await typeIn(c.stream, '\x03\r');
+  await c.timers.advance(100);
+  assert.match(c.screen(), /Enter an option:$/);
+  await typeIn(c.stream, '1\r');
+  assert.match(c.screen(), /- Status/);
+});
+
+login('plain text stops with a bell where the line ends rather than run on unseen', async () => {
+  const stream = new FakeStream();
+  const term = new Terminal(stream, new FakeTimers());
+  term.write('x'.repeat(70));
+  const line = term.readLine({ max: 240 });
+  stream.type('y'.repeat(20) + '\r');
+  assert.is(await line, 'y'.repeat(9));
+  assert.ok(stream.vt.longest < 80, `a line of ${stream.vt.longest} columns`);
+  assert.match(stream.vt.raw, /\x07/);
 });
 
 login('the terminal going away ends the session', async () => {
