@@ -8,12 +8,12 @@ import { createReadStream, existsSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
-import { UPGRADE_DEFAULTS as DEFAULTS, diskFor, loadUpgradeConfig as loadConfig, runningSlot, withEnv } from './upgrade-disk.ts';
+import { UPGRADE_DEFAULTS as DEFAULTS, applySlotPlan, diskFor, loadUpgradeConfig as loadConfig, runningSlot, withEnv } from './upgrade-disk.ts';
 import { formatConfigError, loadBoardFile, type Config } from '../config/index.ts';
 import { runTool, toolMessage } from '../kernel/index.ts';
 import { upgradeTrialCommand } from './upgrade-trial.ts';
 import {
-  BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, applyPlan, install, markGood, otherSlot, publicKeyFromBase64,
+  BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, markGood, otherSlot, publicKeyFromBase64,
   readState, regionSlotWriter, rollback, rollbackRefusal, trialSlot, writeState, type InstallProgress, type PublicKey,
 } from '../upgrade/index.ts';
 
@@ -179,17 +179,8 @@ export const upgradeMarkGoodCommand: Command = {
     const disk = diskFor(undefined);
     const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
     const stateDir = values.state ?? DEFAULT_STATE_DIR;
-    const state = readState(stateDir);
-    const esp = disk.region(ESP_LABEL, true);
-    try {
-      const env = new GrubEnvFile(esp);
-      const plan = markGood(env.read(), running, state, new Date().toISOString());
-      applyPlan(plan, env, stateDir);
-      const now = env.read();
-      io.out(`slot ${running} marked good (GRUB order ${now.ORDER}, ${now[`${running}_TRIES`]} tries); security epoch floor ${readState(stateDir).epoch_floor}\n`);
-    } finally {
-      esp.close();
-    }
+    const { after } = applySlotPlan(disk, stateDir, (env, state) => markGood(env, running, state, new Date().toISOString()));
+    io.out(`slot ${running} marked good (GRUB order ${after.ORDER}, ${after[`${running}_TRIES`]} tries); security epoch floor ${readState(stateDir).epoch_floor}\n`);
     return EXIT_OK;
   },
 };
@@ -203,19 +194,12 @@ export const upgradeRollbackCommand: Command = {
     if (positionals.length > 0) throw usageError(upgradeRollbackCommand, `unexpected argument '${positionals[0]}'`);
     const disk = diskFor(undefined);
     const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
-    const stateDir = values.state ?? DEFAULT_STATE_DIR;
-    const state = readState(stateDir);
-    const esp = disk.region(ESP_LABEL, true);
-    try {
-      const env = new GrubEnvFile(esp);
-      const refused = rollbackRefusal(env.read(), running, state);
+    const { plan } = applySlotPlan(disk, values.state ?? DEFAULT_STATE_DIR, (env, state) => {
+      const refused = rollbackRefusal(env, running, state);
       if (refused) throw new UserError(`upgrade rollback: ${refused}; slot ${running} stays`, EXIT_BAD_INPUT);
-      const plan = rollback(env.read(), running, state, new Date().toISOString());
-      applyPlan(plan, env, stateDir);
-      for (const n of plan.notes) io.out(`${n}\n`);
-    } finally {
-      esp.close();
-    }
+      return rollback(env, running, state, new Date().toISOString());
+    });
+    for (const n of plan.notes) io.out(`${n}\n`);
     if (values['no-reboot']) return EXIT_OK;
     io.out('rebooting\n');
     const r = await runTool('reboot', []);

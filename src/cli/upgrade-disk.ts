@@ -6,7 +6,7 @@ import { EXIT_BAD_INPUT, UserError } from './command.ts';
 import { formatConfigError, loadConfigFile, type Config } from '../config/index.ts';
 import { slotFromCmdline } from '../boot/index.ts';
 import { DiskRegion, KERNEL_CMDLINE_FILE, openPartition } from '../kernel/index.ts';
-import { ESP_LABEL, GrubEnvFile, partitionRange, readGptPartitions, type SlotName } from '../upgrade/index.ts';
+import { ESP_LABEL, GrubEnvFile, applyPlan, partitionRange, readGptPartitions, readState, type GrubEnv, type Plan, type SlotName, type UpgradeState } from '../upgrade/index.ts';
 
 export const UPGRADE_DEFAULTS = {
   config: '/data/config.json',
@@ -63,6 +63,18 @@ export function withEnv<T>(disk: Disk, writable: boolean, f: (env: GrubEnvFile) 
   } finally {
     esp.close();
   }
+}
+
+/**
+ * Reads GRUB's environment and the upgrade state, writes the plan `decide` makes of them (it may
+ * throw to refuse: nothing is written), and returns the plan with the environment after it.
+ */
+export function applySlotPlan(disk: Disk, stateDir: string, decide: (env: GrubEnv, state: UpgradeState) => Plan): { plan: Plan; after: GrubEnv } {
+  return withEnv(disk, true, (file) => {
+    const plan = decide(file.read(), readState(stateDir));
+    applyPlan(plan, file, stateDir);
+    return { plan, after: file.read() };
+  });
 }
 
 /** The running slot: the kernel command line's, or in a disk image the first one GRUB would try. */

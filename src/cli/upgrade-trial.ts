@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { parseOptions, usageError } from './upgrade-args.ts';
-import { UPGRADE_DEFAULTS, cmdlineSlot, machineDisk, withEnv } from './upgrade-disk.ts';
+import { UPGRADE_DEFAULTS, applySlotPlan, cmdlineSlot, machineDisk, withEnv } from './upgrade-disk.ts';
 import { loadConfigFile, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { runTool, toolMessage } from '../kernel/index.ts';
@@ -142,15 +142,8 @@ export const upgradeTrialCommand: Command = {
         const checks = healthChecks(await observe(socket, config, savedConfig, BOOT_RESULT_FILE, failCheck));
         const verdict = judge.judge(checks, performance.now());
         if (verdict.action === 'mark-good') {
-          const esp = disk.region(ESP_LABEL, true);
-          try {
-            const env = new GrubEnvFile(esp);
-            const plan = markGood(env.read(), running, readState(stateDir), new Date().toISOString());
-            applyPlan(plan, env, stateDir);
-            for (const n of plan.notes) io.out(stamp(`upgrade trial: ${n} (${verdict.summary})`));
-          } finally {
-            esp.close();
-          }
+          const { plan } = applySlotPlan(disk, stateDir, (env, state) => markGood(env, running, state, new Date().toISOString()));
+          for (const n of plan.notes) io.out(stamp(`upgrade trial: ${n} (${verdict.summary})`));
           return EXIT_OK;
         }
         if (verdict.action === 'reboot') {
@@ -168,14 +161,8 @@ export const upgradeTrialCommand: Command = {
     // Recorded if it can be; the reboot happens either way (the trial's one try is used: GRUB
     // boots the old slot, which records a failure of its own if this one's is missing).
     try {
-      const esp = disk.region(ESP_LABEL, true);
-      try {
-        const plan = failTrial(running, readState(stateDir), verdictReason, new Date().toISOString());
-        applyPlan(plan, new GrubEnvFile(esp), stateDir);
-        for (const n of plan.notes) io.out(stamp(`upgrade trial: ${n}`));
-      } finally {
-        esp.close();
-      }
+      const { plan } = applySlotPlan(disk, stateDir, (_env, state) => failTrial(running, state, verdictReason, new Date().toISOString()));
+      for (const n of plan.notes) io.out(stamp(`upgrade trial: ${n}`));
     } catch (err) {
       io.out(stamp(`upgrade trial: slot ${running} failed its trial (${verdictReason}); recording it failed: ${message(err)}; rebooting`));
     }

@@ -5,9 +5,9 @@
 // since (iptables-nft bumps the generation on every change), so the next apply of the same file
 // has nothing to do and skips loading the config and iptables-save.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDir } from '../kernel/index.ts';
+import { runDir, writeFileAtomically } from '../kernel/index.ts';
 import type { TableOutcome } from './apply.ts';
 import type { IpFamily } from './model.ts';
 
@@ -41,10 +41,7 @@ export function readAppliedState(path = appliedStatePath()): AppliedState | unde
 }
 
 export function writeAppliedState(state: AppliedState, path = appliedStatePath()): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
-  renameSync(tmp, path);
+  writeFileAtomically(path, JSON.stringify(state));
 }
 
 export function forgetAppliedState(path = appliedStatePath()): void {
@@ -61,11 +58,7 @@ function keptRulesPath(statePath: string): string {
 }
 
 export function writeKeptRules(texts: Partial<Record<IpFamily, string>>, statePath = appliedStatePath()): void {
-  const path = keptRulesPath(statePath);
-  mkdirSync(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(texts));
-  renameSync(tmp, path);
+  writeFileAtomically(keptRulesPath(statePath), JSON.stringify(texts));
 }
 
 export function readKeptRules(statePath = appliedStatePath()): Partial<Record<IpFamily, string>> | undefined {

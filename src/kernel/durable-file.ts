@@ -1,7 +1,7 @@
 // Files that must survive a power cut whole: written to a temp file in the same directory,
 // fsynced, renamed over the old one, and the directory fsynced, so after a crash the path holds
 // either the old content or the new, never a torn mix.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o644): void {
@@ -22,6 +22,17 @@ export function writeFileDurably(path: string, data: string | Uint8Array, mode =
   } finally {
     closeSync(d);
   }
+}
+
+/**
+ * Replaced whole, never seen half-written by a reader, but not fsynced: for files under /run
+ * (tmpfs, gone at reboot anyway), where a power cut has nothing to tear.
+ */
+export function writeFileAtomically(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }
 
 export function readTextIfExists(path: string): string | undefined {

@@ -32,7 +32,7 @@ export { clearStaleSocket, connectUnix, listenPrivate, socketAnswers, unixServer
 export { KERNEL_CMDLINE_FILE } from './cmdline.ts';
 export { lstatOf, realpathOf } from './path-stat.ts';
 export { LOG_MAX_BYTES, rotatingLog } from './rotating-log.ts';
-export { auditFiles, durableFiles, writeFileDurably } from './durable-file.ts';
+export { auditFiles, durableFiles, writeFileAtomically, writeFileDurably } from './durable-file.ts';
 export { readArpTable } from './arp-table.ts';
 export { currentHostname } from './hostname.ts';
 export { startLineShell, streamTool } from './interactive-tools.ts';

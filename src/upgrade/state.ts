@@ -1,7 +1,8 @@
 // What the box remembers about its slots and its anti-rollback floor, on /data (kept across
 // upgrades): /data/upgrade/state.json. Written atomically (temp file, fsync, rename, fsync dir).
 // The floor is raised only when a slot is marked good, never at install (console-upgrade.md E.3).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileDurably } from '../kernel/index.ts';
 import { join } from 'node:path';
 import type { SlotName } from './slots.ts';
 
@@ -64,21 +65,5 @@ export function readState(dir: string): UpgradeState {
 }
 
 export function writeState(dir: string, state: UpgradeState): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const file = join(dir, FILE);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, JSON.stringify(state, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const d = openSync(dir, 'r');
-  try {
-    fsyncSync(d);
-  } finally {
-    closeSync(d);
-  }
+  writeFileDurably(join(dir, FILE), JSON.stringify(state, null, 2) + '\n');
 }
