@@ -2,7 +2,7 @@
 // what conntrackd does: the reply tuple is not sent, NAT is sent as the changed address / port;
 // the receiver rebuilds the reply tuple as the inverse of the original and asks the kernel for
 // the NAT, and marks TCP entries BE_LIBERAL (windows are not synced).
-import { icmpReplyType, type CtEntry, type CtTuple } from '../kernel/ctnetlink/index.ts';
+import { invertTuple, type CtEntry, type CtTuple } from '../kernel/ctnetlink/index.ts';
 import { isIcmp } from './wire/codec.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP, IPS_DST_NAT, IPS_EXPECTED, IPS_SRC_NAT, PORT_PROTOCOLS } from './wire/constants.ts';
@@ -72,17 +72,6 @@ function origTuple(s: SyncEntry): CtTuple {
   return t;
 }
 
-/** The plain inverse of the original tuple (the kernel applies NAT to it on create). */
-function replyTuple(t: CtTuple): CtTuple {
-  const r: CtTuple = { src: t.dst, dst: t.src, proto: t.proto };
-  if (t.sport !== undefined) r.dport = t.sport;
-  if (t.dport !== undefined) r.sport = t.dport;
-  if (t.icmpType !== undefined) r.icmpType = icmpReplyType(t.icmpType, t.proto);
-  if (t.icmpCode !== undefined) r.icmpCode = t.icmpCode;
-  if (t.icmpId !== undefined) r.icmpId = t.icmpId;
-  return r;
-}
-
 export interface CommitOptions {
   /** Seconds; replaces the synced timeout (conntrackd's CommitTimeout). */
   timeout?: number;
@@ -95,7 +84,8 @@ export interface CommitOptions {
 /** A kernel create request for a synced entry. */
 export function toCtEntry(s: SyncEntry, opts: CommitOptions = {}): CtEntry {
   const orig = origTuple(s);
-  const e: CtEntry = { orig, reply: replyTuple(orig), status: s.status & ~IPS_EXPECTED };
+  // The plain inverse: the kernel applies NAT to the reply tuple on create.
+  const e: CtEntry = { orig, reply: invertTuple(orig), status: s.status & ~IPS_EXPECTED };
   let timeout = opts.timeout ?? (s.timeout !== undefined ? s.timeout - Math.floor(opts.age ?? 0) : opts.defaultTimeout ?? 180);
   if (timeout <= 0) timeout = 60; // conntrackd's floor for entries whose time ran out in the cache
   e.timeout = timeout;
