@@ -20,17 +20,7 @@ import {
 export type Phase = 'install' | 'switch' | 'trial';
 const PHASES: readonly Phase[] = ['install', 'switch', 'trial'];
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated (POWER_CUT_SEED). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../seeded-random.ts';
 
 export interface CutResult {
   readonly phase: Phase;

@@ -21,6 +21,7 @@ import type { DaemonNode, InstanceView } from '../helpers/stockade-daemon.ts';
 import { controlRequest, type SyncStatusView } from '../../../src/control/index.ts';
 import { daemonStatus, spawnDaemon } from './daemon-lab.ts';
 import type { DaemonSpec } from './daemon-lab.ts';
+import { seededRandom } from '../../seeded-random.ts';
 
 const test = suite('daemon: fuzzed inputs end to end (lab)');
 const avail = labAvailable({ tools: ['conntrack'] });
@@ -101,16 +102,10 @@ async function snapshot(lab: Lab, ds: DaemonNode[]): Promise<Snapshot> {
   return s;
 }
 
-/** A seeded PRNG (mulberry32) for the control-socket fuzz. */
+/** A seeded PRNG for the control-socket fuzz: an integer below n. */
 function prng(seed: number): (n: number) => number {
-  let st = seed >>> 0;
-  return (n) => {
-    st = (st + 0x6d2b79f5) >>> 0;
-    let t = st;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const r = seededRandom(seed);
+  return (n) => Math.floor(r() * n);
 }
 
 // State-changing methods (sync.commit, .flush, .resync, .request-resync, .bulk-send) are the

@@ -7,6 +7,7 @@
 //   args: one JSON object (see Args)
 import { createSocket } from 'node:dgram';
 import { loadNative } from '../../../src/kernel/native.ts';
+import { seededRandom } from '../../seeded-random.ts';
 
 interface Args {
   seed: number;
@@ -21,15 +22,7 @@ interface Args {
 const args = JSON.parse(process.argv[2]!) as Args;
 const native = loadNative();
 
-let state = args.seed >>> 0;
-/** mulberry32 */
-const rnd = (): number => {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rnd = seededRandom(args.seed);
 const int = (n: number): number => Math.floor(rnd() * n);
 const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
 

@@ -5,16 +5,8 @@ import type { FtfwOptions } from '../../../src/ctsync/ftfw.ts';
 import { entryKey } from '../../../src/ctsync/convert.ts';
 import type { DataType, SyncEntry } from '../../../src/ctsync/wire/codec.ts';
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '../../seeded-random.ts';
+import { seededRandom as prng } from '../../seeded-random.ts';
 
 export interface LinkFaults {
   loss: number;

@@ -1,0 +1,12 @@
+// mulberry32: a small seeded generator, so that a run that failed can be repeated from its seed
+// (fuzzers, fake links, power cuts). Not for anything that needs to be unpredictable.
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
