@@ -4,13 +4,13 @@
 // block from src/kernel/block-device.ts (upgrade-disk.ts). `--disk IMAGE` does the same inside a
 // disk image file (build host, tests): the slot GRUB boots first there counts as the running one.
 // The trial boot that follows is judged by `upgrade trial` (upgrade-trial.ts).
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { mib, parseOptions, usageError } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
 import { UPGRADE_DEFAULTS as DEFAULTS, applySlotPlan, diskFor, loadUpgradeConfig as loadConfig, runningSlot, withEnv } from './upgrade-disk.ts';
 import { formatConfigError, loadBoardFile, type Config } from '../config/index.ts';
-import { runTool, toolMessage } from '../kernel/index.ts';
+import { httpsGet, runTool, toolMessage } from '../kernel/index.ts';
 import { upgradeTrialCommand } from './upgrade-trial.ts';
 import {
   BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, markGood, otherSlot, publicKeyFromBase64,
@@ -49,9 +49,43 @@ function progressPrinter(io: Io, tty: boolean): (p: InstallProgress) => void {
   };
 }
 
+const isUrl = (file: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
+
+/** The bundle's bytes: a file, stdin (-) or an https URL (fetched as it is written, never staged). */
+async function openBundle(file: string, config: Config): Promise<{ body: AsyncIterable<Uint8Array | string>; close: () => void }> {
+  if (!isUrl(file)) {
+    if (file !== '-' && !existsSync(file)) throw new UserError(`${file}: no such file`, EXIT_BAD_INPUT);
+    const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+    return { body: stream, close: () => stream.destroy() };
+  }
+  const caFile = config.upgrade.ca_file;
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new UserError(`upgrade.ca_file ${caFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, EXIT_BAD_INPUT);
+    }
+  }
+  try {
+    return await httpsGet(file, { ...(ca !== undefined ? { ca } : {}) });
+  } catch (err) {
+    throw new UserError(`${file}: ${(err as Error).message}; nothing was written`, EXIT_BAD_INPUT);
+  }
+}
+
+/** A read that fails half-way (a cut connection, a disk error) is a fault of the bundle's input. */
+async function* faultsNamed(stream: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw new BundleFault({ message: (err as Error).message });
+  }
+}
+
 export const upgradeInstallCommand: Command = {
   words: ['upgrade', 'install'],
-  usage: 'FILE|- [--no-reboot] [--config FILE] [--disk IMG] ...',
+  usage: 'FILE|-|https://URL [--no-reboot] [--config FILE] [--disk IMG] ...',
   summary: 'verify a signed bundle, write it to the inactive slot, boot it once; also --board-file, --state',
   async run(args: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parseOptions(upgradeInstallCommand, args, {
@@ -76,13 +110,12 @@ export const upgradeInstallCommand: Command = {
       throw new UserError(`slot ${running} runs on its trial boot and is not marked good yet; installing would overwrite slot ${target}, the last good one. Wait for the trial's verdict (stockade upgrade status) or mark it good first`, EXIT_BAD_INPUT);
     }
 
-    if (file !== '-' && !existsSync(file)) throw new UserError(`${file}: no such file`, EXIT_BAD_INPUT);
-    const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+    const bundle = await openBundle(file, config);
     const slotRegion = disk.region(SLOT_LABEL[target], true);
     const esp = disk.region(ESP_LABEL, true);
     try {
       const report = await install({
-        source: new StreamSource(stream),
+        source: new StreamSource(faultsNamed(bundle.body)),
         trusted,
         running: { board: board.board.name, version: buildInfo.version, epochFloor: state.epoch_floor, allowDowngrade: config.upgrade.allow_downgrade },
         runningSlot: running,
@@ -112,7 +145,7 @@ export const upgradeInstallCommand: Command = {
       slotRegion.close();
       esp.close();
       // Stop reading: a refused bundle on stdin must not keep the process waiting for its end.
-      stream.destroy();
+      bundle.close();
     }
     if (values['no-reboot'] || values.disk) return EXIT_OK;
     io.out('rebooting\n');
