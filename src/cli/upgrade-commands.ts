@@ -12,6 +12,8 @@ import { UPGRADE_DEFAULTS as DEFAULTS, applySlotPlan, diskFor, loadUpgradeConfig
 import { formatConfigError, loadBoardFile, type Config } from '../config/index.ts';
 import { httpsGet, runTool, toolMessage } from '../kernel/index.ts';
 import { upgradeTrialCommand } from './upgrade-trial.ts';
+import { masterRefusal, vrrpMasters } from './upgrade-master.ts';
+import { controlSocketPath } from '../control/index.ts';
 import {
   BundleFault, DEFAULT_STATE_DIR, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, markGood, otherSlot, publicKeyFromBase64,
   readState, regionSlotWriter, rollback, rollbackRefusal, trialSlot, writeState, type InstallProgress, type PublicKey,
@@ -85,12 +87,12 @@ async function* faultsNamed(stream: AsyncIterable<Uint8Array | string>): AsyncGe
 
 export const upgradeInstallCommand: Command = {
   words: ['upgrade', 'install'],
-  usage: 'FILE|-|https://URL [--no-reboot] [--config FILE] [--disk IMG] ...',
+  usage: 'FILE|-|https://URL [--no-reboot] [--handover|--force] [--config FILE] [--disk IMG] ...',
   summary: 'verify a signed bundle, write it to the inactive slot, boot it once; also --board-file, --state',
   async run(args: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parseOptions(upgradeInstallCommand, args, {
       'no-reboot': { type: 'boolean' }, config: { type: 'string' }, 'board-file': { type: 'string' }, disk: { type: 'string' },
-      state: { type: 'string' }, cmdline: { type: 'string' },
+      state: { type: 'string' }, cmdline: { type: 'string' }, handover: { type: 'boolean' }, force: { type: 'boolean' }, socket: { type: 'string' },
     });
     if (positionals.length !== 1) throw usageError(upgradeInstallCommand, positionals.length === 0 ? 'which bundle? (a file, or - for stdin)' : `unexpected argument '${positionals[1]}'`);
     const file = positionals[0]!;
@@ -110,6 +112,13 @@ export const upgradeInstallCommand: Command = {
       throw new UserError(`slot ${running} runs on its trial boot and is not marked good yet; installing would overwrite slot ${target}, the last good one. Wait for the trial's verdict (stockade upgrade status) or mark it good first`, EXIT_BAD_INPUT);
     }
 
+    // The daemon of this box (a disk image has none, unless a socket is named).
+    if (values.socket !== undefined || values.disk === undefined) {
+      const masters = await vrrpMasters(controlSocketPath(values.socket));
+      const refused = masterRefusal(masters, { handover: values.handover === true, force: values.force === true });
+      if (refused) throw new UserError(`upgrade install: ${refused}; nothing was written`, EXIT_BAD_INPUT);
+      if (masters.masters.length > 0) io.err(`MASTER of ${masters.masters.join(', ')}: ${values.force ? 'rebooting anyway (--force)' : 'handed over to the peer as the box reboots (--handover)'}\n`);
+    }
     const bundle = await openBundle(file, config);
     const slotRegion = disk.region(SLOT_LABEL[target], true);
     const esp = disk.region(ESP_LABEL, true);
