@@ -6,7 +6,7 @@
 // along: measured on a socat pty pair, bytes sent at 300 ms and 900 ms were read at 569 ms and
 // 1507 ms, and a Ctrl-C typed during a ping was read only when the ping ended.
 import { ReadStream, WriteStream } from 'node:tty';
-import { SerialPort } from 'serialport';
+import { loadSerialport } from './serialport-load.cjs';
 
 export interface SerialOpenOptions {
   readonly path: string;
@@ -23,7 +23,8 @@ export interface SerialLine {
   close(): Promise<void>;
 }
 
-export function openSerialPort(opts: SerialOpenOptions): Promise<SerialLine> {
+export async function openSerialPort(opts: SerialOpenOptions): Promise<SerialLine> {
+  const { SerialPort } = loadSerialport();
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path: opts.path, baudRate: opts.baudRate, dataBits: 8, parity: 'none', stopBits: 1, rtscts: false, lock: true, autoOpen: false });
     port.open((err) => {

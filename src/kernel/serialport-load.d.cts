@@ -1,0 +1,1 @@
+export function loadSerialport(): typeof import('serialport');
