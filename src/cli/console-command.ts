@@ -39,6 +39,7 @@ export const consoleCommand: Command = {
   words: ['console'],
   usage: '[--tty DEV] [--baud N]',
   summary: 'the serial-console menu (init runs it on the console tty)',
+  help: HELP,
   async run(args: readonly string[], io: Io): Promise<number> {
     let tty: string | undefined;
     let baud: number | undefined;

@@ -2,6 +2,7 @@
 // the kernel, the daemon's control socket and /data; the unit tests pass a fake.
 import type { DaemonStatusView, FirewallStatusView, SyncStatusView, VrrpStatusView } from './daemon-views.ts';
 import type { PendingView } from './transaction.ts';
+import type { Config } from '../config/index.ts';
 
 export interface PortView {
   readonly name: string;
@@ -47,6 +48,12 @@ export interface ConsoleHost {
   logTail(): { text: string } | { error: string };
   /** The saved config's path and text, or why not. */
   savedConfig(): { path: string; text: string } | { error: string };
+  /** The board's default config file's path and text, or why not. */
+  boardDefault(): { path: string; text: string } | { error: string };
+  /** The config the daemon runs now (with a transaction pending, not the saved one), or why not. */
+  runningConfig(): Promise<{ config: Config } | { error: string }>;
+  /** A kept revision's text, or why not. */
+  revisionText(revision: number): string | { error: string };
   /** Confirmed revisions, oldest first (empty before the first transaction). */
   history(): Array<{ revision: number; who: string; at: string; summary: string }>;
   /** Runs ping or traceroute, each output line to `onLine`; the signal stops it. Resolves to a last line. */

@@ -2,7 +2,7 @@
 // uptime, links and addresses), the daemon over its control socket, the daemon's log, the
 // config's revisions, and the programs an operator may run.
 import { readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
-import { loadConfigFile } from '../config/index.ts';
+import { loadConfigFile, type Config } from '../config/index.ts';
 import { RevisionStore } from '../apply/index.ts';
 import { currentHostname, durableFiles, linkStatus, runTool, startLineShell, streamTool, toolMessage, uptimeSeconds } from '../kernel/index.ts';
 import { Rtnl } from '../kernel/rtnetlink/index.ts';
@@ -122,6 +122,31 @@ export class SystemHost implements ConsoleHost {
       }
     }
     return { error: `no config file: ${this.#opts.configFiles.join(', ')}` };
+  }
+
+  boardDefault(): { path: string; text: string } | { error: string } {
+    const files = this.#opts.configFiles;
+    const path = files.length > 1 ? files[files.length - 1] : undefined;
+    if (path === undefined) return { error: 'no board default config is known to this console' };
+    try {
+      return { path, text: readFileSync(path, 'utf8') };
+    } catch (e) {
+      return { error: `${path}: ${(e as Error).message}` };
+    }
+  }
+
+  async runningConfig(): Promise<{ config: Config } | { error: string }> {
+    try {
+      return { config: ((await controlRequest(this.#opts.socketPath, 'config.running', undefined, DAEMON_TIMEOUT_MS)) as { config: Config }).config };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  revisionText(revision: number): string | { error: string } {
+    const saved = this.#opts.configFiles[0];
+    const text = saved === undefined ? undefined : new RevisionStore(durableFiles, saved).text(revision);
+    return text ?? { error: `no revision ${revision} kept` };
   }
 
   history(): Array<{ revision: number; who: string; at: string; summary: string }> {
