@@ -4,6 +4,7 @@
 // the line going away, the console killed) lets the daemon revert the change by itself, which is
 // the point: a change that cut the operator off undoes itself.
 import { page } from '../pager.ts';
+import { fit } from '../text.ts';
 import type { ConfigTransaction, PendingView, Proposal } from '../transaction.ts';
 import { title, type ScreenContext } from './context.ts';
 
@@ -21,7 +22,8 @@ export async function applyScreen(ctx: ScreenContext, tx: ConfigTransaction, nam
     await page(ctx.term, title(ctx, name), ['No change: the config already says this.']);
     return 'not-applied';
   }
-  await page(ctx.term, title(ctx, `${name}: the plan`), proposal.plan);
+  // The plan is laid out for 80 columns; the console writes 79 at most (cut lines end in '>').
+  await page(ctx.term, title(ctx, `${name}: the plan`), proposal.plan.replace(/\n$/, '').split('\n').map((l) => fit(l)));
   ctx.term.screen([title(ctx, name), '', 'Apply this change now? The box runs it at once and reverts it by itself', 'unless you confirm it in time.'], 'Type yes to apply: ');
   if ((await ctx.term.readLine({ max: 8 })).trim() !== 'yes') return 'not-applied';
   ctx.term.screen([title(ctx, name), '', 'Applying...'], '');
@@ -43,8 +45,8 @@ export async function countdown(ctx: ScreenContext, tx: ConfigTransaction, name:
   const promptOf = (p: PendingView): string => `Reverts in ${p.secondsLeft} s. c: confirm, r: revert now, Ctrl-C: leave it: `;
   const draw = (p: PendingView, note: string): void => ctx.term.screen([
     title(ctx, name), '', message, ...(note ? ['', note] : []), '',
-    `Transaction ${p.id} runs now. Unless you confirm it, the box goes back to the`,
-    'confirmed config by itself when the time is up (also if this console goes away).',
+    `Transaction ${p.id} runs now. Unless you confirm it in time, the box goes back`,
+    'to the confirmed config by itself, even if this console goes away.',
     '', '  c  confirm: keep this config and save it',
     '  r  revert now: go back to the confirmed config',
     '  Ctrl-C  back to the menu; the countdown goes on',

@@ -65,7 +65,7 @@ async function restoreScreen(ctx: ScreenContext, tx: ConfigTransaction): Promise
   if ('error' in saved) return notice(ctx, name, [saved.error]);
   const def = ctx.host.boardDefault();
   if ('error' in def) return notice(ctx, name, [def.error]);
-  ctx.term.screen([title(ctx, name), '', `The whole config becomes the board's default (${def.path}):`, 'addresses, routes, VRRP, sync, firewall and the console password go', 'back to what the box had out of the box. It is applied as a transaction:', 'unless you confirm it, it reverts by itself.'], 'Type restore to go on (anything else: back): ');
+  ctx.term.screen([title(ctx, name), '', "The whole config becomes the board's default,", `  ${def.path}`, 'addresses, routes, VRRP, sync, firewall and the console password go', 'back to what the box had out of the box. It is applied as a transaction:', 'unless you confirm it, it reverts by itself.'], 'Type restore to go on (anything else: back): ');
   if ((await ctx.term.readLine({ max: 10 })).trim() !== 'restore') return;
   await applyScreen(ctx, tx, name, proposeText(saved.text, def.text, def.path));
 }
