@@ -54,7 +54,7 @@ function fakeTx(timers: FakeTimers) {
   return { tx, calls, texts };
 }
 
-async function session(over: Partial<ConsoleHost> = {}) {
+async function session(over: Omit<Partial<ConsoleHost>, 'settings'> = {}) {
   const stream = new FakeStream();
   const timers = new FakeTimers();
   const t = fakeTx(timers);
