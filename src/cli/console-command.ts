@@ -17,8 +17,11 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 const HELP = `usage: stockade console [--tty DEV] [--baud N] [--config FILE] [--socket PATH]
 
 Runs the console menu on a serial line (8N1, raw; the tty is locked against a
-second console): log in, then status, log, config, ping, traceroute, reboot and
-halt. It asks the daemon over its control socket and works on while it is down.
+second console): log in, then status, an interface's address, VRRP quick
+settings, config (diff, history, rollback, board default), the console
+password, log, ping, traceroute, reboot and halt. Changes go through the
+daemon's config transaction with its commit-confirm countdown. It asks the
+daemon over its control socket and works on while it is down.
 
   --tty DEV      the tty: a name (ttyS0) or a path (default: console.device,
                  else the board's console)
