@@ -35,6 +35,7 @@ export interface ConsoleSettings {
 }
 
 export type PowerAction = 'reboot' | 'halt';
+export type UpgradeAction = 'status' | 'mark-good' | 'rollback';
 export type DiagnosticTool = 'ping' | 'traceroute';
 
 export interface ConsoleHost {
@@ -59,6 +60,8 @@ export interface ConsoleHost {
   /** Runs ping or traceroute, each output line to `onLine`; the signal stops it. Resolves to a last line. */
   diagnose(tool: DiagnosticTool, target: string, onLine: (line: string) => void, signal: AbortSignal): Promise<string>;
   power(action: PowerAction): Promise<string>;
+  /** The upgrade commands (status, mark-good, rollback) and what they printed; absent: no Upgrade item. */
+  upgrade?(action: UpgradeAction): Promise<{ ok: boolean; text: string }>;
   /** A shell fed line by line (the console edits the line: a serial line has no pty). */
   shell(): ShellProcess | { error: string };
 }

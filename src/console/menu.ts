@@ -17,6 +17,7 @@ import { addressScreen } from './screens/address.ts';
 import { vrrpScreen } from './screens/vrrp.ts';
 import { configMenu } from './screens/config.ts';
 import { passwordScreen } from './screens/password.ts';
+import { upgradeScreen } from './screens/upgrade.ts';
 import type { ScreenContext } from './screens/context.ts';
 
 export interface MenuItem {
@@ -38,7 +39,7 @@ export interface ConsoleDeps {
  * items that change the config are there, each proposeChange() -> applyScreen(); without one
  * (a console started with no daemon to apply through) only what shows.
  */
-export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction): MenuItem[] {
+export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction, upgrade?: ConsoleHost['upgrade']): MenuItem[] {
   const tx = transaction;
   const config: Array<Omit<MenuItem, 'key'>> = tx
     ? [
@@ -55,6 +56,7 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
     ...(tx ? [] : config),
     { label: 'Ping a host', run: (c) => diagnoseScreen(c, 'ping') },
     { label: 'Traceroute', run: (c) => diagnoseScreen(c, 'traceroute') },
+    ...(upgrade ? [{ label: 'Upgrade', run: (c: ScreenContext) => upgradeScreen(c, upgrade) }] : []),
     { label: 'Reboot', run: (c) => powerScreen(c, 'reboot') },
     { label: 'Halt', run: (c) => powerScreen(c, 'halt') },
   ];
@@ -139,7 +141,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
 async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[], transaction: ConfigTransaction | undefined): Promise<void> {
   let note = notes;
   for (;;) {
-    const items = menuItems(ctx.host.settings(), transaction);
+    const items = menuItems(ctx.host.settings(), transaction, ctx.host.upgrade?.bind(ctx.host));
     ctx.term.screen([...heading(), '', ...menuRows(items), '', ...note], 'Enter an option: ');
     let choice: string;
     try {

@@ -20,14 +20,19 @@ export interface SystemHostOptions {
   readonly socketPath: string;
   readonly logFile: string;
   readonly identity: { version: string; slot: string };
+  /** The upgrade commands, run in this process (the CLI passes them; absent: no Upgrade item). */
+  readonly upgrade?: ConsoleHost['upgrade'];
 }
 
 export class SystemHost implements ConsoleHost {
   readonly #opts: SystemHostOptions;
   #cached: { key: string; settings: ConsoleSettings } | undefined;
 
+  readonly upgrade?: ConsoleHost['upgrade'];
+
   constructor(opts: SystemHostOptions) {
     this.#opts = opts;
+    if (opts.upgrade) this.upgrade = opts.upgrade;
   }
 
   settings(): ConsoleSettings {

@@ -114,7 +114,7 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
 
         // The shell (console.shell is true here): a line runs, exit comes back.
-        o.type('\r11\r');
+        o.type('\r12\r');
         await o.see(lab, /- Shell[\s\S]*#$/);
         o.type('echo shell says $((6 * 7))\r');
         await o.see(lab, /^shell says 42$/m);

@@ -183,4 +183,28 @@ screens('console password: typed twice, applied as the console part, never echoe
   assert.not.ok(s.stream.vt.raw.includes('newsecret'));
 });
 
+screens('upgrade: the slots as the upgrade command prints them; mark good; the other slot only after ROLLBACK', async () => {
+  const runs: string[] = [];
+  const s = await session({
+    upgrade: async (action) => {
+      runs.push(action);
+      if (action === 'status') return { ok: true, text: 'running slot A; GRUB order A B; security epoch floor 1\nslot A * good, 3 tries left; 0.2.0 (build 7, epoch 1), installed 2026-12-01T10:00:00Z\nslot B   good, 3 tries left; 0.1.0 (build 5, epoch 1), installed 2026-11-01T10:00:00Z\n' };
+      if (action === 'mark-good') return { ok: true, text: 'slot A marked good (GRUB order A B, 3 tries); security epoch floor 1\n' };
+      return { ok: false, text: 'upgrade rollback: slot B is not good; slot A stays' };
+    },
+  });
+  assert.match(s.screen(), / 9\) Upgrade/);
+  await s.type('9\r');
+  assertGolden(s.stream, 'upgrade');
+  await s.type('1\r');
+  assert.match(s.screen(), /slot A marked good \(GRUB order A B, 3 tries\)/);
+  await s.type('2\rno\r');
+  assert.equal(runs, ['status', 'mark-good', 'status', 'status'], 'no rollback without the word');
+  await s.type('2\rROLLBACK\r');
+  assert.match(s.screen(), /upgrade rollback: slot B is not good; slot A stays/);
+  assert.equal(runs.filter((r) => r === 'rollback').length, 1);
+  await s.type('0\r');
+  assert.match(s.screen(), /Enter an option:$/);
+});
+
 screens.run();
