@@ -45,6 +45,10 @@ export interface ConsoleHost {
   /** Version line and booted slot. */
   identity(): { version: string; slot: string };
   status(): Promise<StatusReport>;
+  /** The kernel's links (not lo) with state, MAC and addresses, or why not (cheap: no daemon). */
+  ports(): Promise<readonly PortView[] | string>;
+  /** `stockade diagnose`'s LVS-NAT checklist as it prints it; absent: no Diagnose item. */
+  diagnoseLvs?(): Promise<string[]>;
   /** The end of the daemon's log (bounded), or why not. */
   logTail(): { text: string } | { error: string };
   /** The saved config's path and text, or why not. */

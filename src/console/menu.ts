@@ -18,6 +18,8 @@ import { vrrpScreen } from './screens/vrrp.ts';
 import { configMenu } from './screens/config.ts';
 import { passwordScreen } from './screens/password.ts';
 import { upgradeScreen } from './screens/upgrade.ts';
+import { portsScreen } from './screens/ports.ts';
+import { diagnoseLvsScreen } from './screens/diagnose-lvs.ts';
 import type { ScreenContext } from './screens/context.ts';
 
 export interface MenuItem {
@@ -39,10 +41,11 @@ export interface ConsoleDeps {
  * items that change the config are there, each proposeChange() -> applyScreen(); without one
  * (a console started with no daemon to apply through) only what shows.
  */
-export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction, upgrade?: ConsoleHost['upgrade']): MenuItem[] {
+export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction, upgrade?: ConsoleHost['upgrade'], lvs?: ConsoleHost['diagnoseLvs']): MenuItem[] {
   const tx = transaction;
   const config: Array<Omit<MenuItem, 'key'>> = tx
     ? [
+        { label: 'Ports (link watch)', run: portsScreen },
         { label: 'Interface address', run: (c) => addressScreen(c, tx) },
         { label: 'VRRP quick settings', run: (c) => vrrpScreen(c, tx) },
         { label: 'Config', run: (c) => configMenu(c, tx) },
@@ -56,6 +59,7 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
     ...(tx ? [] : config),
     { label: 'Ping a host', run: (c) => diagnoseScreen(c, 'ping') },
     { label: 'Traceroute', run: (c) => diagnoseScreen(c, 'traceroute') },
+    ...(lvs ? [{ label: 'Diagnose LVS', run: (c: ScreenContext) => diagnoseLvsScreen(c, lvs) }] : []),
     ...(upgrade ? [{ label: 'Upgrade', run: (c: ScreenContext) => upgradeScreen(c, upgrade) }] : []),
     { label: 'Reboot', run: (c) => powerScreen(c, 'reboot') },
     { label: 'Halt', run: (c) => powerScreen(c, 'halt') },
@@ -141,7 +145,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
 async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[], transaction: ConfigTransaction | undefined): Promise<void> {
   let note = notes;
   for (;;) {
-    const items = menuItems(ctx.host.settings(), transaction, ctx.host.upgrade?.bind(ctx.host));
+    const items = menuItems(ctx.host.settings(), transaction, ctx.host.upgrade?.bind(ctx.host), ctx.host.diagnoseLvs?.bind(ctx.host));
     ctx.term.screen([...heading(), '', ...menuRows(items), '', ...note], 'Enter an option: ');
     let choice: string;
     try {

@@ -4,6 +4,7 @@
 import { readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { loadConfigFile, type Config } from '../config/index.ts';
 import { RevisionStore } from '../apply/index.ts';
+import { formatChecklist, gatherLvsFacts, lvsChecklist } from '../diagnose/index.ts';
 import { currentHostname, durableFiles, linkStatus, runTool, startLineShell, streamTool, toolMessage, uptimeSeconds } from '../kernel/index.ts';
 import { Rtnl } from '../kernel/rtnetlink/index.ts';
 import { controlRequest, type DaemonStatusView } from './daemon-views.ts';
@@ -59,7 +60,7 @@ export class SystemHost implements ConsoleHost {
     return this.#opts.identity;
   }
 
-  async #ports(): Promise<PortView[] | string> {
+  async ports(): Promise<PortView[] | string> {
     let rtnl: Rtnl | undefined;
     try {
       rtnl = Rtnl.open();
@@ -81,7 +82,7 @@ export class SystemHost implements ConsoleHost {
   async status(): Promise<StatusReport> {
     const ask = (method: string): Promise<unknown> => controlRequest(this.#opts.socketPath, method, undefined, DAEMON_TIMEOUT_MS);
     const orText = <T>(p: Promise<unknown>): Promise<T | string> => p.then((v) => v as T, (e: Error) => e.message);
-    const ports = this.#ports();
+    const ports = this.ports();
     const base = { hostname: this.hostname(), ...this.#opts.identity, ...(uptimeSeconds() !== undefined ? { uptimeS: uptimeSeconds()! } : {}) };
     let daemon: DaemonStatusView;
     try {
@@ -94,6 +95,15 @@ export class SystemHost implements ConsoleHost {
     ]);
     const transaction = typeof tx === 'string' ? tx : { pending: tx.pending === null ? null : { id: tx.pending.id, who: tx.pending.who, summary: tx.pending.summary, secondsLeft: tx.pending.leftS } };
     return { ...base, ports: await ports, transaction, daemon: { up: true, status: daemon, vrrp, sync, firewall } as StatusReport['daemon'] };
+  }
+
+  async diagnoseLvs(): Promise<string[]> {
+    const loaded = this.#opts.configFiles.map((f) => ({ f, r: loadConfigFile(f) })).find((x) => x.r.ok);
+    if (loaded === undefined || !loaded.r.ok) return [`No config loads (${this.#opts.configFiles.join(', ')}): nothing to check.`];
+    const config = loaded.r.config;
+    const lines = lvsChecklist(config, await gatherLvsFacts(config));
+    const failed = lines.filter((l) => l.verdict === 'FAIL').length;
+    return [`${loaded.f}:`, ...formatChecklist(lines), failed === 0 ? 'No problem found.' : `${failed} problem${failed === 1 ? '' : 's'} found.`];
   }
 
   logTail(): { text: string } | { error: string } {

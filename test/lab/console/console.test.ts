@@ -103,18 +103,18 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Enter an option:$/);
 
         // Ping from the box (its namespace): the client answers.
-        o.type('7\r192.0.2.10\r');
+        o.type('8\r192.0.2.10\r');
         const ping = await o.see(lab, /ping ended \(status \d+\)\.[\s\S]*Press Enter for the menu\.$/, 20_000);
         assert.match(ping, /bytes from 192\.0\.2\.10/);
         assert.match(ping, /ping ended \(status 0\)\./);
         // A ping nobody answers, stopped with Ctrl-C.
-        o.type('\r7\r192.0.2.99\r');
+        o.type('\r8\r192.0.2.99\r');
         await o.see(lab, /PING 192\.0\.2\.99/);
         o.type('\x03');
         await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
 
         // The shell (console.shell is true here): a line runs, exit comes back.
-        o.type('\r12\r');
+        o.type('\r14\r');
         await o.see(lab, /- Shell[\s\S]*#$/);
         o.type('echo shell says $((6 * 7))\r');
         await o.see(lab, /^shell says 42$/m);
@@ -142,9 +142,9 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
       const con = lab.spawn('a', ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'console', '--tty', box, '--config', saved, '--socket', d.socket, '--log', join(dir, 'none.log')]);
       const o = await Operator.open(op);
       const has = (a: string): Promise<boolean> => hasAddress(lab, 'a', a);
-      /** Menu item 2 from the menu: eth0's addresses become `addresses`, the gateway is kept, applied. */
+      /** Menu item 3 from the menu: eth0's addresses become `addresses`, the gateway is kept, applied. */
       const change = async (addresses: string): Promise<string> => {
-        o.type('2\r');
+        o.type('3\r');
         await o.see(lab, /Interface \(Enter: back to the menu\):$/);
         o.type('eth0\r');
         await o.see(lab, /Addresses \(Enter: keep\):$/);
@@ -163,7 +163,7 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Enter an option:$/);
 
         // A value the config refuses: its message, the same field again, nothing applied.
-        o.type('2\reth0\r192.0.2.1/33\r');
+        o.type('3\reth0\r192.0.2.1/33\r');
         await o.see(lab, /Not accepted: '192\.0\.2\.1\/33'\. Nothing was applied\.\n {4}\/addresses\/0\/static\/0: expected an IPv4 CIDR[\s\S]*Addresses \(Enter: keep\):$/);
         o.type('\x03');
         await o.see(lab, /Enter an option:$/);

@@ -75,7 +75,7 @@ screens('the menu with a config transaction lists the change items', async () =>
 
 screens('interface address: a refused value keeps the operator on the field; plan, countdown, confirm', async () => {
   const s = await session();
-  await s.type('2\r');
+  await s.type('3\r');
   assertGolden(s.stream, 'address');
   await s.type('eth9\r');
   assert.match(s.screen(), /No interface 'eth9' in the config: one of wan, lan, sync\.[\s\S]*Interface \(Enter: back to the menu\):$/);
@@ -107,7 +107,7 @@ screens('interface address: a refused value keeps the operator on the field; pla
 
 screens('interface address: dhcp, Enter keeps the routes; left alone the window runs out and says so', async () => {
   const s = await session();
-  await s.type('2\rlan\rdhcp\r\r');
+  await s.type('3\rlan\rdhcp\r\r');
   assert.match(s.screen(), /address lan/);
   await s.type('\ryes\r');
   await s.timers.advance((WINDOW_S + 1) * 1000);
@@ -120,7 +120,7 @@ screens('interface address: dhcp, Enter keeps the routes; left alone the window 
 
 screens('VRRP quick settings: a priority the config refuses stays on the field; r reverts at once', async () => {
   const s = await session();
-  await s.type('3\r');
+  await s.type('4\r');
   assertGolden(s.stream, 'vrrp');
   await s.type('lan_vip\r300\r');
   assertGolden(s.stream, 'vrrp-refused');
@@ -149,7 +149,7 @@ screens('config: diff with the running config, rollback to a kept revision, rest
     history: () => [{ revision: 3, who: 'console', at: '2026-12-01T10:00:00.000Z', summary: 'net: address lan' }],
     revisionText: (n) => (n === 3 ? SAVED.replace('"priority": 200', '"priority": 120') : { error: `no revision ${n}` }),
   });
-  await s.type('4\r');
+  await s.type('5\r');
   assertGolden(s.stream, 'config-menu');
   await s.type('2\r');
   assert.match(s.screen(), /Config diff: running -> \/data\/config\.json/);
@@ -173,7 +173,7 @@ screens('config: diff with the running config, rollback to a kept revision, rest
 
 screens('console password: typed twice, applied as the console part, never echoed', async () => {
   const s = await session();
-  await s.type('5\r');
+  await s.type('6\r');
   assert.match(s.screen(), /Console password[\s\S]*At least 8 characters\.[\s\S]*New password:$/);
   await s.type('newsecret\rnewsecret\r');
   assert.match(s.screen(), /Console password: the plan[\s\S]*console/);
@@ -193,8 +193,8 @@ screens('upgrade: the slots as the upgrade command prints them; mark good; the o
       return { ok: false, text: 'upgrade rollback: slot B is not good; slot A stays' };
     },
   });
-  assert.match(s.screen(), / 9\) Upgrade/);
-  await s.type('9\r');
+  assert.match(s.screen(), /10\) Upgrade/);
+  await s.type('10\r');
   assertGolden(s.stream, 'upgrade');
   await s.type('1\r');
   assert.match(s.screen(), /slot A marked good \(GRUB order A B, 3 tries\)/);
@@ -205,6 +205,25 @@ screens('upgrade: the slots as the upgrade command prints them; mark good; the o
   assert.equal(runs.filter((r) => r === 'rollback').length, 1);
   await s.type('0\r');
   assert.match(s.screen(), /Enter an option:$/);
+});
+
+screens('ports: each link with state and MAC, redrawn every second until a key', async () => {
+  let up = false;
+  const s = await session({ ports: async () => [{ name: 'wan', state: up ? 'up' : 'no-carrier', mac: '52:54:00:00:00:01', addresses: [] }, { name: 'lan', state: 'up', mac: '52:54:00:00:00:02', addresses: ['192.0.2.2/24'] }] });
+  await s.type('2\r');
+  assertGolden(s.stream, 'ports');
+  up = true;
+  await s.timers.advance(1000);
+  assert.match(s.screen(), /^ {2}wan +up +52:54:00:00:00:01/m, 'the cable plugged in shows at the next redraw');
+  await s.type('x');
+  assert.match(s.screen(), /Enter an option:$/);
+});
+
+screens('diagnose LVS: the checklist stockade diagnose prints, paged', async () => {
+  const s = await session({ diagnoseLvs: async () => ['/data/config.json:', 'OK   net.ipv4.ip_forward is 1', 'FAIL 192.0.2.10:80 answers ARP for the VIP: set arp_ignore=1 on it', '1 problem found.'] });
+  await s.type('10\r');
+  assert.match(s.screen(), /- Diagnose LVS \(stockade diagnose\)\n\n\/data\/config\.json:\nOK {3}net\.ipv4\.ip_forward is 1\nFAIL 192\.0\.2\.10:80/);
+  assert.match(s.screen(), /1 problem found\./);
 });
 
 screens.run();
