@@ -40,7 +40,8 @@ export function daemonTransaction(socketPath: string): ConfigTransaction {
     },
     async status() {
       const r = await ask('config.status');
-      const p = r.ok ? (r.value as { pending: PendingAnswer | null }).pending : null;
+      if (!r.ok) return { pending: null, error: r.error };
+      const p = (r.value as { pending: PendingAnswer | null }).pending;
       return { pending: p === null ? null : pendingOf(p) };
     },
   };

@@ -25,7 +25,8 @@ export interface ConfigTransaction {
   confirm(who: string): Promise<TransactionResult>;
   /** Goes back to the confirmed config now, without waiting for the window. */
   abort(who: string): Promise<TransactionResult>;
-  status(): Promise<{ readonly pending: PendingView | null }>;
+  /** What waits for confirmation; `error`: the daemon could not be asked (pending then unknown, null). */
+  status(): Promise<{ readonly pending: PendingView | null; readonly error?: string }>;
 }
 
 export type Proposal =

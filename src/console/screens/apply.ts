@@ -52,6 +52,8 @@ export async function countdown(ctx: ScreenContext, tx: ConfigTransaction, name:
     '  Ctrl-C  back to the menu; the countdown goes on',
   ], promptOf(p));
   draw(pending, '');
+  /** The daemon's silence is logged once, not every second. */
+  let quiet = false;
   for (;;) {
     const k = await ctx.term.keyWithin(TICK_MS);
     const c = k?.type === 'char' ? k.char.toLowerCase() : '';
@@ -69,6 +71,13 @@ export async function countdown(ctx: ScreenContext, tx: ConfigTransaction, name:
     }
     if (k !== undefined) continue; // another key: nothing to do
     const st = await tx.status();
+    if (st.error !== undefined) {
+      // Not an answer about the transaction: the daemon reverts it by itself if it runs at all.
+      ctx.term.prompt(`No answer from the daemon. c: confirm, r: revert now, Ctrl-C: leave it: `);
+      if (!quiet) ctx.log(`console: transaction ${id}: the daemon did not answer: ${st.error}`);
+      quiet = true;
+      continue;
+    }
     if (st.pending === null || st.pending.id !== id) {
       await page(ctx.term, title(ctx, name), [
         `Transaction ${id} is no longer waiting: it was not confirmed in time and the`,
@@ -78,6 +87,7 @@ export async function countdown(ctx: ScreenContext, tx: ConfigTransaction, name:
       return 'reverted';
     }
     pending = st.pending;
+    quiet = false;
     ctx.term.prompt(promptOf(pending));
   }
 }

@@ -116,4 +116,25 @@ test('apply screen: r reverts at once through the transaction; Ctrl-C leaves the
   assert.equal(calls.slice(2).map((c) => c.split(':')[0]), ['apply by console']);
 });
 
+test('apply screen: the daemon not answering during the countdown is said on the prompt, not taken for a revert', async () => {
+  const stream = new FakeStream();
+  const ctx = ctxOn(stream);
+  const { tx, calls } = fakeTx();
+  let down = false;
+  const flaky: ConfigTransaction = { ...tx, status: async () => (down ? { pending: null, error: 'no daemon at /run/stockade.sock' } : tx.status()) };
+  const done = applyScreen(ctx, flaky, 'Hostname', proposeChange(SAVED, (doc) => { doc['system'] = { hostname: 'fw-b' }; }));
+  await settle();
+  stream.type('\ryes\r'); await settle();
+  down = true;
+  await (ctx.timers as FakeTimers).advance(1000);
+  assert.match(stream.vt.screen().split("\n").pop()!, /^No answer from the daemon\. c: confirm, r: revert now, Ctrl-C: leave it:$/, stream.vt.screen());
+  down = false;
+  await (ctx.timers as FakeTimers).advance(1000);
+  assert.match(stream.vt.screen(), /Reverts in 60 s\. c: confirm/);
+  stream.type('c'); await settle();
+  stream.type('q');
+  assert.is(await done, 'confirmed');
+  assert.equal(calls.slice(1), ['confirm by console']);
+});
+
 test.run();
