@@ -43,7 +43,8 @@ export interface ConsoleDeps {
  */
 export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction, upgrade?: ConsoleHost['upgrade'], lvs?: ConsoleHost['diagnoseLvs']): MenuItem[] {
   const tx = transaction;
-  const config: Array<Omit<MenuItem, 'key'>> = tx
+  // Setting the box up (with a transaction), or only looking at the config (without one).
+  const setup: Array<Omit<MenuItem, 'key'>> = tx
     ? [
         { label: 'Ports (link watch)', run: portsScreen },
         { label: 'Interface address', run: (c) => addressScreen(c, tx) },
@@ -54,9 +55,9 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
     : [{ label: 'Show saved config', run: configScreen }, { label: 'Config history', run: historyScreen }];
   const items: Array<Omit<MenuItem, 'key'>> = [
     { label: 'Status', run: statusScreen },
-    ...(tx ? config : []),
+    ...(tx ? setup : []),
     { label: 'Log', run: logScreen },
-    ...(tx ? [] : config),
+    ...(tx ? [] : setup),
     { label: 'Ping a host', run: (c) => diagnoseScreen(c, 'ping') },
     { label: 'Traceroute', run: (c) => diagnoseScreen(c, 'traceroute') },
     ...(lvs ? [{ label: 'Diagnose LVS', run: (c: ScreenContext) => diagnoseLvsScreen(c, lvs) }] : []),
