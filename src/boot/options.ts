@@ -26,22 +26,28 @@ export const DEFAULT_BOOT_OPTIONS: BootOptions = {
 
 export const BOOT_USAGE = '[--board FILE] [--config FILE] [--default-config FILE] [--cmdline FILE] [--skip STEP,...]';
 
-export const BOOT_HELP = `usage: stockade boot ${BOOT_USAGE}
+export const BOOT_HELP = `usage: stockade boot [--board FILE] [--config FILE] [--default-config FILE]
+                     [--cmdline FILE] [--skip STEP,...]
 
-Brings the box up at startup (init runs it): mounts /dev/pts, /run, /tmp and the data partition,
-reads the board file and the config (falling back to the board default), loads the kernel
-modules, names the ports by their labels, builds the config's network (links, bonds, VLANs,
-bridges, addresses, routes, rules, sysctls: the same apply as \`stockade net apply\`, rolled back
-as a whole if the kernel refuses a change), sets the hostname, and loads the fail-closed base
-firewall. Prints one line per step, a summary, and last
-"stockade: boot complete (<version>, slot <A|B>)". Exit status 1 when the board file is unusable
-or the firewall could not be loaded.
+Brings the box up at startup (init runs it): mounts /dev/pts, /run, /tmp and
+the data partition, reads the board file and the config (falling back to the
+board default), loads the kernel modules, names the ports by their labels,
+builds the config's network (links, bonds, VLANs, bridges, addresses, routes,
+rules, sysctls: the same apply as \`stockade net apply\`, rolled back as a whole
+if the kernel refuses a change), sets the hostname, and loads the fail-closed
+base firewall. Prints one line per step, a summary, and last
+"stockade: boot complete (<version>, slot <A|B>)". Exit status 1 when the board
+file is unusable or the firewall could not be loaded.
 
-  --board FILE           the board file (default ${DEFAULT_BOOT_OPTIONS.boardFile})
+  --board FILE           the board file
+                         (default ${DEFAULT_BOOT_OPTIONS.boardFile})
   --config FILE          the saved config (default ${DEFAULT_BOOT_OPTIONS.configFile})
-  --default-config FILE  the board's default config (default ${DEFAULT_BOOT_OPTIONS.defaultConfigFile})
-  --cmdline FILE         the kernel command line, for the slot (default ${DEFAULT_BOOT_OPTIONS.cmdlineFile})
-  --skip STEP,...        leave steps out (tests): ${SKIPPABLE_STEPS.join(', ')}
+  --default-config FILE  the board's default config
+                         (default ${DEFAULT_BOOT_OPTIONS.defaultConfigFile})
+  --cmdline FILE         the kernel command line, for the slot
+                         (default ${DEFAULT_BOOT_OPTIONS.cmdlineFile})
+  --skip STEP,...        leave steps out (tests): ${SKIPPABLE_STEPS.slice(0, 3).join(', ')},
+                         ${SKIPPABLE_STEPS.slice(3).join(', ')}
 `;
 
 type FileOption = 'boardFile' | 'configFile' | 'defaultConfigFile' | 'cmdlineFile';

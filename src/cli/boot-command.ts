@@ -10,6 +10,7 @@ export const bootCommand: Command = {
   words: ['boot'],
   usage: '[OPTIONS]',
   summary: 'bring the box up: mounts, modules, port names, network and sysctls, hostname, fail-closed firewall',
+  help: BOOT_HELP,
   async run(args: readonly string[], io: Io): Promise<number> {
     if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
       io.out(BOOT_HELP);

@@ -11,6 +11,8 @@ export interface Command {
   /** Argument synopsis shown by `stockade help`, e.g. "FILE". */
   readonly usage: string;
   readonly summary: string;
+  /** What `--help` prints, when more than the usage and summary (lines of at most 79 characters). */
+  readonly help?: string;
   /** Returns the process exit status. */
   run(args: readonly string[], io: Io): Promise<number> | number;
 }

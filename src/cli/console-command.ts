@@ -7,7 +7,8 @@ import { versionLine } from './build-info.ts';
 import { BOARD_DEFAULT_CONFIG_FILE as DEFAULT_BOARD_CONFIG_FILE, SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, loadBoardFile, loadConfigFile } from '../config/index.ts';
 import { slotFromCmdline } from '../boot/index.ts';
 import { controlSocketPath, CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET } from '../control/index.ts';
-import { SystemHost, daemonTransaction, realTimers, runConsole } from '../console/index.ts';
+import { SystemHost, daemonTransaction, realTimers, runConsole, type UpgradeAction } from '../console/index.ts';
+import { upgradeMarkGoodCommand, upgradeRollbackCommand, upgradeStatusCommand } from './upgrade-commands.ts';
 import { KERNEL_CMDLINE_FILE, openSerialPort } from '../kernel/index.ts';
 
 const BOARD_FILE = '/usr/share/stockade/board.json';
@@ -17,8 +18,12 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 const HELP = `usage: stockade console [--tty DEV] [--baud N] [--config FILE] [--socket PATH]
 
 Runs the console menu on a serial line (8N1, raw; the tty is locked against a
-second console): log in, then status, log, config, ping, traceroute, reboot and
-halt. It asks the daemon over its control socket and works on while it is down.
+second console): log in, then status, ports (link watch), an interface's
+address, VRRP quick settings, config (diff, history, rollback, board default),
+the console password, log, ping, traceroute, diagnose LVS, upgrade (slots,
+mark good, boot the other), reboot and halt. Changes go through the
+daemon's config transaction with its commit-confirm countdown. It asks the
+daemon over its control socket and works on while it is down.
 
   --tty DEV      the tty: a name (ttyS0) or a path (default: console.device,
                  else the board's console)
@@ -31,6 +36,20 @@ halt. It asks the daemon over its control socket and works on while it is down.
                  ${LOG_FILE})
 `;
 
+const UPGRADE_COMMANDS: Readonly<Record<UpgradeAction, Command>> = { status: upgradeStatusCommand, 'mark-good': upgradeMarkGoodCommand, rollback: upgradeRollbackCommand };
+
+/** The console's Upgrade screen runs the upgrade commands themselves, their output captured. */
+async function runUpgradeCommand(action: UpgradeAction): Promise<{ ok: boolean; text: string }> {
+  let text = '';
+  const io: Io = { out: (t) => { text += t; }, err: (t) => { text += t; } };
+  try {
+    const code = await UPGRADE_COMMANDS[action].run([], io);
+    return { ok: code === EXIT_OK, text };
+  } catch (e) {
+    return { ok: false, text: `${text}${(e as Error).message}` };
+  }
+}
+
 function readCmdline(): string | undefined {
   try { return readFileSync(KERNEL_CMDLINE_FILE, 'utf8'); } catch { return undefined; }
 }
@@ -39,6 +58,7 @@ export const consoleCommand: Command = {
   words: ['console'],
   usage: '[--tty DEV] [--baud N]',
   summary: 'the serial-console menu (init runs it on the console tty)',
+  help: HELP,
   async run(args: readonly string[], io: Io): Promise<number> {
     let tty: string | undefined;
     let baud: number | undefined;
@@ -82,6 +102,7 @@ export const consoleCommand: Command = {
     const host = new SystemHost({
       configFiles, socketPath: controlSocketPath(socket), logFile,
       identity: { version: versionLine(), slot: slotFromCmdline(readCmdline()) },
+      upgrade: (action) => runUpgradeCommand(action),
     });
     // Changes (the first login's password today) go through the daemon's config transaction.
     await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)) });

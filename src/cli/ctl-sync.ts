@@ -5,7 +5,8 @@ import { controlRequest, controlSocketPath, formatEntry, formatSyncStatus, type 
 const USAGE = `usage: stockade ctl sync ACTION [--json] [--socket PATH]
 
   -s          statistics (like conntrackd -s)
-  -i          dump the internal cache (this box's connections), one a line like conntrack -L
+  -i          dump the internal cache (this box's connections), one a line
+              like conntrack -L
   -e          dump the external cache (the peer's connections)
   -c          commit the external cache to the kernel
   -R          resync the internal cache from the kernel
@@ -13,7 +14,8 @@ const USAGE = `usage: stockade ctl sync ACTION [--json] [--socket PATH]
   -B          bulk send: the whole internal cache to the peer
   -f [internal|external]   flush the caches (both by default)
   --json      the daemon's answer as JSON
-  --socket PATH            the control socket (default $STOCKADE_SOCKET or /run/stockade.sock)
+  --socket PATH            the control socket (default $STOCKADE_SOCKET
+                           or /run/stockade.sock)
 `;
 
 /** Kernel commits and dumps of large tables take longer than a status answer. */
@@ -49,6 +51,7 @@ export const ctlSync: Command = {
   words: ['ctl', 'sync'],
   usage: '-s|-i|-e|-c|-R|-n|-B|-f [--json] [--socket PATH]',
   summary: "the daemon's conntrack sync: statistics, caches, commit, resync (like conntrackd)",
+  help: USAGE,
   async run(args: readonly string[], io: Io): Promise<number> {
     if (args.includes('--help') || args.includes('-h')) {
       io.out(USAGE);

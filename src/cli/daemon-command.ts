@@ -6,23 +6,29 @@ import { BOARD_DEFAULT_CONFIG_FILE, SAVED_CONFIG_FILE } from '../config/index.ts
 import { EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 import { LOG_MAX_BYTES, rotatingLog } from '../kernel/index.ts';
 
-const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]
+const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none]
+                       [--socket PATH] [--log FILE]
 
-Runs the configured VRRP instances and conntrack sync (the config's sync section) and serves
-the control socket until SIGTERM, which sends priority-0 adverts from every MASTER, removes the
-VIPs and closes the sync sockets before exiting. An internal fault (uncaught exception, unhandled
-rejection) is logged with its stack and makes the same stop, then exit status ${EXIT_CRASH}.
+Runs the configured VRRP instances and conntrack sync (the config's sync
+section) and serves the control socket until SIGTERM, which sends priority-0
+adverts from every MASTER, removes the VIPs and closes the sync sockets before
+exiting. An internal fault (uncaught exception, unhandled rejection) is logged
+with its stack and makes the same stop, then exit status ${EXIT_CRASH}.
 
   --config FILE          the config (default ${SAVED_CONFIG_FILE})
-  --default-config FILE  used when the config does not load (default ${BOARD_DEFAULT_CONFIG_FILE}); none: no fallback
-  --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV} or ${DEFAULT_CONTROL_SOCKET})
-  --log FILE             log there instead of stdout, at most ${LOG_MAX_BYTES / 1024} KiB; then FILE.1 (the image's init uses /run/stockade.log)
+  --default-config FILE  used when the config does not load; none: no fallback
+                         (default ${BOARD_DEFAULT_CONFIG_FILE})
+  --socket PATH          the control socket (default $${CONTROL_SOCKET_ENV}
+                         or ${DEFAULT_CONTROL_SOCKET})
+  --log FILE             log there instead of stdout, at most ${LOG_MAX_BYTES / 1024} KiB; then
+                         FILE.1 (the image's init uses /run/stockade.log)
 `;
 
 export const daemonCommand: Command = {
   words: ['daemon'],
   usage: '[--config FILE] [--default-config FILE|none] [--socket PATH] [--log FILE]',
   summary: 'run VRRP, conntrack sync and the control socket (init respawns it)',
+  help: HELP,
   async run(args: readonly string[], io: Io): Promise<number> {
     let configFile = SAVED_CONFIG_FILE;
     let defaultConfigFile: string | undefined = BOARD_DEFAULT_CONFIG_FILE;

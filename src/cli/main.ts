@@ -3,18 +3,10 @@
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, processIo, type Command, type Io } from './command.ts';
 import { commands } from './commands.ts';
 import { versionLine } from './build-info.ts';
+import { asksForHelp, commandHelp, groupHelp, groupsOf, helpText as listText } from './help.ts';
 
 export function helpText(list: readonly Command[] = commands): string {
-  const rows: [string, string][] = [
-    ['help', 'list the subcommands'],
-    ['--version', 'print version, git commit and build date'],
-    ...list.map((c): [string, string] => [[...c.words, c.usage].filter(Boolean).join(' '), c.summary]),
-  ];
-  const width = Math.max(...rows.map(([u]) => u.length));
-  return (
-    'usage: stockade <command> [arguments]\n\ncommands:\n' +
-    rows.map(([u, s]) => `  ${u.padEnd(width)}  ${s}\n`).join('')
-  );
+  return listText(list);
 }
 
 function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
@@ -30,6 +22,7 @@ function findCommand(argv: readonly string[]): { command: Command; rest: readonl
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [first] = argv;
+  if (first === 'help' && argv.length > 1) return main([...argv.slice(1), '--help'], io);
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     io.out(helpText());
     return first === undefined ? EXIT_BAD_INPUT : EXIT_OK;
@@ -39,9 +32,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT_OK;
   }
   const found = findCommand(argv);
+  const group = groupsOf(commands).includes(first) ? first : undefined;
   if (!found) {
-    io.err(`stockade: unknown command '${argv.join(' ')}'; 'stockade help' lists the commands\n`);
+    // A group alone or with --help lists its commands; a word it does not know names the group.
+    if (group !== undefined && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+      io.out(groupHelp(group, commands));
+      return argv.length === 1 ? EXIT_BAD_INPUT : EXIT_OK;
+    }
+    const where = group !== undefined ? `'stockade ${group} --help'` : "'stockade help'";
+    io.err(`stockade: unknown command '${argv.join(' ')}'; ${where} lists the commands\n`);
     return EXIT_BAD_INPUT;
+  }
+  if (asksForHelp(found.rest)) {
+    io.out(commandHelp(found.command));
+    return EXIT_OK;
   }
   try {
     return await found.command.run(found.rest, io);

@@ -33,9 +33,15 @@ export function daemonTransaction(socketPath: string): ConfigTransaction {
       if (!r.ok) return r;
       return { ok: true, message: `Confirmed: saved as revision ${(r.value as { revision: number }).revision}.` };
     },
+    async abort(who): Promise<TransactionResult> {
+      const r = await ask('config.abort', { who });
+      if (!r.ok) return r;
+      return { ok: true, message: 'Reverted: the confirmed config runs again.' };
+    },
     async status() {
       const r = await ask('config.status');
-      const p = r.ok ? (r.value as { pending: PendingAnswer | null }).pending : null;
+      if (!r.ok) return { pending: null, error: r.error };
+      const p = (r.value as { pending: PendingAnswer | null }).pending;
       return { pending: p === null ? null : pendingOf(p) };
     },
   };

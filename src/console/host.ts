@@ -2,6 +2,7 @@
 // the kernel, the daemon's control socket and /data; the unit tests pass a fake.
 import type { DaemonStatusView, FirewallStatusView, SyncStatusView, VrrpStatusView } from './daemon-views.ts';
 import type { PendingView } from './transaction.ts';
+import type { Config } from '../config/index.ts';
 
 export interface PortView {
   readonly name: string;
@@ -34,6 +35,7 @@ export interface ConsoleSettings {
 }
 
 export type PowerAction = 'reboot' | 'halt';
+export type UpgradeAction = 'status' | 'mark-good' | 'rollback';
 export type DiagnosticTool = 'ping' | 'traceroute';
 
 export interface ConsoleHost {
@@ -43,15 +45,27 @@ export interface ConsoleHost {
   /** Version line and booted slot. */
   identity(): { version: string; slot: string };
   status(): Promise<StatusReport>;
+  /** The kernel's links (not lo) with state, MAC and addresses, or why not (cheap: no daemon). */
+  ports(): Promise<readonly PortView[] | string>;
+  /** `stockade diagnose`'s LVS-NAT checklist as it prints it; absent: no Diagnose item. */
+  diagnoseLvs?(): Promise<string[]>;
   /** The end of the daemon's log (bounded), or why not. */
   logTail(): { text: string } | { error: string };
   /** The saved config's path and text, or why not. */
   savedConfig(): { path: string; text: string } | { error: string };
+  /** The board's default config file's path and text, or why not. */
+  boardDefault(): { path: string; text: string } | { error: string };
+  /** The config the daemon runs now (with a transaction pending, not the saved one), or why not. */
+  runningConfig(): Promise<{ config: Config } | { error: string }>;
+  /** A kept revision's text, or why not. */
+  revisionText(revision: number): string | { error: string };
   /** Confirmed revisions, oldest first (empty before the first transaction). */
   history(): Array<{ revision: number; who: string; at: string; summary: string }>;
   /** Runs ping or traceroute, each output line to `onLine`; the signal stops it. Resolves to a last line. */
   diagnose(tool: DiagnosticTool, target: string, onLine: (line: string) => void, signal: AbortSignal): Promise<string>;
   power(action: PowerAction): Promise<string>;
+  /** The upgrade commands (status, mark-good, rollback) and what they printed; absent: no Upgrade item. */
+  upgrade?(action: UpgradeAction): Promise<{ ok: boolean; text: string }>;
   /** A shell fed line by line (the console edits the line: a serial line has no pty). */
   shell(): ShellProcess | { error: string };
 }

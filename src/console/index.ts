@@ -4,9 +4,11 @@ export { runConsole, menuItems, menuRows, type ConsoleDeps, type ConsoleState, t
 export { Terminal, Interrupted, IdleLogout, Disconnected, type ByteStream } from './terminal.ts';
 export { KeyDecoder, type Key } from './keys.ts';
 export { realTimers, type Timers } from './timers.ts';
-export type { ConsoleHost, ConsoleSettings, StatusReport, PortView, PowerAction, DiagnosticTool, ShellProcess } from './host.ts';
-export { proposeChange, setPasswordHash, type ConfigTransaction, type PendingView, type Proposal, type TransactionResult } from './transaction.ts';
-export { applyScreen, type ApplyOutcome } from './screens/apply.ts';
+export type { ConsoleHost, ConsoleSettings, StatusReport, PortView, PowerAction, UpgradeAction, DiagnosticTool, ShellProcess } from './host.ts';
+export { proposeChange, proposeText, planText, setPasswordHash, type ConfigTransaction, type PendingView, type Proposal, type TransactionResult } from './transaction.ts';
+export { applyScreen, countdown, type ApplyOutcome } from './screens/apply.ts';
+export { addressOf, defaultGatewayOf, interfaceNames, setAddress, setDefaultGateway, setVrrpQuick, vrrpInstances, type AddressSetting, type VrrpQuick } from './edits.ts';
+export { parseAddressInput } from './screens/address.ts';
 export { formatStatus } from './screens/status.ts';
 export { hashPassword, sha512Crypt, verifySha512Crypt, parseSha512Crypt } from './sha512-crypt.ts';
 export { failureDelayMs, PASSWORD_MIN } from './login.ts';

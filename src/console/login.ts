@@ -71,22 +71,30 @@ export async function login(term: Terminal, deps: LoginDeps, counters: LoginCoun
 }
 
 async function firstLogin(term: Terminal, deps: LoginDeps): Promise<string[]> {
-  let note: string[] = [];
+  const intro = ['No console password is set. Set one now: whoever has this console', 'has the box, and the password keeps the next person out.'];
   for (;;) {
-    const intro = ['No console password is set. Set one now: whoever has this console', 'has the box, and the password keeps the next person out.', `At least ${PASSWORD_MIN} characters.`, '', ...note];
     try {
-      term.screen([...deps.heading(), '', ...intro], 'New password: ');
-      const first = await term.readLine({ max: PASSWORD_MAX, secret: true });
-      if (first.length < PASSWORD_MIN) { note = [`Too short (${first.length} characters): at least ${PASSWORD_MIN}.`]; continue; }
-      term.write('Again: ');
-      const second = await term.readLine({ max: PASSWORD_MAX, secret: true });
-      if (second !== first) { note = ['The two did not match; nothing set.']; continue; }
-      const where = await deps.savePasswordHash(hashPassword(first));
+      const hash = await askNewPassword(term, (note) => [...deps.heading(), '', ...intro, ...note]);
+      const where = await deps.savePasswordHash(hash);
       deps.log('console: password set at first login');
       return ['Console password set.', where];
     } catch (e) {
-      if (e instanceof Interrupted) { note = []; continue; }
+      if (e instanceof Interrupted) continue;
       throw e;
     }
+  }
+}
+
+/** A new password typed twice under `lines` (given the note to show): its SHA-512 crypt hash. Ctrl-C throws Interrupted. */
+export async function askNewPassword(term: Terminal, lines: (note: string[]) => string[]): Promise<string> {
+  let note: string[] = [];
+  for (;;) {
+    term.screen(lines([`At least ${PASSWORD_MIN} characters.`, '', ...note]), 'New password: ');
+    const first = await term.readLine({ max: PASSWORD_MAX, secret: true });
+    if (first.length < PASSWORD_MIN) { note = [`Too short (${first.length} characters): at least ${PASSWORD_MIN}.`]; continue; }
+    term.write('Again: ');
+    const second = await term.readLine({ max: PASSWORD_MAX, secret: true });
+    if (second !== first) { note = ['The two did not match; nothing set.']; continue; }
+    return hashPassword(first);
   }
 }

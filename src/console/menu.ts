@@ -1,7 +1,7 @@
 // The console session: log in, then the numbered main menu (two columns, the OPNsense habit),
 // each item one screen, until logout, idle logout or the terminal going away. Ctrl-C on any
-// screen comes back here. Items that change the config appear only once the daemon's config
-// transaction exists (a part not built is absent, not faked).
+// screen comes back here. Items that change the config appear only with a config transaction
+// to apply them through (a part not there is absent, not faked).
 import { Disconnected, IdleLogout, Interrupted, Terminal, type ByteStream } from './terminal.ts';
 import { login, type LoginCounters } from './login.ts';
 import { columns } from './text.ts';
@@ -13,6 +13,13 @@ import { configScreen, historyScreen, logScreen, statusScreen } from './screens/
 import { diagnoseScreen } from './screens/diagnose.ts';
 import { powerScreen } from './screens/power.ts';
 import { shellScreen } from './screens/shell.ts';
+import { addressScreen } from './screens/address.ts';
+import { vrrpScreen } from './screens/vrrp.ts';
+import { configMenu } from './screens/config.ts';
+import { passwordScreen } from './screens/password.ts';
+import { upgradeScreen } from './screens/upgrade.ts';
+import { portsScreen } from './screens/ports.ts';
+import { diagnoseLvsScreen } from './screens/diagnose-lvs.ts';
 import type { ScreenContext } from './screens/context.ts';
 
 export interface MenuItem {
@@ -30,19 +37,31 @@ export interface ConsoleDeps {
 }
 
 /**
- * The main menu's items, in order (0 is always Logout). The items that change the config (set an
- * address, VRRP quick settings, restore the default, set the password) belong here once
- * `transaction` is given: each one proposeChange() -> applyScreen(ctx, transaction, ...).
+ * The main menu's items, in order (0 is always Logout). With the daemon's config transaction the
+ * items that change the config are there, each proposeChange() -> applyScreen(); without one
+ * (a console started with no daemon to apply through) only what shows.
  */
-export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction): MenuItem[] {
-  void transaction; // no config-changing item yet: the daemon's transaction is not built
+export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransaction, upgrade?: ConsoleHost['upgrade'], lvs?: ConsoleHost['diagnoseLvs']): MenuItem[] {
+  const tx = transaction;
+  // Setting the box up (with a transaction), or only looking at the config (without one).
+  const setup: Array<Omit<MenuItem, 'key'>> = tx
+    ? [
+        { label: 'Ports (link watch)', run: portsScreen },
+        { label: 'Interface address', run: (c) => addressScreen(c, tx) },
+        { label: 'VRRP quick settings', run: (c) => vrrpScreen(c, tx) },
+        { label: 'Config', run: (c) => configMenu(c, tx) },
+        { label: 'Console password', run: (c) => passwordScreen(c, tx) },
+      ]
+    : [{ label: 'Show saved config', run: configScreen }, { label: 'Config history', run: historyScreen }];
   const items: Array<Omit<MenuItem, 'key'>> = [
     { label: 'Status', run: statusScreen },
+    ...(tx ? setup : []),
     { label: 'Log', run: logScreen },
-    { label: 'Show saved config', run: configScreen },
-    { label: 'Config history', run: historyScreen },
+    ...(tx ? [] : setup),
     { label: 'Ping a host', run: (c) => diagnoseScreen(c, 'ping') },
     { label: 'Traceroute', run: (c) => diagnoseScreen(c, 'traceroute') },
+    ...(lvs ? [{ label: 'Diagnose LVS', run: (c: ScreenContext) => diagnoseLvsScreen(c, lvs) }] : []),
+    ...(upgrade ? [{ label: 'Upgrade', run: (c: ScreenContext) => upgradeScreen(c, upgrade) }] : []),
     { label: 'Reboot', run: (c) => powerScreen(c, 'reboot') },
     { label: 'Halt', run: (c) => powerScreen(c, 'halt') },
   ];
@@ -127,7 +146,7 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
 async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[], transaction: ConfigTransaction | undefined): Promise<void> {
   let note = notes;
   for (;;) {
-    const items = menuItems(ctx.host.settings(), transaction);
+    const items = menuItems(ctx.host.settings(), transaction, ctx.host.upgrade?.bind(ctx.host), ctx.host.diagnoseLvs?.bind(ctx.host));
     ctx.term.screen([...heading(), '', ...menuRows(items), '', ...note], 'Enter an option: ');
     let choice: string;
     try {

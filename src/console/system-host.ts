@@ -2,8 +2,9 @@
 // uptime, links and addresses), the daemon over its control socket, the daemon's log, the
 // config's revisions, and the programs an operator may run.
 import { readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
-import { loadConfigFile } from '../config/index.ts';
+import { loadConfigFile, type Config } from '../config/index.ts';
 import { RevisionStore } from '../apply/index.ts';
+import { formatChecklist, gatherLvsFacts, lvsChecklist } from '../diagnose/index.ts';
 import { currentHostname, durableFiles, linkStatus, runTool, startLineShell, streamTool, toolMessage, uptimeSeconds } from '../kernel/index.ts';
 import { Rtnl } from '../kernel/rtnetlink/index.ts';
 import { controlRequest, type DaemonStatusView } from './daemon-views.ts';
@@ -20,14 +21,19 @@ export interface SystemHostOptions {
   readonly socketPath: string;
   readonly logFile: string;
   readonly identity: { version: string; slot: string };
+  /** The upgrade commands, run in this process (the CLI passes them; absent: no Upgrade item). */
+  readonly upgrade?: ConsoleHost['upgrade'];
 }
 
 export class SystemHost implements ConsoleHost {
   readonly #opts: SystemHostOptions;
   #cached: { key: string; settings: ConsoleSettings } | undefined;
 
+  readonly upgrade?: ConsoleHost['upgrade'];
+
   constructor(opts: SystemHostOptions) {
     this.#opts = opts;
+    if (opts.upgrade) this.upgrade = opts.upgrade;
   }
 
   settings(): ConsoleSettings {
@@ -54,7 +60,7 @@ export class SystemHost implements ConsoleHost {
     return this.#opts.identity;
   }
 
-  async #ports(): Promise<PortView[] | string> {
+  async ports(): Promise<PortView[] | string> {
     let rtnl: Rtnl | undefined;
     try {
       rtnl = Rtnl.open();
@@ -76,7 +82,7 @@ export class SystemHost implements ConsoleHost {
   async status(): Promise<StatusReport> {
     const ask = (method: string): Promise<unknown> => controlRequest(this.#opts.socketPath, method, undefined, DAEMON_TIMEOUT_MS);
     const orText = <T>(p: Promise<unknown>): Promise<T | string> => p.then((v) => v as T, (e: Error) => e.message);
-    const ports = this.#ports();
+    const ports = this.ports();
     const base = { hostname: this.hostname(), ...this.#opts.identity, ...(uptimeSeconds() !== undefined ? { uptimeS: uptimeSeconds()! } : {}) };
     let daemon: DaemonStatusView;
     try {
@@ -89,6 +95,15 @@ export class SystemHost implements ConsoleHost {
     ]);
     const transaction = typeof tx === 'string' ? tx : { pending: tx.pending === null ? null : { id: tx.pending.id, who: tx.pending.who, summary: tx.pending.summary, secondsLeft: tx.pending.leftS } };
     return { ...base, ports: await ports, transaction, daemon: { up: true, status: daemon, vrrp, sync, firewall } as StatusReport['daemon'] };
+  }
+
+  async diagnoseLvs(): Promise<string[]> {
+    const loaded = this.#opts.configFiles.map((f) => ({ f, r: loadConfigFile(f) })).find((x) => x.r.ok);
+    if (loaded === undefined || !loaded.r.ok) return [`No config loads (${this.#opts.configFiles.join(', ')}): nothing to check.`];
+    const config = loaded.r.config;
+    const lines = lvsChecklist(config, await gatherLvsFacts(config));
+    const failed = lines.filter((l) => l.verdict === 'FAIL').length;
+    return [`${loaded.f}:`, ...formatChecklist(lines), failed === 0 ? 'No problem found.' : `${failed} problem${failed === 1 ? '' : 's'} found.`];
   }
 
   logTail(): { text: string } | { error: string } {
@@ -122,6 +137,31 @@ export class SystemHost implements ConsoleHost {
       }
     }
     return { error: `no config file: ${this.#opts.configFiles.join(', ')}` };
+  }
+
+  boardDefault(): { path: string; text: string } | { error: string } {
+    const files = this.#opts.configFiles;
+    const path = files.length > 1 ? files[files.length - 1] : undefined;
+    if (path === undefined) return { error: 'no board default config is known to this console' };
+    try {
+      return { path, text: readFileSync(path, 'utf8') };
+    } catch (e) {
+      return { error: `${path}: ${(e as Error).message}` };
+    }
+  }
+
+  async runningConfig(): Promise<{ config: Config } | { error: string }> {
+    try {
+      return { config: ((await controlRequest(this.#opts.socketPath, 'config.running', undefined, DAEMON_TIMEOUT_MS)) as { config: Config }).config };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  revisionText(revision: number): string | { error: string } {
+    const saved = this.#opts.configFiles[0];
+    const text = saved === undefined ? undefined : new RevisionStore(durableFiles, saved).text(revision);
+    return text ?? { error: `no revision ${revision} kept` };
   }
 
   history(): Array<{ revision: number; who: string; at: string; summary: string }> {

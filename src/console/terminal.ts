@@ -103,6 +103,30 @@ export class Terminal {
     this.write(this.#screen + this.#line);
   }
 
+  /**
+   * Writes the prompt line again in place (a countdown): carriage return, the new text, blanks
+   * over what is left of the old one. Only CR is needed, which every dumb terminal has.
+   */
+  prompt(text: string): void {
+    const next = fit(text);
+    const blank = Math.max(0, this.#line.length - next.length);
+    this.#line = next;
+    this.write('\r' + next + ' '.repeat(blank) + '\b'.repeat(blank));
+  }
+
+  /** The next key, or undefined when `ms` pass first (the read is given up, no key is lost). */
+  async keyWithin(ms: number): Promise<Key | undefined> {
+    let handle: unknown;
+    const tick = new Promise<undefined>((resolve) => { handle = this.#timers.setTimeout(() => resolve(undefined), ms); });
+    try {
+      const k = await Promise.race([this.readKey(), tick]);
+      if (k === undefined) this.cancelRead();
+      return k;
+    } finally {
+      this.#timers.clearTimeout(handle);
+    }
+  }
+
   /** Starts a screen whose lines follow as they come (a running command): no padding. */
   begin(lines: readonly string[]): void {
     this.#screen = '\r\n' + lines.map((l) => fit(l)).join('\r\n') + '\r\n';

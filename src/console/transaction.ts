@@ -1,8 +1,8 @@
 // Every change the menu makes is a config transaction (issue 13): the edited config is checked
 // by the config loader, shown as a plan, then handed to the daemon, which applies it and runs
-// the commit-confirm window. The daemon's live apply is not built yet, so `ConfigTransaction` is
-// the seam: the console's screens speak to it; `stockade console` passes none today (and lists
-// no item that changes the config). Pure apart from what the transaction does.
+// the commit-confirm window. `ConfigTransaction` is the seam: the console's screens speak to it,
+// `stockade console` passes the daemon's (daemon-transaction.ts), the unit tests a fake. Pure
+// apart from what the transaction does.
 import { formatConfigError, loadConfigText, type Config } from '../config/index.ts';
 import { formatPlan, planConfig } from '../apply/index.ts';
 
@@ -23,7 +23,10 @@ export interface ConfigTransaction {
   /** Validates, applies live and opens the commit-confirm window (or saves, with none). */
   apply(newConfigText: string, who: string): Promise<TransactionResult>;
   confirm(who: string): Promise<TransactionResult>;
-  status(): Promise<{ readonly pending: PendingView | null }>;
+  /** Goes back to the confirmed config now, without waiting for the window. */
+  abort(who: string): Promise<TransactionResult>;
+  /** What waits for confirmation; `error`: the daemon could not be asked (pending then unknown, null). */
+  status(): Promise<{ readonly pending: PendingView | null; readonly error?: string }>;
 }
 
 export type Proposal =
@@ -49,16 +52,25 @@ function parseObject(text: string): Doc | undefined {
 export function proposeChange(currentText: string, edit: (doc: Doc) => void, file = 'config'): Proposal {
   const doc = parseObject(currentText);
   if (doc === undefined) return { ok: false, errors: [`${file}: the saved config is not a JSON object; fix it with stockade config first`] };
-  const before = loadConfigText(currentText);
-  if (!before.ok) return { ok: false, errors: before.errors.map((e) => formatConfigError(file, e)) };
   const next = structuredClone(doc);
   edit(next);
-  const text = JSON.stringify(next, null, 2) + '\n';
-  const after = loadConfigText(text);
+  return proposeText(currentText, JSON.stringify(next, null, 2) + '\n', file);
+}
+
+/** A whole config text in place of `currentText` (a kept revision, the board default): checked, planned. */
+export function proposeText(currentText: string, nextText: string, file = 'config'): Proposal {
+  const before = loadConfigText(currentText);
+  if (!before.ok) return { ok: false, errors: before.errors.map((e) => formatConfigError(file, e)) };
+  const after = loadConfigText(nextText);
   if (!after.ok) return { ok: false, errors: after.errors.map((e) => formatConfigError(file, e)) };
   const plan = planConfig(before.config, after.config);
-  const changed = JSON.stringify(next) !== JSON.stringify(doc);
-  return { ok: true, text, config: after.config, plan: formatPlan(plan), changed };
+  const changed = JSON.stringify(parseObject(nextText)) !== JSON.stringify(parseObject(currentText));
+  return { ok: true, text: nextText, config: after.config, plan: formatPlan(plan), changed };
+}
+
+/** What `to` would change on a box running `from`, as the plan prints it ("no change" when none). */
+export function planText(from: Config, to: Config): string {
+  return formatPlan(planConfig(from, to));
 }
 
 /** The edit that sets the console password (first login, "set the console password"). */

@@ -1,7 +1,7 @@
 // The fail-closed base firewall `stockade boot` installs before anything else listens: nothing
 // reaches or crosses the box except loopback, replies to its own traffic, ICMP errors, and what
 // the config's own parts need (system-rules.ts: VRRP adverts, conntrack sync, heartbeats, DHCP
-// renewals, the management API and ping on the management interfaces). With those in, an HA
+// renewals, ping on the management interfaces). With those in, an HA
 // pair elects one master before the daemon runs. The daemon's full firewall replaces it; if the
 // daemon never starts, the box stays like this.
 //
@@ -55,7 +55,7 @@ export function describeBaseFirewall(config: Config): string {
   const m = config.management;
   const parts: string[] = [];
   if (m.interfaces.length === 0) parts.push('nothing in (no management interface: console only)');
-  else parts.push(`tcp/${m.api_port}${m.allowed_sources.length > 0 ? ` from ${m.allowed_sources.join(', ')}` : ''} and ping in on ${m.interfaces.join(', ')}`);
+  else parts.push(`ping in on ${m.interfaces.join(', ')}`);
   const vrrp = [...new Set(config.vrrp.instances.map((i) => i.interface))];
   if (vrrp.length > 0) parts.push(`VRRP on ${vrrp.join(', ')}`);
   const sync = config.sync;

@@ -71,12 +71,12 @@ function dhcpRules(config: Config, out: SystemChains, withOutput: boolean): void
   });
 }
 
+// Only what answers on the management interfaces is opened: ping (the kernel). A service that
+// listens there (SSH) adds its port here; nothing listens on management.api_port.
 function managementRules(config: Config, out: SystemChains): void {
   const m = config.management;
   for (const ifname of m.interfaces) {
     out.input.push(rule('/management', { in: ifname, protocol: 'icmp', icmpType: ICMP_ECHO_REQUEST }, 'ACCEPT'));
-    const sources = m.allowed_sources.length > 0 ? m.allowed_sources : [undefined];
-    for (const source of sources) out.input.push(rule('/management', { source, in: ifname, protocol: 'tcp', destinationPorts: [m.api_port] }, 'ACCEPT'));
   }
 }
 

@@ -32,8 +32,11 @@ test('--version prints version, the git commit and the build date', () => {
 test('help lists the subcommands and nothing else', () => {
   const r = run(x64, ['help']);
   assert.is(r.code, 0);
-  assert.match(r.stdout, /config validate FILE/);
-  assert.match(r.stdout, /config schema/);
+  assert.match(r.stdout.replace(/\n {4,}/g, " "), /^ {2}config +.*: validate, schema, plan, apply,/m);
+  const group = run(x64, ['config', '--help']);
+  assert.is(group.code, 0);
+  assert.match(group.stdout, /^ {2}config validate FILE$/m);
+  assert.match(group.stdout, /^ {2}config schema$/m);
 });
 
 test('an unknown subcommand exits 2 without a stack trace', () => {

@@ -62,7 +62,10 @@ test('ctl lvs refuses --stats with --rate', () => {
 
 test('help lists lvs plan, lvs apply and ctl lvs', () => {
   const r = run(['help']);
-  for (const w of [/lvs plan/, /lvs apply/, /ctl lvs/]) assert.match(r.text, w);
+  assert.match(r.text, /^ {2}lvs +.*: plan, apply$/m);
+  assert.match(r.text, /^ {2}ctl +.*\blvs\b/m);
+  for (const w of [/lvs plan/, /lvs apply/]) assert.match(run(['lvs', '--help']).text, w);
+  assert.match(run(['ctl', '--help']).text, /ctl lvs/);
 });
 
 test.run();

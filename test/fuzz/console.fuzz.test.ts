@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { asyncProperty, property } from './property.ts';
-import { KeyDecoder, runConsole } from '../../src/console/index.ts';
+import { KeyDecoder, runConsole, type ConfigTransaction } from '../../src/console/index.ts';
 import { CRYPT_VECTORS } from '../unit/console/crypt-vectors.ts';
 import { FakeStream, FakeTimers, fakeHost, settle } from '../unit/console/harness.ts';
 
@@ -41,6 +41,68 @@ asyncProperty(test, 'any keystrokes: no crash, only ASCII out, lines under 80 co
   // Past any login delay, then back to a prompt.
   await timers.advance(120_000);
   for (let i = 0; i < 3; i++) {
+    stream.type('\x03');
+    await timers.advance(100);
+  }
+  assert.is(failed, undefined, `the session threw: ${String(failed)}`);
+  assert.is(stream.vt.garbage, 0, 'non-ASCII written');
+  assert.ok(stream.vt.longest < 80, `a line of ${stream.vt.longest} columns`);
+  let screen = stream.vt.screen();
+  if (/Password:$/.test(screen) || /New password:$/.test(screen)) {
+    stream.type('stockade\r');
+    await timers.advance(100);
+    screen = stream.vt.screen();
+  }
+  assert.match(screen, /Enter an option:$/, `not back at the menu:\n${screen}`);
+  stream.type('1\r');
+  await timers.advance(100);
+  assert.match(stream.vt.screen(), /- Status/, 'the menu does not answer');
+});
+
+// The same with a config transaction: the change screens (fields the loader checks, plans, the
+// countdown), the config submenu, ports and upgrade are reachable, and words they take are mixed in.
+const SAVED = JSON.stringify({
+  version: 1, interfaces: { ports: [{ name: 'wan' }, { name: 'lan' }] },
+  addresses: [{ interface: 'lan', static: ['192.0.2.2/24'] }], routes: [{ destination: 'default', gateway: '192.0.2.254' }],
+  vrrp: { instances: [{ name: 'vi1', interface: 'lan', vrid: 51, priority: 200, vips: ['192.0.2.1'] }] },
+}, null, 2);
+// Whole paths into a screen (a random walk rarely gets through four fields), then anything.
+const path = fc.constantFrom('3\rlan\r\r\rqyes\r', '3\rwan\rdhcp\rnone\rqyes\r', '4\rvi1\r\r\r\rqyes\r', '5\r4\r1\rqyes\r', '5\r5\rrestore\rqyes\r', '6\rstockade9\rstockade9\rqyes\r', '2\r', '10\r').map(enc);
+const word = fc.constantFrom('yes\r', 'c', 'r', 'restore\r', 'ROLLBACK\r', 'lan\r', 'wan\r', 'vi1\r', 'dhcp\r', 'none\r', '192.0.2.9/24\r', '300\r', '10\r', '11\r', '12\r').map(enc);
+const txSession = fc.array(fc.array(fc.oneof(piece, word, word, path), { minLength: 1, maxLength: 6 }).map((ps) => ps.flat()), { minLength: 1, maxLength: 30 });
+
+asyncProperty(test, 'any keystrokes with a config transaction: no crash, only ASCII, under 80 columns, still answering', txSession, { runs: 100, minRuns: 15 }, async (chunks) => {
+  const stream = new FakeStream();
+  const timers = new FakeTimers();
+  let pending: { id: number; deadline: number } | null = null;
+  let id = 0;
+  const view = () => {
+    if (pending && timers.now() >= pending.deadline) pending = null;
+    return pending && { id: pending.id, who: 'console', summary: 'x', secondsLeft: Math.ceil((pending.deadline - timers.now()) / 1000) };
+  };
+  const transaction: ConfigTransaction = {
+    apply: async () => { pending = { id: ++id, deadline: timers.now() + 30_000 }; return { ok: true, message: 'Applied.', pending: view()! }; },
+    confirm: async () => (view() ? ((pending = null), { ok: true, message: 'Confirmed.' }) : { ok: false, error: 'nothing waits' }),
+    abort: async () => ((pending = null), { ok: true, message: 'Reverted.' }),
+    status: async () => ({ pending: view() }),
+  };
+  const host = fakeHost({
+    settings: { passwordHash: HASH }, savedConfig: () => ({ path: '/data/config.json', text: SAVED }),
+    history: () => [{ revision: 1, who: 'console', at: '2026-12-01T00:00:00.000Z', summary: 'x' }], revisionText: () => SAVED,
+    upgrade: async (a) => ({ ok: a !== 'rollback', text: `${a}: done\n` }),
+  });
+  let failed: unknown;
+  const done = runConsole(stream, { host, timers, log: () => undefined, transaction });
+  done.catch((e: unknown) => { failed = e; });
+  await settle();
+  stream.type('stockade\r');
+  await settle();
+  for (const c of chunks) {
+    stream.type(Uint8Array.from(c));
+    await timers.advance(50);
+  }
+  await timers.advance(120_000);
+  for (let i = 0; i < 4; i++) {
     stream.type('\x03');
     await timers.advance(100);
   }

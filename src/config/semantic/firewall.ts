@@ -131,8 +131,10 @@ export function checkManagement(c: Checker): void {
   });
   m.allowed_sources.forEach((text, i) => c.network(pointer('management', 'allowed_sources', i), text));
   if (m.allowed_sources.length > 0 && m.interfaces.length === 0) {
-    c.fail(pointer('management', 'interfaces'), 'the interfaces the management API answers on', 'allowed_sources has no effect while no interface is listed');
+    c.fail(pointer('management', 'interfaces'), 'the interfaces the box is managed on', 'allowed_sources has no effect while no interface is listed');
   }
+  // Earlier releases opened this port for an API that never existed: nothing listens on it now.
+  if (m.api_port !== undefined) c.warn(pointer('management', 'api_port'), 'no management API exists: this port is not opened', 'remove api_port');
   checkUnique(
     c,
     c.config.upgrade.trusted_keys,

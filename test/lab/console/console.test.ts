@@ -2,7 +2,9 @@
 // serialport, beside a real `stockade daemon` in a lab namespace: login, the status screen with
 // what the daemon says (VRRP master, ports and addresses from the kernel); kill -9 of the console
 // leaves the daemon untouched (still answering, still MASTER, same pid); with the daemon stopped
-// the console still answers, says the daemon is down and shows the kernel's view.
+// the console still answers, says the daemon is down and shows the kernel's view. An address
+// changed through the menu's transaction: confirmed (on eth0 and saved), left to time out
+// (reverted, the screen says so), and the console killed mid-transaction (the daemon reverts it).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,13 +12,16 @@ import { join } from 'node:path';
 import { openSerialPort, type SerialLine } from '../../../src/kernel/serial-port.ts';
 import type { Lab } from '../harness.ts';
 import { requireLab } from '../require.ts';
-import { NODE_A, STOCKADE_BIN, pairTopology, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { NODE_A, STOCKADE_BIN, VIP, hasAddress, pairTopology, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { controlRequest } from '../../../src/control/index.ts';
 import { daemonStatus, spawnDaemon } from '../daemon/daemon-lab.ts';
 import { VTerm } from '../../unit/console/harness.ts';
 import { CRYPT_VECTORS } from '../../unit/console/crypt-vectors.ts';
 
 const test = suite('console: the menu on a pty beside a real daemon (lab)');
 const HASH = CRYPT_VECTORS[0]!.hash; // "password"
+/** The commit-confirm window of the daemon in the transaction test (room for a loaded machine). */
+const WINDOW_S = 12;
 
 /** The operator's end of the line: what they see, and typing. */
 class Operator {
@@ -98,24 +103,111 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Enter an option:$/);
 
         // Ping from the box (its namespace): the client answers.
-        o.type('5\r192.0.2.10\r');
+        o.type('8\r192.0.2.10\r');
         const ping = await o.see(lab, /ping ended \(status \d+\)\.[\s\S]*Press Enter for the menu\.$/, 20_000);
         assert.match(ping, /bytes from 192\.0\.2\.10/);
         assert.match(ping, /ping ended \(status 0\)\./);
         // A ping nobody answers, stopped with Ctrl-C.
-        o.type('\r5\r192.0.2.99\r');
+        o.type('\r8\r192.0.2.99\r');
         await o.see(lab, /PING 192\.0\.2\.99/);
         o.type('\x03');
         await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
 
         // The shell (console.shell is true here): a line runs, exit comes back.
-        o.type('\r9\r');
+        o.type('\r14\r');
         await o.see(lab, /- Shell[\s\S]*#$/);
         o.type('echo shell says $((6 * 7))\r');
         await o.see(lab, /^shell says 42$/m);
         o.type('exit\r');
         await o.see(lab, /Enter an option:$/);
         assert.is(o.vt.garbage, 0);
+      } finally {
+        await o.close();
+        con.kill('SIGKILL');
+        await con.exited;
+      }
+    });
+  });
+
+  test('an address changed in the menu: confirmed it stays and is saved; left alone it reverts; kill -9 of the console mid-transaction: the daemon reverts it', async () => {
+    await withDaemonLab(pairTopology(), 'stk-console-tx-', async (lab, dir) => {
+      const d = spawnDaemon(lab, dir, { ...NODE_A, intervalMs: 1000, sections: { console: { password_hash: HASH, idle_logout_s: 0 }, management: { commit_confirm_s: WINDOW_S } } });
+      await waitState(lab, d, 'MASTER', 15_000);
+      const pid = (await daemonStatus(d)).pid;
+      const saved = join(dir, 'a.json');
+      const box = join(dir, 'tty-box');
+      const op = join(dir, 'tty-operator');
+      lab.spawn('a', ['socat', `pty,raw,echo=0,link=${box}`, `pty,raw,echo=0,link=${op}`]);
+      await lab.waitFor('the pty pair', async () => (existsSync(box) && existsSync(op)) || undefined, { timeoutMs: 5000, intervalMs: 50 });
+      const con = lab.spawn('a', ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'console', '--tty', box, '--config', saved, '--socket', d.socket, '--log', join(dir, 'none.log')]);
+      const o = await Operator.open(op);
+      const has = (a: string): Promise<boolean> => hasAddress(lab, 'a', a);
+      /** Menu item 3 from the menu: eth0's addresses become `addresses`, the gateway is kept, applied. */
+      const change = async (addresses: string): Promise<string> => {
+        o.type('3\r');
+        await o.see(lab, /Interface \(Enter: back to the menu\):$/);
+        o.type('eth0\r');
+        await o.see(lab, /Addresses \(Enter: keep\):$/);
+        o.type(`${addresses}\r`);
+        await o.see(lab, /Default gateway \(Enter: keep\):$/);
+        o.type('\r');
+        await o.see(lab, /Interface address: the plan[\s\S]*address eth0: changed/);
+        o.type('q');
+        await o.see(lab, /Type yes to apply:$/);
+        o.type('yes\r');
+        return o.see(lab, /Reverts in \d+ s\. c: confirm, r: revert now, Ctrl-C: leave it: ?$/, 20_000);
+      };
+      try {
+        await o.see(lab, /Password:$/);
+        o.type('password\r');
+        await o.see(lab, /Enter an option:$/);
+
+        // A value the config refuses: its message, the same field again, nothing applied.
+        o.type('3\reth0\r192.0.2.1/33\r');
+        await o.see(lab, /Not accepted: '192\.0\.2\.1\/33'\. Nothing was applied\.\n {4}\/addresses\/0\/static\/0: expected an IPv4 CIDR[\s\S]*Addresses \(Enter: keep\):$/);
+        o.type('\x03');
+        await o.see(lab, /Enter an option:$/);
+        assert.is((await controlRequest(d.socket, 'config.status') as { pending: unknown }).pending, null);
+
+        // 1. Applied, the countdown runs, confirmed: the address is on eth0 and saved.
+        await change('192.0.2.1/24 198.51.100.7/24');
+        assert.ok(await has('198.51.100.7'), 'the new address is on eth0 while the countdown runs');
+        await o.see(lab, /Reverts in \d+ s/);
+        o.type('c');
+        await o.see(lab, /Confirmed: saved as revision 1\./);
+        assert.match(readFileSync(saved, 'utf8'), /"198\.51\.100\.7\/24"/, 'the saved config has it');
+        assert.match(readFileSync(join(dir, 'config-revisions', '1.json'), 'utf8'), /198\.51\.100\.7/);
+        assert.is((await controlRequest(d.socket, 'config.status') as { pending: unknown }).pending, null);
+        o.type('q');
+        await o.see(lab, /Enter an option:$/);
+
+        // 2. Applied and left alone: when the window closes the daemon reverts it, and the screen says so.
+        const before = readFileSync(saved, 'utf8');
+        await change('192.0.2.1/24 198.51.100.7/24 203.0.113.9/24');
+        assert.ok(await has('203.0.113.9'));
+        await o.see(lab, /Transaction 2 is no longer waiting: it was not confirmed in time/, (WINDOW_S + 15) * 1000);
+        await lab.waitFor('the revert', async () => !(await has('203.0.113.9')) || undefined, { timeoutMs: 10_000, intervalMs: 100 });
+        assert.ok(await has('198.51.100.7'), 'the confirmed address stays');
+        assert.is(readFileSync(saved, 'utf8'), before, 'nothing saved');
+        assert.match(d.proc.stdout(), /warn: config: transaction 2 by console reverted \(not confirmed within \d+ s\)/);
+        o.type('q');
+        await o.see(lab, /Enter an option:$/);
+
+        // 3. kill -9 of the console while its countdown runs: the daemon is not disturbed and
+        // reverts the change by itself when the window closes.
+        await change('192.0.2.1/24 198.51.100.7/24 203.0.113.10/24');
+        assert.ok(await has('203.0.113.10'));
+        con.kill('SIGKILL');
+        await con.exited;
+        assert.is((await daemonStatus(d)).pid, pid, 'the same daemon');
+        assert.ok((await controlRequest(d.socket, 'config.status') as { pending: unknown }).pending !== null, 'the transaction still waits');
+        await lab.waitFor('the revert after the console died', async () => !(await has('203.0.113.10')) || undefined, { timeoutMs: (WINDOW_S + 15) * 1000, intervalMs: 200 });
+        assert.is((await controlRequest(d.socket, 'config.status') as { pending: unknown }).pending, null);
+        assert.match(d.proc.stdout(), /warn: config: transaction 3 by console reverted \(not confirmed within \d+ s\)/);
+        assert.is(readFileSync(saved, 'utf8'), before, 'nothing saved');
+        assert.is((await daemonStatus(d)).pid, pid);
+        await waitState(lab, d, 'MASTER', 5000);
+        assert.ok(await has(VIP), 'the VIP stayed through all three');
       } finally {
         await o.close();
         con.kill('SIGKILL');

@@ -52,7 +52,7 @@ stockade: ports     changed  named mgmt <- eth0, wan <- eth1, lan <- eth2
 stockade: network   changed  3 changes: change port mgmt, change port wan, change port lan
 stockade: sysctls   changed  2 set, 0 already right
 stockade: hostname  changed  fw1
-stockade: firewall  changed  fail-closed base rules loaded (IPv4, IPv6); open: tcp/8443 from 192.0.2.0/24, 198.51.100.7 and ping in on mgmt
+stockade: firewall  changed  fail-closed base rules loaded (IPv4, IPv6); open: ping in on mgmt
 stockade: summary
   hostname   fw1
   board      test-board
@@ -62,8 +62,7 @@ stockade: summary
              wan   52:54:00:12:34:02  no-carrier
              lan   52:54:00:12:34:03  down
   addresses  none
-  firewall   fail-closed; open: tcp/8443 from 192.0.2.0/24, 198.51.100.7 and
-             ping in on mgmt
+  firewall   fail-closed; open: ping in on mgmt
   failures   none
   boot time  42 ms since the process started (runtime start 42)
 stockade: boot complete (1.2.3, slot A)
@@ -145,8 +144,10 @@ test('an invalid saved config: the board default is used, the first errors are s
     assert.match(out, /^  hostname {3}stockade$/m);
     assert.match(out, /^  failures {3}config: /m);
     assert.is(readFileSync(saved, 'utf8'), bad, 'the saved file is left as it was');
-    // The default's management settings are what the firewall opens.
-    assert.match(sys.restored[0]!.text, /^-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "\/management" -j ACCEPT$/m);
+    // The default's management settings are what the firewall opens: ping on mgmt, no TCP port
+    // (nothing listens for the api_port the saved file names).
+    assert.match(sys.restored[0]!.text, /^-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "\/management" -j ACCEPT$/m);
+    assert.not.match(sys.restored[0]!.text, /--dport/);
   } finally {
     t.cleanup();
   }

@@ -9,15 +9,16 @@ import { capture } from './fake-system.ts';
 test('boot --help describes the flags', async () => {
   const io = capture();
   assert.is(await main(['boot', '--help'], io), 0);
-  assert.match(io.stdout, /^usage: stockade boot \[--board FILE\] \[--config FILE\] \[--default-config FILE\] \[--cmdline FILE\] \[--skip STEP,\.\.\.\]\n/);
-  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports, network, hostname, firewall\n/);
+  assert.match(io.stdout, /^usage: stockade boot \[--board FILE\] \[--config FILE\] \[--default-config FILE\]\n {21}\[--cmdline FILE\] \[--skip STEP,\.\.\.\]\n/);
+  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports,\n {25}network, hostname, firewall\n/);
+  for (const line of io.stdout.split('\n')) assert.ok(line.length <= 79, line);
   assert.match(io.stdout, /stockade: boot complete \(<version>, slot <A\|B>\)/);
 });
 
 test('boot is listed in help', async () => {
   const io = capture();
   await main(['help'], io);
-  assert.match(io.stdout, /^ {2}boot \[OPTIONS\] +bring the box up: mounts, modules, port names, network and sysctls, hostname, fail-closed firewall$/m);
+  assert.match(io.stdout, /^ {2}boot +bring the box up: mounts, modules, port names, network and\n +sysctls, hostname, fail-closed firewall$/m);
 });
 
 test('bad flags: exit 2 with one line and the usage', async () => {

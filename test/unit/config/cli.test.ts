@@ -100,11 +100,11 @@ test('schema: arguments are a usage error', async () => {
   assert.is(io.stderr, 'stockade: usage: stockade config schema\n');
 });
 
-test('help lists both commands', async () => {
+test('config --help lists both commands', async () => {
   const io = capture();
-  assert.is(await main(['help'], io), 0);
-  assert.match(io.stdout, /config validate FILE/);
-  assert.match(io.stdout, /config schema /);
+  assert.is(await main(['config', '--help'], io), 0);
+  assert.match(io.stdout, /^ {2}config validate FILE$/m);
+  assert.match(io.stdout, /^ {2}config schema$/m);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 // and a passing case close to it. Cases start from the HA fixture, which is valid.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeErrors, errorsOf, fixture, semanticCases, type SemanticCase } from './helpers.ts';
+import { describeErrors, errorsOf, fixture, load, semanticCases, type SemanticCase } from './helpers.ts';
 
 
 const addPort = (c: any, name: string) => c.interfaces.ports.push({ name });
@@ -399,7 +399,7 @@ const cases: SemanticCase[] = [
     name: 'allowed_sources needs management interfaces',
     bad: (c) => (c.management.interfaces = []),
     pointer: '/management/interfaces',
-    expected: /the interfaces the management API answers on/,
+    expected: /the interfaces the box is managed on/,
     good: (c) => {
       c.management.interfaces = [];
       c.management.allowed_sources = [];
@@ -756,6 +756,15 @@ const cases: SemanticCase[] = [
 ];
 
 semanticCases(test, cases);
+
+test('management.api_port still loads (configs of earlier releases) with a warning that nothing opens it', () => {
+  const c = fixture();
+  c.management.api_port = 8443;
+  const r = load(c);
+  if (!r.ok) throw new Error(describeErrors(r.errors));
+  assert.equal(r.warnings?.map((w) => [w.pointer, w.message]), [['/management/api_port', 'no management API exists: this port is not opened']]);
+  assert.is(load(fixture()).ok && (load(fixture()) as { warnings?: unknown }).warnings, undefined);
+});
 
 test('statistics-only sync (conntrackd -S) needs no peer and no VRRP group', () => {
   const c = fixture();

@@ -1,5 +1,5 @@
-// The change path the menu's config items will take: edit -> loader -> plan -> transaction ->
-// commit-confirm, against a fake transaction (the daemon's is not built yet).
+// The change path of the menu's config items: edit -> loader -> plan -> transaction ->
+// commit-confirm with its countdown, against a fake transaction.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Terminal, applyScreen, proposeChange, setPasswordHash, type ConfigTransaction, type PendingView } from '../../../src/console/index.ts';
@@ -21,6 +21,11 @@ function fakeTx(windowS = 60) {
       calls.push(`confirm by ${who}`);
       pending = null;
       return { ok: true, message: 'Confirmed: saved as revision 3.' };
+    },
+    async abort(who) {
+      calls.push(`abort by ${who}`);
+      pending = null;
+      return { ok: true, message: 'Reverted: the confirmed config runs again.' };
     },
     async status() { return { pending }; },
   };
@@ -59,8 +64,9 @@ test('apply screen: plan, yes, countdown, confirm -> the transaction applied the
   assert.match(stream.vt.screen(), /Hostname: the plan/);
   stream.type('\r'); await settle();
   stream.type('yes\r'); await settle();
-  assert.match(stream.vt.screen(), /Transaction 7 runs now and reverts in 57 s unless confirmed\./);
-  stream.type('confirm\r'); await settle();
+  assert.match(stream.vt.screen(), /Transaction 7 runs now\./);
+  assert.match(stream.vt.screen(), /Reverts in 57 s\. c: confirm, r: revert now, Ctrl-C: leave it:$/);
+  stream.type('c'); await settle();
   assert.match(stream.vt.screen(), /Confirmed: saved as revision 3\./);
   stream.type('q'); 
   assert.is(await done, 'confirmed');
@@ -82,11 +88,53 @@ test('apply screen: not typing yes applies nothing; a window that closes is repo
   await settle();
   stream.type('\ryes\r'); await settle();
   expire();
-  stream.type('\r'); await settle();
-  assert.match(stream.vt.screen(), /no longer pending/);
+  await (ctx.timers as FakeTimers).advance(1000);
+  assert.match(stream.vt.screen(), /Transaction 7 is no longer waiting: it was not confirmed in time/);
   stream.type('q');
-  assert.is(await done, 'left-pending');
+  assert.is(await done, 'reverted');
   assert.equal(calls.length, 1);
+});
+
+test('apply screen: r reverts at once through the transaction; Ctrl-C leaves the countdown running', async () => {
+  const stream = new FakeStream();
+  const ctx = ctxOn(stream);
+  const { tx, calls } = fakeTx();
+  const p = proposeChange(SAVED, (doc) => { doc['system'] = { hostname: 'fw-b' }; });
+  let done = applyScreen(ctx, tx, 'Hostname', p);
+  await settle();
+  stream.type('\ryes\r'); await settle();
+  stream.type('r'); await settle();
+  assert.match(stream.vt.screen(), /Reverted: the confirmed config runs again\./);
+  stream.type('q');
+  assert.is(await done, 'reverted');
+  assert.equal(calls.slice(1), ['abort by console']);
+  done = applyScreen(ctx, tx, 'Hostname', p);
+  await settle();
+  stream.type('\ryes\r'); await settle();
+  stream.type('\x03');
+  assert.is(await done, 'left-pending');
+  assert.equal(calls.slice(2).map((c) => c.split(':')[0]), ['apply by console']);
+});
+
+test('apply screen: the daemon not answering during the countdown is said on the prompt, not taken for a revert', async () => {
+  const stream = new FakeStream();
+  const ctx = ctxOn(stream);
+  const { tx, calls } = fakeTx();
+  let down = false;
+  const flaky: ConfigTransaction = { ...tx, status: async () => (down ? { pending: null, error: 'no daemon at /run/stockade.sock' } : tx.status()) };
+  const done = applyScreen(ctx, flaky, 'Hostname', proposeChange(SAVED, (doc) => { doc['system'] = { hostname: 'fw-b' }; }));
+  await settle();
+  stream.type('\ryes\r'); await settle();
+  down = true;
+  await (ctx.timers as FakeTimers).advance(1000);
+  assert.match(stream.vt.screen().split("\n").pop()!, /^No answer from the daemon\. c: confirm, r: revert now, Ctrl-C: leave it:$/, stream.vt.screen());
+  down = false;
+  await (ctx.timers as FakeTimers).advance(1000);
+  assert.match(stream.vt.screen(), /Reverts in 60 s\. c: confirm/);
+  stream.type('c'); await settle();
+  stream.type('q');
+  assert.is(await done, 'confirmed');
+  assert.equal(calls.slice(1), ['confirm by console']);
 });
 
 test.run();

@@ -130,9 +130,13 @@ export function fakeHost(over: Omit<Partial<ConsoleHost>, 'settings'> & { settin
     hostname: () => 'fw-a',
     identity: () => ({ version: 'stockade 0.1.0 (commit 0123456789ab, built 2026-12-01T00:00:00Z)', slot: 'A' }),
     status: async () => STATUS_UP,
+    ports: async () => STATUS_UP.ports,
     logTail: () => ({ text: Array.from({ length: 50 }, (_, i) => `stockade[321]: info: line ${i + 1}`).join('\n') + '\n' }),
     savedConfig: () => ({ path: '/data/config.json', text: '{\n  "version": 1,\n  "interfaces": { "ports": [{ "name": "eth0" }] },\n  "addresses": [{ "interface": "eth0", "dhcp": true }]\n}\n' }),
     history: () => [],
+    boardDefault: () => ({ path: '/usr/share/stockade/default-config.json', text: '{\n  "version": 1,\n  "interfaces": { "ports": [{ "name": "eth0" }] },\n  "addresses": [{ "interface": "eth0", "dhcp": true }]\n}\n' }),
+    runningConfig: async () => ({ error: 'no daemon in this test' }),
+    revisionText: (n) => ({ error: `no revision ${n} kept` }),
     diagnose: async (tool, target, onLine) => {
       calls.diagnose.push(`${tool} ${target}`);
       onLine(`PING ${target} (${target}): 56 data bytes`);

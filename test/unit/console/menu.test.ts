@@ -54,6 +54,7 @@ login('first login with a config transaction: the hash is applied and confirmed 
   const transaction = {
     apply: async (text: string, who: string) => { calls.push(`apply ${who} ${/"password_hash": "\$6\$/.test(text)}`); return { ok: true as const, message: 'applied', pending: { id: 1, who, summary: '', secondsLeft: 60 } }; },
     confirm: async (who: string) => { calls.push(`confirm ${who}`); return { ok: true as const, message: 'confirmed' }; },
+    abort: async () => ({ ok: false as const, error: 'not used' }),
     status: async () => ({ pending: null }),
   };
   const c = start(fakeHost(), { transaction });

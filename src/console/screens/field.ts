@@ -1,0 +1,31 @@
+// One field of a change screen: asked until the value is accepted. What refuses a value (the
+// config loader, through proposeChange) shows its message above the same prompt again; nothing
+// is applied meanwhile. Ctrl-C throws Interrupted (back to the menu).
+import { wrapWords } from '../../common/index.ts';
+import { LINE_MAX } from '../text.ts';
+import type { ScreenContext } from './context.ts';
+
+/**
+ * A loader message for the screen: without the file position (the edited text is the menu's,
+ * not a file the operator has) and wrapped, not cut.
+ */
+function errorLines(message: string): string[] {
+  return wrapWords(message.replace(/^config:\d+:\d+: /, ''), LINE_MAX, '    ');
+}
+
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Messages shown under a refused value (the rest are counted: the screen has 23 rows). */
+const ERRORS_SHOWN = 4;
+
+export async function askField<T>(ctx: ScreenContext, lines: readonly string[], prompt: string, check: (typed: string) => Checked<T>, max = 64): Promise<T> {
+  let note: string[] = [];
+  for (;;) {
+    ctx.term.screen([...lines, ...note], prompt);
+    const typed = (await ctx.term.readLine({ max })).trim();
+    const r = check(typed);
+    if (r.ok) return r.value;
+    const more = r.errors.length - ERRORS_SHOWN;
+    note = ['', `Not accepted: '${typed}'. Nothing was applied.`, ...r.errors.slice(0, ERRORS_SHOWN).flatMap(errorLines), ...(more > 0 ? [`(and ${more} more)`] : [])];
+  }
+}
