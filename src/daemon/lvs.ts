@@ -6,6 +6,7 @@
 // control methods lvs.status, lvs.events and lvs.connections.
 import type { Config } from '../config/index.ts';
 import { IpvsClient, readIpvsConnections } from '../kernel/ipvs/index.ts';
+import { writeSysctl } from '../kernel/index.ts';
 import { LvsHealth, LvsManager } from '../lvs/index.ts';
 import type { VrrpShell } from '../vrrp/index.ts';
 import type { ControlServer } from './control.ts';
@@ -31,12 +32,27 @@ interface Running {
 
 const hasLvs = (config: Config): boolean => config.lvs.virtual_services.length > 0 || config.lvs.sync !== undefined;
 
+const VS_CONNTRACK = 'net.ipv4.vs.conntrack';
+
+/**
+ * IPVS keeps conntrack entries for its connections: the firewall drops INVALID in FORWARD, and a
+ * NAT real server's SYN-ACK that conntrack never saw is INVALID; with the entry kept (and its
+ * reply side rewritten by IPVS) the reply is ESTABLISHED, and conntrack sync carries LVS
+ * connections to the peer. A value in the config's sysctls wins.
+ */
+function keepConntrack(config: Config, log: Log): void {
+  if (config.sysctls[VS_CONNTRACK] !== undefined) return;
+  const r = writeSysctl(VS_CONNTRACK, 1);
+  if (r.status === 'failed') log('error', `lvs: ${VS_CONNTRACK}=1 not set (${r.reason}): NAT real servers' replies will be dropped as INVALID`);
+}
+
 export async function startLvs(config: Config, log: Log): Promise<LvsHandle> {
   let running: Running | undefined;
   let shell: VrrpShell | undefined;
 
   const open = async (c: Config): Promise<Running> => {
     const ipvs = await IpvsClient.open();
+    keepConntrack(c, log);
     const manager = new LvsManager(ipvs, c, log, { connections: () => readIpvsConnections() });
     return { ipvs, manager, health: new LvsHealth(manager, log) };
   };
