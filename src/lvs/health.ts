@@ -40,7 +40,8 @@ function vrrpVips(config: Config): Map<string, string[]> {
 function eventInput(e: CheckerEvent): LvsEventInput {
   switch (e.kind) {
     case 'server':
-      return { server: `${e.service} ${e.server}`, up: e.up, weight: e.inTable === 'weight-0' ? 0 : e.weight, reason: `${e.reason}${e.inTable === 'weight-0' ? ' (inhibited: weight 0)' : e.inTable === 'no' && !e.up ? ' (removed)' : ''}` };
+      // A weight only where the server is in the table (a removed one has none).
+      return { server: `${e.service} ${e.server}`, up: e.up, ...(e.inTable === 'weight-0' ? { weight: 0 } : e.inTable === 'yes' ? { weight: e.weight } : {}), reason: `${e.reason}${e.inTable === 'weight-0' ? ' (inhibited: weight 0)' : e.inTable === 'no' && !e.up ? ' (removed)' : ''}` };
     case 'weight':
       return { server: `${e.service} ${e.server}`, up: true, weight: e.weight, reason: `new weight: ${e.reason}` };
     case 'quorum':

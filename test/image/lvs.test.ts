@@ -67,6 +67,10 @@ const RULES = `-A -t ${LAN_VIP}:80 -s wlc
 const { test, run } = pairSuite('lvs', {
   config: (n, c) => {
     const lvs = { virtual_services: services, sync: { interface: 'sync' } };
+    // Seed 004's directors (keepalived + IPVS sync, no conntrackd): after a failover the new
+    // master picks the flows up mid-stream, IPVS knowing them from its sync daemon. The pair's
+    // conntrack sync does not carry IPVS-NAT entries (their original destination is the VIP).
+    c = { ...c, sysctls: { ...(c['sysctls'] as object), 'net.netfilter.nf_conntrack_tcp_loose': 1 } };
     const bad = { ...lvs, virtual_services: services.map((s) => (s.name === 'web' ? { ...s, scheduler: 'twos' } : s)) };
     badConfig[n] = JSON.stringify({ ...c, lvs: bad }, null, 2);
     const weighted = { ...lvs, virtual_services: services.map((s) => (s.name === 'chk' ? { ...s, real_servers: [{ ...s.real_servers[0]!, weight: 5 }, s.real_servers[1]!] } : s)) };

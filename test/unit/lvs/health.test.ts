@@ -74,6 +74,7 @@ test('a failed server leaves the table and comes back; quorum lost -> the sorry 
     assert.match(s11.reason, /not in the table/);
     const ev = m.events().events.find((e) => e.server === 'web 198.51.100.11:8080')!;
     assert.is(ev.up, false);
+    assert.is(ev.weight, null, 'a removed server has no weight');
     assert.match(ev.reason, /ECONNREFUSED.*\(removed\)/);
 
     dead.delete('198.51.100.11:8080');
