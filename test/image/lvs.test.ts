@@ -201,7 +201,7 @@ test('a real server\'s service killed: out after `fall` failed checks, back afte
   await listen(pair, 7002);
   await pair.lab.waitFor('7002 back in chk and guard on a', async () => ((await dests(pair, 'a', 7000)).length === 2 && (await dests(pair, 'a', 7100)).join() === `${SERVER}:7001 1,${SERVER}:7002 1`) || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
   events = await pair.sh('a', 'stockade ctl lvs events');
-  assert.match(events, new RegExp(`chk ${SERVER.replace(/\./g, '\\.')}:7002 UP: 2 successes in a row`));
+  assert.match(events, new RegExp(`chk ${SERVER.replace(/\./g, '\\.')}:7002 UP weight 1: 2 successes in a row \\(connected\\)`));
   assert.match(events, /guard UP: quorum regained/);
 });
 
