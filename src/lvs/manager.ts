@@ -148,8 +148,15 @@ export class LvsManager {
    * runner.table(service)); the table follows, and `events` go to `ctl lvs events`.
    */
   setServiceDestinations(service: string, dests: readonly CheckedDestination[], events: readonly LvsEventInput[]): Promise<LvsApplyResult> {
-    this.#checked.set(service, dests.map((d) => ({ ...d })));
-    for (const e of events) this.#event(e);
+    return this.setDestinations([{ service, dests, events }]);
+  }
+
+  /** Several services' destinations, then one apply (one table dump, however many services changed). */
+  setDestinations(updates: ReadonlyArray<{ service: string; dests: readonly CheckedDestination[]; events: readonly LvsEventInput[] }>): Promise<LvsApplyResult> {
+    for (const u of updates) {
+      this.#checked.set(u.service, u.dests.map((d) => ({ ...d })));
+      for (const e of u.events) this.#event(e);
+    }
     return this.apply().catch((err: Error) => {
       this.#log('error', `lvs: ${err.message}`);
       return { actions: [] };
