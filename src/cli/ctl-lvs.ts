@@ -14,6 +14,15 @@ export function formatCheckState(s: LvsStatusView): string {
   if (s.servers.length === 0) out += '  none configured\n';
   const w = Math.max(0, ...s.servers.map((x) => x.server.length));
   for (const x of s.servers) out += `  ${x.server.padEnd(w)}  ${x.state.padEnd(9)} ${String(x.weight).padEnd(6)} ${x.reason}\n`;
+  if (s.checks !== null && s.checks.services.length > 0) {
+    out += 'Services (health checks):\n';
+    const n = Math.max(...s.checks.services.map((x) => x.name.length));
+    for (const x of s.checks.services) {
+      const q = x.quorumUp ? `quorum up (live weight ${x.liveWeight}, quorum ${x.quorum})` : `quorum LOST (live weight ${x.liveWeight}, quorum ${x.quorum})${x.sorryServerIn ? ': sorry server in' : ''}`;
+      out += `  ${x.name.padEnd(n)}  ${q}${x.suspended ? '; checks paused: the VIP is not held here (ha_suspend)' : ''}\n`;
+    }
+    out += `checks: ${Object.entries(s.checks.counters).map(([k, v]) => `${k}=${v}`).join(' ')}\n`;
+  }
   if (s.sync !== null) {
     const d = s.sync.daemons.map((x) => `${x.state} sync daemon (mcast=${x.interface}, syncid=${x.syncId})`).join('; ') || 'no sync daemon running';
     out += `sync: follows ${s.sync.unit} (${s.sync.role ?? 'no state yet'}); ${d}\n`;

@@ -1,11 +1,12 @@
 // What the daemon can change on the running box for a config transaction, part by part (see
 // src/apply/transaction.ts). A part with no applier here refuses any change to it (the
-// transaction says "restart the daemon to apply it"): today vrrp, sync, lvs and segments. Each
+// transaction says "restart the daemon to apply it"): today vrrp, sync and segments. Each
 // applier returns the undo that puts its part back.
 import type { Config } from '../config/index.ts';
 import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
+export { lvsApplier } from './lvs-applier.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {

@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
-import { firewallApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
+import { firewallApplier, lvsApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -65,7 +65,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   if (opts.testHooks) log('warn', 'test hooks on (STOCKADE_TEST_HOOKS): control method test.fault can crash this daemon; never in production');
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
-  const lvs: LvsHandle | undefined = await startLvs(choice.config, log);
+  const lvs: LvsHandle = await startLvs(choice.config, log);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
@@ -98,7 +98,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // log live beside the saved config (/data on the box).
   const transactions = serveTransactions({
     control, log,
-    appliers: [netApplier, firewallApplier(firewall), managementApplier, ...readWhenUsedAppliers],
+    appliers: [netApplier, firewallApplier(firewall), lvsApplier(lvs), managementApplier, ...readWhenUsedAppliers],
     store: new RevisionStore(durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },

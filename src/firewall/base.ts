@@ -28,11 +28,12 @@ export interface RulesetTable {
  * as native nftables expressions (iifname, ip saddr, tcp dport, icmp type, ct state: nf_tables,
  * and nft_ct with nf_conntrack), but iptables-nft first asks the kernel, through nft_compat,
  * whether each xtables match it parses exists: conntrack (xt_conntrack), tcp and udp
- * (xt_tcpudp), comment (xt_comment) and icmp (registered by ip_tables). Without them
+ * (xt_tcpudp), comment (xt_comment), icmp (registered by ip_tables) and mark (xt_mark: LVS
+ * firewall-mark services). Without them
  * iptables-restore refuses the rule ("Extension icmp revision 0 not supported, missing kernel
  * module?", seen on Debian's 6.1 kernel).
  */
-export const BASE_FIREWALL_MODULES: readonly string[] = ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables'];
+export const BASE_FIREWALL_MODULES: readonly string[] = ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables', 'xt_mark'];
 
 const HEADER = '# stockade base firewall (fail-closed), loaded by stockade boot';
 

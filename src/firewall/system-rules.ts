@@ -9,6 +9,9 @@ import { LOG_LIMIT, logTarget, rule } from './rule-text.ts';
 import type { FwRule } from './model.ts';
 
 const VRRP_GROUP = '224.0.0.18';
+/** The IPVS sync daemon's multicast group and port (the kernel's defaults; lvs.sync sets neither). */
+const IPVS_SYNC_GROUP = '224.0.0.81';
+const IPVS_SYNC_PORT = 8848;
 /** Destination unreachable (incl. fragmentation needed: path MTU discovery) and time exceeded. */
 const ICMP_ERRORS = [3, 11];
 const ICMP_ECHO_REQUEST = 8;
@@ -80,6 +83,37 @@ function managementRules(config: Config, out: SystemChains): void {
   }
 }
 
+/**
+ * LVS: each virtual service's VIP:port/protocol (or firewall mark) in INPUT, where IPVS takes the
+ * packet after the filter (LOCAL_IN); for NAT services the real servers' (and the sorry server's)
+ * replies through FORWARD, which the filter sees before IPVS rewrites them (a failover's new
+ * master may meet them before it holds their conntrack entry); the IPVS sync daemon's multicast.
+ * With a dropping OUTPUT, the packets IPVS sends to the real servers (they leave through OUTPUT)
+ * and the health checks. SCTP services match the protocol only: the sctp port match (xt_sctp) is
+ * not among the boards' modules.
+ */
+function lvsRules(config: Config, out: SystemChains, withOutput: boolean): void {
+  config.lvs.virtual_services.forEach((vs, i) => {
+    const at = `/lvs/virtual_services/${i}`;
+    const ports = (port: number | undefined): Array<number> | undefined => (vs.fwmark !== undefined || vs.protocol === 'sctp' || !port ? undefined : [port]);
+    if (vs.fwmark !== undefined) out.input.push(rule(at, { extra: `-m mark --mark 0x${vs.fwmark.toString(16)}` }, 'ACCEPT'));
+    else out.input.push(rule(at, { destination: vs.address, protocol: vs.protocol, destinationPorts: ports(vs.port) }, 'ACCEPT'));
+    const servers = vs.real_servers.map((rs, j) => ({ at: `${at}/real_servers/${j}`, address: rs.address, port: vs.method === 'nat' ? rs.port ?? vs.port : undefined, enabled: rs.enabled }));
+    const sorry = vs.health_check.sorry_server;
+    if (sorry) servers.push({ at: `${at}/health_check/sorry_server`, address: sorry.address, port: vs.method === 'nat' ? sorry.port ?? vs.port : undefined, enabled: true });
+    for (const s of servers) {
+      if (!s.enabled) continue;
+      const protocol = vs.fwmark !== undefined ? undefined : vs.protocol;
+      if (vs.method === 'nat') out.forward.push(rule(s.at, { source: s.address, protocol, sourcePorts: ports(s.port) }, 'ACCEPT'));
+      if (withOutput) out.output.push(rule(s.at, { destination: s.address }, 'ACCEPT'));
+    }
+  });
+  const sync = config.lvs.sync;
+  if (sync === undefined) return;
+  out.input.push(rule('/lvs/sync', { destination: IPVS_SYNC_GROUP, in: sync.interface, protocol: 'udp', destinationPorts: [IPVS_SYNC_PORT] }, 'ACCEPT'));
+  if (withOutput) out.output.push(rule('/lvs/sync', { destination: IPVS_SYNC_GROUP, out: sync.interface, protocol: 'udp', destinationPorts: [IPVS_SYNC_PORT] }, 'ACCEPT'));
+}
+
 /** True when a NAT rule rewrites destinations: forwarded traffic to them is let through. */
 function hasDnat(config: Config): boolean {
   return config.firewall.nat.some((r) => r.enabled && (r.type === 'dnat' || r.type === 'one_to_one'));
@@ -111,6 +145,8 @@ export function systemRules(config: Config, opts: SystemOptions): SystemChains {
     rule(BASE_POINTER, { states: ['invalid'] }, 'DROP'),
   );
   if (hasDnat(config)) out.forward.push(rule('/firewall/nat', { extra: '-m conntrack --ctstate DNAT' }, 'ACCEPT'));
+  // After the forward base rules: an INVALID packet stays dropped.
+  lvsRules(config, out, withOutput);
 
   if (withOutput) out.output.unshift(rule(BASE_POINTER, { out: 'lo' }, 'ACCEPT'), rule(BASE_POINTER, { states: ['related', 'established'] }, 'ACCEPT'));
   return out;

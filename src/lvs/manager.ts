@@ -1,15 +1,15 @@
-// The LVS manager: holds the config's virtual services in the kernel. It applies at start (and
-// whenever a real server's health changes), each time dumping the kernel's table and writing only
-// what differs, one apply at a time; runs the IPVS sync daemon as the followed VRRP unit's state
-// says; and keeps the recent real-server events (bounded) for `ctl lvs events`.
+// The LVS manager: holds the config's virtual services in the kernel. It applies at start,
+// whenever the health checks change a service's destinations (health.ts) and on a config
+// transaction, each time dumping the kernel's table and writing only what differs, one apply at a
+// time; runs the IPVS sync daemon as the followed VRRP unit's state says; and keeps the recent
+// real-server events (bounded) for `ctl lvs events`.
 import type { Config } from '../config/index.ts';
 import type { Log } from '../common/index.ts';
 import type { IpvsKernel, IpvsConnection } from '../kernel/ipvs/index.ts';
-import { desiredTable, serverId, type CheckedDestination, type ServerHealth } from './model.ts';
+import { desiredTable, serverId, realServerPort, type CheckedDestination } from './model.ts';
 import { planLvs, formatAction, type LvsAction } from './plan.ts';
 import { applyLvsPlan } from './apply.ts';
 import { lvsSyncSettings, planSync, syncRole, isSyncUnitEvent, type LvsSyncSettings } from './sync.ts';
-import { uncheckedServices, type CheckerEvents, type ServerStateChange } from './health.ts';
 import { tableView, type TableView } from './view.ts';
 
 /** How many real-server events `ctl lvs events` can show; older ones are dropped (and counted). */
@@ -23,13 +23,50 @@ export interface LvsEvent {
   reason: string;
 }
 
+/** One change for the events: a real server ("<service> <address>:<port>") or a whole service. */
+export interface LvsEventInput {
+  server: string;
+  up: boolean;
+  weight?: number;
+  reason: string;
+}
+
+/** A real server as its health checks see it (health.ts). */
+export interface ServerCheckState {
+  state: 'up' | 'down' | 'suspended';
+  weight: number;
+  reason: string;
+}
+
+/** A service's check state for `ctl lvs`. */
+export interface ServiceCheckView {
+  name: string;
+  quorumUp: boolean;
+  liveWeight: number;
+  quorum: number;
+  suspended: boolean;
+  sorryServerIn: boolean;
+}
+
+/** What the manager shows of the health checks (health.ts's LvsHealth). */
+export interface HealthView {
+  server(service: string, address: string, port: number): ServerCheckState | undefined;
+  services(): ServiceCheckView[];
+  /** One line of the checkers' counters (probes, in flight, events kept/dropped, timer lateness). */
+  counters(): Record<string, number>;
+  /** What will never work (script security refusals). */
+  warnings(): string[];
+}
+
 export interface LvsApplyResult {
   actions: LvsAction[];
 }
 
 export interface LvsStatusView extends TableView {
   /** Per configured real server: the state the manager programs it with. */
-  servers: Array<{ server: string; pointer: string; state: 'up' | 'down' | 'unchecked'; weight: number; reason: string }>;
+  servers: Array<{ server: string; pointer: string; state: 'up' | 'down' | 'suspended' | 'unchecked'; weight: number; reason: string }>;
+  /** Per service with health checks: quorum, ha_suspend, sorry server. */
+  checks: { services: ServiceCheckView[]; counters: Record<string, number> } | null;
   sync: { unit: string; interface: string; syncId: number; role: 'master' | 'backup' | null; daemons: Array<{ state: string; interface: string; syncId: number }> } | null;
   applies: number;
   writes: number;
@@ -50,7 +87,6 @@ export class LvsManager {
   readonly #log: Log;
   readonly #opts: LvsManagerOptions;
   #config: Config;
-  readonly #health = new Map<string, ServerHealth & { reason: string }>();
   readonly #checked = new Map<string, readonly CheckedDestination[]>();
   readonly #events: LvsEvent[] = [];
   #eventsDropped = 0;
@@ -61,7 +97,7 @@ export class LvsManager {
   #appliedAt: string | null = null;
   #sync: LvsSyncSettings | undefined;
   #role: 'master' | 'backup' | undefined;
-  #checkers: { source: CheckerEvents; listener: (e: ServerStateChange) => void } | undefined;
+  #healthView: HealthView | undefined;
 
   constructor(kernel: IpvsKernel, config: Config, log: Log, opts: LvsManagerOptions = {}) {
     this.#kernel = kernel;
@@ -85,7 +121,7 @@ export class LvsManager {
     return this.#serial(async () => {
       this.#applies++;
       const before = await this.#kernel.table();
-      const desired = desiredTable(config, (id) => this.#health.get(id), () => false, (name) => this.#checked.get(name));
+      const desired = desiredTable(config, (name) => this.#checked.get(name));
       const actions = planLvs(desired, before, { exclusive: config.lvs.exclusive });
       try {
         await applyLvsPlan(this.#kernel, actions, before);
@@ -107,49 +143,43 @@ export class LvsManager {
     });
   }
 
-  /** A real server's checked state changed: recorded, and the table follows. */
-  setHealth(e: ServerStateChange): Promise<LvsApplyResult> {
-    this.#health.set(e.server, { up: e.up, ...(e.weight !== undefined ? { weight: e.weight } : {}), reason: e.reason });
+  /**
+   * A service's destinations as its health checks decide them (health.ts: the checkers'
+   * runner.table(service)); the table follows, and `events` go to `ctl lvs events`.
+   */
+  setServiceDestinations(service: string, dests: readonly CheckedDestination[], events: readonly LvsEventInput[]): Promise<LvsApplyResult> {
+    return this.setDestinations([{ service, dests, events }]);
+  }
+
+  /** Several services' destinations, then one apply (one table dump, however many services changed). */
+  setDestinations(updates: ReadonlyArray<{ service: string; dests: readonly CheckedDestination[]; events: readonly LvsEventInput[] }>): Promise<LvsApplyResult> {
+    for (const u of updates) {
+      this.#checked.set(u.service, u.dests.map((d) => ({ ...d })));
+      for (const e of u.events) this.#event(e);
+    }
+    return this.apply().catch((err: Error) => {
+      this.#log('error', `lvs: ${err.message}`);
+      return { actions: [] };
+    });
+  }
+
+  /** Every service's checked destinations at once, without applying (new checkers after a config change). */
+  replaceChecked(tables: ReadonlyMap<string, readonly CheckedDestination[]>): void {
+    this.#checked.clear();
+    for (const [name, dests] of tables) this.#checked.set(name, dests.map((d) => ({ ...d })));
+  }
+
+  /** What `ctl lvs` shows of the health checks. */
+  useHealth(view: HealthView | undefined): void {
+    this.#healthView = view;
+  }
+
+  #event(e: LvsEventInput): void {
     this.#events.push({ at: (this.#opts.now?.() ?? new Date()).toISOString(), server: e.server, up: e.up, weight: e.weight ?? null, reason: e.reason });
     if (this.#events.length > EVENTS_MAX) {
+      this.#eventsDropped += this.#events.length - EVENTS_MAX;
       this.#events.splice(0, this.#events.length - EVENTS_MAX);
-      this.#eventsDropped++;
     }
-    this.#log('info', `lvs: ${e.server} ${e.up ? 'up' : 'down'}${e.weight !== undefined ? ` weight ${e.weight}` : ''}: ${e.reason}`);
-    return this.apply().catch((err: Error) => {
-      this.#log('error', `lvs: ${err.message}`);
-      return { actions: [] };
-    });
-  }
-
-  /**
-   * A service's destinations as the checkers computed them (their runner.table(service)), which
-   * then replace the per-server states for it; the table follows. `reason` goes to the events.
-   */
-  setServiceDestinations(service: string, dests: readonly CheckedDestination[], reason: string): Promise<LvsApplyResult> {
-    this.#checked.set(service, dests.map((d) => ({ ...d })));
-    this.#events.push({ at: (this.#opts.now?.() ?? new Date()).toISOString(), server: service, up: dests.some((d) => d.weight > 0), weight: null, reason });
-    if (this.#events.length > EVENTS_MAX) {
-      this.#events.splice(0, this.#events.length - EVENTS_MAX);
-      this.#eventsDropped++;
-    }
-    return this.apply().catch((err: Error) => {
-      this.#log('error', `lvs: ${err.message}`);
-      return { actions: [] };
-    });
-  }
-
-  /** Takes real-server states from the checkers (the lead wires src/lvs/checkers here). */
-  attachCheckers(source: CheckerEvents): void {
-    this.detachCheckers();
-    const listener = (e: ServerStateChange): void => void this.setHealth(e);
-    source.on('change', listener);
-    this.#checkers = { source, listener };
-  }
-
-  detachCheckers(): void {
-    if (this.#checkers) this.#checkers.source.off('change', this.#checkers.listener);
-    this.#checkers = undefined;
   }
 
   /** A VRRP transition: the sync daemon follows the unit's state (see sync.ts). */
@@ -176,6 +206,11 @@ export class LvsManager {
     });
   }
 
+  /** The sync daemon's role as last set (undefined: none yet). */
+  get syncRole(): 'master' | 'backup' | undefined {
+    return this.#role;
+  }
+
   get syncSettings(): LvsSyncSettings | undefined {
     return this.#sync;
   }
@@ -194,14 +229,11 @@ export class LvsManager {
     this.#config.lvs.virtual_services.forEach((vs, i) => {
       vs.real_servers.forEach((rs, j) => {
         const id = serverId(vs, rs);
-        const h = this.#health.get(id);
-        servers.push({
-          server: id,
-          pointer: `/lvs/virtual_services/${i}/real_servers/${j}`,
-          state: !rs.enabled ? 'down' : h === undefined ? 'unchecked' : h.up ? 'up' : 'down',
-          weight: h?.weight ?? rs.weight,
-          reason: !rs.enabled ? 'disabled in the config' : h?.reason ?? 'no checker result (programmed as up)',
-        });
+        const pointer = `/lvs/virtual_services/${i}/real_servers/${j}`;
+        const h = rs.enabled ? this.#healthView?.server(vs.name, rs.address, realServerPort(vs, rs)) : undefined;
+        if (!rs.enabled) servers.push({ server: id, pointer, state: 'down', weight: rs.weight, reason: 'disabled in the config' });
+        else if (h === undefined) servers.push({ server: id, pointer, state: 'unchecked', weight: rs.weight, reason: 'no health checks running (programmed as up)' });
+        else servers.push({ server: id, pointer, ...h });
       });
     });
     const s = this.#sync;
@@ -213,14 +245,15 @@ export class LvsManager {
       writes: this.#writes,
       lastError: this.#lastError,
       appliedAt: this.#appliedAt,
-      warnings: uncheckedServices(this.#config).map((w) => w.message),
+      checks: this.#healthView === undefined ? null : { services: this.#healthView.services(), counters: this.#healthView.counters() },
+      warnings: this.#healthView?.warnings() ?? [],
       events: { held: this.#events.length, max: EVENTS_MAX, dropped: this.#eventsDropped },
     };
   }
 
-  /** Stops following; the kernel keeps the table (traffic keeps flowing while the daemon restarts). */
+  /** The kernel keeps the table (traffic keeps flowing while the daemon restarts). */
   stop(): void {
-    this.detachCheckers();
+    this.#healthView = undefined;
   }
 }
 

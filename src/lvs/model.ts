@@ -21,19 +21,9 @@ export interface DesiredService extends IpvsServiceSpec {
 }
 
 /**
- * What the health checkers say about a real server. Until the checkers (src/lvs/checkers, issue 14
- * item 3) are wired in, every server is up at its configured weight (see serverHealth in manager.ts).
- */
-export interface ServerHealth {
-  up: boolean;
-  /** A weight the checker computed (dynamic weights), instead of the configured one. */
-  weight?: number;
-}
-
-/**
  * A service's destinations as the checkers decide them (src/lvs/checkers' runner.table(): live
  * servers with their weights, failed ones removed or at weight 0, the sorry server alone while the
- * quorum is lost). When given for a service it replaces the per-server health below.
+ * quorum is lost). When given for a service it replaces the configured servers.
  */
 export interface CheckedDestination {
   address: string;
@@ -96,14 +86,12 @@ export function destSpec(vs: VirtualServiceConfig, rs: RealServerConfig, weight:
 }
 
 /**
- * The desired table. `health(id)` gives a server's checked state (undefined: not checked, up);
- * a server that is down is left out, or kept at weight 0 when `inhibit(vs)` says so (keepalived's
- * inhibit_on_failure).
+ * The desired table. `checked(service)` gives a service's destinations as its health checks
+ * decide them; without it (no checker result, or `stockade lvs apply`) every enabled real server
+ * at its configured weight.
  */
 export function desiredTable(
   config: Config,
-  health: (id: string) => ServerHealth | undefined = () => undefined,
-  inhibit: (vs: VirtualServiceConfig) => boolean = () => false,
   checked: (service: string) => readonly CheckedDestination[] | undefined = () => undefined,
 ): DesiredService[] {
   return config.lvs.virtual_services.map((vs, i) => {
@@ -119,14 +107,7 @@ export function desiredTable(
     }
     const dests: DesiredDest[] = [];
     vs.real_servers.forEach((rs, j) => {
-      if (!rs.enabled) return;
-      const h = health(serverId(vs, rs));
-      let weight = h?.weight ?? rs.weight;
-      if (h !== undefined && !h.up) {
-        if (!inhibit(vs)) return;
-        weight = 0;
-      }
-      dests.push({ ...destSpec(vs, rs, weight), pointer: `${pointer}/real_servers/${j}` });
+      if (rs.enabled) dests.push({ ...destSpec(vs, rs, rs.weight), pointer: `${pointer}/real_servers/${j}` });
     });
     return { ...serviceSpec(vs), name: vs.name, pointer, dests };
   });

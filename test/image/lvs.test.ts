@@ -7,10 +7,23 @@
 //   - ipvsadm-restore of the equivalent ipvsadm rules (after a flush) gives the same table, and
 //     stockade then finds nothing to write;
 //   - a scheduler the kernel lacks (twos: not in Debian's 6.1 build): refused, nothing written;
+//   - a config transaction (`stockade config apply`) changes the table and its abort puts it
+//     back; one the kernel refuses changes nothing;
+//   - health checks (TCP, against listeners on the lab's server host): a real server's service
+//     killed -> out of the table after `fall` failed checks, back after `rise` good ones; the
+//     quorum lost -> the sorry server alone, regained -> the servers; ctl lvs and ctl lvs events
+//     say why;
 //   - IPVS connection sync follows VRRP: master sync daemon on the MASTER, backup on the BACKUP,
-//     on the sync port; when the master's VM is killed the new master's daemon turns master.
+//     on the sync port; seed 004's director pair: long-lived client connections through an
+//     LVS-NAT virtual service (boot's and the daemon's firewall open it and the sync by their
+//     system rules) survive killing the master VM, whose peer turns master.
 import * as assert from 'uvu/assert';
-import { LAN_VIP, pairSuite, WAIT_MS, type Node } from './pair.ts';
+import type { LabProcess } from '../lab/harness.ts';
+import type { LvsStatusView } from '../../src/lvs/index.ts';
+import { LAN_NET, LAN_VIP, pairSuite, SERVER, WAIT_MS, WAN_VIP, type Node, type Pair } from './pair.ts';
+import { PORT, startFlows } from './pair-flows.ts';
+
+const CHECK = { type: 'tcp', interval_s: 1, timeout_s: 1, rise: 2, fall: 2, warmup_s: 0 };
 
 const services = [
   { name: 'web', address: LAN_VIP, port: 80, scheduler: 'wlc', health_check: { type: 'none' },
@@ -21,6 +34,13 @@ const services = [
     real_servers: [{ address: '198.51.100.21' }, { address: '198.51.100.22', weight: 2 }] },
   { name: 'diameter', address: LAN_VIP, protocol: 'sctp', port: 3868, scheduler: 'mh', scheduler_flags: ['mh-port'], persistence_s: 30, persistence_netmask: '255.255.0.0',
     method: 'tun', tunnel: { type: 'gre' }, health_check: { type: 'none' }, real_servers: [{ address: '198.51.100.23' }] },
+  // Seed 004: the client's flows go to the VIP and on to the lab's server (pair-flows.ts).
+  { name: 'app', address: LAN_VIP, port: PORT, scheduler: 'rr', health_check: { type: 'none' }, real_servers: [{ address: SERVER, port: PORT }] },
+  // Checked: one check a second, down after 2 failures, up after 2 successes.
+  { name: 'chk', address: LAN_VIP, port: 7000, scheduler: 'rr', health_check: { ...CHECK },
+    real_servers: [{ address: SERVER, port: 7001 }, { address: SERVER, port: 7002 }] },
+  { name: 'guard', address: LAN_VIP, port: 7100, scheduler: 'rr', health_check: { ...CHECK, quorum: 2, sorry_server: { address: SERVER, port: 7009 } },
+    real_servers: [{ address: SERVER, port: 7001 }, { address: SERVER, port: 7002 }] },
 ];
 
 /** The same table as ipvsadm rules (what an admin would restore). */
@@ -34,18 +54,48 @@ const RULES = `-A -t ${LAN_VIP}:80 -s wlc
 -a -f 5 -r 198.51.100.22:0 -g -w 2
 -A --sctp-service ${LAN_VIP}:3868 -s mh -b mh-port -p 30 -M 255.255.0.0
 -a --sctp-service ${LAN_VIP}:3868 -r 198.51.100.23:3868 -i -w 1 --tun-type gre
+-A -t ${LAN_VIP}:${PORT} -s rr
+-a -t ${LAN_VIP}:${PORT} -r ${SERVER}:${PORT} -m -w 1
+-A -t ${LAN_VIP}:7000 -s rr
+-a -t ${LAN_VIP}:7000 -r ${SERVER}:7001 -m -w 1
+-a -t ${LAN_VIP}:7000 -r ${SERVER}:7002 -m -w 1
+-A -t ${LAN_VIP}:7100 -s rr
+-a -t ${LAN_VIP}:7100 -r ${SERVER}:7001 -m -w 1
+-a -t ${LAN_VIP}:7100 -r ${SERVER}:7002 -m -w 1
 `;
 
 const { test, run } = pairSuite('lvs', {
   config: (n, c) => {
     const lvs = { virtual_services: services, sync: { interface: 'sync' } };
-    const bad = { virtual_services: services.map((s) => (s.name === 'web' ? { ...s, scheduler: 'twos' } : s)) };
+    // Seed 004's directors (keepalived + IPVS sync, no conntrackd): after a failover the new
+    // master picks the flows up mid-stream, IPVS knowing them from its sync daemon. The pair's
+    // conntrack sync does not carry IPVS-NAT entries (their original destination is the VIP).
+    c = { ...c, sysctls: { ...(c['sysctls'] as object), 'net.netfilter.nf_conntrack_tcp_loose': 1 } };
+    const bad = { ...lvs, virtual_services: services.map((s) => (s.name === 'web' ? { ...s, scheduler: 'twos' } : s)) };
     badConfig[n] = JSON.stringify({ ...c, lvs: bad }, null, 2);
+    const weighted = { ...lvs, virtual_services: services.map((s) => (s.name === 'chk' ? { ...s, real_servers: [{ ...s.real_servers[0]!, weight: 5 }, s.real_servers[1]!] } : s)) };
+    weightConfig[n] = JSON.stringify({ ...c, lvs: weighted }, null, 2);
     return { ...c, lvs };
   },
-  data: (n) => ({ 'lvs-twos.json': badConfig[n] ?? '', 'ipvs-rules': RULES }),
+  data: (n) => ({ 'lvs-twos.json': badConfig[n] ?? '', 'lvs-weight.json': weightConfig[n] ?? '', 'ipvs-rules': RULES }),
 });
 const badConfig: Partial<Record<Node, string>> = {};
+const weightConfig: Partial<Record<Node, string>> = {};
+
+/** The checked services' listeners on the server host, by port (killed and started by the tests). */
+const listeners = new Map<number, LabProcess>();
+
+async function listen(pair: Pair, port: number): Promise<void> {
+  const p = pair.lab.spawn('s', [process.execPath, '-e', `require('net').createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${port}, '${SERVER}', () => console.log('ready'))`]);
+  listeners.set(port, p);
+  await pair.lab.waitFor(`a listener on ${SERVER}:${port}`, () => p.stdout().includes('ready') || undefined, { timeoutMs: 30_000 });
+}
+
+/** "address:port weight" of each real server of VIP:port, as ipvsadm lists them on box n. */
+async function dests(pair: Pair, n: Node, port: number): Promise<string[]> {
+  const out = await pair.sh(n, `ipvsadm -L -n -t ${LAN_VIP}:${port}`);
+  return [...out.matchAll(/^ {2}-> (\d+\.\d+\.\d+\.\d+:\d+) +\w+ +(\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+}
 
 /** stockade ctl lvs up to the check-state block: the ipvsadm part. */
 function tablePart(ctl: string): string {
@@ -54,6 +104,10 @@ function tablePart(ctl: string): string {
 }
 
 test('the daemons program the config\'s services; ctl lvs prints exactly what ipvsadm -L -n does', async (pair) => {
+  // The checked servers listen before the boxes' daemons start; the server answers the LAN
+  // through the directors (LVS-NAT: the real server's gateway is the director).
+  await Promise.all([listen(pair, 7001), listen(pair, 7002)]);
+  await pair.lab.exec('s', ['ip', 'route', 'add', LAN_NET, 'via', WAN_VIP]);
   await pair.ready();
   const seen = await pair.waitRoles('a');
   assert.is(seen.a.lan, 'MASTER', JSON.stringify(seen));
@@ -72,7 +126,10 @@ test('the daemons program the config\'s services; ctl lvs prints exactly what ip
     ]) assert.ok(ipvsadm.split('\n').includes(line), `${n}: ipvsadm -L -n lacks '${line}':\n${ipvsadm}`);
     const ctl = await pair.sh(n, 'stockade ctl lvs');
     assert.is(tablePart(ctl), ipvsadm, `${n}: ctl lvs differs from ipvsadm -L -n`);
-    assert.match(ctl, /Real servers \(state weight reason\):\n  web 198\.51\.100\.10:8080 +unchecked/);
+    // Since the checkers run in the daemon, a service without checks says so (was: unchecked).
+    assert.match(ctl, /Real servers \(state weight reason\):\n  web 198\.51\.100\.10:8080 +up +1 +not checked \(health_check type none\)/);
+    assert.match(ctl, /chk 198\.51\.100\.10:7001 +up +1 +connected/);
+    assert.match(ctl, /Services \(health checks\):[^]*guard +quorum up \(live weight 2, quorum 2\)/);
     assert.is(tablePart(await pair.sh(n, 'stockade ctl lvs --stats')), await pair.sh(n, 'ipvsadm -L -n --stats'));
     assert.is(tablePart(await pair.sh(n, 'stockade ctl lvs --rate')), await pair.sh(n, 'ipvsadm -L -n --rate'));
     const thresholds = await pair.sh(n, 'ipvsadm -L -n --thresholds');
@@ -101,8 +158,8 @@ test('ipvsadm-restore of the equivalent rules gives the same table; stockade the
 test('a flushed table is put back by lvs apply', async (pair) => {
   const before = await pair.sh('b', 'ipvsadm -L -n');
   await pair.sh('b', 'ipvsadm -C');
-  assert.match(await pair.sh('b', 'stockade lvs plan /data/config.json'), /10 changes to write/);
-  assert.match(await pair.sh('b', 'stockade lvs apply /data/config.json'), /10 writes to the kernel/);
+  assert.match(await pair.sh('b', 'stockade lvs plan /data/config.json'), /18 changes to write/);
+  assert.match(await pair.sh('b', 'stockade lvs apply /data/config.json'), /18 writes to the kernel/);
   assert.is(await pair.sh('b', 'ipvsadm -L -n'), before);
 });
 
@@ -114,7 +171,60 @@ test('a scheduler the kernel lacks: refused at apply, nothing written', async (p
   assert.is(await pair.sh('a', 'ipvsadm -L -n'), before);
 });
 
-test('IPVS sync follows VRRP: master daemon on the MASTER, backup on the BACKUP; the survivor turns master', async (pair) => {
+test('a config transaction changes the table (abort: back); one the kernel refuses changes nothing', async (pair) => {
+  assert.equal(await dests(pair, 'a', 7000), [`${SERVER}:7001 1`, `${SERVER}:7002 1`]);
+  assert.match(await pair.sh('a', 'stockade config apply /data/lvs-weight.json'), /Applied: .*lvs/);
+  assert.equal(await dests(pair, 'a', 7000), [`${SERVER}:7001 5`, `${SERVER}:7002 1`]);
+  await pair.sh('a', 'stockade config abort');
+  assert.equal(await dests(pair, 'a', 7000), [`${SERVER}:7001 1`, `${SERVER}:7002 1`]);
+  const before = await pair.sh('a', 'ipvsadm -L -n');
+  const r = await pair.run('a', 'stockade config apply /data/lvs-twos.json');
+  assert.is.not(r.code, 0, r.output);
+  assert.match(r.output, /twos/);
+  assert.is(await pair.sh('a', 'ipvsadm -L -n'), before);
+  assert.match(await pair.sh('a', 'stockade config status'), /No transaction waiting/);
+});
+
+test('a real server\'s service killed: out after `fall` failed checks, back after `rise`; quorum lost -> the sorry server alone', async (pair) => {
+  listeners.get(7002)!.kill('SIGKILL');
+  await pair.lab.waitFor('7002 out of chk on a', async () => (await dests(pair, 'a', 7000)).join() === `${SERVER}:7001 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
+  // guard needs weight 2: with one server left its quorum is lost and the sorry server serves alone.
+  await pair.lab.waitFor('the sorry server alone in guard on a', async () => (await dests(pair, 'a', 7100)).join() === `${SERVER}:7009 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
+  const st = (await pair.ctl<LvsStatusView>('a', 'lvs'))!;
+  const s7002 = st.servers.find((s) => s.server === `chk ${SERVER}:7002`)!;
+  assert.is(s7002.state, 'down', JSON.stringify(s7002));
+  assert.equal(st.checks!.services.find((s) => s.name === 'guard'), { name: 'guard', quorumUp: false, liveWeight: 1, quorum: 2, suspended: false, sorryServerIn: true });
+  let events = await pair.sh('a', 'stockade ctl lvs events');
+  assert.match(events, new RegExp(`chk ${SERVER.replace(/\./g, '\\.')}:7002 DOWN: 2 failed checks in a row .*\\(removed\\)`));
+  assert.match(events, /guard DOWN: quorum lost \(sorry server in\)/);
+
+  await listen(pair, 7002);
+  await pair.lab.waitFor('7002 back in chk and guard on a', async () => ((await dests(pair, 'a', 7000)).length === 2 && (await dests(pair, 'a', 7100)).join() === `${SERVER}:7001 1,${SERVER}:7002 1`) || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
+  events = await pair.sh('a', 'stockade ctl lvs events');
+  assert.match(events, new RegExp(`chk ${SERVER.replace(/\./g, '\\.')}:7002 UP weight 1: 2 successes in a row \\(connected\\)`));
+  assert.match(events, /guard UP: quorum regained/);
+});
+
+test('IPVS sync follows VRRP; seed 004: client connections through the LVS-NAT service survive killing the master VM', async (pair) => {
+  const flows = await startFlows(pair, FLOWS, { to: LAN_VIP, timeoutMs: WAIT_MS });
+  try {
+    // Through IPVS on a, and known to b's IPVS by the sync daemon.
+    assert.ok((await pair.sh('a', 'ipvsadm -L -n -c')).split('\n').filter((l) => l.includes(`${LAN_VIP}:${PORT}`) && l.includes('ESTABLISHED')).length >= FLOWS, 'a\'s IPVS holds the flows');
+    await pair.lab.waitFor('b\'s IPVS holding the flows (sync)', async () => (await pair.sh('b', 'ipvsadm -L -n -c')).split('\n').filter((l) => l.includes(`${LAN_VIP}:${PORT}`)).length >= FLOWS || undefined, { timeoutMs: WAIT_MS, intervalMs: 2000 });
+    await checkSyncFollows(pair);
+    await flows.mark();
+    const progressed = await flows.waitProgressed(WAIT_MS);
+    const { client } = await flows.summaries();
+    assert.is(progressed, FLOWS, `flows echoing again through b: ${progressed} of ${FLOWS}`);
+    assert.equal(client.filter((f) => f.error !== null || f.closed), [], 'no flow reset or closed');
+  } finally {
+    flows.stop();
+  }
+});
+
+const FLOWS = 20;
+
+async function checkSyncFollows(pair: Pair): Promise<void> {
   assert.match(await pair.sh('a', 'ipvsadm -L --daemon'), /^master sync daemon \(mcast=sync, syncid=51/m);
   const b = await pair.sh('b', 'ipvsadm -L --daemon');
   assert.match(b, /^backup sync daemon \(mcast=sync, syncid=51/m);
@@ -126,6 +236,6 @@ test('IPVS sync follows VRRP: master daemon on the MASTER, backup on the BACKUP;
   }, { timeoutMs: WAIT_MS, intervalMs: 1000 });
   await pair.lab.waitFor("b's sync daemon master", async () => /^master sync daemon \(mcast=sync, syncid=51/m.test((await pair.run('b', 'ipvsadm -L --daemon')).output) || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
   assert.not.match(await pair.sh('b', 'ipvsadm -L --daemon'), /^backup/m);
-});
+}
 
 run();

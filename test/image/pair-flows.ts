@@ -105,12 +105,12 @@ export class PairFlows {
  * `intervalMs`), through the LAN VIP and the SNAT to the WAN VIP; resolves once every flow has had
  * an echo, or rejects naming how many had.
  */
-export async function startFlows(pair: Pair, n: number, opts: { intervalMs?: number; timeoutMs?: number } = {}): Promise<PairFlows> {
+export async function startFlows(pair: Pair, n: number, opts: { intervalMs?: number; timeoutMs?: number; /** Where the client connects (an LVS virtual service); default the server itself. */ to?: string } = {}): Promise<PairFlows> {
   const server = flowsHelper(pair.lab, 's', ['server', String(PORT)]);
   let client: LabProcess | undefined;
   try {
     await waitLine(pair.lab, server, 'the server listening', (l) => l['event'] === 'listening', 10_000);
-    client = flowsHelper(pair.lab, 'c', ['client', SERVER, String(PORT), String(n), String(opts.intervalMs ?? 200)]);
+    client = flowsHelper(pair.lab, 'c', ['client', opts.to ?? SERVER, String(PORT), String(n), String(opts.intervalMs ?? 200)]);
     await waitLine(pair.lab, client, `${n} flows echoing through the pair`, (l) => l['event'] === 'ready', opts.timeoutMs ?? 60_000);
   } catch (e) {
     const s = client && lines(client).filter((l) => l['event'] === 'status').at(-1);

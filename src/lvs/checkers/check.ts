@@ -55,9 +55,10 @@ export class Check {
   #attempts = 0;
   #deadlineMisses = 0;
 
-  constructor(spec: CheckSpec) {
+  /** `up`: the state to start in (default: down with alpha, else up; a config change carries the old one). */
+  constructor(spec: CheckSpec, up = !spec.timing.alpha) {
     this.spec = spec;
-    this.#up = !spec.timing.alpha;
+    this.#up = up;
   }
 
   get up(): boolean {

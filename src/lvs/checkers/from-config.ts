@@ -2,6 +2,7 @@
 // checks (src/config/semantic/lvs-checks.ts) have already refused what cannot work (no port to
 // check, a regex that does not compile, options of another check type), so this only maps.
 import type { HealthCheck, Lvs, VirtualService } from '../../config/index.ts';
+import { realServerPort } from '../model.ts';
 import { parseReplyPattern } from './udp.ts';
 import type { CheckTiming, ProbeSpec, ServiceSpec } from './spec.ts';
 
@@ -76,7 +77,8 @@ export function servicesFromConfig(lvs: Lvs): ServiceSpec[] {
     const probe = probeOf(hc);
     const timing = timingOf(hc);
     const servers = vs.real_servers.filter((rs) => rs.enabled).map((rs) => {
-      const port = rs.port ?? vs.port ?? 0;
+      // The port IPVS holds for it, so the checkers' table names the same destinations.
+      const port = realServerPort(vs, rs);
       const key = `${rs.address}:${port}`;
       const checkPortNumber = checkPort(vs, rs);
       if (checkPortNumber === undefined) throw new Error(`lvs: ${vs.name}: no port to check ${rs.address} on`);

@@ -5,8 +5,8 @@
 import type { Lvs } from '../../config/index.ts';
 import { servicesFromConfig } from './from-config.ts';
 import { kernelWorld } from './kernel-io.ts';
-import { CheckerShell } from './shell.ts';
-import type { ServiceSpec } from './spec.ts';
+import { CheckerShell, type ShellWorld } from './shell.ts';
+import type { CheckSpec, ServiceSpec } from './spec.ts';
 import type { CheckerEvent } from './service.ts';
 
 export type CheckerLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -21,12 +21,19 @@ export interface StartOptions {
   onEvent?: (e: CheckerEvent) => void;
   /** Fixes the first checks' delay (tests); default random up to each check's warm-up. */
   warmup?: (maxMs: number) => number;
+  /** The state a check starts in when known (see RunnerOptions.initialUp). */
+  initialUp?: (spec: CheckSpec) => boolean | undefined;
+  /** The probes, clock and programs (tests: a fake world); default: the box's (kernel-io.ts). */
+  world?: ShellWorld & { close(): void };
 }
 
 /** `specs` instead of a config: tests. */
 export function startCheckers(lvs: Lvs | { specs: ServiceSpec[] }, log: CheckerLogger, opts: StartOptions = {}): CheckerRuntime {
-  const world = kernelWorld(log);
-  const shell = new CheckerShell('specs' in lvs ? lvs.specs : servicesFromConfig(lvs), world, opts.warmup ? { warmup: opts.warmup } : {});
+  const world = opts.world ?? kernelWorld(log);
+  const shell = new CheckerShell('specs' in lvs ? lvs.specs : servicesFromConfig(lvs), world, {
+    ...(opts.warmup ? { warmup: opts.warmup } : {}),
+    ...(opts.initialUp ? { initialUp: opts.initialUp } : {}),
+  });
   if (opts.onEvent) shell.on('event', opts.onEvent);
   shell.on('log', log);
   shell.on('event', (e) => {

@@ -34,6 +34,8 @@ interface Entry {
 export interface RunnerOptions {
   /** The first check of each check comes after warmup(maxMs): random in production, fixed in tests. */
   warmup?: (maxMs: number) => number;
+  /** The state a check starts in when known (a config change keeps unchanged checks' states); undefined: from alpha. */
+  initialUp?: (spec: CheckSpec) => boolean | undefined;
 }
 
 export class CheckerRunner {
@@ -48,13 +50,14 @@ export class CheckerRunner {
     this.#warmup = opts.warmup ?? ((max) => Math.random() * max);
     for (const svc of services) {
       if (this.#services.has(svc.name)) throw new Error(`checkers: service ${svc.name} given twice`);
-      const down = new Map(svc.servers.map((s) => [s.key, s.checks.filter((c) => c.timing.alpha).map((c) => c.id)] as const));
+      const upAtStart = (c: CheckSpec): boolean => opts.initialUp?.(c) ?? !c.timing.alpha;
+      const down = new Map(svc.servers.map((s) => [s.key, s.checks.filter((c) => !upAtStart(c)).map((c) => c.id)] as const));
       const state = new ServiceState(svc, down);
       this.#services.set(svc.name, state);
       for (const server of svc.servers) {
         for (const spec of server.checks) {
           if (this.#checks.has(spec.id)) throw new Error(`checkers: check ${spec.id} given twice`);
-          this.#checks.set(spec.id, { check: new Check(spec), service: state, server: server.key });
+          this.#checks.set(spec.id, { check: new Check(spec, upAtStart(spec)), service: state, server: server.key });
         }
       }
       if (svc.haSuspend && svc.vip !== undefined) this.#suspended.add(svc.name);
@@ -144,6 +147,11 @@ export class CheckerRunner {
     for (const [name, svc] of this.#services) out.push(...this.#effects(name, svc.stopEffects()));
     this.#started = false;
     return out;
+  }
+
+  /** A check's spec (undefined: no such check). */
+  spec(checkId: string): CheckSpec | undefined {
+    return this.#checks.get(checkId)?.check.spec;
   }
 
   /** The destinations IPVS should hold for `service`. */

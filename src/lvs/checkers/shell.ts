@@ -13,7 +13,7 @@ import { EventLog } from './events.ts';
 import { runProbe } from './probe.ts';
 import type { ProbeContext, ProbeIo } from './probe.ts';
 import { CheckerRunner } from './runner.ts';
-import type { RunnerAction, ServiceStatus } from './runner.ts';
+import type { RunnerAction, RunnerOptions, ServiceStatus } from './runner.ts';
 import type { CheckerEvent } from './service.ts';
 import type { CheckSpec, ServiceSpec } from './spec.ts';
 
@@ -52,7 +52,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   #stopped = false;
   readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0 };
 
-  constructor(services: readonly ServiceSpec[], io: ShellWorld, opts: { warmup?: (maxMs: number) => number } = {}) {
+  constructor(services: readonly ServiceSpec[], io: ShellWorld, opts: RunnerOptions = {}) {
     super();
     this.#io = io;
     this.runner = new CheckerRunner(services, opts);

@@ -170,6 +170,22 @@ test('user rules are cut into chunk chains of chunkSize, jumped to in order', ()
   assert.equal(['STOCKADE-IN-0', 'STOCKADE-IN-1', 'STOCKADE-IN-2'].map((n) => t.chains.find((x) => x.name === n)!.rules.length), [2, 2, 1]);
 });
 
+test('LVS with a dropping OUTPUT: what IPVS and the checks send to each real server, and the sync multicast, go out', () => {
+  const c = config({
+    ...BASE,
+    firewall: { policy: { output: 'drop' } },
+    vrrp: { instances: [{ name: 'lan', interface: 'lan', vrid: 1, vips: ['192.0.2.10/24'] }] },
+    lvs: {
+      virtual_services: [{ name: 'web', address: '192.0.2.10', port: 80, health_check: { type: 'tcp' }, real_servers: [{ address: '198.51.100.10', port: 8080 }, { address: '198.51.100.11', enabled: false }] }],
+      sync: { interface: 'dmz', vrrp: 'lan' },
+    },
+  });
+  assert.equal(lines(table(c, 'ipv4', 'filter'), 'STOCKADE-OUTPUT').filter((l) => l.includes('/lvs/')), [
+    'STOCKADE-OUTPUT -d 198.51.100.10/32 -m comment --comment "/lvs/virtual_services/0/real_servers/0" -j ACCEPT',
+    'STOCKADE-OUTPUT -d 224.0.0.81/32 -o dmz -p udp -m udp --dport 8848 -m comment --comment "/lvs/sync" -j ACCEPT',
+  ]);
+});
+
 test('IPv6: drop policies, loopback and replies only, whatever the config says', () => {
   const c = config({ ...BASE, firewall: { policy: { input: 'accept', forward: 'accept' }, rules: [{ chain: 'input', action: 'accept' }] } });
   const v6 = table(c, 'ipv6', 'filter');

@@ -101,10 +101,10 @@ test('a down server leaves the table and comes back; events are kept with reason
   const m = new LvsManager(k, config(), quiet);
   await m.apply();
   k.writes = [];
-  await m.setHealth({ server: 'web 198.51.100.11:8080', up: false, reason: '3 failed checks' });
+  await m.setServiceDestinations('web', [{ address: '198.51.100.12', port: 8080, weight: 2 }], [{ server: 'web 198.51.100.11:8080', up: false, reason: '3 failed checks' }]);
   assert.equal(k.writes, ['del-dest tcp 203.0.113.10:80 198.51.100.11:8080']);
   k.writes = [];
-  await m.setHealth({ server: 'web 198.51.100.11:8080', up: true, weight: 4, reason: 'check passed' });
+  await m.setServiceDestinations('web', [{ address: '198.51.100.11', port: 8080, weight: 4 }, { address: '198.51.100.12', port: 8080, weight: 2 }], [{ server: 'web 198.51.100.11:8080', up: true, weight: 4, reason: 'check passed' }]);
   assert.equal(k.writes, ['add-dest tcp 203.0.113.10:80 198.51.100.11:8080']);
   assert.is(k.services.get('tcp 203.0.113.10:80')!.dests.find((d) => d.address === '198.51.100.11')!.weight, 4);
   const ev = m.events();
@@ -116,17 +116,18 @@ test('the checkers\' table for a service: quorum lost -> the sorry server alone;
   const m = new LvsManager(k, config(), quiet);
   await m.apply();
   k.writes = [];
-  await m.setServiceDestinations('web', [{ address: '198.51.100.99', port: 8080, weight: 1, sorry: true }], 'quorum lost');
+  await m.setServiceDestinations('web', [{ address: '198.51.100.99', port: 8080, weight: 1, sorry: true }], [{ server: 'web', up: false, reason: 'quorum lost' }]);
   assert.equal(k.writes, ['del-dest tcp 203.0.113.10:80 198.51.100.11:8080', 'del-dest tcp 203.0.113.10:80 198.51.100.12:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.99:8080']);
   k.writes = [];
-  await m.setServiceDestinations('web', [{ address: '198.51.100.11', port: 8080, weight: 1 }, { address: '198.51.100.12', port: 8080, weight: 0 }], 'quorum back');
+  await m.setServiceDestinations('web', [{ address: '198.51.100.11', port: 8080, weight: 1 }, { address: '198.51.100.12', port: 8080, weight: 0 }], [{ server: 'web', up: true, reason: 'quorum back' }]);
   assert.equal(k.writes, ['del-dest tcp 203.0.113.10:80 198.51.100.99:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.11:8080', 'add-dest tcp 203.0.113.10:80 198.51.100.12:8080']);
   assert.equal(k.services.get('tcp 203.0.113.10:80')!.dests.map((d) => d.weight), [1, 0]);
 });
 
-test('inhibit keeps a down server at weight 0', () => {
-  const t = desiredTable(config(), (id) => (id === 'web 198.51.100.12:8080' ? { up: false } : undefined), () => true);
-  assert.equal(t[0]!.dests.map((d) => d.weight), [1, 0]);
+test('an inhibited server (weight 0 from the checkers) keeps its config settings', () => {
+  const t = desiredTable(config(), (s) => (s === 'web' ? [{ address: '198.51.100.11', port: 8080, weight: 1 }, { address: '198.51.100.12', port: 8080, weight: 0 }] : undefined));
+  assert.equal(t[0]!.dests.map((d) => [d.weight, d.pointer]), [[1, '/lvs/virtual_services/0/real_servers/0'], [0, '/lvs/virtual_services/0/real_servers/1']]);
+  assert.equal(t[1]!.dests.map((d) => d.weight), [1, 1], 'a service without a checker result: every enabled server');
 });
 
 test('DR and fwmark servers keep the service port; tunnels carry their settings', () => {

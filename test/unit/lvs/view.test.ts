@@ -48,7 +48,7 @@ test('connection entries as ipvsadm -L -n -c', () => {
   assert.is(out, 'IPVS connection entries\npro expire state       source             virtual            destination\nTCP 14:59  ESTABLISHED 192.0.2.10:40000   192.0.2.1:80       198.51.100.10:8080\n');
 });
 
-test('the check-state block under the table: each server, its state, weight and reason; sync; warnings', async () => {
+test('the check-state block under the table: each server, its state, weight and reason; each service\'s quorum; sync; warnings', async () => {
   const { formatCheckState } = await import('../../../src/cli/ctl-lvs.ts');
   const out = formatCheckState({
     info: { version: 0x010201, connTabSize: 4096 }, services: [],
@@ -56,6 +56,13 @@ test('the check-state block under the table: each server, its state, weight and 
       { server: 'web 198.51.100.11:8080', pointer: '/lvs/virtual_services/0/real_servers/0', state: 'down', weight: 1, reason: '3 failed checks' },
       { server: 'web 198.51.100.2:80', pointer: '/lvs/virtual_services/0/real_servers/1', state: 'unchecked', weight: 2, reason: 'no checker result (programmed as up)' },
     ],
+    checks: {
+      services: [
+        { name: 'web', quorumUp: false, liveWeight: 0, quorum: 1, suspended: false, sorryServerIn: true },
+        { name: 'dns', quorumUp: true, liveWeight: 2, quorum: 1, suspended: true, sorryServerIn: false },
+      ],
+      counters: { probes: 12, inFlight: 1 },
+    },
     sync: { unit: 'fw', interface: 'sync', syncId: 51, role: 'master', daemons: [{ state: 'master', interface: 'sync', syncId: 51 }] },
     applies: 1, writes: 3, lastError: null, appliedAt: null, warnings: ['web: tcp health checks are not run by this build; its real servers are programmed as up'],
     events: { held: 0, max: 256, dropped: 0 },
@@ -65,6 +72,10 @@ test('the check-state block under the table: each server, its state, weight and 
     'Real servers (state weight reason):',
     '  web 198.51.100.11:8080  down      1      3 failed checks',
     '  web 198.51.100.2:80     unchecked 2      no checker result (programmed as up)',
+    'Services (health checks):',
+    '  web  quorum LOST (live weight 0, quorum 1): sorry server in',
+    '  dns  quorum up (live weight 2, quorum 1); checks paused: the VIP is not held here (ha_suspend)',
+    'checks: probes=12 inFlight=1',
     'sync: follows fw (master); master sync daemon (mcast=sync, syncid=51)',
     'warning: web: tcp health checks are not run by this build; its real servers are programmed as up',
     '',
