@@ -25,11 +25,13 @@ const piece = fc.oneof(
 
 const session = fc.array(fc.array(piece, { minLength: 1, maxLength: 6 }).map((ps) => ps.flat()), { minLength: 1, maxLength: 25 });
 
-asyncProperty(test, 'any keystrokes: no crash, only ASCII out, lines under 80 columns, still answering', session, { runs: 150, minRuns: 20 }, async (chunks) => {
-  const stream = new FakeStream();
-  const timers = new FakeTimers();
+/**
+ * Logs in, types the chunks 50 ms apart, waits out any login delay, presses Ctrl-C `interrupts`
+ * times, then checks: nothing thrown, printable ASCII only, no line at column 80, and the menu
+ * (logged in again if the session had logged out) still answers.
+ */
+async function typeAndCheck(stream: FakeStream, timers: FakeTimers, done: Promise<unknown>, chunks: readonly number[][], interrupts: number): Promise<void> {
   let failed: unknown;
-  const done = runConsole(stream, { host: fakeHost({ settings: { passwordHash: HASH } }), timers, log: () => undefined });
   done.catch((e: unknown) => { failed = e; });
   await settle();
   stream.type('stockade\r');
@@ -38,9 +40,8 @@ asyncProperty(test, 'any keystrokes: no crash, only ASCII out, lines under 80 co
     stream.type(Uint8Array.from(c));
     await timers.advance(50);
   }
-  // Past any login delay, then back to a prompt.
   await timers.advance(120_000);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < interrupts; i++) {
     stream.type('\x03');
     await timers.advance(100);
   }
@@ -57,6 +58,13 @@ asyncProperty(test, 'any keystrokes: no crash, only ASCII out, lines under 80 co
   stream.type('1\r');
   await timers.advance(100);
   assert.match(stream.vt.screen(), /- Status/, 'the menu does not answer');
+}
+
+asyncProperty(test, 'any keystrokes: no crash, only ASCII out, lines under 80 columns, still answering', session, { runs: 150, minRuns: 20 }, async (chunks) => {
+  const stream = new FakeStream();
+  const timers = new FakeTimers();
+  const done = runConsole(stream, { host: fakeHost({ settings: { passwordHash: HASH } }), timers, log: () => undefined });
+  await typeAndCheck(stream, timers, done, chunks, 3);
 });
 
 // The same with a config transaction: the change screens (fields the loader checks, plans, the
@@ -91,34 +99,7 @@ asyncProperty(test, 'any keystrokes with a config transaction: no crash, only AS
     history: () => [{ revision: 1, who: 'console', at: '2026-12-01T00:00:00.000Z', summary: 'x' }], revisionText: () => SAVED,
     upgrade: async (a) => ({ ok: a !== 'rollback', text: `${a}: done\n` }),
   });
-  let failed: unknown;
-  const done = runConsole(stream, { host, timers, log: () => undefined, transaction });
-  done.catch((e: unknown) => { failed = e; });
-  await settle();
-  stream.type('stockade\r');
-  await settle();
-  for (const c of chunks) {
-    stream.type(Uint8Array.from(c));
-    await timers.advance(50);
-  }
-  await timers.advance(120_000);
-  for (let i = 0; i < 4; i++) {
-    stream.type('\x03');
-    await timers.advance(100);
-  }
-  assert.is(failed, undefined, `the session threw: ${String(failed)}`);
-  assert.is(stream.vt.garbage, 0, 'non-ASCII written');
-  assert.ok(stream.vt.longest < 80, `a line of ${stream.vt.longest} columns`);
-  let screen = stream.vt.screen();
-  if (/Password:$/.test(screen) || /New password:$/.test(screen)) {
-    stream.type('stockade\r');
-    await timers.advance(100);
-    screen = stream.vt.screen();
-  }
-  assert.match(screen, /Enter an option:$/, `not back at the menu:\n${screen}`);
-  stream.type('1\r');
-  await timers.advance(100);
-  assert.match(stream.vt.screen(), /- Status/, 'the menu does not answer');
+  await typeAndCheck(stream, timers, runConsole(stream, { host, timers, log: () => undefined, transaction }), chunks, 4);
 });
 
 const bytes = fc.uint8Array({ maxLength: 200 });

@@ -5,7 +5,7 @@ import { addressOf, defaultGatewayOf, interfaceNames, setAddress, setDefaultGate
 import { proposeChange, type ConfigTransaction, type Proposal } from '../transaction.ts';
 import { applyScreen } from './apply.ts';
 import { askField, type Checked } from './field.ts';
-import { notice, title, type ScreenContext } from './context.ts';
+import { notice, savedConfigDoc, title, type ScreenContext } from './context.ts';
 
 const NAME = 'Interface address';
 /** Interfaces listed on the screen (the rest are still accepted by name). */
@@ -25,14 +25,9 @@ export function parseAddressInput(typed: string): AddressSetting | string {
 }
 
 export async function addressScreen(ctx: ScreenContext, tx: ConfigTransaction): Promise<void> {
-  const saved = ctx.host.savedConfig();
-  if ('error' in saved) return notice(ctx, NAME, [saved.error]);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(saved.text) as Record<string, unknown>;
-  } catch (e) {
-    return notice(ctx, NAME, [`${saved.path}: ${(e as Error).message}`]);
-  }
+  const saved = await savedConfigDoc(ctx, NAME);
+  if (saved === undefined) return;
+  const doc = saved.doc;
   const names = interfaceNames(doc);
   const gateway = defaultGatewayOf(doc);
   const head = [

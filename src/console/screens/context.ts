@@ -24,3 +24,18 @@ export async function notice(ctx: ScreenContext, name: string, lines: readonly s
   ctx.term.screen([title(ctx, name), '', ...lines], 'Press Enter for the menu. ');
   await ctx.term.anyKey();
 }
+
+/** The saved config, its text and as a JSON object, or undefined once the reason is shown (unreadable, not JSON). */
+export async function savedConfigDoc(ctx: ScreenContext, name: string): Promise<{ text: string; doc: Record<string, unknown> } | undefined> {
+  const saved = ctx.host.savedConfig();
+  if ('error' in saved) {
+    await notice(ctx, name, [saved.error]);
+    return undefined;
+  }
+  try {
+    return { text: saved.text, doc: JSON.parse(saved.text) as Record<string, unknown> };
+  } catch (e) {
+    await notice(ctx, name, [`${saved.path}: ${(e as Error).message}`]);
+    return undefined;
+  }
+}

@@ -4,20 +4,15 @@ import { setVrrpQuick, vrrpInstances, type VrrpQuick } from '../edits.ts';
 import { proposeChange, type ConfigTransaction, type Proposal } from '../transaction.ts';
 import { applyScreen } from './apply.ts';
 import { askField, type Checked } from './field.ts';
-import { notice, title, type ScreenContext } from './context.ts';
+import { notice, savedConfigDoc, title, type ScreenContext } from './context.ts';
 
 const NAME = 'VRRP quick settings';
 const LISTED = 12;
 
 export async function vrrpScreen(ctx: ScreenContext, tx: ConfigTransaction): Promise<void> {
-  const saved = ctx.host.savedConfig();
-  if ('error' in saved) return notice(ctx, NAME, [saved.error]);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(saved.text) as Record<string, unknown>;
-  } catch (e) {
-    return notice(ctx, NAME, [`${saved.path}: ${(e as Error).message}`]);
-  }
+  const saved = await savedConfigDoc(ctx, NAME);
+  if (saved === undefined) return;
+  const doc = saved.doc;
   const all = vrrpInstances(doc);
   if (all.length === 0) return notice(ctx, NAME, ['The config has no VRRP instance. Add one with stockade config apply.']);
   const row = (i: (typeof all)[number]): string =>
