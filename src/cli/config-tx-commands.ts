@@ -5,6 +5,7 @@
 // `config history` and `config diff`.
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { parseOptions, usageError } from './options.ts';
 import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, errorCountLine, formatConfigError, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
@@ -12,20 +13,19 @@ import { durableFiles } from '../kernel/index.ts';
 
 interface Options { positional: string[]; flags: Map<string, string | true> }
 
-function parse(args: readonly string[], valued: readonly string[], bare: readonly string[]): Options {
-  const positional: string[] = [];
+/** The command's options through the shared parser, keyed by their spelling ('--json'). */
+function parse(command: Command, args: readonly string[], valued: readonly string[], bare: readonly string[]): Options {
+  const spec = Object.fromEntries([
+    ...valued.map((f) => [f.slice(2), { type: 'string' as const }]),
+    ...bare.map((f) => [f.slice(2), { type: 'boolean' as const }]),
+  ]);
+  const { values, positionals } = parseOptions(command, args, spec);
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (valued.includes(a)) {
-      const v = args[++i];
-      if (v === undefined || v === '') throw new UserError(`${a} needs a value`, EXIT_BAD_INPUT);
-      flags.set(a, v);
-    } else if (bare.includes(a)) flags.set(a, true);
-    else if (a.startsWith('-')) throw new UserError(`unknown option '${a}'`, EXIT_BAD_INPUT);
-    else positional.push(a);
+  for (const [k, v] of Object.entries(values)) {
+    if (v === '') throw usageError(command, `--${k} needs a value`);
+    if (typeof v === 'string' || v === true) flags.set(`--${k}`, v);
   }
-  return { positional, flags };
+  return { positional: positionals, flags };
 }
 
 /** A config file loaded, or every error printed (as `config validate`) and exit 2. */
@@ -48,7 +48,7 @@ export const planCommand: Command = {
   usage: 'FILE [--against FILE | --socket PATH] [--json]',
   summary: 'what applying FILE would change on the running box, part by part',
   async run(args, io) {
-    const o = parse(args, ['--against', '--socket'], ['--json']);
+    const o = parse(planCommand, args, ['--against', '--socket'], ['--json']);
     if (o.positional.length !== 1) throw new UserError(`usage: stockade config plan ${planCommand.usage}`, EXIT_BAD_INPUT);
     const file = o.positional[0]!;
     const next = loadOrExplain(file, io);
@@ -84,7 +84,7 @@ export const historyCommand: Command = {
   usage: '[--config PATH] [--json]',
   summary: 'the confirmed configs kept for rollback: revision, when, who, what',
   run(args, io) {
-    const o = parse(args, ['--config'], ['--json']);
+    const o = parse(historyCommand, args, ['--config'], ['--json']);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config history ${historyCommand.usage}`, EXIT_BAD_INPUT);
     const list = store(o).history();
     if (o.flags.has('--json')) {
@@ -110,7 +110,7 @@ export const diffCommand: Command = {
   usage: '[REV [REV]] [--config PATH] [--json]',
   summary: 'what changed between two kept revisions (default: the last two)',
   run(args, io) {
-    const o = parse(args, ['--config'], ['--json']);
+    const o = parse(diffCommand, args, ['--config'], ['--json']);
     if (o.positional.length > 2 || o.positional.some((p) => !/^[0-9]{1,9}$/.test(p))) {
       throw new UserError(`usage: stockade config diff ${diffCommand.usage} (REV: a number from config history)`, EXIT_BAD_INPUT);
     }
@@ -163,7 +163,7 @@ export const applyCommand: Command = {
   usage: 'FILE [--who NAME] [--socket PATH]',
   summary: 'apply FILE on the running box; it reverts unless confirmed in time',
   async run(args, io) {
-    const o = parse(args, ['--socket', '--who'], []);
+    const o = parse(applyCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 1) throw new UserError(`usage: stockade config apply ${applyCommand.usage}`, EXIT_BAD_INPUT);
     const file = o.positional[0]!;
     loadOrExplain(file, io); // every error here, as config validate prints them, before the daemon sees it
@@ -178,7 +178,7 @@ export const confirmCommand: Command = {
   usage: '[--who NAME] [--socket PATH]',
   summary: 'keep the config applied last: save it as a new revision',
   async run(args, io) {
-    const o = parse(args, ['--socket', '--who'], []);
+    const o = parse(confirmCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config confirm ${confirmCommand.usage}`, EXIT_BAD_INPUT);
     const r = (await ask(o, 'config.confirm', { who: who(o) })) as { revision: number };
     io.out(`Confirmed: saved as revision ${r.revision}.\n`);
@@ -191,7 +191,7 @@ export const abortCommand: Command = {
   usage: '[--who NAME] [--socket PATH]',
   summary: 'go back to the confirmed config now, without waiting for the window',
   async run(args, io) {
-    const o = parse(args, ['--socket', '--who'], []);
+    const o = parse(abortCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config abort ${abortCommand.usage}`, EXIT_BAD_INPUT);
     await ask(o, 'config.abort', { who: who(o) });
     io.out('Aborted: the confirmed config runs again.\n');
@@ -204,7 +204,7 @@ export const statusCommand: Command = {
   usage: '[--json] [--socket PATH]',
   summary: 'the transaction waiting for confirmation, if any, and its countdown',
   async run(args, io) {
-    const o = parse(args, ['--socket'], ['--json']);
+    const o = parse(statusCommand, args, ['--socket'], ['--json']);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config status ${statusCommand.usage}`, EXIT_BAD_INPUT);
     const s = (await ask(o, 'config.status')) as { pending: { id: number; who: string; summary: string; started: string; leftS: number } | null; revisions: number[] };
     if (o.flags.has('--json')) io.out(JSON.stringify(s, null, 2) + '\n');
@@ -219,7 +219,7 @@ export const rollbackCommand: Command = {
   usage: 'REV [--who NAME] [--socket PATH]',
   summary: 'apply a kept revision (a transaction: it too reverts unless confirmed)',
   async run(args, io) {
-    const o = parse(args, ['--socket', '--who'], []);
+    const o = parse(rollbackCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 1 || !/^[0-9]{1,9}$/.test(o.positional[0]!)) throw new UserError(`usage: stockade config rollback ${rollbackCommand.usage}`, EXIT_BAD_INPUT);
     const rev = Number(o.positional[0]);
     const answer = (await ask(o, 'config.rollback', { revision: rev, who: who(o) })) as ApplyAnswer;
