@@ -50,9 +50,11 @@ export function dhcpServers(config: Config): DhcpServer[] {
       const net = parsePrefix(segment.subnet)!;
       const router = segment.router ?? ownAddress(config, ifname, segment.subnet);
       if (router === undefined) return;
+      // The usual layout (router at .1) leaves it out of the range.
+      const first = parseIpv4(router) === net.network + 1 ? net.network + 2 : net.network + 1;
       out.push({
         ...base, interface: ifname, pointer: `/segments/${i}`, subnet: segment.subnet, router,
-        first: formatIpv4(net.network + 1), last: formatIpv4(net.broadcast - 1), hosts: segment.hosts,
+        first: formatIpv4(first), last: formatIpv4(net.broadcast - 1), hosts: segment.hosts,
       });
     } else if (segment.mode === 'managed') {
       segment.groups.forEach((group, j) => {
