@@ -24,7 +24,7 @@ export const DOC = {
 
 export type Doc = typeof DOC;
 
-export function load(doc: unknown): { ok: true; config: Config } | { ok: false; errors: ConfigError[] } {
+export function load(doc: unknown): { ok: true; config: Config } | { ok: false; errors: readonly ConfigError[] } {
   const r = loadConfigText(JSON.stringify(doc));
   return r.ok ? { ok: true, config: r.config } : { ok: false, errors: r.errors };
 }
@@ -43,7 +43,7 @@ export function edited(edit: (d: any) => void): unknown {
 }
 
 /** The pointers of the errors a document gets. */
-export function errorsOf(doc: unknown): ConfigError[] {
+export function errorsOf(doc: unknown): readonly ConfigError[] {
   const r = load(doc);
   return r.ok ? [] : r.errors;
 }
