@@ -4,7 +4,7 @@
 // run instead of starting a second one. A config change is a SIGTERM (udhcpd writes its lease
 // file as it exits) and a start that reads the lease file back: no lease is forgotten.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
 import { runDir } from './udhcpc.ts';
@@ -103,6 +103,15 @@ export function flushUdhcpdLeases(ifname: string, dir = runDir()): boolean {
   if (pid === undefined) return false;
   process.kill(pid, 'SIGUSR1');
   return true;
+}
+
+/** When the lease file was last written (ms), if it exists. */
+export function udhcpdLeaseMtime(ifname: string, dir = runDir()): number | undefined {
+  try {
+    return statSync(udhcpdPaths(ifname, dir).leaseFile).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The raw lease file (src/segments/leases.ts parses it). */

@@ -5,7 +5,7 @@
 // and restores only the chains that differ.
 import type { Config } from '../config/index.ts';
 import {
-  readUdhcpdLeases, runningUdhcpd, startUdhcpd, stopUdhcpd, syncSegmentAddresses, udhcpdConfText, udhcpdInterfaces, udhcpdPaths,
+  flushUdhcpdLeases, readUdhcpdLeases, udhcpdLeaseMtime, runningUdhcpd, startUdhcpd, stopUdhcpd, syncSegmentAddresses, udhcpdConfText, udhcpdInterfaces, udhcpdPaths,
 } from '../kernel/index.ts';
 import { segmentAddresses } from './addresses.ts';
 import { dhcpServers, udhcpdConfig } from './dhcp.ts';
@@ -17,7 +17,8 @@ type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
 export interface SegmentsService {
   /** Makes the box match `next`; resolves to what puts `previous` back. */
   apply(previous: Config, next: Config): Promise<() => Promise<void>>;
-  view(): SegmentsView;
+  /** Asks each DHCP server to write its leases first (udhcpd writes them only every auto_time otherwise). */
+  view(): Promise<SegmentsView>;
   /** Stops the DHCP servers (a daemon stopping on purpose; after kill -9 they run on and are adopted). */
   stop(): Promise<void>;
 }
@@ -102,9 +103,13 @@ export async function startSegments(config: Config, log: LogFn, opts: SegmentsOp
         running = previous;
       };
     },
-    view() {
+    async view() {
+      const servers = dhcpServers(running);
+      // Each server asked to write its leases; waited for (up to a second) until its file is newer.
+      const asked = servers.map((s) => ({ ifname: s.interface, before: udhcpdLeaseMtime(s.interface, opts.runDir) })).filter((x) => flushUdhcpdLeases(x.ifname, opts.runDir));
+      for (let waited = 0; waited < 1000 && asked.some((x) => udhcpdLeaseMtime(x.ifname, opts.runDir) === x.before); waited += 20) await new Promise((r) => setTimeout(r, 20));
       const dhcp = new Map<string, { pid: number | null; leases: ReturnType<typeof parseLeases> }>();
-      for (const s of dhcpServers(running)) {
+      for (const s of servers) {
         const file = readUdhcpdLeases(s.interface, opts.runDir);
         dhcp.set(s.interface, { pid: runningUdhcpd(s.interface, opts.runDir) ?? null, leases: file ? parseLeases(file) : [] });
       }
