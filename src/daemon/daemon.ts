@@ -28,7 +28,7 @@ import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
 import { firewallApplier, managementApplier, netApplier, readWhenUsedAppliers, segmentsApplier } from './appliers.ts';
-import { startSegmentsPart } from './segments.ts';
+import { segmentsFollow, startSegmentsPart } from './segments.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -78,6 +78,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       vrrp = await startVrrp(v, log, (shell) => {
         failover = startFailover(choice.config, sync.service, shell, log);
         lvs?.follow(shell);
+        segmentsFollow(segments, shell);
       });
       log('info', `vrrp: ${v.instances.length} instance(s) started`);
     } else {

@@ -5,6 +5,7 @@
 import type { Config } from '../config/index.ts';
 import type { PartApplier } from '../apply/index.ts';
 import { startSegments, type SegmentsService } from '../segments/index.ts';
+import type { VrrpShell } from '../vrrp/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
 
@@ -16,4 +17,11 @@ export async function startSegmentsPart(config: Config, log: Log, control: Contr
 
 export function segmentsApplier(service: SegmentsService): PartApplier {
   return { part: 'segments', apply: (previous, next) => service.apply(previous, next) };
+}
+
+/** Segments with a `vrrp` instance are served while it is MASTER here (src/segments/ha.ts). */
+export function segmentsFollow(service: SegmentsService, shell: VrrpShell): void {
+  shell.on('transition', (e) => {
+    if (!e.group) void service.onTransition(e.instance, e.to);
+  });
 }

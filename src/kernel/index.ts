@@ -41,5 +41,5 @@ export { openSerialPort } from './serial-port.ts';
 export { uptimeSeconds } from './uptime.ts';
 export { flushUdhcpdLeases, readUdhcpdLeases, runningUdhcpd, startUdhcpd, stopUdhcpd, udhcpdConfText, udhcpdInterfaces, udhcpdLeaseMtime, udhcpdPaths } from './udhcpd.ts';
 export type { UdhcpdPaths } from './udhcpd.ts';
-export { syncSegmentAddresses } from './segment-addresses.ts';
+export { sendArpAnnouncements, syncSegmentAddresses } from './segment-addresses.ts';
 export type { AddressChanges, OwnedAddress } from './segment-addresses.ts';

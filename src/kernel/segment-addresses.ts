@@ -5,6 +5,8 @@ import { parsePrefix, formatIpv4 } from '../common/index.ts';
 import { AF_INET } from './rtnetlink/constants.ts';
 import { Rtnl } from './rtnetlink/client.ts';
 import { RTPROT_STOCKADE_SEGMENTS } from './rtnetlink/segment-constants.ts';
+import { PacketSocket } from './packet-socket.ts';
+import { ETH_P_ARP } from './socket-constants.ts';
 
 export interface OwnedAddress {
   readonly interface: string;
@@ -54,5 +56,31 @@ export async function syncSegmentAddresses(wanted: readonly OwnedAddress[]): Pro
     return { added, removed };
   } finally {
     rtnl.close();
+  }
+}
+
+/**
+ * Sends `frames(mac)` (gratuitous ARP for addresses just added) out of `ifname`, so neighbours
+ * drop a stale entry pointing at the other box of the pair. Returns how many frames went out.
+ */
+export async function sendArpAnnouncements(ifname: string, frames: (mac: string) => readonly Uint8Array[]): Promise<number> {
+  const rtnl = Rtnl.open();
+  let link;
+  try {
+    link = (await rtnl.links()).find((l) => l.name === ifname);
+  } finally {
+    rtnl.close();
+  }
+  if (link === undefined || link.address === undefined) return 0;
+  const sock = PacketSocket.open(link.index, ETH_P_ARP);
+  try {
+    let n = 0;
+    for (const f of frames(link.address)) {
+      sock.send(f);
+      n++;
+    }
+    return n;
+  } finally {
+    sock.close();
   }
 }

@@ -9,6 +9,7 @@ export interface SegmentAddress {
   readonly interface: string;
   readonly cidr: string;
   readonly pointer: string;
+  readonly segment: string;
 }
 
 export function segmentAddresses(config: Config): SegmentAddress[] {
@@ -17,10 +18,10 @@ export function segmentAddresses(config: Config): SegmentAddress[] {
     if (segment.mode !== 'managed') return;
     segment.groups.forEach((group, j) => {
       const net = groupNet(segment, group.id);
-      if (net) out.push({ interface: group.interface, cidr: `${formatIpv4(net.router)}/${net.length}`, pointer: `/segments/${i}/groups/${j}` });
+      if (net) out.push({ interface: group.interface, cidr: `${formatIpv4(net.router)}/${net.length}`, pointer: `/segments/${i}/groups/${j}`, segment: segment.name });
     });
     segment.public?.assign.forEach((a, k) => {
-      out.push({ interface: segment.public!.interface, cidr: `${a.address}/32`, pointer: `/segments/${i}/public/assign/${k}` });
+      out.push({ interface: segment.public!.interface, cidr: `${a.address}/32`, pointer: `/segments/${i}/public/assign/${k}`, segment: segment.name });
     });
   });
   return out;

@@ -11,3 +11,4 @@ export { parseLeases, type Lease } from './leases.ts';
 export { applySegmentOp, SegmentOpError, type SegmentOp } from './operations.ts';
 export { formatSegments, segmentsView, type SegmentsView } from './view.ts';
 export { reconcileSegments, startSegments, type SegmentsService } from './shell.ts';
+export { servedSegments, segmentsFollowing } from './ha.ts';

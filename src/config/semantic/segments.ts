@@ -10,11 +10,11 @@ import { closest } from '../suggest.ts';
 
 const MODE_FIELDS: Record<Segment['mode'], readonly string[]> = {
   system: ['allow_from'],
-  static: ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts'],
-  managed: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata'],
+  static: ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'vrrp'],
+  managed: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'],
   managed_novlan: [],
 };
-const ALL_FIELDS = ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'addresses_per_group', 'groups', 'public', 'metadata'];
+const ALL_FIELDS = ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'];
 
 function hasValue(segment: Segment, key: string): boolean {
   const v = (segment as unknown as Record<string, unknown>)[key];
@@ -169,6 +169,13 @@ export function checkSegments(c: Checker): void {
     }
     for (const key of ALL_FIELDS) {
       if (!MODE_FIELDS[s.mode].includes(key) && hasValue(s, key)) c.fail(pointer('segments', i, key), `no ${key} in a ${s.mode} segment`, `${key} is used by mode ${Object.entries(MODE_FIELDS).filter(([, f]) => f.includes(key)).map(([m]) => m).join(' or ')}`);
+    }
+    if (s.vrrp !== undefined && s.mode !== 'system') {
+      const instances = (c.config.vrrp?.instances ?? []).map((x) => x.name);
+      if (!instances.includes(s.vrrp)) {
+        const near = closest(s.vrrp, instances);
+        c.fail(pointer('segments', i, 'vrrp'), 'the name of a VRRP instance', near.length ? `did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : `instances: ${instances.join(', ') || 'none'}`);
+      }
     }
     if (s.mode === 'static') checkStatic(c, s, i);
     if (s.mode === 'managed') checkManaged(c, s, i, segments);
