@@ -41,7 +41,9 @@ async function run(p: Parsed, op: SegmentOp, what: string, io: Io): Promise<numb
     if (e instanceof SegmentOpError) throw new UserError(`${what}: not applied: ${e.message}`, EXIT_BAD_INPUT);
     throw e;
   }
-  const text = JSON.stringify(next, null, 2) + '\n';
+  // Pretty when it fits the config file limit (1 MiB), else compact: a big segment's map must stay loadable.
+  const pretty = JSON.stringify(next, null, 2) + '\n';
+  const text = Buffer.byteLength(pretty) <= 1_000_000 ? pretty : JSON.stringify(next) + '\n';
   const loaded = loadConfigText(text);
   if (!loaded.ok) {
     for (const e of loaded.errors) io.err(formatConfigError(what, e) + '\n');
