@@ -53,20 +53,26 @@ export function segmentsView(
   };
 }
 
-export function formatSegments(view: SegmentsView): string {
+/**
+ * `counters`: packets per config pointer (the firewall's rule counters, summed per pointer), so
+ * each group shows what its rules let in and each public address what it translated.
+ */
+export function formatSegments(view: SegmentsView, counters?: ReadonlyMap<string, number>): string {
+  const sum = (prefix: string): number => [...(counters ?? [])].filter(([p]) => p.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
   const lines: string[] = [];
   if (view.error !== null) lines.push(`last apply failed: ${view.error}`);
   if (view.segments.length === 0) lines.push('no segments configured');
-  for (const s of view.segments) {
+  view.segments.forEach((s, si) => {
     lines.push(`segment ${s.name} (${s.mode})`);
     for (const d of s.dhcp) lines.push(`  dhcp on ${d.interface}: ${d.pid === null ? 'not running' : `udhcpd pid ${d.pid}`}`);
     const hostLine = (h: HostView, indent: string): string => `${indent}${h.mac}  ${h.ip.padEnd(15)}  ${h.lease}${h.name ? `  (${h.name})` : ''}`;
     for (const h of s.hosts) lines.push(hostLine(h, '  '));
-    for (const g of s.groups) {
-      lines.push(`  group ${g.name} id ${g.id} on ${g.interface}: ${g.subnet}, ${g.rules} rule(s), ${g.hosts.length} host(s)`);
+    s.groups.forEach((g, gi) => {
+      const let_in = counters ? `, ${sum(`/segments/${si}/groups/${gi}/rules/`)} packets let in by them` : '';
+      lines.push(`  group ${g.name} id ${g.id} on ${g.interface}: ${g.subnet}, ${g.rules} rule(s)${let_in}, ${g.hosts.length} host(s)`);
       for (const h of g.hosts) lines.push(hostLine(h, '    '));
-    }
-    for (const p of s.public) lines.push(`  public ${p.address} -> ${p.host}`);
-  }
+    });
+    s.public.forEach((p, k) => lines.push(`  public ${p.address} -> ${p.host}${counters ? ` (${sum(`/segments/${si}/public/assign/${k}`)} packets translated)` : ''}`));
+  });
   return lines.join('\n') + '\n';
 }

@@ -149,6 +149,10 @@ if (ready) {
         // 4. The metadata address is redirected to the configured server.
         // h3 has no public address: it leaves masqueraded behind the box's WAN address.
         await expectProbe(l, 'h3', '169.254.169.254', 80, /^wan 203\.0\.113\.2 /, 'metadata');
+        // The view counts what each group's rules let in and what each public address translated.
+        const counted = (await l.exec('gw', ['env', '-u', 'STOCKADE_NATIVE', bin, 'ctl', 'segments', '--socket', socket])).stdout;
+        assert.match(counted, /group web id 0 on g10: 198\.51\.100\.0\/26, 2 rule\(s\), [1-9]\d* packets let in by them/, counted);
+        assert.match(counted, /public 203\.0\.113\.65 -> 198\.51\.100\.2 \([1-9]\d* packets translated\)/, counted);
         flow.kill();
       });
     } finally {
