@@ -71,18 +71,25 @@ export function diffJson(before: Json | undefined, after: Json | undefined, path
  * rule shows one added rule, not every rule after it changed.
  */
 function listDiff(before: Json[], after: Json[], path: string): Difference[] {
-  const n = before.length;
-  const m = after.length;
   const same = (i: number, j: number): boolean => equalJson(before[i], after[j]);
-  // Lists are a few hundred items at most (the schema bounds them): O(n*m) is fine.
-  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = same(i, j) ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  // The common head and tail are matched first: a change at one place in a long list (one public
+  // address appended to a thousand) costs the length of the list, not its square.
+  let head = 0;
+  while (head < before.length && head < after.length && same(head, head)) head++;
+  let tail = 0;
+  while (tail < before.length - head && tail < after.length - head && same(before.length - 1 - tail, after.length - 1 - tail)) tail++;
+  const n = before.length - tail;
+  const m = after.length - tail;
+  // What is left between them is a few hundred items at most: O(n*m) is fine.
+  const lcs: number[][] = Array.from({ length: n - head + 1 }, () => new Array<number>(m - head + 1).fill(0));
+  const at = (i: number, j: number): number => lcs[i - head]![j - head]!;
+  for (let i = n - 1; i >= head; i--) for (let j = m - 1; j >= head; j--) lcs[i - head]![j - head] = same(i, j) ? at(i + 1, j + 1) + 1 : Math.max(at(i + 1, j), at(i, j + 1));
   const out: Difference[] = [];
-  let i = 0;
-  let j = 0;
+  let i = head;
+  let j = head;
   while (i < n || j < m) {
     if (i < n && j < m && same(i, j)) { i++; j++; continue; }
-    if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push({ path: `${path}/${j}`, kind: 'added', after: after[j++]! });
+    if (j < m && (i >= n || at(i, j + 1) >= at(i + 1, j))) out.push({ path: `${path}/${j}`, kind: 'added', after: after[j++]! });
     else out.push({ path: `${path}/${i}`, kind: 'removed', before: before[i++]! });
   }
   return out;

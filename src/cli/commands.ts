@@ -12,5 +12,6 @@ import { bundleCommands } from './bundle-commands.ts';
 import { upgradeCommands } from './upgrade-commands.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
 import { consoleCommand } from './console-command.ts';
+import { segmentCommands } from './segment-commands.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, ...segmentCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];

@@ -137,7 +137,7 @@ function ask(o: Options, method: string, params?: unknown): Promise<unknown> {
   });
 }
 
-interface ApplyAnswer {
+export interface ApplyAnswer {
   changed: boolean;
   plan: Plan;
   applied?: string[];
@@ -145,7 +145,7 @@ interface ApplyAnswer {
   revision?: number;
 }
 
-function reportApply(a: ApplyAnswer, header: string, io: Io): void {
+export function reportApply(a: ApplyAnswer, header: string, io: Io): void {
   printPlan(a.plan, header, false, io);
   if (!a.changed) return;
   io.out(`Applied: ${(a.applied ?? []).join(', ')}.\n`);

@@ -6,6 +6,7 @@ import { ctlSync } from './ctl-sync.ts';
 import { ctlDaemon } from './ctl-daemon.ts';
 import { ctlFirewall } from './ctl-firewall.ts';
 import { ctlLvs } from './ctl-lvs.ts';
+import { ctlSegments } from './ctl-segments.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -44,4 +45,4 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
 
 const ctlVrrp = statusCommand('vrrp', 'vrrp.status', "the daemon's VRRP instances: state, master, priority, timers, counters", formatVrrpStatus);
 
-export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlLvs, ctlDaemon];
+export const ctlCommands: readonly Command[] = [ctlVrrp, ctlSync, ctlFirewall, ctlLvs, ctlSegments, ctlDaemon];

@@ -14,4 +14,5 @@ export { terminalSafe } from './terminal-text.ts';
 export { APPLIANCE_SHARE_DIR, BOARD_DEFAULT_CONFIG_FILE, BOARD_FILE, CONFIG_FILES, SAVED_CONFIG_FILE, builtInConfig, chooseConfig, firstConfigFile } from './source.ts';
 export type { ConfigChoice, ConfigSource, LoadedChoice } from './source.ts';
 export type { HealthCheck, Lvs, VirtualService } from './generated/config.ts';
+export type { Segment, SegmentAssignment, SegmentGroup, SegmentHost, SegmentRule } from './generated/config.ts';
 export { lvsSyncUnit } from './semantic/lvs.ts';

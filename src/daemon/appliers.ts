@@ -7,6 +7,7 @@ import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
 export { lvsApplier } from './lvs-applier.ts';
+export { segmentsApplier } from './segments.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {
@@ -21,7 +22,7 @@ export const netApplier: PartApplier = {
 export function firewallApplier(manager: FirewallManager): PartApplier {
   return {
     part: 'firewall',
-    follows: ['vrrp', 'sync', 'lvs', 'management', 'net'],
+    follows: ['vrrp', 'sync', 'lvs', 'management', 'net', 'segments'],
     apply: (_previous, next) => manager.reapply(next),
   };
 }

@@ -27,7 +27,8 @@ import { dirname, join } from 'node:path';
 import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
-import { firewallApplier, lvsApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
+import { firewallApplier, lvsApplier, managementApplier, netApplier, readWhenUsedAppliers, segmentsApplier } from './appliers.ts';
+import { segmentsFollow, startSegmentsPart } from './segments.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -66,6 +67,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const lvs: LvsHandle = await startLvs(choice.config, log);
+  const segments = await startSegmentsPart(choice.config, log, control);
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
@@ -76,6 +78,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       vrrp = await startVrrp(v, log, (shell) => {
         failover = startFailover(choice.config, sync.service, shell, log);
         lvs?.follow(shell);
+        segmentsFollow(segments, shell);
       });
       log('info', `vrrp: ${v.instances.length} instance(s) started`);
     } else {
@@ -98,7 +101,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // log live beside the saved config (/data on the box).
   const transactions = serveTransactions({
     control, log,
-    appliers: [netApplier, firewallApplier(firewall), lvsApplier(lvs), managementApplier, ...readWhenUsedAppliers],
+    appliers: [netApplier, firewallApplier(firewall), lvsApplier(lvs), segmentsApplier(segments), managementApplier, ...readWhenUsedAppliers],
     store: new RevisionStore(durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
@@ -137,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       transactions.stop();
       firewall.stop();
       lvs?.stop();
+      await segments.stop().catch((e: Error) => log('error', `segments: stop: ${e.message}`));
       try {
         sync.service?.stop();
       } catch (e) {

@@ -18,6 +18,7 @@ import { segmentRules, userFilterRules } from './filter-rules.ts';
 import { helperRules, natRules } from './nat-rules.ts';
 import { preloadChains, type PreloadChains, type PreloadError } from './preload.ts';
 import { rule } from './rule-text.ts';
+import { segmentPieces } from './segment-hook.ts';
 
 export const CHUNK_SIZE = 200;
 
@@ -97,11 +98,14 @@ export function compileRuleset(config: Config, opts: CompileOptions): Ruleset {
   const sys = systemRules(config, { outputDrops: policy.OUTPUT === 'DROP' });
   const user = full ? userFilterRules(config) : { input: [], forward: [], output: [] };
   const segments = full ? segmentRules(config) : [];
+  const seg = full ? segmentPieces(config) : undefined;
+  const segTail = (table: IptablesTable, chain: string): FwRule[] => seg?.tail(table, chain) ?? [];
   const logTail = (chain: 'INPUT' | 'FORWARD' | 'OUTPUT'): FwRule[] => (logDropped && policy[chain] === 'DROP' ? [dropLogRule(chain)] : []);
 
   const filter = builder('filter', pre('filter'), policy);
-  addOwnChain(filter, 'INPUT', 'IN', sys.input, user.input, logTail('INPUT'), chunkSize);
-  addOwnChain(filter, 'FORWARD', 'FWD', sys.forward, user.forward, [...segments, ...logTail('FORWARD')], chunkSize);
+  addOwnChain(filter, 'INPUT', 'IN', sys.input, user.input, [...segTail('filter', 'INPUT'), ...logTail('INPUT')], chunkSize);
+  addOwnChain(filter, 'FORWARD', 'FWD', sys.forward, user.forward, [...segments, ...segTail('filter', 'FORWARD'), ...logTail('FORWARD')], chunkSize);
+  if (seg) filter.own.push(...seg.chains('filter'));
   addOwnChain(filter, 'OUTPUT', 'OUT', sys.output, user.output, logTail('OUTPUT'), chunkSize);
   const tables: FwTable[] = [finish(filter, 'ipv4')];
   const modules: string[] = [];
@@ -109,8 +113,10 @@ export function compileRuleset(config: Config, opts: CompileOptions): Ruleset {
   if (full) {
     const nat = builder('nat', pre('nat'));
     const n = natRules(config);
-    addOwnChain(nat, 'PREROUTING', 'DNAT', [], n.prerouting, [], chunkSize);
-    addOwnChain(nat, 'POSTROUTING', 'SNAT', [], n.postrouting, [], chunkSize);
+    addOwnChain(nat, 'PREROUTING', 'DNAT', [], n.prerouting, segTail('nat', 'PREROUTING'), chunkSize);
+    addOwnChain(nat, 'OUTPUT', 'NAT-OUT', [], [], segTail('nat', 'OUTPUT'), chunkSize);
+    addOwnChain(nat, 'POSTROUTING', 'SNAT', [], n.postrouting, segTail('nat', 'POSTROUTING'), chunkSize);
+    if (seg) nat.own.push(...seg.chains('nat'));
     tables.push(finish(nat, 'ipv4'));
     tables.push(finish(builder('mangle', pre('mangle')), 'ipv4'));
     const raw = builder('raw', pre('raw'));

@@ -40,3 +40,7 @@ export { modulePresent } from './modules.ts';
 export { openSerialPort } from './serial-port.ts';
 export { uptimeSeconds } from './uptime.ts';
 export { httpsGet, type HttpsBody, type HttpsGetOptions } from './https-get.ts';
+export { flushUdhcpdLeases, readUdhcpdLeases, runningUdhcpd, startUdhcpd, stopUdhcpd, udhcpdConfText, udhcpdInterfaces, udhcpdLeaseMtime, udhcpdPaths } from './udhcpd.ts';
+export type { UdhcpdPaths } from './udhcpd.ts';
+export { sendArpAnnouncements, syncSegmentAddresses } from './segment-addresses.ts';
+export type { AddressChanges, OwnedAddress } from './segment-addresses.ts';

@@ -1,4 +1,4 @@
-// Firewall rules, NAT, segments and management access: references resolve and each field
+// Firewall rules, NAT and management access: references resolve and each field
 // makes sense for the chain or NAT type it is used with.
 import { Checker, checkUnique, pointer } from './context.ts';
 import type { NatRule, PortSpec } from '../generated/config.ts';
@@ -86,38 +86,6 @@ function checkOneToOne(c: Checker, r: NatRule, at: (key: string) => string): voi
     if (r[key] !== undefined) c.fail(at(key), `no ${key} for one_to_one`, 'one_to_one maps every port and protocol of the host');
   }
   if (r.protocol !== 'all') c.fail(at('protocol'), 'protocol all for one_to_one', 'one_to_one maps every port and protocol of the host');
-}
-
-export function checkSegments(c: Checker): void {
-  const segments = c.config.segments;
-  checkUnique(
-    c,
-    segments,
-    (s) => s.name,
-    (i) => pointer('segments', i, 'name'),
-    'a segment name used once',
-    (j) => `already the name of ${pointer('segments', j)}`,
-  );
-  const names = new Set(segments.map((s) => s.name));
-  const owner = new Map<string, string>();
-  segments.forEach((segment, i) => {
-    segment.interfaces.forEach((name, j) => {
-      const at = pointer('segments', i, 'interfaces', j);
-      if (!c.ref(at, name)) return;
-      const first = owner.get(name);
-      if (first !== undefined) c.fail(at, 'an interface in only one segment', `${name} is already in ${first}`);
-      else owner.set(name, `segment "${segment.name}" (${pointer('segments', i)})`);
-    });
-    segment.allow_from.forEach((from, j) => {
-      const at = pointer('segments', i, 'allow_from', j);
-      if (!names.has(from)) {
-        const others = [...names].filter((n) => n !== segment.name);
-        c.fail(at, `the name of another segment${others.length ? ` (${others.join(', ')})` : ''}`);
-      } else if (from === segment.name) {
-        c.fail(at, 'the name of another segment', 'traffic within a segment needs no allow_from');
-      }
-    });
-  });
 }
 
 export function checkManagement(c: Checker): void {

@@ -1,0 +1,133 @@
+// busybox udhcpd, one per interface a segment serves DHCP on (src/segments decides which and
+// writes the config). Like udhcpc (udhcpc.ts) it runs detached in its own session and is found
+// again through its pidfile, so a daemon restarted after kill -9 adopts the servers that still
+// run instead of starting a second one. A config change is a SIGTERM (udhcpd writes its lease
+// file as it exits) and a start that reads the lease file back: no lease is forgotten.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toolArgv } from './tools.ts';
+import { runDir } from './udhcpc.ts';
+
+export interface UdhcpdPaths {
+  readonly conf: string;
+  readonly leaseFile: string;
+  readonly pidFile: string;
+}
+
+export function udhcpdDir(dir = runDir()): string {
+  return join(dir, 'stockade', 'dhcpd');
+}
+
+export function udhcpdPaths(ifname: string, dir = runDir()): UdhcpdPaths {
+  const base = join(udhcpdDir(dir), ifname);
+  return { conf: `${base}.conf`, leaseFile: `${base}.leases`, pidFile: `${base}.pid` };
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The PID of the udhcpd serving `ifname`, if its pidfile names a live udhcpd started with this interface's config. */
+export function runningUdhcpd(ifname: string, dir = runDir()): number | undefined {
+  const paths = udhcpdPaths(ifname, dir);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return undefined;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!argv.some((a) => a === 'udhcpd' || a.endsWith('/udhcpd')) || !argv.includes(paths.conf)) return undefined;
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The config text the running server was started with (its conf file), if any. */
+export function udhcpdConfText(ifname: string, dir = runDir()): string | undefined {
+  try {
+    return readFileSync(udhcpdPaths(ifname, dir).conf, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the config and starts `udhcpd -f CONF` detached; returns its PID. */
+export function startUdhcpd(ifname: string, confText: string, dir = runDir()): number {
+  const argv = toolArgv('udhcpd');
+  if (argv === undefined) throw new Error('udhcpd: not found (busybox)');
+  const paths = udhcpdPaths(ifname, dir);
+  mkdirSync(udhcpdDir(dir), { recursive: true });
+  writeFileSync(`${paths.conf}.tmp`, confText);
+  renameSync(`${paths.conf}.tmp`, paths.conf);
+  // udhcpd refuses to start without its lease file.
+  try {
+    writeFileSync(paths.leaseFile, '', { flag: 'wx' });
+  } catch { /* kept from the server before */ }
+  const child = spawn(argv[0]!, [...argv.slice(1), '-f', paths.conf], { detached: true, stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+  child.on('error', () => undefined);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`udhcpd: could not be started on ${ifname}`);
+  // udhcpd writes the same PID itself a moment later; written now so the next look finds it.
+  writeFileSync(paths.pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+/** SIGTERM (udhcpd saves its leases) and wait for it to go; SIGKILL after `waitMs`. */
+export async function stopUdhcpd(ifname: string, dir = runDir(), waitMs = 3000): Promise<number | undefined> {
+  const pid = runningUdhcpd(ifname, dir);
+  const paths = udhcpdPaths(ifname, dir);
+  if (pid !== undefined) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 10));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(paths.pidFile, { force: true });
+  rmSync(paths.conf, { force: true });
+  return pid;
+}
+
+/** Asks a running udhcpd to write its lease file now (SIGUSR1). */
+export function flushUdhcpdLeases(ifname: string, dir = runDir()): boolean {
+  const pid = runningUdhcpd(ifname, dir);
+  if (pid === undefined) return false;
+  process.kill(pid, 'SIGUSR1');
+  return true;
+}
+
+/** When the lease file was last written (ms), if it exists. */
+export function udhcpdLeaseMtime(ifname: string, dir = runDir()): number | undefined {
+  try {
+    return statSync(udhcpdPaths(ifname, dir).leaseFile).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The raw lease file (src/segments/leases.ts parses it). */
+export function readUdhcpdLeases(ifname: string, dir = runDir()): Buffer | undefined {
+  try {
+    return readFileSync(udhcpdPaths(ifname, dir).leaseFile);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Interfaces with a udhcpd pidfile of ours (running or stale). */
+export function udhcpdInterfaces(dir = runDir()): string[] {
+  try {
+    return readdirSync(udhcpdDir(dir)).filter((n) => n.endsWith('.pid') && n.length > 4).map((n) => n.slice(0, -4));
+  } catch {
+    return [];
+  }
+}
