@@ -5,28 +5,11 @@
 // `config history` and `config diff`.
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { parseOptions, usageError } from './options.ts';
+import { parseFlags, type Flags } from './options.ts';
 import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, errorCountLine, formatConfigError, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
 import { durableFiles } from '../kernel/index.ts';
-
-interface Options { positional: string[]; flags: Map<string, string | true> }
-
-/** The command's options through the shared parser, keyed by their spelling ('--json'). */
-function parse(command: Command, args: readonly string[], valued: readonly string[], bare: readonly string[]): Options {
-  const spec = Object.fromEntries([
-    ...valued.map((f) => [f.slice(2), { type: 'string' as const }]),
-    ...bare.map((f) => [f.slice(2), { type: 'boolean' as const }]),
-  ]);
-  const { values, positionals } = parseOptions(command, args, spec);
-  const flags = new Map<string, string | true>();
-  for (const [k, v] of Object.entries(values)) {
-    if (v === '') throw usageError(command, `--${k} needs a value`);
-    if (typeof v === 'string' || v === true) flags.set(`--${k}`, v);
-  }
-  return { positional: positionals, flags };
-}
 
 /** A config file loaded, or every error printed (as `config validate`) and exit 2. */
 function loadOrExplain(file: string, io: Io): Config {
@@ -48,7 +31,7 @@ export const planCommand: Command = {
   usage: 'FILE [--against FILE | --socket PATH] [--json]',
   summary: 'what applying FILE would change on the running box, part by part',
   async run(args, io) {
-    const o = parse(planCommand, args, ['--against', '--socket'], ['--json']);
+    const o = parseFlags(planCommand, args, ['--against', '--socket'], ['--json']);
     if (o.positional.length !== 1) throw new UserError(`usage: stockade config plan ${planCommand.usage}`, EXIT_BAD_INPUT);
     const file = o.positional[0]!;
     const next = loadOrExplain(file, io);
@@ -69,12 +52,12 @@ export const planCommand: Command = {
       running = answer.config;
       what = `the running config (${answer.file}${answer.fallback ? ', the board default' : ''})`;
     }
-    printPlan(planConfig(running, next), `Plan for ${file} against ${what}:`, o.flags.has('--json'), io);
+    printPlan(planConfig(running, next), `Plan for ${file} against ${what}:`, o.switches.has('--json'), io);
     return EXIT_OK;
   },
 };
 
-function store(o: Options): RevisionStore {
+function store(o: Flags): RevisionStore {
   const config = o.flags.get('--config');
   return new RevisionStore(durableFiles, typeof config === 'string' ? config : DEFAULT_CONFIG_FILE);
 }
@@ -84,10 +67,10 @@ export const historyCommand: Command = {
   usage: '[--config PATH] [--json]',
   summary: 'the confirmed configs kept for rollback: revision, when, who, what',
   run(args, io) {
-    const o = parse(historyCommand, args, ['--config'], ['--json']);
+    const o = parseFlags(historyCommand, args, ['--config'], ['--json']);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config history ${historyCommand.usage}`, EXIT_BAD_INPUT);
     const list = store(o).history();
-    if (o.flags.has('--json')) {
+    if (o.switches.has('--json')) {
       io.out(JSON.stringify(list, null, 2) + '\n');
       return EXIT_OK;
     }
@@ -110,7 +93,7 @@ export const diffCommand: Command = {
   usage: '[REV [REV]] [--config PATH] [--json]',
   summary: 'what changed between two kept revisions (default: the last two)',
   run(args, io) {
-    const o = parse(diffCommand, args, ['--config'], ['--json']);
+    const o = parseFlags(diffCommand, args, ['--config'], ['--json']);
     if (o.positional.length > 2 || o.positional.some((p) => !/^[0-9]{1,9}$/.test(p))) {
       throw new UserError(`usage: stockade config diff ${diffCommand.usage} (REV: a number from config history)`, EXIT_BAD_INPUT);
     }
@@ -126,12 +109,12 @@ export const diffCommand: Command = {
       if (!r.ok) throw new UserError(`revision ${n} no longer loads: ${r.errors[0]!.pointer}: expected ${r.errors[0]!.expected}`);
       return r.config;
     };
-    printPlan(planConfig(load(from), load(to)), `From revision ${from} to revision ${to}:`, o.flags.has('--json'), io);
+    printPlan(planConfig(load(from), load(to)), `From revision ${from} to revision ${to}:`, o.switches.has('--json'), io);
     return EXIT_OK;
   },
 };
 
-function ask(o: Options, method: string, params?: unknown): Promise<unknown> {
+function ask(o: Flags, method: string, params?: unknown): Promise<unknown> {
   return controlRequest(controlSocketPath(o.flags.get('--socket') as string | undefined), method, params, 120_000).catch((e: Error) => {
     throw new UserError(e.message);
   });
@@ -153,7 +136,7 @@ export function reportApply(a: ApplyAnswer, header: string, io: Io): void {
   else io.out(`Saved as revision ${a.revision}.\n`);
 }
 
-const who = (o: Options): string => {
+const who = (o: Flags): string => {
   const w = o.flags.get('--who');
   return typeof w === 'string' ? w : `ctl (uid ${process.getuid?.() ?? '?'})`;
 };
@@ -163,7 +146,7 @@ export const applyCommand: Command = {
   usage: 'FILE [--who NAME] [--socket PATH]',
   summary: 'apply FILE on the running box; it reverts unless confirmed in time',
   async run(args, io) {
-    const o = parse(applyCommand, args, ['--socket', '--who'], []);
+    const o = parseFlags(applyCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 1) throw new UserError(`usage: stockade config apply ${applyCommand.usage}`, EXIT_BAD_INPUT);
     const file = o.positional[0]!;
     loadOrExplain(file, io); // every error here, as config validate prints them, before the daemon sees it
@@ -178,7 +161,7 @@ export const confirmCommand: Command = {
   usage: '[--who NAME] [--socket PATH]',
   summary: 'keep the config applied last: save it as a new revision',
   async run(args, io) {
-    const o = parse(confirmCommand, args, ['--socket', '--who'], []);
+    const o = parseFlags(confirmCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config confirm ${confirmCommand.usage}`, EXIT_BAD_INPUT);
     const r = (await ask(o, 'config.confirm', { who: who(o) })) as { revision: number };
     io.out(`Confirmed: saved as revision ${r.revision}.\n`);
@@ -191,7 +174,7 @@ export const abortCommand: Command = {
   usage: '[--who NAME] [--socket PATH]',
   summary: 'go back to the confirmed config now, without waiting for the window',
   async run(args, io) {
-    const o = parse(abortCommand, args, ['--socket', '--who'], []);
+    const o = parseFlags(abortCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config abort ${abortCommand.usage}`, EXIT_BAD_INPUT);
     await ask(o, 'config.abort', { who: who(o) });
     io.out('Aborted: the confirmed config runs again.\n');
@@ -204,10 +187,10 @@ export const statusCommand: Command = {
   usage: '[--json] [--socket PATH]',
   summary: 'the transaction waiting for confirmation, if any, and its countdown',
   async run(args, io) {
-    const o = parse(statusCommand, args, ['--socket'], ['--json']);
+    const o = parseFlags(statusCommand, args, ['--socket'], ['--json']);
     if (o.positional.length !== 0) throw new UserError(`usage: stockade config status ${statusCommand.usage}`, EXIT_BAD_INPUT);
     const s = (await ask(o, 'config.status')) as { pending: { id: number; who: string; summary: string; started: string; leftS: number } | null; revisions: number[] };
-    if (o.flags.has('--json')) io.out(JSON.stringify(s, null, 2) + '\n');
+    if (o.switches.has('--json')) io.out(JSON.stringify(s, null, 2) + '\n');
     else if (s.pending === null) io.out(`No transaction waiting. Revisions kept: ${s.revisions.join(', ') || 'none'}.\n`);
     else io.out([`Transaction ${s.pending.id} by ${s.pending.who}, applied ${s.pending.started}:`, `  ${s.pending.summary}`, `  reverts in ${s.pending.leftS} s unless confirmed (stockade config confirm | abort)`].map(terminalSafe).join('\n') + '\n');
     return EXIT_OK;
@@ -219,7 +202,7 @@ export const rollbackCommand: Command = {
   usage: 'REV [--who NAME] [--socket PATH]',
   summary: 'apply a kept revision (a transaction: it too reverts unless confirmed)',
   async run(args, io) {
-    const o = parse(rollbackCommand, args, ['--socket', '--who'], []);
+    const o = parseFlags(rollbackCommand, args, ['--socket', '--who'], []);
     if (o.positional.length !== 1 || !/^[0-9]{1,9}$/.test(o.positional[0]!)) throw new UserError(`usage: stockade config rollback ${rollbackCommand.usage}`, EXIT_BAD_INPUT);
     const rev = Number(o.positional[0]);
     const answer = (await ask(o, 'config.rollback', { revision: rev, who: who(o) })) as ApplyAnswer;

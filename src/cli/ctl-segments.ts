@@ -3,6 +3,7 @@
 // (names come from the config: each line made safe for the terminal).
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
+import { jsonAndSocket } from './options.ts';
 import { terminalSafe } from '../config/index.ts';
 import type { TableView } from '../firewall/index.ts';
 import { formatSegments, type SegmentsView } from '../segments/index.ts';
@@ -21,16 +22,7 @@ export const ctlSegments: Command = {
   usage: '[--json] [--socket PATH]',
   summary: "the daemon's segments: groups, hosts with MAC/IP and lease state, DHCP servers, public address map, rule counters",
   async run(args: readonly string[], io: Io): Promise<number> {
-    let json = false;
-    let socket: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--json') json = true;
-      else if (a === '--socket') {
-        socket = args[++i];
-        if (socket === undefined) throw new UserError('--socket needs a path', EXIT_BAD_INPUT);
-      } else throw new UserError(`unexpected argument '${a}'`, EXIT_BAD_INPUT);
-    }
+    const { json, socket } = jsonAndSocket(ctlSegments, args);
     const path = controlSocketPath(socket);
     let view: SegmentsView;
     try {

@@ -2,6 +2,7 @@
 // --json): ctl vrrp, ctl daemon, ctl firewall.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
+import { jsonAndSocket } from './options.ts';
 
 export function statusCommand<T>(word: string, method: string, summary: string, format: (status: T) => string): Command {
   return {
@@ -9,16 +10,7 @@ export function statusCommand<T>(word: string, method: string, summary: string, 
     usage: '[--json] [--socket PATH]',
     summary,
     async run(args: readonly string[], io: Io): Promise<number> {
-      let json = false;
-      let socket: string | undefined;
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i]!;
-        if (a === '--json') json = true;
-        else if (a === '--socket') {
-          socket = args[++i];
-          if (socket === undefined) throw new UserError('--socket needs a path', EXIT_BAD_INPUT);
-        } else throw new UserError(`unexpected argument '${a}'`, EXIT_BAD_INPUT);
-      }
+      const { json, socket } = jsonAndSocket(this, args);
       let status: T;
       try {
         status = (await controlRequest(controlSocketPath(socket), method)) as T;

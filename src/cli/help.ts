@@ -13,6 +13,7 @@ const GROUPS: Readonly<Record<string, string>> = {
   ctl: 'ask the running daemon',
   bundle: 'upgrade bundles and signing keys',
   upgrade: 'signed upgrades into the A/B slots',
+  segment: 'run-time changes to the segments, each a small config transaction',
 };
 
 const line = (left: string, width: number, text: string): string[] =>

@@ -29,3 +29,30 @@ function parseArgsMessage(err: unknown): string {
   }
   return message.split('\n')[0]!;
 }
+
+/** Options keyed by their spelling ('--socket' -> its value; '--json' in switches), for commands that pass them on by name. */
+export interface Flags { positional: string[]; flags: Map<string, string>; switches: Set<string> }
+
+export function parseFlags(command: Command, args: readonly string[], valued: readonly string[], bare: readonly string[] = []): Flags {
+  const spec = Object.fromEntries([
+    ...valued.map((f) => [f.slice(2), { type: 'string' as const }]),
+    ...bare.map((f) => [f.slice(2), { type: 'boolean' as const }]),
+  ]);
+  const { values, positionals } = parseOptions(command, args, spec);
+  const flags = new Map<string, string>();
+  const switches = new Set<string>();
+  for (const [k, v] of Object.entries(values)) {
+    if (v === '') throw usageError(command, `--${k} needs a value`);
+    if (typeof v === 'string') flags.set(`--${k}`, v);
+    else if (v === true) switches.add(`--${k}`);
+  }
+  return { positional: positionals, flags, switches };
+}
+
+/** The `ctl` status commands' options: --json, --socket PATH, nothing else. */
+export function jsonAndSocket(command: Command, args: readonly string[]): { json: boolean; socket: string | undefined } {
+  const { values, positionals } = parseOptions(command, args, { json: { type: 'boolean' }, socket: { type: 'string' } });
+  if (positionals.length > 0) throw usageError(command, `unexpected argument '${positionals[0]}'`);
+  if (values.socket === '') throw usageError(command, '--socket needs a path');
+  return { json: values.json === true, socket: values.socket };
+}

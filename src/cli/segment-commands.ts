@@ -8,23 +8,9 @@ import { errorCountLine, formatConfigError, loadConfigText, type Config, type Se
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { applySegmentOp, SegmentOpError, type SegmentOp } from '../segments/index.ts';
 import { reportApply, type ApplyAnswer } from './config-tx-commands.ts';
+import { parseFlags, type Flags } from './options.ts';
 
-interface Parsed { positional: string[]; flags: Map<string, string> }
-
-function parse(args: readonly string[], valued: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (valued.includes(a)) {
-      const v = args[++i];
-      if (v === undefined || v === '') throw new UserError(`${a} needs a value`, EXIT_BAD_INPUT);
-      flags.set(a, v);
-    } else if (a.startsWith('--')) throw new UserError(`unknown option '${a}' (options: ${valued.join(', ')})`, EXIT_BAD_INPUT);
-    else positional.push(a);
-  }
-  return { positional, flags };
-}
+type Parsed = Flags;
 
 const COMMON = ['--socket', '--who'];
 
@@ -62,16 +48,17 @@ function need(p: Parsed, n: number, usage: string): string[] {
 }
 
 function command(words: string[], usage: string, summary: string, valued: string[], make: (p: Parsed) => SegmentOp): Command {
-  return {
+  const cmd: Command = {
     words,
     usage: `${usage} [--who NAME] [--socket PATH]`,
     summary,
     async run(args, io) {
-      const p = parse(args, [...valued, ...COMMON]);
+      const p = parseFlags(cmd, args, [...valued, ...COMMON]);
       const op = make(p);
       return run(p, op, `stockade ${words.join(' ')} ${p.positional.join(' ')}`.trim(), io);
     },
   };
+  return cmd;
 }
 
 function int(text: string | undefined, what: string): number {
