@@ -49,7 +49,13 @@ function stockadeConfig(): unknown {
     health_check: { type: 'tcp', interval_s: 1, timeout_s: 1, rise: 1, fall: 1, retries: 0, warmup_s: 1 },
     real_servers: Array.from({ length: PORTS }, (_, p) => ({ address, port: FIRST_PORT + p })),
   }));
-  return { version: 1, lvs: { virtual_services } };
+  // The VIP must be the box's (config validate says so); the director's ports carry it.
+  return {
+    version: 1,
+    interfaces: { ports: [{ name: 'e1' }, { name: 'e2' }] },
+    addresses: [{ interface: 'e1', static: [`${VIP}/24`, '198.51.100.1/24'] }, { interface: 'e2', static: ['203.0.113.1/24'] }],
+    lvs: { virtual_services },
+  };
 }
 
 function keepalivedConfig(): string {
@@ -64,9 +70,19 @@ function keepalivedConfig(): string {
   return out.join('\n') + '\n';
 }
 
+/** A process's last lines of output, for an error. */
+function tail(proc: LabProcess): string {
+  return (proc.stdout() + proc.stderr()).trim().split('\n').slice(-6).join('\n');
+}
+
 /** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, name: string, proc: LabProcess): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new Error(`${name}'s checker (pid ${pid}) is gone:\n${tail(proc)}`);
+  }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat(5); f starts at field 3.
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
@@ -114,8 +130,11 @@ async function main(): Promise<void> {
   const sides: Record<'stockade' | 'keepalived', Side> = {
     stockade: {
       async start(lab) {
-        const proc = lab.spawn('dir', [process.execPath, join(here, 'lvs-check', 'stockade.ts'), files.config]);
-        await lab.waitFor('stockade checkers started', () => proc.stdout().includes('started\n') || (proc.signal() ?? proc.stdout().length < 0), { timeoutMs: 30_000 });
+        const proc = lab.spawn('dir', [process.execPath, join(here, 'lvs-check', 'stockade.ts'), files.config], { env: { STOCKADE_NATIVE: process.env['STOCKADE_NATIVE'] ?? join(here, '..', '..', 'dist', 'x64', 'stockade.node') } });
+        let gone = false;
+        void proc.exited.then(() => { gone = true; });
+        await lab.waitFor('stockade checkers started', () => gone || proc.stdout().includes('started\n'), { timeoutMs: 30_000 });
+        if (gone) throw new Error(`stockade's checkers exited:\n${tail(proc)}`);
         return { proc, cpuPid: proc.pid };
       },
       down: (key) => new RegExp(`real server ${esc(key)} down`),
@@ -130,11 +149,17 @@ async function main(): Promise<void> {
         let gone = false;
         void proc.exited.then(() => { gone = true; });
         const pid = await lab.waitFor('keepalived checker pid', () => {
-          if (gone) throw new Error(`keepalived's checker exited before checking:\n${(proc.stdout() + proc.stderr()).trim().split('\n').slice(-6).join('\n')}`);
-          if (!existsSync(files.checkerPid)) return undefined;
+          if (gone) return -1;
+          // The pid file comes before IPVS is opened (which may fail): the checks are on once it
+          // activates them.
+          if (!existsSync(files.checkerPid) || !proc.stdout().includes('Activating healthchecker')) return undefined;
           const n = Number(readFileSync(files.checkerPid, 'utf8').trim());
           return n > 0 && existsSync(`/proc/${n}/stat`) ? n : undefined;
         }, { timeoutMs: 30_000 });
+        if (pid < 0) {
+          const out = proc.stdout() + proc.stderr();
+          throw new Error(`keepalived's checker exited before checking: ${out.split('\n').find((l) => /can't initiali[sz]e ipvs/i.test(l))?.replace(/^.*?: (?=IPVS)/, '').trim() ?? tail(proc)}`);
+        }
         return { proc, cpuPid: pid };
       },
       down: (key) => {
@@ -177,10 +202,10 @@ async function main(): Promise<void> {
       const problems: string[] = [];
       try {
         await sleep(SETTLE_S * 1000);
-        const c0 = cpuMs(cpuPid);
+        const c0 = cpuMs(cpuPid, name, proc);
         const t0 = performance.now();
         await sleep(WINDOW_S * 1000);
-        const c1 = cpuMs(cpuPid);
+        const c1 = cpuMs(cpuPid, name, proc);
         const cpuMsPerS = (c1 - c0) / ((performance.now() - t0) / 1000);
         // Down lines before the kill: the load made servers fail.
         const before = [...proc.stdout().matchAll(side.anyDown)].length;
@@ -230,7 +255,7 @@ async function main(): Promise<void> {
     const kDetect = k.flatMap((x) => (x.detectMs === undefined ? [] : [x.detectMs]));
     console.log(`${SERVERS} real servers, TCP connect every 1 s (timeout 1 s, rise 1, fall 1, no retry); ${runs} rounds, alternating order; CPU over ${WINDOW_S} s after ${SETTLE_S} s`);
     console.log(`stockade checkers: CPU ${describe(sCpu, 'ms/s')}; detection ${sDetect.length ? describe(sDetect, 'ms', 0) : 'none'}`);
-    if (absent !== undefined) console.log(`keepalived checker: ABSENT on this kernel (${absent.split('\n').find((l) => /ipvs/i.test(l))?.trim() ?? absent.split('\n')[0]}); no ratio`);
+    if (absent !== undefined) console.log(`keepalived checker: ABSENT (${absent}); no ratio`);
     else console.log(`keepalived checker: CPU ${describe(kCpu, 'ms/s')}; detection ${kDetect.length ? describe(kDetect, 'ms', 0) : 'none'}`);
     const problems = [...s.flatMap((x) => x.problems.map((p) => `stockade: ${p}`)), ...k.flatMap((x) => x.problems.map((p) => `keepalived: ${p}`))];
     const same = absent === undefined && problems.length === 0 && s.length === runs && k.length === runs;
