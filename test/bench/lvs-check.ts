@@ -75,8 +75,8 @@ function tail(proc: LabProcess): string {
   return (proc.stdout() + proc.stderr()).trim().split('\n').slice(-6).join('\n');
 }
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number, name: string, proc: LabProcess): number {
+/** utime and stime of a process, in ms. */
+function cpuMs(pid: number, name: string, proc: LabProcess): { user: number; system: number } {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -85,7 +85,7 @@ function cpuMs(pid: number, name: string, proc: LabProcess): number {
   }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat(5); f starts at field 3.
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  return { user: (Number(f[11]) * 1000) / CLK_TCK, system: (Number(f[12]) * 1000) / CLK_TCK };
 }
 
 /** One request to a server process's control socket, its one-line answer. */
@@ -206,7 +206,9 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         await sleep(WINDOW_S * 1000);
         const c1 = cpuMs(cpuPid, name, proc);
-        const cpuMsPerS = (c1 - c0) / ((performance.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        const userMsPerS = (c1.user - c0.user) / seconds;
+        const cpuMsPerS = userMsPerS + (c1.system - c0.system) / seconds;
         // Down lines before the kill: the load made servers fail.
         const before = [...proc.stdout().matchAll(side.anyDown)].length;
         if (before > 0) problems.push(`${before} real server(s) reported down before any was killed`);
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
         if (others.length > 0) problems.push(`also reported down: ${[...new Set(others)].slice(0, 5).join(', ')}`);
         const reopened = await control(socketOf(key), `open ${key}`);
         if (!reopened.startsWith('opened')) throw new Error(`reopening ${key}: ${reopened}`);
-        console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s, ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+        console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
         return { cpuMsPerS, detectMs, problems };
       } finally {
         proc.kill('SIGTERM');
