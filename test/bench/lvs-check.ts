@@ -10,7 +10,8 @@
 //   (2) detection: one random real server's listener closed at a random phase of the 1 s loop;
 //       from the moment it is gone (the server process's wall clock) to the arrival of the side's
 //       line saying so (stockade: "real server A:P down"; keepalived: "TCP connection to [A]:tcp:P
-//       failed" or "Removing service [A]:tcp:P"), both lines read the same way on the same clock;
+//       failed|timeout", "TCP_CHECK on service [A]:tcp:P failed" or "Removing service [A]:tcp:P"),
+//       both sides' output read the same way on the same clock;
 //   (3) state: the killed server reported down, no other server reported down.
 // The stockade side is test/bench/lvs-check/stockade.ts: `stockade daemon` opens IPVS before its
 // checks and the host kernel has none, so the same checker code is started from the config file
@@ -165,9 +166,11 @@ async function main(): Promise<void> {
       down: (key) => {
         const i = key.lastIndexOf(':');
         const a = esc(`[${key.slice(0, i)}]:tcp:${key.slice(i + 1)}`);
-        return new RegExp(`TCP connection to ${a} failed|Removing service ${a}`);
+        // keepalived 2.2.7's words (strings in /usr/sbin/keepalived): the failed connection, the
+        // check failed after its retries, the server taken out.
+        return new RegExp(`TCP connection to ${a} (?:failed|timeout)|TCP_CHECK on service ${a} failed|Removing service ${a}`);
       },
-      anyDown: /(?:TCP connection to|Removing service) \[([\d.]+)\]:tcp:(\d+)/g,
+      anyDown: /(?:TCP connection to|TCP_CHECK on service|Removing service) \[([\d.]+)\]:tcp:(\d+)(?!\d| success)/g,
     },
   };
 
