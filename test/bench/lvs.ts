@@ -4,9 +4,12 @@
 // from an empty table, started the same way (`sh -c` under busybox `time`, one clock), in
 // alternating order, --runs rounds (at least 7). After each side the table (`ipvsadm -S -n`) must
 // be the same as after the first apply. Then the no-change re-apply: a whole command too, which
-// must write nothing. Both files are put on /data before boot (no console transfer).
+// must write nothing. Both files are put on /data before boot (no console transfer). Then the
+// checker load (c), test/bench/lvs-check.ts on the host; the last line carries both parts.
 //   npm run bench -- lvs [--runs N] [--services N]
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ensureImages } from '../image/images.ts';
 import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
@@ -46,6 +49,7 @@ async function timed(vm: Vm, command: string): Promise<number> {
 
 await ensureImages(['x86_64-generic']);
 const { config, rules } = inputs();
+let benchLine = 'BENCH lvs apply_ratio=NA noop_ms=NA';
 const vms = await startVms({ vms: { a: { board: 'x86_64-generic', memoryMb: 1024, data: { 'lvs.json': config, 'lvs.rules': rules } } } });
 try {
   const vm = vms.vm('a');
@@ -98,7 +102,16 @@ try {
   }
   const s = median(r.stockade);
   const b = median(r.ipvsadm);
-  console.log(`BENCH lvs runs=${runs} services=${SERVICES} reals=${REALS} stockade_ms=${s.toFixed(0)} ipvsadm_restore_ms=${b.toFixed(0)} apply_ratio=${ratio(s, b)} noop_ms=${median(noop).toFixed(0)} same_state=${same ? 'yes' : 'no'}`);
+  benchLine = `BENCH lvs runs=${runs} services=${SERVICES} reals=${REALS} stockade_ms=${s.toFixed(0)} ipvsadm_restore_ms=${b.toFixed(0)} apply_ratio=${ratio(s, b)} noop_ms=${median(noop).toFixed(0)} same_state=${same ? 'yes' : 'no'}`;
 } finally {
   await vms.destroy();
 }
+
+// (c) the checker load runs on the host's lab namespaces (test/bench/lvs-check.ts, its own
+// figures printed as they come); its ratio and detection time join this line.
+const check = spawnSync(process.execPath, [join(import.meta.dirname, 'lvs-check.ts'), '--runs', String(runs)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 << 20 });
+process.stdout.write(check.stdout);
+const checkLine = check.stdout.trim().split('\n').findLast((l) => l.startsWith('BENCH lvs-check ')) ?? '';
+const field = (k: string): string => new RegExp(`(?:^| )${k}=(\\S+)`).exec(checkLine)?.[1] ?? 'NA';
+if (check.status !== 0) process.exitCode = 1;
+console.log(`${benchLine} check_cpu_ratio=${field('check_cpu_ratio')} detect_ms=${field('detect_ms')} detect_keepalived_ms=${field('detect_keepalived_ms')} check_same_state=${field('same_state')}`);
