@@ -2,10 +2,11 @@
 // order (net first: the others stand on its interfaces and addresses); if one refuses, every part
 // already changed is undone in reverse order, so the box runs the old config whole. A part may
 // also need applying when another part changed (the firewall's system rules follow VRRP, sync and
-// management). Parts with no live applier yet refuse any change to them: nothing is silently
+// management). Parts read where they are used (parts.ts READ_WHEN_USED) need no applier: saving
+// the config is their apply. Other parts with no live applier yet refuse any change to them: nothing is silently
 // left half-applied.
 import type { Config } from '../config/index.ts';
-import { PART_NAMES, type PartName } from './parts.ts';
+import { PART_NAMES, READ_WHEN_USED, type PartName } from './parts.ts';
 import type { Plan } from './plan.ts';
 
 export type Undo = () => Promise<void>;
@@ -57,6 +58,10 @@ export async function applyTransaction(plan: Plan, previous: Config, next: Confi
   const applied: PartName[] = [];
   for (const part of partsToApply(plan, appliers)) {
     const applier = appliers.find((a) => a.part === part);
+    if (applier === undefined && READ_WHEN_USED.has(part)) {
+      applied.push(part);
+      continue;
+    }
     if (applier === undefined) return rollback(part, `${part}: changing it on the running box is not supported yet (restart the daemon to apply it)`);
     try {
       undos.push({ part, undo: await applier.apply(previous, next) });

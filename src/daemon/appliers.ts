@@ -1,7 +1,8 @@
 // What the daemon can change on the running box for a config transaction, part by part (see
 // src/apply/transaction.ts). A part with no applier here refuses any change to it (the
-// transaction says "restart the daemon to apply it"): today vrrp, sync, lvs and segments. Each
-// applier returns the undo that puts its part back.
+// transaction says "restart the daemon to apply it"); parts read where they are used (console,
+// upgrade: src/apply/parts.ts READ_WHEN_USED) need none. Each applier returns the undo that puts
+// its part back.
 import type { Config } from '../config/index.ts';
 import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
@@ -38,13 +39,3 @@ export const managementApplier: PartApplier = {
     return async () => undefined;
   },
 };
-
-/**
- * Console and upgrade settings are read from the saved config where they are used (the console
- * process at each login, `upgrade install` and the trial when they run): nothing runs in the
- * daemon to change, and a change takes effect when the transaction is confirmed (saved).
- */
-export const readWhenUsedAppliers: readonly PartApplier[] = (['console', 'upgrade'] as const).map((part) => ({
-  part,
-  apply: async () => async () => undefined,
-}));

@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
-import { firewallApplier, managementApplier, netApplier, readWhenUsedAppliers } from './appliers.ts';
+import { firewallApplier, managementApplier, netApplier } from './appliers.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -98,7 +98,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // log live beside the saved config (/data on the box).
   const transactions = serveTransactions({
     control, log,
-    appliers: [netApplier, firewallApplier(firewall), managementApplier, ...readWhenUsedAppliers],
+    appliers: [netApplier, firewallApplier(firewall), managementApplier],
     store: new RevisionStore(durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
