@@ -7,6 +7,7 @@ import type { Config } from '../config/index.ts';
 import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
+import type { VrrpRuntime } from '../vrrp/index.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {
@@ -39,3 +40,35 @@ export const managementApplier: PartApplier = {
     return async () => undefined;
   },
 };
+
+/** How the vrrp applier reaches the daemon's VRRP (absent while the config has no instances). */
+export interface VrrpSlot {
+  get(): VrrpRuntime | undefined;
+  /** Starts VRRP for `config` with the daemon's wiring (failover hooks, LVS) and holds it. */
+  start(config: Config): Promise<VrrpRuntime>;
+  /** Stops the running VRRP (priority 0 from every MASTER, VIPs removed) and forgets it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * VRRP: the running instances reconciled against the new config (src/vrrp/shell/run.ts
+ * reconfigure: unchanged instances keep state and VIPs, settings in place where the protocol
+ * allows, identity changes restart that instance alone). It follows net: an interface's own
+ * address is the adverts' source. Undo is the same reconcile back to the previous config.
+ */
+export function vrrpApplier(slot: VrrpSlot): PartApplier {
+  return {
+    part: 'vrrp',
+    follows: ['net'],
+    async apply(previous, next) {
+      const running = slot.get();
+      if (running === undefined) {
+        if (next.vrrp.instances.length === 0) return async () => undefined;
+        await slot.start(next);
+        return () => slot.stop();
+      }
+      await running.reconfigure(next.vrrp);
+      return async () => void (await running.reconfigure(previous.vrrp));
+    },
+  };
+}

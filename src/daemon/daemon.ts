@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { RevisionStore } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
-import { firewallApplier, managementApplier, netApplier } from './appliers.ts';
+import { firewallApplier, managementApplier, netApplier, vrrpApplier, type VrrpSlot } from './appliers.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -69,18 +69,30 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   const sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
-  const v: Vrrp | undefined = choice.config.vrrp;
-  try {
-    if (v && v.instances.length > 0) {
+  // VRRP with its wiring; also what a config transaction uses when the running config had no instances.
+  const vrrpSlot: VrrpSlot = {
+    get: () => vrrp,
+    async start(config) {
       // The failover hooks go in before any instance can become MASTER.
-      vrrp = await startVrrp(v, log, (shell) => {
-        failover = startFailover(choice.config, sync.service, shell, log);
+      vrrp = await startVrrp(config.vrrp, log, (shell) => {
+        failover = startFailover(config, sync.service, shell, log);
         lvs?.follow(shell);
       });
-      log('info', `vrrp: ${v.instances.length} instance(s) started`);
-    } else {
-      log('info', 'vrrp: no instances configured');
-    }
+      log('info', `vrrp: ${config.vrrp.instances.length} instance(s) started`);
+      return vrrp;
+    },
+    async stop() {
+      failover?.stop();
+      failover = undefined;
+      const r = vrrp;
+      vrrp = undefined;
+      await r?.stop();
+    },
+  };
+  const v: Vrrp | undefined = choice.config.vrrp;
+  try {
+    if (v && v.instances.length > 0) await vrrpSlot.start(choice.config);
+    else log('info', 'vrrp: no instances configured');
   } catch (e) {
     sync.service?.stop();
     firewall.stop();
@@ -98,7 +110,9 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // log live beside the saved config (/data on the box).
   const transactions = serveTransactions({
     control, log,
-    appliers: [netApplier, firewallApplier(firewall), managementApplier],
+    // One applier per part that can change live (src/apply/parts.ts orders them); a part with
+    // none refuses a change to it. Parts add theirs here.
+    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), managementApplier],
     store: new RevisionStore(durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
