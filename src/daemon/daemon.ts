@@ -10,8 +10,9 @@
 //
 // Test hooks (`testHooks`, from STOCKADE_TEST_HOOKS=1 in the daemon's environment, which the
 // image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
-// loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
-// variable the method does not exist.
+// loop callback, outside any try, as a bug would; the lab's crash test uses it. With it,
+// STOCKADE_TEST_PERSIST_PAUSE_MS=N also blocks N ms around each file write of a confirm's persist
+// (the lab's kill -9 test lands there). Without the variable neither exists.
 import { chooseConfig, type Vrrp } from '../config/index.ts';
 import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
 import { ControlServer } from './control.ts';
@@ -24,7 +25,7 @@ import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts
 import type { FailoverHandle } from './failover-run.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { RevisionStore } from '../apply/index.ts';
+import { RevisionStore, type RevisionFiles } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
 import { firewallApplier, managementApplier, netApplier, vrrpApplier, type VrrpSlot } from './appliers.ts';
@@ -37,6 +38,12 @@ export interface DaemonOptions {
   socketPath: string;
   /** The `test.fault` control method (see the header). */
   testHooks?: boolean;
+  /**
+   * Test hook (with testHooks only): each file operation of a confirm's persist is preceded and
+   * followed by a pause this long, the whole daemon blocked, so a test's kill -9 lands between
+   * them (the lab's persist test). Never set on a box.
+   */
+  persistPauseMs?: number;
   /** The log's counters, for `daemon.status`. */
   logStats?: () => LogStats;
 }
@@ -46,6 +53,8 @@ export interface DaemonHandle {
   readonly done: Promise<number>;
   /** `exitCode` (at least) becomes the daemon's exit status. */
   stop(reason: string, exitCode?: number): Promise<void>;
+  /** SIGHUP: the saved config re-read and applied as a transaction (logged; never throws). */
+  reload(): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions, log: Log, version: string): Promise<DaemonHandle> {
@@ -113,7 +122,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     // One applier per part that can change live (src/apply/parts.ts orders them); a part with
     // none refuses a change to it. Parts add theirs here.
     appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), managementApplier],
-    store: new RevisionStore(durableFiles, opts.configFile),
+    store: new RevisionStore(opts.testHooks && opts.persistPauseMs ? pausingFiles(opts.persistPauseMs) : durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
   });
@@ -169,5 +178,16 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     })();
     return stopping;
   };
-  return { done, stop };
+  return { done, stop, reload: () => transactions.reload(opts.configFile, (f) => readFileSync(f, 'utf8')) };
+}
+
+/** The persist test hook (DaemonOptions.persistPauseMs): blocks, as a slow disk would. */
+function pausingFiles(ms: number): RevisionFiles {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const pause = (): void => void Atomics.wait(cell, 0, 0, ms);
+  return {
+    ...durableFiles,
+    write(path, text) { pause(); durableFiles.write(path, text); pause(); },
+    remove(path) { pause(); durableFiles.remove(path); },
+  };
 }
