@@ -11,7 +11,7 @@
 //   transaction.ts  the changed parts applied in order, undone in reverse if one refuses
 export { diffJson, equalJson } from './diff.ts';
 export type { Difference, Json } from './diff.ts';
-export { PART_NAMES, READ_WHEN_USED } from './parts.ts';
+export { EFFECT_RULES, PART_NAMES, READ_WHEN_USED } from './parts.ts';
 export type { Effect, PartName } from './parts.ts';
 export { planConfig } from './plan.ts';
 export type { ItemPlan, PartPlan, Plan } from './plan.ts';

@@ -19,7 +19,8 @@ import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';
 import { vrrpStatusView, type DaemonStatusView } from '../control/index.ts';
 import { resolveGroup } from './group.ts';
-import { serveSync, startSync } from './sync.ts';
+import { serveSync, startSync, SyncService } from './sync.ts';
+import { syncApplier, type SyncSlot } from './sync-apply.ts';
 import { startFailover } from './failover-run.ts';
 import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';
 import type { FailoverHandle } from './failover-run.ts';
@@ -75,7 +76,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const lvs: LvsHandle | undefined = await startLvs(choice.config, log);
-  const sync = await startSync(choice.config, log);
+  let sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
   // VRRP with its wiring; also what a config transaction uses when the running config had no instances.
@@ -98,6 +99,33 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       await r?.stop();
     },
   };
+  // Sync in a config transaction (sync-apply.ts says when it restarts and when it changes in place).
+  const syncSlot: SyncSlot = {
+    async restart(config) {
+      failover?.stop();
+      failover = undefined;
+      sync.service?.stop();
+      sync = { service: undefined, reason: 'restarting for a config apply' };
+      const s = config.sync;
+      if (s === undefined || !s.enabled) {
+        sync = { service: undefined, reason: s === undefined ? 'not configured' : 'disabled in the config' };
+        log('info', `sync: ${sync.reason} (config apply)`);
+      } else {
+        sync = { service: await SyncService.start(config, s, log), reason: '' };
+        // The caches went with the old part: the peer's table again.
+        if (!s.stats_only && s.mode !== 'alarm') sync.service!.requestResync();
+        log('info', `sync: restarted for a config apply (${s.mode} over ${s.transport}, ${sync.service!.status().local} -> ${sync.service!.status().peer} port ${s.port})`);
+      }
+      syncSlot.rewire(config);
+    },
+    retune(config) {
+      if (config.sync !== undefined) sync.service?.retune(config, config.sync);
+    },
+    rewire(config) {
+      failover?.stop();
+      failover = vrrp ? startFailover(config, sync.service, vrrp.shell, log, false) : undefined;
+    },
+  };
   const v: Vrrp | undefined = choice.config.vrrp;
   try {
     if (v && v.instances.length > 0) await vrrpSlot.start(choice.config);
@@ -109,7 +137,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     await control.close();
     throw e;
   }
-  serveSync(control, sync.service, sync.reason);
+  serveSync(control, () => sync);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
@@ -121,7 +149,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     control, log,
     // One applier per part that can change live (src/apply/parts.ts orders them); a part with
     // none refuses a change to it. Parts add theirs here.
-    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), managementApplier],
+    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), syncApplier(syncSlot), managementApplier],
     store: new RevisionStore(opts.testHooks && opts.persistPauseMs ? pausingFiles(opts.persistPauseMs) : durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },

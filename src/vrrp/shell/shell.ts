@@ -118,6 +118,12 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
     this.#hooks.push(hook);
   }
 
+  /** The failover wiring replaced (a config apply): its old hook no longer runs. */
+  removeMasterHook(hook: MasterHook): void {
+    const i = this.#hooks.indexOf(hook);
+    if (i >= 0) this.#hooks.splice(i, 1);
+  }
+
   /**
    * No preempting by `names` (default: all) for `durationMs` from now, or until releasePreempt:
    * the daemon holds a starting box back until the peer's first bulk sync is in.
