@@ -67,7 +67,15 @@ export function vrrpApplier(slot: VrrpSlot): PartApplier {
         await slot.start(next);
         return () => slot.stop();
       }
-      await running.reconfigure(next.vrrp);
+      try {
+        await running.reconfigure(next.vrrp);
+      } catch (e) {
+        // This part is not undone by the transaction (it did not apply): a refusal found before
+        // anything changed leaves the instances as they were; one found later (a virtual MAC not
+        // made) is put back here, so the old instances run again.
+        const back = await running.reconfigure(previous.vrrp).then(() => '', (e2: Error) => `; the previous instances did not come back either: ${e2.message}`);
+        throw new Error(`${(e as Error).message}${back}`);
+      }
       return async () => void (await running.reconfigure(previous.vrrp));
     },
   };
