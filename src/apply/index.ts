@@ -22,5 +22,5 @@ export { RevisionStore, REVISION_DIR } from './revisions.ts';
 export type { RevisionFiles, RevisionMeta } from './revisions.ts';
 export { appendAudit, auditLine, AUDIT_LIMITS } from './audit.ts';
 export type { AuditFiles, AuditLimits, AuditRecord } from './audit.ts';
-export { applyTransaction, partsToApply } from './transaction.ts';
+export { applyTransaction, partsToApply, yieldTurn } from './transaction.ts';
 export type { ApplyOutcome, PartApplier, Undo } from './transaction.ts';

@@ -40,6 +40,18 @@ export function partsToApply(plan: Plan, appliers: readonly PartApplier[]): Part
   return PART_NAMES.filter((part) => changed.has(part) || (appliers.find((a) => a.part === part)?.follows ?? []).some((f) => changed.has(f)));
 }
 
+/**
+ * Lets the event loop run what fell due: the daemon's VRRP shares it, and an advert due while a
+ * part was being applied goes out before the next part (a transaction is many milliseconds of
+ * work). A due timer runs in the next timers phase and the VRRP shell then defers its work to
+ * setImmediate (after reading its sockets), so two check phases are waited for after it.
+ */
+export async function yieldTurn(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 export async function applyTransaction(plan: Plan, previous: Config, next: Config, appliers: readonly PartApplier[]): Promise<ApplyOutcome> {
   const undos: Array<{ part: PartName; undo: Undo }> = [];
   const rollback = async (part: PartName, error: string): Promise<ApplyOutcome> => {
@@ -63,6 +75,7 @@ export async function applyTransaction(plan: Plan, previous: Config, next: Confi
       continue;
     }
     if (applier === undefined) return rollback(part, `${part}: changing it on the running box is not supported yet (restart the daemon to apply it)`);
+    await yieldTurn();
     try {
       undos.push({ part, undo: await applier.apply(previous, next) });
       applied.push(part);

@@ -10,7 +10,7 @@
 import { formatConfigError, loadConfigText, type Config } from '../config/index.ts';
 import {
   appendAudit, applyTransaction, CommitConfirm, planConfig, type AuditFiles, type AuditRecord, type PartApplier,
-  type PendingTransaction, type Plan, type RevisionStore,
+  type PendingTransaction, type Plan, type RevisionStore, yieldTurn,
 } from '../apply/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
@@ -128,15 +128,18 @@ export function serveTransactions(deps: TransactionDeps): TransactionService {
       audit({ who, event: 'refused', summary: what, result: busy });
       throw new Error(busy);
     }
+    await yieldTurn();
     const loaded = loadConfigText(text);
     if (!loaded.ok) {
       const errors = loaded.errors.map((e) => formatConfigError(what, e));
       audit({ who, event: 'refused', summary: what, result: `${errors.length} config error(s)` });
       throw new Error(`${what}: not applied, ${errors.length === 1 ? '1 error' : `${errors.length} errors`}:\n${errors.join('\n')}`);
     }
+    await yieldTurn();
     const plan = planConfig(running.config, loaded.config);
     const summary = planSummary(plan);
     if (!plan.changed) return { changed: false, plan };
+    await yieldTurn();
     const outcome = await applyTransaction(plan, running.config, loaded.config, deps.appliers);
     if (!outcome.ok) {
       audit({ who, event: 'refused', summary, result: `${outcome.part}: ${outcome.error}; undone: ${outcome.undone.join(', ') || 'nothing'}` });
