@@ -15,6 +15,8 @@ export interface PartApplier {
   readonly part: PartName;
   /** Other parts whose change means this one must be applied again (derived settings). */
   readonly follows?: readonly PartName[];
+  /** For a part that only follows: false when it has nothing to follow here (not configured). */
+  followsWhen?(previous: Config, next: Config): boolean;
   /**
    * Makes the running part match `next`; resolves to what undoes it (back to `previous`). Throws
    * an Error naming what was refused and where (a config pointer) when the part cannot.
@@ -68,8 +70,10 @@ export async function applyTransaction(plan: Plan, previous: Config, next: Confi
     return { ok: false, part, error, undone, undoErrors };
   };
   const applied: PartName[] = [];
+  const changed = new Set(plan.parts.filter((p) => p.changed).map((p) => p.part));
   for (const part of partsToApply(plan, appliers)) {
     const applier = appliers.find((a) => a.part === part);
+    if (!changed.has(part) && applier?.followsWhen?.(previous, next) === false) continue;
     if (applier === undefined && READ_WHEN_USED.has(part)) {
       applied.push(part);
       continue;

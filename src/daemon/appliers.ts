@@ -60,6 +60,7 @@ export function vrrpApplier(slot: VrrpSlot): PartApplier {
   return {
     part: 'vrrp',
     follows: ['net'],
+    followsWhen: (previous, next) => previous.vrrp.instances.length > 0 || next.vrrp.instances.length > 0,
     async apply(previous, next) {
       const running = slot.get();
       if (running === undefined) {

@@ -46,6 +46,7 @@ export function syncApplier(slot: SyncSlot): PartApplier {
   return {
     part: 'sync',
     follows: ['net', 'vrrp'],
+    followsWhen: (previous, next) => previous.sync?.enabled === true || next.sync?.enabled === true,
     async apply(previous, next) {
       const how = syncChange(previous, next);
       if (how === 'restart') {
