@@ -11,7 +11,7 @@
 //   transaction.ts  the changed parts applied in order, undone in reverse if one refuses
 export { diffJson, equalJson } from './diff.ts';
 export type { Difference, Json } from './diff.ts';
-export { PART_NAMES } from './parts.ts';
+export { EFFECT_RULES, PART_NAMES, READ_WHEN_USED } from './parts.ts';
 export type { Effect, PartName } from './parts.ts';
 export { planConfig } from './plan.ts';
 export type { ItemPlan, PartPlan, Plan } from './plan.ts';
@@ -22,5 +22,5 @@ export { RevisionStore, REVISION_DIR } from './revisions.ts';
 export type { RevisionFiles, RevisionMeta } from './revisions.ts';
 export { appendAudit, auditLine, AUDIT_LIMITS } from './audit.ts';
 export type { AuditFiles, AuditLimits, AuditRecord } from './audit.ts';
-export { applyTransaction, partsToApply } from './transaction.ts';
+export { applyTransaction, partsToApply, yieldTurn } from './transaction.ts';
 export type { ApplyOutcome, PartApplier, Undo } from './transaction.ts';

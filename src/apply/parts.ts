@@ -2,6 +2,8 @@
 // means on the running box. This table is the transaction's contract: `config plan` prints it
 // and the daemon's live apply must do what it says (an instance planned "in place" keeps its
 // state and its VIPs; "restarts" goes through INIT).
+import { VRRP_RESTART_FIELDS, VRRP_RESTART_MEANS } from '../vrrp/index.ts';
+
 export const PART_NAMES = ['net', 'firewall', 'segments', 'lvs', 'vrrp', 'sync', 'console', 'upgrade', 'management'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
@@ -31,24 +33,34 @@ export interface EffectRule {
 }
 
 /**
- * VRRP: the protocol lets priority, VIPs, timers, preemption, tracking and notify change on a
- * running instance (RFC 9568 6.4.1: a new priority is simply advertised); its identity on the wire
- * (interface, VRID, version, vMAC, checksum convention, authentication, unicast peers) does not.
- * Sync: caches are kept unless where or how the peer is reached changes.
+ * VRRP: the instance fields that restart it are src/vrrp's one table (restart-fields.ts), which the
+ * engine's live apply follows too. Sync: caches are kept unless where or how the peer is reached
+ * changes, or the bound of a running queue or buffer (they are sized at start); the filter, the
+ * commit timeout and the failover settings change in place (src/daemon/sync-apply.ts).
  */
 export const EFFECT_RULES: Readonly<Partial<Record<PartName, EffectRule>>> = {
   vrrp: {
     section: 'vrrp',
     list: 'instances',
-    restartOn: ['interface', 'vrid', 'version', 'use_vmac', 'vmac_interface', 'checksum', 'unicast_peers', 'password', 'authentication', 'pair'],
-    restartMeans: 'goes through INIT: a MASTER gives up its VIPs until it is elected again',
+    restartOn: Object.keys(VRRP_RESTART_FIELDS),
+    restartMeans: VRRP_RESTART_MEANS,
   },
   sync: {
     section: 'sync',
-    restartOn: ['enabled', 'mode', 'interface', 'transport', 'peer', 'local_address', 'multicast_group', 'port', 'checksum', 'external_cache', 'authentication'],
+    restartOn: [
+      'enabled', 'mode', 'interface', 'transport', 'peer', 'local_address', 'multicast_group', 'port', 'checksum', 'external_cache', 'authentication',
+      'stats_only', 'ack_window', 'resend_queue_size', 'hash_limit', 'event_buffer_bytes', 'event_buffer_max_bytes',
+    ],
     restartMeans: 'its caches are dropped and fetched again from the peer',
   },
 };
+
+/**
+ * Parts whose settings nothing in the daemon holds: they are read from the saved config where
+ * they are used (the console process at each login, `upgrade install` and the trial when they
+ * run), so a change needs no live applier and takes effect when the transaction is confirmed.
+ */
+export const READ_WHEN_USED: ReadonlySet<PartName> = new Set<PartName>(['console', 'upgrade']);
 
 export function ruleFor(part: PartName, section: string, list: string | undefined): EffectRule | undefined {
   const rule = EFFECT_RULES[part];

@@ -73,17 +73,22 @@ export const daemonCommand: Command = {
         // Test builds are the same executable: the hook is keyed to the environment, which the
         // image's inittab never sets (see src/daemon/daemon.ts).
         testHooks: process.env['STOCKADE_TEST_HOOKS'] === '1', logStats: log.stats,
+        persistPauseMs: Number(process.env['STOCKADE_TEST_PERSIST_PAUSE_MS'] ?? 0) || 0,
       }, log, buildInfo.version);
     } catch (e) {
       guard.uninstall();
       throw new UserError(`daemon: ${(e as Error).message}`, EXIT_FAILURE);
     }
     const onSignal = (sig: NodeJS.Signals) => void handle.stop(sig);
+    // SIGHUP: the saved config applied live, as keepalived and conntrackd reload on it.
+    const onHup = () => void handle!.reload();
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHup);
     const code = await handle.done;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHup);
     guard.uninstall();
     return code;
   },

@@ -91,10 +91,10 @@ export class SyncNode {
     authProbes: 0,
     injectDropped: 0,
   };
-  readonly #filter: CompiledFilter;
+  #filter: CompiledFilter;
   readonly #auth: DatagramAuth | undefined;
   readonly #send: (d: Buffer) => void;
-  readonly #commitTimeout: number | undefined;
+  #commitTimeout: number | undefined;
   readonly #alarm: boolean;
   readonly #externalCache: boolean;
   readonly #statsOnly: boolean;
@@ -103,6 +103,15 @@ export class SyncNode {
   #lastExpire = 0;
   #lastProbe = Number.NEGATIVE_INFINITY;
   #now = 0;
+
+  /**
+   * A config apply: a new filter and commit timeout, caches kept. Entries the new filter refuses
+   * stay until they expire or are deleted; new events follow the new filter.
+   */
+  retune(opts: Pick<SyncNodeOptions, 'filter' | 'commitTimeout'>): void {
+    this.#filter = compileFilter(opts.filter ?? {});
+    this.#commitTimeout = opts.commitTimeout;
+  }
 
   constructor(opts: SyncNodeOptions, send: (datagram: Buffer) => void) {
     this.#send = send;

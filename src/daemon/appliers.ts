@@ -1,13 +1,15 @@
 // What the daemon can change on the running box for a config transaction, part by part (see
 // src/apply/transaction.ts). A part with no applier here refuses any change to it (the
-// transaction says "restart the daemon to apply it"): today vrrp, sync and segments. Each
-// applier returns the undo that puts its part back.
+// transaction says "restart the daemon to apply it"); parts read where they are used (console,
+// upgrade: src/apply/parts.ts READ_WHEN_USED) need none. Each applier returns the undo that puts
+// its part back.
 import type { Config } from '../config/index.ts';
 import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
 export { lvsApplier } from './lvs-applier.ts';
 export { segmentsApplier } from './segments.ts';
+import type { VrrpRuntime } from '../vrrp/index.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {
@@ -41,12 +43,43 @@ export const managementApplier: PartApplier = {
   },
 };
 
+/** How the vrrp applier reaches the daemon's VRRP (absent while the config has no instances). */
+export interface VrrpSlot {
+  get(): VrrpRuntime | undefined;
+  /** Starts VRRP for `config` with the daemon's wiring (failover hooks, LVS) and holds it. */
+  start(config: Config): Promise<VrrpRuntime>;
+  /** Stops the running VRRP (priority 0 from every MASTER, VIPs removed) and forgets it. */
+  stop(): Promise<void>;
+}
+
 /**
- * Console and upgrade settings are read from the saved config where they are used (the console
- * process at each login, `upgrade install` and the trial when they run): nothing runs in the
- * daemon to change, and a change takes effect when the transaction is confirmed (saved).
+ * VRRP: the running instances reconciled against the new config (src/vrrp/shell/run.ts
+ * reconfigure: unchanged instances keep state and VIPs, settings in place where the protocol
+ * allows, identity changes restart that instance alone). It follows net: an interface's own
+ * address is the adverts' source. Undo is the same reconcile back to the previous config.
  */
-export const readWhenUsedAppliers: readonly PartApplier[] = (['console', 'upgrade'] as const).map((part) => ({
-  part,
-  apply: async () => async () => undefined,
-}));
+export function vrrpApplier(slot: VrrpSlot): PartApplier {
+  return {
+    part: 'vrrp',
+    follows: ['net'],
+    followsWhen: (previous, next) => previous.vrrp.instances.length > 0 || next.vrrp.instances.length > 0,
+    async apply(previous, next) {
+      const running = slot.get();
+      if (running === undefined) {
+        if (next.vrrp.instances.length === 0) return async () => undefined;
+        await slot.start(next);
+        return () => slot.stop();
+      }
+      try {
+        await running.reconfigure(next.vrrp);
+      } catch (e) {
+        // This part is not undone by the transaction (it did not apply): a refusal found before
+        // anything changed leaves the instances as they were; one found later (a virtual MAC not
+        // made) is put back here, so the old instances run again.
+        const back = await running.reconfigure(previous.vrrp).then(() => '', (e2: Error) => `; the previous instances did not come back either: ${e2.message}`);
+        throw new Error(`${(e as Error).message}${back}`);
+      }
+      return async () => void (await running.reconfigure(previous.vrrp));
+    },
+  };
+}

@@ -10,24 +10,26 @@
 //
 // Test hooks (`testHooks`, from STOCKADE_TEST_HOOKS=1 in the daemon's environment, which the
 // image's inittab never sets): the control method `test.fault` makes the daemon fail from an event
-// loop callback, outside any try, as a bug would; the lab's crash test uses it. Without the
-// variable the method does not exist.
+// loop callback, outside any try, as a bug would; the lab's crash test uses it. With it,
+// STOCKADE_TEST_PERSIST_PAUSE_MS=N also blocks N ms around each file write of a confirm's persist
+// (the lab's kill -9 test lands there). Without the variable neither exists.
 import { chooseConfig, type Vrrp } from '../config/index.ts';
 import { startVrrp, type VrrpRuntime } from '../vrrp/index.ts';
 import { ControlServer } from './control.ts';
 import type { Log, LogStats } from './log.ts';
 import { vrrpStatusView, type DaemonStatusView } from '../control/index.ts';
 import { resolveGroup } from './group.ts';
-import { serveSync, startSync } from './sync.ts';
+import { serveSync, startSync, SyncService } from './sync.ts';
+import { syncApplier, type SyncSlot } from './sync-apply.ts';
 import { startFailover } from './failover-run.ts';
 import { startFirewallManager, systemFirewallKernel } from '../firewall/index.ts';
 import type { FailoverHandle } from './failover-run.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { RevisionStore } from '../apply/index.ts';
+import { RevisionStore, type RevisionFiles } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
-import { firewallApplier, lvsApplier, managementApplier, netApplier, readWhenUsedAppliers, segmentsApplier } from './appliers.ts';
+import { firewallApplier, lvsApplier, managementApplier, netApplier, segmentsApplier, vrrpApplier, type VrrpSlot } from './appliers.ts';
 import { segmentsFollow, startSegmentsPart } from './segments.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
@@ -38,6 +40,12 @@ export interface DaemonOptions {
   socketPath: string;
   /** The `test.fault` control method (see the header). */
   testHooks?: boolean;
+  /**
+   * Test hook (with testHooks only): each file operation of a confirm's persist is preceded and
+   * followed by a pause this long, the whole daemon blocked, so a test's kill -9 lands between
+   * them (the lab's persist test). Never set on a box.
+   */
+  persistPauseMs?: number;
   /** The log's counters, for `daemon.status`. */
   logStats?: () => LogStats;
 }
@@ -47,6 +55,8 @@ export interface DaemonHandle {
   readonly done: Promise<number>;
   /** `exitCode` (at least) becomes the daemon's exit status. */
   stop(reason: string, exitCode?: number): Promise<void>;
+  /** SIGHUP: the saved config re-read and applied as a transaction (logged; never throws). */
+  reload(): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions, log: Log, version: string): Promise<DaemonHandle> {
@@ -68,22 +78,61 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
   const lvs: LvsHandle = await startLvs(choice.config, log);
   const segments = await startSegmentsPart(choice.config, log, control);
-  const sync = await startSync(choice.config, log);
+  let sync = await startSync(choice.config, log);
   let vrrp: VrrpRuntime | undefined;
   let failover: FailoverHandle | undefined;
-  const v: Vrrp | undefined = choice.config.vrrp;
-  try {
-    if (v && v.instances.length > 0) {
+  // VRRP with its wiring; also what a config transaction uses when the running config had no instances.
+  const vrrpSlot: VrrpSlot = {
+    get: () => vrrp,
+    async start(config) {
       // The failover hooks go in before any instance can become MASTER.
-      vrrp = await startVrrp(v, log, (shell) => {
-        failover = startFailover(choice.config, sync.service, shell, log);
+      vrrp = await startVrrp(config.vrrp, log, (shell) => {
+        failover = startFailover(config, sync.service, shell, log);
         lvs?.follow(shell);
         segmentsFollow(segments, shell);
       });
-      log('info', `vrrp: ${v.instances.length} instance(s) started`);
-    } else {
-      log('info', 'vrrp: no instances configured');
-    }
+      log('info', `vrrp: ${config.vrrp.instances.length} instance(s) started`);
+      return vrrp;
+    },
+    async stop() {
+      failover?.stop();
+      failover = undefined;
+      const r = vrrp;
+      vrrp = undefined;
+      await r?.stop();
+    },
+  };
+  // Sync in a config transaction (sync-apply.ts says when it restarts and when it changes in place).
+  const syncSlot: SyncSlot = {
+    async restart(config) {
+      failover?.stop();
+      failover = undefined;
+      sync.service?.stop();
+      sync = { service: undefined, reason: 'restarting for a config apply' };
+      const s = config.sync;
+      if (s === undefined || !s.enabled) {
+        sync = { service: undefined, reason: s === undefined ? 'not configured' : 'disabled in the config' };
+        log('info', `sync: ${sync.reason} (config apply)`);
+      } else {
+        sync = { service: await SyncService.start(config, s, log), reason: '' };
+        // The caches went with the old part: the peer's table again.
+        if (!s.stats_only && s.mode !== 'alarm') sync.service!.requestResync();
+        log('info', `sync: restarted for a config apply (${s.mode} over ${s.transport}, ${sync.service!.status().local} -> ${sync.service!.status().peer} port ${s.port})`);
+      }
+      syncSlot.rewire(config);
+    },
+    retune(config) {
+      if (config.sync !== undefined) sync.service?.retune(config, config.sync);
+    },
+    rewire(config) {
+      failover?.stop();
+      failover = vrrp ? startFailover(config, sync.service, vrrp.shell, log, false) : undefined;
+    },
+  };
+  const v: Vrrp | undefined = choice.config.vrrp;
+  try {
+    if (v && v.instances.length > 0) await vrrpSlot.start(choice.config);
+    else log('info', 'vrrp: no instances configured');
   } catch (e) {
     sync.service?.stop();
     firewall.stop();
@@ -91,7 +140,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     await control.close();
     throw e;
   }
-  serveSync(control, sync.service, sync.reason);
+  serveSync(control, () => sync);
   const started = Date.now();
   control.handle('ping', () => ({ pong: true, version, pid: process.pid }));
   control.handle('firewall.status', () => firewall.view(systemFirewallKernel({ counters: true })));
@@ -101,8 +150,10 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // log live beside the saved config (/data on the box).
   const transactions = serveTransactions({
     control, log,
-    appliers: [netApplier, firewallApplier(firewall), lvsApplier(lvs), segmentsApplier(segments), managementApplier, ...readWhenUsedAppliers],
-    store: new RevisionStore(durableFiles, opts.configFile),
+    // One applier per part that can change live (src/apply/parts.ts orders them); a part with
+    // none refuses a change to it. Parts add theirs here.
+    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), syncApplier(syncSlot), lvsApplier(lvs), segmentsApplier(segments), managementApplier],
+    store: new RevisionStore(opts.testHooks && opts.persistPauseMs ? pausingFiles(opts.persistPauseMs) : durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },
   });
@@ -159,5 +210,16 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     })();
     return stopping;
   };
-  return { done, stop };
+  return { done, stop, reload: () => transactions.reload(opts.configFile, (f) => readFileSync(f, 'utf8')) };
+}
+
+/** The persist test hook (DaemonOptions.persistPauseMs): blocks, as a slow disk would. */
+function pausingFiles(ms: number): RevisionFiles {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const pause = (): void => void Atomics.wait(cell, 0, 0, ms);
+  return {
+    ...durableFiles,
+    write(path, text) { pause(); durableFiles.write(path, text); pause(); },
+    remove(path) { pause(); durableFiles.remove(path); },
+  };
 }

@@ -26,7 +26,8 @@ const realTimers: FailoverTimers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout | undefined),
 };
 
-export function startFailover(config: Config, service: SyncService | undefined, shell: VrrpShell, log: Log): FailoverHandle | undefined {
+/** `atStart` false: wired again by a config apply, with no start-up preempt hold (the box is long up). */
+export function startFailover(config: Config, service: SyncService | undefined, shell: VrrpShell, log: Log, atStart = true): FailoverHandle | undefined {
   const sync = config.sync;
   if (service === undefined || sync?.vrrp_group === undefined || sync.stats_only) return undefined;
   const unit = sync.vrrp_group;
@@ -44,7 +45,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
   let startup: SyncFailoverView['startup'] = 'not held';
   let watchTimer: NodeJS.Timeout | undefined;
   // ALARM has no RESYNC: the peer's table arrives over its refresh time, there is no bulk to wait for.
-  if (sync.startup_sync_wait_s > 0 && sync.mode !== 'alarm') {
+  if (atStart && sync.startup_sync_wait_s > 0 && sync.mode !== 'alarm') {
     const waitMs = sync.startup_sync_wait_s * 1000;
     const t0 = performance.now();
     shell.holdPreempt(waitMs, members);
@@ -81,6 +82,7 @@ export function startFailover(config: Config, service: SyncService | undefined, 
     stop() {
       if (watchTimer !== undefined) clearInterval(watchTimer);
       failover.stop();
+      shell.removeMasterHook(failover.masterHook);
       shell.off('transition', onTransition);
     },
   };

@@ -29,8 +29,8 @@ function cacheParam(params: unknown): SyncCacheName | 'both' {
 
 export class SyncService {
   readonly #driver: SyncDriver;
-  readonly #sync: Sync;
-  readonly #opts: SyncDriverOptions;
+  #sync: Sync;
+  #opts: SyncDriverOptions;
   readonly #started = performance.now();
   #lastCommit: SyncCommitView | null = null;
   #rejectTimer: NodeJS.Timeout | undefined;
@@ -92,6 +92,14 @@ export class SyncService {
       lastCommit: this.#lastCommit,
       ...(this.#failoverView ? { failover: this.#failoverView() } : {}),
     };
+  }
+
+  /** A config apply that keeps the caches (sync-apply.ts decides): the new filter and commit timeout. */
+  retune(config: Config, sync: Sync): void {
+    const opts = syncDriverOptions(config, sync);
+    this.#driver.retune(opts);
+    this.#sync = sync;
+    this.#opts = opts;
   }
 
   /** The failover wiring's part of `sync.status` (failover-run.ts). */
@@ -182,13 +190,14 @@ export async function startSync(config: Config, log: Log): Promise<{ service: Sy
   }
 }
 
-/** The control socket's sync.* methods. */
-export function serveSync(control: ControlServer, service: SyncService | undefined, reason: string): void {
+/** The control socket's sync.* methods, on whatever sync runs now (a config apply may restart it). */
+export function serveSync(control: ControlServer, current: () => { service: SyncService | undefined; reason: string }): void {
   const need = (): SyncService => {
+    const { service, reason } = current();
     if (service === undefined) throw new Error(`sync is not running (${reason})`);
     return service;
   };
-  control.handle('sync.status', () => service?.status() ?? ({ running: false, reason } satisfies SyncStatusView));
+  control.handle('sync.status', () => current().service?.status() ?? ({ running: false, reason: current().reason } satisfies SyncStatusView));
   control.handle('sync.dump', (p) => {
     const c = cacheParam(p);
     if (c === 'both') throw new Error("sync.dump needs cache 'internal' or 'external'");

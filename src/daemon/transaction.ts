@@ -4,11 +4,13 @@
 // (commit_confirm_s 0) or waits for `config.confirm`; unconfirmed when the window closes, the box
 // goes back to the confirmed config by itself and logs why. One transaction at a time; every
 // step is in the audit log on /data. The window is the running (old) config's
-// management.commit_confirm_s: a change cannot switch off its own safety net.
+// management.commit_confirm_s: a change cannot switch off its own safety net. SIGHUP (reload())
+// re-reads the saved config and applies it the same way, with no window: it is already saved,
+// and kept as a revision when it differs from what runs (an edit by hand shows in the history).
 import { formatConfigError, loadConfigText, type Config } from '../config/index.ts';
 import {
   appendAudit, applyTransaction, CommitConfirm, planConfig, type AuditFiles, type AuditRecord, type PartApplier,
-  type PendingTransaction, type Plan, type RevisionStore,
+  type PendingTransaction, type Plan, type RevisionStore, yieldTurn,
 } from '../apply/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
@@ -36,6 +38,8 @@ export interface TransactionDeps {
 
 export interface TransactionService {
   running(): RunningConfig;
+  /** SIGHUP: the saved config (`file`) applied as a transaction that needs no confirm; logged, never throws. */
+  reload(file: string, readText: (file: string) => string): Promise<void>;
   stop(): void;
 }
 
@@ -117,28 +121,31 @@ export function serveTransactions(deps: TransactionDeps): TransactionService {
     }
   };
 
-  const apply = (text: string, who: string, what: string) => exclusive(async () => {
+  /** `window`: the confirm window in seconds (default: the running config's). */
+  const apply = (text: string, who: string, what: string, window = running.config.management.commit_confirm_s) => exclusive(async () => {
     const busy = confirm.busy(clock());
     if (busy !== undefined) {
       audit({ who, event: 'refused', summary: what, result: busy });
       throw new Error(busy);
     }
+    await yieldTurn();
     const loaded = loadConfigText(text);
     if (!loaded.ok) {
       const errors = loaded.errors.map((e) => formatConfigError(what, e));
       audit({ who, event: 'refused', summary: what, result: `${errors.length} config error(s)` });
       throw new Error(`${what}: not applied, ${errors.length === 1 ? '1 error' : `${errors.length} errors`}:\n${errors.join('\n')}`);
     }
+    await yieldTurn();
     const plan = planConfig(running.config, loaded.config);
     const summary = planSummary(plan);
     if (!plan.changed) return { changed: false, plan };
+    await yieldTurn();
     const outcome = await applyTransaction(plan, running.config, loaded.config, deps.appliers);
     if (!outcome.ok) {
       audit({ who, event: 'refused', summary, result: `${outcome.part}: ${outcome.error}; undone: ${outcome.undone.join(', ') || 'nothing'}` });
       deps.log('warn', `config: apply by ${who} refused by ${outcome.part}: ${outcome.error}; the old config runs`);
       throw new Error(`${outcome.error}; every part changed before it was put back (${outcome.undone.join(', ') || 'none'})${outcome.undoErrors.length ? `; undo failed: ${outcome.undoErrors.join('; ')}` : ''}`);
     }
-    const window = running.config.management.commit_confirm_s;
     setRunning({ config: loaded.config, text });
     const begun = confirm.applied(clock(), who, summary, window);
     if (!begun.ok) throw new Error(begun.error); // not reached: busy() was checked above, inside exclusive()
@@ -190,6 +197,15 @@ export function serveTransactions(deps: TransactionDeps): TransactionService {
 
   return {
     running: () => running,
+    async reload(file, readText) {
+      deps.log('info', `config: SIGHUP: re-reading ${file}`);
+      try {
+        const r = await apply(readText(file), 'SIGHUP', file, 0) as { changed: boolean; applied?: string[] };
+        if (!r.changed) deps.log('info', `config: SIGHUP: ${file} is what runs; nothing to apply`);
+      } catch (e) {
+        deps.log('error', `config: SIGHUP: ${file} not applied: ${(e as Error).message}`);
+      }
+    },
     stop: () => {
       if (timer) clearTimeout(timer);
       timer = undefined;

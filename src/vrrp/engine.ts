@@ -25,6 +25,7 @@ import type { DropCounters, DropReason, ReceiveConfig, ReceivedPacket } from './
 import { VrrpInstance } from './instance.ts';
 import type { Action, InstanceOptions, InstanceStatus, VrrpState } from './instance.ts';
 import { ScriptTracker, healthOf } from './tracking.ts';
+import { needsRestart } from './restart-fields.ts';
 import type { ScriptSpec, TrackSpec, TrackStatus } from './tracking.ts';
 
 export interface EngineInstanceConfig extends InstanceOptions {
@@ -65,23 +66,6 @@ export interface EngineChange {
   restarted: string[];
   added: string[];
   removed: string[];
-}
-
-/**
- * What an instance is on the wire and to its peer: a change restarts it. Keep in step with
- * src/apply/parts.ts (what `config plan` promises); test/unit/vrrp/reconfigure.test.ts checks both.
- */
-export function needsRestart(a: EngineInstanceConfig, b: EngineInstanceConfig): boolean {
-  return a.interface !== b.interface || a.vrid !== b.vrid || a.version !== b.version || a.pairOnly !== b.pairOnly
-    || a.receive.checksum !== b.receive.checksum || a.receive.multicastGroup !== b.receive.multicastGroup
-    || !sameJson(a.receive.unicastPeers, b.receive.unicastPeers) || !sameJson(a.receive.v2Password ? [...a.receive.v2Password] : null, b.receive.v2Password ? [...b.receive.v2Password] : null)
-    || !sameAuth(a.auth, b.auth);
-}
-
-function sameAuth(a: AuthKeys | undefined, b: AuthKeys | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  const keys = (k: AuthKeys) => [...k.keys].map(([id, secret]) => [id, Buffer.from(secret).toString('hex')]);
-  return a.activeKeyId === b.activeKeyId && a.maxClockSkewMs === b.maxClockSkewMs && sameJson(keys(a), keys(b));
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

@@ -14,6 +14,7 @@
 //   timers.ts       skew and master-down formulas
 //   instance.ts     one instance's state machine (clock injected: deadline()/timer())
 //   tracking.ts     keepalived-style tracking (weights, rise/fall) -> FAULT + effective priority
+//   restart-fields.ts  which instance fields restart it on a config apply (the one table)
 //   engine.ts       all instances: packets in, validation + drop counters, sync groups, tracking,
 //                   heartbeats; actions out; the datagrams to send
 //   from-config.ts  the validated config's vrrp section -> engine configuration
@@ -41,6 +42,7 @@ export type { ChecksumConvention } from './checksum.ts';
 export { decodeAdvert, encodeAdvert, simplePasswordBytes } from './codec.ts';
 export type { Advert, AdvertFields, VrrpVersion } from './codec.ts';
 export { VrrpEngine } from './engine.ts';
+export { VRRP_RESTART_FIELDS, VRRP_RESTART_MEANS, needsRestart } from './restart-fields.ts';
 export type { EngineConfig, EngineInstanceConfig, EngineStatus, OutgoingAdvert, SyncGroupConfig, TaggedAction } from './engine.ts';
 export { planFromConfig } from './from-config.ts';
 export type { AcceleratedSettings, RuntimeFacts, VrrpPlan } from './from-config.ts';

@@ -93,7 +93,7 @@ export class SyncDriver {
         ...(opts.ackWindow !== undefined ? { ackWindow: opts.ackWindow } : {}),
         ...(opts.resendQueueSize !== undefined ? { resendQueueSize: opts.resendQueueSize } : {}),
       },
-      filter: { ...opts.filter, ignoreAddresses: [opts.local, ...(opts.peer !== '' ? [opts.peer] : []), ...(opts.filter?.ignoreAddresses ?? [])] },
+      filter: SyncDriver.#filterOf(opts),
     }, (d) => this.#transport?.send(d));
     this.#writer = CtBatchWriter.open();
     this.#dump = NetlinkSocket.open(NETLINK_NETFILTER);
@@ -106,6 +106,16 @@ export class SyncDriver {
       this.#flushSoon();
     });
     this.#events.on('overrun', () => this.#onOverrun());
+  }
+
+  /** The node's filter: the configured one, and never our own or the peer's sync addresses. */
+  static #filterOf(opts: SyncDriverOptions) {
+    return { ...opts.filter, ignoreAddresses: [opts.local, ...(opts.peer !== '' ? [opts.peer] : []), ...(opts.filter?.ignoreAddresses ?? [])] };
+  }
+
+  /** A config apply that keeps the caches: the filter and commit timeout of `opts` from now. */
+  retune(opts: SyncDriverOptions): void {
+    this.node.retune({ filter: SyncDriver.#filterOf(opts), ...(opts.commitTimeout !== undefined ? { commitTimeout: opts.commitTimeout } : {}) });
   }
 
   static async start(opts: SyncDriverOptions): Promise<SyncDriver> {

@@ -94,8 +94,23 @@ export class KernelIo implements ShellIo {
    * again when `ifname` is created again.
    */
   listen(ifname: string, opts: { as?: string; multicast: boolean; accept?: (vrid: number) => boolean }, shell: VrrpShell): void {
+    const before = this.#listening.get(ifname);
     this.#listening.set(ifname, { as: opts.as ?? ifname, multicast: opts.multicast, accept: opts.accept ?? (() => true), shell });
+    const open = this.#raw.get(ifname);
+    // Already open (a config apply): the new spec applies to what arrives from now; join if now needed.
+    if (open !== undefined && opts.multicast && before?.multicast !== true) open.join(VRRP_MULTICAST_GROUP, ifNameToIndex(ifname));
     this.#openListener(ifname);
+  }
+
+  /** No longer listening on `ifname` (a config apply took its last instance away). */
+  unlisten(ifname: string): void {
+    this.#listening.delete(ifname);
+    this.#dropSockets(ifname);
+  }
+
+  /** The interfaces listened on. */
+  get listening(): string[] {
+    return [...this.#listening.keys()];
   }
 
   #openListener(ifname: string): void {
@@ -112,6 +127,9 @@ export class KernelIo implements ShellIo {
     }
     sock.receive(
       (p) => {
+        // The spec as it is now (a config apply may have changed it since the socket opened).
+        const spec = this.#listening.get(ifname);
+        if (!spec) return;
         // Byte 1 is the VRID in v2 and v3; anything shorter is left to the engine to count.
         if (p.payload.length >= 2 && !spec.accept(p.payload[1]!)) return;
         spec.shell.receive(spec.as, { payload: p.payload, source: mustParseIpv4(p.source), destination: mustParseIpv4(p.destination), ttl: p.ttl });
@@ -125,8 +143,9 @@ export class KernelIo implements ShellIo {
    * vmac_xmit_base: needed with unicast peers, where a send bound to the macvlan would find no
    * route there and ARP for the peer from the virtual MAC.
    */
-  advertVia(ifname: string, via: string): void {
-    this.#advertVia.set(ifname, via);
+  advertVia(ifname: string, via: string | undefined): void {
+    if (via === undefined) this.#advertVia.delete(ifname);
+    else this.#advertVia.set(ifname, via);
   }
 
   /** Creates (or reuses) the virtual MAC interface of an instance; resolves once the link monitor knows it. */
@@ -139,15 +158,26 @@ export class KernelIo implements ShellIo {
 
   /** Deletes the virtual MAC interfaces this made (keepalived does so on exit). */
   async removeVmacs(): Promise<void> {
-    for (const spec of this.#vmacs.values()) {
-      this.#dropSockets(spec.name);
-      try {
-        await removeVmac(this.rtnl, spec.name);
-      } catch (e) {
-        this.#log('warn', `vrrp: ${spec.name}: not deleted: ${(e as Error).message}`);
-      }
+    for (const name of [...this.#vmacs.keys()]) await this.removeVmac(name);
+  }
+
+  /** The virtual MAC interfaces this made, by name. */
+  get vmacs(): ReadonlyMap<string, VmacSpec> {
+    return this.#vmacs;
+  }
+
+  /** Deletes one virtual MAC interface this made (its instance went or restarts without it). */
+  async removeVmac(name: string): Promise<void> {
+    if (!this.#vmacs.has(name)) return;
+    this.#vmacs.delete(name);
+    this.#listening.delete(name);
+    this.#advertVia.delete(name);
+    this.#dropSockets(name);
+    try {
+      await removeVmac(this.rtnl, name);
+    } catch (e) {
+      this.#log('warn', `vrrp: ${name}: not deleted: ${(e as Error).message}`);
     }
-    this.#vmacs.clear();
   }
 
   #dropSockets(ifname: string): void {

@@ -5,10 +5,14 @@
 // check commands run on their intervals, and with accelerated failover the sync-link heartbeats
 // go out and come in (heartbeats.ts). Virtual MAC
 // interfaces (use_vmac) are made before start and deleted at stop, as keepalived does.
+// A config apply (reconfigure) runs the same steps against the new config on the running shell:
+// everything that can refuse (interfaces, addresses, keys) is read first, so a refusal changes
+// nothing; then the shell retires what goes or restarts, the virtual MACs and sockets follow the
+// new config, and the engine takes the new settings in place (engine.ts).
 import { readFileSync } from 'node:fs';
 import { lstatOf, realpathOf } from '../../kernel/index.ts';
 import type { Vrrp } from '../../config/index.ts';
-import { VrrpEngine } from '../engine.ts';
+import { VrrpEngine, type EngineChange } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
 import { commandProblem } from '../notify.ts';
 import type { PathElementStat } from '../notify.ts';
@@ -17,11 +21,18 @@ import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/index.ts';
 import { startHeartbeats } from './heartbeats.ts';
 import { KernelIo, linkIsUp } from './kernel-io.ts';
 import type { Logger } from './kernel-io.ts';
-import { VrrpShell } from './shell.ts';
+import { VrrpShell, type ShellOptions } from './shell.ts';
 import { resolveVips } from './vips.ts';
 
 export interface VrrpRuntime {
   shell: VrrpShell;
+  /**
+   * Runs `v` instead of the config it runs now (a config transaction): unchanged instances keep
+   * their state and VIPs, settings change in place where the protocol allows, the rest restart.
+   * Throws, having changed nothing, when `v` cannot run here (an interface or address missing, a
+   * key file unreadable, accelerated failover changed).
+   */
+  reconfigure(v: Vrrp): Promise<EngineChange>;
   /** Priority-0 adverts, VIPs removed, sockets closed. */
   stop(): Promise<void>;
 }
@@ -45,8 +56,17 @@ export async function startVrrp(v: Vrrp, log: Logger, beforeStart?: (shell: Vrrp
   }
 }
 
-/** Config -> running instances, in the order keepalived does it (each step below). */
-async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell: VrrpShell) => void) | undefined): Promise<VrrpRuntime> {
+/** What run.ts reads from the kernel and the config before anything starts or changes. */
+interface Prepared {
+  v: Vrrp;
+  ifnames: string[];
+  addrs: Map<string, Addr[]>;
+  own: (ifname: string) => Addr[];
+  facts: RuntimeFacts;
+  plan: VrrpPlan;
+}
+
+async function prepare(io: KernelIo, v: Vrrp, log: Logger): Promise<Prepared> {
   const ifnames = [...new Set(v.instances.map((i) => i.interface))];
   const addrs = await readAddresses(io, v, ifnames);
   const own = ownAddressesOf(v, addrs);
@@ -54,19 +74,49 @@ async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell:
   const plan = planFromConfig(v, facts);
   trackOwnInterfaces(plan);
   refuseUnsafeCommands(plan, io, log);
-  const shell = makeShell(v, plan, io, own, log);
+  return { v, ifnames, addrs, own, facts, plan };
+}
+
+/** Config -> running instances, in the order keepalived does it (each step below). */
+async function startOn(io: KernelIo, v: Vrrp, log: Logger, beforeStart: ((shell: VrrpShell) => void) | undefined): Promise<VrrpRuntime> {
+  let current = await prepare(io, v, log);
+  const { ifnames, addrs, plan, facts } = current;
+  const shell = new VrrpShell(new VrrpEngine(plan.engine), io, shellOptions(v, plan, current.own));
+  shell.on('log', log);
   await removeStaleVips(io, ifnames, addrs, log);
   await addVmacs(io, plan, log);
   openSockets(io, v, plan, shell, ifnames);
   feedLinkStates(io, v, shell, ifnames);
+  io.watchLinks(shell);
   const acc = plan.accelerated;
   const heartbeats = acc ? startHeartbeats(acc, facts.primaryAddress(acc.interface), io, shell, log) : undefined;
-  const checkTimers = startChecks(plan, io, shell);
+  let checkTimers = startChecks(plan, io, shell);
 
   beforeStart?.(shell);
   shell.start();
   return {
     shell,
+    async reconfigure(next) {
+      if (JSON.stringify(next.accelerated_failover ?? null) !== JSON.stringify(current.v.accelerated_failover ?? null)) {
+        throw new Error('/vrrp/accelerated_failover: changing it on the running box is not supported yet (restart the daemon to apply it)');
+      }
+      const p = await prepare(io, next, log);
+      // A virtual MAC interface made, deleted or changed restarts its instance (parts: use_vmac).
+      const restart = new Set(next.instances.map((i) => i.name).filter((n) => JSON.stringify(p.plan.vmacs.get(n) ?? null) !== JSON.stringify(current.plan.vmacs.get(n) ?? null)));
+      feedLinkStates(io, next, shell, p.ifnames);
+      const change = await shell.reconfigure(p.plan.engine, shellOptions(next, p.plan, p.own), restart, async () => {
+        const wanted = new Map([...p.plan.vmacs.values()].map((s) => [s.name, s]));
+        for (const [name, spec] of io.vmacs) if (JSON.stringify(wanted.get(name) ?? null) !== JSON.stringify(spec)) await io.removeVmac(name);
+        await addVmacs(io, { ...p.plan, vmacs: new Map([...p.plan.vmacs].filter(([, s]) => !io.vmacs.has(s.name))) }, log);
+        const listened = openSockets(io, next, p.plan, shell, p.ifnames);
+        for (const name of io.listening) if (!listened.has(name)) io.unlisten(name);
+      });
+      for (const t of checkTimers) clearInterval(t);
+      checkTimers = startChecks(p.plan, io, shell);
+      current = p;
+      log('info', `vrrp: config applied: ${[['kept', change.kept], ['restarted', change.restarted], ['added', change.added], ['removed', change.removed]].filter(([, l]) => l!.length > 0).map(([what, l]) => `${what} ${(l as string[]).join(', ')}`).join('; ') || 'no instances'}`);
+      return change;
+    },
     async stop() {
       for (const t of checkTimers) clearInterval(t);
       await shell.stop();
@@ -82,7 +132,10 @@ async function readAddresses(io: KernelIo, v: Vrrp, ifnames: readonly string[]):
   const addrs = new Map<string, Addr[]>();
   const syncLink = v.accelerated_failover?.enabled ? v.accelerated_failover.interface : undefined;
   for (const ifname of syncLink !== undefined ? [...ifnames, syncLink] : ifnames) {
-    if (!io.links.byName(ifname)) throw new Error(`vrrp: no interface ${ifname}`);
+    if (!io.links.byName(ifname)) {
+      const i = v.instances.findIndex((x) => x.interface === ifname);
+      throw new Error(i >= 0 ? `/vrrp/instances/${i}/interface: no interface ${ifname} on this box` : `/vrrp/accelerated_failover/interface: no interface ${ifname} on this box`);
+    }
     addrs.set(ifname, await io.addresses(ifname));
   }
   return addrs;
@@ -138,10 +191,9 @@ function refuseUnsafeCommands(plan: VrrpPlan, io: KernelIo, log: Logger): void {
   }
 }
 
-/** The engine and its shell, with each instance's VIPs, virtual MAC and notify commands. */
-function makeShell(v: Vrrp, plan: VrrpPlan, io: KernelIo, own: (ifname: string) => Addr[], log: Logger): VrrpShell {
-  const engine = new VrrpEngine(plan.engine);
-  const shell = new VrrpShell(engine, io, {
+/** The shell's view of each instance: its VIPs, virtual MAC and notify commands. */
+function shellOptions(v: Vrrp, plan: VrrpPlan, own: (ifname: string) => Addr[]): ShellOptions {
+  return {
     instances: v.instances.map((i) => {
       const n = plan.notify.get(i.name);
       return {
@@ -152,9 +204,7 @@ function makeShell(v: Vrrp, plan: VrrpPlan, io: KernelIo, own: (ifname: string) 
       };
     }),
     groupNotify: new Map(v.sync_groups.filter((g) => plan.notify.has(g.name)).map((g) => [g.name, plan.notify.get(g.name)!])),
-  });
-  shell.on('log', log);
-  return shell;
+  };
 }
 
 /** VIPs a killed daemon left behind (our mark only). */
@@ -181,28 +231,35 @@ async function addVmacs(io: KernelIo, plan: VrrpPlan, log: Logger): Promise<void
   }
 }
 
-/** The advert sockets: on each interface, and on the virtual MACs whose multicast adverts arrive there. */
-function openSockets(io: KernelIo, v: Vrrp, plan: VrrpPlan, shell: VrrpShell, ifnames: readonly string[]): void {
+/** The advert sockets: on each interface, and on the virtual MACs whose multicast adverts arrive there. Returns where it listens. */
+function openSockets(io: KernelIo, v: Vrrp, plan: VrrpPlan, shell: VrrpShell, ifnames: readonly string[]): Set<string> {
+  const listened = new Set<string>();
   for (const ifname of ifnames) {
     const here = v.instances.filter((i) => i.interface === ifname);
     // Multicast instances with a virtual MAC hear their adverts on it (see kernel-io.ts).
     const onVmac = here.filter((i) => plan.vmacs.has(i.name) && i.unicast_peers.length === 0);
     const vmacVrids = new Set(onVmac.map((i) => i.vrid));
     const rest = here.filter((i) => !vmacVrids.has(i.vrid));
-    if (rest.length > 0) io.listen(ifname, { multicast: rest.some((i) => i.unicast_peers.length === 0), accept: (vrid) => !vmacVrids.has(vrid) }, shell);
-    for (const i of onVmac) io.listen(plan.vmacs.get(i.name)!.name, { as: ifname, multicast: true, accept: (vrid) => vrid === i.vrid }, shell);
-    for (const i of here) if (plan.vmacs.has(i.name) && i.unicast_peers.length > 0) io.advertVia(plan.vmacs.get(i.name)!.name, ifname);
+    if (rest.length > 0) {
+      io.listen(ifname, { multicast: rest.some((i) => i.unicast_peers.length === 0), accept: (vrid) => !vmacVrids.has(vrid) }, shell);
+      listened.add(ifname);
+    }
+    for (const i of onVmac) {
+      io.listen(plan.vmacs.get(i.name)!.name, { as: ifname, multicast: true, accept: (vrid) => vrid === i.vrid }, shell);
+      listened.add(plan.vmacs.get(i.name)!.name);
+    }
+    for (const i of here) if (plan.vmacs.has(i.name)) io.advertVia(plan.vmacs.get(i.name)!.name, i.unicast_peers.length > 0 ? ifname : undefined);
   }
+  return listened;
 }
 
-/** Link states before start (the engine's contract), then link events as they come. */
+/** Link states before start (the engine's contract; link events then come through watchLinks). */
 function feedLinkStates(io: KernelIo, v: Vrrp, shell: VrrpShell, ifnames: readonly string[]): void {
   const tracked = new Set([...ifnames, ...v.instances.flatMap((i) => i.track_interfaces.map((t) => t.interface))]);
   for (const name of tracked) {
     const l = io.links.byName(name);
     shell.link(name, l !== undefined && linkIsUp(l));
   }
-  io.watchLinks(shell);
 }
 
 /** Check commands on their intervals; a run still going when the next is due is skipped, as keepalived does. */

@@ -10,7 +10,7 @@
 //     MASTER is: synchronous hooks (awaited), then the advert, VIPs (awaited), then gARP. Notify
 //     commands are queued after the built-in actions and never awaited.
 import { EventEmitter } from 'node:events';
-import type { VrrpEngine, EngineStatus, OutgoingAdvert, TaggedAction } from '../engine.ts';
+import type { VrrpEngine, EngineChange, EngineConfig, EngineStatus, OutgoingAdvert, TaggedAction } from '../engine.ts';
 import type { VrrpState } from '../instance.ts';
 import { notifyArgv } from '../notify.ts';
 import type { NotifyCommands } from '../notify.ts';
@@ -83,13 +83,15 @@ export interface ShellStatus extends EngineStatus {
 /** One master hook (e.g. the conntrack commit): awaited before VIPs and gARP. */
 export type MasterHook = (instance: string) => Promise<void> | void;
 
-type Queued = TaggedAction | { kind: 'notify'; argv: string[] };
+/** A kept MASTER's VIP list changed in place: the ones it no longer has off, the new ones on (and announced). */
+type VipDelta = { kind: 'vip-delta'; instance: string; ifname: string; remove: Vip[]; add: Vip[]; garp: number };
+type Queued = TaggedAction | { kind: 'notify'; argv: string[] } | VipDelta;
 
 export class VrrpShell extends EventEmitter<ShellEvents> {
   readonly engine: VrrpEngine;
   readonly #io: ShellIo;
-  readonly #instances: Map<string, ShellInstance>;
-  readonly #groupNotify: Map<string, NotifyCommands>;
+  #instances: Map<string, ShellInstance>;
+  #groupNotify: Map<string, NotifyCommands>;
   readonly #lag = new LagMonitor();
   readonly #hooks: MasterHook[] = [];
   readonly #awaitingHooks = new Set<string>();
@@ -114,6 +116,12 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
 
   addMasterHook(hook: MasterHook): void {
     this.#hooks.push(hook);
+  }
+
+  /** The failover wiring replaced (a config apply): its old hook no longer runs. */
+  removeMasterHook(hook: MasterHook): void {
+    const i = this.#hooks.indexOf(hook);
+    if (i >= 0) this.#hooks.splice(i, 1);
   }
 
   /**
@@ -168,6 +176,45 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
   scriptResult(name: string, success: boolean): void {
     if (this.#stopped) return;
     this.#handle(this.engine.scriptResult(this.#io.now(), name, success));
+  }
+
+  /**
+   * A config apply on the running instances (engine.ts retire/reconfigure): first the instances
+   * that go or restart leave as they are (priority 0 from a MASTER, their old VIPs removed, with
+   * their old identity), and the queue drains; then `between` (run.ts: virtual MAC interfaces and
+   * sockets for the new config); then the engine takes the new settings. An instance kept running
+   * never leaves its state: a MASTER whose VIP list changed drops only the VIPs it no longer has
+   * and adds (and announces) only the new ones. Resolves once every action has run.
+   */
+  async reconfigure(config: EngineConfig, opts: ShellOptions, restart: ReadonlySet<string>, between?: () => Promise<void>): Promise<EngineChange> {
+    if (this.#stopped) throw new Error('vrrp: stopped');
+    this.#handle(this.engine.retire(this.#io.now(), config, restart));
+    await this.idle();
+    await between?.();
+    const wasMaster = new Set(this.engine.instanceNames.filter((n) => this.engine.instance(n)?.state === 'MASTER' && this.#vipsPresent.has(n)));
+    const old = this.#instances;
+    this.#instances = new Map(opts.instances.map((i) => [i.name, i]));
+    this.#groupNotify = opts.groupNotify ?? new Map();
+    for (const name of old.keys()) if (!this.#instances.has(name)) { this.#counters.delete(name); this.#vipsPresent.delete(name); }
+    for (const i of opts.instances) if (!this.#counters.has(i.name)) this.#counters.set(i.name, { sendErrors: 0, garpsSent: 0, vipErrors: 0, vipsAdded: 0, vipsRemoved: 0 });
+    const change = this.engine.reconfigure(this.#io.now(), config, restart);
+    const key = (v: Vip) => `${v.address}/${v.prefixLength}`;
+    // Before the engine's actions: a kept MASTER that leaves MASTER in them removes the new list only.
+    for (const name of change.kept) {
+      const before = old.get(name);
+      const after = this.#instances.get(name)!;
+      if (!before || !wasMaster.has(name)) continue;
+      const now = new Set(after.vips.map(key));
+      const had = new Set(before.vips.map(key));
+      const remove = before.vips.filter((v) => !now.has(key(v)));
+      const add = after.vips.filter((v) => !had.has(key(v)));
+      const inst = this.engine.instance(name)!;
+      if (remove.length > 0) this.#enqueue({ kind: 'vip-delta', instance: name, ifname: after.vmac ?? after.interface, remove, add: [], garp: 0 });
+      if (add.length > 0 && inst.state === 'MASTER') this.#enqueue({ kind: 'vip-delta', instance: name, ifname: after.vmac ?? after.interface, remove: [], add, garp: inst.garp.repeat });
+    }
+    this.#handle(change.actions);
+    await this.idle();
+    return change;
   }
 
   /** Priority-0 adverts from every MASTER, VIPs removed; resolves when done. */
@@ -273,6 +320,25 @@ export class VrrpShell extends EventEmitter<ShellEvents> {
   async #run(a: Queued): Promise<void> {
     if (a.kind === 'notify') {
       this.#io.spawnNotify(a.argv);
+      return;
+    }
+    if (a.kind === 'vip-delta') {
+      const c = this.#counters.get(a.instance)!;
+      try {
+        if (a.remove.length > 0) await this.#io.removeVips(a.ifname, a.remove);
+        if (a.add.length > 0) await this.#io.addVips(a.ifname, a.add);
+      } catch (e) {
+        c.vipErrors++;
+        throw e;
+      }
+      c.vipsRemoved += a.remove.length;
+      c.vipsAdded += a.add.length;
+      if (a.garp > 0) {
+        this.#io.sendGarp(a.ifname, a.add, a.garp);
+        c.garpsSent += a.add.length * a.garp;
+      }
+      const list = (vips: Vip[]) => vips.map((v) => `${v.address}/${v.prefixLength}`).join(' ');
+      this.emit('log', 'info', `vrrp: ${a.instance}: VIPs changed in place on ${a.ifname}:${a.remove.length ? ` removed ${list(a.remove)}` : ''}${a.add.length ? ` added ${list(a.add)}` : ''}`);
       return;
     }
     const inst = this.#instances.get(a.instance);

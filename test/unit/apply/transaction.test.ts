@@ -66,6 +66,27 @@ test('an undo that fails is reported, the others still run', async () => {
   assert.equal(r, { ok: false, part: 'vrrp', error: 'no', undone: ['firewall'], undoErrors: ['net: address busy'] });
 });
 
+test('a part read where it is used (console) needs no applier: applied with the others; a held part (sync) without one refuses', async () => {
+  const { log, appliers } = recorder(['net']);
+  const console = config((c) => { c.addresses[0].static = ['203.0.113.3/24']; c.console = { ...c.console, idle_logout_s: 120 }; });
+  assert.equal(await applyTransaction(planConfig(before, console), before, console, appliers), { ok: true, applied: ['net', 'console'] });
+  const sync = config((c) => { c.console = { ...c.console, idle_logout_s: 120 }; c.sync.port = 3790; });
+  const r = await applyTransaction(planConfig(before, sync), before, sync, appliers);
+  assert.ok(!r.ok && r.part === 'sync');
+  assert.equal(log, ['apply net']);
+});
+
+test('a part that only follows is left out when it says it has nothing to follow (not configured)', async () => {
+  const { log, appliers } = recorder(['net', 'sync']);
+  const sync = appliers.find((a) => a.part === 'sync')!;
+  const follower: PartApplier = { ...sync, follows: ['net'], followsWhen: (_p, n) => n.sync?.port === 3790 };
+  const net = config((c) => { c.addresses[0].static = ['203.0.113.3/24']; });
+  assert.equal(await applyTransaction(planConfig(before, net), before, net, [appliers[0]!, follower]), { ok: true, applied: ['net'] });
+  const both = config((c) => { c.addresses[0].static = ['203.0.113.3/24']; c.sync.port = 3790; });
+  assert.equal(await applyTransaction(planConfig(before, both), before, both, [appliers[0]!, follower]), { ok: true, applied: ['net', 'sync'] });
+  assert.equal(log, ['apply net', 'apply net', 'apply sync']);
+});
+
 test('no change: nothing is applied', async () => {
   const { log, appliers } = recorder(['net', 'firewall', 'vrrp']);
   assert.equal(await applyTransaction(planConfig(before, config()), before, config(), appliers), { ok: true, applied: [] });

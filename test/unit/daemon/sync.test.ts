@@ -92,7 +92,7 @@ test('entries as conntrack -L lines: NAT reply tuple, ICMP, unreplied, zone', ()
 test('ctl sync: flags, human and --json answers, sync not running, no daemon', async () => {
   const path = join(dir, 's.sock');
   const server = await ControlServer.listen(path);
-  serveSync(server, undefined, 'not configured');
+  serveSync(server, () => ({ service: undefined, reason: 'not configured' }));
   try {
     const run = async (...args: string[]) => { const io = capture(); const code = await main(['ctl', 'sync', ...args, '--socket', path], io); return { code, ...io }; };
     const s = await run('-s');

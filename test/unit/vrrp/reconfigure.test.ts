@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { Sim, instanceConfig } from './sim.ts';
 import type { SimNode } from './sim.ts';
-import { needsRestart } from '../../../src/vrrp/engine.ts';
+import { needsRestart } from '../../../src/vrrp/restart-fields.ts';
 import type { EngineConfig } from '../../../src/vrrp/engine.ts';
 import { planFromConfig } from '../../../src/vrrp/from-config.ts';
 import type { InstanceOptions } from '../../../src/vrrp/instance.ts';

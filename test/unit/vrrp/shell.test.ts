@@ -109,6 +109,45 @@ test('becoming MASTER: hooks awaited, then advert, VIPs, gARP, notify; stop: pri
   assert.is(io.adverts.length, n, 'no adverts after stop');
 });
 
+test('reconfigure: a MASTER kept in place swaps only the VIPs that changed (new ones gARPed), no advert gap; a new VRID restarts it alone', async () => {
+  const log: string[] = [];
+  const io = fakeIo(log);
+  const e = engine(255);
+  const shell = new VrrpShell(e, io, { instances: [{ name: 'vi', interface: 'eth0', vips }] });
+  shell.start();
+  await during(shell.idle());
+  await advance(120);
+  const cfg = (over: Record<string, unknown>) => ({
+    instances: [{
+      name: 'vi', interface: 'eth0', vrid: 7, version: 3 as const, priority: 255, advertIntervalMs: 50, preempt: true, preemptDelayMs: 0,
+      primaryAddress: ip('192.0.2.1'), garp: { repeat: 5, delayMs: 0 },
+      receive: { checksum: 'message' as const, addresses: [ip('192.0.2.101')], multicastGroup: ip('224.0.0.18'), unicastPeers: [], ownAddresses: [ip('192.0.2.1')] },
+      tracks: [{ kind: 'interface' as const, name: 'eth0', weight: 0 }],
+      ...over,
+    }],
+  });
+  const newVips = resolveVips(['192.0.2.101'], [['192.0.2.1', 24]]);
+  const transitions: string[] = [];
+  shell.on('transition', (t) => transitions.push(`${t.from}->${t.to}`));
+  log.length = 0;
+  const change = await during(shell.reconfigure(cfg({}), { instances: [{ name: 'vi', interface: 'eth0', vips: newVips }] }, new Set()));
+  assert.equal(change.kept, ['vi']);
+  assert.equal(transitions, [], 'no transition');
+  assert.equal(log.filter((x) => !x.startsWith('advert')), ['remove eth0 1', 'add eth0 192.0.2.101/24', 'garp eth0 1x5']);
+  assert.is(shell.status().shell['vi']!.vips.join(), '192.0.2.101/24');
+  const t0 = io.advertTimes.length;
+  await advance(200);
+  const times = io.advertTimes.slice(t0 - 1);
+  assert.ok(times.every((t, i) => i === 0 || t - times[i - 1]! <= 50), `adverts every 50 ms throughout: ${times.join(' ')}`);
+
+  log.length = 0;
+  const restart = await during(shell.reconfigure(cfg({ vrid: 8 }), { instances: [{ name: 'vi', interface: 'eth0', vips: newVips }] }, new Set()));
+  assert.equal(restart.restarted, ['vi']);
+  assert.equal(log.slice(0, 2), ['advert eth0 0', 'remove eth0 1'], 'the old identity says goodbye first');
+  assert.equal(transitions, ['MASTER->INIT', 'INIT->BACKUP', 'BACKUP->MASTER']);
+  await during(shell.stop());
+});
+
 test('a BACKUP hears the master through receive(); link down faults it, link up clears it', async () => {
   const log: string[] = [];
   const io = fakeIo(log);
