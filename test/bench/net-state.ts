@@ -14,6 +14,7 @@ const NORMALIZE = [
   's/ [a-z_]*timer +[0-9.]+//g',
   's/ (numtxqueues|numrxqueues|gso_max_size|gso_max_segs|gro_max_size|gso_ipv4_max_size|gro_ipv4_max_size|tso_max_size|tso_max_segs|parentbus [^ ]+|parentdev [^ ]+) ?[0-9]*//g',
   's/ (valid_lft|preferred_lft) [^ ]+//g',
+  's/ tentative//g', // IPv6 duplicate address detection still running: a moment, not a state
   's/ +\\\\ */ /g', // -o's line continuations
 ];
 

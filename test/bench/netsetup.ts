@@ -33,7 +33,8 @@ function objects(): { config: unknown; batch: string; teardown: string } {
     // As `stockade net apply` makes them: created up, its ownership mark (alias "stockade", which
     // `ip link add` does not pass on: a `link set` after it), routes with its protocol number.
     batch.push(`link add ${bond} up type bond mode active-backup miimon 100`, `link set ${bond} alias stockade`, `link set ${port} down`, `link set ${port} master ${bond}`);
-    teardown.push(`link del ${bond}`);
+    // Deleting the bond leaves its member down; stockade's teardown (the empty config) brings the port back up.
+    teardown.push(`link del ${bond}`, `link set ${port} up`);
     for (let v = 0; v < 16; v++) {
       const k = b * 16 + v;
       const vlan = `v${100 + k}`;
