@@ -39,3 +39,4 @@ export { startLineShell, streamTool } from './interactive-tools.ts';
 export { modulePresent } from './modules.ts';
 export { openSerialPort } from './serial-port.ts';
 export { uptimeSeconds } from './uptime.ts';
+export { makeDropbearHostKey } from './dropbear.ts';

@@ -10,7 +10,7 @@ test('boot --help describes the flags', async () => {
   const io = capture();
   assert.is(await main(['boot', '--help'], io), 0);
   assert.match(io.stdout, /^usage: stockade boot \[--board FILE\] \[--config FILE\] \[--default-config FILE\] \[--cmdline FILE\] \[--skip STEP,\.\.\.\]\n/);
-  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports, network, hostname, firewall\n/);
+  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports, network, hostname, firewall, ssh\n/);
   assert.match(io.stdout, /stockade: boot complete \(<version>, slot <A\|B>\)/);
 });
 
@@ -30,7 +30,7 @@ test('bad flags: exit 2 with one line and the usage', async () => {
 test('not init\'s child, not an image, no --board: refused before anything is done', async () => {
   if (existsSync('/usr/share/stockade') || process.ppid === 1) return;
   const io = capture();
-  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,network,hostname,firewall'], io), 2);
+  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,network,hostname,firewall,ssh'], io), 2);
   assert.is(io.stdout, '');
   assert.match(io.stderr, /^stockade: boot: this is not a stockade appliance/);
 });
