@@ -86,6 +86,7 @@ stockade: boot complete (1.2.3, slot A)
     'hostname fw1',
     'restore ipv4 filter',
     'restore ipv6 filter',
+    'ssh -F -E -s -g -j -k -m -r /data/ssh/dropbear_ed25519_host_key -p 22',
   ]);
   // What reached iptables-restore is the pure generator's text.
   const loaded = loadConfigText(readFileSync(CONFIG, 'utf8'));
