@@ -1,7 +1,7 @@
 // What boot does for SSH before init starts dropbear: the host key made once on /data (kept
 // afterwards), the authorized keys and dropbear's argv written to /run. Nothing is written when
-// SSH is off, and an old argv file is removed so init's dropbear line stays idle.
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// SSH is off.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDropbearHostKey } from '../kernel/index.ts';
 import { keyFingerprint } from './fingerprint.ts';
@@ -15,10 +15,8 @@ export interface SshPrepared {
 }
 
 export async function prepareSsh(plan: SshPlan): Promise<SshPrepared | undefined> {
-  if (!plan.enabled) {
-    rmSync(DROPBEAR_ARGV_FILE, { force: true });
-    return undefined;
-  }
+  // Off: nothing is written (/run starts empty at every boot, so init's dropbear line idles).
+  if (!plan.enabled) return undefined;
   mkdirSync(SSH_RUN_DIR, { recursive: true, mode: 0o700 });
   chmodSync(SSH_RUN_DIR, 0o700);
   const made = !existsSync(plan.hostKeyFile);
