@@ -45,23 +45,25 @@ COMMIT
 `;
 
 const PORTS = { interfaces: { ports: [{ name: 'mgmt' }, { name: 'wan' }, { name: 'lan' }, { name: 'sync' }] } };
+/** An OpenSSH public key (ssh-keygen -t ed25519): with one, SSH runs and its port is opened. */
+const KEYS = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGWeFp8O9fAtCgbT0 admin@laptop'];
 const SYNC_ADDRESS = { addresses: [{ interface: 'sync', static: ['198.51.100.1/30'] }] };
 
-test('management interfaces with allowed sources: ping per interface, the API port per source', () => {
+test('management interfaces with allowed sources: ping per interface, the SSH port per source', () => {
   const [v4, v6] = baseRuleset(config({
     interfaces: { ports: [{ name: 'mgmt' }], vlans: [{ name: 'bond0.10', parent: 'mgmt', id: 10 }] },
-    management: { interfaces: ['mgmt', 'bond0.10'], allowed_sources: ['192.0.2.0/24', '198.51.100.7'] },
+    management: { interfaces: ['mgmt', 'bond0.10'], allowed_sources: ['192.0.2.0/24', '198.51.100.7'], ssh_authorized_keys: KEYS },
   }));
   assert.equal({ family: v4!.family, table: v4!.table }, { family: 'ipv4', table: 'filter' });
   assert.fixture(
     v4!.text,
     HEAD +
       `-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
--A STOCKADE-INPUT -s 192.0.2.0/24 -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
--A STOCKADE-INPUT -s 198.51.100.7/32 -i mgmt -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 192.0.2.0/24 -i mgmt -p tcp -m tcp --dport 22 -m comment --comment "/management/ssh_port" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.7/32 -i mgmt -p tcp -m tcp --dport 22 -m comment --comment "/management/ssh_port" -j ACCEPT
 -A STOCKADE-INPUT -i bond0.10 -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
--A STOCKADE-INPUT -s 192.0.2.0/24 -i bond0.10 -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
--A STOCKADE-INPUT -s 198.51.100.7/32 -i bond0.10 -p tcp -m tcp --dport 8443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -s 192.0.2.0/24 -i bond0.10 -p tcp -m tcp --dport 22 -m comment --comment "/management/ssh_port" -j ACCEPT
+-A STOCKADE-INPUT -s 198.51.100.7/32 -i bond0.10 -p tcp -m tcp --dport 22 -m comment --comment "/management/ssh_port" -j ACCEPT
 COMMIT
 `,
   );
@@ -70,13 +72,14 @@ COMMIT
   assert.fixture(v6!.text, V6);
 });
 
-test('management interfaces without allowed sources: the API port from anywhere on them', () => {
-  const [v4] = baseRuleset(config({ ...PORTS, management: { interfaces: ['mgmt'], api_port: 443 } }));
+test('management interfaces without allowed sources: the SSH port from anywhere on them; without a key, no SSH port', () => {
+  assert.not.match(baseRuleset(config({ ...PORTS, management: { interfaces: ['mgmt'], api_port: 443 } }))[0]!.text, /-p tcp/, 'nothing listens on api_port');
+  const [v4] = baseRuleset(config({ ...PORTS, management: { interfaces: ['mgmt'], ssh_port: 443, ssh_authorized_keys: KEYS } }));
   assert.fixture(
     v4!.text,
     HEAD +
       `-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT
--A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport 443 -m comment --comment "/management" -j ACCEPT
+-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport 443 -m comment --comment "/management/ssh_port" -j ACCEPT
 COMMIT
 `,
   );
@@ -152,19 +155,20 @@ test('each table text holds exactly one table and ends with COMMIT and a newline
 });
 
 test('the description names what is open', () => {
-  assert.is(describeBaseFirewall(config({ ...PORTS, management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.1'] } })), 'tcp/8443 from 192.0.2.1 and ping in on mgmt');
+  assert.is(describeBaseFirewall(config({ ...PORTS, management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.1'], ssh_authorized_keys: KEYS } })), 'SSH tcp/22 from 192.0.2.1 and ping in on mgmt');
+  assert.is(describeBaseFirewall(config({ ...PORTS, management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.1'] } })), 'ping in on mgmt (no SSH: no management.ssh_authorized_keys)');
 });
 
 test('a source or interface that does not belong in a rule is refused, not written', () => {
-  const c = config({ ...PORTS, management: { interfaces: ['mgmt'] } });
+  const c = config({ ...PORTS, management: { interfaces: ['mgmt'], ssh_authorized_keys: KEYS } });
   assert.throws(() => baseRuleset({ ...c, management: { ...c.management, allowed_sources: ['192.0.2.1; -j ACCEPT'] } }), /not an IPv4 address/);
   assert.throws(() => baseRuleset({ ...c, management: { ...c.management, interfaces: ['mgmt -j ACCEPT'] } }), /not an interface name/);
-  assert.throws(() => baseRuleset({ ...c, management: { ...c.management, api_port: 0 } }), /not a port/);
+  assert.throws(() => baseRuleset({ ...c, management: { ...c.management, ssh_port: 0 } }), /not a port/);
 });
 
 test('the modules the base rules need with the nf_tables backend: one per xtables match used', () => {
   assert.equal([...BASE_FIREWALL_MODULES], ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables']);
-  const c = config({ ...PORTS, management: { interfaces: ['mgmt'] }, addresses: [{ interface: 'wan', dhcp: true }, ...SYNC_ADDRESS.addresses], sync: { interface: 'sync', peer: '198.51.100.2' } });
+  const c = config({ ...PORTS, management: { interfaces: ['mgmt'], ssh_authorized_keys: KEYS }, addresses: [{ interface: 'wan', dhcp: true }, ...SYNC_ADDRESS.addresses], sync: { interface: 'sync', peer: '198.51.100.2' } });
   const text = baseRuleset(c).map((t) => t.text).join('');
   const matches = [...new Set([...text.matchAll(/-m (\w+)/g)].map((m) => m[1]))].sort();
   // Each match here must have its module in the list above (a new match needs its module added).
