@@ -5,14 +5,17 @@
 // c) are refused. The host key is made at the first boot on /data and its fingerprint printed on
 // the console. Killing the serial console or an SSH session (kill -9) leaves VRRP alone: same
 // daemon, same states, no transition, adverts going on.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { sha512Crypt } from '../../src/console/index.ts';
 import { addressesOf, pairSuite, type Node, type Pair } from './pair.ts';
+import { slotSquashfs } from './upgrade-fixture.ts';
+import { imageFor, root } from './vm.ts';
 
 const PASSWORD = 'console-test-pw';
 /** rounds=1000 (crypt's least): the check runs under TCG at every login. */
@@ -24,8 +27,25 @@ const keyDir = mkdtempSync(join(tmpdir(), 'stockade-ssh-'));
 process.on('exit', () => rmSync(keyDir, { recursive: true, force: true }));
 for (const k of ['good', 'wrong']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${k}@admin`, '-f', join(keyDir, k)]);
 const publicKey = (k: string): string => readFileSync(join(keyDir, `${k}.pub`), 'utf8').trim();
-/** Some Ed25519 public key: with a trusted key, `upgrade install` reads what stdin brings. */
-const TRUSTED = Buffer.alloc(32, 7).toString('base64');
+// A release key the boxes trust, and a bundle it signed: the image's own root as version 0.3.0
+// (built as test/image/upgrade-fixture.ts builds its "base" bundle), streamed over SSH.
+const release = generateKeyPairSync('ed25519');
+const releasePem = join(keyDir, 'release.pem');
+writeFileSync(releasePem, release.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+const TRUSTED = Buffer.from(release.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const bundleFile = join(keyDir, 'base.stk');
+let bundleMade: string | undefined;
+/** Made on first use (the image must exist first: the suite's before builds it). */
+function bundle(): string {
+  if (bundleMade) return bundleMade;
+  const squash = join(keyDir, 'base.squashfs');
+  slotSquashfs(imageFor('x86_64-generic'), squash);
+  const r = spawnSync(join(root, 'dist', 'x64', 'stockade'), ['bundle', 'create', '--rootfs', squash, '-o', bundleFile, '--version', '0.3.0', '--epoch', '1', '--board', 'x86_64-generic', '--key', releasePem], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`stockade bundle create: exit ${r.status}: ${r.stderr}`);
+  rmSync(squash, { force: true });
+  bundleMade = bundleFile;
+  return bundleFile;
+}
 
 const s = pairSuite('image ssh', {
   config: (_n, c) => ({
@@ -110,7 +130,18 @@ s.test('ssh box stockade CMD runs the CLI; its stdin is the session\'s', async (
   // What the admin pipes in reaches the command: the installer quotes the first bytes it read.
   const up = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'upgrade', 'install', '-', '--no-reboot'], { input: '<html>502 Bad Gateway</html>\n' });
   assert.is(up.code, 2, `${up.stdout}\n${up.stderr}`);
-  assert.match(up.stderr, /stockade: stdin: not a stockade bundle: it starts with "<html>502 Bad Gateway<\/html>\\n"/);
+  assert.match(up.stderr, /stockade: stdin: offset 0: not a stockade bundle: it starts with "<html>502 Bad Gateway<\/html>\\n"/, up.stderr);
+});
+
+s.test('ssh box stockade upgrade install - < bundle streams a signed bundle into the other slot', async (pair) => {
+  const file = bundle();
+  const r = await pair.lab.exec('m', ['sh', '-c', `ssh ${BASE.join(' ')} -i ${join(keyDir, 'good')} root@${mgmt('b')} stockade upgrade install - --no-reboot < ${file}`], { check: false, timeoutMs: 900_000 });
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^slot B: 0\.3\.0 installed and read back \(sha256 [0-9a-f]{64}\); GRUB boots it next, once, on trial/m);
+  assert.match(r.stderr, /signed by test/);
+  const status = await ssh(pair, 'm', mgmt('b'), 'good', ['stockade', 'upgrade', 'status']);
+  assert.is(status.code, 0, status.stderr);
+  assert.match(status.stdout, /0\.3\.0/);
 });
 
 s.test('only stockade commands, in plain words: a shell command line is refused, not run', async (pair) => {
