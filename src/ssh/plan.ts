@@ -5,6 +5,8 @@ import type { Config } from '../config/index.ts';
 
 /** dropbear listens on at most this many -p addresses (its MAX_LISTEN_ADDR). */
 const MAX_LISTEN = 10;
+/** dropbear -I: seconds without traffic before a session is closed. */
+const IDLE_S = 1800;
 
 export interface SshPlan {
   readonly enabled: boolean;
@@ -47,6 +49,8 @@ export function sshPlan(config: Config, hostKeyFile: string): SshPlan {
   if (listenNote === undefined && listen.length > MAX_LISTEN) listenNote = `more than ${MAX_LISTEN} management addresses`;
   // Every address then; the firewall's system rules still let SSH in on the management interfaces only.
   const where = listenNote === undefined ? listen : [String(port)];
-  const argv = ['-F', '-E', '-s', '-g', '-j', '-k', '-m', '-r', hostKeyFile, ...where.flatMap((p) => ['-p', p])];
+  // -I: a session with no traffic for IDLE_S ends, so forgotten sessions (each a console
+  // process) do not pile up; the menu's own idle logout only goes back to its login prompt.
+  const argv = ['-F', '-E', '-s', '-g', '-j', '-k', '-m', '-I', String(IDLE_S), '-r', hostKeyFile, ...where.flatMap((p) => ['-p', p])];
   return { enabled: true, why: '', port, listen: where, ...(listenNote !== undefined ? { listenNote } : {}), authorizedKeys, hostKeyFile, argv };
 }

@@ -86,7 +86,7 @@ stockade: boot complete (1.2.3, slot A)
     'hostname fw1',
     'restore ipv4 filter',
     'restore ipv6 filter',
-    'ssh -F -E -s -g -j -k -m -r /data/ssh/dropbear_ed25519_host_key -p 22',
+    'ssh -F -E -s -g -j -k -m -I 1800 -r /data/ssh/dropbear_ed25519_host_key -p 22',
   ]);
   // What reached iptables-restore is the pure generator's text.
   const loaded = loadConfigText(readFileSync(CONFIG, 'utf8'));
@@ -410,7 +410,7 @@ test('--skip leaves steps out and says so; nothing of theirs is asked of the ker
   for (const step of ['mounts', 'modules', 'ports', 'hostname']) {
     assert.match(out, new RegExp(`^stockade: ${step.padEnd(9)} skipped  --skip ${step}$`, 'm'));
   }
-  assert.equal(sys.calls, ['network', 'sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter', 'ssh -F -E -s -g -j -k -m -r /data/ssh/dropbear_ed25519_host_key -p 22']);
+  assert.equal(sys.calls, ['network', 'sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter', 'ssh -F -E -s -g -j -k -m -I 1800 -r /data/ssh/dropbear_ed25519_host_key -p 22']);
   // Skipping mounts means "already mounted": the saved config is read.
   assert.match(out, /^  hostname {3}fw1$/m);
 });

@@ -33,7 +33,7 @@ test('keys only, no forwarding, on the management addresses; the firewall lets s
   const c = config({ interfaces: ['mgmt'], allowed_sources: ['192.0.2.128/26', '198.51.100.7'], ssh_port: 2222, ssh_authorized_keys: [KEY] });
   const p = sshPlan(c, '/data/ssh/dropbear_ed25519_host_key');
   assert.is(p.enabled, true);
-  assert.equal(p.argv, ['-F', '-E', '-s', '-g', '-j', '-k', '-m', '-r', '/data/ssh/dropbear_ed25519_host_key', '-p', '192.0.2.130:2222']);
+  assert.equal(p.argv, ['-F', '-E', '-s', '-g', '-j', '-k', '-m', '-I', '1800', '-r', '/data/ssh/dropbear_ed25519_host_key', '-p', '192.0.2.130:2222']);
   assert.is(p.authorizedKeys, `${KEY}\n`);
   const v4 = baseRuleset(c)[0]!.text;
   assert.match(v4, /^-A STOCKADE-INPUT -s 192\.0\.2\.128\/26 -i mgmt -p tcp -m tcp --dport 2222 -m comment --comment "\/management\/ssh_port" -j ACCEPT$/m);
