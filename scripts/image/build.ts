@@ -36,12 +36,19 @@ const cacheDir = join(root, '.cache', 'image');
 // iproute2: the full `ip` (ip -batch, for the netsetup bench and people at the console; the product
 // itself speaks rtnetlink). Its files win over busybox's applets of the same name (linkApplets).
 // ipvsadm: for admins and as the image tests' oracle (the product programs IPVS over netlink).
-const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
+// dropbear-bin: the SSH server on the management interfaces (OpenWrt's choice: small) and
+// dropbearkey for its host key; no init scripts (init runs it, rootfs/usr/lib/stockade/sshd).
+const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'dropbear-bin', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
 /** Loaded by the initramfs before it mounts the slot (the ones a board's kernel lacks are skipped). */
 const INITRAMFS_MODULES = [
   'virtio_pci', 'virtio_mmio', 'virtio_blk', 'virtio_scsi', 'sd_mod', 'ahci', 'nvme',
   'crc32c_intel', 'crc32c_generic', 'squashfs', 'ext4',
 ];
+/**
+ * Modules copied in when the kernel has them, loaded by nothing at boot: virtio_console for the
+ * image tests' shell port (rootfs/usr/lib/stockade/test-shell), which only a test VM has.
+ */
+const OPTIONAL_MODULES = ['virtio_console'];
 const STEPS = 9;
 
 const started = Date.now();
@@ -221,7 +228,7 @@ async function main(): Promise<number> {
     shIpvsadmScripts(stage);
     const kernel = await installKernel(kernelDir, stage, [
       ...board.modules.map((name, i) => ({ name, from: `board.json /modules/${i}` })),
-    ], INITRAMFS_MODULES);
+    ], [...INITRAMFS_MODULES, ...OPTIONAL_MODULES]);
     note(`kernel ${kernel.version}: ${kernel.moduleFiles} module files (board's ${board.modules.length} + dependencies + storage)${kernel.builtin.length ? `; built in: ${kernel.builtin.join(', ')}` : ''}; ${linked} busybox applets`);
     const lib = join(stage, 'usr/lib/stockade');
     mkdirSync(lib, { recursive: true });

@@ -11,7 +11,7 @@ import type { BootOptions } from './options.ts';
 import { bootPlan, type BootStep } from './plan.ts';
 import { formatStep, type StepReport } from './report.ts';
 import { runBoard, runConfig } from './sources.ts';
-import { runFirewall, runHostname, runModules, runNetwork, runPorts, type FirewallResult } from './steps.ts';
+import { runFirewall, runHostname, runModules, runNetwork, runPorts, runSsh, type FirewallResult } from './steps.ts';
 import { bootCompleteLine, formatSummary, type PortSummary } from './summary.ts';
 import type { BootSystem } from './system.ts';
 
@@ -117,6 +117,7 @@ function bootSteps(options: BootOptions, sys: BootSystem, state: BootState): Ste
       state.firewall = await runFirewall(sys, state.choice.config);
       return state.firewall.report;
     },
+    ssh: () => runSsh(sys, state.choice.config, state.dataMounted),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Board, Config } from '../config/index.ts';
 import { baseRuleset, describeBaseFirewall, lockdownTable, type RulesetTable } from '../firewall/index.ts';
 import { listText, type StepReport } from './report.ts';
 import type { BootSystem } from './system.ts';
+import { HOST_KEY_FILE, VOLATILE_HOST_KEY_FILE, sshPlan } from '../ssh/index.ts';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -178,4 +179,31 @@ export async function runFirewall(sys: BootSystem, config: Config): Promise<Fire
     state: states.includes('open') ? 'open' : 'lockdown',
     summary: summary.join('; '),
   };
+}
+
+/**
+ * SSH: the host key on /data (made at the first boot, kept across upgrades), the authorized keys
+ * and dropbear's arguments for init. Without the data partition the key lives in /run and changes
+ * at every boot, which clients will notice: a failure, said so.
+ */
+export async function runSsh(sys: BootSystem, config: Config, dataMounted: boolean): Promise<StepReport> {
+  const plan = sshPlan(config, dataMounted ? HOST_KEY_FILE : VOLATILE_HOST_KEY_FILE);
+  let prepared;
+  try {
+    prepared = await sys.prepareSsh(plan);
+  } catch (err) {
+    return { step: 'ssh', status: 'failed', detail: `not started: ${message(err)}` };
+  }
+  if (!plan.enabled || !prepared) return { step: 'ssh', status: 'ok', detail: `off: ${plan.why}` };
+  const keys = config.management.ssh_authorized_keys.length;
+  // Lines fit an 80-column console: the why and the host key go on lines of their own.
+  const on = plan.listenNote === undefined ? plan.listen.join(', ') : `port ${plan.port}, every address`;
+  const detail = `dropbear on ${on}; ${keys} key${keys === 1 ? '' : 's'}, no passwords`;
+  const more = [
+    ...(plan.listenNote === undefined ? [] : [`${plan.listenNote}; the firewall lets SSH in on ${config.management.interfaces.join(', ')} only`]),
+    `host key ${prepared.hostKey}: ${plan.hostKeyFile}`,
+    ...(prepared.fingerprint ? [`host key ${prepared.fingerprint}`] : []),
+  ];
+  if (!dataMounted) return { step: 'ssh', status: 'failed', detail, more: [...more, 'no data partition: a new host key at every boot'] };
+  return { step: 'ssh', status: prepared.hostKey === 'made' ? 'changed' : 'ok', detail, more };
 }

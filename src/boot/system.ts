@@ -6,6 +6,7 @@ import { filesystemKnown, findPartitionByLabel, linkStatus, loadModules, mount, 
 import { applyConfigNetwork, namePorts, type ApplyResult, type PortNamed, type PortSpec } from '../net/index.ts';
 import type { Config } from '../config/index.ts';
 import { AF_INET, Rtnl } from '../kernel/rtnetlink/index.ts';
+import { prepareSsh, type SshPlan, type SshPrepared } from '../ssh/index.ts';
 
 export type { PortNamed, PortSpec } from '../net/index.ts';
 
@@ -32,6 +33,8 @@ export interface BootSystem {
   readText(path: string): string | undefined;
   /** Milliseconds, for the time boot took. */
   now(): number;
+  /** SSH's host key (made once) and the files init's dropbear line reads; undefined when SSH is off. */
+  prepareSsh(plan: SshPlan): Promise<SshPrepared | undefined>;
 }
 
 export const realSystem: BootSystem = {
@@ -70,4 +73,5 @@ export const realSystem: BootSystem = {
     }
   },
   now: () => performance.now(),
+  prepareSsh,
 };

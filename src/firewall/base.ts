@@ -1,7 +1,7 @@
 // The fail-closed base firewall `stockade boot` installs before anything else listens: nothing
 // reaches or crosses the box except loopback, replies to its own traffic, ICMP errors, and what
 // the config's own parts need (system-rules.ts: VRRP adverts, conntrack sync, heartbeats, DHCP
-// renewals, ping on the management interfaces). With those in, an HA
+// renewals, SSH (when it runs) and ping on the management interfaces). With those in, an HA
 // pair elects one master before the daemon runs. The daemon's full firewall replaces it; if the
 // daemon never starts, the box stays like this.
 //
@@ -15,6 +15,7 @@ import type { Config } from '../config/index.ts';
 import type { IpFamily, IptablesTable } from '../kernel/index.ts';
 import { compileRuleset } from './compile.ts';
 import { fullTableText } from './render.ts';
+import { sshEnabled } from '../ssh/index.ts';
 
 export interface RulesetTable {
   readonly family: IpFamily;
@@ -56,7 +57,8 @@ export function describeBaseFirewall(config: Config): string {
   const m = config.management;
   const parts: string[] = [];
   if (m.interfaces.length === 0) parts.push('nothing in (no management interface: console only)');
-  else parts.push(`ping in on ${m.interfaces.join(', ')}`);
+  else if (!sshEnabled(config)) parts.push(`ping in on ${m.interfaces.join(', ')} (no SSH: no management.ssh_authorized_keys)`);
+  else parts.push(`SSH tcp/${m.ssh_port}${m.allowed_sources.length > 0 ? ` from ${m.allowed_sources.join(', ')}` : ''} and ping in on ${m.interfaces.join(', ')}`);
   const vrrp = [...new Set(config.vrrp.instances.map((i) => i.interface))];
   if (vrrp.length > 0) parts.push(`VRRP on ${vrrp.join(', ')}`);
   const sync = config.sync;

@@ -171,7 +171,7 @@ function managementWarnings(config: Config): LintWarning[] {
     const dropsAll = /-j (DROP|REJECT)\b/.test(line.spec) && !/(^| )(-s|-d|-p|--dport|--sport|-m)( |$)/.test(line.spec);
     const iface = /(^| )-i (\S+)/.exec(line.spec)?.[2];
     if (dropsAll && (iface === undefined || m.interfaces.includes(iface))) {
-      out.push({ pointer: line.pointer, message: `drops everything${iface ? ` on ${iface}` : ''} before stockade's rules: the management API cannot be reached remotely` });
+      out.push({ pointer: line.pointer, message: `drops everything${iface ? ` on ${iface}` : ''} before stockade's rules: SSH cannot be reached remotely` });
     }
   }
   return out;

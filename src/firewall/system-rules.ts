@@ -4,6 +4,7 @@
 //
 // Each rule names the config pointer that asked for it. Raw sockets (VRRP) and UDP sockets (sync,
 // heartbeats, DHCP renewals) see packets only after the INPUT chain, hence the explicit openings.
+import { sshEnabled } from '../ssh/index.ts';
 import type { Config } from '../config/index.ts';
 import { LOG_LIMIT, logTarget, rule } from './rule-text.ts';
 import type { FwRule } from './model.ts';
@@ -74,12 +75,16 @@ function dhcpRules(config: Config, out: SystemChains, withOutput: boolean): void
   });
 }
 
-// Only what answers on the management interfaces is opened: ping (the kernel). A service that
-// listens there (SSH) adds its port here; nothing listens on management.api_port.
+// Only what listens is opened: SSH (dropbear, started by init once boot has prepared it) when
+// it runs; nothing answers on management.api_port, so it is not opened.
 function managementRules(config: Config, out: SystemChains): void {
   const m = config.management;
+  const ssh = sshEnabled(config);
   for (const ifname of m.interfaces) {
     out.input.push(rule('/management', { in: ifname, protocol: 'icmp', icmpType: ICMP_ECHO_REQUEST }, 'ACCEPT'));
+    if (!ssh) continue;
+    const sources = m.allowed_sources.length > 0 ? m.allowed_sources : [undefined];
+    for (const source of sources) out.input.push(rule('/management/ssh_port', { source, in: ifname, protocol: 'tcp', destinationPorts: [m.ssh_port] }, 'ACCEPT'));
   }
 }
 

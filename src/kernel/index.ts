@@ -44,3 +44,4 @@ export { flushUdhcpdLeases, readUdhcpdLeases, runningUdhcpd, startUdhcpd, stopUd
 export type { UdhcpdPaths } from './udhcpd.ts';
 export { sendArpAnnouncements, syncSegmentAddresses } from './segment-addresses.ts';
 export type { AddressChanges, OwnedAddress } from './segment-addresses.ts';
+export { makeDropbearHostKey } from './dropbear.ts';

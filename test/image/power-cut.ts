@@ -61,7 +61,8 @@ export async function powerCut(box: UpgradeBox, random: () => number, installMs:
   const bundle = nextBundle(box, await runningBuild(vm));
   const phase = PHASES[Math.floor(random() * PHASES.length)]!;
   let afterMs = 0;
-  const from = vm.console().length;
+  // The install runs on the test shell: its progress lines are there.
+  const from = vm.shellOutput().length;
   if (phase === 'install') {
     afterMs = Math.floor(random() * installMs);
     void installFrom(vm, bundle).catch(() => undefined);
@@ -70,7 +71,7 @@ export async function powerCut(box: UpgradeBox, random: () => number, installMs:
     void installFrom(vm, bundle).catch(() => undefined);
     // One line per 10 % ("read back 80 %"), or a live line on the console's tty ("read back ... (85 %)"),
     // drawn at most every 200 ms: any figure from 80 % on.
-    await vm.waitFor(/read back (?:[89]0 %|100 %|[^(]*\((?:[89]\d|100) %\))/, INSTALL_TIMEOUT_MS, from);
+    await vm.waitFor(/read back (?:[89]0 %|100 %|[^(]*\((?:[89]\d|100) %\))/, INSTALL_TIMEOUT_MS, from, 'shell');
     afterMs = Math.floor(random() * 3000);
     await sleep(afterMs);
   } else {

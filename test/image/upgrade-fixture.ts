@@ -68,7 +68,7 @@ function run(argv: string[]): void {
 }
 
 /** The root squashfs of the image's slot A, as a file (superblock bytes_used, padded to 4 KiB). */
-function slotSquashfs(image: string, out: string): void {
+export function slotSquashfs(image: string, out: string): void {
   const p = readGpt(image).find((q) => q.name === 'root-a')!;
   const fd = openSync(image, 'r');
   try {

@@ -1,5 +1,7 @@
 // The VM helper for image-tier tests: boots appliance images in qemu (TCG) with the serial console
-// on a pipe the test reads and writes, and joins VMs' ports by
+// on a pipe the test reads (and types on: typeConsole), a root shell on a second channel (a
+// virtio serial port named org.stockade.test-shell, which the image's test-shell runs sh on; the
+// console tty itself runs the menu), and joins VMs' ports by
 //   - links: point-to-point qemu UDP socket netdevs on loopback (no privileges), or
 //   - bridges: taps on a bridge inside a lab namespace (test/lab/harness.ts, needs root), so that
 //     more than two VMs, and lab hosts, share a segment.
@@ -15,6 +17,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +135,11 @@ export class Vm {
   private readonly child: ChildProcess;
   private raw = '';
   private text = '';
+  /** The test shell's channel (a unix socket qemu serves), and what came out of it. */
+  private shell: Socket | undefined;
+  private shellRaw = '';
+  private shellText = '';
+  private readonly shellPath: string;
   private stderr = '';
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private listeners = new Set<() => void>();
@@ -139,11 +147,12 @@ export class Vm {
 
   private readonly monitorPath: string;
 
-  constructor(name: string, board: Board, argv: string[], logFile: string, monitorPath: string, netns?: string) {
+  constructor(name: string, board: Board, argv: string[], logFile: string, monitorPath: string, shellPath: string, netns?: string) {
     this.name = name;
     this.board = board;
     this.logFile = logFile;
     this.monitorPath = monitorPath;
+    this.shellPath = shellPath;
     const full = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
     this.startedAt = Date.now();
     // `ip netns exec` execs qemu, so the PID is qemu's either way.
@@ -164,16 +173,51 @@ export class Vm {
       this.child.on('exit', (code, signal) => {
         untrack(this.pid);
         this.exitInfo = { code, signal };
+        this.shell?.destroy();
         writeFileSync(this.logFile, this.raw);
+        if (this.shellRaw) writeFileSync(this.logFile.replace(/\.log$/, '-shell.log'), this.shellRaw);
         for (const l of [...this.listeners]) l();
         resolve(this.exitInfo);
       });
     });
   }
 
-  /** Everything on the console so far, as plain text. */
+  /** Everything on the console (the board's console tty) so far, as plain text. */
   console(): string {
     return this.text;
+  }
+
+  /** Everything the test shell printed so far, as plain text. */
+  shellOutput(): string {
+    return this.shellText;
+  }
+
+  /** Connects to qemu's end of the test shell's port (qemu serves it once it runs). */
+  private async connectShell(timeoutMs: number): Promise<Socket> {
+    if (this.shell && !this.shell.destroyed) return this.shell;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.exitInfo) throw new Error(`${this.name}: qemu ended before its test shell port could be reached`);
+      try {
+        const sock = await new Promise<Socket>((resolve, reject) => {
+          const c = connect(this.shellPath);
+          c.once('connect', () => resolve(c));
+          c.once('error', reject);
+        });
+        sock.setEncoding('latin1');
+        sock.on('error', () => undefined);
+        sock.on('data', (d: string) => {
+          this.shellRaw += d;
+          this.shellText = plain(this.shellRaw);
+          for (const l of [...this.listeners]) l();
+        });
+        this.shell = sock;
+        return sock;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`${this.name}: cannot reach the test shell port ${this.shellPath}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   /** Seconds since qemu was started. */
@@ -181,7 +225,14 @@ export class Vm {
     return (Date.now() - this.startedAt) / 1000;
   }
 
+  /** Types on the test shell (a command line, `reboot\n`); login() first. */
   write(text: string): void {
+    if (!this.shell) throw new Error(`${this.name}: write before login(): the test shell is not connected`);
+    this.shell.write(text);
+  }
+
+  /** Types on the board's console tty (the menu). */
+  typeConsole(text: string): void {
     this.child.stdin!.write(text);
   }
 
@@ -189,12 +240,13 @@ export class Vm {
    * Waits until `pattern` matches the console text after character `from` (default 0) and returns
    * the match (its index is into the whole text). Rejects at the deadline, or at once if qemu ends.
    */
-  waitFor(pattern: RegExp | string, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
+  waitFor(pattern: RegExp | string, timeoutMs: number, from = 0, on: 'console' | 'shell' = 'console'): Promise<RegExpExecArray> {
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+    const text = (): string => (on === 'console' ? this.text : this.shellText);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = () => {
-        const m = re.exec(this.text.slice(from));
+        const m = re.exec(text().slice(from));
         if (m) {
           m.index += from;
           done();
@@ -203,7 +255,7 @@ export class Vm {
         }
         if (this.exitInfo) {
           done();
-          reject(new Error(`${this.name}: qemu ended (${this.exitInfo.signal ?? `exit ${this.exitInfo.code}`}) before ${re} appeared${this.stderr ? `; qemu said: ${this.stderr.trim().slice(-500)}` : ''}\n--- console (end) ---\n${this.text.slice(-3000)}`));
+          reject(new Error(`${this.name}: qemu ended (${this.exitInfo.signal ?? `exit ${this.exitInfo.code}`}) before ${re} appeared${this.stderr ? `; qemu said: ${this.stderr.trim().slice(-500)}` : ''}\n--- ${on} (end) ---\n${text().slice(-3000)}`));
         }
       };
       const done = () => {
@@ -212,7 +264,7 @@ export class Vm {
       };
       timer = setTimeout(() => {
         done();
-        reject(new Error(`${this.name}: timed out after ${timeoutMs / 1000} s waiting for ${re} (qemu up ${this.uptime().toFixed(0)} s)\n--- console (end) ---\n${this.text.slice(-3000)}`));
+        reject(new Error(`${this.name}: timed out after ${timeoutMs / 1000} s waiting for ${re} on the ${on} (qemu up ${this.uptime().toFixed(0)} s)\n--- ${on} (end) ---\n${text().slice(-3000)}`));
       }, timeoutMs);
       this.listeners.add(check);
       check();
@@ -220,29 +272,28 @@ export class Vm {
   }
 
   /**
-   * Logs in as root on the console's getty and waits for the shell. Kernel messages are then kept
-   * off the console (dmesg -n 1), so that they cannot land in the middle of a command's output.
+   * Opens the test shell (root's sh on the VM's test port, started by init once boot is done) and
+   * waits for its prompt. Kernel messages are then kept off the console (dmesg -n 1). The shell
+   * is no tty: nothing typed is echoed, so command output is exactly what the command printed.
    */
   async login(timeoutMs = 60_000): Promise<void> {
-    const at = this.text.length;
-    // The prompt may already be there (and a newline makes getty print it again).
+    await this.connectShell(timeoutMs);
+    const from = this.shellText.length;
+    // The prompt may already be there; a newline makes the shell print it again.
     this.write('\n');
-    const m = await this.waitFor(/login: $/m, timeoutMs, Math.max(0, this.text.lastIndexOf('\n', at - 1)));
-    this.write('root\n');
-    await this.waitFor(/[#$] $/m, timeoutMs, m.index + m[0].length);
-    // No echo of what we type: command output is then exactly what the command printed.
-    await this.run('stty -echo; dmesg -n 1', 10_000);
+    await this.waitFor(/[#$] $/m, timeoutMs, Math.max(0, this.shellText.lastIndexOf('\n', from - 1)), 'shell');
+    await this.run('dmesg -n 1', 10_000);
   }
 
-  /** Runs a shell command line on the logged-in console; returns its output and exit status. */
+  /** Runs a shell command line on the test shell; returns its output and exit status. */
   async run(command: string, timeoutMs = 30_000): Promise<{ output: string; code: number }> {
     const n = ++this.commands;
-    const from = this.text.length;
+    const from = this.shellText.length;
     // The markers are split in what is typed, so an echo of the line is never taken for them.
     this.write(`echo "@@B""${n}@@"; ${command}; echo "@@E""${n}@@ $?"\n`);
-    const end = await this.waitFor(new RegExp(`@@E${n}@@ (\\d+)\\n`), timeoutMs, from);
-    const start = this.text.indexOf(`@@B${n}@@\n`, from);
-    const output = start >= 0 && start < end.index ? this.text.slice(start + `@@B${n}@@\n`.length, end.index) : '';
+    const end = await this.waitFor(new RegExp(`@@E${n}@@ (\\d+)\\n`), timeoutMs, from, 'shell');
+    const start = this.shellText.indexOf(`@@B${n}@@\n`, from);
+    const output = start >= 0 && start < end.index ? this.shellText.slice(start + `@@B${n}@@\n`.length, end.index) : '';
     return { output, code: Number(end[1]) };
   }
 
@@ -405,7 +456,13 @@ export async function startVms(spec: VmsSpec): Promise<Vms> {
         image,
         snapshot: !s.writable,
         varsFile: join(tmp, `${name}-vars.fd`),
-        console: ['-chardev', 'stdio,id=con,signal=off', '-serial', 'chardev:con', '-monitor', `unix:${join(tmp, `${name}-monitor.sock`)},server=on,wait=off`],
+        console: [
+          '-chardev', 'stdio,id=con,signal=off', '-serial', 'chardev:con', '-monitor', `unix:${join(tmp, `${name}-monitor.sock`)},server=on,wait=off`,
+          // The test shell's port (rootfs/usr/lib/stockade/test-shell), in a PCI slot of its own.
+          '-device', 'virtio-serial-pci,id=tsh,addr=0x0f',
+          '-chardev', `socket,id=tshc,path=${join(tmp, `${name}-shell.sock`)},server=on,wait=off`,
+          '-device', 'virtserialport,bus=tsh.0,chardev=tshc,name=org.stockade.test-shell',
+        ],
         nets: nets.get(name)!,
         macFor: (_label, i) => defaultMac(i, vmIndex + 1),
         ...(s.memoryMb ? { memoryMb: s.memoryMb } : {}),
@@ -414,7 +471,7 @@ export async function startVms(spec: VmsSpec): Promise<Vms> {
         // Fixed PCI slots after the ports: the guest names them vdb, vdc, ... in this order.
         argv.push('-drive', `if=none,id=extra${i},format=raw,readonly=on,file=${file}`, '-device', `virtio-blk-pci,drive=extra${i},addr=0x${(0x10 + i).toString(16)}`);
       });
-      map.set(name, new Vm(name, board, argv, join(tmp, `${name}.log`), join(tmp, `${name}-monitor.sock`), netns));
+      map.set(name, new Vm(name, board, argv, join(tmp, `${name}.log`), join(tmp, `${name}-monitor.sock`), join(tmp, `${name}-shell.sock`), netns));
     });
   } catch (e) {
     await new Vms(map, tmp).destroy();

@@ -1,7 +1,7 @@
 // The built `stockade boot` inside a lab namespace, as init would run it but without mounts and
 // modules (the host's, not the namespace's): it names veths by their MAC, builds the config's
 // network (an address on wan, by the net apply) with its net.* sysctls in the namespace, and
-// loads the fail-closed base firewall there; the management port
+// loads the fail-closed base firewall there; the SSH port on the management interface
 // answers the allowed host only. Every run is inside `unshare --uts`, so the hostname it sets
 // is the run's own, never the host's; the configs here hold only net.* sysctls (per namespace).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,9 +20,12 @@ const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const ready = requireLab(test, 'lab/boot/boot', { tools: ['iptables', 'ping', 'unshare'] });
 
-/** management.api_port as earlier releases opened it: a config may still name it; nothing opens it. */
+/** The SSH port the firewall opens (nothing of dropbear runs here: the ssh step is skipped, it would write the host's /run and /data). */
 const API_PORT = 8443;
+/** An OpenSSH public key (ssh-keygen -t ed25519): with one, SSH runs and its port is opened. */
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGWeFp8O9fAtCgbT0 admin@laptop';
 const OTHER_PORT = 9000;
+const DEFAULT_API_PORT = 9443;
 
 /** fw's mgmt port faces admin (192.0.2.0/24), its wan port faces outsider (198.51.100.0/24). */
 const topology = {
@@ -58,7 +61,7 @@ const savedConfig = {
   addresses: [{ interface: 'wan', static: ['198.51.100.5/24'] }],
   // net.* only: these keys are the namespace's own.
   sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.mgmt.rp_filter': 2, 'net.ipv4.conf.wan.accept_redirects': 0 },
-  management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.10'], api_port: API_PORT },
+  management: { interfaces: ['mgmt'], allowed_sources: ['192.0.2.10'], ssh_port: API_PORT, ssh_authorized_keys: [KEY] },
 };
 
 const defaultConfig = {
@@ -66,7 +69,7 @@ const defaultConfig = {
   system: { hostname: 'fw-default' },
   interfaces: { ports: [{ name: 'mgmt' }, { name: 'wan' }] },
   sysctls: { 'net.ipv4.ip_forward': 0 },
-  management: { interfaces: ['wan'] },
+  management: { interfaces: ['mgmt'], ssh_port: DEFAULT_API_PORT, ssh_authorized_keys: [KEY] },
 };
 
 interface Files {
@@ -102,7 +105,7 @@ interface BootRun {
 /** `stockade boot` in host's namespace, in a UTS namespace of its own, without mounts and modules. */
 async function runBoot(lab: Lab, host: string, f: Files, extra: string[] = []): Promise<BootRun> {
   const script = '"$0" boot "$@"; code=$?; echo "@hostname=$(cat /proc/sys/kernel/hostname)"; exit $code';
-  const args = ['--board', f.board, '--config', f.config, '--default-config', f.defaults, '--cmdline', f.cmdline, '--skip', 'mounts,modules', ...extra];
+  const args = ['--board', f.board, '--config', f.config, '--default-config', f.defaults, '--cmdline', f.cmdline, '--skip', 'mounts,modules,ssh', ...extra];
   const r = await lab.exec(host, ['unshare', '--uts', 'sh', '-c', script, bin, ...args], { check: false });
   const m = /^@hostname=(.*)$/m.exec(r.stdout);
   return { code: r.code, out: r.stdout.replace(/^@hostname=.*\n/m, '') + r.stderr, hostname: m?.[1] ?? '' };
@@ -175,7 +178,7 @@ if (ready && !existsSync(bin)) {
 
       // One line per step, in order.
       const steps = run.out.split('\n').filter((l) => /^stockade: \S+ +(ok|changed|failed|skipped) /.test(l)).map((l) => l.split(/\s+/).slice(1, 3).join(' '));
-      assert.equal(steps, ['mounts skipped', 'board ok', 'config ok', 'modules skipped', 'ports changed', 'network changed', 'sysctls changed', 'hostname changed', 'firewall changed']);
+      assert.equal(steps, ['mounts skipped', 'board ok', 'config ok', 'modules skipped', 'ports changed', 'network changed', 'sysctls changed', 'hostname changed', 'firewall changed', 'ssh skipped']);
       assert.match(run.out, /^stockade: network {3}changed  1 change: create address 198\.51\.100\.5\/24 on wan$/m);
       assert.match(run.out, /^stockade: ports {5}changed  named mgmt <- eth0, wan <- eth1$/m);
       assert.match(run.out, /^stockade: sysctls {3}changed  \d set, \d already right$/m);
@@ -188,7 +191,7 @@ if (ready && !existsSync(bin)) {
       assert.match(run.out, new RegExp(`^  config {5}${f.config}$`, 'm'));
       assert.match(run.out, /^  ports {6}mgmt  [0-9a-f:]{17}  up\n {13}wan {3}[0-9a-f:]{17}  up$/m);
       assert.match(run.out, /^  addresses  mgmt 192\.0\.2\.1\/24\n {13}wan 198\.51\.100\.1\/24 198\.51\.100\.5\/24$/m);
-      assert.match(run.out, /^  firewall {3}fail-closed; open: ping in on mgmt$/m);
+      assert.match(run.out, /^  firewall {3}fail-closed; open: SSH tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
       // The summary reports the boot's own time; how long it is belongs to a benchmark, not here.
@@ -215,16 +218,15 @@ if (ready && !existsSync(bin)) {
       const saved4 = await savedRules(lab, 'fw', 'iptables-save');
       assert.equal(saved4, ruleLines(v4!.text));
       assert.ok(saved4.includes(':INPUT DROP [0:0]') && saved4.includes(':FORWARD DROP [0:0]') && saved4.includes(':OUTPUT ACCEPT [0:0]'));
-      assert.not.ok(saved4.some((l) => l.includes('--dport')), 'no TCP port opened: nothing listens for management.api_port');
+      assert.ok(saved4.includes(`-A STOCKADE-INPUT -s 192.0.2.10/32 -i mgmt -p tcp -m tcp --dport ${API_PORT} -m comment --comment "/management/ssh_port" -j ACCEPT`));
       assert.equal(await savedRules(lab, 'fw', 'ip6tables-save'), ruleLines(v6!.text));
 
-      // No TCP port is opened, not even the api_port the config still names: something listening
-      // there is not reached from the allowed source; ping on the management interface is.
+      // The management port answers the allowed source only; other ports and hosts get nothing.
       const server = lab.spawn('fw', [process.execPath, '-e', SERVER, String(API_PORT), String(OTHER_PORT)]);
       await lab.waitFor('the test server in fw', () => server.stdout().includes('listening'));
-      assert.is(await tcp(lab, 'admin', '192.0.2.1', API_PORT, '192.0.2.10'), 'timeout', 'api_port is not opened, even for the allowed source');
-      assert.is(await tcp(lab, 'fw', '127.0.0.1', API_PORT, '127.0.0.1'), 'open', 'the server does listen there (on loopback it answers)');
+      assert.is(await tcp(lab, 'admin', '192.0.2.1', API_PORT, '192.0.2.10'), 'open', 'allowed host reaches the SSH port');
       assert.is(await tcp(lab, 'admin', '192.0.2.1', OTHER_PORT, '192.0.2.10'), 'timeout', 'another port is dropped');
+      assert.is(await tcp(lab, 'admin', '192.0.2.1', API_PORT, '192.0.2.11'), 'timeout', 'a source not allowed is dropped');
       assert.is(await tcp(lab, 'outsider', '198.51.100.1', API_PORT, '198.51.100.2'), 'timeout', 'not on the wan port');
       assert.ok(await pings(lab, 'admin', '192.0.2.1'), 'ping on the management interface');
       assert.not.ok(await pings(lab, 'outsider', '198.51.100.1'), 'no ping on wan');
@@ -260,10 +262,10 @@ if (ready && !existsSync(bin)) {
       assert.is(run.hostname, 'fw-default');
       assert.match(run.out, /^  hostname {3}fw-default$/m);
       assert.is((await lab.exec('fw', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
-      // The default's management interface is the one opened (ping on wan), not the saved file's.
+      // The default's management port is the one opened.
       const saved = await savedRules(lab, 'fw', 'iptables-save');
-      assert.ok(saved.includes('-A STOCKADE-INPUT -i wan -p icmp -m icmp --icmp-type 8 -m comment --comment "/management" -j ACCEPT'), saved.join('\n'));
-      assert.not.ok(saved.some((l) => l.includes('-i mgmt -p icmp')));
+      assert.ok(saved.includes(`-A STOCKADE-INPUT -i mgmt -p tcp -m tcp --dport ${DEFAULT_API_PORT} -m comment --comment "/management/ssh_port" -j ACCEPT`), saved.join('\n'));
+      assert.not.ok(saved.some((l) => l.includes(`--dport ${API_PORT}`)));
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`));
     });
   });

@@ -52,7 +52,11 @@ stockade: ports     changed  named mgmt <- eth0, wan <- eth1, lan <- eth2
 stockade: network   changed  3 changes: change port mgmt, change port wan, change port lan
 stockade: sysctls   changed  2 set, 0 already right
 stockade: hostname  changed  fw1
-stockade: firewall  changed  fail-closed base rules loaded (IPv4, IPv6); open: ping in on mgmt
+stockade: firewall  changed  fail-closed base rules loaded (IPv4, IPv6); open: SSH tcp/22 from 192.0.2.0/24, 198.51.100.7 and ping in on mgmt
+stockade: ssh       changed  dropbear on port 22, every address; 1 key, no passwords
+stockade:   mgmt has no static address; the firewall lets SSH in on mgmt only
+stockade:   host key made: /data/ssh/dropbear_ed25519_host_key
+stockade:   host key SHA256:4f7aXouqSgUkXTAeDT24Z5snrWEdpMCT1zveJDer2gQ
 stockade: summary
   hostname   fw1
   board      test-board
@@ -62,7 +66,8 @@ stockade: summary
              wan   52:54:00:12:34:02  no-carrier
              lan   52:54:00:12:34:03  down
   addresses  none
-  firewall   fail-closed; open: ping in on mgmt
+  firewall   fail-closed; open: SSH tcp/22 from 192.0.2.0/24, 198.51.100.7 and
+             ping in on mgmt
   failures   none
   boot time  42 ms since the process started (runtime start 42)
 stockade: boot complete (1.2.3, slot A)
@@ -81,6 +86,7 @@ stockade: boot complete (1.2.3, slot A)
     'hostname fw1',
     'restore ipv4 filter',
     'restore ipv6 filter',
+    'ssh -F -E -s -g -j -k -m -I 1800 -r /data/ssh/dropbear_ed25519_host_key -p 22',
   ]);
   // What reached iptables-restore is the pure generator's text.
   const loaded = loadConfigText(readFileSync(CONFIG, 'utf8'));
@@ -144,10 +150,10 @@ test('an invalid saved config: the board default is used, the first errors are s
     assert.match(out, /^  hostname {3}stockade$/m);
     assert.match(out, /^  failures {3}config: /m);
     assert.is(readFileSync(saved, 'utf8'), bad, 'the saved file is left as it was');
-    // The default's management settings are what the firewall opens: ping on mgmt, no TCP port
-    // (nothing listens for the api_port the saved file names).
+    // The default's management settings are what the firewall opens: ping on mgmt, and no SSH
+    // (the default has no key; nothing listens on management.api_port).
     assert.match(sys.restored[0]!.text, /^-A STOCKADE-INPUT -i mgmt -p icmp -m icmp --icmp-type 8 -m comment --comment "\/management" -j ACCEPT$/m);
-    assert.not.match(sys.restored[0]!.text, /--dport/);
+    assert.not.match(sys.restored[0]!.text, /-p tcp/);
   } finally {
     t.cleanup();
   }
@@ -404,7 +410,7 @@ test('--skip leaves steps out and says so; nothing of theirs is asked of the ker
   for (const step of ['mounts', 'modules', 'ports', 'hostname']) {
     assert.match(out, new RegExp(`^stockade: ${step.padEnd(9)} skipped  --skip ${step}$`, 'm'));
   }
-  assert.equal(sys.calls, ['network', 'sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter']);
+  assert.equal(sys.calls, ['network', 'sysctl net.ipv4.ip_forward=1', 'sysctl net.ipv4.conf.all.rp_filter=2', 'restore ipv4 filter', 'restore ipv6 filter', 'ssh -F -E -s -g -j -k -m -I 1800 -r /data/ssh/dropbear_ed25519_host_key -p 22']);
   // Skipping mounts means "already mounted": the saved config is read.
   assert.match(out, /^  hostname {3}fw1$/m);
 });

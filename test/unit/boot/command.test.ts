@@ -31,7 +31,7 @@ test('bad flags: exit 2 with one line and the usage', async () => {
 test('not init\'s child, not an image, no --board: refused before anything is done', async () => {
   if (existsSync('/usr/share/stockade') || process.ppid === 1) return;
   const io = capture();
-  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,network,hostname,firewall'], io), 2);
+  assert.is(await main(['boot', '--skip', 'mounts,modules,ports,network,hostname,firewall,ssh'], io), 2);
   assert.is(io.stdout, '');
   assert.match(io.stderr, /^stockade: boot: this is not a stockade appliance/);
 });

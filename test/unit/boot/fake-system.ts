@@ -14,6 +14,10 @@ import type { Config } from '../../../src/config/generated/config.ts';
 import { applyNetwork, type ApplyResult } from '../../../src/net/apply.ts';
 import { desiredFromConfig } from '../../../src/net/desired.ts';
 import { FakeKernel } from '../net/fake-kernel.ts';
+import { keyFingerprint, type SshPlan } from '../../../src/ssh/index.ts';
+
+/** ssh-keygen -t ed25519; `ssh-keygen -l` prints SHA256:4f7aXouqSgUkXTAeDT24Z5snrWEdpMCT1zveJDer2gQ for it. */
+export const HOST_PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGWeFp8O9fAtCgbT0 admin@laptop';
 export { capture } from '../../capture-io.ts';
 
 export interface FakeSystem extends BootSystem {
@@ -36,6 +40,10 @@ export interface FakeSystem extends BootSystem {
   links: Record<string, LinkStatus>;
   addressList: Array<{ ifname: string; cidrs: string[] }>;
   files: Record<string, string>;
+  /** What the SSH step was given, and host keys present (path -> public key line). */
+  sshPlans: SshPlan[];
+  hostKeys: Record<string, string>;
+  sshFailure?: string;
 }
 
 export function fakeSystem(): FakeSystem {
@@ -130,6 +138,19 @@ export function fakeSystem(): FakeSystem {
     },
     now() {
       return 42;
+    },
+    sshPlans: [],
+    hostKeys: {},
+    async prepareSsh(plan: SshPlan) {
+      sys.calls.push(`ssh ${plan.enabled ? plan.argv.join(' ') : 'off'}`);
+      sys.sshPlans.push(plan);
+      if (sys.sshFailure !== undefined) throw new Error(sys.sshFailure);
+      if (!plan.enabled) return undefined;
+      const made = sys.hostKeys[plan.hostKeyFile] === undefined;
+      // A key made by ssh-keygen; its fingerprint, as ssh-keygen -l printed it, is in the tests.
+      sys.hostKeys[plan.hostKeyFile] ??= HOST_PUBLIC_KEY;
+      const fingerprint = keyFingerprint(sys.hostKeys[plan.hostKeyFile]!);
+      return { hostKey: made ? 'made' as const : 'kept' as const, ...(fingerprint !== undefined ? { fingerprint } : {}) };
     },
   };
   return sys;

@@ -52,7 +52,7 @@ test('flags: mistakes are bad input (exit 2) with the usage', () => {
     [['--board'], /--board needs a value/],
     [['--board='], /--board needs a value/],
     [['--board', 'a', '--board', 'b'], /--board given twice/],
-    [['--skip', 'mounts,board'], /--skip: unknown step 'board' \(steps: mounts, modules, ports, network, hostname, firewall\)/],
+    [['--skip', 'mounts,board'], /--skip: unknown step 'board' \(steps: mounts, modules, ports, network, hostname, firewall, ssh\)/],
     [['--skip', 'toString'], /unknown step 'toString'/],
     [['--toString', 'x'], /unexpected argument/],
   ];
@@ -79,10 +79,10 @@ test('boot refuses to run where it would firewall a workstation: not init\'s chi
 });
 
 test('plan: every step in order; skipped ones marked', () => {
-  assert.equal([...BOOT_STEPS], ['mounts', 'board', 'config', 'modules', 'ports', 'network', 'sysctls', 'hostname', 'firewall']);
+  assert.equal([...BOOT_STEPS], ['mounts', 'board', 'config', 'modules', 'ports', 'network', 'sysctls', 'hostname', 'firewall', 'ssh']);
   assert.equal(
     bootPlan(new Set(['mounts', 'modules'])).map((p) => `${p.step}:${p.run}`),
-    ['mounts:false', 'board:true', 'config:true', 'modules:false', 'ports:true', 'network:true', 'sysctls:true', 'hostname:true', 'firewall:true'],
+    ['mounts:false', 'board:true', 'config:true', 'modules:false', 'ports:true', 'network:true', 'sysctls:true', 'hostname:true', 'firewall:true', 'ssh:true'],
   );
 });
 

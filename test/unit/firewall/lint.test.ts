@@ -65,7 +65,7 @@ test('NAT to an address the box does not hold; DNAT to nowhere; SNAT to a VIP is
 test('management lock-out: no management interface with an input drop policy; a preload line that drops everything first', () => {
   assert.equal(lintFirewall(config({ management: {} })).map((x) => x.pointer), ['/management/interfaces']);
   const w = lintFirewall(config({ firewall: { preload: { filter: ['-A INPUT -i mgmt -j DROP', '-A INPUT -i wan -j DROP', '-A INPUT -p tcp -j DROP'] } } }));
-  assert.equal(w, [{ pointer: '/firewall/preload/filter/0', message: 'drops everything on mgmt before stockade\'s rules: the management API cannot be reached remotely' }]);
+  assert.equal(w, [{ pointer: '/firewall/preload/filter/0', message: 'drops everything on mgmt before stockade\'s rules: SSH cannot be reached remotely' }]);
 });
 
 test.run();
