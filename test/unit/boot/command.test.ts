@@ -10,7 +10,7 @@ test('boot --help describes the flags', async () => {
   const io = capture();
   assert.is(await main(['boot', '--help'], io), 0);
   assert.match(io.stdout, /^usage: stockade boot \[--board FILE\] \[--config FILE\] \[--default-config FILE\]\n {21}\[--cmdline FILE\] \[--skip STEP,\.\.\.\]\n/);
-  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports,\n {25}network, hostname, firewall\n/);
+  assert.match(io.stdout, /--skip STEP,\.\.\. {8}leave steps out \(tests\): mounts, modules, ports,\n {25}network, hostname, firewall, ssh\n/);
   for (const line of io.stdout.split('\n')) assert.ok(line.length <= 79, line);
   assert.match(io.stdout, /stockade: boot complete \(<version>, slot <A\|B>\)/);
 });

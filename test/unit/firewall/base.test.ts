@@ -132,6 +132,50 @@ test('multicast sync: from the group on the sync interface; disabled or statisti
   }
 });
 
+/** A director's services: NAT with a sorry server and a disabled server, UDP, DR, a firewall mark, SCTP; IPVS sync. */
+const LVS = {
+  virtual_services: [
+    { name: 'web', address: '192.0.2.1', port: 80, health_check: { type: 'tcp', sorry_server: { address: '198.51.100.99' } },
+      real_servers: [{ address: '198.51.100.10', port: 8080 }, { address: '198.51.100.11' }, { address: '198.51.100.12', enabled: false }] },
+    { name: 'dns', address: '192.0.2.1', protocol: 'udp', port: 53, health_check: { type: 'none' }, real_servers: [{ address: '198.51.100.10' }] },
+    { name: 'direct', address: '192.0.2.1', port: 443, method: 'dr', health_check: { type: 'none' }, real_servers: [{ address: '198.51.100.20' }] },
+    { name: 'marked', fwmark: 5, health_check: { type: 'none' }, real_servers: [{ address: '198.51.100.21' }] },
+    { name: 'diameter', address: '192.0.2.1', protocol: 'sctp', port: 3868, health_check: { type: 'none' }, real_servers: [{ address: '198.51.100.23' }] },
+  ],
+  sync: { interface: 'sync' },
+};
+/** Where LVS above can be: the VIP on lan, the real servers on wan. */
+const DIRECTOR = {
+  ...PORTS,
+  addresses: [{ interface: 'lan', static: ['192.0.2.2/24'] }, { interface: 'wan', static: ['198.51.100.2/24'] }, { interface: 'sync', static: ['203.0.113.1/30'] }],
+  vrrp: { instances: [{ name: 'lan', interface: 'lan', vrid: 51, vips: ['192.0.2.1/24'] }] },
+};
+
+test('LVS: each virtual service in INPUT, NAT real servers\' replies (and the sorry server\'s) in FORWARD, the IPVS sync multicast; in the boot firewall', () => {
+  const c = config({ ...DIRECTOR, lvs: LVS });
+  const text = baseRuleset(c)[0]!.text;
+  const input = text.split('\n').filter((l) => l.startsWith('-A STOCKADE-INPUT') && l.includes('/lvs/'));
+  assert.equal(input, [
+    '-A STOCKADE-INPUT -d 192.0.2.1/32 -p tcp -m tcp --dport 80 -m comment --comment "/lvs/virtual_services/0" -j ACCEPT',
+    '-A STOCKADE-INPUT -d 192.0.2.1/32 -p udp -m udp --dport 53 -m comment --comment "/lvs/virtual_services/1" -j ACCEPT',
+    '-A STOCKADE-INPUT -d 192.0.2.1/32 -p tcp -m tcp --dport 443 -m comment --comment "/lvs/virtual_services/2" -j ACCEPT',
+    '-A STOCKADE-INPUT -m mark --mark 0x5 -m comment --comment "/lvs/virtual_services/3" -j ACCEPT',
+    '-A STOCKADE-INPUT -d 192.0.2.1/32 -p sctp -m comment --comment "/lvs/virtual_services/4" -j ACCEPT',
+    '-A STOCKADE-INPUT -d 224.0.0.81/32 -i sync -p udp -m udp --dport 8848 -m comment --comment "/lvs/sync" -j ACCEPT',
+  ]);
+  const forward = text.split('\n').filter((l) => l.startsWith('-A STOCKADE-FORWARD'));
+  assert.equal(forward, [
+    '-A STOCKADE-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "/firewall" -j ACCEPT',
+    '-A STOCKADE-FORWARD -m conntrack --ctstate INVALID -m comment --comment "/firewall" -j DROP',
+    '-A STOCKADE-FORWARD -s 198.51.100.10/32 -p tcp -m tcp --sport 8080 -m comment --comment "/lvs/virtual_services/0/real_servers/0" -j ACCEPT',
+    '-A STOCKADE-FORWARD -s 198.51.100.11/32 -p tcp -m tcp --sport 80 -m comment --comment "/lvs/virtual_services/0/real_servers/1" -j ACCEPT',
+    '-A STOCKADE-FORWARD -s 198.51.100.99/32 -p tcp -m tcp --sport 80 -m comment --comment "/lvs/virtual_services/0/health_check/sorry_server" -j ACCEPT',
+    '-A STOCKADE-FORWARD -s 198.51.100.10/32 -p udp -m udp --sport 53 -m comment --comment "/lvs/virtual_services/1/real_servers/0" -j ACCEPT',
+    '-A STOCKADE-FORWARD -s 198.51.100.21/32 -m comment --comment "/lvs/virtual_services/3/real_servers/0" -j ACCEPT',
+    '-A STOCKADE-FORWARD -s 198.51.100.23/32 -p sctp -m comment --comment "/lvs/virtual_services/4/real_servers/0" -j ACCEPT',
+  ], 'DR servers answer the client directly; a disabled server gets nothing');
+});
+
 test('the lockdown table: policies and loopback only', () => {
   assert.fixture(
     lockdownTable('ipv4').text,
@@ -167,12 +211,12 @@ test('a source or interface that does not belong in a rule is refused, not writt
 });
 
 test('the modules the base rules need with the nf_tables backend: one per xtables match used', () => {
-  assert.equal([...BASE_FIREWALL_MODULES], ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables']);
-  const c = config({ ...PORTS, management: { interfaces: ['mgmt'], ssh_authorized_keys: KEYS }, addresses: [{ interface: 'wan', dhcp: true }, ...SYNC_ADDRESS.addresses], sync: { interface: 'sync', peer: '198.51.100.2' } });
+  assert.equal([...BASE_FIREWALL_MODULES], ['nf_tables', 'nft_compat', 'nf_conntrack', 'nft_ct', 'xt_conntrack', 'xt_tcpudp', 'xt_comment', 'ip_tables', 'xt_mark']);
+  const c = config({ ...DIRECTOR, management: { interfaces: ['mgmt'], ssh_authorized_keys: KEYS }, addresses: [...DIRECTOR.addresses, { interface: 'mgmt', dhcp: true }], sync: { interface: 'sync', peer: '203.0.113.2', vrrp_group: 'lan' }, lvs: LVS });
   const text = baseRuleset(c).map((t) => t.text).join('');
   const matches = [...new Set([...text.matchAll(/-m (\w+)/g)].map((m) => m[1]))].sort();
   // Each match here must have its module in the list above (a new match needs its module added).
-  assert.equal(matches, ['comment', 'conntrack', 'icmp', 'tcp', 'udp']);
+  assert.equal(matches, ['comment', 'conntrack', 'icmp', 'mark', 'tcp', 'udp']);
 });
 
 test.run();
