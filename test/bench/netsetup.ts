@@ -83,7 +83,9 @@ try {
   const mismatches: string[] = [];
   /** The state into FILE; when REF is given, the differences from it recorded. */
   const state = async (file: string, what: string, ref?: string): Promise<void> => {
-    const r = await vm.run(`${netStateCommand()} > ${file}`, 60_000);
+    // Read until two reads a second apart agree: the kernel's link watch moves a new VLAN's
+    // operstate (UNKNOWN -> UP) a moment after the command returns, outside the timed part.
+    const r = await vm.run(`${netStateCommand()} > ${file}; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1; ${netStateCommand()} > ${file}.again; cmp -s ${file} ${file}.again && break; mv ${file}.again ${file}; done`, 120_000);
     if (r.code !== 0) throw new Error(`reading the state: ${r.output}`);
     if (ref === undefined) return;
     const d = await vm.run(`cmp -s ${ref} ${file} || diff ${ref} ${file} | head -20`, 60_000);
