@@ -13,6 +13,7 @@ import { ensureImages } from './images.ts';
 import { root, startVms } from './vm.ts';
 import type { Vms } from './vm.ts';
 import { loud } from '../loud-hook.ts';
+import { reboot } from './upgrade-fixture.ts';
 
 const BOOT_TIMEOUT_MS = 240_000;
 const WAIT_MS = 120_000;
@@ -64,6 +65,25 @@ Console('the console finds its serialport addon beside the executable and runs i
   assert.is(r.code, 1, r.output);
   assert.match(r.output, /^stockade: cannot open the console: \/dev\/null: /m);
   assert.not.match(r.output, /serialport\.node/);
+});
+
+// Issue 13: a config applied on the running box is not saved until it is confirmed, so a reboot
+// inside the commit-confirm window (300 s by default) boots the last confirmed config.
+Console('a reboot inside the commit-confirm window boots the last confirmed config', async () => {
+  const a = ctx.vms!.vm('a');
+  const saved = (await a.run('sha256sum /data/config.json')).output.split(' ')[0];
+  const config = JSON.parse((await a.run('cat /data/config.json')).output) as { addresses?: unknown[] };
+  config.addresses = [...(config.addresses ?? []), { interface: 'lan', static: ['203.0.113.77/24'] }];
+  const b64 = Buffer.from(JSON.stringify(config)).toString('base64');
+  const applied = await a.run(`echo ${b64} | base64 -d > /tmp/next.json && stockade config apply /tmp/next.json 2>&1`, 120_000);
+  assert.is(applied.code, 0, applied.output);
+  assert.match((await a.run('ip -4 addr show dev lan')).output, /inet 203\.0\.113\.77\/24/, 'the change runs');
+  assert.match((await a.run('stockade config status 2>&1')).output, /reverts in \d+ s unless confirmed/);
+  const slot = await reboot(a);
+  assert.is(slot, 'A');
+  assert.not.match((await a.run('ip -4 addr show dev lan')).output, /203\.0\.113\.77/, 'the unconfirmed change is gone after the reboot');
+  assert.is((await a.run('sha256sum /data/config.json')).output.split(' ')[0], saved, '/data/config.json is the last confirmed one');
+  assert.match((await a.run('stockade config status 2>&1')).output, /^No transaction waiting\./m);
 });
 
 Console.run();
