@@ -31,6 +31,7 @@ export function firewallApplier(manager: FirewallManager): PartApplier {
 
 /** Management keys read when used (the commit window, revisions kept) change at once; the others need a restart. */
 const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port']);
+const MANAGEMENT_AT_BOOT = new Set(['ssh_port', 'ssh_authorized_keys']);
 
 export const managementApplier: PartApplier = {
   part: 'management',
@@ -38,7 +39,12 @@ export const managementApplier: PartApplier = {
     const before = previous.management as unknown as Record<string, unknown>;
     const after = next.management as unknown as Record<string, unknown>;
     const fixed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !MANAGEMENT_LIVE.has(k) && !equalJson(before[k], after[k]));
-    if (fixed.length > 0) throw new Error(`/management/${fixed[0]}: changing it on the running box is not supported yet (restart the daemon to apply it)`);
+    if (fixed.length > 0) {
+      const k = fixed[0]!;
+      // SSH is set up by `stockade boot` (dropbear's keys file and arguments, then init starts it).
+      const how = MANAGEMENT_AT_BOOT.has(k) ? 'SSH is set up at boot: write it to /data/config.json and reboot' : 'restart the daemon to apply it';
+      throw new Error(`/management/${k}: changing it on the running box is not supported yet (${how})`);
+    }
     return async () => undefined;
   },
 };
