@@ -1,7 +1,7 @@
 // `stockade ctl segments [--json]`: groups, hosts with MAC/IP and lease state, DHCP servers, the
 // public address map, and the firewall's counters of each group's rules and each public address
 // (names come from the config: each line made safe for the terminal).
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { jsonAndSocket } from './options.ts';
 import { terminalSafe } from '../config/index.ts';

@@ -1,6 +1,6 @@
 // The shape of the `stockade ctl X` commands that ask one status method and print it (human or
 // --json): ctl vrrp, ctl daemon, ctl firewall.
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { jsonAndSocket } from './options.ts';
 

@@ -7,7 +7,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io
 import { interpretOnly } from './one-shot.ts';
 import { terminalSafe } from '../config/index.ts';
 import { linkState } from '../kernel/rtnetlink/index.ts';
-import { IFF_LOWER_UP, IFF_UP, Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
+import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { loadOrReport, parseConfigArgs } from './config-arg.ts';
 import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, resolvConf, type ActionInfo, type DhcpEvent } from '../net/index.ts';
 import { runDir } from '../kernel/index.ts';

@@ -2,7 +2,7 @@
 // bridges) with their settings and masters, addresses, routes, policy rules and sysctls. Pure:
 // built from a validated config (defaults filled in), compared with the kernel by plan.ts.
 import type { Config } from '../config/index.ts';
-import { formatIpv4, mustParseIpv4, parsePrefix, type Ipv4 } from '../common/index.ts';
+import { mustParseIpv4, parsePrefix, type Ipv4 } from '../common/index.ts';
 import { BR_CLOCK_T_PER_S, RT_TABLE_MAIN, type RuleSelector } from '../kernel/rtnetlink/index.ts';
 import { aliasFor } from './ownership.ts';
 import type { BondMode, RouteType, RuleAction, XmitHashPolicy } from './words.ts';

@@ -5,7 +5,7 @@ import { addressOf, defaultGatewayOf, interfaceNames, setAddress, setDefaultGate
 import { proposeChange, type ConfigTransaction, type Proposal } from '../transaction.ts';
 import { applyScreen } from './apply.ts';
 import { askField, type Checked } from './field.ts';
-import { notice, savedConfigDoc, title, type ScreenContext } from './context.ts';
+import { savedConfigDoc, title, type ScreenContext } from './context.ts';
 
 const NAME = 'Interface address';
 /** Interfaces listed on the screen (the rest are still accepted by name). */

@@ -12,7 +12,7 @@
 // again gets its macvlan created again (the kernel deletes a macvlan with its lower device).
 import { performance } from 'node:perf_hooks';
 import { ETH_P_ARP, IPPROTO_VRRP, PacketSocket, RawIpSocket, ensureVmac, ifNameToIndex, isSystemError, removeVmac, runCheckProgram, startDetached, type VmacSpec } from '../../kernel/index.ts';
-import { AF_INET, IFF_LOWER_UP, IFF_UP, LinkMonitor, RTPROT_STOCKADE_VRRP, Rtnl, type Link } from '../../kernel/rtnetlink/index.ts';
+import { AF_INET, LinkMonitor, RTPROT_STOCKADE_VRRP, Rtnl, type Link } from '../../kernel/rtnetlink/index.ts';
 import { linkState } from '../../kernel/rtnetlink/index.ts';
 import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.ts';
 import type { OutgoingAdvert } from '../engine.ts';
@@ -296,7 +296,7 @@ export class KernelIo implements ShellIo {
   }
 
   spawnNotify(argv: readonly string[]): void {
-    const [cmd, ...args] = argv;
+    const [cmd] = argv;
     if (cmd === undefined) return;
     const refused = this.#refusal(argv);
     if (refused !== undefined) {

@@ -15,7 +15,6 @@ import type { Vrrp } from '../../config/index.ts';
 import { VrrpEngine, type EngineChange } from '../engine.ts';
 import { planFromConfig } from '../from-config.ts';
 import { commandProblem } from '../notify.ts';
-import type { PathElementStat } from '../notify.ts';
 import type { RuntimeFacts, VrrpPlan } from '../from-config.ts';
 import { RTPROT_STOCKADE_VRRP } from '../../kernel/rtnetlink/index.ts';
 import { startHeartbeats } from './heartbeats.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Lab } from '../harness.ts';
-import { NODE_A as A, NODE_B as B, VIP, hasAddress, instanceOf, pairTopology, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
+import { NODE_A as A, NODE_B as B, instanceOf, pairTopology, startDaemon, startPair, stopDaemons, vipOn, waitState, withDaemonLab } from '../helpers/stockade-daemon.ts';
 import type { DaemonNode, InstanceView, NodeSpec } from '../helpers/stockade-daemon.ts';
 import { requireLab } from '../require.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../../src/cli/main.ts';
-import { capture, describeErrors, errorsOf, fixture, semanticCases, type SemanticCase } from './helpers.ts';
+import { capture, fixture, semanticCases, type SemanticCase } from './helpers.ts';
 
 
 const cases: SemanticCase[] = [

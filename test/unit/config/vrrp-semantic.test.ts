@@ -4,7 +4,7 @@
 // interface, interval out of range for the version). Each with a failing and a nearby passing case.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeErrors, errorsOf, fixture, load, semanticCases, type SemanticCase } from './helpers.ts';
+import { describeErrors, fixture, load, semanticCases, type SemanticCase } from './helpers.ts';
 
 
 const KEY = '00112233445566778899aabbccddeeff';

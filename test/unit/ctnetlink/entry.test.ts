@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { CtUnsupported, decodeEntry, encodeEntry, invertTuple } from '../../../src/kernel/ctnetlink/entry.ts';
 import type { CtEntry } from '../../../src/kernel/ctnetlink/entry.ts';
 import { ctMsgType, encodeBatchItem, eventKind } from '../../../src/kernel/ctnetlink/socket.ts';
-import { IPCTNL_MSG_CT_DELETE, IPCTNL_MSG_CT_NEW, IPS_CONFIRMED } from '../../../src/kernel/ctnetlink/constants.ts';
+import { IPCTNL_MSG_CT_DELETE, IPCTNL_MSG_CT_NEW } from '../../../src/kernel/ctnetlink/constants.ts';
 import { attributeMap, decodeAttributes } from '../../../src/kernel/netlink/attributes.ts';
 import { decodeMessages } from '../../../src/kernel/netlink/message.ts';
 import { NLM_F_CREATE, NLM_F_REQUEST } from '../../../src/kernel/netlink/constants.ts';
