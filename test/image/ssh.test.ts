@@ -127,8 +127,13 @@ s.test('ssh box stockade CMD runs the CLI; its stdin is the session\'s', async (
   const ctl = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'ctl', 'vrrp']);
   assert.is(ctl.code, 0, ctl.stderr);
   assert.match(ctl.stdout, /\blan\b.*\bMASTER\b/);
-  // What the admin pipes in reaches the command: the installer quotes the first bytes it read.
-  const up = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'upgrade', 'install', '-', '--no-reboot'], { input: '<html>502 Bad Gateway</html>\n' });
+  // On the MASTER an upgrade is refused before a byte is read: the BACKUP goes first.
+  const master = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'upgrade', 'install', '-', '--no-reboot'], { input: '<html>502 Bad Gateway</html>\n' });
+  assert.is(master.code, 2, `${master.stdout}\n${master.stderr}`);
+  assert.match(master.stderr, /upgrade install: this box is the VRRP MASTER of lan \(lan\), wan \(wan\): .*; nothing was written/);
+  assert.not.match(master.stderr, /502/);
+  // On the BACKUP what the admin pipes in reaches the command: the installer quotes the first bytes it read.
+  const up = await ssh(pair, 'm', mgmt('b'), 'good', ['stockade', 'upgrade', 'install', '-', '--no-reboot'], { input: '<html>502 Bad Gateway</html>\n' });
   assert.is(up.code, 2, `${up.stdout}\n${up.stderr}`);
   assert.match(up.stderr, /stockade: stdin: offset 0: not a stockade bundle: it starts with "<html>502 Bad Gateway<\/html>\\n"/, up.stderr);
 });
