@@ -83,7 +83,9 @@ Console('a reboot inside the commit-confirm window boots the last confirmed conf
   assert.is(slot, 'A');
   assert.not.match((await a.run('ip -4 addr show dev lan')).output, /203\.0\.113\.77/, 'the unconfirmed change is gone after the reboot');
   assert.is((await a.run('sha256sum /data/config.json')).output.split(' ')[0], saved, '/data/config.json is the last confirmed one');
-  assert.match((await a.run('stockade config status 2>&1')).output, /^No transaction waiting\./m);
+  // The test shell can answer before init has started the daemon again: wait for its socket.
+  const status = await a.run('i=0; until stockade config status >/tmp/status.out 2>&1; do i=$((i+1)); [ $i -ge 120 ] && break; sleep 1; done; cat /tmp/status.out', 180_000);
+  assert.match(status.output, /^No transaction waiting\./m);
 });
 
 Console.run();
