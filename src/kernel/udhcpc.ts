@@ -6,6 +6,7 @@
 // again through its pidfile.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { processAlive } from './process-alive.ts';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
 
@@ -102,18 +103,9 @@ export async function stopUdhcpc(ifname: string, dir = runDir(), waitMs = 3000):
   }
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (Date.now() < deadline && processAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(pidfileFor(ifname, dir), { force: true });
   return pid;
 }
 
-function alive(pid: number): boolean {
-  try {
-    // A zombie (our own unreaped child) counts as gone.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}

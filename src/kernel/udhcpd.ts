@@ -5,6 +5,7 @@
 // file as it exits) and a start that reads the lease file back: no lease is forgotten.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { processAlive } from './process-alive.ts';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
 import { runDir } from './udhcpc.ts';
@@ -24,14 +25,6 @@ export function udhcpdPaths(ifname: string, dir = runDir()): UdhcpdPaths {
   return { conf: `${base}.conf`, leaseFile: `${base}.leases`, pidFile: `${base}.pid` };
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** The PID of the udhcpd serving `ifname`, if its pidfile names a live udhcpd started with this interface's config. */
 export function runningUdhcpd(ifname: string, dir = runDir()): number | undefined {
@@ -42,7 +35,7 @@ export function runningUdhcpd(ifname: string, dir = runDir()): number | undefine
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return undefined;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (!argv.some((a) => a === 'udhcpd' || a.endsWith('/udhcpd')) || !argv.includes(paths.conf)) return undefined;
@@ -89,8 +82,8 @@ export async function stopUdhcpd(ifname: string, dir = runDir(), waitMs = 3000):
   if (pid !== undefined) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 10));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    while (Date.now() < deadline && processAlive(pid)) await new Promise((r) => setTimeout(r, 10));
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   rmSync(paths.pidFile, { force: true });
   rmSync(paths.conf, { force: true });

@@ -1,18 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { loadConfigText } from '../../../src/config/load.ts';
-import type { Config } from '../../../src/config/generated/config.ts';
+import { haConfig } from '../ha-config.ts';
 import { applyTransaction, partsToApply, planConfig, type PartApplier, type PartName } from '../../../src/apply/index.ts';
 
-const fixture = readFileSync(new URL('../../fixtures/config/ha-node-a.json', import.meta.url), 'utf8');
-function config(edit: (c: Record<string, any>) => void = () => undefined): Config {
-  const raw = JSON.parse(fixture) as Record<string, any>;
-  edit(raw);
-  const r = loadConfigText(JSON.stringify(raw));
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const config = haConfig;
 
 /** Appliers that record what they did; `refuse` names the part that throws. */
 function recorder(parts: readonly PartName[], refuse?: PartName, follows: Partial<Record<PartName, PartName[]>> = {}) {

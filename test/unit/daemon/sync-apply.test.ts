@@ -3,19 +3,10 @@
 // that fails puts the previous sync back before the transaction hears of it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { loadConfigText } from '../../../src/config/load.ts';
-import type { Config } from '../../../src/config/generated/config.ts';
+import { haConfig } from '../ha-config.ts';
 import { syncApplier, syncChange, type SyncSlot } from '../../../src/daemon/sync-apply.ts';
 
-const fixture = readFileSync(new URL('../../fixtures/config/ha-node-a.json', import.meta.url), 'utf8');
-function config(edit: (c: Record<string, any>) => void = () => undefined): Config {
-  const raw = JSON.parse(fixture) as Record<string, any>;
-  edit(raw);
-  const r = loadConfigText(JSON.stringify(raw));
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const config = haConfig;
 
 const base = config();
 
@@ -23,7 +14,7 @@ test('restart keys and the sending address restart; the filter and failover keys
   assert.is(syncChange(base, config((c) => { c.sync.port = 3790; })), 'restart');
   assert.is(syncChange(base, config((c) => { c.sync.hash_limit = 1000; })), 'restart');
   assert.is(syncChange(base, config((c) => { delete c.sync; })), 'restart');
-  const eth2 = JSON.parse(fixture).addresses.findIndex((a: { interface: string }) => a.interface === 'eth2');
+  const eth2 = base.addresses.findIndex((a: { interface: string }) => a.interface === 'eth2');
   assert.is(syncChange(base, config((c) => { c.addresses[eth2].static.unshift('192.0.2.246/29'); })), 'restart', 'the sync link\'s own address');
   assert.is(syncChange(base, config((c) => { c.sync.ignore_addresses = ['198.51.100.0/24']; })), 'in place');
   assert.is(syncChange(base, config((c) => { c.sync.master_commit_timeout_ms = 500; })), 'in place');

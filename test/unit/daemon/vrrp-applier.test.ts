@@ -3,20 +3,12 @@
 // transaction hears of it; with no VRRP running, instances added start it and the undo stops it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { loadConfigText } from '../../../src/config/load.ts';
-import type { Config, Vrrp } from '../../../src/config/generated/config.ts';
+import { haConfig } from '../ha-config.ts';
+import type { Vrrp } from '../../../src/config/generated/config.ts';
 import { vrrpApplier, type VrrpSlot } from '../../../src/daemon/appliers.ts';
 import type { VrrpRuntime } from '../../../src/vrrp/index.ts';
 
-const fixture = readFileSync(new URL('../../fixtures/config/ha-node-a.json', import.meta.url), 'utf8');
-function config(edit: (c: Record<string, any>) => void = () => undefined): Config {
-  const raw = JSON.parse(fixture) as Record<string, any>;
-  edit(raw);
-  const r = loadConfigText(JSON.stringify(raw));
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const config = haConfig;
 const before = config();
 const after = config((c) => { c.vrrp.instances[0].priority = 120; });
 const prio = (v: Vrrp) => v.instances[0]!.priority;
