@@ -1,13 +1,29 @@
 // Files that must survive a power cut whole: written to a temp file in the same directory,
 // fsynced, renamed over the old one, and the directory fsynced, so after a crash the path holds
-// either the old content or the new, never a torn mix.
+// either the old content or the new, never a torn mix. A writer killed between the temp file and
+// the rename leaves its temp behind; the next write of the same file removes the temps of writers
+// no longer running, so kill -9 and power cuts do not pile them up on /data.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from './process-alive.ts';
+
+const tempName = (path: string, pid: number): string => join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+
+/** Temps of `path` left by writers that are gone (pid not running). */
+function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const name of listDir(dirname(path))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
+}
 
 export function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  removeStaleTemps(path);
+  const tmp = tempName(path, process.pid);
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
@@ -30,7 +46,8 @@ export function writeFileDurably(path: string, data: string | Uint8Array, mode =
  */
 export function writeFileAtomically(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  removeStaleTemps(path);
+  const tmp = tempName(path, process.pid);
   writeFileSync(tmp, data);
   renameSync(tmp, path);
 }
