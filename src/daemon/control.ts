@@ -29,6 +29,11 @@ export interface ControlOptions {
   /** Who is connecting (default: the kernel's SO_PEERCRED); tests replace it. */
   credentials?: (s: Socket) => PeerCredentials;
   log?: Log;
+  /**
+   * Listening before every handler is registered (the daemon takes the socket first, then starts
+   * VRRP and sync): until ready(), a method not yet known answers "starting", not "unknown".
+   */
+  starting?: boolean;
 }
 
 export class ControlServer {
@@ -38,7 +43,8 @@ export class ControlServer {
   readonly #clients = new Set<Socket>();
   /** Connections turned away, until they have closed. */
   readonly #leaving = new Set<Socket>();
-  readonly #opts: Required<Omit<ControlOptions, 'group' | 'log'>> & Pick<ControlOptions, 'group' | 'log'>;
+  #ready: boolean;
+  readonly #opts: Required<Omit<ControlOptions, 'group' | 'log' | 'starting'>> & Pick<ControlOptions, 'group' | 'log'>;
   readonly #stats: Omit<ControlStats, 'path' | 'clients' | 'maxClients' | 'group'> = {
     accepted: 0, requests: 0, failed: 0, rejected: Object.fromEntries(CONTROL_REJECTS.map((r) => [r, 0])) as Record<ControlReject, number>,
   };
@@ -46,6 +52,7 @@ export class ControlServer {
   private constructor(path: string, server: Server, opts: ControlOptions) {
     this.path = path;
     this.#server = server;
+    this.#ready = opts.starting !== true;
     this.#opts = {
       maxClients: opts.maxClients ?? DEFAULT_MAX_CLIENTS,
       drainTimeoutMs: opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
@@ -68,6 +75,11 @@ export class ControlServer {
 
   handle(method: string, h: Handler): void {
     this.#handlers.set(method, h);
+  }
+
+  /** Every handler is registered: an unknown method is unknown from now on. */
+  ready(): void {
+    this.#ready = true;
   }
 
   stats(): ControlStats {
@@ -207,6 +219,7 @@ export class ControlServer {
     }
     const id = req.id;
     const h = this.#handlers.get(req.method);
+    if (!h && !this.#ready) return { id, ok: false, error: `the daemon is starting; '${req.method.slice(0, 200)}' answers once it has started` };
     if (!h) {
       this.#reject('unknown_method', `unknown method '${req.method.slice(0, 64)}'`);
       return { id, ok: false, error: `unknown method '${req.method.slice(0, 200)}'` };

@@ -72,7 +72,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     if ('gid' in g) group = g.gid;
     else log('error', `control: ${g.error}; the control socket is for root only`);
   }
-  const control = await ControlServer.listen(opts.socketPath, { group, maxClients: mgmt.control_max_clients, log });
+  const control = await ControlServer.listen(opts.socketPath, { group, maxClients: mgmt.control_max_clients, log, starting: true });
   if (opts.testHooks) log('warn', 'test hooks on (STOCKADE_TEST_HOOKS): control method test.fault can crash this daemon; never in production');
   // The full firewall before VRRP and sync start (boot's system rules already let them through).
   const firewall = await startFirewallManager(choice.config, systemFirewallKernel(), log);
@@ -176,6 +176,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
       return { scheduled: kind };
     });
   }
+  control.ready();
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));

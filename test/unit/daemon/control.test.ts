@@ -80,6 +80,21 @@ test('requests and answers, errors as answers, ctl vrrp human and --json', async
   }
 });
 
+test('a daemon still starting says so for a method it has not registered yet; unknown after ready()', async () => {
+  const path = join(dir, 'starting.sock');
+  const server = await ControlServer.listen(path, { starting: true });
+  server.handle('ping', () => ({ pong: true }));
+  try {
+    const failure = (m: string) => controlRequest(path, m).then(() => 'resolved', (e: Error) => e.message);
+    assert.equal(await controlRequest(path, 'ping'), { pong: true });
+    assert.is(await failure('vrrp.status'), "the daemon is starting; 'vrrp.status' answers once it has started");
+    server.ready();
+    assert.is(await failure('vrrp.status'), "unknown method 'vrrp.status'");
+  } finally {
+    await server.close();
+  }
+});
+
 test('ctl vrrp without a daemon: one line, exit 1; a bad argument: exit 2', async () => {
   const io = capture();
   assert.is(await main(['ctl', 'vrrp', '--socket', join(dir, 'none.sock')], io), 1);
