@@ -1,26 +1,15 @@
 // The plan as an operator reads it on an 80-column console: one block per changed part, one
 // line per item (+ added, - removed, ~ changed in place, ! restarts), its fields indented below,
 // values cut to fit; unchanged parts on one line each.
+import { TEXT_WIDTH, wrapWords } from '../common/index.ts';
 import type { Json } from './diff.ts';
 import type { ItemPlan, Plan } from './plan.ts';
 
-const WIDTH = 80;
+/** Nothing reaches column 80 (a console that wraps there would print an empty line). */
+const WIDTH = TEXT_WIDTH;
 
 function fit(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 3))}...`;
-}
-
-function wrap(text: string, indent: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(indent + line);
-  return lines;
 }
 
 const show = (v: Json | undefined): string => (v === undefined ? '(none)' : JSON.stringify(v));
@@ -29,7 +18,7 @@ const MARK: Readonly<Record<string, string>> = { added: '+', removed: '-', 'in p
 function itemLines(item: ItemPlan): string[] {
   const how = item.change !== 'changed' ? item.change : item.effect ?? 'changed';
   const out = [fit(`  ${MARK[how]} ${item.label}: ${how}`, WIDTH)];
-  if (item.why !== undefined) out.push(...wrap(item.why, '      ', WIDTH));
+  if (item.why !== undefined) out.push(...wrapWords(item.why, WIDTH, '      '));
   if (item.change === 'changed') {
     for (const f of item.fields) {
       const name = f.path === '/' ? '' : `${f.path.slice(1)}: `;

@@ -1,5 +1,6 @@
 // The one-screen summary boot prints after its steps, and the line that ends every boot:
 // `stockade: boot complete (<version>, slot <A|B|?>)` (the image tests wait for it).
+import { TEXT_WIDTH, wrapWords } from '../common/index.ts';
 import { terminalSafe } from '../config/index.ts';
 import type { Slot } from './cmdline.ts';
 
@@ -41,27 +42,11 @@ function timeText(s: BootSummary): string {
 
 const LABEL_WIDTH = 10;
 /** Keeps each summary line within an 80-column console. */
-const LINE_WIDTH = 80;
+const LINE_WIDTH = TEXT_WIDTH;
 
 function clip(text: string, width: number): string {
   // ASCII: a serial console is not always UTF-8.
   return text.length <= width ? text : `${text.slice(0, width - 3).trimEnd()}...`;
-}
-
-/** Splits a long value at spaces into lines of at most `width` (a longer word is clipped). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  lines.push(line);
-  return lines.map((l) => clip(l, width));
 }
 
 const VALUE_WIDTH = LINE_WIDTH - 2 - LABEL_WIDTH - 1;
@@ -82,12 +67,12 @@ export function formatSummary(s: BootSummary): string {
     ...rows('hostname', [s.hostname]),
     ...rows('board', [s.board ?? 'unknown (board file unusable)']),
     ...rows('slot', [s.slot === '?' ? '? (no stockade.slot= on the kernel command line)' : s.slot]),
-    ...rows('config', wrap(terminalSafe(s.config), VALUE_WIDTH)),
+    ...rows('config', wrapWords(terminalSafe(s.config), VALUE_WIDTH)),
     ...rows('ports', table(s.ports.map((p) => [p.label, p.mac ?? '-', p.state]))),
     ...rows('addresses', s.addresses.map((a) => `${a.ifname} ${a.cidrs.join(' ')}`)),
-    ...rows('firewall', wrap(s.firewall, VALUE_WIDTH)),
+    ...rows('firewall', wrapWords(s.firewall, VALUE_WIDTH)),
     ...rows('failures', s.failures),
-    ...rows('boot time', wrap(timeText(s), VALUE_WIDTH)),
+    ...rows('boot time', wrapWords(timeText(s), VALUE_WIDTH)),
   ];
   return lines.map((l) => l + '\n').join('');
 }
