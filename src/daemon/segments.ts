@@ -19,9 +19,20 @@ export function segmentsApplier(service: SegmentsService): PartApplier {
   return { part: 'segments', apply: (previous, next) => service.apply(previous, next) };
 }
 
-/** Segments with a `vrrp` instance are served while it is MASTER here (src/segments/ha.ts). */
+/**
+ * Segments with a `vrrp` instance are served while it is MASTER here (src/segments/ha.ts). On
+ * MASTER the segment's addresses go on only once the shell's queue has run (the master hooks,
+ * i.e. the conntrack commit, and the VIPs): a packet of a synced flow reaching a public address
+ * before its NAT entry is committed would be answered with a reset. Transitions are handled in
+ * the order they came.
+ */
 export function segmentsFollow(service: SegmentsService, shell: VrrpShell): void {
+  let chain: Promise<void> = Promise.resolve();
   shell.on('transition', (e) => {
-    if (!e.group) void service.onTransition(e.instance, e.to);
+    if (e.group) return;
+    chain = chain.then(async () => {
+      if (e.to === 'MASTER') await shell.idle();
+      await service.onTransition(e.instance, e.to);
+    }).catch(() => undefined);
   });
 }

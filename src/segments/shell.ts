@@ -45,9 +45,11 @@ export interface ReconcileResult {
 export async function reconcileSegments(config: Config, runDir?: string, masters?: ReadonlySet<string>): Promise<ReconcileResult> {
   const served = masters === undefined ? new Set(config.segments.map((s) => s.name)) : servedSegments(config, masters);
   const changes = await syncSegmentAddresses(segmentAddresses(config).filter((a) => served.has(a.segment)).map((a) => ({ interface: a.interface, cidr: a.cidr })));
-  // Public addresses just taken (a takeover, an assignment): neighbours learn where they are now.
+  // Addresses just taken (a takeover, an assignment): neighbours learn where they are now. The
+  // groups' router addresses too: after a takeover the hosts' ARP entries for their gateway
+  // still name the old master, which is gone.
   const announce = new Map<string, string[]>();
-  for (const a of changes.added) if (a.cidr.endsWith('/32')) announce.set(a.interface, [...(announce.get(a.interface) ?? []), a.cidr.slice(0, -3)]);
+  for (const a of changes.added) announce.set(a.interface, [...(announce.get(a.interface) ?? []), a.cidr.split('/')[0]!]);
   for (const [ifname, ips] of announce) {
     await sendArpAnnouncements(ifname, (mac) => ips.map((ip) => garpFrame(parseMac(mac), mustParseIpv4(ip)))).catch(() => 0);
   }

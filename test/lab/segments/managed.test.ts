@@ -5,13 +5,14 @@
 // assigned at run time reaches its host from outside and its outbound traffic leaves with it,
 // while another host's long-lived flow through its own public address goes on; the metadata
 // address is redirected. udhcpd runs detached: killed by its pidfile on every exit path.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLab, type Lab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { killUdhcpds } from './udhcpd.ts';
 import { controlRequest } from '../../../src/control/index.ts';
 import type { SegmentsView } from '../../../src/segments/index.ts';
 
@@ -42,23 +43,6 @@ const CONFIG = {
   }],
 };
 
-function killUdhcpds(run: string): void {
-  const dir = join(run, 'stockade', 'dhcpd');
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.pid'));
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    try {
-      const pid = Number(readFileSync(join(dir, n), 'utf8').trim());
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      // Only a udhcpd started with our run directory's config.
-      if (argv.includes('udhcpd') && argv.includes(dir)) process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-}
 
 async function probe(l: Lab, host: string, address: string, port: number): Promise<string> {
   return (await l.exec(host, [node, peer, 'probe', address, String(port)], { timeoutMs: 10_000 })).stdout.trim();
