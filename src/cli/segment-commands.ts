@@ -67,11 +67,10 @@ function int(text: string | undefined, what: string): number {
 }
 
 export const segmentCommands: readonly Command[] = [
-  command(['segment', 'group', 'add'], 'SEGMENT GROUP --id N --interface IF', 'add a security group to a managed segment', ['--id', '--interface'], (p) => {
-    const [segment, name] = need(p, 2, 'segment group add SEGMENT GROUP --id N --interface IF');
+  command(['segment', 'group', 'add'], 'SEGMENT GROUP --id N [--interface IF]', 'add a security group to a managed segment (--interface: its VLAN or bridge; managed_novlan: the segment\'s)', ['--id', '--interface'], (p) => {
+    const [segment, name] = need(p, 2, 'segment group add SEGMENT GROUP --id N [--interface IF]');
     const iface = p.flags.get('--interface');
-    if (iface === undefined) throw new UserError('segment group add: --interface IF (the VLAN or bridge of the group) is needed', EXIT_BAD_INPUT);
-    return { op: 'group-add', segment: segment!, group: { name: name!, id: int(p.flags.get('--id'), '--id'), interface: iface } };
+    return { op: 'group-add', segment: segment!, group: { name: name!, id: int(p.flags.get('--id'), '--id'), ...(iface !== undefined ? { interface: iface } : {}) } };
   }),
   command(['segment', 'group', 'del'], 'SEGMENT GROUP', 'remove a group (refused while a rule names it or its hosts hold public addresses)', [], (p) => {
     const [segment, group] = need(p, 2, 'segment group del SEGMENT GROUP');

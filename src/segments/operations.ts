@@ -5,9 +5,10 @@
 // address; a public address taken or outside the pool) is said here, naming it.
 import type { Config, Segment, SegmentGroup, SegmentHost, SegmentRule } from '../config/index.ts';
 import { expandPool } from './pool.ts';
+import { hasGroups } from './carve.ts';
 
 export type SegmentOp =
-  | { readonly op: 'group-add'; readonly segment: string; readonly group: { name: string; id: number; interface: string } }
+  | { readonly op: 'group-add'; readonly segment: string; readonly group: { name: string; id: number; interface?: string } }
   | { readonly op: 'group-del'; readonly segment: string; readonly group: string }
   | { readonly op: 'host-add'; readonly segment: string; readonly group?: string; readonly host: SegmentHost }
   | { readonly op: 'host-del'; readonly segment: string; readonly mac: string }
@@ -30,7 +31,7 @@ function findSegment(config: Config, name: string): { segment: Segment; i: numbe
 }
 
 function findGroup(segment: Segment, i: number, name: string): { group: SegmentGroup; j: number } {
-  if (segment.mode !== 'managed') throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
+  if (!hasGroups(segment)) throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
   const j = segment.groups.findIndex((g) => g.name === name);
   if (j < 0) throw new SegmentOpError(`/segments/${i}/groups: no group "${name}" in segment "${segment.name}" (groups: ${segment.groups.map((g) => g.name).join(', ') || 'none'})`);
   return { group: segment.groups[j]!, j };
@@ -44,10 +45,13 @@ export function applySegmentOp(input: Config, op: SegmentOp): Config {
   const { segment, i } = findSegment(config, op.segment);
   switch (op.op) {
     case 'group-add': {
-      if (segment.mode !== 'managed') throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
+      if (!hasGroups(segment)) throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
       const same = segment.groups.findIndex((g) => g.name === op.group.name);
       if (same >= 0) throw new SegmentOpError(`/segments/${i}/groups/${same}: group "${op.group.name}" exists already`);
-      segment.groups.push({ name: op.group.name, id: op.group.id, interface: op.group.interface, hosts: [], rules: [] });
+      // managed_novlan: every group is on the segment's one interface.
+      const ifname = op.group.interface ?? (segment.mode === 'managed_novlan' ? segment.interfaces[0] : undefined);
+      if (ifname === undefined) throw new SegmentOpError(`/segments/${i}/groups: group "${op.group.name}" needs --interface IF (its VLAN or bridge)`);
+      segment.groups.push({ name: op.group.name, id: op.group.id, interface: ifname, hosts: [], rules: [] });
       break;
     }
     case 'group-del': {

@@ -12,7 +12,7 @@ const MODE_FIELDS: Record<Segment['mode'], readonly string[]> = {
   system: ['allow_from'],
   static: ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'vrrp'],
   managed: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'],
-  managed_novlan: [],
+  managed_novlan: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'],
 };
 const ALL_FIELDS = ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'];
 
@@ -156,6 +156,15 @@ function checkManaged(c: Checker, s: Segment, i: number, segments: readonly Segm
   checkUnique(c, pub.assign, (a) => a.host, (k) => at('public', 'assign', k, 'host'), 'a host with one public address', (j, key) => `${key} already has ${at('public', 'assign', j)}`);
 }
 
+/** managed_novlan: one L2 segment, every group on it (their subnets tell them apart). */
+function checkNoVlan(c: Checker, s: Segment, i: number): void {
+  if (s.interfaces.length !== 1) c.fail(pointer('segments', i, 'interfaces'), 'exactly one interface in a managed_novlan segment', 'its groups share one L2 segment; use mode managed for a VLAN per group');
+  const ifname = s.interfaces[0]!;
+  s.groups.forEach((g, j) => {
+    if (g.interface !== ifname) c.fail(pointer('segments', i, 'groups', j, 'interface'), `the segment's interface ${ifname}`, 'in managed_novlan every group is on the segment\'s one interface; use mode managed for a VLAN per group');
+  });
+}
+
 export function checkSegments(c: Checker): void {
   const segments = c.config.segments;
   checkUnique(c, segments, (s) => s.name, (i) => pointer('segments', i, 'name'), 'a segment name used once', (j) => `already the name of ${pointer('segments', j)}`);
@@ -163,10 +172,6 @@ export function checkSegments(c: Checker): void {
   const subnets: Array<{ prefix: Ipv4Prefix; at: string }> = [];
   const macs = new Map<string, string>();
   segments.forEach((s, i) => {
-    if (s.mode === 'managed_novlan') {
-      c.fail(pointer('segments', i, 'mode'), 'mode system, static or managed', 'managed_novlan is not built yet: busybox udhcpd gives one router and subnet per interface, and groups sharing one L2 segment need one each; use managed with a VLAN (or bridge) per group');
-      return;
-    }
     for (const key of ALL_FIELDS) {
       if (!MODE_FIELDS[s.mode].includes(key) && hasValue(s, key)) c.fail(pointer('segments', i, key), `no ${key} in a ${s.mode} segment`, `${key} is used by mode ${Object.entries(MODE_FIELDS).filter(([, f]) => f.includes(key)).map(([m]) => m).join(' or ')}`);
     }
@@ -178,7 +183,8 @@ export function checkSegments(c: Checker): void {
       }
     }
     if (s.mode === 'static') checkStatic(c, s, i);
-    if (s.mode === 'managed') checkManaged(c, s, i, segments);
+    if (s.mode === 'managed' || s.mode === 'managed_novlan') checkManaged(c, s, i, segments);
+    if (s.mode === 'managed_novlan') checkNoVlan(c, s, i);
     if (s.subnet !== undefined && s.mode !== 'system') {
       const p = parsePrefix(s.subnet)!;
       const clash = subnets.find((o) => overlaps(o.prefix, p));

@@ -1,7 +1,8 @@
 // A TCP end for the segments lab, run in a lab namespace on the pinned Node:
 //   serve NAME PORT...   answers each line with "NAME <peer address> <line>" (connections stay
 //                        open: a long-lived flow is one connection sending a line now and then)
-//   probe HOST PORT      connects (2 s), sends "probe", prints the answer or "blocked"
+//   probe HOST PORT [FROM]  connects (2 s; from address FROM if given), sends "probe", prints
+//                        the answer or "blocked"
 //   stream HOST PORT     one long-lived connection: a numbered line every 200 ms, each answer
 //                        printed; "error ..." or "closed" and exit 1 when the connection ends
 import { createConnection, createServer } from 'node:net';
@@ -25,8 +26,8 @@ if (mode === 'serve') {
     }).listen(Number(port), () => console.log(`listening ${port}`));
   }
 } else if (mode === 'probe') {
-  const [host, port] = args;
-  const sock = createConnection({ host: host!, port: Number(port) });
+  const [host, port, from] = args;
+  const sock = createConnection({ host: host!, port: Number(port), ...(from ? { localAddress: from } : {}) });
   const timer = setTimeout(() => {
     console.log('blocked');
     sock.destroy();
@@ -58,6 +59,6 @@ if (mode === 'serve') {
   sock.on('error', (e) => end(`error ${(e as Error).message}`));
   sock.on('close', () => end('closed'));
 } else {
-  console.error('usage: tcp-peer.ts serve NAME PORT... | probe HOST PORT | stream HOST PORT');
+  console.error('usage: tcp-peer.ts serve NAME PORT... | probe HOST PORT [FROM] | stream HOST PORT');
   process.exit(2);
 }
