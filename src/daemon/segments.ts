@@ -4,7 +4,8 @@
 // is logged and leaves the rest of the daemon running.
 import type { Config } from '../config/index.ts';
 import type { PartApplier } from '../apply/index.ts';
-import { startSegments, type SegmentsService } from '../segments/index.ts';
+import { applySegmentOp, SegmentOpError, startSegments, type SegmentOp, type SegmentsService } from '../segments/index.ts';
+import { ConfigRejected, type TransactionService } from './transaction.ts';
 import type { VrrpShell } from '../vrrp/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
@@ -13,6 +14,30 @@ export async function startSegmentsPart(config: Config, log: Log, control: Contr
   const service = await startSegments(config, log);
   control.handle('segments.status', () => service.view());
   return service;
+}
+
+const OPS: ReadonlySet<string> = new Set(['group-add', 'group-del', 'host-add', 'host-del', 'rule-add', 'rule-del', 'ip-assign', 'ip-unassign']);
+
+/**
+ * `segments.op` {op, who, what}: one runtime operation done on the running config here and
+ * applied as a config transaction. What the operation or the resulting config refuses comes back
+ * as {refused: message} (bad input: nothing applied); the answer is config.apply's otherwise.
+ */
+export function serveSegmentOps(control: ControlServer, transactions: TransactionService): void {
+  control.handle('segments.op', async (p) => {
+    const { op, who, what } = (p ?? {}) as { op?: SegmentOp; who?: unknown; what?: unknown };
+    if (typeof op !== 'object' || op === null || !OPS.has(op.op) || typeof op.segment !== 'string') {
+      throw new Error(`segments.op needs {"op": {"op": one of ${[...OPS].join(', ')}, "segment": NAME, ...}}`);
+    }
+    const label = typeof what === 'string' ? what : `segment ${op.op}`;
+    try {
+      return await transactions.applyEdit((c) => applySegmentOp(c, op), typeof who === 'string' && who ? who : 'segment', label);
+    } catch (e) {
+      if (e instanceof SegmentOpError) return { refused: `${label}: not applied: ${e.message}` };
+      if (e instanceof ConfigRejected) return { refused: e.message };
+      throw e;
+    }
+  });
 }
 
 export function segmentsApplier(service: SegmentsService): PartApplier {

@@ -39,10 +39,25 @@ function findGroup(segment: Segment, i: number, name: string): { group: SegmentG
 
 const sameMac = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
+/**
+ * A copy of the segment whose arrays (groups, their hosts and rules, hosts, public assignments)
+ * an op may push to or splice; their elements are shared, as no op changes one in place. A
+ * structuredClone of a config with 10,000 hosts would cost more than the rest of the op.
+ */
+function writable(s: Segment): Segment {
+  return {
+    ...s,
+    hosts: s.hosts.slice(),
+    groups: s.groups.map((g) => ({ ...g, hosts: g.hosts.slice(), rules: g.rules.slice() })),
+    ...(s.public ? { public: { ...s.public, pool: s.public.pool.slice(), assign: s.public.assign.slice() } } : {}),
+  };
+}
+
 /** The config with `op` done; the input is not changed. */
 export function applySegmentOp(input: Config, op: SegmentOp): Config {
-  const config = structuredClone(input) as Config;
-  const { segment, i } = findSegment(config, op.segment);
+  const { i } = findSegment(input, op.segment);
+  const config: Config = { ...input, segments: input.segments.slice() };
+  const segment = (config.segments[i] = writable(input.segments[i]!));
   switch (op.op) {
     case 'group-add': {
       if (!hasGroups(segment)) throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);

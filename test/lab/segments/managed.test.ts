@@ -129,6 +129,11 @@ if (ready) {
         const taken = await l.exec('gw', ['env', '-u', 'STOCKADE_NATIVE', bin, 'segment', 'ip', 'assign', 'cloud', '203.0.113.65', '198.51.100.66', '--socket', socket], { check: false });
         assert.is(taken.code, 2);
         assert.match(taken.stderr, /already mapped to 198\.51\.100\.2/);
+        // Refused by the check of the whole result (an IP outside its group), naming where; nothing applied.
+        const outside = await l.exec('gw', ['env', '-u', 'STOCKADE_NATIVE', bin, 'segment', 'host', 'add', 'cloud', '02:00:00:00:0a:09', '198.51.100.200', '--group', 'web', '--socket', socket], { check: false });
+        assert.is(outside.code, 2, outside.stdout + outside.stderr);
+        assert.match(outside.stderr, /\/segments\/0\/groups\/0\/hosts\/2\/ip/);
+        assert.not.match(JSON.stringify(await status()), /02:00:00:00:0a:09/);
 
         // 4. The metadata address is redirected to the configured server.
         // h3 has no public address: it leaves masqueraded behind the box's WAN address.
