@@ -38,7 +38,9 @@ const cacheDir = join(root, '.cache', 'image');
 // ipvsadm: for admins and as the image tests' oracle (the product programs IPVS over netlink).
 // dropbear-bin: the SSH server on the management interfaces (OpenWrt's choice: small) and
 // dropbearkey for its host key; no init scripts (init runs it, rootfs/usr/lib/stockade/sshd).
-const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'dropbear-bin', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
+// dnsmasq-base: DHCP of managed_novlan segments (several subnets on one interface, which busybox
+// udhcpd cannot serve); the daemon runs it, no init scripts.
+const ROOTFS_PACKAGES = ['busybox-static', 'iptables', 'iproute2', 'ipvsadm', 'dropbear-bin', 'dnsmasq-base', 'libatomic1', 'libc6', 'libstdc++6', 'libgcc-s1'];
 /** Loaded by the initramfs before it mounts the slot (the ones a board's kernel lacks are skipped). */
 const INITRAMFS_MODULES = [
   'virtio_pci', 'virtio_mmio', 'virtio_blk', 'virtio_scsi', 'sd_mod', 'ahci', 'nvme',

@@ -1,12 +1,12 @@
-// `stockade segment ...`: runtime operations on the segments (issue 17). Each one reads the
-// config the daemon runs, makes one edit (src/segments/operations.ts says what cannot be done,
-// naming it), checks the whole result as `config validate` does and sends it as a config
-// transaction: the daemon applies only what the edit changes (one chain, one address, one DHCP
+// `stockade segment ...`: runtime operations on the segments (issue 17). Each one is sent to the
+// daemon, which makes the edit on the config it runs (src/segments/operations.ts says what
+// cannot be done, naming it), checks the whole result as `config validate` does and applies it
+// as a config transaction: the daemon applies only what the edit changes (one chain, one address, one DHCP
 // server) and the commit-confirm window applies as to any other change.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { errorCountLine, formatConfigError, loadConfigText, type Config, type SegmentRule } from '../config/index.ts';
+import type { SegmentRule } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
-import { applySegmentOp, SegmentOpError, type SegmentOp } from '../segments/index.ts';
+import type { SegmentOp } from '../segments/index.ts';
 import { reportApply, type ApplyAnswer } from './config-tx-commands.ts';
 import { parseFlags, type Flags } from './options.ts';
 
@@ -16,28 +16,16 @@ const COMMON = ['--socket', '--who'];
 
 async function run(p: Parsed, op: SegmentOp, what: string, io: Io): Promise<number> {
   const socket = controlSocketPath(p.flags.get('--socket'));
-  const ask = (method: string, params?: unknown): Promise<unknown> => controlRequest(socket, method, params, 120_000).catch((e: Error) => {
+  const who = p.flags.get('--who') ?? `segment (uid ${process.getuid?.() ?? '?'})`;
+  // The daemon makes the edit on the config it runs and checks the result whole (one check, no
+  // whole config across the socket twice): see segments.op in src/daemon/segments.ts.
+  const answer = (await controlRequest(socket, 'segments.op', { op, who, what }, 120_000).catch((e: Error) => {
     throw new UserError(e.message);
-  });
-  const running = (await ask('config.running')) as { config: Config };
-  let next: Config;
-  try {
-    next = applySegmentOp(running.config, op);
-  } catch (e) {
-    if (e instanceof SegmentOpError) throw new UserError(`${what}: not applied: ${e.message}`, EXIT_BAD_INPUT);
-    throw e;
-  }
-  // Pretty when it fits the config file limit (1 MiB), else compact: a big segment's map must stay loadable.
-  const pretty = JSON.stringify(next, null, 2) + '\n';
-  const text = Buffer.byteLength(pretty) <= 1_000_000 ? pretty : JSON.stringify(next) + '\n';
-  const loaded = loadConfigText(text);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) io.err(formatConfigError(what, e) + '\n');
-    io.err(errorCountLine(loaded.errors.length) + '\n');
+  })) as ApplyAnswer & { refused?: string };
+  if (answer.refused !== undefined) {
+    io.err(`${answer.refused}\n`);
     throw new UserError(`${what}: not applied`, EXIT_BAD_INPUT);
   }
-  const who = p.flags.get('--who') ?? `segment (uid ${process.getuid?.() ?? '?'})`;
-  const answer = (await ask('config.apply', { text, source: what, who })) as ApplyAnswer;
   reportApply(answer, answer.changed ? `${what}:` : `${what}: already so, nothing to do`, io);
   return EXIT_OK;
 }
@@ -67,11 +55,10 @@ function int(text: string | undefined, what: string): number {
 }
 
 export const segmentCommands: readonly Command[] = [
-  command(['segment', 'group', 'add'], 'SEGMENT GROUP --id N --interface IF', 'add a security group to a managed segment', ['--id', '--interface'], (p) => {
-    const [segment, name] = need(p, 2, 'segment group add SEGMENT GROUP --id N --interface IF');
+  command(['segment', 'group', 'add'], 'SEGMENT GROUP --id N [--interface IF]', 'add a security group to a managed segment (--interface: its VLAN or bridge; managed_novlan: the segment\'s)', ['--id', '--interface'], (p) => {
+    const [segment, name] = need(p, 2, 'segment group add SEGMENT GROUP --id N [--interface IF]');
     const iface = p.flags.get('--interface');
-    if (iface === undefined) throw new UserError('segment group add: --interface IF (the VLAN or bridge of the group) is needed', EXIT_BAD_INPUT);
-    return { op: 'group-add', segment: segment!, group: { name: name!, id: int(p.flags.get('--id'), '--id'), interface: iface } };
+    return { op: 'group-add', segment: segment!, group: { name: name!, id: int(p.flags.get('--id'), '--id'), ...(iface !== undefined ? { interface: iface } : {}) } };
   }),
   command(['segment', 'group', 'del'], 'SEGMENT GROUP', 'remove a group (refused while a rule names it or its hosts hold public addresses)', [], (p) => {
     const [segment, group] = need(p, 2, 'segment group del SEGMENT GROUP');

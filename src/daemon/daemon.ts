@@ -30,7 +30,7 @@ import { RevisionStore, type RevisionFiles } from '../apply/index.ts';
 import { auditFiles, durableFiles } from '../kernel/index.ts';
 import { serveTransactions } from './transaction.ts';
 import { firewallApplier, lvsApplier, managementApplier, netApplier, segmentsApplier, vrrpApplier, type VrrpSlot } from './appliers.ts';
-import { segmentsFollow, startSegmentsPart } from './segments.ts';
+import { segmentsFollow, serveSegmentOps, startSegmentsPart } from './segments.ts';
 import { startLvs, type LvsHandle } from './lvs.ts';
 
 export interface DaemonOptions {
@@ -160,6 +160,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
   // What `config plan` compares a new file with: the config this daemon runs now (not the file
   // on disk, which may have been edited since).
   control.handle('config.running', () => ({ file: choice.file, fallback: choice.fallback, config: transactions.running().config }));
+  serveSegmentOps(control, transactions);
   control.handle('daemon.status', (): DaemonStatusView => ({
     pid: process.pid, version, uptimeMs: Date.now() - started, config: choice.file, fallback: choice.fallback,
     testHooks: opts.testHooks === true, control: control.stats(), log: opts.logStats?.() ?? null,

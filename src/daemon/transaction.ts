@@ -36,8 +36,23 @@ export interface TransactionDeps {
   readonly wallMs?: () => number;
 }
 
+/** A config refused before anything was applied (its errors, each naming where). */
+export class ConfigRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigRejected';
+  }
+}
+
 export interface TransactionService {
   running(): RunningConfig;
+  /**
+   * `edit` of the running config applied as a transaction (a runtime operation such as
+   * `stockade segment ...`: the client sends the edit, not the whole config, which for a big
+   * segment costs more to fetch, check and send than the change). Throws ConfigRejected when the
+   * result is not a valid config; an error of `edit` itself is thrown as it is.
+   */
+  applyEdit(edit: (running: Config) => Config, who: string, what: string): Promise<unknown>;
   /** SIGHUP: the saved config (`file`) applied as a transaction that needs no confirm; logged, never throws. */
   reload(file: string, readText: (file: string) => string): Promise<void>;
   stop(): void;
@@ -133,7 +148,7 @@ export function serveTransactions(deps: TransactionDeps): TransactionService {
     if (!loaded.ok) {
       const errors = loaded.errors.map((e) => formatConfigError(what, e));
       audit({ who, event: 'refused', summary: what, result: `${errors.length} config error(s)` });
-      throw new Error(`${what}: not applied, ${errors.length === 1 ? '1 error' : `${errors.length} errors`}:\n${errors.join('\n')}`);
+      throw new ConfigRejected(`${what}: not applied, ${errors.length === 1 ? '1 error' : `${errors.length} errors`}:\n${errors.join('\n')}`);
     }
     await yieldTurn();
     const plan = planConfig(running.config, loaded.config);
@@ -197,6 +212,12 @@ export function serveTransactions(deps: TransactionDeps): TransactionService {
 
   return {
     running: () => running,
+    applyEdit(edit, who, what) {
+      const next = edit(running.config);
+      // Pretty when it fits the config file limit (1 MiB), else compact: a big segment's map must stay loadable.
+      const pretty = JSON.stringify(next, null, 2) + '\n';
+      return apply(Buffer.byteLength(pretty) <= 1_000_000 ? pretty : JSON.stringify(next) + '\n', who.slice(0, 64), what.slice(0, 200));
+    },
     async reload(file, readText) {
       deps.log('info', `config: SIGHUP: re-reading ${file}`);
       try {

@@ -1,5 +1,6 @@
 // busybox udhcpd, one per interface a segment serves DHCP on (src/segments decides which and
-// writes the config). Like udhcpc (udhcpc.ts) it runs detached in its own session and is found
+// writes the config); dnsmasq instead where one interface carries several subnets
+// (managed_novlan), run and found the same way (its config names the same pidfile and lease file). Like udhcpc (udhcpc.ts) it runs detached in its own session and is found
 // again through its pidfile, so a daemon restarted after kill -9 adopts the servers that still
 // run instead of starting a second one. A config change is a SIGTERM (udhcpd writes its lease
 // file as it exits) and a start that reads the lease file back: no lease is forgotten.
@@ -38,7 +39,7 @@ export function runningUdhcpd(ifname: string, dir = runDir()): number | undefine
   if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return undefined;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!argv.some((a) => a === 'udhcpd' || a.endsWith('/udhcpd')) || !argv.includes(paths.conf)) return undefined;
+    if (!argv.some((a) => DHCPD_PROGRAMS.some((p) => a === p || a.endsWith(`/${p}`))) || !argv.includes(paths.conf)) return undefined;
     return pid;
   } catch {
     return undefined;
@@ -54,10 +55,13 @@ export function udhcpdConfText(ifname: string, dir = runDir()): string | undefin
   }
 }
 
-/** Writes the config and starts `udhcpd -f CONF` detached; returns its PID. */
-export function startUdhcpd(ifname: string, confText: string, dir = runDir()): number {
-  const argv = toolArgv('udhcpd');
-  if (argv === undefined) throw new Error('udhcpd: not found (busybox)');
+const DHCPD_PROGRAMS = ['udhcpd', 'dnsmasq'] as const;
+
+/** Writes the config and starts `udhcpd -f CONF` (or `dnsmasq -k -C CONF`) detached; returns its PID. */
+export function startUdhcpd(ifname: string, confText: string, dir = runDir(), program: (typeof DHCPD_PROGRAMS)[number] = 'udhcpd'): number {
+  const argv = toolArgv(program);
+  // dnsmasq is not a busybox applet: only the program itself will do.
+  if (argv === undefined || (program === 'dnsmasq' && argv.length !== 1)) throw new Error(program === 'dnsmasq' ? 'dnsmasq: not found (Debian package dnsmasq-base)' : 'udhcpd: not found (busybox)');
   const paths = udhcpdPaths(ifname, dir);
   mkdirSync(udhcpdDir(dir), { recursive: true });
   writeFileSync(`${paths.conf}.tmp`, confText);
@@ -66,7 +70,7 @@ export function startUdhcpd(ifname: string, confText: string, dir = runDir()): n
   try {
     writeFileSync(paths.leaseFile, '', { flag: 'wx' });
   } catch { /* kept from the server before */ }
-  const child = spawn(argv[0]!, [...argv.slice(1), '-f', paths.conf], { detached: true, stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+  const child = spawn(argv[0]!, [...argv.slice(1), ...(program === 'dnsmasq' ? ['-k', '-C'] : ['-f']), paths.conf], { detached: true, stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
   child.on('error', () => undefined);
   child.unref();
   if (child.pid === undefined) throw new Error(`udhcpd: could not be started on ${ifname}`);

@@ -3,7 +3,7 @@
 // answers ARP for it (Eucalyptus: `ip addr add PUB/32 dev VNET_INTERFACE`).
 import { formatIpv4 } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
-import { groupNet } from './carve.ts';
+import { groupNet, hasGroups } from './carve.ts';
 
 export interface SegmentAddress {
   readonly interface: string;
@@ -15,7 +15,7 @@ export interface SegmentAddress {
 export function segmentAddresses(config: Config): SegmentAddress[] {
   const out: SegmentAddress[] = [];
   config.segments.forEach((segment, i) => {
-    if (segment.mode !== 'managed') return;
+    if (!hasGroups(segment)) return;
     segment.groups.forEach((group, j) => {
       const net = groupNet(segment, group.id);
       if (net) out.push({ interface: group.interface, cidr: `${formatIpv4(net.router)}/${net.length}`, pointer: `/segments/${i}/groups/${j}`, segment: segment.name });

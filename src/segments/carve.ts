@@ -52,6 +52,9 @@ export function groupCapacity(segment: Pick<Segment, 'subnet' | 'addresses_per_g
   return Math.floor((range.broadcast - range.network + 1) / segment.addresses_per_group);
 }
 
+/** Modes with groups (managed: a VLAN per group; managed_novlan: all on one L2 segment). */
+export const hasGroups = (segment: Pick<Segment, 'mode'>): boolean => segment.mode === 'managed' || segment.mode === 'managed_novlan';
+
 export function groupRouterText(segment: Segment, group: SegmentGroup): string | undefined {
   const net = groupNet(segment, group.id);
   return net === undefined ? undefined : formatIpv4(net.router);

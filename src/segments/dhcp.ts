@@ -1,12 +1,19 @@
-// The DHCP servers a config asks for (one busybox udhcpd per served interface: udhcpd serves
-// one interface with one set of options) and each one's udhcpd.conf. A server's config text is
-// its identity: the daemon restarts a server only when its text changes, and a restart keeps
-// the leases (udhcpd writes its lease file on SIGTERM and reads it at start).
+// The DHCP servers a config asks for and their configs. busybox udhcpd serves one interface
+// with one set of options (one subnet, one router): one per served interface of static and
+// managed segments. A managed_novlan segment has several groups' subnets on one interface,
+// which udhcpd cannot serve: Debian's dnsmasq serves them all, a tagged static range per group
+// (only the fixed MAC -> IP map gets addresses), each with its own router. A server's config
+// text is its identity: the daemon restarts a server only when its text changes, and a
+// restart keeps the leases (both servers write their lease file and read it at start).
 import { formatIpv4, maskOf, parseIpv4, parsePrefix } from '../common/index.ts';
 import type { Config, SegmentHost } from '../config/index.ts';
-import { groupNet } from './carve.ts';
+import { groupNet, hasGroups } from './carve.ts';
+
+export type DhcpProgram = 'udhcpd' | 'dnsmasq';
 
 export interface DhcpServer {
+  /** What serves it: dnsmasq for a managed_novlan segment's groups (all on one interface). */
+  readonly program: DhcpProgram;
   /** The interface served (one server per interface). */
   readonly interface: string;
   /** Where it comes from: "/segments/0" or "/segments/0/groups/2". */
@@ -44,7 +51,7 @@ function ownAddress(config: Config, ifname: string, subnet: string): string | un
 export function dhcpServers(config: Config): DhcpServer[] {
   const out: DhcpServer[] = [];
   config.segments.forEach((segment, i) => {
-    const base = { segment: segment.name, dns: segment.dns, leaseS: segment.lease_s };
+    const base = { segment: segment.name, dns: segment.dns, leaseS: segment.lease_s, program: segment.mode === 'managed_novlan' ? 'dnsmasq' as const : 'udhcpd' as const };
     if (segment.mode === 'static' && segment.subnet !== undefined) {
       const ifname = segment.interfaces[0]!;
       const net = parsePrefix(segment.subnet)!;
@@ -56,7 +63,7 @@ export function dhcpServers(config: Config): DhcpServer[] {
         ...base, interface: ifname, pointer: `/segments/${i}`, subnet: segment.subnet, router,
         first: formatIpv4(first), last: formatIpv4(net.broadcast - 1), hosts: segment.hosts,
       });
-    } else if (segment.mode === 'managed') {
+    } else if (hasGroups(segment)) {
       segment.groups.forEach((group, j) => {
         const net = groupNet(segment, group.id);
         if (net === undefined) return;
@@ -91,4 +98,51 @@ export function udhcpdConfig(server: DhcpServer, files: DhcpFiles): string {
     ...server.hosts.map((h) => `static_lease ${h.mac.toLowerCase()} ${h.ip}`),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * dnsmasq's config for the servers (groups) on one interface (dnsmasq 2.90's options): DHCP
+ * only (port=0: no DNS), bound to the interface so other servers on other interfaces keep
+ * theirs, one `static` range per group tagged with the group's id, its options for that tag,
+ * and the fixed map. dnsmasq picks a request's range from the interface's addresses, so the
+ * box holds each group's router address there.
+ */
+export function dnsmasqConfig(servers: readonly DhcpServer[], files: DhcpFiles): string {
+  const first = servers[0]!;
+  const lines = [
+    `# stockade: ${first.pointer.replace(/\/groups\/\d+$/, '')} (segment ${first.segment}); generated, edits are overwritten`,
+    `interface=${first.interface}`,
+    'bind-interfaces',
+    'port=0',
+    'no-resolv',
+    'no-hosts',
+    'dhcp-authoritative',
+    'user=root',
+    `dhcp-leasefile=${files.leaseFile}`,
+    `pid-file=${files.pidFile}`,
+  ];
+  servers.forEach((s, n) => {
+    const net = parsePrefix(s.subnet)!;
+    const tag = `g${n}`;
+    lines.push(
+      `# ${s.pointer}${s.group !== undefined ? ` (group ${s.group})` : ''}`,
+      `dhcp-range=set:${tag},${formatIpv4(net.network)},static,${formatIpv4(maskOf(net.length))},${s.leaseS}`,
+      `dhcp-option=tag:${tag},option:router,${s.router}`,
+      ...(s.dns.length > 0 ? [`dhcp-option=tag:${tag},option:dns-server,${s.dns.join(',')}`] : []),
+      ...s.hosts.map((h) => `dhcp-host=${h.mac.toLowerCase()},${h.ip}`),
+    );
+  });
+  return lines.join('\n') + '\n';
+}
+
+/** The config text of the server for `servers` (all on one interface, of one program). */
+export function dhcpdConfig(servers: readonly DhcpServer[], files: DhcpFiles): string {
+  return servers[0]!.program === 'dnsmasq' ? dnsmasqConfig(servers, files) : udhcpdConfig(servers[0]!, files);
+}
+
+/** The servers grouped by interface: one server process each. */
+export function dhcpByInterface(servers: readonly DhcpServer[]): Map<string, DhcpServer[]> {
+  const out = new Map<string, DhcpServer[]>();
+  for (const s of servers) out.set(s.interface, [...(out.get(s.interface) ?? []), s]);
+  return out;
 }

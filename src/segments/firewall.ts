@@ -11,10 +11,15 @@
 //                    nat: metadata DNAT; 1:1 public addresses in blocks of POOL_BLOCK pool
 //                      entries (STOCKADE-SD-/SS-<seg>-<k>), so assigning one address rewrites
 //                      one small chain; the hairpin MASQUERADE; the rest leaves masqueraded
+//   managed_novlan   as managed (the groups differ by subnet only, on one interface), and
+//                    FORWARD first: -i IF -> STOCKADE-SA-<seg>: each host's fixed address from
+//                    its own MAC returns, anything else is dropped, so a host cannot open
+//                    connections through the box as another group's host (at L2 the hosts
+//                    reach each other anyway: the box sees only what it routes)
 import type { Config, Segment } from '../config/index.ts';
 import { groupNet } from './carve.ts';
 import { expandPool } from './pool.ts';
-import { dnatChain, forwardChain, groupChain, snatChain } from './names.ts';
+import { dnatChain, forwardChain, groupChain, snatChain, spoofChain } from './names.ts';
 
 export const METADATA_ADDRESS = '169.254.169.254';
 /** Pool entries per NAT chain. */
@@ -85,6 +90,11 @@ function managed(segment: Segment, i: number, out: SegmentFirewall): void {
     dispatch.push(r(gat, { destination: net.cidr }, chain));
   });
   dispatch.push(r(at, {}, 'DROP'));
+  if (segment.mode === 'managed_novlan') {
+    const known = segment.groups.flatMap((g, j) => g.hosts.map((h, k) => r(`${at}/groups/${j}/hosts/${k}`, { source: h.ip, extra: `-m mac --mac-source ${h.mac.toUpperCase()}` }, 'RETURN')));
+    out.chains.push({ table: 'filter', name: spoofChain(segment.name), rules: [...known, r(at, {}, 'DROP')] });
+    out.filter.FORWARD.push(r(at, { in: segment.interfaces[0]! }, spoofChain(segment.name)));
+  }
   out.chains.push({ table: 'filter', name: forwardChain(segment.name), rules: dispatch });
   out.filter.FORWARD.push(r(at, { destination: range }, forwardChain(segment.name)), r(at, { source: range }, 'ACCEPT'));
 
@@ -128,7 +138,7 @@ export function segmentFirewall(config: Config): SegmentFirewall {
   const out: SegmentFirewall = { filter: { INPUT: [], FORWARD: [] }, nat: { PREROUTING: [], OUTPUT: [], POSTROUTING: [] }, chains: [] };
   config.segments.forEach((segment, i) => {
     if (segment.mode === 'static') for (const ifname of segment.interfaces.slice(0, 1)) out.filter.INPUT.push(dhcpIn(`/segments/${i}`, ifname));
-    else if (segment.mode === 'managed') managed(segment, i, out);
+    else if (segment.mode === 'managed' || segment.mode === 'managed_novlan') managed(segment, i, out);
   });
   return out;
 }

@@ -13,6 +13,17 @@ export interface Lease {
 
 const RECORD = 36;
 
+/** dnsmasq's lease file (managed_novlan): a line per lease, "EXPIRES MAC IP HOSTNAME CLIENT-ID" (EXPIRES in Unix seconds). */
+export function parseDnsmasqLeases(file: Buffer): Lease[] {
+  const out: Lease[] = [];
+  for (const line of file.toString('latin1').split('\n')) {
+    const [expires, mac, ip, hostname] = line.trim().split(/\s+/);
+    if (expires === undefined || mac === undefined || ip === undefined || !/^\d+$/.test(expires) || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) continue;
+    out.push({ mac: mac.toLowerCase(), ip, hostname: hostname === undefined || hostname === '*' ? '' : hostname.replace(/[^\x20-\x7e]/g, '?'), expires: Number(expires) });
+  }
+  return out;
+}
+
 export function parseLeases(file: Buffer): Lease[] {
   if (file.length < 8) return [];
   const written = Number(file.readBigUInt64BE(0));

@@ -14,6 +14,8 @@ export function nameHash(name: string): string {
 export const forwardChain = (segment: string): string => `STOCKADE-SF-${nameHash(segment)}`;
 /** One group's chain: what its rules let in. */
 export const groupChain = (segment: string, id: number): string => `STOCKADE-SG-${nameHash(segment)}-${id}`;
+/** managed_novlan: what may come in on the shared interface (each host's fixed address from its MAC). */
+export const spoofChain = (segment: string): string => `STOCKADE-SA-${nameHash(segment)}`;
 /** DNAT (public -> private) for pool block `k`, jumped to from nat PREROUTING and OUTPUT. */
 export const dnatChain = (segment: string, k: number): string => `STOCKADE-SD-${nameHash(segment)}-${k}`;
 /** SNAT (private -> public) for pool block `k`. */

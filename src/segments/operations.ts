@@ -5,9 +5,10 @@
 // address; a public address taken or outside the pool) is said here, naming it.
 import type { Config, Segment, SegmentGroup, SegmentHost, SegmentRule } from '../config/index.ts';
 import { expandPool } from './pool.ts';
+import { hasGroups } from './carve.ts';
 
 export type SegmentOp =
-  | { readonly op: 'group-add'; readonly segment: string; readonly group: { name: string; id: number; interface: string } }
+  | { readonly op: 'group-add'; readonly segment: string; readonly group: { name: string; id: number; interface?: string } }
   | { readonly op: 'group-del'; readonly segment: string; readonly group: string }
   | { readonly op: 'host-add'; readonly segment: string; readonly group?: string; readonly host: SegmentHost }
   | { readonly op: 'host-del'; readonly segment: string; readonly mac: string }
@@ -30,7 +31,7 @@ function findSegment(config: Config, name: string): { segment: Segment; i: numbe
 }
 
 function findGroup(segment: Segment, i: number, name: string): { group: SegmentGroup; j: number } {
-  if (segment.mode !== 'managed') throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
+  if (!hasGroups(segment)) throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
   const j = segment.groups.findIndex((g) => g.name === name);
   if (j < 0) throw new SegmentOpError(`/segments/${i}/groups: no group "${name}" in segment "${segment.name}" (groups: ${segment.groups.map((g) => g.name).join(', ') || 'none'})`);
   return { group: segment.groups[j]!, j };
@@ -38,16 +39,34 @@ function findGroup(segment: Segment, i: number, name: string): { group: SegmentG
 
 const sameMac = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
+/**
+ * A copy of the segment whose arrays (groups, their hosts and rules, hosts, public assignments)
+ * an op may push to or splice; their elements are shared, as no op changes one in place. A
+ * structuredClone of a config with 10,000 hosts would cost more than the rest of the op.
+ */
+function writable(s: Segment): Segment {
+  return {
+    ...s,
+    hosts: s.hosts.slice(),
+    groups: s.groups.map((g) => ({ ...g, hosts: g.hosts.slice(), rules: g.rules.slice() })),
+    ...(s.public ? { public: { ...s.public, pool: s.public.pool.slice(), assign: s.public.assign.slice() } } : {}),
+  };
+}
+
 /** The config with `op` done; the input is not changed. */
 export function applySegmentOp(input: Config, op: SegmentOp): Config {
-  const config = structuredClone(input) as Config;
-  const { segment, i } = findSegment(config, op.segment);
+  const { i } = findSegment(input, op.segment);
+  const config: Config = { ...input, segments: input.segments.slice() };
+  const segment = (config.segments[i] = writable(input.segments[i]!));
   switch (op.op) {
     case 'group-add': {
-      if (segment.mode !== 'managed') throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
+      if (!hasGroups(segment)) throw new SegmentOpError(`/segments/${i}: segment "${segment.name}" is ${segment.mode}; groups belong to managed segments`);
       const same = segment.groups.findIndex((g) => g.name === op.group.name);
       if (same >= 0) throw new SegmentOpError(`/segments/${i}/groups/${same}: group "${op.group.name}" exists already`);
-      segment.groups.push({ name: op.group.name, id: op.group.id, interface: op.group.interface, hosts: [], rules: [] });
+      // managed_novlan: every group is on the segment's one interface.
+      const ifname = op.group.interface ?? (segment.mode === 'managed_novlan' ? segment.interfaces[0] : undefined);
+      if (ifname === undefined) throw new SegmentOpError(`/segments/${i}/groups: group "${op.group.name}" needs --interface IF (its VLAN or bridge)`);
+      segment.groups.push({ name: op.group.name, id: op.group.id, interface: ifname, hosts: [], rules: [] });
       break;
     }
     case 'group-del': {

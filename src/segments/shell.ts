@@ -7,11 +7,11 @@ import type { Config } from '../config/index.ts';
 import { garpFrame, parseMac } from '../vrrp/index.ts';
 import { mustParseIpv4 } from '../common/index.ts';
 import {
-  flushUdhcpdLeases, readUdhcpdLeases, sendArpAnnouncements, udhcpdLeaseMtime, runningUdhcpd, startUdhcpd, stopUdhcpd, syncSegmentAddresses, udhcpdConfText, udhcpdInterfaces, udhcpdPaths,
+  flushUdhcpdLeases, readUdhcpdLeases, sendArpAnnouncements, writeSysctl, udhcpdLeaseMtime, runningUdhcpd, startUdhcpd, stopUdhcpd, syncSegmentAddresses, udhcpdConfText, udhcpdInterfaces, udhcpdPaths,
 } from '../kernel/index.ts';
 import { segmentAddresses } from './addresses.ts';
-import { dhcpServers, udhcpdConfig } from './dhcp.ts';
-import { parseLeases } from './leases.ts';
+import { dhcpByInterface, dhcpdConfig, dhcpServers } from './dhcp.ts';
+import { parseDnsmasqLeases, parseLeases } from './leases.ts';
 import { servedSegments, segmentsFollowing } from './ha.ts';
 import { segmentsView, type SegmentsView } from './view.ts';
 
@@ -45,13 +45,25 @@ export interface ReconcileResult {
 export async function reconcileSegments(config: Config, runDir?: string, masters?: ReadonlySet<string>): Promise<ReconcileResult> {
   const served = masters === undefined ? new Set(config.segments.map((s) => s.name)) : servedSegments(config, masters);
   const changes = await syncSegmentAddresses(segmentAddresses(config).filter((a) => served.has(a.segment)).map((a) => ({ interface: a.interface, cidr: a.cidr })));
-  // Public addresses just taken (a takeover, an assignment): neighbours learn where they are now.
+  // Addresses just taken (a takeover, an assignment): neighbours learn where they are now. The
+  // groups' router addresses too: after a takeover the hosts' ARP entries for their gateway
+  // still name the old master, which is gone.
   const announce = new Map<string, string[]>();
-  for (const a of changes.added) if (a.cidr.endsWith('/32')) announce.set(a.interface, [...(announce.get(a.interface) ?? []), a.cidr.slice(0, -3)]);
+  for (const a of changes.added) announce.set(a.interface, [...(announce.get(a.interface) ?? []), a.cidr.split('/')[0]!]);
   for (const [ifname, ips] of announce) {
     await sendArpAnnouncements(ifname, (mac) => ips.map((ip) => garpFrame(parseMac(mac), mustParseIpv4(ip)))).catch(() => 0);
   }
-  const wanted = new Map(dhcpServers(config).filter((s) => served.has(s.segment)).map((s) => [s.interface, s]));
+  // managed_novlan: the groups' hosts share the box's interface; a redirect would tell a host to
+  // send to another group's host directly instead of through the box's rules. send_redirects is
+  // OR-ed with `all`, so both go to 0 (a firewall has no use for redirects anyway).
+  for (const s of config.segments) {
+    if (s.mode !== 'managed_novlan' || !served.has(s.name)) continue;
+    for (const name of ['net.ipv4.conf.all.send_redirects', `net.ipv4.conf.${s.interfaces[0]!.replace(/\./g, '/')}.send_redirects`]) {
+      const r = writeSysctl(name, 0);
+      if (r.status === 'failed') throw new Error(`${name}=0: ${r.reason}`);
+    }
+  }
+  const wanted = dhcpByInterface(dhcpServers(config).filter((s) => served.has(s.segment)));
   const started: string[] = [];
   const restarted: string[] = [];
   const stopped: string[] = [];
@@ -61,9 +73,9 @@ export async function reconcileSegments(config: Config, runDir?: string, masters
     await stopUdhcpd(ifname, runDir);
     stopped.push(ifname);
   }
-  for (const [ifname, server] of wanted) {
+  for (const [ifname, servers] of wanted) {
     const paths = udhcpdPaths(ifname, runDir);
-    const text = udhcpdConfig(server, { leaseFile: paths.leaseFile, pidFile: paths.pidFile });
+    const text = dhcpdConfig(servers, { leaseFile: paths.leaseFile, pidFile: paths.pidFile });
     const pid = runningUdhcpd(ifname, runDir);
     if (pid !== undefined && udhcpdConfText(ifname, runDir) === text) {
       kept.push(ifname);
@@ -73,7 +85,7 @@ export async function reconcileSegments(config: Config, runDir?: string, masters
       await stopUdhcpd(ifname, runDir);
       restarted.push(ifname);
     } else started.push(ifname);
-    startUdhcpd(ifname, text, runDir);
+    startUdhcpd(ifname, text, runDir, servers[0]!.program);
   }
   return { addresses: { added: changes.added.length, removed: changes.removed.length }, started, restarted, stopped, kept };
 }
@@ -142,14 +154,16 @@ export async function startSegments(config: Config, log: LogFn, opts: SegmentsOp
       }
     }),
     async view() {
-      const servers = dhcpServers(running);
-      // Each server asked to write its leases; waited for (up to a second) until its file is newer.
-      const asked = servers.map((s) => ({ ifname: s.interface, before: udhcpdLeaseMtime(s.interface, opts.runDir) })).filter((x) => flushUdhcpdLeases(x.ifname, opts.runDir));
+      const servers = [...dhcpByInterface(dhcpServers(running)).values()].map((s) => s[0]!);
+      // Each udhcpd asked to write its leases; waited for (up to a second) until its file is newer.
+      // dnsmasq writes its file at every change.
+      const asked = servers.filter((s) => s.program === 'udhcpd').map((s) => ({ ifname: s.interface, before: udhcpdLeaseMtime(s.interface, opts.runDir) })).filter((x) => flushUdhcpdLeases(x.ifname, opts.runDir));
       for (let waited = 0; waited < 1000 && asked.some((x) => udhcpdLeaseMtime(x.ifname, opts.runDir) === x.before); waited += 20) await new Promise((r) => setTimeout(r, 20));
       const dhcp = new Map<string, { pid: number | null; leases: ReturnType<typeof parseLeases> }>();
       for (const s of servers) {
         const file = readUdhcpdLeases(s.interface, opts.runDir);
-        dhcp.set(s.interface, { pid: runningUdhcpd(s.interface, opts.runDir) ?? null, leases: file ? parseLeases(file) : [] });
+        const parse = s.program === 'dnsmasq' ? parseDnsmasqLeases : parseLeases;
+        dhcp.set(s.interface, { pid: runningUdhcpd(s.interface, opts.runDir) ?? null, leases: file ? parse(file) : [] });
       }
       return segmentsView(running, dhcp, Math.floor(Date.now() / 1000), error);
     },

@@ -1,7 +1,7 @@
 // `ctl segments`: per segment its mode, DHCP servers, groups with their subnets, hosts with
 // MAC/IP and lease state, and the public address map. Pure: the daemon passes in what it read.
 import type { Config } from '../config/index.ts';
-import { groupNet } from './carve.ts';
+import { groupNet, hasGroups } from './carve.ts';
 import type { Lease } from './leases.ts';
 
 export interface HostView { readonly mac: string; readonly ip: string; readonly name?: string; readonly lease: string }
@@ -36,7 +36,7 @@ export function segmentsView(
   return {
     error,
     segments: config.segments.map((s) => {
-      const ifs = s.mode === 'static' ? s.interfaces.slice(0, 1) : s.mode === 'managed' ? s.groups.map((g) => g.interface) : [];
+      const ifs = s.mode === 'static' || s.mode === 'managed_novlan' ? s.interfaces.slice(0, 1) : s.mode === 'managed' ? s.groups.map((g) => g.interface) : [];
       const leasesOf = (ifname: string): readonly Lease[] => dhcp.get(ifname)?.leases ?? [];
       const host = (ifname: string) => (h: { mac: string; ip: string; name?: string }): HostView => ({ mac: h.mac.toLowerCase(), ip: h.ip, ...(h.name ? { name: h.name } : {}), lease: leaseText(h, leasesOf(ifname), nowS) });
       return {
@@ -44,7 +44,7 @@ export function segmentsView(
         mode: s.mode,
         dhcp: ifs.map((i) => ({ interface: i, pid: dhcp.get(i)?.pid ?? null })),
         hosts: s.mode === 'static' ? s.hosts.map(host(s.interfaces[0]!)) : [],
-        groups: s.mode === 'managed' ? s.groups.map((g) => ({
+        groups: hasGroups(s) ? s.groups.map((g) => ({
           name: g.name, id: g.id, interface: g.interface, subnet: groupNet(s, g.id)?.cidr ?? '?', rules: g.rules.length, hosts: g.hosts.map(host(g.interface)),
         })) : [],
         public: (s.public?.assign ?? []).map((a) => ({ address: a.address, host: a.host })),

@@ -138,6 +138,9 @@ async function main(lab: Lab): Promise<void> {
       });
       results[kind] = { ...r, same: ends.stockade === ends.euca && ends.stockade !== s0[table], back };
     }
+    // The floor of any whole `stockade` command: the executable starting and exiting, nothing else.
+    const start: number[] = [];
+    for (let i = 0; i < runs; i++) start.push(await time([BIN, '--version']));
     daemon.kill();
     await daemon.exited;
     console.log(`segment: ${GROUPS} groups x ${HOSTS} hosts, ${POOL} public addresses (${POOL - 1} assigned); ${assignLines.length} nat lines per assignment, ${ruleLines.length} filter line per rule; ${runs} runs per side, alternating`);
@@ -145,7 +148,8 @@ async function main(lab: Lab): Promise<void> {
       console.log(`${kind}: stockade segment ${kind === 'assign' ? 'ip assign' : 'rule add'} ${describe(r.stockade)}; iptables-save/edit/iptables-restore of the ${kind === 'assign' ? 'nat' : 'filter'} table ${describe(r.euca)}; same end state: ${r.same}; undone each time: ${r.back}`);
       if (!r.same || !r.back) console.log(`WARNING: ${kind}: the sides did not end in the same state; the ratio is not comparable`);
     }
-    console.log(`BENCH segments assign_ratio=${ratio(median(results.assign!.stockade), median(results.assign!.euca))} rule_ratio=${ratio(median(results.rule!.stockade), median(results.rule!.euca))} assign_ms=${median(results.assign!.stockade).toFixed(0)} euca_assign_ms=${median(results.assign!.euca).toFixed(0)} rule_ms=${median(results.rule!.stockade).toFixed(0)} euca_rule_ms=${median(results.rule!.euca).toFixed(0)}`);
+    console.log(`executable start and exit (stockade --version): ${describe(start)}: the part of each stockade command before it does anything`);
+    console.log(`BENCH segments assign_ratio=${ratio(median(results.assign!.stockade), median(results.assign!.euca))} rule_ratio=${ratio(median(results.rule!.stockade), median(results.rule!.euca))} assign_ms=${median(results.assign!.stockade).toFixed(0)} euca_assign_ms=${median(results.assign!.euca).toFixed(0)} rule_ms=${median(results.rule!.stockade).toFixed(0)} euca_rule_ms=${median(results.rule!.euca).toFixed(0)} cli_start_ms=${median(start).toFixed(0)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

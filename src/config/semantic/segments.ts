@@ -12,7 +12,7 @@ const MODE_FIELDS: Record<Segment['mode'], readonly string[]> = {
   system: ['allow_from'],
   static: ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'vrrp'],
   managed: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'],
-  managed_novlan: [],
+  managed_novlan: ['subnet', 'dns', 'lease_s', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'],
 };
 const ALL_FIELDS = ['allow_from', 'subnet', 'router', 'dns', 'lease_s', 'hosts', 'addresses_per_group', 'groups', 'public', 'metadata', 'vrrp'];
 
@@ -60,12 +60,12 @@ function checkZone(c: Checker, segments: readonly Segment[]): void {
   });
 }
 
-/** A host address: inside [first, last] of `what`. */
-function checkHostIp(c: Checker, at: string, ip: string, first: number, last: number, what: string, router?: number): void {
+/** A host address: inside [first, last] of `what`. `at` is called only on a failure (a segment may hold 10,000 hosts). */
+function checkHostIp(c: Checker, at: () => string, ip: string, first: number, last: number, what: () => string, router?: number): void {
   const n = parseIpv4(ip);
   if (n === undefined) return;
-  if (n < first || n > last) c.fail(at, `an address of ${what} (${formatIpv4(first)} to ${formatIpv4(last)})`, 'an IP outside its group or subnet would never be reachable through it');
-  else if (router !== undefined && n === router) c.fail(at, `a host address other than the router ${formatIpv4(router)}`, 'the router address is the box');
+  if (n < first || n > last) c.fail(at(), `an address of ${what()} (${formatIpv4(first)} to ${formatIpv4(last)})`, 'an IP outside its group or subnet would never be reachable through it');
+  else if (router !== undefined && n === router) c.fail(at(), `a host address other than the router ${formatIpv4(router)}`, 'the router address is the box');
 }
 
 function checkStatic(c: Checker, s: Segment, i: number): void {
@@ -88,7 +88,7 @@ function checkStatic(c: Checker, s: Segment, i: number): void {
   const own = c.subnets(ifname).find((a) => overlaps(a.prefix, net) && a.prefix.length >= net.length);
   if (!own && !c.dhcpInterfaces.has(ifname)) c.fail(at('interfaces', 0), `an interface with a static address in ${formatPrefix(net)}`, `the DHCP server answers from it; add one under addresses (now: ${c.subnetList(ifname)})`);
   router ??= own?.prefix.address;
-  s.hosts.forEach((h, k) => checkHostIp(c, at('hosts', k, 'ip'), h.ip, net.network + 1, net.broadcast - 1, formatPrefix(net), router));
+  s.hosts.forEach((h, k) => checkHostIp(c, () => at('hosts', k, 'ip'), h.ip, net.network + 1, net.broadcast - 1, () => formatPrefix(net), router));
   checkUnique(c, s.hosts, (h) => h.ip, (k) => at('hosts', k, 'ip'), 'an address given to one host', (j) => `already the address of ${at('hosts', j)}`);
 }
 
@@ -105,18 +105,19 @@ function checkManaged(c: Checker, s: Segment, i: number, segments: readonly Segm
   checkUnique(c, s.groups, (g) => g.name, (j) => at('groups', j, 'name'), 'a group name used once in the segment', (j) => `already the name of ${at('groups', j)}`);
   checkUnique(c, s.groups, (g) => String(g.id), (j) => at('groups', j, 'id'), 'a group id used once in the segment', (j) => `already the id of ${at('groups', j)}`);
   const names = s.groups.map((g) => g.name);
-  const hostIps = new Map<string, string>();
+  // Where each host address is (groups j, host k), its pointer made only when an error names it.
+  const hostIps = new Map<string, [number, number]>();
   s.groups.forEach((g, j) => {
     const net = groupNet(s, g.id);
     if (net === undefined) {
       c.fail(at('groups', j, 'id'), `a group id from 0 to ${capacity - 1}`, `${s.subnet} holds ${capacity} groups of ${s.addresses_per_group} addresses`);
     } else {
-      g.hosts.forEach((h, k) => checkHostIp(c, at('groups', j, 'hosts', k, 'ip'), h.ip, net.firstHost, net.lastHost, `group ${g.name}'s subnet ${net.cidr}`));
+      g.hosts.forEach((h, k) => checkHostIp(c, () => at('groups', j, 'hosts', k, 'ip'), h.ip, net.firstHost, net.lastHost, () => `group ${g.name}'s subnet ${net.cidr}`));
     }
     g.hosts.forEach((h, k) => {
       const first = hostIps.get(h.ip);
-      if (first !== undefined) c.fail(at('groups', j, 'hosts', k, 'ip'), 'an address given to one host', `already the address of ${first}`);
-      else hostIps.set(h.ip, at('groups', j, 'hosts', k));
+      if (first !== undefined) c.fail(at('groups', j, 'hosts', k, 'ip'), 'an address given to one host', `already the address of ${at('groups', first[0], 'hosts', first[1])}`);
+      else hostIps.set(h.ip, [j, k]);
     });
     g.rules.forEach((r, k) => {
       const rat = (key?: string): string => (key ? at('groups', j, 'rules', k, key) : at('groups', j, 'rules', k));
@@ -156,17 +157,22 @@ function checkManaged(c: Checker, s: Segment, i: number, segments: readonly Segm
   checkUnique(c, pub.assign, (a) => a.host, (k) => at('public', 'assign', k, 'host'), 'a host with one public address', (j, key) => `${key} already has ${at('public', 'assign', j)}`);
 }
 
+/** managed_novlan: one L2 segment, every group on it (their subnets tell them apart). */
+function checkNoVlan(c: Checker, s: Segment, i: number): void {
+  if (s.interfaces.length !== 1) c.fail(pointer('segments', i, 'interfaces'), 'exactly one interface in a managed_novlan segment', 'its groups share one L2 segment; use mode managed for a VLAN per group');
+  const ifname = s.interfaces[0]!;
+  s.groups.forEach((g, j) => {
+    if (g.interface !== ifname) c.fail(pointer('segments', i, 'groups', j, 'interface'), `the segment's interface ${ifname}`, 'in managed_novlan every group is on the segment\'s one interface; use mode managed for a VLAN per group');
+  });
+}
+
 export function checkSegments(c: Checker): void {
   const segments = c.config.segments;
   checkUnique(c, segments, (s) => s.name, (i) => pointer('segments', i, 'name'), 'a segment name used once', (j) => `already the name of ${pointer('segments', j)}`);
   checkZone(c, segments);
   const subnets: Array<{ prefix: Ipv4Prefix; at: string }> = [];
-  const macs = new Map<string, string>();
+  const macs = new Map<string, () => string>();
   segments.forEach((s, i) => {
-    if (s.mode === 'managed_novlan') {
-      c.fail(pointer('segments', i, 'mode'), 'mode system, static or managed', 'managed_novlan is not built yet: busybox udhcpd gives one router and subnet per interface, and groups sharing one L2 segment need one each; use managed with a VLAN (or bridge) per group');
-      return;
-    }
     for (const key of ALL_FIELDS) {
       if (!MODE_FIELDS[s.mode].includes(key) && hasValue(s, key)) c.fail(pointer('segments', i, key), `no ${key} in a ${s.mode} segment`, `${key} is used by mode ${Object.entries(MODE_FIELDS).filter(([, f]) => f.includes(key)).map(([m]) => m).join(' or ')}`);
     }
@@ -178,19 +184,22 @@ export function checkSegments(c: Checker): void {
       }
     }
     if (s.mode === 'static') checkStatic(c, s, i);
-    if (s.mode === 'managed') checkManaged(c, s, i, segments);
+    if (s.mode === 'managed' || s.mode === 'managed_novlan') checkManaged(c, s, i, segments);
+    if (s.mode === 'managed_novlan') checkNoVlan(c, s, i);
     if (s.subnet !== undefined && s.mode !== 'system') {
       const p = parsePrefix(s.subnet)!;
       const clash = subnets.find((o) => overlaps(o.prefix, p));
       if (clash) c.fail(pointer('segments', i, 'subnet'), 'a subnet that overlaps no other segment\'s', `${formatPrefix(p)} overlaps ${formatPrefix(clash.prefix)} (${clash.at})`);
       subnets.push({ prefix: p, at: pointer('segments', i, 'subnet') });
     }
-    const hosts = [...s.hosts.map((h, k) => ({ h, at: pointer('segments', i, 'hosts', k, 'mac') })), ...s.groups.flatMap((g, j) => g.hosts.map((h, k) => ({ h, at: pointer('segments', i, 'groups', j, 'hosts', k, 'mac') })))];
-    for (const { h, at } of hosts) {
-      const mac = h.mac.toLowerCase();
-      const first = macs.get(mac);
-      if (first !== undefined) c.fail(at, 'a MAC address given once', `${mac} is already ${first}`);
-      else macs.set(mac, at);
-    }
+    // Pointers made only for an error: a segment may hold 10,000 hosts.
+    const seen = (mac: string, at: () => string): void => {
+      const key = mac.toLowerCase();
+      const first = macs.get(key);
+      if (first !== undefined) c.fail(at(), 'a MAC address given once', `${key} is already ${first()}`);
+      else macs.set(key, at);
+    };
+    s.hosts.forEach((h, k) => seen(h.mac, () => pointer('segments', i, 'hosts', k, 'mac')));
+    s.groups.forEach((g, j) => g.hosts.forEach((h, k) => seen(h.mac, () => pointer('segments', i, 'groups', j, 'hosts', k, 'mac'))));
   });
 }

@@ -5,13 +5,14 @@
 // assigned at run time reaches its host from outside and its outbound traffic leaves with it,
 // while another host's long-lived flow through its own public address goes on; the metadata
 // address is redirected. udhcpd runs detached: killed by its pidfile on every exit path.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLab, type Lab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { killUdhcpds } from './udhcpd.ts';
 import { controlRequest } from '../../../src/control/index.ts';
 import type { SegmentsView } from '../../../src/segments/index.ts';
 
@@ -42,23 +43,6 @@ const CONFIG = {
   }],
 };
 
-function killUdhcpds(run: string): void {
-  const dir = join(run, 'stockade', 'dhcpd');
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.pid'));
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    try {
-      const pid = Number(readFileSync(join(dir, n), 'utf8').trim());
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      // Only a udhcpd started with our run directory's config.
-      if (argv.includes('udhcpd') && argv.includes(dir)) process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-}
 
 async function probe(l: Lab, host: string, address: string, port: number): Promise<string> {
   return (await l.exec(host, [node, peer, 'probe', address, String(port)], { timeoutMs: 10_000 })).stdout.trim();
@@ -145,6 +129,11 @@ if (ready) {
         const taken = await l.exec('gw', ['env', '-u', 'STOCKADE_NATIVE', bin, 'segment', 'ip', 'assign', 'cloud', '203.0.113.65', '198.51.100.66', '--socket', socket], { check: false });
         assert.is(taken.code, 2);
         assert.match(taken.stderr, /already mapped to 198\.51\.100\.2/);
+        // Refused by the check of the whole result (an IP outside its group), naming where; nothing applied.
+        const outside = await l.exec('gw', ['env', '-u', 'STOCKADE_NATIVE', bin, 'segment', 'host', 'add', 'cloud', '02:00:00:00:0a:09', '198.51.100.200', '--group', 'web', '--socket', socket], { check: false });
+        assert.is(outside.code, 2, outside.stdout + outside.stderr);
+        assert.match(outside.stderr, /\/segments\/0\/groups\/0\/hosts\/2\/ip/);
+        assert.not.match(JSON.stringify(await status()), /02:00:00:00:0a:09/);
 
         // 4. The metadata address is redirected to the configured server.
         // h3 has no public address: it leaves masqueraded behind the box's WAN address.

@@ -2,13 +2,14 @@
 // daemon in lab namespaces: while the instance is in FAULT (its tracked link down) no udhcpd runs
 // and a host gets no lease; once it is MASTER the host gets its fixed address; back in FAULT the
 // server is stopped. udhcpd runs detached: killed by its pidfile on every exit path.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { killUdhcpds } from './udhcpd.ts';
 import { controlRequest } from '../../../src/control/index.ts';
 import type { SegmentsView } from '../../../src/segments/index.ts';
 
@@ -25,21 +26,6 @@ const CONFIG = {
   segments: [{ name: 'office', mode: 'static', vrrp: 'vi', interfaces: ['lan'], subnet: '192.0.2.0/24', hosts: [{ mac: '02:00:00:00:0c:01', ip: '192.0.2.10' }] }],
 };
 
-function killUdhcpds(run: string): void {
-  const dir = join(run, 'stockade', 'dhcpd');
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.pid'));
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    try {
-      const pid = Number(readFileSync(join(dir, n), 'utf8').trim());
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-}
 
 if (ready) {
   test('static segment following VRRP: no DHCP in FAULT, the fixed address once MASTER, the server stopped in FAULT again', async () => {

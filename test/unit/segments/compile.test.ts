@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileRuleset, type FwTable } from '../../../src/firewall/index.ts';
 import { nameHash } from '../../../src/segments/index.ts';
-import { config, edited } from './fixture.ts';
+import { config, edited, novlan } from './fixture.ts';
 
 const h = nameHash('cloud');
 
@@ -59,6 +59,21 @@ test('one public address assigned: only its pool block chain changes; one rule a
   assert.equal(changed(after, before), [`nat STOCKADE-SD-${h}-0`, `nat STOCKADE-SS-${h}-0`]);
   const ruled = compileRuleset(config(edited((d) => d.segments[0].groups[1].rules.push({ source: '192.0.2.0/24', protocol: 'icmp' }))), { scope: 'full' });
   assert.equal(changed(ruled, before), [`filter STOCKADE-SG-${h}-1`]);
+});
+
+test('managed_novlan: as managed on the one interface, and first a host only from its own address and MAC', () => {
+  const f = table(novlan(), 'filter');
+  const fwd = chain(f, 'STOCKADE-FORWARD');
+  const spoof = fwd.indexOf(`-i trunk -m comment --comment "/segments/0" -j STOCKADE-SA-${h}`);
+  assert.ok(spoof >= 0 && spoof < fwd.indexOf(`-d 198.51.100.0/24 -m comment --comment "/segments/0" -j STOCKADE-SF-${h}`), fwd.join('\n'));
+  assert.equal(chain(f, `STOCKADE-SA-${h}`), [
+    '-s 198.51.100.2/32 -m mac --mac-source 02:00:00:00:0A:01 -m comment --comment "/segments/0/groups/0/hosts/0" -j RETURN',
+    '-s 198.51.100.3/32 -m mac --mac-source 02:00:00:00:0A:02 -m comment --comment "/segments/0/groups/0/hosts/1" -j RETURN',
+    '-s 198.51.100.66/32 -m mac --mac-source 02:00:00:00:0B:01 -m comment --comment "/segments/0/groups/1/hosts/0" -j RETURN',
+    '-m comment --comment "/segments/0" -j DROP',
+  ]);
+  assert.equal(chain(f, `STOCKADE-SG-${h}-1`), ['-s 198.51.100.0/26 -d 198.51.100.64/26 -p tcp -m tcp --dport 5432:5433 -m comment --comment "/segments/0/groups/1/rules/0" -j ACCEPT']);
+  assert.ok(chain(f, 'STOCKADE-INPUT').some((l) => l.startsWith('-i trunk -p udp -m udp --dport 67 ')), 'DHCP on the shared interface');
 });
 
 test.run();

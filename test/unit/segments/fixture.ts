@@ -47,3 +47,11 @@ export function errorsOf(doc: unknown): readonly ConfigError[] {
   const r = load(doc);
   return r.ok ? [] : r.errors;
 }
+
+/** The managed segment as managed_novlan: both groups on the trunk, one L2 segment. */
+export function novlan(): unknown {
+  return edited((d) => {
+    d.segments[0].mode = 'managed_novlan';
+    for (const g of d.segments[0].groups) g.interface = 'trunk';
+  });
+}

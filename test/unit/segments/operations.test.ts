@@ -52,4 +52,26 @@ test('group add/del, rule add/del; deleting a group still named or holding a pub
   assert.throws(() => applySegmentOp(c, { op: 'rule-add', segment: 'nope', group: 'web', rule: {} }), /no segment "nope" \(segments: cloud, office\)/);
 });
 
+test('no op changes its input (the copy shares only what no op edits)', () => {
+  const doc = config();
+  const before = JSON.stringify(doc);
+  const ops = [
+    { op: 'group-add', segment: 'cloud', group: { name: 'new', id: 2, interface: 'g12' } },
+    { op: 'group-del', segment: 'cloud', group: 'db' },
+    { op: 'host-add', segment: 'cloud', group: 'web', host: { mac: '02:00:00:00:0a:09', ip: '198.51.100.9' } },
+    { op: 'host-add', segment: 'office', host: { mac: '02:00:00:00:0c:09', ip: '192.0.2.19' } },
+    { op: 'host-del', segment: 'cloud', mac: '02:00:00:00:0a:02' },
+    { op: 'host-del', segment: 'office', mac: '02:00:00:00:0c:01' },
+    { op: 'rule-add', segment: 'cloud', group: 'web', rule: { source: '192.0.2.0/24' } },
+    { op: 'rule-del', segment: 'cloud', group: 'web', index: 0 },
+    { op: 'ip-assign', segment: 'cloud', address: '203.0.113.66', host: '198.51.100.3' },
+    { op: 'ip-unassign', segment: 'cloud', address: '203.0.113.65' },
+  ] as const;
+  for (const op of ops) {
+    const next = applySegmentOp(doc, op as never);
+    assert.is.not(JSON.stringify(next), before, `${op.op} changed something`);
+    assert.is(JSON.stringify(doc), before, `${op.op} left its input alone`);
+  }
+});
+
 test.run();

@@ -1,7 +1,7 @@
 // The issue's bad input, each a clear error at its pointer, nothing else flagged.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { edited, errorsOf } from './fixture.ts';
+import { edited, errorsOf, novlan } from './fixture.ts';
 
 function only(doc: unknown, pointer: string, expected: RegExp): void {
   const errors = errorsOf(doc);
@@ -42,11 +42,24 @@ test('a group rule naming a missing group (with a suggestion), a rule with both 
   only(edited((d) => (d.segments[0].groups[0].rules[0].group = 'db')), '/segments/0/groups/0/rules/0', /one of source/);
 });
 
-test('a group id outside the range, fields of another mode, managed_novlan refused with the reason', () => {
+test('a group id outside the range, fields of another mode', () => {
   only(edited((d) => (d.segments[0].groups[1].id = 4)), '/segments/0/groups/1/id', /from 0 to 3/);
   only(edited((d) => (d.segments[1].groups = [{ name: 'x', id: 0, interface: 'g12' }])), '/segments/1/groups', /no groups in a static segment/);
-  const novlan = errorsOf(edited((d) => (d.segments[0].mode = 'managed_novlan')));
-  assert.ok(novlan.some((e) => e.pointer === '/segments/0/mode' && /not built yet/.test(e.hint ?? '')), JSON.stringify(novlan));
+});
+
+test('managed_novlan: every group on the segment\'s one interface', () => {
+  assert.equal(errorsOf(novlan()), []);
+  // Changed by issue 17 item 2: managed_novlan was refused; now its groups must share the one interface.
+  const own = errorsOf(edited((d) => (d.segments[0].mode = 'managed_novlan')));
+  assert.equal(own.map((e) => e.pointer), ['/segments/0/groups/0/interface', '/segments/0/groups/1/interface'], JSON.stringify(own));
+  assert.match(own[0]!.expected, /the segment's interface trunk/);
+  const two = errorsOf(edited((d) => {
+    d.segments[0].mode = 'managed_novlan';
+    d.segments[0].interfaces = ['trunk', 'g12'];
+    for (const g of d.segments[0].groups) g.interface = 'trunk';
+  }));
+  assert.equal(two.map((e) => e.pointer), ['/segments/0/interfaces'], JSON.stringify(two));
+  assert.match(two[0]!.expected, /exactly one interface/);
 });
 
 test('static: the interface needs an address in the subnet (udhcpd answers from it)', () => {
