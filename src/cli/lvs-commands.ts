@@ -49,16 +49,29 @@ const lvsApply: Command = {
   usage: '[FILE] [--json]',
   summary: "make the kernel's IPVS table hold the config's virtual services: only what differs is written; a refusal undoes the rest",
   async run(args: readonly string[], io: Io): Promise<number> {
+    // STOCKADE_LVS_TRACE=1: where the command's time goes, step by step, on stderr (for profiling).
+    const trace = process.env['STOCKADE_LVS_TRACE'] ? (step: string, ms: number): void => io.err(`lvs apply: ${ms.toFixed(1)} ms ${step}\n`) : undefined;
+    let t0 = performance.now();
+    const step = (name: string): void => {
+      const t1 = performance.now();
+      trace?.(name, t1 - t0);
+      t0 = t1;
+    };
+    trace?.('from the process start to the command', t0);
     const { file, json } = parseNetArgs('lvs apply', args);
     const config = loadOrReport(file, io);
     if (!config) return EXIT_BAD_INPUT;
+    step('load and check the config');
     const ipvs = await openIpvs('lvs apply');
+    step('open IPVS');
     const log = (): void => undefined;
     try {
-      const manager = new LvsManager(ipvs, config, log);
+      const manager = new LvsManager(ipvs, config, log, trace ? { trace } : {});
       const { actions } = await manager.apply(config);
+      step('apply');
       if (json) {
         io.out(JSON.stringify({ file, writes: ipvs.writes, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) }) + '\n');
+        step('print');
         return EXIT_OK;
       }
       warn(file, config, io);
