@@ -130,7 +130,7 @@ export class LvsManager {
         trace(name, t1 - t0);
         t0 = t1;
       };
-      const before = await this.#kernel.table();
+      const before = await this.#kernel.table({ stats: false });
       step('dump the kernel table');
       const desired = desiredTable(config, (name) => this.#checked.get(name));
       const actions = planLvs(desired, before, { exclusive: config.lvs.exclusive });
