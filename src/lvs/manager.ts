@@ -109,6 +109,11 @@ export class LvsManager {
     this.#sync = lvsSyncSettings(config);
   }
 
+  /** Writes made to the kernel so far (a caller's difference: what one apply wrote). */
+  get writes(): number {
+    return this.#writes;
+  }
+
   /** One kernel operation at a time: an apply never sees the table half-way through another. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#chain.then(fn, fn);

@@ -3,10 +3,12 @@
 // the image is the oracle.
 //   - `ipvsadm -L -n` lists the config's services, and `stockade ctl lvs` prints the same bytes
 //     (then the check-state block), on both boxes;
-//   - `stockade lvs apply` again: nothing written;
+//   - `stockade lvs apply` again: nothing written; with the daemon running LVS it goes through
+//     the daemon (a server checked down stays out; another lvs section is a config transaction);
 //   - ipvsadm-restore of the equivalent ipvsadm rules (after a flush) gives the same table, and
 //     stockade then finds nothing to write;
 //   - a scheduler the kernel lacks (twos: not in Debian's 6.1 build): refused, nothing written;
+//   - diagnose on a broken setup (the real server's gateway wrong, rp_filter strict) names each fault;
 //   - a config transaction (`stockade config apply`) changes the table and its abort puts it
 //     back; one the kernel refuses changes nothing;
 //   - health checks (TCP, against listeners on the lab's server host): a real server's service
@@ -165,9 +167,11 @@ test('a flushed table is put back by lvs apply', async (pair) => {
 
 test('a scheduler the kernel lacks: refused at apply, nothing written', async (pair) => {
   const before = await pair.sh('a', 'ipvsadm -L -n');
+  // a's daemon runs LVS: another lvs section goes to it as a config transaction, which its LVS
+  // part refuses (the one-shot command used to say the same, with the pointer, by itself).
   const r = await pair.run('a', 'stockade lvs apply /data/lvs-twos.json');
   assert.is(r.code, 1, r.output);
-  assert.match(r.output, /the kernel has no IPVS scheduler twos .*nothing written \(\/lvs\/virtual_services\/0\/scheduler\)/);
+  assert.match(r.output, /lvs apply: the daemon refused the change: .*the kernel has no IPVS scheduler twos .*nothing written/);
   assert.is(await pair.sh('a', 'ipvsadm -L -n'), before);
 });
 
@@ -190,6 +194,12 @@ test('a real server\'s service killed: out after `fall` failed checks, back afte
   await pair.lab.waitFor('7002 out of chk on a', async () => (await dests(pair, 'a', 7000)).join() === `${SERVER}:7001 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
   // guard needs weight 2: with one server left its quorum is lost and the sorry server serves alone.
   await pair.lab.waitFor('the sorry server alone in guard on a', async () => (await dests(pair, 'a', 7100)).join() === `${SERVER}:7009 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
+  // `stockade lvs apply` of the running config goes through the daemon: the server checked down
+  // stays out (the one-shot command put every enabled server back in).
+  const out = await pair.sh('a', 'stockade lvs apply /data/config.json --json');
+  const applied = JSON.parse(out.slice(out.indexOf('{'))) as { via: string; writes: number };
+  assert.equal([applied.via, applied.writes], ['daemon', 0], out);
+  assert.is((await dests(pair, 'a', 7000)).join(), `${SERVER}:7001 1`);
   const st = (await pair.ctl<LvsStatusView>('a', 'lvs'))!;
   const s7002 = st.servers.find((s) => s.server === `chk ${SERVER}:7002`)!;
   assert.is(s7002.state, 'down', JSON.stringify(s7002));
