@@ -89,10 +89,12 @@ function rpFilter(facts: LvsFacts, ifname: string): number {
   return Math.max(all, dev);
 }
 
-/** Whether a nat MASQUERADE or SNAT rule covers traffic from `address`. */
-function natCovers(lines: readonly string[], address: number): boolean {
+/** Whether a nat MASQUERADE or SNAT rule covers traffic from `address` (leaving by `outIf`, when given). */
+function natCovers(lines: readonly string[], address: number, outIf?: string): boolean {
   return lines.some((l) => {
     if (!l.startsWith('-A ') || !/ -j (MASQUERADE|SNAT)\b/.test(l)) return false;
+    const o = / -o (\S+)/.exec(l);
+    if (outIf !== undefined && o && o[1] !== outIf) return false;
     const m = / -s (\S+)/.exec(l);
     if (!m) return true;
     const p = parsePrefix(m[1]!.includes('/') ? m[1]! : `${m[1]}/32`);
@@ -157,7 +159,11 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
       } else if (answer === 'open') {
         line('OK', `${key} accepts connections`);
         const back = from === undefined ? 'untested' : facts.ports.get(`${from} ${key}`) ?? 'untested';
-        if (back === 'open') {
+        const snatted = from !== undefined && Array.isArray(facts.natRules) && natCovers(facts.natRules as readonly string[], parseIpv4(from)!, rsIf);
+        if (snatted) {
+          // The probe (and the clients' own traffic) leaves SNATed: the server answers this box directly.
+          line('SKIP', `${key}: this box SNATs ${from} on the way to it, so its replies come back whatever its gateway`);
+        } else if (back === 'open') {
           line('OK', `${key} answers ${from}: its replies to clients come back through this box`);
         } else if (back !== 'untested') {
           const gw = gatewayFor(config, facts, rsIf, rs.address);

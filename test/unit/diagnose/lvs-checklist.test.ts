@@ -78,6 +78,16 @@ test('return path: the server answers the box but not the VIP (its gateway is el
   ]]);
 });
 
+test('return path: when the box SNATs the client side towards the servers, the gateway does not matter (SKIP, not a false OK or FAIL)', () => {
+  const natRules = ['*nat', '-A STOCKADE-POSTROUTING -s 198.51.100.0/24 -o eth0 -j MASQUERADE', '-A STOCKADE-POSTROUTING -s 203.0.113.0/24 -o eth1 -j SNAT --to-source 198.51.100.1', 'COMMIT'];
+  const lines = lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules, ports: new Map([['198.51.100.11:80', 'open' as const], ['203.0.113.10 198.51.100.11:80', 'timeout' as const]]) }));
+  assert.equal(fails(lines), []);
+  assert.ok(lines.some((l) => l.verdict === 'SKIP' && l.what === '198.51.100.11:80: this box SNATs 203.0.113.10 on the way to it, so its replies come back whatever its gateway'));
+  // A SNAT out of another interface does not count.
+  const other = natRules.map((l) => l.replace('-o eth1', '-o eth0'));
+  assert.equal(fails(lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules: other, ports: new Map([['198.51.100.11:80', 'open' as const], ['203.0.113.10 198.51.100.11:80', 'timeout' as const]]) }))).length, 1);
+});
+
 test('text: verdict, service, what; the fix on the next line', () => {
   const lines = lvsChecklist(cfg(), facts({}));
   assert.equal(formatChecklist(lines).slice(0, 2), ['FAIL IP forwarding (net.ipv4.ip_forward) is on', '     fix: Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it nothing is forwarded to or from the real servers.']);
