@@ -2,9 +2,11 @@
 // config. Like conntrackd's "Filter From Userspace": an address (the box's own, configured CIDRs)
 // matches a connection's original source or reply source, as conntrackd tests them, so a
 // client's flow SNATed to a VIP is still synced while the box's own connections are not;
-// protocols and TCP states are accept or ignore lists. LVS-NAT virtual services are kept: IPVS
-// rewrites a flow to its real server without setting IPS_DST_NAT, so such an entry shows the VIP
-// as its destination (an own address) and would otherwise be dropped as the box's own.
+// protocols and TCP states are accept or ignore lists. keepDestinations keeps LVS-NAT virtual
+// services: IPVS rewrites a flow to its real server without setting IPS_DST_NAT, so such an entry
+// shows the VIP as its destination (an own address) and would otherwise be dropped as the box's
+// own. Not wired into from-config.ts yet: committed on the peer as they are sent (no NAT, reply
+// tuple = the VIP), these entries would shadow the real server's replies after a failover.
 import { isIpv6Text, parseIpv4, parseIpv6 } from '../common/index.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';

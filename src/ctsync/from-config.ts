@@ -25,12 +25,6 @@ export function ownAddresses(config: Config): string[] {
   return [...new Set(own)];
 }
 
-/** The LVS-NAT virtual services by address: their connections are synced (filter.ts). */
-export function lvsNatDestinations(config: Config): Array<{ proto: number; address: string; port: number }> {
-  return config.lvs.virtual_services.flatMap((vs) => (vs.method === 'nat' && vs.address !== undefined && vs.port !== undefined
-    ? [{ proto: PROTOCOL_NUMBERS[vs.protocol]!, address: vs.address, port: vs.port }] : []));
-}
-
 /** The driver's options from a validated config (pure). */
 export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions {
   const local = syncLocalAddress(config, sync);
@@ -49,7 +43,6 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
       ignoreAddresses: [...sync.ignore_addresses, ...ownAddresses(config)],
       ignoreProtocols: sync.ignore_protocols.map((p) => PROTOCOL_NUMBERS[p]!),
       ...(tcpStates !== undefined ? { tcpStates } : {}),
-      keepDestinations: lvsNatDestinations(config),
     },
     ...(sync.authentication !== undefined
       ? { authKey: Buffer.from(sync.authentication.key, 'base64'), replayWindow: sync.authentication.replay_window }
