@@ -28,7 +28,8 @@ function warn(file: string, config: Config, io: Io): void {
 async function daemonWithLvs(): Promise<Config | undefined> {
   let answer: { config: Config };
   try {
-    answer = (await controlRequest(controlSocketPath(undefined), 'config.running')) as { config: Config };
+    // A daemon busy with checks and applies on a loaded box can take seconds to answer (5 s ran out).
+    answer = (await controlRequest(controlSocketPath(undefined), 'config.running', undefined, 60_000)) as { config: Config };
   } catch (e) {
     if (/the daemon is not running/.test((e as Error).message)) return undefined;
     throw new UserError(`lvs apply: ${(e as Error).message}`, EXIT_FAILURE);
