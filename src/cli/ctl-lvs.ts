@@ -67,7 +67,9 @@ export const ctlLvs: Command = {
     const path = controlSocketPath(socket);
     const ask = async (method: string): Promise<unknown> => {
       try {
-        return await controlRequest(path, method);
+        // The daemon answers after a dump of the kernel's table, queued behind any apply in
+        // progress: seconds on a loaded emulated box (5 s, the default, was seen to run out).
+        return await controlRequest(path, method, undefined, 60_000);
       } catch (e) {
         throw new UserError((e as Error).message);
       }

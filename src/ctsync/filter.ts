@@ -2,7 +2,11 @@
 // config. Like conntrackd's "Filter From Userspace": an address (the box's own, configured CIDRs)
 // matches a connection's original source or reply source, as conntrackd tests them, so a
 // client's flow SNATed to a VIP is still synced while the box's own connections are not;
-// protocols and TCP states are accept or ignore lists.
+// protocols and TCP states are accept or ignore lists. keepDestinations keeps LVS-NAT virtual
+// services: IPVS rewrites a flow to its real server without setting IPS_DST_NAT, so such an entry
+// shows the VIP as its destination (an own address) and would otherwise be dropped as the box's
+// own. Not wired into from-config.ts yet: committed on the peer as they are sent (no NAT, reply
+// tuple = the VIP), these entries would shadow the real server's replies after a failover.
 import { isIpv6Text, parseIpv4, parseIpv6 } from '../common/index.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
@@ -18,6 +22,9 @@ export interface FilterConfig {
   protocols?: readonly number[];
   /** If set, TCP connections are synced only in these TCP_CONNTRACK_* states. */
   tcpStates?: readonly number[];
+  /** Virtual services (protocol, VIP, port; port 0: every port): connections to them are synced
+   * although the VIP is the box's own address. */
+  keepDestinations?: ReadonlyArray<{ proto: number; address: string; port: number }>;
 }
 
 interface Net { base: number; mask: number }
@@ -29,6 +36,8 @@ export interface CompiledFilter {
   readonly ignoreProtocols: ReadonlySet<number>;
   readonly protocols: ReadonlySet<number> | undefined;
   readonly tcpStates: ReadonlySet<number> | undefined;
+  /** "proto address port" of keepDestinations. */
+  readonly keep: ReadonlySet<string>;
 }
 
 /** a.b.c.d as an unsigned 32-bit number, or undefined. */
@@ -74,7 +83,13 @@ export function compileFilter(cfg: FilterConfig): CompiledFilter {
     ignoreProtocols: new Set(cfg.ignoreProtocols ?? []),
     protocols: cfg.protocols === undefined ? undefined : new Set(cfg.protocols),
     tcpStates: cfg.tcpStates === undefined ? undefined : new Set(cfg.tcpStates),
+    keep: new Set((cfg.keepDestinations ?? []).map((d) => `${d.proto} ${d.address} ${d.port}`)),
   };
+}
+
+/** Whether `e` goes to a kept virtual service (its original destination, any port for port 0). */
+function toKept(f: CompiledFilter, e: SyncEntry): boolean {
+  return f.keep.size > 0 && e.dnat === undefined && (f.keep.has(`${e.proto} ${e.dst} ${e.dport ?? 0}`) || f.keep.has(`${e.proto} ${e.dst} 0`));
 }
 
 function inNets(nets: readonly Net[], addr: string | undefined): boolean {
@@ -92,7 +107,7 @@ export function filterEntry(f: CompiledFilter, e: SyncEntry): FilterVerdict {
   // The reply source is the original destination unless DNAT changed it.
   if (isIpv6Text(e.src)) {
     if (inNets6(f.nets6, e.src) || inNets6(f.nets6, e.dnat ?? e.dst)) return 'ignored-address';
-  } else if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, e.dnat ?? e.dst))) {
+  } else if (f.nets.length > 0 && (inNets(f.nets, e.src) || (!toKept(f, e) && inNets(f.nets, e.dnat ?? e.dst)))) {
     return 'ignored-address';
   }
   if (e.proto === IPPROTO_TCP && f.tcpStates !== undefined && (e.tcpState === undefined || !f.tcpStates.has(e.tcpState))) {

@@ -7,7 +7,7 @@
 import type { Config } from '../config/index.ts';
 import { IpvsClient, readIpvsConnections } from '../kernel/ipvs/index.ts';
 import { writeSysctl } from '../kernel/index.ts';
-import { LvsHealth, LvsManager } from '../lvs/index.ts';
+import { formatAction, LvsHealth, LvsManager } from '../lvs/index.ts';
 import type { VrrpShell } from '../vrrp/index.ts';
 import type { ControlServer } from './control.ts';
 import type { Log } from './log.ts';
@@ -100,6 +100,13 @@ export async function startLvs(config: Config, log: Log): Promise<LvsHandle> {
       control.handle('lvs.status', () => need().manager.status());
       control.handle('lvs.events', () => need().manager.events());
       control.handle('lvs.connections', () => need().manager.connections());
+      // `stockade lvs apply` of the running lvs section: the table put back as the checks have it.
+      control.handle('lvs.apply', async () => {
+        const m = need().manager;
+        const before = m.writes;
+        const { actions } = await m.apply();
+        return { writes: m.writes - before, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) };
+      });
     },
     async applyConfig(previous, next) {
       if (running === undefined) {

@@ -24,7 +24,8 @@ export interface LvsFacts {
   addresses: ReadonlyArray<{ ifname: string; address: string; prefixLength: number }>;
   /** ARP: whether the address answered (complete entry). */
   arp: ReadonlyMap<string, { complete: boolean; device: string }>;
-  /** By "address:port". */
+  /** By "address:port" (from this box's own address facing the server), and by
+   * "source address:port" (from the service's client-side address, clientSideSource). */
   ports: ReadonlyMap<string, PortAnswer>;
   /** iptables-save -t nat lines, or undefined when it could not be read (with why). */
   natRules: readonly string[] | { error: string };
@@ -50,6 +51,36 @@ export function checkPortOf(vs: Config['lvs']['virtual_services'][number], rs: C
   return own === 0 ? undefined : own;
 }
 
+/**
+ * The address a return-path probe to the service's real servers comes from: the VIP when this box
+ * holds it, else this box's own address on the VIP's subnet. A reply to it reaches this box only
+ * if the real server routes the clients' side through the director, as LVS-NAT needs.
+ */
+export function clientSideSource(vs: Config['lvs']['virtual_services'][number], addresses: LvsFacts['addresses']): string | undefined {
+  const vip = vs.address;
+  if (vip === undefined) return undefined;
+  if (addresses.some((a) => a.address === vip)) return vip;
+  const v = parseIpv4(vip);
+  if (v === undefined) return undefined;
+  return addresses.find((x) => {
+    const p = parsePrefix(`${x.address}/${x.prefixLength}`);
+    return p !== undefined && p.length < 32 && contains(p, v);
+  })?.address;
+}
+
+/** This box's address a real server should use as its gateway: a VRRP VIP on its subnet, else the box's own. */
+function gatewayFor(config: Config, facts: LvsFacts, rsIf: string | undefined, rsAddress: string): string | undefined {
+  const a = parseIpv4(rsAddress);
+  if (a === undefined) return undefined;
+  const inSubnet = (address: string): boolean => facts.addresses.some((x) => {
+    const p = parsePrefix(`${x.address}/${x.prefixLength}`);
+    const b = parseIpv4(address);
+    return x.ifname === rsIf && p !== undefined && b !== undefined && p.length < 32 && contains(p, a) && contains(p, b);
+  });
+  const vip = config.vrrp.instances.flatMap((i) => i.vips.map((v) => v.split('/')[0]!)).find(inSubnet);
+  return vip ?? facts.addresses.find((x) => x.ifname === rsIf && inSubnet(x.address))?.address;
+}
+
 const on = (v: string | undefined): boolean => v !== undefined && v.trim() !== '0';
 
 function rpFilter(facts: LvsFacts, ifname: string): number {
@@ -58,10 +89,12 @@ function rpFilter(facts: LvsFacts, ifname: string): number {
   return Math.max(all, dev);
 }
 
-/** Whether a nat MASQUERADE or SNAT rule covers traffic from `address`. */
-function natCovers(lines: readonly string[], address: number): boolean {
+/** Whether a nat MASQUERADE or SNAT rule covers traffic from `address` (leaving by `outIf`, when given). */
+function natCovers(lines: readonly string[], address: number, outIf?: string): boolean {
   return lines.some((l) => {
     if (!l.startsWith('-A ') || !/ -j (MASQUERADE|SNAT)\b/.test(l)) return false;
+    const o = / -o (\S+)/.exec(l);
+    if (outIf !== undefined && o && o[1] !== outIf) return false;
     const m = / -s (\S+)/.exec(l);
     if (!m) return true;
     const p = parsePrefix(m[1]!.includes('/') ? m[1]! : `${m[1]}/32`);
@@ -94,6 +127,7 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
       line('FAIL', `the VIP ${vip} is not on this box`, 'This box is not the MASTER for it (see `stockade ctl vrrp`): run diagnose on the box that holds it, or bring its VRRP instance up.');
     }
     const clientIf = vipIf ?? (vip !== undefined ? interfaceFor(facts, vip) : undefined);
+    const from = clientSideSource(vs, facts.addresses);
     if (clientIf !== undefined && rpFilter(facts, clientIf) === 1) {
       line('FAIL', `strict reverse-path filtering (rp_filter 1) on the client side ${clientIf}`, `Set net.ipv4.conf.${clientIf}.rp_filter and net.ipv4.conf.all.rp_filter to 2 (loose) or 0: strict filtering drops requests that arrive on another interface than the route back.`);
     } else if (clientIf !== undefined) {
@@ -124,6 +158,18 @@ export function lvsChecklist(config: Config, facts: LvsFacts): DiagnoseLine[] {
         line('SKIP', `${key}: a ${vs.protocol} service port is not probed`);
       } else if (answer === 'open') {
         line('OK', `${key} accepts connections`);
+        const back = from === undefined ? 'untested' : facts.ports.get(`${from} ${key}`) ?? 'untested';
+        const snatted = from !== undefined && Array.isArray(facts.natRules) && natCovers(facts.natRules as readonly string[], parseIpv4(from)!, rsIf);
+        if (snatted) {
+          // The probe (and the clients' own traffic) leaves SNATed: the server answers this box directly.
+          line('SKIP', `${key}: this box SNATs ${from} on the way to it, so its replies come back whatever its gateway`);
+        } else if (back === 'open') {
+          line('OK', `${key} answers ${from}: its replies to clients come back through this box`);
+        } else if (back !== 'untested') {
+          const gw = gatewayFor(config, facts, rsIf, rs.address);
+          line('FAIL', `${key} answers this box but not the client side ${from} (${back}): its replies to clients do not come back through this box`,
+            `Make ${gw !== undefined ? `this director (${gw})` : 'this director'} the default gateway of ${rs.address}: LVS-NAT rewrites the replies only when they pass back through it.`);
+        }
       } else if (answer === 'refused') {
         line('FAIL', `${key} refuses connections (TCP reset: nothing listens)`, `Start the service on ${rs.address}, or correct the real server's port in the config.`);
       } else if (answer === 'timeout') {

@@ -80,6 +80,8 @@ export interface LvsManagerOptions {
   /** Reads the connection table (ctl lvs -c). */
   connections?: () => IpvsConnection[];
   now?: () => Date;
+  /** Where an apply's time goes, step by step (STOCKADE_LVS_TRACE, for profiling). */
+  trace?: (step: string, ms: number) => void;
 }
 
 export class LvsManager {
@@ -107,6 +109,11 @@ export class LvsManager {
     this.#sync = lvsSyncSettings(config);
   }
 
+  /** Writes made to the kernel so far (a caller's difference: what one apply wrote). */
+  get writes(): number {
+    return this.#writes;
+  }
+
   /** One kernel operation at a time: an apply never sees the table half-way through another. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#chain.then(fn, fn);
@@ -120,11 +127,22 @@ export class LvsManager {
     this.#sync = lvsSyncSettings(config);
     return this.#serial(async () => {
       this.#applies++;
-      const before = await this.#kernel.table();
+      const trace = this.#opts.trace;
+      let t0 = performance.now();
+      const step = (name: string): void => {
+        if (trace === undefined) return;
+        const t1 = performance.now();
+        trace(name, t1 - t0);
+        t0 = t1;
+      };
+      const before = await this.#kernel.table({ stats: false });
+      step('dump the kernel table');
       const desired = desiredTable(config, (name) => this.#checked.get(name));
       const actions = planLvs(desired, before, { exclusive: config.lvs.exclusive });
+      step(`plan (${actions.length} actions)`);
       try {
         await applyLvsPlan(this.#kernel, actions, before);
+        step('write');
         const t = config.lvs.timeouts;
         const cur = await this.#kernel.timeouts();
         if (cur.tcp !== t.tcp_s || cur.tcpFin !== t.tcp_fin_s || cur.udp !== t.udp_s) {

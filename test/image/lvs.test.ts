@@ -3,10 +3,12 @@
 // the image is the oracle.
 //   - `ipvsadm -L -n` lists the config's services, and `stockade ctl lvs` prints the same bytes
 //     (then the check-state block), on both boxes;
-//   - `stockade lvs apply` again: nothing written;
+//   - `stockade lvs apply` again: nothing written; with the daemon running LVS it goes through
+//     the daemon (a server checked down stays out; another lvs section is a config transaction);
 //   - ipvsadm-restore of the equivalent ipvsadm rules (after a flush) gives the same table, and
 //     stockade then finds nothing to write;
 //   - a scheduler the kernel lacks (twos: not in Debian's 6.1 build): refused, nothing written;
+//   - diagnose on a broken setup (the real server's gateway wrong, rp_filter strict) names each fault;
 //   - a config transaction (`stockade config apply`) changes the table and its abort puts it
 //     back; one the kernel refuses changes nothing;
 //   - health checks (TCP, against listeners on the lab's server host): a real server's service
@@ -165,9 +167,11 @@ test('a flushed table is put back by lvs apply', async (pair) => {
 
 test('a scheduler the kernel lacks: refused at apply, nothing written', async (pair) => {
   const before = await pair.sh('a', 'ipvsadm -L -n');
+  // a's daemon runs LVS: another lvs section goes to it as a config transaction, which its LVS
+  // part refuses (the one-shot command used to say the same, with the pointer, by itself).
   const r = await pair.run('a', 'stockade lvs apply /data/lvs-twos.json');
   assert.is(r.code, 1, r.output);
-  assert.match(r.output, /the kernel has no IPVS scheduler twos .*nothing written \(\/lvs\/virtual_services\/0\/scheduler\)/);
+  assert.match(r.output, /lvs apply: the daemon refused the change: .*the kernel has no IPVS scheduler twos .*nothing written/);
   assert.is(await pair.sh('a', 'ipvsadm -L -n'), before);
 });
 
@@ -190,6 +194,12 @@ test('a real server\'s service killed: out after `fall` failed checks, back afte
   await pair.lab.waitFor('7002 out of chk on a', async () => (await dests(pair, 'a', 7000)).join() === `${SERVER}:7001 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
   // guard needs weight 2: with one server left its quorum is lost and the sorry server serves alone.
   await pair.lab.waitFor('the sorry server alone in guard on a', async () => (await dests(pair, 'a', 7100)).join() === `${SERVER}:7009 1` || undefined, { timeoutMs: WAIT_MS, intervalMs: 1000 });
+  // `stockade lvs apply` of the running config goes through the daemon: the server checked down
+  // stays out (the one-shot command put every enabled server back in).
+  const out = await pair.sh('a', 'stockade lvs apply /data/config.json --json');
+  const applied = JSON.parse(out.slice(out.indexOf('{'))) as { via: string; writes: number };
+  assert.equal([applied.via, applied.writes], ['daemon', 0], out);
+  assert.is((await dests(pair, 'a', 7000)).join(), `${SERVER}:7001 1`);
   const st = (await pair.ctl<LvsStatusView>('a', 'lvs'))!;
   const s7002 = st.servers.find((s) => s.server === `chk ${SERVER}:7002`)!;
   assert.is(s7002.state, 'down', JSON.stringify(s7002));
@@ -203,6 +213,68 @@ test('a real server\'s service killed: out after `fall` failed checks, back afte
   events = await pair.sh('a', 'stockade ctl lvs events');
   assert.match(events, new RegExp(`chk ${SERVER.replace(/\./g, '\\.')}:7002 UP weight 1: 2 successes in a row \\(connected\\)`));
   assert.match(events, /guard UP: quorum regained/);
+});
+
+interface DiagnoseLine { service: string; verdict: string; what: string; fix?: string }
+
+/** `stockade diagnose lvs` on box n: its lines for one service (and the exit code). */
+async function diagnose(pair: Pair, n: Node, service: string): Promise<{ code: number; lines: DiagnoseLine[] }> {
+  const r = await pair.run(n, 'stockade diagnose lvs /data/config.json --json');
+  const out = r.output.slice(r.output.indexOf('{'));
+  return { code: r.code, lines: (JSON.parse(out) as { lines: DiagnoseLine[] }).lines.filter((l) => l.service === service) };
+}
+
+test('diagnose on a broken LVS-NAT setup: the real server\'s gateway wrong and rp_filter strict are each named with their fix; fixed, they are OK again', async (pair) => {
+  const server = `${SERVER}:7001`;
+  const returnOk = `${server} answers ${LAN_VIP}: its replies to clients come back through this box`;
+  const rpOk = 'rp_filter on the real servers\' side wan lets replies in';
+  // The pair SNATs the LAN to the WAN VIP (pairConfig), and with it the return-path probe: the
+  // server answers on its own link whatever its gateway, and diagnose says so.
+  const snatted = (await diagnose(pair, 'a', 'chk')).lines.find((l) => l.what.startsWith(`${server}: this box SNATs`));
+  assert.is(snatted?.verdict, 'SKIP', JSON.stringify(snatted));
+  // A director that does not SNAT its clients (seed 001's): the pair's SNAT lifted for this test.
+  await pair.sh('a', 'iptables-save -t nat > /tmp/nat.save && grep -v -e " -j SNAT" -e " -j MASQUERADE" /tmp/nat.save | iptables-restore');
+  try {
+    const healthy = async (): Promise<string[]> => {
+      const { lines } = await diagnose(pair, 'a', 'chk');
+      const verdict = (what: string): string | undefined => lines.find((l) => l.what.startsWith(what))?.verdict;
+      for (const what of [`the VIP ${LAN_VIP} is held here`, `${SERVER} answers ARP on wan`, `${server} accepts connections`, returnOk, rpOk]) {
+        assert.is(verdict(what), 'OK', `'${what}' not OK:\n${JSON.stringify(lines, null, 1)}`);
+      }
+      return lines.filter((l) => l.verdict === 'FAIL').map((l) => l.what);
+    };
+    // What fails on the healthy pair (the real servers' own masquerading, now lifted) is not this test's.
+    const before = await healthy();
+    const rpBefore = (await pair.sh('a', 'cat /proc/sys/net/ipv4/conf/wan/rp_filter')).trim();
+    // The faults: the server sends the clients' replies to a router that is not the director, and
+    // the director filters strictly on the servers' side.
+    await pair.lab.exec('s', ['ip', 'route', 'replace', LAN_NET, 'via', '198.51.100.99']);
+    await pair.sh('a', 'echo 1 > /proc/sys/net/ipv4/conf/wan/rp_filter');
+    try {
+      const { code, lines } = await diagnose(pair, 'a', 'chk');
+      assert.is(code, 1, 'diagnose exits 1 on a FAIL');
+      const failed = lines.filter((l) => l.verdict === 'FAIL' && !before.includes(l.what));
+      assert.equal(failed.map((l) => l.what), [
+        `${server} answers this box but not the client side ${LAN_VIP} (timeout): its replies to clients do not come back through this box`,
+        `${SERVER}:7002 answers this box but not the client side ${LAN_VIP} (timeout): its replies to clients do not come back through this box`,
+        'strict reverse-path filtering (rp_filter 1) on the real servers\' side wan',
+      ], JSON.stringify(lines, null, 1));
+      assert.is(failed[0]!.fix, `Make this director (${WAN_VIP}) the default gateway of ${SERVER}: LVS-NAT rewrites the replies only when they pass back through it.`);
+      assert.match(failed[2]!.fix!, /^Set net\.ipv4\.conf\.wan\.rp_filter and net\.ipv4\.conf\.all\.rp_filter to 2 \(loose\) or 0, /);
+      // What is fine stays OK: the server itself answers, ARP too.
+      assert.is(lines.find((l) => l.what === `${server} accepts connections`)?.verdict, 'OK');
+      assert.is(lines.find((l) => l.what === `${SERVER} answers ARP on wan`)?.verdict, 'OK');
+      const text = await pair.run('a', 'stockade diagnose lvs /data/config.json');
+      assert.match(text.output, /FAIL chk: 198\.51\.100\.10:7001 answers this box but not the client side .*\n {5}fix: Make this director \(198\.51\.100\.1\) the default gateway of 198\.51\.100\.10: /);
+    } finally {
+      await pair.lab.exec('s', ['ip', 'route', 'replace', LAN_NET, 'via', WAN_VIP]);
+      await pair.sh('a', `echo ${rpBefore} > /proc/sys/net/ipv4/conf/wan/rp_filter`);
+    }
+    assert.equal(await healthy(), before);
+  } finally {
+    // Put the setup back for the tests that follow.
+    await pair.sh('a', 'iptables-restore < /tmp/nat.save');
+  }
 });
 
 test('IPVS sync follows VRRP; seed 004: client connections through the LVS-NAT service survive killing the master VM', async (pair) => {

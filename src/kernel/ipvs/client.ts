@@ -20,8 +20,8 @@ export interface IpvsTableService extends IpvsService {
 /** What the LVS core needs from the kernel; IpvsClient implements it, tests fake it. */
 export interface IpvsKernel {
   info(): Promise<IpvsInfo>;
-  /** Every service with its destinations. */
-  table(): Promise<IpvsTableService[]>;
+  /** Every service with its destinations (`stats: false`: counters left at zero, for a reconcile). */
+  table(opts?: { stats?: boolean }): Promise<IpvsTableService[]>;
   newService(s: IpvsServiceSpec): Promise<void>;
   setService(s: IpvsServiceSpec): Promise<void>;
   delService(key: IpvsServiceKey): Promise<void>;
@@ -132,19 +132,20 @@ export class IpvsClient implements IpvsKernel {
     return C.decodeInfo(r);
   }
 
-  async services(): Promise<IpvsService[]> {
-    return (await this.#dump(C.getServicesPayload())).map((a) => C.decodeService(a));
+  async services(stats = true): Promise<IpvsService[]> {
+    return (await this.#dump(C.getServicesPayload())).map((a) => C.decodeService(a, stats));
   }
 
-  async dests(key: IpvsServiceKey): Promise<IpvsDest[]> {
+  async dests(key: IpvsServiceKey, stats = true): Promise<IpvsDest[]> {
     const af = C.serviceFamily(key);
-    return (await this.#dump(C.getDestsPayload(key))).map((a) => C.decodeDest(a, af));
+    return (await this.#dump(C.getDestsPayload(key))).map((a) => C.decodeDest(a, af, stats));
   }
 
-  async table(): Promise<IpvsTableService[]> {
-    const services = await this.services();
+  async table(opts: { stats?: boolean } = {}): Promise<IpvsTableService[]> {
+    const stats = opts.stats ?? true;
+    const services = await this.services(stats);
     // Dumps run one at a time per socket; asked together they queue without a round trip between.
-    const dests = await Promise.all(services.map((s) => this.dests(s.key)));
+    const dests = await Promise.all(services.map((s) => this.dests(s.key, stats)));
     return services.map((s, i) => ({ ...s, dests: dests[i]! }));
   }
 

@@ -12,6 +12,8 @@ export interface StreamTarget {
   /** TLS: the certificate is not verified (real servers often have self-signed ones; the check is
    *  about the service answering), SNI is sent when a name is given. */
   tls?: { servername?: string };
+  /** The source address (diagnose: a client-side address, so the reply must route back through the box). */
+  localAddress?: string;
 }
 
 const WORDS: Record<string, string> = {
@@ -33,8 +35,8 @@ function open(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): P
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error('cancelled'));
     const sock: Socket = t.tls
-      ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}) })
-      : tcpConnect({ host: t.address, port: t.port });
+      ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}), ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) })
+      : tcpConnect({ host: t.address, port: t.port, ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) });
     const timer = setTimeout(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     const onAbort = (): void => fail(new Error('cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -93,6 +93,19 @@ test('filters: addresses and CIDRs as original or reply source (as conntrackd), 
   assert.throws(() => compileFilter({ ignoreAddresses: ['192.0.2.0/33'] }));
 });
 
+test('filters: an LVS-NAT flow (IPVS sets no IPS_DST_NAT: the VIP, an own address, is its destination) is kept for a configured virtual service', () => {
+  // What ctnetlink shows for an IPVS-NAT connection: orig client -> VIP:80, reply real server -> client, no NAT bits.
+  const flow = toSyncEntry({ orig: { src: '192.0.2.10', dst: '192.0.2.1', proto: 6, sport: 40000, dport: 80 }, reply: { src: '198.51.100.10', dst: '192.0.2.10', proto: 6, sport: 8080, dport: 40000 }, status: 0x18e, tcp: { state: 3 } } as never);
+  const own = { ignoreAddresses: ['192.0.2.1', '198.51.100.1'] };
+  assert.is(filterEntry(compileFilter(own), flow), 'ignored-address', 'without the service: dropped as the box\'s own');
+  const vs = { ...own, keepDestinations: [{ proto: 6, address: '192.0.2.1', port: 80 }] };
+  assert.is(filterEntry(compileFilter(vs), flow), 'sync');
+  assert.is(filterEntry(compileFilter(vs), { ...flow, dport: 22 }), 'ignored-address', 'another port of the VIP (a management session) stays the box\'s own');
+  assert.is(filterEntry(compileFilter(vs), { ...flow, proto: 17 }), 'ignored-address', 'another protocol');
+  assert.is(filterEntry(compileFilter({ ...own, keepDestinations: [{ proto: 6, address: '192.0.2.1', port: 0 }] }), { ...flow, dport: 443 }), 'sync', 'port 0: every port');
+  assert.is(filterEntry(compileFilter(vs), { ...flow, src: '198.51.100.1' }), 'ignored-address', 'from an own address: still the box\'s own');
+});
+
 test('IPv4 parsing: dotted quads only (the fast path of filters and the wire encoder)', () => {
   assert.is(parseIpv4('0.0.0.0'), 0);
   assert.is(parseIpv4('255.255.255.255'), 0xffffffff);

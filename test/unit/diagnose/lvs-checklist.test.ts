@@ -66,6 +66,28 @@ test('a real server that does not answer ARP gets no port line (its port says no
   assert.equal(fails(lines), ['198.51.100.11 does not answer ARP on eth1']);
 });
 
+test('return path: the server answers the box but not the VIP (its gateway is elsewhere) -> FAIL naming the director as gateway', () => {
+  const back = (answer: 'open' | 'timeout') => facts({ 'net.ipv4.ip_forward': '1' }, { ports: new Map([['198.51.100.11:80', 'open' as const], ['203.0.113.10 198.51.100.11:80', answer]]) });
+  const good = lvsChecklist(cfg(), back('open'));
+  assert.equal(fails(good), []);
+  assert.ok(good.some((l) => l.verdict === 'OK' && l.what === '198.51.100.11:80 answers 203.0.113.10: its replies to clients come back through this box'));
+  const bad = lvsChecklist(cfg(), back('timeout'));
+  assert.equal(bad.filter((l) => l.verdict === 'FAIL').map((l) => [l.what, l.fix]), [[
+    '198.51.100.11:80 answers this box but not the client side 203.0.113.10 (timeout): its replies to clients do not come back through this box',
+    'Make this director (198.51.100.1) the default gateway of 198.51.100.11: LVS-NAT rewrites the replies only when they pass back through it.',
+  ]]);
+});
+
+test('return path: when the box SNATs the client side towards the servers, the gateway does not matter (SKIP, not a false OK or FAIL)', () => {
+  const natRules = ['*nat', '-A STOCKADE-POSTROUTING -s 198.51.100.0/24 -o eth0 -j MASQUERADE', '-A STOCKADE-POSTROUTING -s 203.0.113.0/24 -o eth1 -j SNAT --to-source 198.51.100.1', 'COMMIT'];
+  const lines = lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules, ports: new Map([['198.51.100.11:80', 'open' as const], ['203.0.113.10 198.51.100.11:80', 'timeout' as const]]) }));
+  assert.equal(fails(lines), []);
+  assert.ok(lines.some((l) => l.verdict === 'SKIP' && l.what === '198.51.100.11:80: this box SNATs 203.0.113.10 on the way to it, so its replies come back whatever its gateway'));
+  // A SNAT out of another interface does not count.
+  const other = natRules.map((l) => l.replace('-o eth1', '-o eth0'));
+  assert.equal(fails(lvsChecklist(cfg(), facts({ 'net.ipv4.ip_forward': '1' }, { natRules: other, ports: new Map([['198.51.100.11:80', 'open' as const], ['203.0.113.10 198.51.100.11:80', 'timeout' as const]]) }))).length, 1);
+});
+
 test('text: verdict, service, what; the fix on the next line', () => {
   const lines = lvsChecklist(cfg(), facts({}));
   assert.equal(formatChecklist(lines).slice(0, 2), ['FAIL IP forwarding (net.ipv4.ip_forward) is on', '     fix: Set "net.ipv4.ip_forward": 1 in the config\'s sysctls: without it nothing is forwarded to or from the real servers.']);
