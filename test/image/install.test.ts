@@ -6,7 +6,7 @@
 //     from, a partition), then the install with its progress and read-back; the new disk booted
 //     alone comes up from slot A with a sane `upgrade status` and a fresh /data that fills the disk.
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -20,6 +20,8 @@ const BOARD = 'x86_64-generic';
 const BOOT_TIMEOUT_MS = 600_000;
 const INSTALL_TIMEOUT_MS = 900_000;
 const MiB = 1 << 20;
+/** A command's limit: starting the executable under TCG on a loaded host takes tens of seconds. */
+const COMMAND_TIMEOUT_MS = 300_000;
 
 const Disks = suite('image disks');
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-install-'));
@@ -31,8 +33,16 @@ Disks.before(async () => {
 
 Disks.after(async () => {
   await vms?.destroy();
-  rmSync(tmp, { recursive: true, force: true });
+  // KEEP_VM_LOGS=1 keeps the disks and console logs to look at.
+  if (!process.env.KEEP_VM_LOGS) rmSync(tmp, { recursive: true, force: true });
 });
+
+/** A directory for one VM run's console logs (kept under the test's temp dir). */
+function logs(name: string): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 function sha(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -51,18 +61,18 @@ Disks('a stick flashed from the same image: root, status and rollback stay on th
   copyFileSync(imageFor(BOARD), disk);
   copyFileSync(imageFor(BOARD), stick);
   const stickBefore = sha(stick);
-  vms = await startVms({ vms: { box: { board: BOARD, image: disk, writable: true, extraDisks: [{ file: stick, writable: true }] } }, logDir: join(tmp, 'logs-stick') });
+  vms = await startVms({ vms: { box: { board: BOARD, image: disk, writable: true, extraDisks: [{ file: stick, writable: true }] } }, logDir: logs('logs-stick') });
   try {
     const vm = await boot(vms);
     // The initramfs found root-a on both disks and says which it took.
     assert.match(vm.console(), /initramfs: \/dev\/vdb2 is also named root-a: using \/dev\/vda2/);
-    assert.match(await sh(vm, "awk '$5 == \"/\" {print $3}' /proc/self/mountinfo | tail -1"), /^254:2\s*$/m, '/ is the boot disk\'s slot A (vda2)');
-    assert.match(await sh(vm, "awk '$5 == \"/data\" {print $(NF-1)}' /proc/self/mountinfo"), /^\/dev\/vda4\s*$/m);
-    const status = await sh(vm, 'stockade upgrade status');
+    assert.match(await sh(vm, "basename $(readlink /sys/dev/block/$(awk '$5 == \"/\" {print $3}' /proc/self/mountinfo | tail -1))", COMMAND_TIMEOUT_MS), /^vda2\s*$/m, '/ is the boot disk\'s slot A');
+    assert.match(await sh(vm, "awk '$5 == \"/data\" {print $(NF-1)}' /proc/self/mountinfo", COMMAND_TIMEOUT_MS), /^\/dev\/vda4\s*$/m);
+    const status = await sh(vm, 'stockade upgrade status', COMMAND_TIMEOUT_MS);
     assert.match(status, /slot A/);
-    const r = await vm.run('stockade upgrade rollback --no-reboot', 60_000);
+    const r = await vm.run('stockade upgrade rollback --no-reboot', COMMAND_TIMEOUT_MS);
     assert.is(r.code, 0, r.output);
-    await sh(vm, 'sync');
+    await sh(vm, 'sync', COMMAND_TIMEOUT_MS);
   } finally {
     await vms.destroy();
     vms = undefined;
@@ -77,28 +87,28 @@ Disks('stockade install /dev/vdb: refusals, then the disk laid down and read bac
   const fd = openSync(target, 'w');
   ftruncateSync(fd, 640 * MiB);
   closeSync(fd);
-  vms = await startVms({ vms: { box: { board: BOARD, extraDisks: [{ file: target, writable: true }] } }, logDir: join(tmp, 'logs-install') });
+  vms = await startVms({ vms: { box: { board: BOARD, extraDisks: [{ file: target, writable: true }] } }, logDir: logs('logs-install') });
   let out: string;
   try {
     const vm = await boot(vms);
-    await sh(vm, 'echo kept-on-the-stick > /data/marker');
-    const self = await vm.run('stockade install /dev/vda --yes');
+    await sh(vm, 'echo kept-on-the-stick > /data/marker', COMMAND_TIMEOUT_MS);
+    const self = await vm.run('stockade install /dev/vda --yes', COMMAND_TIMEOUT_MS);
     assert.is(self.code, 2, self.output);
     assert.match(self.output, /install: \/dev\/vda is the disk this system runs from \(\/ is on it\): refused; nothing written/);
-    const part = await vm.run('stockade install /dev/vdb1 --yes');
+    const part = await vm.run('stockade install /dev/vdb1 --yes', COMMAND_TIMEOUT_MS);
     assert.is(part.code, 2, part.output);
     assert.match(part.output, /\/dev\/vdb1: no such device|\/dev\/vdb1 is a partition/);
-    const unconfirmed = await vm.run('stockade install /dev/vdb < /dev/null');
+    const unconfirmed = await vm.run('stockade install /dev/vdb < /dev/null', COMMAND_TIMEOUT_MS);
     assert.is(unconfirmed.code, 2, unconfirmed.output);
     assert.match(unconfirmed.output, /not confirmed \(type its name, or --yes\); nothing written/);
     const r = await vm.run('stockade install /dev/vdb --yes 2>&1', INSTALL_TIMEOUT_MS);
     out = r.output;
     assert.is(r.code, 0, out);
     // A second install while its new data partition is mounted: refused as in use.
-    await sh(vm, 'mkdir -p /tmp/m && mount -t ext4 /dev/vdb4 /tmp/m');
-    const busy = await vm.run('stockade install /dev/vdb --yes');
+    await sh(vm, 'mkdir -p /tmp/m && mount -t ext4 /dev/vdb4 /tmp/m', COMMAND_TIMEOUT_MS);
+    const busy = await vm.run('stockade install /dev/vdb --yes', COMMAND_TIMEOUT_MS);
     assert.match(busy.output, /\/dev\/vdb is in use: mounted at \/tmp\/m; unmount it first/);
-    await sh(vm, 'umount /tmp/m && sync');
+    await sh(vm, 'umount /tmp/m && sync', COMMAND_TIMEOUT_MS);
   } finally {
     await vms.destroy();
     vms = undefined;
@@ -110,13 +120,13 @@ Disks('stockade install /dev/vdb: refusals, then the disk laid down and read bac
   assert.match(out, /install: \/dev\/vdb holds this system in slots A and B/);
   assert.equal(await readBootEnv(target), { ORDER: 'A B', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '3' });
 
-  vms = await startVms({ vms: { box: { board: BOARD, image: target, writable: true } }, logDir: join(tmp, 'logs-new') });
+  vms = await startVms({ vms: { box: { board: BOARD, image: target, writable: true } }, logDir: logs('logs-new') });
   const vm = await boot(vms);
   assert.match(vm.console(), /stockade: boot complete \([^,]+, slot A\)/);
-  const status = await sh(vm, 'stockade upgrade status');
+  const status = await sh(vm, 'stockade upgrade status', COMMAND_TIMEOUT_MS);
   assert.match(status, /slot A/);
   assert.match(status, /slot B/);
-  const data = await sh(vm, 'ls -a /data; df -k /data | tail -1');
+  const data = await sh(vm, 'ls -a /data; df -k /data | tail -1', COMMAND_TIMEOUT_MS);
   assert.not.match(data, /marker/, '/data is fresh');
   assert.match(data, /keys/);
   const kb = Number(/\s(\d+)\s+\d+\s+\d+\s+\d+%/.exec(data)?.[1] ?? 0);
