@@ -4,7 +4,7 @@
 // is written: a partition, a mounted disk, the disk this system runs from, a disk too small, or
 // no typed confirmation (--yes skips it).
 import { createInterface } from 'node:readline/promises';
-import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command } from './command.ts';
 import { parseOptions, usageError } from './options.ts';
 import { UPGRADE_DEFAULTS, runningSlot, machineDisk } from './upgrade-disk.ts';
 import { versionLine } from './build-info.ts';
@@ -19,7 +19,7 @@ function mib(n: number): string {
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
 
-async function confirmed(device: string, bytes: number, io: Io): Promise<boolean> {
+async function confirmed(device: string, bytes: number): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -28,7 +28,6 @@ async function confirmed(device: string, bytes: number, io: Io): Promise<boolean
     return answer.trim() === name;
   } finally {
     rl.close();
-    io.err('');
   }
 }
 
@@ -56,7 +55,7 @@ name to be typed unless --yes.`,
     }
     if (boot.disk === check.name) throw new UserError(`install: ${device} is the disk this system runs from: refused, nothing written`, EXIT_BAD_INPUT);
     const running = runningSlot(machineDisk(), UPGRADE_DEFAULTS.cmdline);
-    if (!values.yes && !(await confirmed(device, check.bytes, io))) {
+    if (!values.yes && !(await confirmed(device, check.bytes))) {
       throw new UserError(`install: ${device}: not confirmed (type its name, or --yes); nothing written`, EXIT_BAD_INPUT);
     }
 
