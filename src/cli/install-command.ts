@@ -35,12 +35,15 @@ export const installCommand: Command = {
   words: ['install'],
   usage: USAGE,
   summary: 'lay this system down on DISK (GPT, ESP with GRUB, slots A and B, a fresh /data), read it back; for a box booted from a stick',
-  help: `Run from the console of a box booted from a Stockade stick: DISK (e.g. /dev/sda,
+  help: `usage: stockade install ${USAGE}
+
+Run from the console of a box booted from a Stockade stick: DISK (e.g. /dev/sda,
 /dev/vdb, /dev/nvme0n1) gets the layout scripts/flash writes: the ESP with GRUB,
 this system in slots A and B, and a fresh data partition over the rest of the
 disk. Everything written is read back and compared. Refused: a partition, a
 disk with anything mounted, the disk this system runs from. Asks for DISK's
-name to be typed unless --yes.`,
+name to be typed unless --yes.
+`,
   async run(args, io) {
     const { values, positionals } = parseOptions(installCommand, args, { yes: { type: 'boolean' } });
     if (positionals.length !== 1) throw usageError(installCommand, positionals.length === 0 ? 'which disk? (DISK)' : `unexpected argument '${positionals[1]}'`);

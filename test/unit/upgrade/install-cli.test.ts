@@ -10,11 +10,19 @@ import { main } from '../../../src/cli/main.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-install-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; err: string }> {
+async function run(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
   let err = '';
-  const code = await main(argv, { out: () => {}, err: (t) => void (err += t) });
-  return { code, err };
+  let out = '';
+  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, err, out };
 }
+
+test('--help: the usage first, then what it does', async () => {
+  const h = await run('install', '--help');
+  assert.is(h.code, 0);
+  assert.match(h.out, /^usage: stockade install DISK \[--yes\]\n\nRun from the console of a box booted from a Stockade stick/);
+  assert.ok(h.out.split('\n').every((l) => l.length <= 79), h.out);
+});
 
 test('no disk, two disks, a missing device, a plain file: refused with exit 2, the file untouched', async () => {
   const none = await run('install');
