@@ -37,12 +37,12 @@ export const installCommand: Command = {
   summary: 'lay this system down on DISK (GPT, ESP with GRUB, slots A and B, a fresh /data), read it back; for a box booted from a stick',
   help: `usage: stockade install ${USAGE}
 
-Run from the console of a box booted from a Stockade stick: DISK (e.g. /dev/sda,
-/dev/vdb, /dev/nvme0n1) gets the layout scripts/flash writes: the ESP with GRUB,
-this system in slots A and B, and a fresh data partition over the rest of the
-disk. Everything written is read back and compared. Refused: a partition, a
-disk with anything mounted, the disk this system runs from. Asks for DISK's
-name to be typed unless --yes.
+Run from the console of a box booted from a Stockade stick: DISK (e.g.
+/dev/sda, /dev/vdb, /dev/nvme0n1) gets the layout scripts/flash writes: the
+ESP with GRUB, this system in slots A and B, and a fresh data partition over
+the rest of the disk. Everything written is read back and compared. Refused:
+a partition, a disk with anything mounted, the disk this system runs from.
+Asks for DISK's name to be typed unless --yes.
 `,
   async run(args, io) {
     const { values, positionals } = parseOptions(installCommand, args, { yes: { type: 'boolean' } });
