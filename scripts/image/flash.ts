@@ -10,117 +10,24 @@
 //   - a disk smaller than the image.
 // A block device is written only after its name is typed back (or --yes). Progress: a live line
 // on a terminal, one line per 10 % otherwise. Exit 0 written and identical; 2 refused; 1 failed.
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, writeSync, constants, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, realpathSync, statSync, writeSync, constants, ftruncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { checkWholeDisk, loopBackingFiles } from '../../src/kernel/index.ts';
+import { progressPrinter } from '../../src/upgrade/index.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CHUNK = 4 << 20;
-const SYS_BLOCK = '/sys/class/block';
-
 class Refused extends Error {}
 
 function usage(why: string): never {
   throw new Refused(`${why} (usage: scripts/flash --board NAME DEVICE [--image FILE] [--yes])`);
 }
 
-function devNumber(major: number, minor: number): string {
-  return `${major}:${minor}`;
-}
-
-/** major:minor -> the whole disks under it (a partition's disk; a dm/md device's slaves' disks). */
-function disksUnder(majmin: string, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
-  let dir: string;
-  try {
-    dir = realpathSync(`/sys/dev/block/${majmin}`);
-  } catch {
-    return out;
-  }
-  if (seen.has(dir)) return out;
-  seen.add(dir);
-  if (existsSync(join(dir, 'partition'))) {
-    out.add(basename(join(dir, '..')));
-    return out;
-  }
-  const slaves = existsSync(join(dir, 'slaves')) ? readdirSync(join(dir, 'slaves')) : [];
-  if (slaves.length === 0) {
-    out.add(basename(dir));
-    return out;
-  }
-  for (const s of slaves) {
-    const dev = readFileSync(join(SYS_BLOCK, s, 'dev'), 'utf8').trim();
-    for (const d of disksUnder(dev, seen)) out.add(d);
-  }
-  return out;
-}
-
-interface Use {
-  readonly disk: string;
-  readonly what: string;
-}
-
-/** Every whole disk in use here: mounted (with where), swap; and which one holds /. */
-function disksInUse(): { uses: Use[]; system: Set<string> } {
-  const uses: Use[] = [];
-  const system = new Set<string>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5 || f[2]!.startsWith('0:')) continue;
-    for (const disk of disksUnder(f[2]!)) {
-      uses.push({ disk, what: `mounted at ${f[4]}` });
-      if (f[4] === '/') system.add(disk);
-    }
-  }
-  for (const line of readFileSync('/proc/swaps', 'utf8').split('\n').slice(1)) {
-    const file = line.split(/\s+/)[0];
-    if (!file || !file.startsWith('/dev/') || !existsSync(file)) continue;
-    const st = statSync(file);
-    if (!st.isBlockDevice()) continue;
-    for (const disk of disksUnder(devNumber(Math.floor(st.rdev / 256) & 0xfff, (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)))) uses.push({ disk, what: 'used as swap' });
-  }
-  return { uses, system };
-}
-
-function loopBackingFiles(): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(SYS_BLOCK)) return out;
-  for (const name of readdirSync(SYS_BLOCK)) {
-    const f = join(SYS_BLOCK, name, 'loop', 'backing_file');
-    if (!existsSync(f)) continue;
-    try {
-      out.set(realpathSync(readFileSync(f, 'utf8').trim()), name);
-    } catch {
-      // A deleted backing file is no target anyway.
-    }
-  }
-  return out;
-}
-
 function mib(n: number): string {
   return `${(n / 1048576).toFixed(1)} MiB`;
-}
-
-function progress(label: string, total: number, tty: boolean): (done: number) => void {
-  const started = performance.now();
-  let lastTenth = -1;
-  let lastDraw = 0;
-  return (done) => {
-    const now = performance.now();
-    const rate = done / Math.max((now - started) / 1000, 1e-3);
-    if (tty) {
-      if (now - lastDraw < 200 && done < total) return;
-      lastDraw = now;
-      process.stderr.write(`\r${label} ${mib(done)} of ${mib(total)} (${Math.floor((done / total) * 100)} %), ${mib(rate)}/s, ETA ${((total - done) / Math.max(rate, 1)).toFixed(0)} s   ${done === total ? '\n' : ''}`);
-      return;
-    }
-    const tenth = Math.floor((done / total) * 10);
-    if (tenth === lastTenth) return;
-    lastTenth = tenth;
-    process.stderr.write(`${label} ${tenth * 10} % (${mib(done)} of ${mib(total)}, ${mib(rate)}/s)\n`);
-  };
 }
 
 async function confirm(device: string, size: number): Promise<boolean> {
@@ -156,14 +63,10 @@ async function main(): Promise<number> {
   let capacity = Infinity;
   if (st && !block && !st.isFile()) throw new Refused(`${target}: neither a disk (block device) nor a plain file`);
   if (block) {
-    const name = basename(realpathSync(target));
-    const sys = join(SYS_BLOCK, name);
-    if (existsSync(join(sys, 'partition'))) throw new Refused(`${target} is a partition of ${basename(realpathSync(join(sys, '..')))}: the image holds its own partition table, give the whole disk`);
-    const { uses, system } = disksInUse();
-    if (system.has(name)) throw new Refused(`${target} is this machine's system disk (/ is on it): refused`);
-    const used = uses.filter((u) => u.disk === name);
-    if (used.length > 0) throw new Refused(`${target} is in use: ${[...new Set(used.map((u) => u.what))].join(', ')}; unmount it first`);
-    capacity = Number(readFileSync(join(sys, 'size'), 'utf8').trim()) * 512;
+    // The same checks as `stockade install` (src/kernel/disk-use.ts).
+    const check = checkWholeDisk(target);
+    if (!check.ok) throw new Refused(check.reason.replace('the disk this system runs from', "this machine's system disk"));
+    capacity = check.bytes;
     if (capacity < imageSize) throw new Refused(`${target} holds ${mib(capacity)}; the image needs ${mib(imageSize)}`);
   } else if (exists) {
     const real = realpathSync(target);
@@ -178,9 +81,9 @@ async function main(): Promise<number> {
   let dst = openSync(target, block ? constants.O_WRONLY : constants.O_WRONLY | constants.O_CREAT, 0o644);
   const want = createHash('sha256');
   const buf = Buffer.alloc(CHUNK);
-  const tty = process.stderr.isTTY === true;
+  const report = progressPrinter((t) => process.stderr.write(t), process.stderr.isTTY === true);
   try {
-    const show = progress('written', imageSize, tty);
+    const show = (at: number) => report({ phase: 'write', done: at, total: imageSize });
     for (let at = 0; at < imageSize;) {
       const n = readSync(src, buf, 0, Math.min(CHUNK, imageSize - at), at);
       if (n === 0) throw new Error(`${image}: ends at ${at} of ${imageSize} bytes`);
@@ -201,7 +104,7 @@ async function main(): Promise<number> {
   const back = openSync(target, 'r');
   const got = createHash('sha256');
   try {
-    const show = progress('read back', imageSize, tty);
+    const show = (at: number) => report({ phase: 'read-back', done: at, total: imageSize });
     for (let at = 0; at < imageSize;) {
       const n = readSync(back, buf, 0, Math.min(CHUNK, imageSize - at), at);
       if (n === 0) throw new Error(`${target}: ends at ${at} of ${imageSize} bytes`);

@@ -1,6 +1,7 @@
 // GRUB EFI for the ESP: the EFI binary (grub-mkimage over the modules of Debian's
 // grub-efi-<arch>-bin for the board's arch), its config and its environment block.
 import { run } from './run.ts';
+import { FRESH_ENV } from '../../src/upgrade/index.ts';
 
 /** GRUB's platform and the removable-media file name UEFI firmware looks for, per Debian arch. */
 export const GRUB_TARGET: Record<string, { platform: string; efiName: string; package: string }> = {
@@ -23,7 +24,7 @@ export async function mkimage(grubLibDir: string, debianArch: string, out: strin
 }
 
 /** The initial environment block: boot A first, both slots complete, 3 tries each. */
-export const INITIAL_ENV: Record<string, string> = { ORDER: 'A B', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '3' };
+export const INITIAL_ENV: Readonly<Record<string, string>> = FRESH_ENV;
 
 export async function writeEnv(file: string, vars: Record<string, string>): Promise<void> {
   await run(['grub-editenv', file, 'create']);

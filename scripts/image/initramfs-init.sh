@@ -44,12 +44,20 @@ for m in $(cat /etc/initramfs-modules); do
 done
 
 # The partition table is read as the disk driver probes, which may finish a moment later.
+# A second Stockade disk (a stick flashed from the same image) has the same names: the first disk
+# the kernel lists wins, said on the console; userland then uses the disk / is on for everything
+# (src/kernel/boot-disk.ts), so slots, GRUB's environment and /data stay on one disk.
 dev=
 tries=0
 while [ -z "$dev" ]; do
   for uevent in /sys/class/block/*/uevent; do
     if grep -qx "PARTNAME=$label" "$uevent"; then
-      dev=/dev/$(sed -n 's/^DEVNAME=//p' "$uevent")
+      found=/dev/$(sed -n 's/^DEVNAME=//p' "$uevent")
+      if [ -z "$dev" ]; then
+        dev=$found
+      else
+        echo "initramfs: $found is also named $label: using $dev"
+      fi
     fi
   done
   [ -n "$dev" ] && break

@@ -2,7 +2,7 @@
 // src/kernel functions and netsetup's port naming) and fakes in the unit tests, which run the
 // whole boot sequence in-process.
 import { readFileSync } from 'node:fs';
-import { filesystemKnown, findPartitionByLabel, linkStatus, loadModules, mount, readMounts, restoreTable, setHostname, type IpFamily, type IptablesTable, type LinkStatus, type ModuleOutcome, type MountEntry, type MountOutcome, type MountSpec, type RestoreOutcome, type SysctlOutcome } from '../kernel/index.ts';
+import { filesystemKnown, findBootPartition, linkStatus, loadModules, mount, readMounts, restoreTable, setHostname, type IpFamily, type IptablesTable, type LinkStatus, type ModuleOutcome, type MountEntry, type MountOutcome, type MountSpec, type RestoreOutcome, type SysctlOutcome } from '../kernel/index.ts';
 import { applyConfigNetwork, namePorts, type ApplyResult, type PortNamed, type PortSpec } from '../net/index.ts';
 import type { Config } from '../config/index.ts';
 import { AF_INET, Rtnl } from '../kernel/rtnetlink/index.ts';
@@ -39,7 +39,8 @@ export interface BootSystem {
 
 export const realSystem: BootSystem = {
   mounts: () => readMounts(),
-  findPartition: (label) => findPartitionByLabel(label),
+  // On the disk / is mounted from: a second Stockade disk on the box has a data partition too.
+  findPartition: (label) => findBootPartition(label),
   filesystemKnown: (fstype) => filesystemKnown(fstype),
   mount,
   loadModules: (names) => loadModules(names),

@@ -13,5 +13,6 @@ import { upgradeCommands } from './upgrade-commands.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
 import { consoleCommand } from './console-command.ts';
 import { segmentCommands } from './segment-commands.ts';
+import { installCommand } from './install-command.ts';
 
-export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, ...segmentCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, diagnoseCommand];
+export const commands: readonly Command[] = [bootCommand, ...configCommands, ...netCommands, ...firewallCommands, ...lvsCommands, ...segmentCommands, daemonCommand, consoleCommand, ...ctlCommands, ...bundleCommands, ...upgradeCommands, installCommand, diagnoseCommand];

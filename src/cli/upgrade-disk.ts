@@ -1,5 +1,5 @@
 // Where the upgrade commands find the slots, GRUB's environment, the state and the config: this
-// machine's partitions (by GPT label, src/kernel/block-device.ts), or a disk image file with
+// machine's partitions (by GPT label on the disk / is mounted from, src/kernel/boot-disk.ts), or a disk image file with
 // `--disk IMAGE` (build host, tests), where the slot GRUB tries first counts as the running one.
 import { existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, UserError } from './command.ts';
@@ -25,7 +25,14 @@ export interface Disk {
 
 export function machineDisk(): Disk {
   return {
-    region: (label, writable) => openPartition(label, { writable }),
+    region: (label, writable) => {
+      try {
+        return openPartition(label, { writable });
+      } catch (e) {
+        // Which disk and why (boot-disk.ts): a user's answer, not a crash.
+        throw new UserError((e as Error).message);
+      }
+    },
     describe: (label) => `partition ${label}`,
   };
 }

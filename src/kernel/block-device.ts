@@ -9,7 +9,7 @@
 // buffers, which JavaScript cannot ask for.
 import { closeSync, fsyncSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync, constants } from 'node:fs';
 import { basename } from 'node:path';
-import { findPartitionByLabel, type PartitionLookup } from './mount.ts';
+import { bootDiskPartition, type DiskLookup } from './boot-disk.ts';
 
 export interface DiskRegionOptions {
   readonly writable: boolean;
@@ -77,9 +77,11 @@ export function blockDeviceSize(device: string, sysBlockDir = '/sys/class/block'
   return Number(readFileSync(`${sysBlockDir}/${name}/size`, 'utf8').trim()) * 512;
 }
 
-/** The partition named `label` (GPT PARTLABEL) on this machine. */
-export function openPartition(label: string, options: DiskRegionOptions, where: PartitionLookup = {}): DiskRegion {
-  const device = findPartitionByLabel(label, where);
-  if (device === undefined) throw new Error(`no partition named ${label} (GPT PARTLABEL)`);
+/**
+ * The partition named `label` (GPT PARTLABEL) on the disk this system booted from (boot-disk.ts:
+ * a second Stockade disk on the box has the same names).
+ */
+export function openPartition(label: string, options: DiskRegionOptions, where: DiskLookup = {}): DiskRegion {
+  const device = bootDiskPartition(label, where);
   return new DiskRegion(device, 0, blockDeviceSize(device, where.sysBlockDir), options);
 }

@@ -2,7 +2,10 @@
 // the control socket's Unix socket, sysctl, modules, mounts, block devices, iptables-restore, the
 // programs it runs (tools, notify and check programs, udhcpc), the kernel command line. Each netlink
 // family has its own face: netlink/, rtnetlink/, ctnetlink/, nftables/ (index.ts in each).
-export { DiskRegion, openPartition } from './block-device.ts';
+export { DiskRegion, blockDeviceSize, openPartition } from './block-device.ts';
+export { checkWholeDisk, disksInUse, loopBackingFiles, type DiskUse, type WholeDiskCheck } from './disk-use.ts';
+export { makeDataFilesystem, partitionName, rereadPartitions } from './new-disk.ts';
+export { bootDisk, bootDiskPartition, diskPartitions, findBootPartition, rootDeviceNumber, type BootDisk, type DiskLookup, type DiskPartition } from './boot-disk.ts';
 export { isSystemError } from './errors.ts';
 export { setHostname } from './hostname.ts';
 export { IPTABLES_TABLES, restoreTable, saveTables } from './iptables-restore.ts';

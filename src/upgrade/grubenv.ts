@@ -65,6 +65,9 @@ export function encodeGrubEnv(env: GrubEnv): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** A disk as it is first laid down (scripts/build-image, `stockade install`): A first, both slots complete, 3 tries each. */
+export const FRESH_ENV: Readonly<GrubEnv> = { ORDER: 'A B', A_OK: '1', B_OK: '1', A_TRIES: '3', B_TRIES: '3' };
+
 /** Before a slot is overwritten: GRUB must not boot it (and it is no longer on a trial). */
 export function markBadVars(slot: SlotName, env: GrubEnv = {}): GrubEnvChange {
   return { [`${slot}_OK`]: '0', ...(env[TRIAL_VAR] === slot ? { [TRIAL_VAR]: null } : {}) };

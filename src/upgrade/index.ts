@@ -14,7 +14,9 @@
 //   grubenv.ts   GRUB's 1024-byte environment block and the slot variables in it
 //   boot-env.ts  that block edited in place on the ESP (the real BootControl, over a BlockRegion)
 //   fat.ts       where a file's bytes are in a FAT volume (to rewrite grubenv without mounting)
-//   gpt.ts       GPT partitions by name (disk images on the build host)
+//   gpt.ts       GPT partitions by name (disk images on the build host), and a new table's bytes
+//   disk-install.ts  `stockade install DISK`: the running system's layout laid down on another disk, read back
+//   progress.ts  progress lines (a live one on a terminal, one per 10 % otherwise)
 //   state.ts     /data/upgrade/state.json: what each slot holds, the security-epoch floor, the last failed trial
 //   lifecycle.ts mark-good, a failed trial, the settling at every boot, rollback: ordered writes
 //   apply-plan.ts  writes those steps
@@ -32,10 +34,12 @@ export { compareVersions, isVersion } from './version.ts';
 export { StreamSource, bytesSource, type ByteSource } from './source.ts';
 export { ESP_LABEL, SLOT_LABEL, otherSlot, regionSlotWriter, type BootControl, type SlotName, type SlotWriter } from './slots.ts';
 export { install, readVerifiedHead, streamVerifiedChunks, verifyStream, type InstallProgress, type InstallReport, type InstallRequest, type VerifiedHead } from './install.ts';
-export { GRUBENV_PATH, GRUBENV_SIZE, TRIAL_VAR, applyGrubEnvChange, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, trialSlot, tryOnceVars, type GrubEnv, type GrubEnvChange } from './grubenv.ts';
+export { FRESH_ENV, GRUBENV_PATH, GRUBENV_SIZE, TRIAL_VAR, applyGrubEnvChange, encodeGrubEnv, markBadVars, markGoodVars, parseGrubEnv, parseGrubEnvBlock, trialSlot, tryOnceVars, type GrubEnv, type GrubEnvChange } from './grubenv.ts';
 export { GrubEnvFile, type BlockRegion } from './boot-env.ts';
 export { locateFatFile, shortName, type Extent, type FatFile } from './fat.ts';
-export { SECTOR, partitionRange, readGptPartitions, type GptPartition, type Reader } from './gpt.ts';
+export { GPT_FIRST_USABLE, SECTOR, encodeGpt, gptLastUsable, partitionRange, randomGuid, readGptPartitions, type GptLayout, type GptPartition, type Reader } from './gpt.ts';
+export { DATA_LABEL, installDisk, planDiskLayout, type DiskInstallReport, type DiskInstallRequest, type DiskPlan } from './disk-install.ts';
+export { progressPrinter, type Progress } from './progress.ts';
 export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type TrialFailure, type UpgradeState } from './state.ts';
 export { FULL_TRIES, NO_VERDICT, failTrial, markGood, rollback, rollbackRefusal, settleAtBoot, type LifecycleStep, type Plan } from './lifecycle.ts';
 export { applyPlan } from './apply-plan.ts';

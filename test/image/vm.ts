@@ -46,8 +46,11 @@ export interface VmSpec {
   /** Let the VM write to the image (GRUB's boot counter, /data). Default: writes are discarded. */
   writable?: boolean;
   memoryMb?: number;
-  /** Files attached read-only as extra virtio disks (/dev/vdb, /dev/vdc, ... in this order). */
-  extraDisks?: string[];
+  /**
+   * Files attached as extra virtio disks (/dev/vdb, /dev/vdc, ... in this order): read-only, or
+   * writable when given as { file, writable: true } (a second disk to install onto, a stick).
+   */
+  extraDisks?: Array<string | { file: string; writable: true }>;
   /**
    * Files on the data partition (/data) as the box boots for the first time, path -> content,
    * e.g. { 'config.json': JSON.stringify(cfg) }: the VM boots from a private copy of the image
@@ -467,9 +470,10 @@ export async function startVms(spec: VmsSpec): Promise<Vms> {
         macFor: (_label, i) => defaultMac(i, vmIndex + 1),
         ...(s.memoryMb ? { memoryMb: s.memoryMb } : {}),
       });
-      (s.extraDisks ?? []).forEach((file, i) => {
+      (s.extraDisks ?? []).forEach((disk, i) => {
         // Fixed PCI slots after the ports: the guest names them vdb, vdc, ... in this order.
-        argv.push('-drive', `if=none,id=extra${i},format=raw,readonly=on,file=${file}`, '-device', `virtio-blk-pci,drive=extra${i},addr=0x${(0x10 + i).toString(16)}`);
+        const [file, mode] = typeof disk === 'string' ? [disk, 'readonly=on'] : [disk.file, 'cache=writeback'];
+        argv.push('-drive', `if=none,id=extra${i},format=raw,${mode},file=${file}`, '-device', `virtio-blk-pci,drive=extra${i},addr=0x${(0x10 + i).toString(16)}`);
       });
       map.set(name, new Vm(name, board, argv, join(tmp, `${name}.log`), join(tmp, `${name}-monitor.sock`), join(tmp, `${name}-shell.sock`), netns));
     });
