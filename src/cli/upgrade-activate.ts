@@ -6,7 +6,7 @@
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { parseOptions, usageError } from './upgrade-args.ts';
 import { UPGRADE_DEFAULTS, diskFor, runningSlot, withEnv, type Disk } from './upgrade-disk.ts';
-import { masterRefusal, vrrpMasters } from './upgrade-master.ts';
+import { refuseMasterReboot } from './upgrade-master.ts';
 import { rebootNow } from './upgrade-write.ts';
 import { controlSocketPath } from '../control/index.ts';
 import { DEFAULT_STATE_DIR, SLOT_LABEL, activateRefusal, otherSlot, readState, sha256OfReads, tryOnceVars, type SlotName, type SlotRecord } from '../upgrade/index.ts';
@@ -43,10 +43,7 @@ export const upgradeActivateCommand: Command = {
     const running = runningSlot(disk, values.cmdline ?? UPGRADE_DEFAULTS.cmdline);
     const reboot = values['no-reboot'] !== true && values.disk === undefined;
     if (reboot) {
-      const masters = await vrrpMasters(controlSocketPath(values.socket));
-      const refused = masterRefusal(masters, { handover: values.handover === true, force: values.force === true });
-      if (refused) throw new UserError(`upgrade activate: ${refused}; nothing was switched`, EXIT_BAD_INPUT);
-      if (masters.masters.length > 0) io.err(`MASTER of ${masters.masters.join(', ')}: ${values.force ? 'rebooting anyway (--force)' : 'handed over to the peer as the box reboots (--handover)'}\n`);
+      await refuseMasterReboot(controlSocketPath(values.socket), { handover: values.handover === true, force: values.force === true }, 'upgrade activate', io);
     }
     const record = activateOther(disk, running, values.state ?? DEFAULT_STATE_DIR);
     io.out(`slot ${otherSlot(running)}: ${record.version} read back (sha256 ${record.sha256}); GRUB boots it next, once, on trial, else slot ${running} boots again\n`);

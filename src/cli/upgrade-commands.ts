@@ -13,7 +13,7 @@ import { upgradeTrialCommand } from './upgrade-trial.ts';
 import { upgradeActivateCommand } from './upgrade-activate.ts';
 import { upgradePairCommand } from './upgrade-pair.ts';
 import { upgradePairKeysCommand } from './upgrade-pair-peer.ts';
-import { masterRefusal, vrrpMasters } from './upgrade-master.ts';
+import { refuseMasterReboot } from './upgrade-master.ts';
 import { controlSocketPath } from '../control/index.ts';
 import { BundleFault, DEFAULT_STATE_DIR, markGood, otherSlot, readState, rollback, rollbackRefusal, trialSlot } from '../upgrade/index.ts';
 
@@ -40,10 +40,7 @@ export const upgradeInstallCommand: Command = {
     // The daemon of this box (a disk image has none, unless a socket is named). Without the
     // switch nothing reboots: no failover to refuse.
     if (!noSwitch && (values.socket !== undefined || values.disk === undefined)) {
-      const masters = await vrrpMasters(controlSocketPath(values.socket));
-      const refused = masterRefusal(masters, { handover: values.handover === true, force: values.force === true });
-      if (refused) throw new UserError(`upgrade install: ${refused}; nothing was written`, EXIT_BAD_INPUT);
-      if (masters.masters.length > 0) io.err(`MASTER of ${masters.masters.join(', ')}: ${values.force ? 'rebooting anyway (--force)' : 'handed over to the peer as the box reboots (--handover)'}\n`);
+      await refuseMasterReboot(controlSocketPath(values.socket), { handover: values.handover === true, force: values.force === true }, 'upgrade install', io);
     }
     const bundle = await openBundle(file, config);
     try {

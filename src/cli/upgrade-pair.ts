@@ -127,7 +127,8 @@ export const upgradePairCommand: Command = {
     for (const s of steps.slice(1)) io.out(stamp(`next: ${s.n}. ${s.title}`));
 
     // 2. The peer switched and rebooted (its reboot may cut the session once it said so).
-    const activated = await runSsh(peer, ['stockade', 'upgrade', 'activate', ...(pre.roles.peerMasters.length > 0 ? ['--handover'] : [])], ASK_MS);
+    // Its slot is read back again before the switch: longer than a plain question.
+    const activated = await runSsh(peer, ['stockade', 'upgrade', 'activate', ...(pre.roles.peerMasters.length > 0 ? ['--handover'] : [])], STREAM_MS);
     if (!/GRUB boots it next/.test(activated.stdout)) return stop(activatePeer, sshMessage(activated));
     io.out(stamp(`step 2 done: ${peerName} reboots into its new slot${pre.roles.peerMasters.length > 0 ? ` (handing over ${pre.roles.peerMasters.join(', ')})` : ''}`));
 
