@@ -40,7 +40,7 @@ export async function clientKey(file: string): Promise<{ line: string; made: boo
 export function sshMessage(r: { code: number; stdout: string; stderr: string; timedOut?: boolean; startError?: string }): string {
   if (r.startError) return r.startError;
   if (r.timedOut) return 'no answer in time';
-  const text = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/^dbclient: /, '');
+  const text = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/^\S*dbclient: /, '');
   return `${text.slice(0, 400) || `exit status ${r.code}`}${r.code === 255 ? ' (SSH)' : ''}`;
 }
 

@@ -4,7 +4,6 @@
 // --no-switch` over SSH and this box's own slot writer, the peer switched and rebooted
 // (`upgrade activate`), its status, VRRP and sync polled over SSH until it is good and the pair
 // settled, then this box switched and rebooted. Every wait has a deadline (--timeout).
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, UserError, type Command, type Io } from './command.ts';
 import { parseOptions, usageError } from './upgrade-args.ts';
@@ -41,12 +40,25 @@ async function hereVrrp(socket: string): Promise<Answer<PairVrrpView>> {
 
 const NOT_ASKED = { ok: false, error: 'not asked yet' } as const;
 
+/** Resolves when the peer's stdin takes more, or is gone; leaves no listener behind. */
+function drainedOrClosed(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
+
 /** Writes each piece to the peer's stdin (waiting when it is full), then hands it on to this box's writer. */
 async function* teeToPeer(body: AsyncIterable<Uint8Array | string>, peer: Writable, peerEnded: () => boolean): AsyncGenerator<Uint8Array> {
   for await (const piece of body) {
     if (peerEnded()) throw new Error('the peer stopped reading the bundle (its install ended first)');
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    if (!peer.write(bytes)) await Promise.race([once(peer, 'drain'), once(peer, 'close')]);
+    if (!peer.write(bytes)) await drainedOrClosed(peer);
     yield bytes;
   }
   peer.end();
@@ -88,6 +100,8 @@ export const upgradePairCommand: Command = {
     const onTrial = trialRefusal(disk, running);
     if (onTrial) throw new UserError(`upgrade pair: ${onTrial}; nothing was written`, EXIT_BAD_INPUT);
 
+    for (const s of pairPlan(pre.roles, 'the bundle')) io.out(stamp(`plan: ${s.n}. ${s.title}`));
+
     // 1. One stream, two slots.
     const bundle = await openBundle(file, config);
     const versions = { old: buildInfo.version, next: '(the bundle\'s)' };
@@ -124,7 +138,6 @@ export const upgradePairCommand: Command = {
     if (!peerInstalled) return stop(write, `${peerName} did not install it: ${sshMessage(peerInstall)}${localFault ? `; this box: ${localFault}` : ''}`);
     if (!report) return stop(write, `this box: ${localFault ?? 'not written'}`);
     io.out(stamp(`step 1 done: ${report.manifest.version} written and read back in slot ${target} here and in the peer's other slot; neither switched`));
-    for (const s of steps.slice(1)) io.out(stamp(`next: ${s.n}. ${s.title}`));
 
     // 2. The peer switched and rebooted (its reboot may cut the session once it said so).
     // Its slot is read back again before the switch: longer than a plain question.
@@ -145,7 +158,11 @@ export const upgradePairCommand: Command = {
       };
       const before = wait.step;
       const v = wait.judge(o, performance.now());
-      if (before === 'peer-good' && wait.step === 'peer-settled') io.out(stamp(`step 3 done: ${peerName} runs ${report.manifest.version}, marked good by its trial`));
+      if (before === 'peer-good' && wait.step === 'peer-settled') {
+        io.out(stamp(`step 3 done: ${peerName} runs ${report.manifest.version}, marked good by its trial`));
+        // Step 4's answers were not asked for in this look: look again at once.
+        if (v.action === 'wait') continue;
+      }
       if (v.action === 'next') break;
       if (v.action === 'stop') return stop(wait.step === 'peer-good' ? steps[2]! : steps[3]!, v.reason);
       if (v.pending !== last) io.out(stamp(`waiting: ${v.pending}`));
