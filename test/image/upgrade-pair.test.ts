@@ -5,6 +5,7 @@
 // keys made here in dropbear's format and put on /data as a provisioned box would have them).
 // The admin on host m streams a signed bundle into a: `ssh a stockade upgrade pair - < bundle`.
 // With 20 long-lived TCP flows through the pair the whole time:
+//   - a peer with another host key than the configured one is refused, nothing written;
 //   - a writes the bundle to its own slot B and, from the same stream, to b's over SSH; b is
 //     switched and rebooted first (it is BACKUP), comes back on slot B, its trial marks it good,
 //     the pair settles; then a is switched and reboots, handing lan and wan to b (priority 0);
@@ -104,6 +105,16 @@ test('the pair is up: a MASTER, b BACKUP; flows run through it and b\'s sync cac
   note('pair up, flows running');
 });
 
+test('a peer whose host key is not the configured one is refused before anything is read or written', async (pair) => {
+  const wrong = { ...pair.configs.a, upgrade: { trusted_keys: trusted, peer: { address: addressesOf('b').mgmt, host_key: dropbearKey('someone-else').line } } };
+  await pair.sh('a', `echo ${Buffer.from(JSON.stringify(wrong)).toString('base64')} | base64 -d > /tmp/wrong-peer.json`);
+  const r = await pair.run('a', 'stockade upgrade pair - --config /tmp/wrong-peer.json < /dev/null 2>&1');
+  assert.is(r.code, 2, r.output);
+  assert.match(r.output, /upgrade pair: the peer does not answer over SSH: .*Host key mismatch for 192\.0\.2\.131 .*; nothing was written/);
+  const b = await upgradeStatus(pair, 'b');
+  assert.equal([b.running, b.trial, b.slots[1]!.installed], ['A', null, undefined], 'b untouched');
+});
+
 test('ssh a stockade upgrade pair - < bundle: b first (good, settled), then a; both on the new slot marked good, one MASTER, no flow lost', async (pair) => {
   if (!flows) throw new Error('no flows: the previous test failed');
   const bundle = makeBundle();
@@ -116,7 +127,11 @@ test('ssh a stockade upgrade pair - < bundle: b first (good, settled), then a; b
   assert.ok(ended, `upgrade pair still running after ${UPGRADE_MS / 1000} s`);
   note('upgrade pair ended (a rebooting)');
   // The order, as the command reported it.
+  assert.not.match(out, /Warning/, 'no runtime warnings');
   const order = [
+    /plan: 1\. write the bundle to the other slot of both boxes from one stream \(the peer's over SSH\); neither is switched\n/,
+    /plan: 2\. switch the peer to its new slot and reboot it\n/,
+    /plan: 5\. switch this box to its new slot and reboot it, handing lan, wan to the peer \(priority 0\)/,
     /step 1 done: 0\.3\.0 written and read back in slot B here and in the peer's other slot; neither switched/,
     /step 2 done: the peer 192\.0\.2\.131 reboots into its new slot\n/,
     /step 3 done: the peer 192\.0\.2\.131 runs 0\.3\.0, marked good by its trial/,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../../src/cli/main.ts';
+import { sshMessage } from '../../../src/cli/upgrade-pair-peer.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-upgrade-pair-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,6 +39,15 @@ test('--timeout must be whole seconds, at least 60', async () => {
   const code = await main(['upgrade', 'pair', 'x.stk', '--timeout', '5', '--config', config], { out: () => undefined, err: (t) => void (err += t) });
   assert.is(code, 2);
   assert.match(err, /--timeout: a whole number of seconds, at least 60/);
+});
+
+test('dbclient\'s failures in one line, marked as SSH\'s own (exit 255); the remote command\'s as it said them', () => {
+  const mismatch = { code: 1, stdout: '', stderr: '/usr/bin/dbclient: Connection to root@192.0.2.131:22 exited: \n\nHost key mismatch for 192.0.2.131 !\nFingerprint is SHA256:abc\n' };
+  assert.is(sshMessage(mismatch), 'Connection to root@192.0.2.131:22 exited: Host key mismatch for 192.0.2.131 ! Fingerprint is SHA256:abc');
+  assert.is(sshMessage({ code: 255, stdout: '', stderr: 'dbclient: Connection refused\n' }), 'Connection refused (SSH)');
+  assert.is(sshMessage({ code: 2, stdout: '', stderr: 'stockade: upgrade activate: slot B holds no recorded install\n' }), 'stockade: upgrade activate: slot B holds no recorded install');
+  assert.is(sshMessage({ code: -1, stdout: '', stderr: '', startError: 'dbclient: not found' }), 'dbclient: not found');
+  assert.is(sshMessage({ code: 137, stdout: '', stderr: '', timedOut: true }), 'no answer in time');
 });
 
 test.run();
