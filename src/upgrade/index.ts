@@ -22,8 +22,10 @@
 //   apply-plan.ts  writes those steps
 //   health.ts    what a trial boot must show (boot, daemon, config, VRRP, sync) from the daemon's answers
 //   trial.ts     the verdict on a trial boot (pure, clock injected): mark good, reboot, or wait
+//   pair-plan.ts the rolling upgrade of an HA pair (pure): steps, the waits' verdicts, where it stopped
 //   errors.ts    errors that say where (offset, part, chunk)
 export * from './format.ts';
+export { sha256OfReads } from './crypto.ts';
 export { formatBundleError, BundleFault, type BundleError, type Result } from './errors.ts';
 export { describeStart, encodeHeader, parseHeader, type Header } from './header.ts';
 export { encodeManifest, parseManifest, payloadLength, chunkCount, type Manifest, type ManifestPart } from './manifest.ts';
@@ -41,7 +43,11 @@ export { GPT_FIRST_USABLE, SECTOR, encodeGpt, gptLastUsable, partitionRange, ran
 export { DATA_LABEL, installDisk, planDiskLayout, type DiskInstallReport, type DiskInstallRequest, type DiskPlan } from './disk-install.ts';
 export { progressPrinter, type Progress } from './progress.ts';
 export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type TrialFailure, type UpgradeState } from './state.ts';
-export { FULL_TRIES, NO_VERDICT, failTrial, markGood, rollback, rollbackRefusal, settleAtBoot, type LifecycleStep, type Plan } from './lifecycle.ts';
+export { FULL_TRIES, NO_VERDICT, activateRefusal, failTrial, markGood, rollback, rollbackRefusal, settleAtBoot, type LifecycleStep, type Plan } from './lifecycle.ts';
 export { applyPlan } from './apply-plan.ts';
 export { CHECK_NAMES, healthChecks, type Answer, type CheckName, type HealthCheck, type HealthObservation } from './health.ts';
 export { HEALTH_HOLD_MS, TrialJudge, type TrialTiming, type TrialVerdict } from './trial.ts';
+export {
+  PairWait, judgePeerGood, judgeSettled, pairPlan, pairPreflight, pairStop, unsettled,
+  type PairObservation, type PairRoles, type PairStatusView, type PairStep, type PairStepName, type PairSyncView, type PairVerdict, type PairVrrpView, type PairWaitTiming,
+} from './pair-plan.ts';

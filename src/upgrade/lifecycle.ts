@@ -115,3 +115,20 @@ export function rollback(env: GrubEnv, running: SlotName, state: UpgradeState, n
   const failed = failTrial(running, state, 'given up by `upgrade rollback`', now);
   return { steps: [failed.steps[0]!, { kind: 'env', change: { ...switchTo.change, [`${running}_OK`]: '0' } }], notes: [`slot ${running}'s trial given up; slot ${other} boots from now on`] };
 }
+
+/**
+ * Why the other slot, written by `upgrade install --no-switch`, cannot be switched to by
+ * `upgrade activate`, or undefined: it must hold a recorded install that never ran (not marked
+ * good, not failed), not be switched to already, and not sit below the epoch floor.
+ */
+export function activateRefusal(env: GrubEnv, running: SlotName, state: UpgradeState): string | undefined {
+  const other = otherSlot(running);
+  const record = state.slots[other];
+  if (trialSlot(env) === running) return `slot ${running} runs on its trial boot: it must be marked good before slot ${other} is switched to`;
+  if (trialSlot(env) === other) return `slot ${other} is switched to already: it boots on trial at the next reboot`;
+  if (record === undefined) return `slot ${other} holds no recorded install: write one first (stockade upgrade install FILE --no-switch)`;
+  if (record.failed_at !== undefined) return `slot ${other} (${record.version}) failed its trial (${record.failure ?? 'no reason recorded'}): install it again`;
+  if (record.activated_at !== undefined) return `slot ${other} (${record.version}) was installed and used before: \`stockade upgrade rollback\` boots an older good slot`;
+  if (record.security_epoch < state.epoch_floor) return `slot ${other} holds security epoch ${record.security_epoch}, below this box's floor ${state.epoch_floor}`;
+  return undefined;
+}
