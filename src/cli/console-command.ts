@@ -34,6 +34,8 @@ daemon over its control socket and works on while it is down.
                  or ${DEFAULT_CONTROL_SOCKET})
   --log FILE     the daemon's log, for the Log screen (default
                  ${LOG_FILE})
+  --session      one login only: logout ends the command (an SSH session);
+                 without it the login prompt comes back for the next person
 `;
 
 const UPGRADE_COMMANDS: Readonly<Record<UpgradeAction, Command>> = { status: upgradeStatusCommand, 'mark-good': upgradeMarkGoodCommand, rollback: upgradeRollbackCommand };
@@ -65,6 +67,7 @@ export const consoleCommand: Command = {
     let configFile = DEFAULT_CONFIG_FILE;
     let socket: string | undefined;
     let logFile = LOG_FILE;
+    let session = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const value = (): string => {
@@ -81,6 +84,7 @@ export const consoleCommand: Command = {
       } else if (a === '--config') configFile = value();
       else if (a === '--socket') socket = value();
       else if (a === '--log') logFile = value();
+      else if (a === '--session') session = true;
       else throw new UserError(`unexpected argument '${a}'; see 'stockade console --help'`, EXIT_BAD_INPUT);
     }
     const configFiles = [configFile, DEFAULT_BOARD_CONFIG_FILE];
@@ -105,9 +109,9 @@ export const consoleCommand: Command = {
       upgrade: (action) => runUpgradeCommand(action),
     });
     // Changes (the first login's password today) go through the daemon's config transaction.
-    await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)) });
+    await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)), session });
     await port.close();
-    // Init starts it again: a fresh line discipline and a fresh login prompt.
+    // Init starts it again (serial): a fresh line discipline and a fresh login prompt.
     return EXIT_OK;
   },
 };
