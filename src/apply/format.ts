@@ -4,7 +4,8 @@
 import type { Json } from './diff.ts';
 import type { ItemPlan, Plan } from './plan.ts';
 
-const WIDTH = 80;
+/** Lines end before column 80: a dumb terminal wraps a line that reaches it. */
+const WIDTH = 79;
 
 function fit(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 3))}...`;

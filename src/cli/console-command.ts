@@ -18,12 +18,13 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 const HELP = `usage: stockade console [--tty DEV] [--baud N] [--config FILE] [--socket PATH]
 
 Runs the console menu on a serial line (8N1, raw; the tty is locked against a
-second console): log in, then status, ports (link watch), an interface's
-address, VRRP quick settings, config (diff, history, rollback, board default),
-the console password, log, ping, traceroute, diagnose LVS, upgrade (slots,
-mark good, boot the other), reboot and halt. Changes go through the
-daemon's config transaction with its commit-confirm countdown. It asks the
-daemon over its control socket and works on while it is down.
+second console): log in, then status, assign ports (link watch, labels to
+NICs), an interface's address, VRRP quick settings, config (diff, history,
+rollback, board default), the console password, log, ping, traceroute,
+diagnose LVS, upgrade (slots, mark good, boot the other), reboot and halt.
+Changes go through the daemon's config transaction with its commit-confirm
+countdown. It asks the daemon over its control socket and works on while it
+is down.
 
   --tty DEV      the tty: a name (ttyS0) or a path (default: console.device,
                  else the board's console)

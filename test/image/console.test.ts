@@ -103,9 +103,10 @@ Console('a reboot inside the commit-confirm window boots the last confirmed conf
   assert.match(status.output, /^No transaction waiting\./m);
 });
 
-// The issue's walk on the serial line: the LAN address set on the menu (static), its plan, the
-// commit-confirm countdown, confirmed; then Reboot from the menu, and the address is there.
-Console('the LAN address set on the serial menu, confirmed in the countdown, is there after a reboot typed on the menu', async () => {
+// The issue's walk on the serial line: Assign ports (lan to the NIC wan has: they trade) and the
+// LAN address set on the menu (static), each with its plan and commit-confirm countdown,
+// confirmed; then Reboot from the menu: lan is the other NIC, and has the address.
+Console('on the serial menu: lan and wan trade NICs (Assign ports) and lan gets an address, each confirmed in its countdown; after a reboot typed on the menu both hold', async () => {
   const a = ctx.vms!.vm('a');
   const ADDRESS = '203.0.113.9/24';
   const after = (m: RegExpExecArray): number => m.index + m[0].length;
@@ -118,8 +119,35 @@ Console('the LAN address set on the serial menu, confirmed in the countdown, is 
     if (!m) throw new Error(`no '${label}' in the menu:\n${menu[0]}`);
     return m[1]!;
   };
+  // Assign ports: lan goes to the NIC wan has (by its MAC); wan takes lan's NIC in the same change.
+  const macOf = async (port: string): Promise<string> => (await a.run(`cat /sys/class/net/${port}/address`)).output.trim();
+  const wanMac = await macOf('wan');
+  const lanMac = await macOf('lan');
+  a.typeConsole(`${item('Assign ports')}\r`);
+  const watch = await a.waitFor(/Assign ports[\s\S]* lan +\S+ +[0-9a-f:]{17} +board[\s\S]*a: assign, any other key: back to the menu\. /, WAIT_MS, after(menu));
+  a.typeConsole('a');
+  const port = await a.waitFor(/Port \(Enter: back\): /, WAIT_MS, after(watch));
+  a.typeConsole('lan\r');
+  const nic = await a.waitFor(/NIC MAC: /, WAIT_MS, after(port));
+  a.typeConsole(`${wanMac}\r`);
+  const portsPlan = await a.waitFor(/Assign ports: the plan[\s\S]*port wan: changed[\s\S]*port lan: changed[\s\S]*-- lines [^\n]*menu /, WAIT_MS, after(nic));
+  a.typeConsole('\r');
+  const portsApply = await a.waitFor(/Type yes to apply: /, WAIT_MS, after(portsPlan));
+  a.typeConsole('yes\r');
+  const portsCountdown = await a.waitFor(/Reverts in \d+ s\. c: confirm/, WAIT_MS, after(portsApply));
+  a.typeConsole('c');
+  const portsConfirmed = await a.waitFor(/Assign ports[\s\S]*-- lines [^\n]*menu /, WAIT_MS, after(portsCountdown));
+  a.typeConsole('\r');
+  const portsSaved = await a.waitFor(/the labels move to their NICs at the next[\s\S]*Press Enter for the menu\. /, WAIT_MS, after(portsConfirmed));
+  // Not renamed live: lan is still the NIC it was until the reboot.
+  assert.is(await macOf('lan'), lanMac, 'the running links keep their names until the reboot');
+  a.typeConsole('\r');
+  const watchAgain = await a.waitFor(/a: assign, any other key: back to the menu\. /, WAIT_MS, after(portsSaved));
+  a.typeConsole('q');
+  const menu2 = await a.waitFor(/Enter an option: /, WAIT_MS, after(watchAgain));
+
   a.typeConsole(`${item('Interface address')}\r`);
-  const ifname = await a.waitFor(/Interface \(Enter: back to the menu\): /, WAIT_MS, after(menu));
+  const ifname = await a.waitFor(/Interface \(Enter: back to the menu\): /, WAIT_MS, after(menu2));
   a.typeConsole('lan\r');
   const addr = await a.waitFor(/Addresses \(Enter: keep\): /, WAIT_MS, after(ifname));
   a.typeConsole(`${ADDRESS}\r`);
@@ -139,8 +167,9 @@ Console('the LAN address set on the serial menu, confirmed in the countdown, is 
   a.typeConsole('c');
   const confirmed = await a.waitFor(/Interface address[\s\S]*-- lines [^\n]*menu /, WAIT_MS, after(tick));
   assert.match((await a.run('stockade config status 2>&1')).output, /^No transaction waiting\./m);
-  const saved = JSON.parse((await a.run('cat /data/config.json')).output) as { addresses?: Array<{ interface: string; static?: string[] }> };
+  const saved = JSON.parse((await a.run('cat /data/config.json')).output) as { addresses?: Array<{ interface: string; static?: string[] }>; interfaces: { ports: Array<{ name: string; nic_mac?: string }> } };
   assert.equal(saved.addresses?.find((x) => x.interface === 'lan')?.static, [ADDRESS], 'saved in /data/config.json');
+  assert.equal(saved.interfaces.ports.filter((p) => p.nic_mac !== undefined).map((p) => [p.name, p.nic_mac]), [['wan', lanMac], ['lan', wanMac]], 'the assignment saved');
   a.typeConsole('\r');
   const back = await a.waitFor(/Enter an option: /, WAIT_MS, after(confirmed));
   a.typeConsole(`${item('Reboot')}\r`);
@@ -150,6 +179,9 @@ Console('the LAN address set on the serial menu, confirmed in the countdown, is 
   await a.waitFor(/Rebooting\.\.\./, WAIT_MS, after(ask));
   assert.is(await bootedSlot(a, from), 'A');
   assert.match((await a.run('ip -4 addr show dev lan')).output, /inet 203\.0\.113\.9\/24/, 'the address is there after the reboot');
+  // The labels traded NICs at boot: lan (with its address) is the NIC that was wan.
+  assert.is(await macOf('lan'), wanMac, 'lan names the NIC wan had');
+  assert.is(await macOf('wan'), lanMac, 'wan names the NIC lan had');
   // The password set at the first login outlived the reboot too: a password prompt, not a new one.
   const again = await a.waitFor(/stockade - stockade console[\s\S]*(New password|Password): $/, WAIT_MS, from);
   assert.is(again[1], 'Password');
