@@ -58,7 +58,7 @@ test('config plan against the running daemon: its config, not the file on disk',
     writeFileSync(join(dir, 'new.json'), fixture);
     const io = capture();
     assert.is(await main(['config', 'plan', join(dir, 'new.json'), '--socket', socket], io), 0);
-    assert.match(io.stdout, /against the running config \(\/data\/config\.json\):\n/);
+    assert.match(io.stdout, /against\s+the\s+running\s+config\s+\(\/data\/config\.json\):\n/);
     assert.match(io.stdout, /No change: applying this config does nothing\.\n$/);
   } finally {
     await server.close();
