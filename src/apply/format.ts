@@ -44,6 +44,6 @@ export function formatPlan(plan: Plan): string {
     for (const name of part.unchanged) lines.push(fit(`  = ${name}: unchanged`, WIDTH));
   }
   const changed = plan.parts.filter((p) => p.changed).map((p) => p.part);
-  lines.push(changed.length === 0 ? 'No change: applying this config does nothing.' : `${changed.length} part${changed.length === 1 ? '' : 's'} change: ${changed.join(', ')}.`);
+  lines.push(...wrapWords(changed.length === 0 ? 'No change: applying this config does nothing.' : `${changed.length} part${changed.length === 1 ? '' : 's'} change: ${changed.join(', ')}.`, WIDTH));
   return lines.join('\n') + '\n';
 }

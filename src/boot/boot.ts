@@ -105,7 +105,7 @@ function bootSteps(options: BootOptions, sys: BootSystem, state: BootState): Ste
       return result.report;
     },
     modules: () => runModules(sys, state.board, state.choice.config),
-    ports: () => runPorts(sys, state.board),
+    ports: () => runPorts(sys, state.board, state.choice.config),
     network: async () => {
       const network = await runNetwork(sys, state.choice.config);
       state.sysctlsReport = network.sysctls;

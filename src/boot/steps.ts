@@ -5,6 +5,7 @@ import { baseRuleset, describeBaseFirewall, lockdownTable, type RulesetTable } f
 import { listText, type StepReport } from './report.ts';
 import type { BootSystem } from './system.ts';
 import { HOST_KEY_FILE, VOLATILE_HOST_KEY_FILE, sshPlan } from '../ssh/index.ts';
+import { portSpecs } from '../net/index.ts';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -32,12 +33,13 @@ export async function runModules(sys: BootSystem, board: Board | undefined, conf
   return { step: 'modules', status: loaded.length > 0 ? 'changed' : 'ok', detail: loaded.length > 0 ? `${done}: ${listText(loaded)}` : done };
 }
 
-export async function runPorts(sys: BootSystem, board: Board | undefined): Promise<StepReport> {
+export async function runPorts(sys: BootSystem, board: Board | undefined, config: Config): Promise<StepReport> {
   if (!board) return { step: 'ports', status: 'failed', detail: 'no usable board file: ports keep their kernel names' };
-  if (board.ports.length === 0) return { step: 'ports', status: 'ok', detail: 'the board lists none' };
+  const specs = portSpecs(board.ports, config.interfaces.ports);
+  if (specs.length === 0) return { step: 'ports', status: 'ok', detail: 'the board lists none' };
   let result;
   try {
-    result = await sys.namePorts(board.ports.map((p) => ({ label: p.label, ...(p.mac !== undefined ? { mac: p.mac } : {}), ...(p.path !== undefined ? { path: p.path } : {}) })));
+    result = await sys.namePorts(specs);
   } catch (err) {
     return { step: 'ports', status: 'failed', detail: `cannot name the ports: ${message(err)}` };
   }
@@ -46,8 +48,10 @@ export async function runPorts(sys: BootSystem, board: Board | undefined): Promi
   const done = [...(renamed.length ? [`named ${renamed.join(', ')}`] : []), ...(kept.length ? [`${kept.join(', ')} already named`] : [])].join('; ');
   if (result.missing.length > 0) {
     const missing = result.missing.map((label) => {
-      const port = board.ports.find((p) => p.label === label);
-      return port ? `${label} (${port.mac !== undefined ? `MAC ${port.mac}` : `path ${port.path}`})` : label;
+      const port = specs.find((p) => p.label === label);
+      if (port === undefined) return label;
+      const by = port.mac !== undefined ? `MAC ${port.mac}${port.assigned ? ', config' : ''}` : `path ${port.path}`;
+      return `${label} (${by})`;
     });
     return { step: 'ports', status: 'failed', detail: `no NIC for ${missing.join(', ')}${done ? `; ${done}` : ''}` };
   }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { parseFlags, type Flags } from './options.ts';
+import { wrapWords } from '../common/index.ts';
 import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, errorCountLine, formatConfigError, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
@@ -23,7 +24,7 @@ function loadOrExplain(file: string, io: Io): Config {
 function printPlan(plan: Plan, header: string, json: boolean, io: Io): void {
   if (json) io.out(JSON.stringify(plan, null, 2) + '\n');
   // Names and values come from config files: each line is made safe for the terminal on its own.
-  else io.out([header, ...formatPlan(plan).trimEnd().split('\n')].map(terminalSafe).join('\n') + '\n');
+  else io.out([...wrapWords(header), ...formatPlan(plan).trimEnd().split('\n')].map(terminalSafe).join('\n') + '\n');
 }
 
 export const planCommand: Command = {

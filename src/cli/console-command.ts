@@ -18,12 +18,13 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 const HELP = `usage: stockade console [--tty DEV] [--baud N] [--config FILE] [--socket PATH]
 
 Runs the console menu on a serial line (8N1, raw; the tty is locked against a
-second console): log in, then status, ports (link watch), an interface's
-address, VRRP quick settings, config (diff, history, rollback, board default),
-the console password, log, ping, traceroute, diagnose LVS, upgrade (slots,
-mark good, boot the other), reboot and halt. Changes go through the
-daemon's config transaction with its commit-confirm countdown. It asks the
-daemon over its control socket and works on while it is down.
+second console): log in, then status, assign ports (link watch, labels to
+NICs), an interface's address, VRRP quick settings, config (diff, history,
+rollback, board default), the console password, log, ping, traceroute,
+diagnose LVS, upgrade (slots, mark good, boot the other), reboot and halt.
+Changes go through the daemon's config transaction with its commit-confirm
+countdown. It asks the daemon over its control socket and works on while it
+is down.
 
   --tty DEV      the tty: a name (ttyS0) or a path (default: console.device,
                  else the board's console)
@@ -34,6 +35,8 @@ daemon over its control socket and works on while it is down.
                  or ${DEFAULT_CONTROL_SOCKET})
   --log FILE     the daemon's log, for the Log screen (default
                  ${LOG_FILE})
+  --session      one login only: logout ends the command (an SSH session);
+                 without it the login prompt comes back for the next person
 `;
 
 const UPGRADE_COMMANDS: Readonly<Record<UpgradeAction, Command>> = { status: upgradeStatusCommand, 'mark-good': upgradeMarkGoodCommand, rollback: upgradeRollbackCommand };
@@ -65,6 +68,7 @@ export const consoleCommand: Command = {
     let configFile = DEFAULT_CONFIG_FILE;
     let socket: string | undefined;
     let logFile = LOG_FILE;
+    let session = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const value = (): string => {
@@ -81,6 +85,7 @@ export const consoleCommand: Command = {
       } else if (a === '--config') configFile = value();
       else if (a === '--socket') socket = value();
       else if (a === '--log') logFile = value();
+      else if (a === '--session') session = true;
       else throw new UserError(`unexpected argument '${a}'; see 'stockade console --help'`, EXIT_BAD_INPUT);
     }
     const configFiles = [configFile, DEFAULT_BOARD_CONFIG_FILE];
@@ -105,9 +110,9 @@ export const consoleCommand: Command = {
       upgrade: (action) => runUpgradeCommand(action),
     });
     // Changes (the first login's password today) go through the daemon's config transaction.
-    await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)) });
+    await runConsole(port, { host, timers: realTimers, log, transaction: daemonTransaction(controlSocketPath(socket)), session });
     await port.close();
-    // Init starts it again: a fresh line discipline and a fresh login prompt.
+    // Init starts it again (serial): a fresh line discipline and a fresh login prompt.
     return EXIT_OK;
   },
 };

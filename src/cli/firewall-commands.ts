@@ -3,6 +3,7 @@
 // iptables-restore (atomic); lint prints what can never match or locks the operator out.
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs } from './config-arg.ts';
+import { wrapWords } from '../common/index.ts';
 import { readConfigBytes, terminalSafe, type Config } from '../config/index.ts';
 import { versionLine } from './build-info.ts';
 import {
@@ -44,7 +45,7 @@ const firewallPlan: Command = {
     for (const l of formatDrift(changes)) io.out(terminalSafe(l) + '\n');
     io.out(plans.length === 0
       ? 'no changes: the kernel holds the config\'s firewall\n'
-      : `${changes.length} chain${changes.length === 1 ? '' : 's'} to write in ${plans.map((p) => `${p.family} ${p.table}`).join(', ')} (stockade firewall apply ${terminalSafe(loaded.file)})\n`);
+      : wrapWords(`${changes.length} chain${changes.length === 1 ? '' : 's'} to write in ${plans.map((p) => `${p.family} ${p.table}`).join(', ')} (stockade firewall apply ${terminalSafe(loaded.file)})`).join('\n') + '\n');
     return EXIT_OK;
   },
 };

@@ -98,3 +98,29 @@ export function setVrrpQuick(name: string, quick: VrrpQuick): (doc: Doc) => void
     if (quick.preempt !== undefined) inst['preempt'] = quick.preempt;
   };
 }
+
+/** The config's ports (labels) and the NIC each is assigned by nic_mac, if any. */
+export function portAssignments(doc: Doc): Array<{ label: string; nicMac: string | undefined }> {
+  const i = isObject(doc['interfaces']) ? doc['interfaces'] : {};
+  return (Array.isArray(i['ports']) ? i['ports'] : []).filter(isObject).filter((p) => typeof p['name'] === 'string')
+    .map((p) => ({ label: p['name'] as string, nicMac: typeof p['nic_mac'] === 'string' ? p['nic_mac'].toLowerCase() : undefined }));
+}
+
+/**
+ * Port `label` is carried by the NIC with hardware MAC `mac` (null: the board file's mapping
+ * again). `swapWith`: the label that NIC has now, which takes `label`'s NIC (`itsMac`), so two
+ * labels change places in one change rather than two ports fight over one NIC.
+ */
+export function setPortNic(label: string, mac: string | null, swap?: { label: string; mac: string }): (doc: Doc) => void {
+  return (doc) => {
+    const ports = arrayAt(objectAt(doc, 'interfaces'), 'ports');
+    const set = (name: string, value: string | null): void => {
+      const port = ports.find((p) => isObject(p) && p['name'] === name);
+      if (!isObject(port)) return;
+      if (value === null) delete port['nic_mac'];
+      else port['nic_mac'] = value;
+    };
+    set(label, mac);
+    if (swap !== undefined) set(swap.label, swap.mac);
+  };
+}

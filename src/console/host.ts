@@ -9,6 +9,10 @@ export interface PortView {
   readonly state: string;
   readonly mac?: string;
   readonly addresses: readonly string[];
+  /** A NIC (not a bond, bridge, VLAN ...): what a port label can name. */
+  readonly nic?: boolean;
+  /** The NIC's hardware MAC (the kernel's permanent address, else its current one). */
+  readonly hwMac?: string;
 }
 
 export interface StatusReport {

@@ -34,6 +34,11 @@ export interface ConsoleDeps {
   /** The daemon's config transaction; undefined until it is built (see transaction.ts). */
   readonly transaction?: ConfigTransaction;
   readonly log: (message: string) => void;
+  /**
+   * One login only (an SSH session): logout and idle logout end runConsole, so the session ends
+   * with them. Absent: a serial line, whose login prompt comes back for the next person.
+   */
+  readonly session?: boolean;
 }
 
 /**
@@ -46,7 +51,7 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
   // Setting the box up (with a transaction), or only looking at the config (without one).
   const setup: Array<Omit<MenuItem, 'key'>> = tx
     ? [
-        { label: 'Ports (link watch)', run: portsScreen },
+        { label: 'Assign ports', run: (c) => portsScreen(c, tx) },
         { label: 'Interface address', run: (c) => addressScreen(c, tx) },
         { label: 'VRRP quick settings', run: (c) => vrrpScreen(c, tx) },
         { label: 'Config', run: (c) => configMenu(c, tx) },
@@ -128,10 +133,13 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
       try {
         await menuLoop(ctx, heading, notes, deps.transaction);
         deps.log('console: logout');
+        if (deps.session) return endSession(term, 'Logged out.');
       } catch (e) {
         if (!(e instanceof IdleLogout)) throw e;
         deps.log('console: idle logout');
-        loginNote = [`Logged out: no key for ${deps.host.settings().idleLogoutS} s.`];
+        const why = `Logged out: no key for ${deps.host.settings().idleLogoutS} s.`;
+        if (deps.session) return endSession(term, why);
+        loginNote = [why];
       }
     }
   } catch (e) {
@@ -141,6 +149,12 @@ export async function runConsole(stream: ByteStream, deps: ConsoleDeps, state: C
     }
     throw e;
   }
+}
+
+/** The last words of a one-login session; no timer is left to hold the process. */
+function endSession(term: Terminal, why: string): void {
+  term.setIdleLogout(0);
+  term.write(`\n${why}\n`);
 }
 
 async function menuLoop(ctx: ScreenContext, heading: () => string[], notes: string[], transaction: ConfigTransaction | undefined): Promise<void> {

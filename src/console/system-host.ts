@@ -7,6 +7,7 @@ import { RevisionStore } from '../apply/index.ts';
 import { formatChecklist, gatherLvsFacts, lvsChecklist } from '../diagnose/index.ts';
 import { currentHostname, durableFiles, linkStatus, runTool, startLineShell, streamTool, toolMessage, uptimeSeconds } from '../kernel/index.ts';
 import { Rtnl } from '../kernel/rtnetlink/index.ts';
+import { isNicLink } from '../net/index.ts';
 import { controlRequest, type DaemonStatusView } from './daemon-views.ts';
 import type { ConsoleHost, ConsoleSettings, DiagnosticTool, PortView, PowerAction, StatusReport } from './host.ts';
 
@@ -67,9 +68,11 @@ export class SystemHost implements ConsoleHost {
       const [links, addrs] = await Promise.all([rtnl.links(), rtnl.addresses()]);
       return links.filter((l) => l.name !== 'lo').map((l) => {
         const s = linkStatus(l.name);
+        const hw = l.permAddress ?? l.address;
         return {
           name: l.name, state: s.state, ...(l.address !== undefined ? { mac: l.address } : {}),
           addresses: addrs.filter((a) => a.index === l.index && a.local !== undefined).map((a) => `${a.local}/${a.prefixLength}`),
+          ...(isNicLink(l) ? { nic: true, ...(hw !== undefined ? { hwMac: hw } : {}) } : {}),
         };
       });
     } catch (e) {

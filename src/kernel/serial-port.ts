@@ -43,6 +43,10 @@ export async function openSerialPort(opts: SerialOpenOptions): Promise<SerialLin
         },
         close: () => new Promise((r) => {
           input.pause();
+          // The tty streams on the port's fd must not hold the process once the port is closed
+          // (a console that ends by itself, at an SSH session's logout); writes queued still go.
+          input.unref();
+          output.unref();
           port.close(() => r());
         }),
       });

@@ -1,6 +1,7 @@
 // Plans and apply results as people read them: one line per change, grouped by phase, with why.
 import type { ActionInfo, Phase } from './action.ts';
 import { PHASES } from './action.ts';
+import { TEXT_WIDTH, wrapWords } from '../common/index.ts';
 
 const PHASE_TITLES: Record<Phase, string> = {
   links: 'links',
@@ -21,7 +22,8 @@ export function formatActions(actions: readonly ActionInfo[]): string[] {
     const mine = actions.filter((a) => a.phase === phase);
     if (mine.length === 0) continue;
     lines.push(`${PHASE_TITLES[phase]}:`);
-    for (const a of mine) lines.push(`  ${actionLine(a)}`);
+    // Wrapped for an 80-column console; continuation lines indented under the action.
+    for (const a of mine) lines.push(...wrapWords(actionLine(a), TEXT_WIDTH, '      ', '  '));
   }
   return lines;
 }

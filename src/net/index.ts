@@ -74,6 +74,6 @@ export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent, resolvConf } fro
 export type { DhcpEvent } from './dhcp-event.ts';
 export { describeKernelError } from './errors.ts';
 export { actionLine, changeCount, formatActions, formatNotes } from './format.ts';
-export { namePorts } from './ports.ts';
+export { isNicLink, namePorts, portSpecs } from './ports.ts';
 export type { PortNamed, PortSpec } from './ports.ts';
 

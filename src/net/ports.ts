@@ -1,5 +1,6 @@
 // Port naming: gives each NIC the label the board file has for it ("wan", "lan1"), matched by
-// MAC address or by bus address, over rtnetlink. Called by `stockade boot` before the network
+// MAC address or by bus address, or the one the config assigns it (interfaces.ports[].nic_mac,
+// set with the console's Assign ports), over rtnetlink. Called by `stockade boot` before the network
 // setup, so the config can name ports by label.
 //
 // - Matching by MAC uses the hardware's own address (IFLA_PERM_ADDRESS) when the driver reports
@@ -19,7 +20,32 @@ import { netDeviceChain } from '../kernel/index.ts';
 import { isMac } from '../common/index.ts';
 import { describeKernelError } from './errors.ts';
 
-export interface PortSpec { label: string; mac?: string; path?: string }
+export interface PortSpec {
+  label: string;
+  mac?: string;
+  path?: string;
+  /** Given by the config (nic_mac): it wins a NIC that a board mapping also matches. */
+  assigned?: boolean;
+}
+
+/**
+ * The ports to name: the board's, with the config's assignments (interfaces.ports[].nic_mac)
+ * in place of the board's mapping for those labels, and labels the board does not list added.
+ * A board port whose NIC the config gives to another label is left without one (reported
+ * missing) rather than fought over.
+ */
+export function portSpecs(board: readonly PortSpec[], config: readonly { name: string; nic_mac?: string }[]): PortSpec[] {
+  const assigned = new Map(config.filter((p) => p.nic_mac !== undefined).map((p) => [p.name, p.nic_mac!.toLowerCase()]));
+  const given = new Set(assigned.values());
+  const specs: PortSpec[] = board.map((p) => {
+    const mac = assigned.get(p.label);
+    if (mac !== undefined) return { label: p.label, mac, assigned: true };
+    return { label: p.label, ...(p.mac !== undefined ? { mac: p.mac } : {}), ...(p.path !== undefined ? { path: p.path } : {}) };
+  });
+  for (const [label, mac] of assigned) if (!board.some((p) => p.label === label)) specs.push({ label, mac, assigned: true });
+  // Board ports by MAC that the config gave away: one NIC, one label.
+  return specs.filter((s) => assigned.has(s.label) || s.mac === undefined || !given.has(s.mac.toLowerCase()));
+}
 export interface PortNamed { label: string; from: string; index: number; changed: boolean }
 
 /** Stacked devices: they copy a lower device's MAC, so they are never taken for a NIC. */
@@ -73,7 +99,12 @@ function checkSpecs(ports: readonly PortSpec[]): void {
   }
 }
 
-function isCandidate(l: Link): boolean {
+/** A link that can be a NIC (what a port label can name): not a stacked device. */
+export function isNicLink(l: Pick<Link, 'type' | 'kind'>): boolean {
+  return isCandidate(l);
+}
+
+function isCandidate(l: Pick<Link, 'type' | 'kind'>): boolean {
   return l.type === ARPHRD_ETHER && !(l.kind !== undefined && STACKED_KINDS.has(l.kind));
 }
 
@@ -120,7 +151,9 @@ export async function namePortsWith(deps: PortNamingDeps, ports: readonly PortSp
   const named: PortNamed[] = [];
   const missing: string[] = [];
   const assigned = new Map<number, string>();
-  for (const spec of ports) {
+  // The config's assignments first: a board mapping that matches the same NIC then yields.
+  const byConfig = new Set<string>();
+  for (const spec of [...ports.filter((p) => p.assigned), ...ports.filter((p) => !p.assigned)]) {
     const hits = spec.mac !== undefined ? findByMac(candidates, spec) : findByPath(candidates, spec, chains);
     if (hits.length === 0) {
       missing.push(spec.label);
@@ -130,8 +163,13 @@ export async function namePortsWith(deps: PortNamingDeps, ports: readonly PortSp
     if (hits.length > 1) throw new PortNamingError(`port ${spec.label}: ${by} matches ${hits.length} interfaces (${hits.map((l) => l.name).join(', ')})`);
     const link = hits[0]!;
     const other = assigned.get(link.index);
+    if (other !== undefined && byConfig.has(other) && !spec.assigned) {
+      missing.push(spec.label);
+      continue;
+    }
     if (other !== undefined) throw new PortNamingError(`port ${spec.label}: ${by} matches ${link.name}, which is already port ${other}`);
     assigned.set(link.index, spec.label);
+    if (spec.assigned) byConfig.add(spec.label);
     named.push({ label: spec.label, from: link.name, index: link.index, changed: link.name !== spec.label });
   }
 

@@ -1,7 +1,10 @@
 // Every command's help as a user runs it (issue 15 item 5): `stockade help`, `stockade GROUP
 // --help` and `stockade COMMAND --help` for every command the executable has, each exits 0 and
-// fits an 80-column serial console (no line longer than 79 characters).
+// fits an 80-column serial console (no line longer than 79 characters); so do the outputs this
+// tier can run without a daemon or a lab (a plan between two files).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -64,6 +67,23 @@ test('every command: --help and -h print its usage (exit 0, nothing run), within
     assert.match(r.stdout, new RegExp(`^usage: stockade ${words.replace(/[-]/g, '\\-')}( |\\n|$)`), `${words} --help starts with its usage`);
     fits(`${words} --help`, r.stdout);
     assert.is(run([...c.words, '-h']).stdout, r.stdout, `${words} -h`);
+  }
+});
+
+test('outputs that need no daemon fit 79 columns too: config plan between two files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stk-cli-width-'));
+  try {
+    const ha = join(root, 'test', 'fixtures', 'config', 'ha-node-a.json');
+    const board = join(root, 'board', 'x86_64-generic', 'config.json');
+    // A long path in the header and long values in the items.
+    const long = join(dir, 'a-config-file-name-long-enough-to-push-the-plan-header-past-the-edge.json');
+    writeFileSync(long, readFileSync(ha));
+    const plan = run(['config', 'plan', long, '--against', board]);
+    assert.is(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /parts? change: /);
+    fits('config plan', plan.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -54,6 +54,16 @@ function enslave(c: Checker, at: string, name: string, master: { name: string; k
 export function checkInterfaces(c: Checker): void {
   const { ports, bonds, vlans, bridges } = c.config.interfaces;
 
+  // One NIC carries one label (boot would refuse to name either port).
+  const nics = new Map<string, string>();
+  ports.forEach((port, i) => {
+    if (port.nic_mac === undefined) return;
+    const mac = port.nic_mac.toLowerCase();
+    const other = nics.get(mac);
+    if (other !== undefined) c.fail(pointer('interfaces', 'ports', i, 'nic_mac'), 'a NIC no other port is given', `port "${other}" has nic_mac ${mac} too`);
+    else nics.set(mac, port.name);
+  });
+
   bonds.forEach((bond, i) => {
     const master = { name: bond.name, kind: 'bond' as const, pointer: pointer('interfaces', 'bonds', i) };
     bond.members.forEach((m, j) => enslave(c, pointer('interfaces', 'bonds', i, 'members', j), m, master, ['port']));

@@ -121,6 +121,21 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         o.type('exit\r');
         await o.see(lab, /Enter an option:$/);
         assert.is(o.vt.garbage, 0);
+
+        // As an SSH session runs it (--session): Logout ends the process, no login prompt again.
+        // (The menu is on the screen until the new console draws its login prompt.)
+        con.kill('SIGKILL');
+        await con.exited;
+        con = lab.spawn('a', ['env', '-u', 'STOCKADE_NATIVE', STOCKADE_BIN, 'console', '--tty', box, '--session', '--config', join(dir, 'a.json'), '--socket', d.socket, '--log', join(dir, 'none.log')]);
+        o.vt.raw = '';
+        o.type('\x0c');
+        await o.see(lab, /Password:$/);
+        o.type('password\r');
+        await o.see(lab, /Enter an option:$/);
+        o.type('0\r');
+        await o.see(lab, /Logged out\.\s*$/);
+        const ended = await Promise.race([con.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+        assert.is(ended, 0, 'the session\'s console exits 0 at logout');
       } finally {
         await o.close();
         con.kill('SIGKILL');

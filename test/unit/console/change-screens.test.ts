@@ -207,16 +207,74 @@ screens('upgrade: the slots as the upgrade command prints them; mark good; the o
   assert.match(s.screen(), /Enter an option:$/);
 });
 
-screens('ports: each link with state and MAC, redrawn every second until a key', async () => {
+const NICS = (up: boolean) => [
+  { name: 'wan', state: up ? 'up' : 'no-carrier', mac: '52:54:00:00:00:01', hwMac: '52:54:00:00:00:01', nic: true, addresses: [] },
+  { name: 'lan', state: 'up', mac: '52:54:00:00:00:02', hwMac: '52:54:00:00:00:02', nic: true, addresses: ['192.0.2.2/24'] },
+  { name: 'sync', state: 'down', mac: '02:00:00:00:00:09', hwMac: '52:54:00:00:00:03', nic: true, addresses: [] },
+  { name: 'nic7', state: 'down', mac: '52:54:00:00:00:07', hwMac: '52:54:00:00:00:07', nic: true, addresses: [] },
+  { name: 'br0', state: 'up', mac: '52:54:00:00:00:02', addresses: [] },
+];
+
+screens('assign ports: each link with state, hardware MAC and who labels it, redrawn every second until a key', async () => {
   let up = false;
-  const s = await session({ ports: async () => [{ name: 'wan', state: up ? 'up' : 'no-carrier', mac: '52:54:00:00:00:01', addresses: [] }, { name: 'lan', state: 'up', mac: '52:54:00:00:00:02', addresses: ['192.0.2.2/24'] }] });
+  const s = await session({ ports: async () => NICS(up) });
   await s.type('2\r');
   assertGolden(s.stream, 'ports');
   up = true;
   await s.timers.advance(1000);
-  assert.match(s.screen(), /^ {2}wan +up +52:54:00:00:00:01/m, 'the cable plugged in shows at the next redraw');
+  assert.match(s.screen(), /^ {2}wan +up +52:54:00:00:00:01 +board/m, 'the cable plugged in shows at the next redraw');
   await s.type('x');
   assert.match(s.screen(), /Enter an option:$/);
+});
+
+screens('assign ports: a label given to a NIC that has another label trades places with it, through the transaction; a bad MAC keeps the field', async () => {
+  const s = await session({ ports: async () => NICS(true) });
+  await s.type('2\r');
+  await s.type('a');
+  assertGolden(s.stream, 'assign-ports');
+  await s.type('eth0\r');
+  assert.match(s.screen(), /No port 'eth0' in the config: one of wan, lan, sync\.[\s\S]*Port \(Enter: back\):$/);
+  await s.type('lan\r');
+  assert.match(s.screen(), /lan: NIC 52:54:00:00:00:02 now \(board file\)[\s\S]*NIC MAC:$/);
+  await s.type('52:54:00:zz\r');
+  assert.match(s.screen(), /Not accepted: '52:54:00:zz'\. Nothing was applied\.[\s\S]*NIC MAC:$/);
+  assert.equal(s.calls, []);
+  await s.type('52:54:00:00:00:01\r');
+  assert.match(s.screen(), /Assign ports: the plan[\s\S]*port wan: changed[\s\S]*port lan: changed/);
+  await s.type('\r');
+  await s.type('yes\r');
+  assert.match(s.screen(), /Reverts in 60 s\./);
+  const doc = JSON.parse(s.texts[0]!) as { interfaces: { ports: Array<{ name: string; nic_mac?: string }> } };
+  assert.equal(doc.interfaces.ports, [{ name: 'wan', nic_mac: '52:54:00:00:00:02' }, { name: 'lan', nic_mac: '52:54:00:00:00:01' }, { name: 'sync' }]);
+  await s.type('c');
+  await s.type('\r');
+  assert.match(s.screen(), /the labels move to their NICs at the next[\s\S]*Press Enter for the menu\.$/);
+  assert.equal(s.calls, ['apply by console', 'confirm by console']);
+  await s.type('\r');
+  assert.match(s.screen(), /a: assign, any other key: back to the menu\.$/);
+});
+
+screens('assign ports: board gives the label back to the board file; two labels on one NIC are refused by the loader', async () => {
+  const cfg = JSON.parse(SAVED) as { interfaces: { ports: Array<Record<string, string>> } };
+  cfg.interfaces.ports[0]!['nic_mac'] = '52:54:00:00:00:07';
+  const text = JSON.stringify(cfg, null, 2);
+  const s = await session({ ports: async () => NICS(true), savedConfig: () => ({ path: '/data/config.json', text }) });
+  await s.type('2\r');
+  assert.match(s.screen(), /^ {2}wan +up +52:54:00:00:00:01 +config/m);
+  await s.type('a');
+  await s.type('lan\r');
+  // nic7 has no label: lan takes it, but wan is given it already.
+  await s.type('52:54:00:00:00:07\r');
+  assertGolden(s.stream, 'assign-ports-refused');
+  await s.type('\x03');
+  await s.type('2\r');
+  await s.type('a');
+  await s.type('wan\r');
+  await s.type('board\r');
+  await s.type('\r');
+  await s.type('yes\r');
+  const doc = JSON.parse(s.texts[0]!) as { interfaces: { ports: Array<{ name: string; nic_mac?: string }> } };
+  assert.equal(doc.interfaces.ports[0], { name: 'wan' });
 });
 
 screens('diagnose LVS: the checklist stockade diagnose prints, paged', async () => {

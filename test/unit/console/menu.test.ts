@@ -135,6 +135,27 @@ login('plain text stops with a bell where the line ends rather than run on unsee
   assert.match(stream.vt.raw, /\x07/);
 });
 
+login('one session (SSH): logout ends it instead of coming back to the login prompt; so does idle logout', async () => {
+  const c = start(fakeHost({ settings: { passwordHash: HASH } }), { session: true });
+  await settle();
+  await typeIn(c.stream, 'password\r');
+  await typeIn(c.stream, '0\r');
+  await c.done;
+  assert.match(c.screen(), /Enter an option: 0\n+Logged out\.\s*$/);
+  assert.not.match(c.screen(), /Password:$/);
+  assert.is(c.timers.pending, 0, 'no timer holds the process');
+  const idle = start(fakeHost({ settings: { passwordHash: HASH } }), { session: true });
+  await settle();
+  await typeIn(idle.stream, 'password\r');
+  await idle.timers.advance(900_000);
+  await idle.done;
+  assert.match(idle.screen(), /Logged out: no key for 900 s\.\s*$/);
+  // A serial line (no session) comes back to the login prompt for the next person.
+  const serial = await loggedIn();
+  await typeIn(serial.stream, '0\r');
+  assert.match(serial.screen(), /Password:$/);
+});
+
 login('the terminal going away ends the session', async () => {
   const c = await loggedIn();
   c.stream.hangUp();

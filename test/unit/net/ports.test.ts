@@ -9,7 +9,7 @@ import { NetlinkError } from '../../../src/kernel/netlink/ack.ts';
 import { ARPHRD_ETHER, IFF_UP } from '../../../src/kernel/rtnetlink/constants.ts';
 import type { ChangeLinkRequest, Link } from '../../../src/kernel/rtnetlink/link.ts';
 import { netDeviceChain } from '../../../src/kernel/sysfs-net.ts';
-import { namePortsWith, PortNamingError } from '../../../src/net/ports.ts';
+import { namePortsWith, portSpecs, PortNamingError } from '../../../src/net/ports.ts';
 import type { PortNamingDeps } from '../../../src/net/ports.ts';
 import { rejects } from './helpers.ts';
 
@@ -136,6 +136,33 @@ test('netDeviceChain reads the device link of a sysfs tree', () => {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+// The config's assignments (interfaces.ports[].nic_mac, the console's Assign ports).
+const BOARD = [{ label: 'wan', path: '0000:00:03.0' }, { label: 'lan', path: '0000:00:04.0' }, { label: 'sync', mac: '52:54:00:00:00:03' }];
+const CHAINS: Record<string, string[]> = { eth0: ['virtio0', '0000:00:03.0'], eth1: ['virtio1', '0000:00:04.0'], eth2: ['virtio2', '0000:00:05.0'] };
+const NICS = (): Link[] => [link(2, 'eth0', '52:54:00:00:00:01'), link(3, 'eth1', '52:54:00:00:00:02'), link(4, 'eth2', '52:54:00:00:00:03')];
+
+test('config assignments: two labels swapped by nic_mac trade NICs; the board maps the rest', async () => {
+  const specs = portSpecs(BOARD, [{ name: 'wan', nic_mac: '52:54:00:00:00:02' }, { name: 'lan', nic_mac: '52:54:00:00:00:01' }, { name: 'sync' }]);
+  assert.equal(specs, [{ label: 'wan', mac: '52:54:00:00:00:02', assigned: true }, { label: 'lan', mac: '52:54:00:00:00:01', assigned: true }, { label: 'sync', mac: '52:54:00:00:00:03' }]);
+  const k = fakeKernel(NICS());
+  const r = await namePortsWith({ kernel: k, deviceChain: (n) => CHAINS[n] }, specs);
+  assert.equal(r.missing, []);
+  assert.equal(names(k), { lan: 2, wan: 3, sync: 4 });
+  // Without the config's say, the board's mapping.
+  const plain = fakeKernel(NICS());
+  await namePortsWith({ kernel: plain, deviceChain: (n) => CHAINS[n] }, portSpecs(BOARD, [{ name: 'wan' }]));
+  assert.equal(names(plain), { wan: 2, lan: 3, sync: 4 });
+});
+
+test('config assignments: a board port whose NIC the config gives away keeps none (missing), whether the board maps it by path or MAC; a new label is added', async () => {
+  const specs = portSpecs(BOARD, [{ name: 'lan', nic_mac: '52:54:00:00:00:01' }, { name: 'dmz', nic_mac: '52:54:00:00:00:03' }]);
+  assert.equal(specs.map((s) => s.label), ['wan', 'lan', 'dmz'], 'sync (by MAC) is left out: its NIC is dmz now');
+  const k = fakeKernel(NICS());
+  const r = await namePortsWith({ kernel: k, deviceChain: (n) => CHAINS[n] }, specs);
+  assert.equal(r.missing, ['wan']);
+  assert.equal(names(k), { lan: 2, eth1: 3, dmz: 4 }, 'the NIC no label names keeps its kernel name');
 });
 
 test.run();
