@@ -191,7 +191,7 @@ if (ready && !existsSync(bin)) {
       assert.match(run.out, new RegExp(`^  config {5}${f.config}$`, 'm'));
       assert.match(run.out, /^  ports {6}mgmt  [0-9a-f:]{17}  up\n {13}wan {3}[0-9a-f:]{17}  up$/m);
       assert.match(run.out, /^  addresses  mgmt 192\.0\.2\.1\/24\n {13}wan 198\.51\.100\.1\/24 198\.51\.100\.5\/24$/m);
-      assert.match(run.out, /^  firewall {3}fail-closed; open: SSH tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
+      assert.match(run.out.replace(/\n {13}/g, ' '), /^  firewall {3}fail-closed; open: SSH tcp\/8443 from 192\.0\.2\.10 and ping in on mgmt$/m);
       assert.match(run.out, /^  failures {3}none$/m);
       assert.ok(run.out.endsWith(`stockade: boot complete (${version}, slot B)\n`), run.out);
       // The summary reports the boot's own time; how long it is belongs to a benchmark, not here.
