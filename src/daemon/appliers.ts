@@ -10,6 +10,7 @@ import type { FirewallManager } from '../firewall/index.ts';
 export { lvsApplier } from './lvs-applier.ts';
 export { segmentsApplier } from './segments.ts';
 import type { VrrpRuntime } from '../vrrp/index.ts';
+import { authorizedKeysText, sshEnabled, systemSshKeyFiles, type SshKeyFiles } from '../ssh/index.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {
@@ -30,24 +31,36 @@ export function firewallApplier(manager: FirewallManager): PartApplier {
 }
 
 /** Management keys read when used (the commit window, revisions kept) change at once; the others need a restart. */
-const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port']);
-const MANAGEMENT_AT_BOOT = new Set(['ssh_port', 'ssh_authorized_keys']);
+const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port', 'ssh_authorized_keys']);
+const MANAGEMENT_AT_BOOT = new Set(['ssh_port']);
+const SSH_AT_BOOT = 'SSH is set up at boot: write it to /data/config.json and reboot';
 
-export const managementApplier: PartApplier = {
-  part: 'management',
-  async apply(previous: Config, next: Config) {
-    const before = previous.management as unknown as Record<string, unknown>;
-    const after = next.management as unknown as Record<string, unknown>;
-    const fixed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !MANAGEMENT_LIVE.has(k) && !equalJson(before[k], after[k]));
-    if (fixed.length > 0) {
-      const k = fixed[0]!;
-      // SSH is set up by `stockade boot` (dropbear's keys file and arguments, then init starts it).
-      const how = MANAGEMENT_AT_BOOT.has(k) ? 'SSH is set up at boot: write it to /data/config.json and reboot' : 'restart the daemon to apply it';
-      throw new Error(`/management/${k}: changing it on the running box is not supported yet (${how})`);
-    }
-    return async () => undefined;
-  },
-};
+/**
+ * Management: SSH's keys change live (src/ssh/live-keys.ts says why only they); turning SSH on or
+ * off and its port are dropbear's arguments, set at boot.
+ */
+export function managementApplier(ssh: SshKeyFiles = systemSshKeyFiles): PartApplier {
+  return {
+    part: 'management',
+    async apply(previous: Config, next: Config) {
+      const before = previous.management as unknown as Record<string, unknown>;
+      const after = next.management as unknown as Record<string, unknown>;
+      const fixed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !MANAGEMENT_LIVE.has(k) && !equalJson(before[k], after[k]));
+      if (fixed.length > 0) {
+        const k = fixed[0]!;
+        throw new Error(`/management/${k}: changing it on the running box is not supported yet (${MANAGEMENT_AT_BOOT.has(k) ? SSH_AT_BOOT : 'restart the daemon to apply it'})`);
+      }
+      const keys = (c: Config): readonly string[] => c.management.ssh_authorized_keys;
+      if (equalJson(keys(previous), keys(next))) return async () => undefined;
+      if (sshEnabled(previous) !== sshEnabled(next)) {
+        throw new Error(`/management/ssh_authorized_keys: ${sshEnabled(next) ? 'starting' : 'stopping'} SSH on the running box is not supported yet (${SSH_AT_BOOT})`);
+      }
+      if (!ssh.running()) return async () => undefined;
+      ssh.writeKeys(authorizedKeysText(keys(next)));
+      return async () => ssh.writeKeys(authorizedKeysText(keys(previous)));
+    },
+  };
+}
 
 /** How the vrrp applier reaches the daemon's VRRP (absent while the config has no instances). */
 export interface VrrpSlot {

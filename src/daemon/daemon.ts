@@ -152,7 +152,7 @@ export async function startDaemon(opts: DaemonOptions, log: Log, version: string
     control, log,
     // One applier per part that can change live (src/apply/parts.ts orders them); a part with
     // none refuses a change to it. Parts add theirs here.
-    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), syncApplier(syncSlot), lvsApplier(lvs), segmentsApplier(segments), managementApplier],
+    appliers: [netApplier, firewallApplier(firewall), vrrpApplier(vrrpSlot), syncApplier(syncSlot), lvsApplier(lvs), segmentsApplier(segments), managementApplier()],
     store: new RevisionStore(opts.testHooks && opts.persistPauseMs ? pausingFiles(opts.persistPauseMs) : durableFiles, opts.configFile),
     audit: { files: auditFiles, path: join(dirname(opts.configFile), 'audit.log') },
     initial: { config: choice.config, text: readFileSync(choice.file, 'utf8') },

@@ -5,3 +5,4 @@ export { sshEnabled, sshPlan, type SshPlan } from './plan.ts';
 export { keyFingerprint } from './fingerprint.ts';
 export { prepareSsh, type SshPrepared } from './prepare.ts';
 export { AUTHORIZED_KEYS_FILE, DROPBEAR_ARGV_FILE, HOST_KEY_FILE, SSH_RUN_DIR, VOLATILE_HOST_KEY_FILE } from './paths.ts';
+export { authorizedKeysText, systemSshKeyFiles, type SshKeyFiles } from './live-keys.ts';

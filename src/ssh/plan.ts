@@ -2,6 +2,7 @@
 // and port dropbear listens on, the authorized_keys text and dropbear's argv. Keys only: dropbear
 // refuses passwords (-s), and no forwarding is offered (-j -k): the box is managed, not a jump host.
 import type { Config } from '../config/index.ts';
+import { authorizedKeysText } from './live-keys.ts';
 
 /** dropbear listens on at most this many -p addresses (its MAX_LISTEN_ADDR). */
 const MAX_LISTEN = 10;
@@ -31,7 +32,7 @@ export function sshEnabled(config: Config): boolean {
 export function sshPlan(config: Config, hostKeyFile: string): SshPlan {
   const m = config.management;
   const port = m.ssh_port;
-  const authorizedKeys = m.ssh_authorized_keys.map((k) => `${k}\n`).join('');
+  const authorizedKeys = authorizedKeysText(m.ssh_authorized_keys);
   if (!sshEnabled(config)) {
     const why = m.interfaces.length === 0 ? 'no management interface (management.interfaces)' : 'no key in management.ssh_authorized_keys';
     return { enabled: false, why, port, listen: [], authorizedKeys, hostKeyFile, argv: [] };

@@ -1,11 +1,14 @@
 // The management part on the running box: the commit window, revisions kept, interfaces and
-// sources change live (the firewall follows); SSH's port and keys are set up at boot, so a change
-// to them is refused naming the key and saying how it takes effect; the rest need a restart.
+// sources change live (the firewall follows), and so do SSH's keys (the keys file dropbear reads
+// at each login is rewritten where boot set SSH up; the undo writes the old keys); SSH's port and
+// turning SSH on or off are set up at boot, so a change to them is refused naming the key and
+// saying how it takes effect; the rest need a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfigText } from '../../../src/config/index.ts';
 import type { Config } from '../../../src/config/index.ts';
 import { managementApplier } from '../../../src/daemon/appliers.ts';
+import type { SshKeyFiles } from '../../../src/ssh/index.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGWeFp8O9fAtCgbT0 admin@laptop';
 function config(management: Record<string, unknown>): Config {
@@ -13,11 +16,31 @@ function config(management: Record<string, unknown>): Config {
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.config;
 }
-const refusal = (a: Config, b: Config): Promise<string> => managementApplier.apply(a, b).then(() => 'applied', (e: Error) => e.message);
+const KEY2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBy3BGlDZ9GdK1rF0Hd8ZB1KLwQ9fXGmxkV0H7dO2Ttp ops@desk';
 
-test('live keys apply; SSH keys say reboot; others say restart the daemon', async () => {
+/** SSH's files as a test sees them: whether boot set SSH up, and every keys file written. */
+function files(running: boolean): SshKeyFiles & { written: string[] } {
+  const written: string[] = [];
+  return { written, running: () => running, writeKeys: (t) => void written.push(t) };
+}
+const refusal = (a: Config, b: Config, ssh: SshKeyFiles = files(false)): Promise<string> => managementApplier(ssh).apply(a, b).then(() => 'applied', (e: Error) => e.message);
+
+test('SSH keys change live where SSH runs: the keys file rewritten, the undo writes the old keys', async () => {
+  const ssh = files(true);
+  const undo = await managementApplier(ssh).apply(config({ ssh_authorized_keys: [KEY] }), config({ ssh_authorized_keys: [KEY, KEY2] }));
+  assert.equal(ssh.written, [`${KEY}\n${KEY2}\n`]);
+  await undo();
+  assert.equal(ssh.written, [`${KEY}\n${KEY2}\n`, `${KEY}\n`]);
+  // Where boot did not set SSH up (SSH off here, a lab): nothing to rewrite, the change is saved.
+  const idle = files(false);
+  assert.is(await refusal(config({ ssh_authorized_keys: [KEY] }), config({ ssh_authorized_keys: [KEY2] }), idle), 'applied');
+  assert.equal(idle.written, []);
+});
+
+test('live keys apply; starting SSH and its port say reboot; others say restart the daemon', async () => {
   assert.is(await refusal(config({}), config({ commit_confirm_s: 60, allowed_sources: ['192.0.2.0/24'] })), 'applied');
-  assert.is(await refusal(config({}), config({ ssh_authorized_keys: [KEY] })), '/management/ssh_authorized_keys: changing it on the running box is not supported yet (SSH is set up at boot: write it to /data/config.json and reboot)');
+  assert.is(await refusal(config({}), config({ ssh_authorized_keys: [KEY] }), files(true)), '/management/ssh_authorized_keys: starting SSH on the running box is not supported yet (SSH is set up at boot: write it to /data/config.json and reboot)');
+  assert.match(await refusal(config({ ssh_authorized_keys: [KEY] }), config({}), files(true)), /^\/management\/ssh_authorized_keys: stopping SSH .*reboot\)$/);
   assert.match(await refusal(config({ ssh_authorized_keys: [KEY] }), config({ ssh_authorized_keys: [KEY], ssh_port: 2222 })), /^\/management\/ssh_port: .*reboot\)$/);
   assert.match(await refusal(config({}), config({ control_max_clients: 4 })), /^\/management\/control_max_clients: .*\(restart the daemon to apply it\)$/);
 });
