@@ -2,7 +2,8 @@
 // management interface only, from management.allowed_sources only. From the admin host m on the
 // mgmt bridge: `ssh box stockade CMD` runs the CLI with stdin passed through, an interactive
 // login gets the console menu; a wrong key, a password, a shell command and the LAN side (client
-// c) are refused. The host key is made at the first boot on /data and its fingerprint printed on
+// c) are refused; a key added by a config transaction logs in at once and goes with its abort.
+// The host key is made at the first boot on /data and its fingerprint printed on
 // the console. Killing the serial console or an SSH session (kill -9) leaves VRRP alone: same
 // daemon, same states, no transition, adverts going on.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -167,6 +168,25 @@ s.test('a key not in ssh_authorized_keys, and any password, are refused', async 
   const pw = await ssh(pair, 'm', mgmt('a'), 'wrong', ['stockade', '--version'], { extra: ['-o', 'PreferredAuthentications=password,keyboard-interactive', '-o', 'PubkeyAuthentication=no'] });
   assert.is(pw.code, 255);
   assert.match(pw.stderr, /Permission denied \(publickey\)/);
+});
+
+s.test('a key added by a config transaction logs in at once; aborting the transaction takes it away again', async (pair) => {
+  const saved = JSON.parse(await pair.sh('a', 'cat /data/config.json')) as { management: { ssh_authorized_keys: string[] } };
+  saved.management.ssh_authorized_keys = [...saved.management.ssh_authorized_keys, publicKey('wrong')];
+  const b64 = Buffer.from(JSON.stringify(saved, null, 2)).toString('base64');
+  const applied = await pair.run('a', `echo ${b64} | base64 -d > /tmp/ssh-keys.json && stockade config apply /tmp/ssh-keys.json 2>&1`);
+  assert.is(applied.code, 0, applied.output);
+  assert.match(applied.output, /Applied: .*management/);
+  try {
+    const added = await ssh(pair, 'm', mgmt('a'), 'wrong', ['stockade', '--version']);
+    assert.is(added.code, 0, `the added key logs in: ${added.stderr}`);
+  } finally {
+    await pair.sh('a', 'stockade config abort');
+  }
+  const gone = await ssh(pair, 'm', mgmt('a'), 'wrong', ['stockade', '--version']);
+  assert.is(gone.code, 255, 'the key is gone with the aborted transaction');
+  assert.match(gone.stderr, /Permission denied \(publickey\)/);
+  assert.is((await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', '--version'])).code, 0, 'the configured key still logs in');
 });
 
 s.test('SSH answers on the management interface only: from the LAN it is dropped', async (pair) => {
