@@ -121,7 +121,11 @@ test('ssh a stockade upgrade pair - < bundle: b first (good, settled), then a; b
   const bundle = makeBundle();
   const from = { a: pair.vm('a').console().length, b: pair.vm('b').console().length };
   const admin = pair.lab.spawn('m', ['sh', '-c', `exec ssh ${SSH.join(' ')} root@${addressesOf('a').mgmt} stockade upgrade pair - --timeout 3600 < ${bundle} 2>&1`]);
-  const ended = await Promise.race([admin.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), UPGRADE_MS))]);
+  // The deadline's timer is cleared when the command ends: left armed, it would keep the test
+  // process (every image test file shares it) alive for UPGRADE_MS after the last test.
+  let deadline: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([admin.exited.then(() => true), new Promise<false>((r) => { deadline = setTimeout(() => r(false), UPGRADE_MS); })]);
+  clearTimeout(deadline);
   const out = admin.stdout();
   process.stderr.write(`upgrade pair said:\n${out}\n`);
   if (!ended) admin.kill('SIGKILL');
