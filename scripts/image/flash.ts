@@ -13,10 +13,9 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, realpathSync, statSync, writeSync, constants, ftruncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { checkWholeDisk, loopBackingFiles } from '../../src/kernel/index.ts';
-import { progressPrinter } from '../../src/upgrade/index.ts';
+import { confirmDiskName, mib, progressPrinter } from '../../src/upgrade/index.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CHUNK = 4 << 20;
@@ -24,21 +23,6 @@ class Refused extends Error {}
 
 function usage(why: string): never {
   throw new Refused(`${why} (usage: scripts/flash --board NAME DEVICE [--image FILE] [--yes])`);
-}
-
-function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`;
-}
-
-async function confirm(device: string, size: number): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`flash: everything on ${device} (${mib(size)}) will be overwritten. Type its name (${basename(device)}) to go on: `);
-    return answer.trim() === basename(device);
-  } finally {
-    rl.close();
-  }
 }
 
 async function main(): Promise<number> {
@@ -74,7 +58,7 @@ async function main(): Promise<number> {
     const loop = loopBackingFiles().get(real);
     if (loop) throw new Refused(`${target} backs loop device /dev/${loop}: detach it first`);
   }
-  if (block && !values.yes && !(await confirm(target, capacity))) throw new Refused(`${target}: not confirmed (type its name, or --yes); nothing written`);
+  if (block && !values.yes && !(await confirmDiskName('flash', target, capacity))) throw new Refused(`${target}: not confirmed (type its name, or --yes); nothing written`);
 
   process.stderr.write(`flash: ${image} (${mib(imageSize)}) -> ${target}${block ? ` (disk, ${mib(capacity)})` : ' (file)'}\n`);
   const src = openSync(image, 'r');

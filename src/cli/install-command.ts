@@ -3,33 +3,16 @@
 // the data filesystem (src/upgrade/disk-install.ts has the order and why). Refused before a byte
 // is written: a partition, a mounted disk, the disk this system runs from, a disk too small, or
 // no typed confirmation (--yes skips it).
-import { createInterface } from 'node:readline/promises';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command } from './command.ts';
 import { parseOptions, usageError } from './options.ts';
 import { UPGRADE_DEFAULTS, runningSlot, machineDisk } from './upgrade-disk.ts';
 import { versionLine } from './build-info.ts';
 import { DiskRegion, blockDeviceSize, bootDisk, checkWholeDisk, makeDataFilesystem, partitionName, rereadPartitions } from '../kernel/index.ts';
-import { DATA_LABEL, installDisk, progressPrinter, SLOT_LABEL } from '../upgrade/index.ts';
+import { confirmDiskName, DATA_LABEL, installDisk, mib, progressPrinter, SLOT_LABEL } from '../upgrade/index.ts';
 
 const USAGE = 'DISK [--yes]';
 /** What a new box's /data starts with (as scripts/build-image makes it). */
 const DATA_DIRS: Record<string, number> = { keys: 0o700, log: 0o755 };
-
-function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`;
-}
-
-async function confirmed(device: string, bytes: number): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const name = device.replace(/^\/dev\//, '');
-    const answer = await rl.question(`install: everything on ${device} (${mib(bytes)}) will be overwritten. Type its name (${name}) to go on: `);
-    return answer.trim() === name;
-  } finally {
-    rl.close();
-  }
-}
 
 export const installCommand: Command = {
   words: ['install'],
@@ -58,7 +41,7 @@ Asks for DISK's name to be typed unless --yes.
     }
     if (boot.disk === check.name) throw new UserError(`install: ${device} is the disk this system runs from: refused, nothing written`, EXIT_BAD_INPUT);
     const running = runningSlot(machineDisk(), UPGRADE_DEFAULTS.cmdline);
-    if (!values.yes && !(await confirmed(device, check.bytes))) {
+    if (!values.yes && !(await confirmDiskName('install', device, check.bytes))) {
       throw new UserError(`install: ${device}: not confirmed (type its name, or --yes); nothing written`, EXIT_BAD_INPUT);
     }
 

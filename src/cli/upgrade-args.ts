@@ -19,6 +19,4 @@ export function readKeyFile(file: string): { public: PublicKey; private?: KeyObj
   return parsed.value;
 }
 
-export function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
-}
+export { mib } from '../upgrade/index.ts';

@@ -3,14 +3,13 @@
 // progress lines, and the installer (src/upgrade/install.ts) over this machine's partitions.
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Io } from './command.ts';
-import { mib } from './upgrade-args.ts';
 import { buildInfo } from './build-info.ts';
 import { withEnv, type Disk } from './upgrade-disk.ts';
 import { formatConfigError, loadBoardFile, type Config } from '../config/index.ts';
 import { httpsGet, runTool, toolMessage } from '../kernel/index.ts';
 import {
-  BundleFault, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, otherSlot, publicKeyFromBase64, readState, regionSlotWriter, trialSlot, writeState,
-  type BootControl, type InstallProgress, type InstallReport, type PublicKey, type SlotName,
+  BundleFault, ESP_LABEL, GrubEnvFile, SLOT_LABEL, StreamSource, install, otherSlot, progressPrinter, publicKeyFromBase64, readState, regionSlotWriter, trialSlot, writeState,
+  type BootControl, type InstallReport, type PublicKey, type SlotName,
 } from '../upgrade/index.ts';
 
 export function trustedKeys(config: Config, file: string): PublicKey[] {
@@ -19,30 +18,6 @@ export function trustedKeys(config: Config, file: string): PublicKey[] {
     if (!key.ok) throw new UserError(`${file}: /upgrade/trusted_keys/${i}: ${key.error.message}`, EXIT_BAD_INPUT);
     return key.value;
   });
-}
-
-/** A progress line per 10 % (logs, ssh without a terminal); a live line with rate and ETA on a tty. */
-function progressPrinter(io: Io, tty: boolean): (p: InstallProgress) => void {
-  const started = performance.now();
-  let lastTenth = -1;
-  let lastDraw = 0;
-  return (p) => {
-    const now = performance.now();
-    const seconds = (now - started) / 1000;
-    const rate = p.done / Math.max(seconds, 1e-3);
-    const what = p.phase === 'write' ? 'written' : 'read back';
-    if (tty) {
-      if (now - lastDraw < 200 && p.done < p.total) return;
-      lastDraw = now;
-      const eta = p.phase === 'write' ? `, ETA ${((p.total - p.done) / Math.max(rate, 1)).toFixed(0)} s` : '';
-      io.err(`\r${what} ${mib(p.done)} of ${mib(p.total)} (${Math.floor((p.done / p.total) * 100)} %), ${mib(rate)}/s${eta}   ${p.done === p.total ? '\n' : ''}`);
-      return;
-    }
-    const tenth = Math.floor((p.done / p.total) * 10);
-    if (tenth === lastTenth) return;
-    lastTenth = tenth;
-    io.err(`${what} ${tenth * 10} % (${mib(p.done)} of ${mib(p.total)}, ${mib(rate)}/s)\n`);
-  };
 }
 
 const isUrl = (file: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
@@ -127,7 +102,7 @@ export async function writeBundle(req: WriteRequest, io: Io): Promise<InstallRep
       runningSlot: running,
       writer: regionSlotWriter(target, slotRegion),
       boot,
-      onProgress: progressPrinter(io, req.tty),
+      onProgress: progressPrinter((t) => io.err(t), req.tty),
       // Recorded before the switch: GRUB never boots a slot the state does not describe.
       beforeSwitch: (r) => writeState(stateDir, {
         ...state,

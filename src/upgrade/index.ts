@@ -41,7 +41,7 @@ export { GrubEnvFile, type BlockRegion } from './boot-env.ts';
 export { locateFatFile, shortName, type Extent, type FatFile } from './fat.ts';
 export { GPT_FIRST_USABLE, SECTOR, encodeGpt, gptLastUsable, partitionRange, randomGuid, readGptPartitions, type GptLayout, type GptPartition, type Reader } from './gpt.ts';
 export { DATA_LABEL, installDisk, planDiskLayout, type DiskInstallReport, type DiskInstallRequest, type DiskPlan } from './disk-install.ts';
-export { progressPrinter, type Progress } from './progress.ts';
+export { confirmDiskName, mib, progressPrinter, type Progress } from './progress.ts';
 export { DEFAULT_STATE_DIR, EMPTY_STATE, readState, writeState, type SlotRecord, type TrialFailure, type UpgradeState } from './state.ts';
 export { FULL_TRIES, NO_VERDICT, activateRefusal, failTrial, markGood, rollback, rollbackRefusal, settleAtBoot, type LifecycleStep, type Plan } from './lifecycle.ts';
 export { applyPlan } from './apply-plan.ts';

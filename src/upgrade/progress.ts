@@ -1,6 +1,8 @@
 // Progress of a long write and its read-back, as `upgrade install`, `stockade install` and
 // scripts/flash show it: on a terminal one live line (bytes, percent, rate, ETA) redrawn at most
-// five times a second; otherwise (logs, ssh without a terminal) one line per 10 %.
+// five times a second; otherwise (logs, ssh without a terminal) one line per 10 %. Also the
+// question both whole-disk writers ask first: the disk's name typed back.
+import { createInterface } from 'node:readline/promises';
 
 export interface Progress {
   readonly phase: 'write' | 'read-back';
@@ -8,7 +10,7 @@ export interface Progress {
   readonly total: number;
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
@@ -43,4 +45,20 @@ export function progressPrinter(write: (text: string) => void, tty: boolean, now
     lastTenth = tenth;
     write(`${what} ${tenth * 10} % (${mib(p.done)} of ${mib(p.total)}, ${mib(rate)}/s)\n`);
   };
+}
+
+/**
+ * Asks on stderr for `device`'s name (without /dev/) to be typed back before everything on it is
+ * overwritten; false without a terminal to ask on, or when something else was typed.
+ */
+export async function confirmDiskName(who: string, device: string, bytes: number): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const name = device.replace(/^.*\//, '');
+    const answer = await rl.question(`${who}: everything on ${device} (${mib(bytes)}) will be overwritten. Type its name (${name}) to go on: `);
+    return answer.trim() === name;
+  } finally {
+    rl.close();
+  }
 }
