@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../../src/cli/main.ts';
+import { run } from './run-cli.ts';
 import { readBootEnv } from '../../../scripts/image/bootenv.ts';
 import { fakeSquashfs, makeTestDisk } from './disk.ts';
 
@@ -17,13 +17,6 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const boardFile = join(root, 'board', 'x86_64-generic', 'board.json');
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-upgrade-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 function keyFiles(name: string): { priv: string; pub: string; raw: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

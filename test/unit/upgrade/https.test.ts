@@ -12,20 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../../src/cli/main.ts';
+import { run } from './run-cli.ts';
 import { readBootEnv } from '../../../scripts/image/bootenv.ts';
 import { fakeSquashfs, makeTestDisk } from './disk.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const boardFile = join(root, 'board', 'x86_64-generic', 'board.json');
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-upgrade-https-'));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 // The signed bundle, as the build host makes it.
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');

@@ -5,17 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../../src/cli/main.ts';
+import { run } from './run-cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stockade-install-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, err, out };
-}
 
 test('--help: the usage first, then what it does', async () => {
   const h = await run('install', '--help');
