@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withLab, type Lab, type LabProcess } from '../harness.ts';
+import { withLab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { expectProbe, probe } from './probe.ts';
 import { killUdhcpds } from './udhcpd.ts';
 import { controlRequest } from '../../../src/control/index.ts';
 import type { SegmentsView } from '../../../src/segments/index.ts';
@@ -42,19 +43,6 @@ const CONFIG = {
     metadata: { to: '203.0.113.10', port: 8773 },
   }],
 };
-
-
-async function probe(l: Lab, host: string, address: string, port: number): Promise<string> {
-  return (await l.exec(host, [node, peer, 'probe', address, String(port)], { timeoutMs: 10_000 })).stdout.trim();
-}
-
-/** `host` reaching address:port answers matching `expected` (the answer, and the box's rules, in the message when not). */
-async function expectProbe(l: Lab, host: string, address: string, port: number, expected: RegExp, what: string): Promise<void> {
-  const answer = await probe(l, host, address, port);
-  if (expected.test(answer)) return;
-  const rules = (await l.exec('gw', ['iptables-save', '-c'], { check: false })).stdout;
-  assert.unreachable(`${what}: ${host} -> ${address}:${port} answered ${JSON.stringify(answer)}, expected ${expected}\n${rules}`);
-}
 
 if (ready) {
   test('managed segment: DHCP fixed addresses, groups isolated until a rule, public IP at run time, long-lived flow kept, metadata redirect', async () => {

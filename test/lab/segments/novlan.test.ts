@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withLab, type Lab, type LabProcess } from '../harness.ts';
+import { withLab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { expectProbe, probe } from './probe.ts';
 import { controlRequest } from '../../../src/control/index.ts';
 import type { SegmentsView } from '../../../src/segments/index.ts';
 import { STOCKADE_BIN } from '../helpers/stockade-daemon.ts';
@@ -36,17 +37,6 @@ const CONFIG = {
     ],
   }],
 };
-
-async function probe(l: Lab, host: string, address: string, port: number, from?: string): Promise<string> {
-  return (await l.exec(host, [node, peer, 'probe', address, String(port), ...(from ? [from] : [])], { timeoutMs: 10_000 })).stdout.trim();
-}
-
-async function expectProbe(l: Lab, host: string, address: string, port: number, expected: RegExp, what: string, from?: string): Promise<void> {
-  const answer = await probe(l, host, address, port, from);
-  if (expected.test(answer)) return;
-  const rules = (await l.exec('gw', ['iptables-save', '-c'], { check: false })).stdout;
-  assert.unreachable(`${what}: ${host} -> ${address}:${port} answered ${JSON.stringify(answer)}, expected ${expected}\n${rules}`);
-}
 
 if (ready) {
   test('managed_novlan: groups on one L2 segment get their addresses and routers by DHCP, are isolated through the box until a rule, no redirects, no spoofed sources', async () => {

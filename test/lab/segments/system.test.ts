@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withLab, type Lab, type LabProcess } from '../harness.ts';
+import { withLab, type LabProcess } from '../harness.ts';
 import { requireLab } from '../require.ts';
+import { probe } from './probe.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'x64', 'stockade');
@@ -27,10 +28,6 @@ const config = (allowFrom: string[]) => ({
     { name: 'servers', mode: 'system', interfaces: ['dmz'], allow_from: allowFrom },
   ],
 });
-
-async function probe(l: Lab, host: string, address: string, port: number): Promise<string> {
-  return (await l.exec(host, [node, peer, 'probe', address, String(port)], { timeoutMs: 10_000 })).stdout.trim();
-}
 
 if (ready) {
   test('system segments: addresses from the office\'s own DHCP through the box\'s bridge; servers open to the office only, and only while allow_from says so', async () => {
