@@ -8,13 +8,18 @@
 import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
 import { terminalSafe, type Config } from '../config/index.ts';
-import { IpvsClient } from '../kernel/ipvs/index.ts';
+import { IpvsClient, type IpvsKernel } from '../kernel/ipvs/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { desiredTable, formatAction, LvsApplyError, LvsManager, planLvs, uncheckedServices } from '../lvs/index.ts';
 
-async function openIpvs(words: string): Promise<IpvsClient> {
+/** What the commands need of IPVS: IpvsClient on the box, a fake in unit tests (lvsCommandsWith). */
+export type IpvsOpener = () => Promise<IpvsKernel & { readonly writes: number; close(): void }>;
+
+const openKernel: IpvsOpener = () => IpvsClient.open();
+
+async function openIpvs(words: string, open: IpvsOpener): Promise<Awaited<ReturnType<IpvsOpener>>> {
   try {
-    return await IpvsClient.open();
+    return await open();
   } catch (e) {
     throw new UserError(`${words}: ${(e as Error).message}`, EXIT_FAILURE);
   }
@@ -79,7 +84,12 @@ async function applyThroughDaemon(file: string, config: Config, running: Config,
   return EXIT_OK;
 }
 
-const lvsPlan: Command = {
+/** The lvs commands over `open`'s IPVS (the kernel's by default). */
+export function lvsCommandsWith(open: IpvsOpener): readonly Command[] {
+  return [lvsPlan(open), lvsApply(open)];
+}
+
+const lvsPlan = (open: IpvsOpener): Command => ({
   words: ['lvs', 'plan'],
   usage: '[FILE] [--json]',
   summary: 'print the IPVS services and real servers `lvs apply` would add, change or delete, and why (changes nothing)',
@@ -87,7 +97,7 @@ const lvsPlan: Command = {
     const { file, json } = parseNetArgs('lvs plan', args);
     const config = loadOrReport(file, io);
     if (!config) return EXIT_BAD_INPUT;
-    const ipvs = await openIpvs('lvs plan');
+    const ipvs = await openIpvs('lvs plan', open);
     try {
       const actions = planLvs(desiredTable(config), await ipvs.table(), { exclusive: config.lvs.exclusive });
       if (json) {
@@ -102,9 +112,9 @@ const lvsPlan: Command = {
       ipvs.close();
     }
   },
-};
+});
 
-const lvsApply: Command = {
+const lvsApply = (open: IpvsOpener): Command => ({
   words: ['lvs', 'apply'],
   usage: '[FILE] [--json]',
   summary: "make the kernel's IPVS table hold the config's virtual services: only what differs is written; a refusal undoes the rest",
@@ -124,7 +134,7 @@ const lvsApply: Command = {
     step('load and check the config');
     const running = await daemonWithLvs();
     if (running !== undefined) return applyThroughDaemon(file, config, running, json, io);
-    const ipvs = await openIpvs('lvs apply');
+    const ipvs = await openIpvs('lvs apply', open);
     step('open IPVS');
     const log = (): void => undefined;
     try {
@@ -150,6 +160,6 @@ const lvsApply: Command = {
       ipvs.close();
     }
   },
-};
+});
 
-export const lvsCommands: readonly Command[] = [lvsPlan, lvsApply];
+export const lvsCommands: readonly Command[] = lvsCommandsWith(openKernel);
