@@ -2,6 +2,20 @@
 // what conntrackd does: the reply tuple is not sent, NAT is sent as the changed address / port;
 // the receiver rebuilds the reply tuple as the inverse of the original and asks the kernel for
 // the NAT, and marks TCP entries BE_LIBERAL (windows are not synced).
+//
+// IPVS-NAT (LVS-NAT with net.ipv4.vs.conntrack=1) is the exception. What ctnetlink shows for a
+// client's flow through an LVS-NAT virtual service on the director (Debian's 6.1 kernel, captured
+// in the image test's director pair: test/unit/ctsync/fixtures/ipvs-nat-6.1.json):
+//   orig   client:cport -> VIP:vport
+//   reply  real server:rport -> client:cport  (IPVS rewrites it, ip_vs_nfct.c ip_vs_update_conntrack;
+//          -> the SNAT address:port instead when a SNAT rule also matches on the way out)
+//   status no IPS_DST_NAT (IPVS rewrites the packets itself, not through conntrack's NAT);
+//          DST_NAT_DONE (null binding), SRC_NAT|SRC_NAT_DONE when SNATed, CONFIRMED, SEEN_REPLY, ASSURED.
+// conntrackd sends no DNAT without the status bit, so its peer rebuilds the reply as VIP -> client,
+// an entry the real server's replies never match. Here the changed reply source is sent as the
+// DNAT address / port whatever the status says, and a DNAT without IPS_DST_NAT in the status is
+// committed as the reply tuple's source (not as kernel NAT): the peer's entry is the director's.
+// (A conntrackd peer would set up kernel DNAT to the real server instead: the flow still passes.)
 import { invertTuple, type CtEntry, type CtTuple } from '../kernel/ctnetlink/index.ts';
 import { isIcmp } from './wire/codec.ts';
 import type { SyncEntry } from './wire/codec.ts';
@@ -33,10 +47,9 @@ export function toSyncEntry(e: CtEntry): SyncEntry {
       if (r.dst !== o.src) s.snat = r.dst;
       if (r.dport !== undefined && r.dport !== o.sport) s.spat = r.dport;
     }
-    if ((s.status & IPS_DST_NAT) !== 0) {
-      if (r.src !== o.dst) s.dnat = r.src;
-      if (r.sport !== undefined && r.sport !== o.dport) s.dpat = r.sport;
-    }
+    // With IPS_DST_NAT or without (IPVS-NAT: the header).
+    if (r.src !== o.dst) s.dnat = r.src;
+    if (r.sport !== undefined && r.sport !== o.dport) s.dpat = r.sport;
   }
   if (e.seqAdjOrig !== undefined && e.seqAdjReply !== undefined) {
     const a = e.seqAdjOrig;
@@ -72,6 +85,11 @@ function origTuple(s: SyncEntry): CtTuple {
   return t;
 }
 
+/** A reply source changed without IPS_DST_NAT: IPVS-NAT's real server (the header). */
+export function isIpvsNat(s: Pick<SyncEntry, 'status' | 'dnat' | 'dpat'>): boolean {
+  return (s.status & IPS_DST_NAT) === 0 && (s.dnat !== undefined || s.dpat !== undefined);
+}
+
 export interface CommitOptions {
   /** Seconds; replaces the synced timeout (conntrackd's CommitTimeout). */
   timeout?: number;
@@ -84,8 +102,15 @@ export interface CommitOptions {
 /** A kernel create request for a synced entry. */
 export function toCtEntry(s: SyncEntry, opts: CommitOptions = {}): CtEntry {
   const orig = origTuple(s);
-  // The plain inverse: the kernel applies NAT to the reply tuple on create.
-  const e: CtEntry = { orig, reply: invertTuple(orig), status: s.status & ~IPS_EXPECTED };
+  // The plain inverse: the kernel applies NAT to the reply tuple on create. An IPVS-NAT entry's
+  // reply comes from its real server (the header).
+  const reply = invertTuple(orig);
+  const ipvsNat = isIpvsNat(s);
+  if (ipvsNat) {
+    if (s.dnat !== undefined) reply.src = s.dnat;
+    if (s.dpat !== undefined) reply.sport = s.dpat;
+  }
+  const e: CtEntry = { orig, reply, status: s.status & ~IPS_EXPECTED };
   let timeout = opts.timeout ?? (s.timeout !== undefined ? s.timeout - Math.floor(opts.age ?? 0) : opts.defaultTimeout ?? 180);
   if (timeout <= 0) timeout = 60; // conntrackd's floor for entries whose time ran out in the cache
   e.timeout = timeout;
@@ -101,7 +126,7 @@ export function toCtEntry(s: SyncEntry, opts: CommitOptions = {}): CtEntry {
     e.natSrc = { ip: s.snat ?? s.src };
     if (s.spat !== undefined) e.natSrc.port = s.spat;
   }
-  if (s.dnat !== undefined || s.dpat !== undefined) {
+  if (!ipvsNat && (s.dnat !== undefined || s.dpat !== undefined)) {
     e.natDst = { ip: s.dnat ?? s.dst };
     if (s.dpat !== undefined) e.natDst.port = s.dpat;
   }

@@ -2,12 +2,14 @@
 // config. Like conntrackd's "Filter From Userspace": an address (the box's own, configured CIDRs)
 // matches a connection's original source or reply source, as conntrackd tests them, so a
 // client's flow SNATed to a VIP is still synced while the box's own connections are not;
-// protocols and TCP states are accept or ignore lists. keepDestinations keeps LVS-NAT virtual
-// services: IPVS rewrites a flow to its real server without setting IPS_DST_NAT, so such an entry
-// shows the VIP as its destination (an own address) and would otherwise be dropped as the box's
-// own. Not wired into from-config.ts yet: committed on the peer as they are sent (no NAT, reply
-// tuple = the VIP), these entries would shadow the real server's replies after a failover.
+// protocols and TCP states are accept or ignore lists. keepDestinations keeps the LVS-NAT virtual
+// services of the config (from-config.ts): IPVS rewrites a flow's reply tuple to its real server
+// without setting IPS_DST_NAT (convert.ts), so such an entry's destination is the VIP, an own
+// address. Its reply source (the real server, carried as DNAT) counts only for a kept service:
+// a service the config does not have (ipvsadm's) stays the box's own, as does an IPVS entry
+// without a real server (one-packet scheduling, which IPVS leaves untouched).
 import { isIpv6Text, parseIpv4, parseIpv6 } from '../common/index.ts';
+import { isIpvsNat } from './convert.ts';
 import type { SyncEntry } from './wire/codec.ts';
 import { IPPROTO_TCP } from './wire/constants.ts';
 
@@ -89,7 +91,13 @@ export function compileFilter(cfg: FilterConfig): CompiledFilter {
 
 /** Whether `e` goes to a kept virtual service (its original destination, any port for port 0). */
 function toKept(f: CompiledFilter, e: SyncEntry): boolean {
-  return f.keep.size > 0 && e.dnat === undefined && (f.keep.has(`${e.proto} ${e.dst} ${e.dport ?? 0}`) || f.keep.has(`${e.proto} ${e.dst} 0`));
+  return f.keep.size > 0 && (f.keep.has(`${e.proto} ${e.dst} ${e.dport ?? 0}`) || f.keep.has(`${e.proto} ${e.dst} 0`));
+}
+
+/** The reply source: the original destination unless DNAT (or, for a kept service, IPVS) changed it. */
+function replySource(f: CompiledFilter, e: SyncEntry): string {
+  if (e.dnat === undefined) return e.dst;
+  return !isIpvsNat(e) || toKept(f, e) ? e.dnat : e.dst;
 }
 
 function inNets(nets: readonly Net[], addr: string | undefined): boolean {
@@ -104,10 +112,9 @@ function inNets(nets: readonly Net[], addr: string | undefined): boolean {
 export function filterEntry(f: CompiledFilter, e: SyncEntry): FilterVerdict {
   if (f.protocols !== undefined && !f.protocols.has(e.proto)) return 'ignored-protocol';
   if (f.ignoreProtocols.has(e.proto)) return 'ignored-protocol';
-  // The reply source is the original destination unless DNAT changed it.
   if (isIpv6Text(e.src)) {
-    if (inNets6(f.nets6, e.src) || inNets6(f.nets6, e.dnat ?? e.dst)) return 'ignored-address';
-  } else if (f.nets.length > 0 && (inNets(f.nets, e.src) || (!toKept(f, e) && inNets(f.nets, e.dnat ?? e.dst)))) {
+    if (inNets6(f.nets6, e.src) || inNets6(f.nets6, replySource(f, e))) return 'ignored-address';
+  } else if (f.nets.length > 0 && (inNets(f.nets, e.src) || inNets(f.nets, replySource(f, e)))) {
     return 'ignored-address';
   }
   if (e.proto === IPPROTO_TCP && f.tcpStates !== undefined && (e.tcpState === undefined || !f.tcpStates.has(e.tcpState))) {

@@ -25,6 +25,15 @@ export function ownAddresses(config: Config): string[] {
   return [...new Set(own)];
 }
 
+/**
+ * The LVS-NAT virtual services by address: their connections are synced although the VIP is an
+ * own address (filter.ts), with the real server as the reply source (convert.ts).
+ */
+export function lvsNatDestinations(config: Config): Array<{ proto: number; address: string; port: number }> {
+  return config.lvs.virtual_services.flatMap((vs) => (vs.method === 'nat' && vs.address !== undefined && vs.port !== undefined
+    ? [{ proto: PROTOCOL_NUMBERS[vs.protocol]!, address: vs.address, port: vs.port }] : []));
+}
+
 /** The driver's options from a validated config (pure). */
 export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions {
   const local = syncLocalAddress(config, sync);
@@ -32,6 +41,7 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
   const multicast = sync.transport === 'multicast';
   if (!multicast && sync.peer === undefined && !sync.stats_only) throw new Error('sync: no peer (transport udp)');
   const tcpStates = sync.tcp_states?.map((s) => TCP_CONNTRACK_NAMES.indexOf(s));
+  const keepDestinations = lvsNatDestinations(config);
   return {
     local,
     device: sync.interface,
@@ -43,6 +53,7 @@ export function syncDriverOptions(config: Config, sync: Sync): SyncDriverOptions
       ignoreAddresses: [...sync.ignore_addresses, ...ownAddresses(config)],
       ignoreProtocols: sync.ignore_protocols.map((p) => PROTOCOL_NUMBERS[p]!),
       ...(tcpStates !== undefined ? { tcpStates } : {}),
+      ...(keepDestinations.length > 0 ? { keepDestinations } : {}),
     },
     ...(sync.authentication !== undefined
       ? { authKey: Buffer.from(sync.authentication.key, 'base64'), replayWindow: sync.authentication.replay_window }

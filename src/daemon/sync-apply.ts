@@ -3,7 +3,7 @@
 // sync sends from (local_address, else the interface's first static address), restarts the sync
 // part (caches dropped, the peer asked for its table again); anything else is applied in place
 // with the caches kept: the filter (which also follows the box's own addresses and VIPs, so sync
-// follows net and vrrp), the commit timeout, and the failover wiring (vrrp_group, commit and purge
+// follows net and vrrp, and the LVS-NAT virtual services it keeps, so it follows lvs), the commit timeout, and the failover wiring (vrrp_group, commit and purge
 // timeouts). The start-up keys (startup_resync, startup_sync_wait_s) are read at start only.
 import type { Config } from '../config/index.ts';
 import { equalJson, EFFECT_RULES, type PartApplier } from '../apply/index.ts';
@@ -45,7 +45,7 @@ function failoverInputs(c: Config): unknown {
 export function syncApplier(slot: SyncSlot): PartApplier {
   return {
     part: 'sync',
-    follows: ['net', 'vrrp'],
+    follows: ['net', 'vrrp', 'lvs'],
     followsWhen: (previous, next) => previous.sync?.enabled === true || next.sync?.enabled === true,
     async apply(previous, next) {
       const how = syncChange(previous, next);
@@ -60,7 +60,7 @@ export function syncApplier(slot: SyncSlot): PartApplier {
         return () => slot.restart(previous);
       }
       if (how === 'none' && equalJson(failoverInputs(previous), failoverInputs(next))) {
-        // Only what sync follows changed (addresses, VIPs): the filter of own addresses.
+        // Only what sync follows changed (addresses, VIPs, virtual services): the filter.
         slot.retune(next);
         return async () => slot.retune(previous);
       }

@@ -18,11 +18,13 @@
 //   - IPVS connection sync follows VRRP: master sync daemon on the MASTER, backup on the BACKUP,
 //     on the sync port; seed 004's director pair: long-lived client connections through an
 //     LVS-NAT virtual service (boot's and the daemon's firewall open it and the sync by their
-//     system rules) survive killing the master VM, whose peer turns master.
+//     system rules) are in the backup's conntrack table before any failover (conntrack sync
+//     carries IPVS-NAT entries with their real servers) and survive killing the master VM,
+//     whose peer turns master (no mid-stream pickup: its firewall passes them by those entries).
 import * as assert from 'uvu/assert';
 import type { LabProcess } from '../lab/harness.ts';
 import type { LvsStatusView } from '../../src/lvs/index.ts';
-import { LAN_NET, LAN_VIP, pairSuite, SERVER, WAIT_MS, WAN_VIP, type Node, type Pair } from './pair.ts';
+import { CLIENT, LAN_NET, LAN_VIP, pairSuite, SERVER, WAIT_MS, WAN_VIP, type Node, type Pair } from './pair.ts';
 import { PORT, startFlows } from './pair-flows.ts';
 
 const CHECK = { type: 'tcp', interval_s: 1, timeout_s: 1, rise: 2, fall: 2, warmup_s: 0 };
@@ -69,10 +71,13 @@ const RULES = `-A -t ${LAN_VIP}:80 -s wlc
 const { test, run } = pairSuite('lvs', {
   config: (n, c) => {
     const lvs = { virtual_services: services, sync: { interface: 'sync' } };
-    // Seed 004's directors (keepalived + IPVS sync, no conntrackd): after a failover the new
-    // master picks the flows up mid-stream, IPVS knowing them from its sync daemon. The pair's
-    // conntrack sync does not carry IPVS-NAT entries (their original destination is the VIP).
-    c = { ...c, sysctls: { ...(c['sysctls'] as object), 'net.netfilter.nf_conntrack_tcp_loose': 1 } };
+    // Seed 004's directors with conntrack sync: after a failover IPVS knows the flows from its
+    // sync daemon, and conntrack from the pair's sync, which carries the IPVS-NAT entries with
+    // their real servers (ctsync/convert.ts). The pair's nf_conntrack_tcp_loose 0 stays: no
+    // mid-stream pickup, so b's stateful firewall passes the flows only with the synced entries.
+    // external_cache false: peer entries go straight into the backup's kernel, where the test
+    // looks for them before the failover.
+    c = { ...c, sync: { ...(c['sync'] as object), external_cache: false } };
     const bad = { ...lvs, virtual_services: services.map((s) => (s.name === 'web' ? { ...s, scheduler: 'twos' } : s)) };
     badConfig[n] = JSON.stringify({ ...c, lvs: bad }, null, 2);
     const weighted = { ...lvs, virtual_services: services.map((s) => (s.name === 'chk' ? { ...s, real_servers: [{ ...s.real_servers[0]!, weight: 5 }, s.real_servers[1]!] } : s)) };
@@ -283,6 +288,10 @@ test('IPVS sync follows VRRP; seed 004: client connections through the LVS-NAT s
     // Through IPVS on a, and known to b's IPVS by the sync daemon.
     assert.ok((await pair.sh('a', 'ipvsadm -L -n -c')).split('\n').filter((l) => l.includes(`${LAN_VIP}:${PORT}`) && l.includes('ESTABLISHED')).length >= FLOWS, 'a\'s IPVS holds the flows');
     await pair.lab.waitFor('b\'s IPVS holding the flows (sync)', async () => (await pair.sh('b', 'ipvsadm -L -n -c')).split('\n').filter((l) => l.includes(`${LAN_VIP}:${PORT}`)).length >= FLOWS || undefined, { timeoutMs: WAIT_MS, intervalMs: 2000 });
+    // Conntrack sync carries the IPVS-NAT entries as a's kernel holds them: client -> VIP, the
+    // reply from the real server (to the WAN VIP, the pair's SNAT), in b's kernel before any failover.
+    const flowLine = new RegExp(`ESTABLISHED src=${CLIENT.replace(/\./g, '\\.')} dst=${LAN_VIP.replace(/\./g, '\\.')} sport=\\d+ dport=${PORT} src=${SERVER.replace(/\./g, '\\.')} dst=${WAN_VIP.replace(/\./g, '\\.')} sport=${PORT} dport=\\d+ `);
+    await pair.lab.waitFor('b\'s conntrack table holding the flows (conntrack sync)', async () => (await pair.sh('b', 'cat /proc/net/nf_conntrack')).split('\n').filter((l) => flowLine.test(l)).length >= FLOWS || undefined, { timeoutMs: WAIT_MS, intervalMs: 2000 });
     await checkSyncFollows(pair);
     await flows.mark();
     const progressed = await flows.waitProgressed(WAIT_MS);

@@ -81,7 +81,8 @@ test('filters: addresses and CIDRs as original or reply source (as conntrackd), 
   assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.snat!] }), snat), 'sync', 'the SNAT address does not count');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.src] }), snat), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: [snat.dst] }), snat), 'ignored-address', 'the reply source');
-  const dnat = { ...tcp, dnat: '203.0.113.77' };
+  // A kernel DNAT sets IPS_DST_NAT (0x20); a reply source changed without it is IPVS-NAT's (below).
+  const dnat = { ...tcp, status: tcp.status | 0x20, dnat: '203.0.113.77' };
   assert.is(filterEntry(compileFilter({ ignoreAddresses: [tcp.dst] }), dnat), 'sync', 'with DNAT the reply source is the new destination');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['203.0.113.77'] }), dnat), 'ignored-address');
   assert.is(filterEntry(compileFilter({ ignoreAddresses: ['0.0.0.0/0'] }), udp), 'ignored-address');

@@ -5,6 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { haConfig } from '../ha-config.ts';
 import { syncApplier, syncChange, type SyncSlot } from '../../../src/daemon/sync-apply.ts';
+import { planConfig } from '../../../src/apply/plan.ts';
+import { partsToApply } from '../../../src/apply/transaction.ts';
+import { syncDriverOptions } from '../../../src/ctsync/index.ts';
 
 const config = haConfig;
 
@@ -43,6 +46,21 @@ test('in place: retuned, the failover wired again only when its settings changed
   log.length = 0;
   await (await syncApplier(s).apply(base, config((c) => { c.sync.master_commit_timeout_ms = 500; })))();
   assert.equal(log, ['retune ', 'rewire 500', 'retune ', 'rewire 5000']);
+});
+
+test('an lvs change alone brings sync along (its filter keeps the LVS-NAT virtual services): retuned in place', async () => {
+  const next = config((c) => { c.lvs.virtual_services[0].port = 8000; });
+  const plan = planConfig(base, next);
+  const { s } = slot();
+  const kept: unknown[] = [];
+  const applier = syncApplier({ ...s, retune: (c) => void kept.push(syncDriverOptions(c, c.sync!).filter?.keepDestinations) });
+  assert.equal(partsToApply(plan, [applier]), ['lvs', 'sync']);
+  const undo = await applier.apply(base, next);
+  await undo();
+  assert.equal(kept, [
+    [{ proto: 6, address: '203.0.113.10', port: 8000 }, { proto: 6, address: '203.0.113.10', port: 443 }],
+    [{ proto: 6, address: '203.0.113.10', port: 80 }, { proto: 6, address: '203.0.113.10', port: 443 }],
+  ]);
 });
 
 test('a restart that fails: the previous sync started again, the error names /sync and what failed', async () => {
