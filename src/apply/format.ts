@@ -19,6 +19,7 @@ function itemLines(item: ItemPlan): string[] {
   const how = item.change !== 'changed' ? item.change : item.effect ?? 'changed';
   const out = [fit(`  ${MARK[how]} ${item.label}: ${how}`, WIDTH)];
   if (item.why !== undefined) out.push(...wrapWords(item.why, WIDTH, '      '));
+  if (item.nextBoot !== undefined) out.push(...wrapWords(item.nextBoot, WIDTH, '        ', '      '));
   if (item.change === 'changed') {
     for (const f of item.fields) {
       const name = f.path === '/' ? '' : `${f.path.slice(1)}: `;
@@ -45,5 +46,7 @@ export function formatPlan(plan: Plan): string {
   }
   const changed = plan.parts.filter((p) => p.changed).map((p) => p.part);
   lines.push(...wrapWords(changed.length === 0 ? 'No change: applying this config does nothing.' : `${changed.length} part${changed.length === 1 ? '' : 's'} change: ${changed.join(', ')}.`, WIDTH));
+  const atBoot = plan.parts.flatMap((p) => p.items.filter((i) => i.nextBoot !== undefined).map((i) => i.label));
+  if (atBoot.length > 0) lines.push(...wrapWords(`Saved now, in effect only after the next reboot: ${atBoot.join(', ')}.`, WIDTH));
   return lines.join('\n') + '\n';
 }

@@ -62,6 +62,24 @@ export const EFFECT_RULES: Readonly<Partial<Record<PartName, EffectRule>>> = {
  */
 export const READ_WHEN_USED: ReadonlySet<PartName> = new Set<PartName>(['console', 'upgrade']);
 
+/**
+ * Changes the running box does not take: the transaction saves them and boot applies them, so
+ * they take effect at the next reboot (`config plan` says so). `fields`: only a change to these
+ * fields of an item of `list`; absent: any change in the section.
+ */
+export interface NextBootRule {
+  readonly section: string;
+  readonly list?: string;
+  readonly fields?: readonly string[];
+  /** Why, one clause. */
+  readonly why: string;
+}
+
+export const NEXT_BOOT_RULES: readonly NextBootRule[] = [
+  { section: 'interfaces', list: 'ports', fields: ['nic_mac'], why: 'ports are named at boot; a running link is not renamed' },
+  { section: 'modules', why: 'modules are loaded at boot' },
+];
+
 export function ruleFor(part: PartName, section: string, list: string | undefined): EffectRule | undefined {
   const rule = EFFECT_RULES[part];
   return rule !== undefined && rule.section === section && rule.list === list ? rule : undefined;

@@ -5,7 +5,7 @@
 // place or restarts it.
 import type { Config } from '../config/index.ts';
 import { diffJson, escapePointer as escape, type Difference, type Json } from './diff.ts';
-import { EFFECT_RULES, PART_NAMES, PART_SECTIONS, ruleFor, type Effect, type PartName } from './parts.ts';
+import { EFFECT_RULES, NEXT_BOOT_RULES, PART_NAMES, PART_SECTIONS, ruleFor, type Effect, type PartName } from './parts.ts';
 
 export interface ItemPlan {
   /** Operator's name for the item: `instance vi1`, `vlan lan.10`, `sync`, `system/hostname`. */
@@ -14,6 +14,8 @@ export interface ItemPlan {
   readonly effect?: Effect;
   /** Why it restarts, when it does: the fields that force it, and what that means. */
   readonly why?: string;
+  /** Set when (part of) the change takes effect only at the next reboot: which fields, and why. */
+  readonly nextBoot?: string;
   /** The differences inside the item, paths relative to the item. */
   readonly fields: readonly Difference[];
 }
@@ -94,11 +96,24 @@ function itemPlan(part: PartName, key: ItemKey, diffs: readonly Difference[]): I
   const whole = diffs.length === 1 && diffs[0]!.path.split('/').length - 1 === key.depth ? diffs[0] : undefined;
   const change = whole?.kind === 'added' || whole?.kind === 'removed' ? whole.kind : 'changed';
   const fields = diffs.map((d) => ({ ...d, path: '/' + d.path.split('/').slice(1 + key.depth).join('/') }));
+  const top = (f: Difference): string => f.path.split('/')[1] ?? '';
+  const boot = nextBoot(key, change, fields.map(top));
+  const base: ItemPlan = { label: key.label, change, ...(boot !== undefined ? { nextBoot: boot } : {}), fields };
   const rule = ruleFor(part, key.section, key.list);
-  if (rule === undefined || change !== 'changed') return { label: key.label, change, fields };
-  const forcing = [...new Set(fields.map((f) => f.path.split('/')[1] ?? '').filter((f) => rule.restartOn.includes(f)))];
-  if (forcing.length === 0) return { label: key.label, change, effect: 'in place', fields };
-  return { label: key.label, change, effect: 'restarts', why: `${forcing.join(', ')} changed: ${rule.restartMeans}`, fields };
+  if (rule === undefined || change !== 'changed') return base;
+  const forcing = [...new Set(fields.map(top).filter((f) => rule.restartOn.includes(f)))];
+  if (forcing.length === 0) return { ...base, effect: 'in place' };
+  return { ...base, effect: 'restarts', why: `${forcing.join(', ')} changed: ${rule.restartMeans}` };
+}
+
+/** What of the item takes effect only at the next reboot (NEXT_BOOT_RULES), and why, in words. */
+function nextBoot(key: ItemKey, change: ItemPlan['change'], fields: readonly string[]): string | undefined {
+  const rule = NEXT_BOOT_RULES.find((r) => r.section === key.section && r.list === key.list);
+  if (rule === undefined) return undefined;
+  if (rule.fields === undefined) return `takes effect at the next reboot (${rule.why})`;
+  // A whole item added or removed is the live apply's to make; only its fields wait for boot.
+  const hit = change === 'changed' ? [...new Set(fields.filter((f) => rule.fields!.includes(f)))] : [];
+  return hit.length === 0 ? undefined : `${hit.join(', ')} takes effect at the next reboot (${rule.why})`;
 }
 
 function unchangedItems(part: PartName, before: Config, after: Config, items: ReadonlyMap<string, unknown>): string[] {

@@ -2,7 +2,7 @@
 // `firewall plan|apply|lint`): `[FILE] [--json]`, FILE defaulting to the saved config, else the
 // board's default (config/source.ts).
 import { EXIT_BAD_INPUT, UserError, type Io } from './command.ts';
-import { CONFIG_FILES, errorCountLine, firstConfigFile, formatConfigError, loadConfigFile, type Config } from '../config/index.ts';
+import { CONFIG_FILES, errorCountLine, firstConfigFile, formatConfigErrorWrapped, loadConfigFile, type Config, type ConfigError } from '../config/index.ts';
 
 export interface ConfigArgs { file: string; json: boolean }
 
@@ -27,7 +27,12 @@ export function parseConfigArgs(words: string, args: readonly string[]): ConfigA
 export function loadOrReport(file: string, io: Io): Config | undefined {
   const result = loadConfigFile(file);
   if (result.ok) return result.config;
-  for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');
-  io.err(errorCountLine(result.errors.length) + '\n');
+  reportConfigErrors(file, result.errors, io);
   return undefined;
+}
+
+/** Every error of a config that does not load, each wrapped to the console's width, then the count. */
+export function reportConfigErrors(file: string, errors: readonly ConfigError[], io: Io): void {
+  for (const error of errors) io.err(formatConfigErrorWrapped(file, error) + '\n');
+  io.err(errorCountLine(errors.length) + '\n');
 }

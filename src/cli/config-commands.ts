@@ -1,6 +1,8 @@
 // `stockade config validate FILE` and `stockade config schema`.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { configSchema, errorCountLine, formatConfigError, formatConfigWarning, loadConfigFile, terminalSafe } from '../config/index.ts';
+import { configSchema, formatConfigWarningWrapped, loadConfigFile, terminalSafe } from '../config/index.ts';
+import { TEXT_WIDTH, wrapWords } from '../common/index.ts';
+import { reportConfigErrors } from './config-arg.ts';
 import { lintFirewall } from '../firewall/index.ts';
 import { transactionCommands } from './config-tx-commands.ts';
 
@@ -18,14 +20,13 @@ export const validateCommand: Command = {
     const file = args[0]!;
     const result = loadConfigFile(file);
     if (result.ok) {
-      for (const w of result.warnings ?? []) io.err(formatConfigWarning(file, w) + '\n');
+      for (const w of result.warnings ?? []) io.err(formatConfigWarningWrapped(file, w) + '\n');
       // Firewall rules that never match or lock the operator out: warnings, the file is valid.
-      for (const w of lintFirewall(result.config)) io.err(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`) + '\n');
+      for (const w of lintFirewall(result.config)) io.err(wrapWords(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`), TEXT_WIDTH, '    ').join('\n') + '\n');
       io.out(terminalSafe(`${file}: valid (config version ${result.config.version})`) + '\n');
       return EXIT_OK;
     }
-    for (const error of result.errors) io.err(formatConfigError(file, error) + '\n');
-    io.err(errorCountLine(result.errors.length) + '\n');
+    reportConfigErrors(file, result.errors, io);
     return EXIT_BAD_INPUT;
   },
 };

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { parseFlags, type Flags } from './options.ts';
 import { wrapWords } from '../common/index.ts';
-import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, errorCountLine, formatConfigError, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
+import { SAVED_CONFIG_FILE as DEFAULT_CONFIG_FILE, loadConfigFile, loadConfigText, terminalSafe, type Config } from '../config/index.ts';
+import { reportConfigErrors } from './config-arg.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { formatPlan, planConfig, RevisionStore, type Plan } from '../apply/index.ts';
 import { durableFiles } from '../kernel/index.ts';
@@ -16,8 +17,7 @@ import { durableFiles } from '../kernel/index.ts';
 function loadOrExplain(file: string, io: Io): Config {
   const r = loadConfigFile(file);
   if (r.ok) return r.config;
-  for (const e of r.errors) io.err(formatConfigError(file, e) + '\n');
-  io.err(errorCountLine(r.errors.length) + '\n');
+  reportConfigErrors(file, r.errors, io);
   throw new UserError(`${file}: not applied: invalid`, EXIT_BAD_INPUT);
 }
 

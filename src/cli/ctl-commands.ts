@@ -7,27 +7,26 @@ import { ctlDaemon } from './ctl-daemon.ts';
 import { ctlFirewall } from './ctl-firewall.ts';
 import { ctlLvs } from './ctl-lvs.ts';
 import { ctlSegments } from './ctl-segments.ts';
+import { table } from './table.ts';
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]!))).join('  ').trimEnd() + '\n').join('');
-}
 
 const ms = (n: number | null): string => (n === null ? '-' : n >= 1000 && n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
 
 /** The human view of `vrrp.status`. */
 export function formatVrrpStatus(s: VrrpStatusView): string {
   if (!s.running) return 'vrrp: no instances configured\n';
-  const head = ['INSTANCE', 'IFACE', 'VRID', 'STATE', 'MASTER', 'PRIO', 'ADVERT', 'DOWN', 'NEXT', 'IN', 'OUT', 'DROPS', 'TRANS'];
+  // The table fits 79 columns with an IPv4 master; the counters go on each instance's own line
+  // (wrapped, as every status view's long lines are: ctl-status.ts).
+  const head = ['INSTANCE', 'IFACE', 'VRID', 'STATE', 'MASTER', 'PRIO', 'ADVERT', 'DOWN', 'NEXT'];
   const row = (i: VrrpInstanceView): string[] => [
     i.name, i.interface, String(i.vrid), i.state + (i.fault ? '*' : ''), i.masterAddress ?? '-',
     `${i.effectivePriority}/${i.priority}`, `v${i.version} ${ms(i.advertIntervalMs)}`, ms(i.masterDownIntervalMs), ms(i.nextTimerInMs),
-    String(i.counters.advertsIn), String(i.counters.advertsOut), String(Object.values(i.drops).reduce((a, b) => a + b, 0)), String(i.counters.transitions),
   ];
   let out = table([head, ...s.instances.map(row)]);
   for (const i of s.instances) {
     const d = Object.entries(i.drops).map(([k, n]) => `${k}=${n}`).join(' ');
-    out += `${i.name}: vips ${i.vips.join(' ')} ${i.vipsPresent ? '(present)' : '(absent)'}${i.vmac !== null ? ` on ${i.vmac}` : ''}; priority-0 in/out ${i.counters.priorityZeroIn}/${i.counters.priorityZeroOut}; garps ${i.counters.garpsSent}${d ? `; drops ${d}` : ''}\n`;
+    const drops = Object.values(i.drops).reduce((a, b) => a + b, 0);
+    out += `${i.name}: vips ${i.vips.join(' ')} ${i.vipsPresent ? '(present)' : '(absent)'}${i.vmac !== null ? ` on ${i.vmac}` : ''}; adverts in ${i.counters.advertsIn}, out ${i.counters.advertsOut}; transitions ${i.counters.transitions}; priority-0 in/out ${i.counters.priorityZeroIn}/${i.counters.priorityZeroOut}; garps ${i.counters.garpsSent}; drops ${drops}${d ? ` (${d})` : ''}\n`;
   }
   for (const [ifname, d] of Object.entries(s.interfaceDrops)) {
     const t = Object.entries(d).map(([k, n]) => `${k}=${n}`).join(' ');
@@ -36,8 +35,7 @@ export function formatVrrpStatus(s: VrrpStatusView): string {
   const h = s.heartbeats;
   if (h) {
     const d = Object.entries(h.drops).map(([k, n]) => `${k}=${n}`).join(' ');
-    out += `heartbeats: ${h.signed ? 'signed' : 'unsigned (can only delay a takeover)'}, ${h.trusted ? 'trusted' : 'not trusted yet'}; sent ${h.sent}, received ${h.received}, last ${ms(h.lastReceivedMsAgo)} ago${d ? `; drops ${d}` : ''}
-`;
+    out += `heartbeats: ${h.signed ? 'signed' : 'unsigned (can only delay a takeover)'}, ${h.trusted ? 'trusted' : 'not trusted yet'}; sent ${h.sent}, received ${h.received}, last ${ms(h.lastReceivedMsAgo)} ago${d ? `; drops ${d}` : ''}\n`;
   }
   if (s.lag) out += `event-loop lag: p50 ${s.lag.loopP50Ms}ms p99 ${s.lag.loopP99Ms}ms max ${s.lag.loopMaxMs}ms; timer late last ${s.lag.timerLastMs}ms max ${s.lag.timerMaxMs}ms\n`;
   return out;

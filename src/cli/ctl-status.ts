@@ -3,6 +3,7 @@
 import { EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { jsonAndSocket } from './options.ts';
+import { wrapLongLines } from '../common/index.ts';
 
 export function statusCommand<T>(word: string, method: string, summary: string, format: (status: T) => string): Command {
   return {
@@ -17,7 +18,8 @@ export function statusCommand<T>(word: string, method: string, summary: string, 
       } catch (e) {
         throw new UserError((e as Error).message);
       }
-      io.out(json ? JSON.stringify(status, null, 2) + '\n' : format(status));
+      // For a person at an 80-column console, lines past column 79 wrapped.
+      io.out(json ? JSON.stringify(status, null, 2) + '\n' : wrapLongLines(format(status)));
       return EXIT_OK;
     },
   };

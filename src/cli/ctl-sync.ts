@@ -1,6 +1,7 @@
 // `stockade ctl sync`: conntrackd's commands against the running daemon's conntrack sync.
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { controlRequest, controlSocketPath, formatEntry, formatSyncStatus, type SyncCommitView, type SyncEntryView, type SyncStatusView } from '../control/index.ts';
+import { wrapLongLines } from '../common/index.ts';
 
 const USAGE = `usage: stockade ctl sync ACTION [--json] [--socket PATH]
 
@@ -73,7 +74,9 @@ export const ctlSync: Command = {
         throw new UserError((e as Error).message);
       }
     };
-    const print = (value: unknown, text: () => string): void => io.out(p.json ? JSON.stringify(value, null, 2) + '\n' : text());
+    // Entry dumps (-i, -e) stay one entry per line, as conntrack -L and conntrackd -i print them
+    // (and scripts read them); the other views wrap lines past column 79.
+    const print = (value: unknown, text: () => string, dump = false): void => io.out(p.json ? JSON.stringify(value, null, 2) + '\n' : dump ? text() : wrapLongLines(text()));
     switch (p.action) {
       case 's': {
         const s = (await ask('sync.status')) as SyncStatusView;
@@ -83,7 +86,7 @@ export const ctlSync: Command = {
       case 'i':
       case 'e': {
         const entries = (await ask('sync.dump', { cache: p.action === 'i' ? 'internal' : 'external' }, SLOW_TIMEOUT_MS)) as SyncEntryView[];
-        print(entries, () => entries.map((e) => formatEntry(e) + '\n').join(''));
+        print(entries, () => entries.map((e) => formatEntry(e) + '\n').join(''), true);
         break;
       }
       case 'c': {

@@ -11,6 +11,7 @@ import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { loadOrReport, parseConfigArgs } from './config-arg.ts';
 import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, resolvConf, type ActionInfo, type DhcpEvent } from '../net/index.ts';
 import { runDir } from '../kernel/index.ts';
+import { table } from './table.ts';
 
 export function formatLinks(links: readonly Link[]): string {
   const rows = [
@@ -19,8 +20,7 @@ export function formatLinks(links: readonly Link[]): string {
       .sort((a, b) => a.index - b.index)
       .map((l) => [String(l.index), l.name, linkState(l.flags), l.mtu === undefined ? '-' : String(l.mtu), l.address ?? '-']),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n').join('');
+  return table(rows);
 }
 
 const netLinks: Command = {

@@ -15,6 +15,7 @@ import { upgradePairCommand } from './upgrade-pair.ts';
 import { upgradePairKeysCommand } from './upgrade-pair-peer.ts';
 import { refuseMasterReboot } from './upgrade-master.ts';
 import { controlSocketPath } from '../control/index.ts';
+import { wrappedText } from '../common/index.ts';
 import { BundleFault, DEFAULT_STATE_DIR, markGood, otherSlot, readState, rollback, rollbackRefusal, trialSlot } from '../upgrade/index.ts';
 
 export const upgradeInstallCommand: Command = {
@@ -50,10 +51,10 @@ export const upgradeInstallCommand: Command = {
       }, io);
       const m = report.manifest;
       if (noSwitch) {
-        io.out(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); not switched (--no-switch): \`stockade upgrade activate\` boots it on trial; until then slot ${running} boots\n`);
+        io.out(wrappedText(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); not switched (--no-switch): \`stockade upgrade activate\` boots it on trial; until then slot ${running} boots`));
         return EXIT_OK;
       }
-      io.out(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); GRUB boots it next, once, on trial: it is kept when its health holds within ${config.upgrade.confirm_timeout_s} s, else slot ${running} boots again\n`);
+      io.out(wrappedText(`slot ${target}: ${m.version} installed and read back (sha256 ${report.sha256}); GRUB boots it next, once, on trial: it is kept when its health holds within ${config.upgrade.confirm_timeout_s} s, else slot ${running} boots again`));
     } catch (err) {
       if (err instanceof BundleFault) {
         io.err(`stockade: ${file === '-' ? 'stdin' : file}: ${err.message}\n`);
@@ -102,17 +103,17 @@ export const upgradeStatusCommand: Command = {
       io.out(JSON.stringify({ running, order: env.ORDER ?? '', trial, epoch_floor: state.epoch_floor, slots, last_failure: state.last_failure ?? null }) + '\n');
       return EXIT_OK;
     }
-    io.out(`running slot ${running}; GRUB order ${env.ORDER ?? '(unset)'}; security epoch floor ${state.epoch_floor}\n`);
+    io.out(wrappedText(`running slot ${running}; GRUB order ${env.ORDER ?? '(unset)'}; security epoch floor ${state.epoch_floor}`));
     for (const s of slots) {
       const i = s.installed;
       const what = s.condition === 'trial' ? (s.running ? 'on its trial boot (kept once its health holds)' : 'installed, boots next on trial') : s.condition === 'bad' ? 'bad (not booted)' : 'good';
       const held = i
         ? `${i.version} (build ${i.build}, epoch ${i.security_epoch}), installed ${i.installed_at}${i.activated_at ? `, marked good ${i.activated_at}` : ''}${i.failed_at ? `, failed ${i.failed_at}: ${i.failure}` : ''}`
         : s.running ? `stockade ${buildInfo.version} (running; not installed by an upgrade)` : 'not installed by an upgrade';
-      io.out(`slot ${s.slot}${s.running ? ' *' : '  '} ${what}, ${s.tries} tries left; ${held}\n`);
+      io.out(wrappedText(`slot ${s.slot}${s.running ? ' *' : '  '} ${what}, ${s.tries} tries left; ${held}`));
     }
     const f = state.last_failure;
-    if (f) io.out(`last failed trial: slot ${f.slot}${f.version ? ` (${f.version})` : ''} at ${f.at}: ${f.reason}\n`);
+    if (f) io.out(wrappedText(`last failed trial: slot ${f.slot}${f.version ? ` (${f.version})` : ''} at ${f.at}: ${f.reason}`));
     return EXIT_OK;
   },
 };
@@ -128,7 +129,7 @@ export const upgradeMarkGoodCommand: Command = {
     const running = runningSlot(disk, values.cmdline ?? DEFAULTS.cmdline);
     const stateDir = values.state ?? DEFAULT_STATE_DIR;
     const { after } = applySlotPlan(disk, stateDir, (env, state) => markGood(env, running, state, new Date().toISOString()));
-    io.out(`slot ${running} marked good (GRUB order ${after.ORDER}, ${after[`${running}_TRIES`]} tries); security epoch floor ${readState(stateDir).epoch_floor}\n`);
+    io.out(wrappedText(`slot ${running} marked good (GRUB order ${after.ORDER}, ${after[`${running}_TRIES`]} tries); security epoch floor ${readState(stateDir).epoch_floor}`));
     return EXIT_OK;
   },
 };
@@ -147,7 +148,7 @@ export const upgradeRollbackCommand: Command = {
       if (refused) throw new UserError(`upgrade rollback: ${refused}; slot ${running} stays`, EXIT_BAD_INPUT);
       return rollback(env, running, state, new Date().toISOString());
     });
-    for (const n of plan.notes) io.out(`${n}\n`);
+    for (const n of plan.notes) io.out(wrappedText(`${n}`));
     if (values['no-reboot']) return EXIT_OK;
     return rebootNow(io);
   },

@@ -13,4 +13,4 @@ export { RateLimiter } from './rate-limit.ts';
 export { contains, formatPrefix, isSpecial, maskOf, overlaps, parsePrefix } from './ipv4-prefix.ts';
 export type { Ipv4Prefix } from './ipv4-prefix.ts';
 export { macAt } from './mac.ts';
-export { TEXT_WIDTH, wrapWords } from './wrap-words.ts';
+export { TEXT_WIDTH, wrapLongLines, wrapWords, wrappedText } from './wrap-words.ts';

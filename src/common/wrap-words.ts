@@ -32,3 +32,17 @@ export function wrapWords(text: string, width: number = TEXT_WIDTH, indent = '',
   if (!empty || lines.length === 0) lines.push(line.trimEnd());
   return lines;
 }
+
+/**
+ * A message as printed, with a newline after each line: as it is when it fits (its spacing kept),
+ * else wrapped with continuation lines indented by `indent`.
+ */
+export function wrappedText(text: string, width: number = TEXT_WIDTH, indent = '    '): string {
+  return (text.length <= width ? text : wrapWords(text, width, indent, '').join('\n')) + '\n';
+}
+
+/** Text of several lines with each line past `width` wrapped (wrappedText); the others kept as they are. */
+export function wrapLongLines(text: string, width: number = TEXT_WIDTH, indent = '    '): string {
+  const end = text.endsWith('\n') ? '\n' : '';
+  return (end ? text.slice(0, -1) : text).split('\n').map((l) => wrappedText(l, width, indent).slice(0, -1)).join('\n') + end;
+}

@@ -4,7 +4,7 @@
 export { loadBoardFile } from './board.ts';
 export type { Board } from './board.ts';
 export { configSchema } from './describe.ts';
-export { errorCountLine, formatConfigError, formatConfigWarning } from './errors.ts';
+export { errorCountLine, formatConfigError, formatConfigErrorWrapped, formatConfigWarning, formatConfigWarningWrapped } from './errors.ts';
 export type { ConfigError } from './errors.ts';
 export type { Config, FirewallRule, NatRule, PortSpec, Sync, Vrrp, VrrpNotify } from './generated/config.ts';
 export { parseJson } from './json-parse.ts';

@@ -70,6 +70,25 @@ test('net: an address and a hostname, grouped per item', () => {
   assert.match(formatPlan(plan), /~ address ext: changed\n {6}static: \["203\.0\.113\.2\/24"\] -> \["203\.0\.113\.3\/24"\]/);
 });
 
+test('a NIC assigned to a port (nic_mac) and a module: the plan says they wait for the next reboot', () => {
+  const plan = planConfig(config(), config((c) => {
+    c.interfaces.ports[0].nic_mac = '52:54:00:12:34:56';
+    c.interfaces.ports[1].mtu = 9000;
+    c.modules = ['sch_fq_codel'];
+  }));
+  const net = part(plan, 'net');
+  const item = (label: string) => net.items.find((i) => i.label === label)!;
+  assert.match(item('port eth0').nextBoot!, /^nic_mac takes effect at the next reboot \(ports are named at boot/);
+  assert.is(item('port eth1').nextBoot, undefined, 'an MTU is applied now');
+  assert.match(item('modules').nextBoot!, /^takes effect at the next reboot \(modules are loaded at boot\)$/);
+  const text = formatPlan(plan);
+  assert.match(text, /~ port eth0: changed\n {6}nic_mac takes effect at the next reboot \(ports are named at boot;[^\n]*\n(?: {8}\S[^\n]*\n)* {6}nic_mac: \(none\) -> "52:54:00:12:34:56"\n/);
+  assert.match(text, /Saved now, in effect only after the next reboot: port eth0, modules\.\n$/);
+  for (const l of text.split('\n')) assert.ok(l.length <= 79, l);
+  // A plan with nothing of the kind says nothing about reboots.
+  assert.not.match(formatPlan(planConfig(config(), config((c) => { c.interfaces.ports[1].mtu = 9000; }))), /reboot/);
+});
+
 test('sync: a new port restarts it (caches dropped), a new purge timeout is applied in place', () => {
   const port = planConfig(config(), config((c) => { c.sync.port = 3781; }));
   assert.equal(part(port, 'sync').items.map((i) => [i.label, i.effect]), [['sync', 'restarts']]);

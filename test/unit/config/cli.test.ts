@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main.ts';
-import { capture, fixture, fixturePath } from './helpers.ts';
+import { capture, fixture, fixturePath, unwrapped } from './helpers.ts';
+import { formatConfigErrorWrapped } from '../../../src/config/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stockade-config-cli-'));
 function file(name: string, content: string | Uint8Array): string {
@@ -31,7 +32,8 @@ test('validate: an invalid file -> exit 2, every error, then the count', async (
   const io = capture();
   assert.is(await main(['config', 'validate', path], io), 2);
   assert.is(io.stdout, '');
-  const lines = io.stderr.trimEnd().split('\n');
+  // Errors past 79 columns are wrapped; joined again, one line each.
+  const lines = unwrapped(io.stderr).trimEnd().split('\n');
   assert.is(lines.length, 4);
   assert.match(lines[0]!, new RegExp(`^${path}:\\d+:\\d+: /system/hostnme: expected one of the known properties: .*; found unknown property "hostnme". hint: did you mean "hostname"\\?$`));
   assert.match(
@@ -42,22 +44,40 @@ test('validate: an invalid file -> exit 2, every error, then the count', async (
   assert.is(lines[3], '3 errors; nothing applied');
 });
 
+test('validate: an error past 79 columns is wrapped: place and pointer, then expected, found and hint lines', async () => {
+  const c = fixture();
+  c.interfaces.bonds[0].mode = 'active-passive';
+  const path = file('w.json', JSON.stringify(c, null, 2));
+  const io = capture();
+  assert.is(await main(['config', 'validate', path], io), 2);
+  const lines = io.stderr.trimEnd().split('\n');
+  for (const l of lines) assert.ok(l.length <= 79, `past column 79: ${l}`);
+  assert.match(lines[0]!, /^\S.*:\d+:\d+: \/interfaces\/bonds\/0\/mode:$/);
+  const rest = lines.slice(1, -1).join('\n');
+  // Each part starts its own line, indented by two; what continues it, by four.
+  assert.match(rest, /^ {2}expected one of: active-backup, [^\n]*\n( {4}\S[^\n]*\n)* {2}found "active-passive"\.\n {2}hint: did you mean "active-backup"\?$/);
+  assert.is(lines.at(-1), '1 error; nothing applied');
+  // A short one stays on one line.
+  const e = { kind: 'schema', pointer: '/vrrp/instances/0/vrid', expected: 'an integer from 1 to 255', found: '300', line: 3, column: 4 } as const;
+  assert.is(formatConfigErrorWrapped('c', e), 'c:3:4: /vrrp/instances/0/vrid: expected an integer from 1 to 255; found 300');
+});
+
 test('validate: semantic errors print the same way', async () => {
   const c = fixture();
   c.sync.peer = '192.0.2.5';
   const io = capture();
   assert.is(await main(['config', 'validate', file('sem.json', JSON.stringify(c))], io), 2);
-  assert.match(io.stderr, /: \/sync\/peer: expected the sync peer: an address on a connected subnet of eth2; found "192\.0\.2\.5"\. hint: connected: 192\.0\.2\.248\/30\n1 error; nothing applied\n$/);
+  assert.match(unwrapped(io.stderr), /: \/sync\/peer: expected the sync peer: an address on a connected subnet of eth2; found "192\.0\.2\.5"\. hint: connected: 192\.0\.2\.248\/30\n1 error; nothing applied\n$/);
 });
 
 test('validate: syntax errors with line and column', async () => {
   const io = capture();
   const path = file('syntax.json', '{\n  "version": 1\n  "system": {}\n}\n');
   assert.is(await main(['config', 'validate', path], io), 2);
-  assert.is(io.stderr, `${path}:3:3: /version: expected ',' or '}' after the property value; found '"system"'. hint: is a ',' missing before this property?\n1 error; nothing applied\n`);
+  assert.is(unwrapped(io.stderr), `${path}:3:3: /version: expected ',' or '}' after the property value; found '"system"'. hint: is a ',' missing before this property?\n1 error; nothing applied\n`);
 });
 
-test('validate: missing, empty, binary, oversized files are plain one-line errors', async () => {
+test('validate: missing, empty, binary, oversized files are plain one-line errors (wrapped past 79 columns)', async () => {
   const cases: [string, RegExp][] = [
     [join(dir, 'missing.json'), /: cannot read: no such file\n/],
     [file('empty.json', ''), /: file is empty\n/],
@@ -69,8 +89,8 @@ test('validate: missing, empty, binary, oversized files are plain one-line error
   for (const [path, message] of cases) {
     const io = capture();
     assert.is(await main(['config', 'validate', path], io), 2, path);
-    assert.match(io.stderr, message);
-    assert.ok(io.stderr.startsWith(`${path}: `), io.stderr);
+    assert.match(unwrapped(io.stderr), message);
+    assert.ok(unwrapped(io.stderr).startsWith(`${path}: `), io.stderr);
     assert.ok(io.stderr.endsWith('\n1 error; nothing applied\n'), io.stderr);
     assert.not.match(io.stderr, /\n\s+at /);
   }

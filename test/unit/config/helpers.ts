@@ -64,3 +64,13 @@ export function semanticCases(register: (name: string, fn: () => void) => void, 
     });
   }
 }
+
+/**
+ * CLI output for an 80-column console with its wrapped lines joined again (a continuation line
+ * starts with spaces), after checking that no line reaches column 80.
+ */
+export function unwrapped(text: string): string {
+  const long = text.split('\n').filter((l) => l.length > 79);
+  if (long.length > 0) throw new Error(`lines past column 79:\n${long.join('\n')}`);
+  return text.replace(/\n +/g, ' ');
+}

@@ -177,6 +177,35 @@ menu('main menu: numbered, two columns; shell only with console.shell; unknown i
   assert.match(s.screen(), / 9\) Shell/);
 });
 
+menu('a key costs one write and nothing of the host: Ctrl-L redraws the whole screen in one write, a typed character echoes in one', async () => {
+  // What keeps a key fast on a 115200-baud line under TCG (the console bench): no config read,
+  // no daemon round-trip, no screen built again, one write per key.
+  const calls: string[] = [];
+  const base = fakeHost({ settings: { passwordHash: HASH } });
+  const host = new Proxy(base, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (...a: unknown[]) => { calls.push(String(prop)); return (v as (...x: unknown[]) => unknown).apply(target, a); } : v;
+    },
+  });
+  const c = start(host);
+  await settle();
+  await typeIn(c.stream, 'password\r');
+  assert.match(c.screen(), /Enter an option:$/);
+  const writes: string[] = [];
+  const write = c.stream.write.bind(c.stream);
+  c.stream.write = (chunk: string) => { writes.push(chunk); return write(chunk); };
+  calls.length = 0;
+  for (let i = 0; i < 20; i++) await typeIn(c.stream, '\x0c');
+  assert.is(writes.length, 20, 'one write per redraw');
+  assert.ok(writes.every((w) => w === writes[0] && /fw-a - stockade console[\s\S]* 0\) Logout[\s\S]*Enter an option: $/.test(w)), 'each the whole screen');
+  writes.length = 0;
+  await typeIn(c.stream, 'x');
+  await typeIn(c.stream, '\x7f');
+  assert.equal(writes, ['x', '\b \b']);
+  assert.equal(calls, [], 'the host is not asked per key');
+});
+
 menu('status screen with the daemon up', async () => {
   const c = await loggedIn();
   await typeIn(c.stream, '1\r');

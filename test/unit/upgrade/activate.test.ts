@@ -39,7 +39,8 @@ test('install --no-switch writes and records slot B, GRUB still boots A; activat
   const state = join(dir, 'state');
   const w = await run('upgrade', 'install', bundle, '--no-switch', '--disk', disk.file, '--config', config, '--board-file', boardFile, '--state', state);
   assert.is(w.code, 0, w.err);
-  assert.match(w.out, /^slot B: 1\.0\.0 installed and read back \(sha256 [0-9a-f]{64}\); not switched \(--no-switch\): `stockade upgrade activate` boots it on trial; until then slot A boots$/m);
+  // Wrapped at 79 columns: joined again.
+  assert.match(w.out.replace(/\n +/g, ' '), /^slot B: 1\.0\.0 installed and read back \(sha256 [0-9a-f]{64}\); not switched \(--no-switch\): `stockade upgrade activate` boots it on trial; until then slot A boots$/m);
   const after = readFileSync(disk.file);
   assert.equal(after.subarray(disk.slots.B.offset, disk.slots.B.offset + payload.length), payload);
   assert.equal(await readBootEnv(disk.file), { ORDER: 'A B', A_OK: '1', B_OK: '0', A_TRIES: '3', B_TRIES: '3' }, 'not switched: B stays marked bad, no trial');
