@@ -152,7 +152,7 @@ s.test('two fresh boxes set up only on their serial consoles become an HA pair r
   assert.match(sshCmd.stdout, /ha\b[\s\S]*MASTER/);
 
   // The master's daemon frozen: b hears no adverts and takes the VIP.
-  const status = await pair.ctl<{ pid: number }>('a', 'status');
+  const status = await pair.ctl<{ pid: number }>('a', 'daemon');
   assert.ok(status?.pid, 'a\'s daemon pid');
   await pair.sh('a', `kill -STOP ${status.pid}`);
   try {
