@@ -124,3 +124,106 @@ export function setPortNic(label: string, mac: string | null, swap?: { label: st
     if (swap !== undefined) set(swap.label, swap.mac);
   };
 }
+
+export interface HaPair {
+  /** The port the adverts go out on and the VIPs live on. */
+  readonly interface: string;
+  readonly vips: readonly string[];
+  readonly vrid: number;
+  readonly priority: number;
+  readonly preempt: boolean;
+  /** The advert HMAC key in hex (both boxes the same); null: none. */
+  readonly secret: string | null;
+  /** The conntrack sync link and the peer's address on it; null: no sync. */
+  readonly sync: { readonly interface: string; readonly peer: string } | null;
+}
+
+/** The instance the "HA pair" screen edits: the config's first, if it has one. */
+export function haPairOf(doc: Doc): (HaPair & { name: string }) | undefined {
+  const v = isObject(doc['vrrp']) ? doc['vrrp'] : {};
+  const inst = (Array.isArray(v['instances']) ? v['instances'] : []).find(isObject);
+  if (inst === undefined) return undefined;
+  const s = isObject(doc['sync']) ? doc['sync'] : undefined;
+  const auth = isObject(inst['authentication']) ? inst['authentication'] : undefined;
+  const key = Array.isArray(auth?.['keys']) ? (auth['keys'] as unknown[]).find(isObject) : undefined;
+  return {
+    name: String(inst['name']), interface: String(inst['interface']),
+    vips: Array.isArray(inst['vips']) ? inst['vips'].map(String) : [],
+    vrid: typeof inst['vrid'] === 'number' ? inst['vrid'] : 0,
+    priority: typeof inst['priority'] === 'number' ? inst['priority'] : 100,
+    preempt: inst['preempt'] !== false,
+    secret: typeof key?.['secret'] === 'string' ? key['secret'] : null,
+    sync: s !== undefined && typeof s['interface'] === 'string' && typeof s['peer'] === 'string' ? { interface: s['interface'], peer: s['peer'] } : null,
+  };
+}
+
+/**
+ * The pair: instance `name` (made when the config has none of that name; its other keys stay),
+ * its authentication, and the sync section pointing at the peer with this instance as the VRRP
+ * group whose master commits the peer's connections. No sync: the section goes.
+ */
+export function setHaPair(name: string, pair: HaPair): (doc: Doc) => void {
+  return (doc) => {
+    const list = arrayAt(objectAt(doc, 'vrrp'), 'instances');
+    let inst = list.find((i) => isObject(i) && i['name'] === name) as Doc | undefined;
+    if (inst === undefined) {
+      inst = { name };
+      list.push(inst);
+    }
+    Object.assign(inst, { interface: pair.interface, vrid: pair.vrid, priority: pair.priority, vips: [...pair.vips], preempt: pair.preempt });
+    if (pair.secret === null) delete inst['authentication'];
+    else inst['authentication'] = { keys: [{ id: 1, secret: pair.secret }] };
+    if (pair.sync === null) {
+      delete doc['sync'];
+      return;
+    }
+    // The other sync keys (mode, port, ...) stay; a local_address of another link would not.
+    const { local_address: _l, ...rest } = isObject(doc['sync']) ? doc['sync'] : {};
+    doc['sync'] = { ...rest, interface: pair.sync.interface, peer: pair.sync.peer, vrrp_group: name };
+  };
+}
+
+const FORWARD_COMMENT = 'console: LAN out';
+const PING_COMMENT = 'console: ping the VIPs';
+
+/** The port the console's "LAN out" forward rule sends `from`'s hosts out of, if it is there. */
+export function lanOutOf(doc: Doc): string | undefined {
+  const fw = isObject(doc['firewall']) ? doc['firewall'] : {};
+  const r = (Array.isArray(fw['rules']) ? fw['rules'] : []).find((x) => isObject(x) && x['comment'] === FORWARD_COMMENT);
+  return isObject(r) && typeof r['out_interface'] === 'string' ? r['out_interface'] : undefined;
+}
+
+/**
+ * What a gateway pair needs around VRRP: its hosts on `lan` may ping the box (the VIP is their
+ * gateway) and, with `out`, go out through that port (IPv4 forwarding on, replies back in).
+ * Rules this edit added before are replaced, others stay; out null: no forwarding rule.
+ */
+export function setLanGateway(lan: string, out: string | null): (doc: Doc) => void {
+  return (doc) => {
+    const fw = objectAt(doc, 'firewall');
+    const rules = arrayAt(fw, 'rules').filter((r) => !(isObject(r) && (r['comment'] === FORWARD_COMMENT || r['comment'] === PING_COMMENT)));
+    rules.push({ chain: 'input', action: 'accept', protocol: 'icmp', in_interface: lan, comment: PING_COMMENT });
+    if (out !== null) {
+      const replies = rules.some((r) => isObject(r) && r['chain'] === 'forward' && Array.isArray(r['states']) && r['states'].includes('established') && r['action'] === 'accept' && r['in_interface'] === undefined);
+      if (!replies) rules.push({ chain: 'forward', action: 'accept', states: ['established', 'related'] });
+      rules.push({ chain: 'forward', action: 'accept', in_interface: lan, out_interface: out, states: ['new'], comment: FORWARD_COMMENT });
+      objectAt(doc, 'sysctls')['net.ipv4.ip_forward'] = 1;
+    }
+    fw['rules'] = rules;
+  };
+}
+
+/** The SSH keys the config lets in (management.ssh_authorized_keys), as written. */
+export function sshKeysOf(doc: Doc): string[] {
+  const m = isObject(doc['management']) ? doc['management'] : {};
+  return Array.isArray(m['ssh_authorized_keys']) ? m['ssh_authorized_keys'].map(String) : [];
+}
+
+/** The SSH keys become exactly `keys` (none: the key goes, as the board default has it). */
+export function setSshKeys(keys: readonly string[]): (doc: Doc) => void {
+  return (doc) => {
+    const m = objectAt(doc, 'management');
+    if (keys.length === 0) delete m['ssh_authorized_keys'];
+    else m['ssh_authorized_keys'] = [...keys];
+  };
+}

@@ -15,6 +15,8 @@ import { powerScreen } from './screens/power.ts';
 import { shellScreen } from './screens/shell.ts';
 import { addressScreen } from './screens/address.ts';
 import { vrrpScreen } from './screens/vrrp.ts';
+import { haPairScreen } from './screens/ha-pair.ts';
+import { sshKeysScreen } from './screens/ssh-keys.ts';
 import { configMenu } from './screens/config.ts';
 import { passwordScreen } from './screens/password.ts';
 import { upgradeScreen } from './screens/upgrade.ts';
@@ -53,7 +55,9 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
     ? [
         { label: 'Assign ports', run: (c) => portsScreen(c, tx) },
         { label: 'Interface address', run: (c) => addressScreen(c, tx) },
+        { label: 'HA pair', run: (c) => haPairScreen(c, tx) },
         { label: 'VRRP quick settings', run: (c) => vrrpScreen(c, tx) },
+        { label: 'SSH keys', run: (c) => sshKeysScreen(c, tx) },
         { label: 'Config', run: (c) => configMenu(c, tx) },
         { label: 'Console password', run: (c) => passwordScreen(c, tx) },
       ]

@@ -36,6 +36,8 @@ export interface LineOptions {
   readonly max?: number;
   /** Echo '*' instead of the characters. */
   readonly secret?: boolean;
+  /** Plain text may run on past the screen's width, unseen (a pasted key line). */
+  readonly overflow?: boolean;
 }
 
 export interface TerminalStats {
@@ -245,7 +247,7 @@ export class Terminal {
           }
           break;
         case 'char':
-          if (typed.length >= max || (!opts.secret && typed.length >= room)) this.write(BELL);
+          if (typed.length >= max || (!opts.secret && !opts.overflow && typed.length >= room)) this.write(BELL);
           else {
             typed += k.char;
             if (typed.length <= room) this.write(opts.secret ? '*' : k.char);

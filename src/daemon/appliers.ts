@@ -36,8 +36,8 @@ const MANAGEMENT_AT_BOOT = new Set(['ssh_port']);
 const SSH_AT_BOOT = 'SSH is set up at boot: write it to /data/config.json and reboot';
 
 /**
- * Management: SSH's keys change live (src/ssh/live-keys.ts says why only they); turning SSH on or
- * off and its port are dropbear's arguments, set at boot.
+ * Management: SSH's keys change live, and SSH starts live (src/ssh/live-keys.ts says how); its
+ * port is dropbear's argument, set at boot.
  */
 export function managementApplier(ssh: SshKeyFiles = systemSshKeyFiles): PartApplier {
   return {
@@ -52,10 +52,14 @@ export function managementApplier(ssh: SshKeyFiles = systemSshKeyFiles): PartApp
       }
       const keys = (c: Config): readonly string[] => c.management.ssh_authorized_keys;
       if (equalJson(keys(previous), keys(next))) return async () => undefined;
-      if (sshEnabled(previous) !== sshEnabled(next)) {
-        throw new Error(`/management/ssh_authorized_keys: ${sshEnabled(next) ? 'starting' : 'stopping'} SSH on the running box is not supported yet (${SSH_AT_BOOT})`);
+      if (!sshEnabled(previous) && sshEnabled(next)) {
+        // Started as boot would (src/ssh/live-keys.ts); undone by emptying the keys file.
+        if (!ssh.startable()) return async () => undefined;
+        await ssh.start(next);
+        return async () => ssh.writeKeys('');
       }
       if (!ssh.running()) return async () => undefined;
+      // A stop empties the keys file (dropbear then lets nobody in; the next boot leaves it off).
       ssh.writeKeys(authorizedKeysText(keys(next)));
       return async () => ssh.writeKeys(authorizedKeysText(keys(previous)));
     },

@@ -1,16 +1,31 @@
-// What a config transaction may change in SSH while dropbear runs: the authorized keys, because
-// dropbear reads that file at every login. Its port, its listen addresses and whether it runs at
-// all are dropbear's arguments, written by `stockade boot` and read when init starts it: those
-// need a reboot. On a machine where boot did not set SSH up (no argv file: a lab namespace, SSH
-// off) there is nothing to rewrite; the next boot writes the keys from the saved config.
+// What a config transaction may change in SSH while the box runs: the authorized keys, because
+// dropbear reads that file at every login; and SSH's start, going from no key to some, because
+// init's dropbear line (rootfs/usr/lib/stockade/sshd) waits for the argv file that boot would
+// have written: writing it now is what boot does, and dropbear starts within seconds. Its port
+// and listen addresses stay dropbear's arguments of that start (a reboot changes them). The undo
+// of a start, and a stop, empty the keys file: dropbear listens on, nobody gets in, and the next
+// boot leaves it off. Only on the appliance (init's sshd line there): in a lab namespace nothing
+// is written, the next boot writes the keys from the saved config.
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { writeFileAtomically } from '../kernel/index.ts';
-import { AUTHORIZED_KEYS_FILE, DROPBEAR_ARGV_FILE } from './paths.ts';
+import type { Config } from '../config/index.ts';
+import { AUTHORIZED_KEYS_FILE, DROPBEAR_ARGV_FILE, HOST_KEY_FILE, VOLATILE_HOST_KEY_FILE } from './paths.ts';
+import { sshPlan } from './plan.ts';
+import { prepareSsh } from './prepare.ts';
+
+/** Init's dropbear line on the appliance; absent elsewhere (a lab, a developer's machine). */
+const INIT_SSHD = '/usr/lib/stockade/sshd';
+/** /data holds the saved config on the appliance; without it the host key is boot's volatile one. */
+const DATA_CONFIG = '/data/config.json';
 
 export interface SshKeyFiles {
   /** Boot set SSH up here (dropbear's arguments are written): the keys file is live. */
   running(): boolean;
   writeKeys(text: string): void;
+  /** SSH can be started here without a boot (the appliance's init waits for dropbear's arguments). */
+  startable(): boolean;
+  /** What boot would do for `config`'s SSH: host key, keys, dropbear's arguments. */
+  start(config: Config): Promise<void>;
 }
 
 export const systemSshKeyFiles: SshKeyFiles = {
@@ -20,7 +35,8 @@ export const systemSshKeyFiles: SshKeyFiles = {
     // dropbear refuses a keys file others can write; 0600 as OpenSSH (and boot) writes it.
     chmodSync(AUTHORIZED_KEYS_FILE, 0o600);
   },
+  startable: () => existsSync(INIT_SSHD),
+  async start(config) {
+    await prepareSsh(sshPlan(config, existsSync(DATA_CONFIG) ? HOST_KEY_FILE : VOLATILE_HOST_KEY_FILE));
+  },
 };
-
-/** The authorized_keys text for these keys: one a line. */
-export const authorizedKeysText = (keys: readonly string[]): string => keys.map((k) => `${k}\n`).join('');

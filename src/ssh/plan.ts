@@ -2,7 +2,6 @@
 // and port dropbear listens on, the authorized_keys text and dropbear's argv. Keys only: dropbear
 // refuses passwords (-s), and no forwarding is offered (-j -k): the box is managed, not a jump host.
 import type { Config } from '../config/index.ts';
-import { authorizedKeysText } from './live-keys.ts';
 
 /** dropbear listens on at most this many -p addresses (its MAX_LISTEN_ADDR). */
 const MAX_LISTEN = 10;
@@ -24,6 +23,9 @@ export interface SshPlan {
   /** dropbear's arguments (the program not included). */
   readonly argv: readonly string[];
 }
+
+/** The authorized_keys text for these keys: one a line. */
+export const authorizedKeysText = (keys: readonly string[]): string => keys.map((k) => `${k}\n`).join('');
 
 export function sshEnabled(config: Config): boolean {
   return config.management.interfaces.length > 0 && config.management.ssh_authorized_keys.length > 0;

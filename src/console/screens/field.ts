@@ -18,14 +18,16 @@ export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Messages shown under a refused value (the rest are counted: the screen has 23 rows). */
 const ERRORS_SHOWN = 4;
 
-export async function askField<T>(ctx: ScreenContext, lines: readonly string[], prompt: string, check: (typed: string) => Checked<T>, max = 64): Promise<T> {
+/** `long`: the line may run past the screen's width (a pasted key), unseen past it. */
+export async function askField<T>(ctx: ScreenContext, lines: readonly string[], prompt: string, check: (typed: string) => Checked<T>, max = 64, long = false): Promise<T> {
   let note: string[] = [];
   for (;;) {
     ctx.term.screen([...lines, ...note], prompt);
-    const typed = (await ctx.term.readLine({ max })).trim();
+    const typed = (await ctx.term.readLine({ max, ...(long ? { overflow: true } : {}) })).trim();
     const r = check(typed);
     if (r.ok) return r.value;
     const more = r.errors.length - ERRORS_SHOWN;
-    note = ['', `Not accepted: '${typed}'. Nothing was applied.`, ...r.errors.slice(0, ERRORS_SHOWN).flatMap(errorLines), ...(more > 0 ? [`(and ${more} more)`] : [])];
+    const shown = typed.length > 40 ? `${typed.slice(0, 37)}...` : typed;
+    note = ['', `Not accepted: '${shown}'. Nothing was applied.`, ...r.errors.slice(0, ERRORS_SHOWN).flatMap(errorLines), ...(more > 0 ? [`(and ${more} more)`] : [])];
   }
 }

@@ -17,6 +17,7 @@ import { controlRequest } from '../../../src/control/index.ts';
 import { daemonStatus, spawnDaemon } from '../daemon/daemon-lab.ts';
 import { VTerm } from '../../unit/console/harness.ts';
 import { CRYPT_VECTORS } from '../../unit/console/crypt-vectors.ts';
+import { menuKey } from '../../unit/console/menu-key.ts';
 
 const test = suite('console: the menu on a pty beside a real daemon (lab)');
 const HASH = CRYPT_VECTORS[0]!.hash; // "password"
@@ -45,6 +46,10 @@ class Operator {
         throw new Error(`${e.message}\nscreen:\n${this.vt.screen()}`);
       });
   }
+  /** From the main menu: the item called `label`, by the number the menu on screen gives it. */
+  async pick(lab: Lab, label: string): Promise<void> {
+    this.type(`${menuKey(await this.see(lab, /Enter an option:$/), label)}\r`);
+  }
   close(): Promise<void> {
     return this.line.close();
   }
@@ -70,7 +75,7 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Login incorrect \(1 in a row\)\.[\s\S]*Password:$/);
         o.type('password\r');
         await o.see(lab, /1 failed login attempt since the last login\.[\s\S]*Enter an option:$/);
-        o.type('1\r');
+        await o.pick(lab, 'Status');
         const up = await o.see(lab, /Transaction: /);
         assert.match(up, new RegExp(`Daemon: pid ${pid}, up `));
         assert.match(up, /^ {2}vi1 +eth0 +vrid 51 +MASTER +prio 200 this box is master$/m);
@@ -95,7 +100,7 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         assert.is(await d.proc.exited, 0);
         o.type('password\r');
         await o.see(lab, /Enter an option:$/);
-        o.type('1\r');
+        await o.pick(lab, 'Status');
         const down = await o.see(lab, /DAEMON NOT RUNNING/);
         assert.match(down, /the daemon is not running/);
         assert.match(down, /^ {2}eth0 +up +[0-9a-f:]{17} +192\.0\.2\.1\/24$/m, 'the kernel: the VIP went with the daemon');
@@ -103,18 +108,22 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Enter an option:$/);
 
         // Ping from the box (its namespace): the client answers.
-        o.type('8\r192.0.2.10\r');
+        await o.pick(lab, 'Ping a host');
+        o.type('192.0.2.10\r');
         const ping = await o.see(lab, /ping ended \(status \d+\)\.[\s\S]*Press Enter for the menu\.$/, 20_000);
         assert.match(ping, /bytes from 192\.0\.2\.10/);
         assert.match(ping, /ping ended \(status 0\)\./);
         // A ping nobody answers, stopped with Ctrl-C.
-        o.type('\r8\r192.0.2.99\r');
+        o.type('\r');
+        await o.pick(lab, 'Ping a host');
+        o.type('192.0.2.99\r');
         await o.see(lab, /PING 192\.0\.2\.99/);
         o.type('\x03');
         await o.see(lab, /Stopped \(Ctrl-C\)\.[\s\S]*Press Enter for the menu\.$/);
 
         // The shell (console.shell is true here): a line runs, exit comes back.
-        o.type('\r14\r');
+        o.type('\r');
+        await o.pick(lab, 'Shell');
         await o.see(lab, /- Shell[\s\S]*#$/);
         o.type('echo shell says $((6 * 7))\r');
         await o.see(lab, /^shell says 42$/m);
@@ -159,7 +168,7 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
       const has = (a: string): Promise<boolean> => hasAddress(lab, 'a', a);
       /** Menu item 3 from the menu: eth0's addresses become `addresses`, the gateway is kept, applied. */
       const change = async (addresses: string): Promise<string> => {
-        o.type('3\r');
+        await o.pick(lab, 'Interface address');
         await o.see(lab, /Interface \(Enter: back to the menu\):$/);
         o.type('eth0\r');
         await o.see(lab, /Addresses \(Enter: keep\):$/);
@@ -178,7 +187,8 @@ if (requireLab(test, 'lab/console/console', { tools: ['socat', 'ping'] })) {
         await o.see(lab, /Enter an option:$/);
 
         // A value the config refuses: its message, the same field again, nothing applied.
-        o.type('3\reth0\r192.0.2.1/33\r');
+        await o.pick(lab, 'Interface address');
+        o.type('eth0\r192.0.2.1/33\r');
         await o.see(lab, /Not accepted: '192\.0\.2\.1\/33'\. Nothing was applied\.\n {4}\/addresses\/0\/static\/0: expected an IPv4 CIDR[\s\S]*Addresses \(Enter: keep\):$/);
         o.type('\x03');
         await o.see(lab, /Enter an option:$/);

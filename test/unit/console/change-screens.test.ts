@@ -4,12 +4,9 @@
 // every second on the prompt line; confirm, revert now, or let it run out. Golden 80x24 screens.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runConsole, type ConfigTransaction, type ConsoleHost, type PendingView } from '../../../src/console/index.ts';
-import { CRYPT_VECTORS } from './crypt-vectors.ts';
-import { FakeStream, FakeTimers, assertGolden, fakeHost, settle } from './harness.ts';
-
-const HASH = CRYPT_VECTORS[0]!.hash; // "password"
-const WINDOW_S = 60;
+import type { ConsoleHost } from '../../../src/console/index.ts';
+import { assertGolden } from './harness.ts';
+import { HASH, WINDOW_S, session as txSession } from './tx-session.ts';
 
 const SAVED = JSON.stringify({
   version: 1,
@@ -21,50 +18,7 @@ const SAVED = JSON.stringify({
   console: { password_hash: HASH },
 }, null, 2) + '\n';
 
-/** A transaction whose window runs on the fake clock, as the daemon's does on its own. */
-function fakeTx(timers: FakeTimers) {
-  const calls: string[] = [];
-  const texts: string[] = [];
-  let pending: (PendingView & { deadline: number }) | null = null;
-  let next = 1;
-  const view = (): PendingView | null => {
-    if (pending && timers.now() >= pending.deadline) pending = null; // reverted by itself
-    return pending && { id: pending.id, who: pending.who, summary: pending.summary, secondsLeft: Math.ceil((pending.deadline - timers.now()) / 1000) };
-  };
-  const tx: ConfigTransaction = {
-    async apply(text, who) {
-      calls.push(`apply by ${who}`);
-      texts.push(text);
-      pending = { id: next++, who, summary: 'change', secondsLeft: WINDOW_S, deadline: timers.now() + WINDOW_S * 1000 };
-      return { ok: true, message: 'Applied (net, firewall).', pending: view()! };
-    },
-    async confirm(who) {
-      if (view() === null) return { ok: false, error: 'no transaction is waiting' };
-      calls.push(`confirm by ${who}`);
-      pending = null;
-      return { ok: true, message: 'Confirmed: saved as revision 4.' };
-    },
-    async abort(who) {
-      calls.push(`abort by ${who}`);
-      pending = null;
-      return { ok: true, message: 'Reverted: the confirmed config runs again.' };
-    },
-    async status() { return { pending: view() }; },
-  };
-  return { tx, calls, texts };
-}
-
-async function session(over: Omit<Partial<ConsoleHost>, 'settings'> = {}) {
-  const stream = new FakeStream();
-  const timers = new FakeTimers();
-  const t = fakeTx(timers);
-  const host = fakeHost({ settings: { passwordHash: HASH }, savedConfig: () => ({ path: '/data/config.json', text: SAVED }), ...over });
-  const done = runConsole(stream, { host, timers, log: () => undefined, transaction: t.tx });
-  await settle();
-  const type = async (text: string): Promise<void> => { stream.type(text); await settle(); };
-  await type('password\r');
-  return { stream, timers, ...t, type, done, screen: () => stream.vt.screen() };
-}
+const session = (over: Omit<Partial<ConsoleHost>, 'settings'> = {}) => txSession(SAVED, over);
 
 const screens = suite('console: screens that change the config');
 
@@ -75,7 +29,7 @@ screens('the menu with a config transaction lists the change items', async () =>
 
 screens('interface address: a refused value keeps the operator on the field; plan, countdown, confirm', async () => {
   const s = await session();
-  await s.type('3\r');
+  await s.pick('Interface address');
   assertGolden(s.stream, 'address');
   await s.type('eth9\r');
   assert.match(s.screen(), /No interface 'eth9' in the config: one of wan, lan, sync\.[\s\S]*Interface \(Enter: back to the menu\):$/);
@@ -107,7 +61,8 @@ screens('interface address: a refused value keeps the operator on the field; pla
 
 screens('interface address: dhcp, Enter keeps the routes; left alone the window runs out and says so', async () => {
   const s = await session();
-  await s.type('3\rlan\rdhcp\r\r');
+  await s.pick('Interface address');
+  await s.type('lan\rdhcp\r\r');
   assert.match(s.screen(), /address lan/);
   await s.type('\ryes\r');
   await s.timers.advance((WINDOW_S + 1) * 1000);
@@ -120,7 +75,7 @@ screens('interface address: dhcp, Enter keeps the routes; left alone the window 
 
 screens('VRRP quick settings: a priority the config refuses stays on the field; r reverts at once', async () => {
   const s = await session();
-  await s.type('4\r');
+  await s.pick('VRRP quick settings');
   assertGolden(s.stream, 'vrrp');
   await s.type('lan_vip\r300\r');
   assertGolden(s.stream, 'vrrp-refused');
@@ -149,7 +104,7 @@ screens('config: diff with the running config, rollback to a kept revision, rest
     history: () => [{ revision: 3, who: 'console', at: '2026-12-01T10:00:00.000Z', summary: 'net: address lan' }],
     revisionText: (n) => (n === 3 ? SAVED.replace('"priority": 200', '"priority": 120') : { error: `no revision ${n}` }),
   });
-  await s.type('5\r');
+  await s.pick('Config');
   assertGolden(s.stream, 'config-menu');
   await s.type('2\r');
   assert.match(s.screen(), /Config diff: running -> \/data\/config\.json/);
@@ -173,7 +128,7 @@ screens('config: diff with the running config, rollback to a kept revision, rest
 
 screens('console password: typed twice, applied as the console part, never echoed', async () => {
   const s = await session();
-  await s.type('6\r');
+  await s.pick('Console password');
   assertGolden(s.stream, 'password');
   await s.type('newsecret\rnewsecret\r');
   assert.match(s.screen(), /Console password: the plan[\s\S]*console/);
@@ -193,8 +148,8 @@ screens('upgrade: the slots as the upgrade command prints them; mark good; the o
       return { ok: false, text: 'upgrade rollback: slot B is not good; slot A stays' };
     },
   });
-  assert.match(s.screen(), /10\) Upgrade/);
-  await s.type('10\r');
+  assert.match(s.screen(), / \d+\) Upgrade/);
+  await s.pick('Upgrade');
   assertGolden(s.stream, 'upgrade');
   await s.type('1\r');
   assert.match(s.screen(), /slot A marked good \(GRUB order A B, 3 tries\)/);
@@ -218,7 +173,7 @@ const NICS = (up: boolean) => [
 screens('assign ports: each link with state, hardware MAC and who labels it, redrawn every second until a key', async () => {
   let up = false;
   const s = await session({ ports: async () => NICS(up) });
-  await s.type('2\r');
+  await s.pick('Assign ports');
   assertGolden(s.stream, 'ports');
   up = true;
   await s.timers.advance(1000);
@@ -229,7 +184,7 @@ screens('assign ports: each link with state, hardware MAC and who labels it, red
 
 screens('assign ports: a label given to a NIC that has another label trades places with it, through the transaction; a bad MAC keeps the field', async () => {
   const s = await session({ ports: async () => NICS(true) });
-  await s.type('2\r');
+  await s.pick('Assign ports');
   await s.type('a');
   assertGolden(s.stream, 'assign-ports');
   await s.type('eth0\r');
@@ -259,7 +214,7 @@ screens('assign ports: board gives the label back to the board file; two labels 
   cfg.interfaces.ports[0]!['nic_mac'] = '52:54:00:00:00:07';
   const text = JSON.stringify(cfg, null, 2);
   const s = await session({ ports: async () => NICS(true), savedConfig: () => ({ path: '/data/config.json', text }) });
-  await s.type('2\r');
+  await s.pick('Assign ports');
   assert.match(s.screen(), /^ {2}wan +up +52:54:00:00:00:01 +config/m);
   await s.type('a');
   await s.type('lan\r');
@@ -267,7 +222,7 @@ screens('assign ports: board gives the label back to the board file; two labels 
   await s.type('52:54:00:00:00:07\r');
   assertGolden(s.stream, 'assign-ports-refused');
   await s.type('\x03');
-  await s.type('2\r');
+  await s.pick('Assign ports');
   await s.type('a');
   await s.type('wan\r');
   await s.type('board\r');
@@ -279,7 +234,7 @@ screens('assign ports: board gives the label back to the board file; two labels 
 
 screens('diagnose LVS: the checklist stockade diagnose prints, paged', async () => {
   const s = await session({ diagnoseLvs: async () => ['/data/config.json:', 'OK   net.ipv4.ip_forward is 1', 'FAIL 192.0.2.10:80 answers ARP for the VIP: set arp_ignore=1 on it', '1 problem found.'] });
-  await s.type('10\r');
+  await s.pick('Diagnose LVS');
   assertGolden(s.stream, 'diagnose-lvs');
   assert.match(s.screen(), /- Diagnose LVS \(stockade diagnose\)\n\n\/data\/config\.json:\nOK {3}net\.ipv4\.ip_forward is 1\nFAIL 192\.0\.2\.10:80/);
   assert.match(s.screen(), /1 problem found\./);

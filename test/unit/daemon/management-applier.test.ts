@@ -1,8 +1,9 @@
 // The management part on the running box: the commit window, revisions kept, interfaces and
 // sources change live (the firewall follows), and so do SSH's keys (the keys file dropbear reads
-// at each login is rewritten where boot set SSH up; the undo writes the old keys); SSH's port and
-// turning SSH on or off are set up at boot, so a change to them is refused naming the key and
-// saying how it takes effect; the rest need a restart.
+// at each login is rewritten where boot set SSH up; the undo writes the old keys); the first key
+// starts SSH live on the appliance (issue 15: a fresh box set up on the console is reachable at
+// once; this changed from a refusal); SSH's port is set up at boot, so a change to it is refused
+// naming the key and saying how it takes effect; the rest need a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfigText } from '../../../src/config/index.ts';
@@ -19,9 +20,10 @@ function config(management: Record<string, unknown>): Config {
 const KEY2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBy3BGlDZ9GdK1rF0Hd8ZB1KLwQ9fXGmxkV0H7dO2Ttp ops@desk';
 
 /** SSH's files as a test sees them: whether boot set SSH up, and every keys file written. */
-function files(running: boolean): SshKeyFiles & { written: string[] } {
+function files(running: boolean, startable = false): SshKeyFiles & { written: string[]; started: Config[] } {
   const written: string[] = [];
-  return { written, running: () => running, writeKeys: (t) => void written.push(t) };
+  const started: Config[] = [];
+  return { written, started, running: () => running, writeKeys: (t) => void written.push(t), startable: () => startable, start: async (c) => void started.push(c) };
 }
 const refusal = (a: Config, b: Config, ssh: SshKeyFiles = files(false)): Promise<string> => managementApplier(ssh).apply(a, b).then(() => 'applied', (e: Error) => e.message);
 
@@ -37,10 +39,23 @@ test('SSH keys change live where SSH runs: the keys file rewritten, the undo wri
   assert.equal(idle.written, []);
 });
 
-test('live keys apply; starting SSH and its port say reboot; others say restart the daemon', async () => {
+test('the first key starts SSH live where init waits for it (the undo empties the keys); elsewhere nothing is written', async () => {
+  const ssh = files(false, true);
+  const undo = await managementApplier(ssh).apply(config({}), config({ ssh_authorized_keys: [KEY] }));
+  assert.equal(ssh.started.map((c) => c.management.ssh_authorized_keys), [[KEY]]);
+  await undo();
+  assert.equal(ssh.written, [''], 'undone: dropbear lets nobody in');
+  const lab = files(false, false);
+  assert.is(await refusal(config({}), config({ ssh_authorized_keys: [KEY] }), lab), 'applied');
+  assert.equal([lab.started, lab.written], [[], []]);
+  // The last key removed: the keys file emptied where SSH runs (the next boot leaves it off).
+  const on = files(true);
+  assert.is(await refusal(config({ ssh_authorized_keys: [KEY] }), config({}), on), 'applied');
+  assert.equal(on.written, ['']);
+});
+
+test('live keys apply; its port says reboot; others say restart the daemon', async () => {
   assert.is(await refusal(config({}), config({ commit_confirm_s: 60, allowed_sources: ['192.0.2.0/24'] })), 'applied');
-  assert.is(await refusal(config({}), config({ ssh_authorized_keys: [KEY] }), files(true)), '/management/ssh_authorized_keys: starting SSH on the running box is not supported yet (SSH is set up at boot: write it to /data/config.json and reboot)');
-  assert.match(await refusal(config({ ssh_authorized_keys: [KEY] }), config({}), files(true)), /^\/management\/ssh_authorized_keys: stopping SSH .*reboot\)$/);
   assert.match(await refusal(config({ ssh_authorized_keys: [KEY] }), config({ ssh_authorized_keys: [KEY], ssh_port: 2222 })), /^\/management\/ssh_port: .*reboot\)$/);
   assert.match(await refusal(config({}), config({ control_max_clients: 4 })), /^\/management\/control_max_clients: .*\(restart the daemon to apply it\)$/);
 });
