@@ -27,8 +27,11 @@ export class Disconnected extends Error {
   constructor(why: string) { super(why); this.name = 'Disconnected'; }
 }
 
-/** Keys waiting to be read; more than this (a paste, line noise) are dropped. */
-const QUEUE_LIMIT = 256;
+/**
+ * Keys waiting to be read; more than this (line noise, a runaway paste) are dropped. A pasted
+ * line arrives in one chunk and waits here whole: room for an RSA 8192 key line (~1,400).
+ */
+const QUEUE_LIMIT = 2048;
 const BELL = '\x07';
 
 export interface LineOptions {

@@ -29,6 +29,8 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHa67NJuDXAl7eO9QrhWXqVRbdUW5BQ
 /** ssh-keygen -lf of KEY. */
 const KEY_FP = 'SHA256:M+sPX7cFMFOygE3snYl+u07/QsHU6ILqAlclH6WQWFY';
 const KEY2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGWeFp8O9fAtCgbT0 ops@desk';
+/** An RSA 4096 key line (ssh-keygen -t rsa -b 4096): 735 characters, pasted in one go. */
+const RSA_KEY = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQC0jz24iPtVnzbKnubA4SA21jCrwl6lO2xpJaCrxweY+SqoAChVJylowdr+EuLcIs9s1iVIhmLOQuy5e/xwevLCEzkkzV5d4R2Vd3OZynj+DQm8p0g4HvWiMbqDzLqVBWgfXbDqhATgZ4r8uVed1yRhnoUeodmYNpnctCltvEN8V2A1q4H5MJ/S0XNU84ZwEav8bUmAAh+wLG6QBzvESfsGaNsmomnK1gZa4caX9TCVQbpSNRQQvNvJ56lx3W8y8t9tNVe7kqIbr+lwcDFECgAWhEB6f/WmpZEymlOD2ea9NV2qL7s0E0ts3PDYhfRk84Upd0LBaKbvsHYclOY8KbVw1a6QzmZ3kiSAPbMYlak8eTORk3QKCw/54NcOZA+KReIEzDz4yQKuA9B3Ppx9iFxi28JSsRPeGkDOsmQ5ic/BqVptGwkfR2LBGg2y1a/GbwouMMxhbDzsdpxQveFfsCaanAzBpoyAk8G/BYD1UkZIleytQ1RxzvNFzBrWNie4BAdvlgVO2YKMjNc5fWfTavnAzaxgVrRJZW0Mjhhr9MQdUvOUym0eNVb+gqm6gG3HgRjdMjwJFrTsy2JKGb6en1Z3lUAYDqqvgaPfC+j797jp69dq+Y6O7UwvgDtPN2G8oXDwS4L8ehJWGDhkFsOCWC4xLD2/8TDUzzhEZzhptveGdw== ops@laptop';
 const SECRET = '00112233445566778899aabbccddeeff';
 
 const ha = suite('console: HA pair and SSH keys');
@@ -129,6 +131,15 @@ ha('SSH keys: listed with type, short fingerprint and comment; removed by number
   await s.type('-1\r');
   await s.type('qyes\rc');
   assert.equal((JSON.parse(s.texts[0]!) as Record<string, any>)['management'].ssh_authorized_keys, [KEY2]);
+});
+
+ha('SSH keys: an RSA 4096 key pasted in one chunk arrives whole (the typed-ahead bound holds a key line)', async () => {
+  const s = await session(fresh());
+  await s.pick('SSH keys');
+  await s.type(`${RSA_KEY}\r`);
+  assert.match(s.screen(), /SSH keys: the plan/);
+  await s.type('qyes\rc');
+  assert.equal((JSON.parse(s.texts[0]!) as Record<string, any>)['management'].ssh_authorized_keys, [RSA_KEY]);
 });
 
 ha.run();

@@ -313,11 +313,11 @@ menu('a screen that fails comes back to the menu with its message', async () => 
   assert.match(c.screen(), /Enter an option:$/);
 });
 
-login('keys typed while nothing reads are bounded (256), and what the bound dropped is counted on the status screen', async () => {
+login('keys typed while nothing reads are bounded (2048), and what the bound dropped is counted on the status screen', async () => {
   const c = start();
   await settle();
   await typeIn(c.stream, 'wrong\r');
-  await typeIn(c.stream, 'x'.repeat(300)); // during the 1 s delay: queued up to the bound, then dropped
+  await typeIn(c.stream, 'x'.repeat(2092)); // during the 1 s delay: queued up to the bound, then dropped
   await c.timers.advance(1000);
   await typeIn(c.stream, 'password\r1\r');
   assert.match(c.screen(), /^Console: keys \d+ \(ignored 0, dropped 44\); logins 1, failed 1$/m);
