@@ -5,17 +5,18 @@
 // alternating order, --runs rounds (at least 7). After each side the table (`ipvsadm -S -n`) must
 // be the same as after the first apply. Then the no-change re-apply: a whole command too, which
 // must write nothing. Both files are put on /data before boot (no console transfer). Then the
-// checker load (c), test/bench/lvs-check.ts on the host; the last line carries both parts.
-//   npm run bench -- lvs [--runs N] [--services N]
+// checker load (c), test/bench/lvs-check.ts (its own VM); the last line carries both parts.
+//   npm run bench -- lvs [--runs N] [--services N] [--check-ports N (lvs-check's --ports)]
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { ensureImages } from '../image/images.ts';
 import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { MIN_RUNS, alternate, describe, median, ratio, runsOption } from './stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, services: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, services: { type: 'string', default: '1000' }, 'check-ports': { type: 'string', default: '100' } } });
 const runs = runsOption(values.runs, MIN_RUNS);
 const SERVICES = Number(values.services);
 const REALS = 10;
@@ -52,6 +53,7 @@ async function timed(vm: Vm, command: string): Promise<number> {
 }
 
 await ensureImages(['x86_64-generic']);
+console.log(`host load (1 min, 5, 15) at the start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const { config, rules } = inputs();
 let benchLine = 'BENCH lvs apply_ratio=NA noop_ms=NA';
 const vms = await startVms({ vms: { a: { board: 'x86_64-generic', memoryMb: 1024, data: { 'lvs.json': config, 'lvs.rules': rules } } } });
@@ -115,11 +117,11 @@ try {
   await vms.destroy();
 }
 
-// (c) the checker load runs on the host's lab namespaces (test/bench/lvs-check.ts, its own
-// figures printed as they come); its ratio and detection time join this line.
-const check = spawnSync(process.execPath, [join(import.meta.dirname, 'lvs-check.ts'), '--runs', String(runs)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 << 20 });
+// (c) the checker load (test/bench/lvs-check.ts: its own VM with keepalived brought in, its
+// figures printed as they come); its ratio and detection times join this line.
+const check = spawnSync(process.execPath, [join(import.meta.dirname, 'lvs-check.ts'), '--runs', String(runs), '--ports', values['check-ports']], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 << 20 });
 process.stdout.write(check.stdout);
 const checkLine = check.stdout.trim().split('\n').findLast((l) => l.startsWith('BENCH lvs-check ')) ?? '';
 const field = (k: string): string => new RegExp(`(?:^| )${k}=(\\S+)`).exec(checkLine)?.[1] ?? 'NA';
 if (check.status !== 0) process.exitCode = 1;
-console.log(`${benchLine} check_cpu_ratio=${field('check_cpu_ratio')} detect_ms=${field('detect_ms')} detect_keepalived_ms=${field('detect_keepalived_ms')} check_same_state=${field('same_state')}`);
+console.log(`${benchLine} check_cpu_ratio=${field('check_cpu_ratio')} detect_ms=${field('detect_ms')} detect_keepalived_ms=${field('detect_keepalived_ms')} check_same_state=${field('same_state')} host_load=${loadavg()[0]!.toFixed(1)}`);
