@@ -208,6 +208,16 @@ async function main(): Promise<void> {
         const { cpuPid, stopPid } = await side.start(vm, sh);
         const problems: string[] = [];
         try {
+          // Steady state first: keepalived adds each server to the table as its first check
+          // passes (one log line each), stockade at its apply; the window starts once the table
+          // is whole on either side, then --settle seconds.
+          const whole = ADDRS.length + SERVERS;
+          const t = Date.now();
+          for (let n = 0; n !== whole; await sleep(2000)) {
+            n = Number(/^\s*(\d+)\s*$/m.exec(await sh('ipvsadm -S -n | wc -l'))?.[1]);
+            if (Date.now() - t > 600_000) throw new Error(`${name}: the table holds ${n} lines, not ${whole}, 600 s after the start`);
+          }
+          console.log(`round ${round + 1} ${name}: table whole ${((Date.now() - t) / 1000).toFixed(0)} s after the start`);
           await sleep(SETTLE_S * 1000);
           const c0 = await cpuMs(sh, cpuPid, name);
           const t0 = performance.now();
