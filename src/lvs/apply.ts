@@ -2,8 +2,10 @@
 // socket (the kernel takes them in that order, batched into few datagrams), then the outcomes
 // are read. If the kernel refused any, the writes that did succeed are undone from the dump the
 // plan was made against, so a refused apply leaves the table as it was: nothing half-programmed.
+// A write whose outcome is unknown (no reply in time, replies lost) may have been carried out:
+// it is undone too, and its undo may find nothing to undo.
 import type { LvsAction } from './plan.ts';
-import { destKeyText, serviceKeyText } from '../kernel/ipvs/index.ts';
+import { destKeyText, IpvsError, serviceKeyText } from '../kernel/ipvs/index.ts';
 import type { IpvsKernel, IpvsTableService } from '../kernel/ipvs/index.ts';
 
 export class LvsApplyError extends Error {
@@ -46,6 +48,10 @@ export function inverse(a: LvsAction, before: readonly IpvsTableService[]): LvsA
   }
 }
 
+/** What the undo of a write that did not happen meets: no such service or destination, or the
+ * deleted one still there. */
+const NOT_THERE = new Set(['ESRCH', 'ENOENT', 'EEXIST']);
+
 async function settleAll(k: IpvsKernel, actions: readonly LvsAction[]): Promise<Array<Error | undefined>> {
   const results = await Promise.allSettled(actions.map((a) => runAction(k, a)));
   return results.map((r) => (r.status === 'rejected' ? (r.reason instanceof Error ? r.reason : new Error(String(r.reason))) : undefined));
@@ -64,8 +70,13 @@ export async function applyLvsPlan(k: IpvsKernel, actions: readonly LvsAction[],
   const outcomes = await settleAll(k, actions);
   const failed = outcomes.findIndex((e) => e !== undefined);
   if (failed < 0) return;
-  const undo = actions.flatMap((a, i) => (outcomes[i] === undefined ? [a] : [])).reverse().flatMap((a) => inverse(a, before));
-  const undone = (await settleAll(k, undo)).every((e) => e === undefined);
+  // Refused by the kernel (an IpvsError): not done. Anything else: perhaps done, so undone too.
+  const maybe = (e: Error | undefined): boolean => e !== undefined && !(e instanceof IpvsError);
+  const undo = actions.flatMap((a, i) => (outcomes[i] === undefined || maybe(outcomes[i]) ? [{ a, unsure: maybe(outcomes[i]) }] : [])).reverse()
+    .flatMap(({ a, unsure }) => inverse(a, before).map((u) => ({ u, unsure })));
+  const undoOutcomes = await settleAll(k, undo.map((x) => x.u));
+  // The undo of a write that never happened finds nothing to delete or finds the original there.
+  const undone = undoOutcomes.every((e, i) => e === undefined || (undo[i]!.unsure && e instanceof IpvsError && NOT_THERE.has(e.code)));
   const first = actions[failed]!;
   throw new LvsApplyError(`${outcomes[failed]!.message}${undone ? '; the changes before it were undone, the table is as it was' : '; undoing the changes before it failed too, run stockade lvs plan'}`, first.pointer, undone);
 }

@@ -4,22 +4,17 @@
 // `ipvsadm -L -n` text of the same table. Run by hand as root, not a test:
 //   scripts/node-run test/image/lvs-capture.ts
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostToolTar } from './host-tool.ts';
 import { imageFor, root, startVms } from './vm.ts';
 
 const out = join(root, 'test/unit/lvs/fixtures');
-const strace = execFileSync('which', ['strace'], { encoding: 'utf8' }).trim();
-const libs = execFileSync('ldd', [strace], { encoding: 'utf8' }).split('\n')
-  .map((l) => /=> (\/\S+)/.exec(l)?.[1]).filter((p): p is string => p !== undefined && !/\/libc\.so/.test(p));
 // strace is over debugfs' read-back buffer: a tar on an extra disk (/dev/vdb) instead.
 const tarDir = mkdtempSync(join(tmpdir(), 'lvs-cap-'));
-mkdirSync(join(tarDir, 'cap'));
-for (const f of [strace, ...libs]) copyFileSync(f, join(tarDir, 'cap', f.slice(f.lastIndexOf('/') + 1)));
-const tar = join(tarDir, 'cap.tar');
-execFileSync('tar', ['-cf', tar, '-C', tarDir, 'cap']);
-truncateSync(tar, Math.ceil(statSync(tar).size / 1048576 + 1) * 1048576);
+const strace = hostToolTar(execFileSync('which', ['strace'], { encoding: 'utf8' }).trim(), tarDir);
+const tar = strace.tar;
 
 /** name -> ipvsadm arguments; each run alone under strace. Order matters (later ones need earlier). */
 const steps: Array<[string, string]> = [
@@ -74,7 +69,7 @@ try {
   await sh('mkdir -p /tmp/x && tar -xf /dev/vdb -C /tmp/x && modprobe ip_vs && ipvsadm -C');
   const fixtures: Record<string, { args: string; trace: string; requests: string[]; replies: string[]; output: string }> = {};
   for (const [name, args] of steps) {
-    const output = await sh(`LD_LIBRARY_PATH=/tmp/x/cap /tmp/x/cap/strace -qq -e trace=sendmsg,recvmsg -e write=all -e read=all -o /tmp/s.txt ipvsadm ${args}`);
+    const output = await sh(`LD_LIBRARY_PATH=${strace.libDir('/tmp/x')} ${strace.binary('/tmp/x')} -qq -e trace=sendmsg,recvmsg -e write=all -e read=all -o /tmp/s.txt ipvsadm ${args}`);
     const trace = await sh('cat /tmp/s.txt', 120_000);
     fixtures[name] = {
       args,
@@ -89,7 +84,7 @@ try {
   await sh('ipvsadm -A -t 192.0.2.100:80 -s wlc -p 600 && ipvsadm -a -t 192.0.2.100:80 -r 198.51.100.2:80 -m -w 1 && ipvsadm -a -t 192.0.2.100:80 -r 198.51.100.10:8080 -m -w 65535 -x 10 -y 5 && ipvsadm -A -f 1 -s sh -b sh-port && ipvsadm -a -f 1 -r 198.51.100.7:0 -g && ipvsadm -A -u 192.0.2.100:53 -s rr -o && ipvsadm -A --sctp-service 192.0.2.99:3868 -s mh -b mh-fallback,mh-port -p 30 -M 255.255.0.0 && ipvsadm -a --sctp-service 192.0.2.99:3868 -r 198.51.100.9 -i --tun-type gre');
   const views: Record<string, string> = {};
   for (const v of ['-L -n', '-L -n --stats', '-L -n --rate', '-L -n --exact --stats', '-L -n -c', '-S -n']) views[v] = (await sh(`ipvsadm ${v}`)).replace(/\r/g, '');
-  const trace = await sh(`LD_LIBRARY_PATH=/tmp/x/cap /tmp/x/cap/strace -qq -e trace=sendmsg,recvmsg -e write=all -e read=all -o /tmp/s.txt ipvsadm -L -n >/dev/null; cat /tmp/s.txt`, 120_000);
+  const trace = await sh(`LD_LIBRARY_PATH=${strace.libDir('/tmp/x')} ${strace.binary('/tmp/x')} -qq -e trace=sendmsg,recvmsg -e write=all -e read=all -o /tmp/s.txt ipvsadm -L -n >/dev/null; cat /tmp/s.txt`, 120_000);
   writeFileSync(join(out, 'ipvsadm-requests.json'), JSON.stringify(fixtures, null, 1) + '\n');
   writeFileSync(join(out, 'ipvsadm-views.json'), JSON.stringify({ views, listRequests: dumps(trace, 'sendmsg').map((b) => b.toString('hex')), listReplies: dumps(trace, 'recvmsg').map((b) => b.toString('hex')) }, null, 1) + '\n');
   process.stderr.write(`wrote ${out}/ipvsadm-requests.json and ipvsadm-views.json\n`);

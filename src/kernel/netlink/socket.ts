@@ -19,6 +19,12 @@
 //   settles the others that had no error (see #flush). The result is the same as sending them
 //   one by one, in fewer system calls and acks. Dumps are never batched: one starts with the
 //   queue flushed, alone in its datagram.
+// - A timeout is the time the reply was not there to read, not the time the process was busy:
+//   the event loop runs expired timers before it polls sockets, so after a long synchronous
+//   stretch (a flush of many datagrams, each processed by the kernel inside send(), on a loaded
+//   or emulated CPU) the acks wait unread while their timers fire. An expired timer therefore
+//   fails its requests only after one poll of the socket (setImmediate runs after it), and a
+//   batch's timers start once the whole flush is sent.
 // - Bulk batches (sendBatch): a datagram of messages the caller encoded itself, one promise for
 //   all of them and each failure reported by sequence number; for conntrack commits of 100,000
 //   entries, where a promise and a timer per message would cost as much as the kernel's work.
@@ -72,6 +78,8 @@ interface Pending {
   onMessage: ((m: NetlinkMessage) => void) | undefined;
   interrupted: boolean;
   timeoutMs: number;
+  /** Its timer fired; it fails after one more poll of the socket unless answered or renewed. */
+  expiring: boolean;
   timer: NodeJS.Timeout | undefined;
   /** The timer shared with the other requests of its batch, instead of `timer`. */
   batch: BatchTimer | undefined;
@@ -199,6 +207,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   #flush(): void {
     const queued = this.#outbox;
     this.#outbox = [];
+    const sent: Array<Array<{ seq: number; p: Pending }>> = [];
     for (let i = 0; i < queued.length;) {
       let size = 0;
       let j = i;
@@ -228,6 +237,10 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
         for (const entry of live) this.#settle(entry.seq, entry.p, err);
         continue;
       }
+      sent.push(live);
+    }
+    // Armed once every datagram is out (see the top of the file).
+    for (const live of sent) {
       if (live.length === 1) this.#arm(live[0]!.seq, live[0]!.p);
       else this.#armBatch(live.map((e) => e.p));
     }
@@ -244,11 +257,12 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     for (const [timeoutMs, group] of byTimeout) {
       const batch: BatchTimer = { timer: undefined, waiting: new Set(group) };
       for (const p of group) p.batch = batch;
-      batch.timer = setTimeout(() => {
+      batch.timer = setTimeout(() => setImmediate(() => {
+        // Those answered by the poll in between are no longer waiting.
         for (const p of [...batch.waiting]) {
           this.#settle(p.seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink', `no reply to message type ${p.type} (seq ${p.seq}) within ${timeoutMs} ms`));
         }
-      }, timeoutMs);
+      }), timeoutMs);
     }
   }
 
@@ -270,7 +284,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       const seq = datagram.readUInt32LE(lastOffset + NLMSG_OFF_SEQ);
       datagram.writeUInt16LE(datagram.readUInt16LE(lastOffset + NLMSG_OFF_FLAGS) | NLM_F_ACK, lastOffset + NLMSG_OFF_FLAGS);
       const p: Pending = {
-        seq, type: datagram.readUInt16LE(lastOffset + NLMSG_OFF_TYPE), dump: false, replies: [], onMessage: undefined, interrupted: false,
+        seq, type: datagram.readUInt16LE(lastOffset + NLMSG_OFF_TYPE), dump: false, replies: [], onMessage: undefined, interrupted: false, expiring: false,
         timeoutMs: opts.timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined,
         bulk: { first, onError }, resolve: () => resolve(), reject,
       };
@@ -350,7 +364,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       }
       const seq = this.nextSeq();
       const p: Pending = {
-        seq, type, dump, replies: [], onMessage, interrupted: false,
+        seq, type, dump, replies: [], onMessage, interrupted: false, expiring: false,
         timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined, bulk: undefined, resolve, reject,
       };
       const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
@@ -387,9 +401,15 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
 
   #arm(seq: number, p: Pending): void {
     if (p.timer !== undefined) clearTimeout(p.timer);
+    p.expiring = false;
     p.timer = setTimeout(() => {
-      this.#settle(seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink',
-        `no ${p.dump ? 'dump part' : 'reply'} to message type ${p.type} (seq ${seq}) within ${p.timeoutMs} ms`));
+      p.expiring = true;
+      setImmediate(() => {
+        // Settled by the poll in between, or a dump part came and renewed the timer.
+        if (!p.expiring) return;
+        this.#settle(seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink',
+          `no ${p.dump ? 'dump part' : 'reply'} to message type ${p.type} (seq ${seq}) within ${p.timeoutMs} ms`));
+      });
     }, p.timeoutMs);
   }
 
@@ -455,7 +475,10 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
 
   /** Restarts a waiting dump's timeout (Timeout.refresh: no new timer). */
   #renew(p: Pending): void {
-    if (this.#pending.get(p.seq) === p && p.timer !== undefined) p.timer.refresh();
+    if (this.#pending.get(p.seq) === p && p.timer !== undefined) {
+      p.expiring = false;
+      p.timer.refresh();
+    }
   }
 
   /** Delivers a reply; returns the dump it was a part of, if any (its timeout is renewed). */

@@ -440,4 +440,59 @@ test('cork: a send error fails every request of that datagram; close drops the q
   assert.equal(k.datagrams, [], 'nothing was sent after close');
 });
 
+/** Blocks the thread for `ms`: the kernel's work inside send(), or any long synchronous stretch. */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* spin */ }
+}
+
+/**
+ * A kernel that does each datagram's work inside send() (taking `sendMs`, as IPVS does for
+ * hundreds of commands under emulation) and acks the last message when the process next polls
+ * the socket: the ack is in the receive queue, read after the event loop's timers phase.
+ */
+class SlowKernel extends FakeNetlinkKernel {
+  readonly sendMs: number;
+  constructor(sendMs: number) {
+    super();
+    this.sendMs = sendMs;
+  }
+  override send(data: Uint8Array): number {
+    const n = super.send(data);
+    busy(this.sendMs);
+    const last = this.lastSent();
+    setImmediate(() => this.deliver([reply(last, NLMSG_ERROR, ackPayload(last, 0), NLM_F_CAPPED)]));
+    return n;
+  }
+}
+
+// The partial LVS apply seen under load: the flush's later sends outlasted the first datagram's
+// timeout, whose timer then fired before the socket holding its ack was read; its requests failed
+// with ETIMEDOUT although the kernel had carried them out.
+test('cork: a flush whose sends outlast the timeout: every request settles by its ack, none times out', async () => {
+  await flush(); // from the check phase: what is queued now runs after the next timers phase
+  const k = new SlowKernel(40);
+  const s = new NetlinkSocket(k, { timeoutMs: 30 });
+  s.cork();
+  // 40 KiB each: any two exceed the 64 KiB batch limit, so three datagrams.
+  const ps = [0, 1, 2].map(() => s.request(RTM_SETLINK, Buffer.alloc(40 * 1024)));
+  s.uncork();
+  assert.equal(k.datagrams, [1, 1, 1]);
+  const r = await Promise.allSettled(ps);
+  assert.equal(r.map((x) => (x.status === 'rejected' ? String((x.reason as Error).message) : x.status)), ['fulfilled', 'fulfilled', 'fulfilled']);
+  assert.is(s.strayMessages, 0);
+});
+
+test('a reply waiting in the socket when the loop comes back past the deadline settles the request', async () => {
+  await flush();
+  const { k, s } = setup({ timeoutMs: 20 });
+  const p = s.request(RTM_SETLINK, Buffer.alloc(16));
+  const req = k.lastSent();
+  // The reply is read at the next poll; the loop is busy past the deadline before it.
+  setImmediate(() => k.deliver([reply(req, NLMSG_ERROR, ackPayload(req, 0), NLM_F_CAPPED)]));
+  busy(50);
+  assert.equal(await p, []);
+  assert.is(s.strayMessages, 0);
+});
+
 test.run();

@@ -14,10 +14,19 @@ export class FakeIpvs implements IpvsKernel {
   lacking = new Set<string>();
   /** Refuse the write whose description (op + target) contains this. */
   refuse: string | undefined;
+  /** Carry out the writes whose description contains this, but lose their replies (ETIMEDOUT). */
+  loseReply: string | undefined;
 
   #check(what: string): void {
     if (this.refuse !== undefined && what.includes(this.refuse)) throw new IpvsError('add destination', what, Object.assign(new Error('refused'), { code: 'EEXIST' }));
     this.writes.push(what);
+  }
+
+  /** Runs a write; its reply is lost when loseReply names it (the kernel did it all the same). */
+  async #lost(what: string): Promise<void> {
+    if (this.loseReply !== undefined && what.includes(this.loseReply)) {
+      throw Object.assign(new Error(`netlink ETIMEDOUT: no reply (${what})`), { code: 'ETIMEDOUT', syscall: 'netlink' });
+    }
   }
 
   async info() { return { version: 0x010201, connTabSize: 4096 }; }
@@ -29,6 +38,7 @@ export class FakeIpvs implements IpvsKernel {
     this.#check(`add-service ${k}`);
     if (this.services.has(k)) throw new IpvsError('add service', k, Object.assign(new Error('exists'), { code: 'EEXIST' }));
     this.services.set(k, { ...s, flags: s.flags | 2, stats: { ...zero }, dests: [] });
+    await this.#lost(`add-service ${k}`);
   }
   async setService(s: IpvsServiceSpec) {
     const k = serviceKeyText(s.key);
@@ -46,6 +56,7 @@ export class FakeIpvs implements IpvsKernel {
     const s = this.services.get(k);
     if (!s) throw new IpvsError('add destination', k, Object.assign(new Error('no service'), { code: 'ESRCH' }));
     s.dests.push({ ...d, activeConns: 0, inactConns: 0, persistConns: 0, stats: { ...zero } });
+    await this.#lost(`add-dest ${k} ${destKeyText(d)}`);
   }
   async setDest(key: IpvsServiceKey, d: IpvsDestSpec) {
     const k = serviceKeyText(key);
@@ -56,7 +67,9 @@ export class FakeIpvs implements IpvsKernel {
   async delDest(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>) {
     const k = serviceKeyText(key);
     this.#check(`del-dest ${k} ${destKeyText(d)}`);
-    const s = this.services.get(k)!;
+    const s = this.services.get(k);
+    if (!s) throw new IpvsError('delete destination', k, Object.assign(new Error('no service'), { code: 'ESRCH' }));
+    if (!s.dests.some((x) => destKeyText(x) === destKeyText(d))) throw new IpvsError('delete destination', k, Object.assign(new Error('no destination'), { code: 'ENOENT' }));
     s.dests = s.dests.filter((x) => destKeyText(x) !== destKeyText(d));
   }
   async flush() { this.#check('flush'); this.services.clear(); }

@@ -160,6 +160,24 @@ test('a refused write undoes the ones before it: the table is as it was', async 
   assert.is(JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v)), before);
 });
 
+// The partial apply seen under load: writes the kernel carried out but whose replies were not
+// read in time must not stay behind an apply that failed (nor one that claims success).
+test('a write whose reply is lost (done, outcome unknown) fails the apply and is undone with the rest', async () => {
+  const k = new FakeIpvs();
+  await new LvsManager(k, config(), quiet).apply();
+  const before = JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
+  k.loseReply = '198.51.100.13';
+  const m = new LvsManager(k, config((c) => {
+    c.lvs.virtual_services[0].real_servers[1].weight = 9;
+    c.lvs.virtual_services[0].real_servers.push({ address: '198.51.100.13', port: 8080 });
+  }), quiet);
+  const e = await m.apply().catch((x: unknown) => x);
+  assert.instance(e, LvsApplyError);
+  assert.match((e as LvsApplyError).message, /ETIMEDOUT.*undone, the table is as it was/);
+  assert.ok((e as LvsApplyError).rolledBack);
+  assert.is(JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v)), before);
+});
+
 test('a scheduler the kernel lacks stops the apply before any write', async () => {
   const k = new FakeIpvs();
   k.lacking.add('twos');
