@@ -76,9 +76,12 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * One uvu process over `files` (all of the tier's when undefined). With a `tag`, its output is
- * printed a line at a time behind the tag, so that lanes running together stay readable.
+ * printed a line at a time behind the tag and the seconds since the lane started, so that lanes
+ * running together stay readable and the log tells how long each file took.
  */
 function runLane(tier: Tier, files: string[] | undefined, tag: string | undefined, stop: Set<() => void>): Promise<LaneResult> {
+  const started = Date.now();
+  const stamp = (l: string): string => `${tag} ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s ${l}\n`;
   const pattern = files ? `^(${files.map(escape).join('|')})$` : '\\.test\\.ts$';
   return new Promise((resolve) => {
     const child = spawn(
@@ -107,12 +110,12 @@ function runLane(tier: Tier, files: string[] | undefined, tag: string | undefine
       line += chunk.toString();
       const nl = line.lastIndexOf('\n');
       if (nl < 0) return;
-      process.stdout.write(line.slice(0, nl).split('\n').map((l) => `${tag} ${l}\n`).join(''));
+      process.stdout.write(line.slice(0, nl).split('\n').map(stamp).join(''));
       line = line.slice(nl + 1);
     });
     child.on('close', (code, signal) => {
       stop.delete(kill);
-      if (tag && line) process.stdout.write(`${tag} ${line}\n`);
+      if (tag && line) process.stdout.write(stamp(line));
       const text = out.replace(ANSI, '');
       const num = (label: string) => {
         const m = new RegExp(`${label}:\\s+(\\d+)`).exec(text);
