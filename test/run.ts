@@ -1,5 +1,6 @@
 // The test command's runner: runs each tier that exists (its own uvu process, so one tier's crash
-// cannot hide another's results), prints counts per tier and ends with the plain line
+// cannot hide another's results; the image tier as two such processes side by side, LANES), prints
+// counts per tier and ends with the plain line
 // `N passed, N failed, N skipped`. A skip is a test whose prerequisite is missing, outside CI only
 // (test/required.ts); a tier that cannot run here counts each of its files as one.
 // Usage: run.ts [--tier NAME ...]
