@@ -1,5 +1,6 @@
 // The test command's runner: runs each tier that exists (its own uvu process, so one tier's crash
-// cannot hide another's results), prints counts per tier and ends with the plain line
+// cannot hide another's results; the image tier as two such processes side by side, LANES), prints
+// counts per tier and ends with the plain line
 // `N passed, N failed, N skipped`. A skip is a test whose prerequisite is missing, outside CI only
 // (test/required.ts); a tier that cannot run here counts each of its files as one.
 // Usage: run.ts [--tier NAME ...]
@@ -8,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labAvailable } from './lab/harness.ts';
-import { imageTierUnavailable } from './image/images.ts';
+import { ensureImages, imageTierUnavailable } from './image/images.ts';
 import { prerequisitesRequired } from './required.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -19,6 +20,15 @@ type Tier = (typeof TIERS)[number];
 // A tier that runs longer than this has hung; it is stopped and counted as failed. Generous: the
 // lab tier has taken over 20 min on a 2-core machine shared with other builds.
 const TIER_TIMEOUT_MS = 60 * 60_000;
+/**
+ * Tiers whose files run in lanes: uvu processes side by side, each over its own files (a file in
+ * no lane's list goes to the last lane). TCG runs each VM on one thread, and the image files that
+ * boot one VM at a time (the upgrade story alone is a third of the tier) leave the second of CI's
+ * two cores idle beside the files that boot pairs, which idle between their commands.
+ */
+const LANES: Partial<Record<Tier, Array<ReadonlySet<string>>>> = {
+  image: [new Set(['upgrade.test.ts', 'install.test.ts', 'console.test.ts', 'build-errors.test.ts'])],
+};
 
 interface TierResult {
   tier: Tier;
@@ -48,12 +58,36 @@ function skipReason(tier: Tier): string | undefined {
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-function runTier(tier: Tier): Promise<TierResult> {
+interface LaneResult {
+  passed: number;
+  failed: number;
+  skipped: number;
+  note?: string;
+}
+
+/** The tier's files split into lanes (relative names; empty lanes dropped). */
+function lanesOf(tier: Tier, files: string[]): string[][] {
+  const sets = LANES[tier] ?? [];
+  const lanes = sets.map((set) => files.filter((f) => set.has(f)));
+  lanes.push(files.filter((f) => !sets.some((set) => set.has(f))));
+  return lanes.filter((l) => l.length > 0);
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * One uvu process over `files` (all of the tier's when undefined). With a `tag`, its output is
+ * printed a line at a time behind the tag and the seconds since the lane started, so that lanes
+ * running together stay readable and the log tells how long each file took.
+ */
+function runLane(tier: Tier, files: string[] | undefined, tag: string | undefined, stop: Set<() => void>): Promise<LaneResult> {
   const started = Date.now();
+  const stamp = (l: string): string => `${tag} ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s ${l}\n`;
+  const pattern = files ? `^(${files.map(escape).join('|')})$` : '\\.test\\.ts$';
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), '\\.test\\.ts$', ...(process.stdout.isTTY ? [] : ['--no-color'])],
+      [join(root, 'node_modules', 'uvu', 'bin.js'), join('test', tier), pattern, ...(process.stdout.isTTY ? [] : ['--no-color'])],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -64,17 +98,25 @@ function runTier(tier: Tier): Promise<TierResult> {
         },
       },
     );
+    const kill = () => child.kill('SIGTERM');
+    stop.add(kill);
     let out = '';
+    let line = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      process.stdout.write(chunk);
+      if (!tag) {
+        process.stdout.write(chunk);
+        return;
+      }
+      line += chunk.toString();
+      const nl = line.lastIndexOf('\n');
+      if (nl < 0) return;
+      process.stdout.write(line.slice(0, nl).split('\n').map(stamp).join(''));
+      line = line.slice(nl + 1);
     });
-    const timer = setTimeout(() => {
-      process.stdout.write(`\n${tier}: still running after ${TIER_TIMEOUT_MS / 60_000} min; stopping it\n`);
-      child.kill('SIGTERM');
-    }, TIER_TIMEOUT_MS);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      stop.delete(kill);
+      if (tag && line) process.stdout.write(stamp(line));
       const text = out.replace(ANSI, '');
       const num = (label: string) => {
         const m = new RegExp(`${label}:\\s+(\\d+)`).exec(text);
@@ -83,21 +125,56 @@ function runTier(tier: Tier): Promise<TierResult> {
       const total = num('Total');
       const passed = num('Passed');
       const skipped = num('Skipped') ?? 0;
-      const seconds = (Date.now() - started) / 1000;
+      const what = tag ? `${tag} ` : '';
       if (total === undefined || passed === undefined) {
-        resolve({ tier, passed: 0, failed: 1, skipped, seconds, note: `ended before its summary (exit ${code ?? signal})` });
+        resolve({ passed: 0, failed: 1, skipped, note: `${what}ended before its summary (exit ${code ?? signal})` });
         return;
       }
-      let failed = total - passed;
-      let note: string | undefined;
-      if (failed === 0 && code !== 0) {
+      if (total - passed === 0 && code !== 0) {
         // uvu sets a failing exit status for errors outside tests (e.g. an unhandled rejection).
-        failed = 1;
-        note = `exit status ${code ?? signal} with no failed test`;
+        resolve({ passed, failed: 1, skipped, note: `${what}exit status ${code ?? signal} with no failed test` });
+        return;
       }
-      resolve({ tier, passed, failed, skipped, seconds, ...(note ? { note } : {}) });
+      resolve({ passed, failed: total - passed, skipped });
     });
   });
+}
+
+async function runTier(tier: Tier, files: string[]): Promise<TierResult> {
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  const lanes = lanesOf(tier, files);
+  if (tier === 'image' && lanes.length > 1) {
+    // Built once here: lanes each building the same stale image at once would race. Only the
+    // board every lane boots: the arm64 image is boot.test.ts's alone, built in its before() while
+    // the other lane already runs.
+    try {
+      await ensureImages(['x86_64-generic']);
+    } catch (e) {
+      return { tier, passed: 0, failed: 1, skipped: 0, seconds: seconds(), note: (e as Error).message };
+    }
+  }
+  const stop = new Set<() => void>();
+  const timer = setTimeout(() => {
+    process.stdout.write(`\n${tier}: still running after ${TIER_TIMEOUT_MS / 60_000} min; stopping it\n`);
+    for (const kill of stop) kill();
+  }, TIER_TIMEOUT_MS);
+  const results = lanes.length > 1
+    ? await Promise.all(lanes.map((l, i) => {
+      process.stdout.write(`${tier} lane ${i + 1}/${lanes.length}: ${l.join(' ')}\n`);
+      return runLane(tier, l, `[${tier} ${i + 1}/${lanes.length}]`, stop);
+    }))
+    : [await runLane(tier, undefined, undefined, stop)];
+  clearTimeout(timer);
+  const note = results.map((r) => r.note).filter(Boolean).join('; ');
+  return {
+    tier,
+    passed: results.reduce((n, r) => n + r.passed, 0),
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    skipped: results.reduce((n, r) => n + r.skipped, 0),
+    seconds: seconds(),
+    ...(note ? { note } : {}),
+  };
 }
 
 async function main(): Promise<number> {
@@ -129,7 +206,7 @@ async function main(): Promise<number> {
       continue;
     }
     process.stdout.write(`\n=== tier ${tier}\n`);
-    const r = await runTier(tier);
+    const r = await runTier(tier, files);
     if (requiredInCi && r.skipped > 0) {
       // Whatever skipped them, skipped tests have proved nothing: under CI they fail the tier.
       r.failed += r.skipped;

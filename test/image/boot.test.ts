@@ -17,8 +17,11 @@ import { imageFor, root, startVms } from './vm.ts';
 import type { Vm, Vms } from './vm.ts';
 import { loud } from '../loud-hook.ts';
 
-/** From qemu start to the boot-complete line; about 20 s alone, more with three VMs on two cores. */
-const BOOT_TIMEOUT_MS = 240_000;
+/**
+ * From qemu start to the boot-complete line; about 20 s alone, more with three VMs on two cores. A
+ * hang guard, not a figure: the image tier runs this beside another lane of VMs (test/run.ts).
+ */
+const BOOT_TIMEOUT_MS = 600_000;
 const LOADED = ['bonding', '8021q', 'ip_vs'];
 
 interface Manifest {

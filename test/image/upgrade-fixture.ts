@@ -245,7 +245,9 @@ export async function waitTrialOver(vm: Vm): Promise<StatusJson> {
     const s = await status(vm);
     if (s.trial === null) return s;
     if (Date.now() > deadline) throw new Error(`slot ${s.trial} still on trial after ${VERDICT_TIMEOUT_MS / 1000} s:\n${await sh(vm, 'cat /run/stockade-upgrade.log; tail -20 /run/stockade.log')}`);
-    await new Promise((r) => setTimeout(r, 5000));
+    // Each look is a command under TCG (seconds); a short pause between them: the trial itself
+    // needs its health to hold for only HEALTH_HOLD_MS (5 s).
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

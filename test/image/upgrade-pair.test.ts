@@ -90,7 +90,8 @@ async function afterReboot(pair: Pair, n: Node, from: number): Promise<StatusJso
   let s = await upgradeStatus(pair, n);
   const deadline = Date.now() + BOOT_MS;
   while (s.trial !== null && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 5000));
+    // Each look is a command under TCG (seconds); the trial needs its health to hold only 5 s.
+    await new Promise((r) => setTimeout(r, 1000));
     s = await upgradeStatus(pair, n);
   }
   return s;

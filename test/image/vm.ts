@@ -128,6 +128,38 @@ export function plain(raw: string): string {
   return raw.replace(ANSI, '').replace(/\r/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f\ufffd]/g, '');
 }
 
+/** An escape sequence cut off by the end of a chunk: it may still become one ANSI matches. */
+const OPEN_ESCAPE = /\x1b(\[[0-9;?=]*|[()])?$/;
+
+/**
+ * plain() of a stream, chunk by chunk: each chunk's text is appended, so the cost is the chunk's,
+ * not the whole output's (a console gets thousands of small chunks over several boots). Equal to
+ * plain(everything so far) once flushed; an escape sequence cut by a chunk's end waits for the
+ * next (no match of ANSI holds a second ESC, so text before an ESC is final).
+ */
+export class PlainText {
+  /** Everything pushed, as it came (kept as one growing string: never sliced, so never copied). */
+  raw = '';
+  text = '';
+  /** The end of raw not yet in text: a cut-off escape sequence. */
+  private pending = '';
+
+  push(chunk: string): void {
+    this.raw += chunk;
+    const p = this.pending + chunk;
+    const esc = p.lastIndexOf('\x1b');
+    const end = esc >= 0 && OPEN_ESCAPE.test(p.slice(esc)) ? esc : p.length;
+    this.text += plain(p.slice(0, end));
+    this.pending = p.slice(end);
+  }
+
+  /** The end of the stream: a cut-off sequence is taken as it is. */
+  flush(): void {
+    this.text += plain(this.pending);
+    this.pending = '';
+  }
+}
+
 export class Vm {
   readonly name: string;
   readonly board: Board;
@@ -136,12 +168,10 @@ export class Vm {
   readonly logFile: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
-  private raw = '';
-  private text = '';
+  private readonly out = new PlainText();
   /** The test shell's channel (a unix socket qemu serves), and what came out of it. */
   private shell: Socket | undefined;
-  private shellRaw = '';
-  private shellText = '';
+  private readonly shellOut = new PlainText();
   private readonly shellPath: string;
   private stderr = '';
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -166,8 +196,7 @@ export class Vm {
     this.child.stdin!.on('error', () => undefined);
     this.child.stdout!.setEncoding('latin1');
     this.child.stdout!.on('data', (d: string) => {
-      this.raw += d;
-      this.text = plain(this.raw);
+      this.out.push(d);
       for (const l of [...this.listeners]) l();
     });
     this.child.stderr!.setEncoding('utf8');
@@ -177,8 +206,10 @@ export class Vm {
         untrack(this.pid);
         this.exitInfo = { code, signal };
         this.shell?.destroy();
-        writeFileSync(this.logFile, this.raw);
-        if (this.shellRaw) writeFileSync(this.logFile.replace(/\.log$/, '-shell.log'), this.shellRaw);
+        this.out.flush();
+        this.shellOut.flush();
+        writeFileSync(this.logFile, this.out.raw);
+        if (this.shellOut.raw) writeFileSync(this.logFile.replace(/\.log$/, '-shell.log'), this.shellOut.raw);
         for (const l of [...this.listeners]) l();
         resolve(this.exitInfo);
       });
@@ -187,12 +218,12 @@ export class Vm {
 
   /** Everything on the console (the board's console tty) so far, as plain text. */
   console(): string {
-    return this.text;
+    return this.out.text;
   }
 
   /** Everything the test shell printed so far, as plain text. */
   shellOutput(): string {
-    return this.shellText;
+    return this.shellOut.text;
   }
 
   /** Connects to qemu's end of the test shell's port (qemu serves it once it runs). */
@@ -210,8 +241,7 @@ export class Vm {
         sock.setEncoding('latin1');
         sock.on('error', () => undefined);
         sock.on('data', (d: string) => {
-          this.shellRaw += d;
-          this.shellText = plain(this.shellRaw);
+          this.shellOut.push(d);
           for (const l of [...this.listeners]) l();
         });
         this.shell = sock;
@@ -245,11 +275,15 @@ export class Vm {
    */
   waitFor(pattern: RegExp | string, timeoutMs: number, from = 0, on: 'console' | 'shell' = 'console'): Promise<RegExpExecArray> {
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
-    const text = (): string => (on === 'console' ? this.text : this.shellText);
+    const text = (): string => (on === 'console' ? this.out.text : this.shellOut.text);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      // Every chunk on either channel calls every waiter: look again only when this text grew.
+      let seen = -1;
       const check = () => {
-        const m = re.exec(text().slice(from));
+        const now = text();
+        const m = now.length === seen ? null : re.exec(now.slice(from));
+        seen = now.length;
         if (m) {
           m.index += from;
           done();
@@ -281,22 +315,22 @@ export class Vm {
    */
   async login(timeoutMs = 60_000): Promise<void> {
     await this.connectShell(timeoutMs);
-    const from = this.shellText.length;
+    const from = this.shellOut.text.length;
     // The prompt may already be there; a newline makes the shell print it again.
     this.write('\n');
-    await this.waitFor(/[#$] $/m, timeoutMs, Math.max(0, this.shellText.lastIndexOf('\n', from - 1)), 'shell');
+    await this.waitFor(/[#$] $/m, timeoutMs, Math.max(0, this.shellOut.text.lastIndexOf('\n', from - 1)), 'shell');
     await this.run('dmesg -n 1', 10_000);
   }
 
   /** Runs a shell command line on the test shell; returns its output and exit status. */
   async run(command: string, timeoutMs = 30_000): Promise<{ output: string; code: number }> {
     const n = ++this.commands;
-    const from = this.shellText.length;
+    const from = this.shellOut.text.length;
     // The markers are split in what is typed, so an echo of the line is never taken for them.
     this.write(`echo "@@B""${n}@@"; ${command}; echo "@@E""${n}@@ $?"\n`);
     const end = await this.waitFor(new RegExp(`@@E${n}@@ (\\d+)\\n`), timeoutMs, from, 'shell');
-    const start = this.shellText.indexOf(`@@B${n}@@\n`, from);
-    const output = start >= 0 && start < end.index ? this.shellText.slice(start + `@@B${n}@@\n`.length, end.index) : '';
+    const start = this.shellOut.text.indexOf(`@@B${n}@@\n`, from);
+    const output = start >= 0 && start < end.index ? this.shellOut.text.slice(start + `@@B${n}@@\n`.length, end.index) : '';
     return { output, code: Number(end[1]) };
   }
 
