@@ -37,23 +37,30 @@ function open(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): P
     const sock: Socket = t.tls
       ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}), ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) })
       : tcpConnect({ host: t.address, port: t.port, ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) });
-    const timer = setTimeout(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    let settled = false;
+    // The loop runs expired timers before it polls sockets: after a busy stretch (thousands of
+    // checks on a loaded box) a connect the kernel finished in time still waits to be read when
+    // its timer fires. The timeout fails the check only after one more poll, or a live server
+    // is marked down for our own lag.
+    const timer = setTimeout(() => setImmediate(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`))), connectTimeoutMs);
     const onAbort = (): void => fail(new Error('cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
-    function done(): void {
+    function done(): boolean {
+      if (settled) return false;
+      settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       sock.removeListener('error', fail);
+      return true;
     }
     function fail(e: unknown): void {
-      done();
+      if (!done()) return;
       sock.destroy();
       reject(probeError(e));
     }
     sock.once('error', fail);
     sock.once(t.tls ? 'secureConnect' : 'connect', () => {
-      done();
-      resolve(sock);
+      if (done()) resolve(sock);
     });
   });
 }
