@@ -148,7 +148,8 @@ if (requireLab(test, 'interop/ctsync/daemon-conntrackd', { tools: ['conntrack', 
         await lab.waitFor('the flood in the log', () => truncatedLogged() >= 200 || undefined, { timeoutMs: 30_000, intervalMs: 250 });
         assert.is(truncatedLogged(), 200);
         assert.ok(logLines().length - before <= 2, logLines().slice(before).join('\n'));
-        const text = (await ctl(lab, d, ['-s'])).stdout;
+        // ctl sync wraps lines past column 79 (a serial console): joined again here.
+        const text = (await ctl(lab, d, ['-s'])).stdout.replace(/\n {4}/g, ' ');
         assert.match(text, /^bounds: internal cache \d+\/262144, external cache \d+\/262144, entries awaiting ack 0\/262144, resend queue \d+\/\d+, kernel write queue 0\/65536, send queue 0\/4096, event buffer \(bytes\) \d+\/\d+/m);
         await ctd.stop();
         daemon.proc.kill('SIGTERM');
