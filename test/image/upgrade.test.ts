@@ -22,6 +22,8 @@ import {
 import { rmSync } from 'node:fs';
 
 const Upgrade = suite('image upgrade');
+/** The commands' lines past column 79 go on in indented lines (a serial console): joined again. */
+const joined = (text: string): string => text.replace(/\n +/g, ' ');
 let box: UpgradeBox | undefined;
 let installMs = 60_000;
 
@@ -59,8 +61,8 @@ Upgrade('refused bundles: untrusted key, a flipped bit, another board; slot B an
   for (const [name, want] of cases) {
     const r = await installFrom(vm, b.bundles[name]);
     assert.is(r.code, 2, `${name}: ${r.output}`);
-    assert.match(r.output, want);
-    assert.match(r.output, /nothing was switched: slot A stays the one that boots/);
+    assert.match(joined(r.output), want);
+    assert.match(joined(r.output), /nothing was switched: slot A stays the one that boots/);
   }
   assert.is(partitionSha(b.disk, 'root-b'), before, 'slot B changed');
   assert.is(await sh(vm, 'stockade upgrade status --json'), envBefore);
@@ -77,7 +79,7 @@ Upgrade('the next build: installed into B from stdin, boots on trial, marks itse
   assert.match(r.output, /writing slot B \(partition root-b\); slot A runs/);
   assert.match(r.output, /written[^\n]*100 %/);
   assert.match(r.output, /slot B: 0\.2\.0 installed and read back/);
-  assert.match(r.output, /GRUB boots it next, once, on trial: it is kept when its health holds within 600 s, else slot A boots again/);
+  assert.match(joined(r.output), /GRUB boots it next, once, on trial: it is kept when its health holds within 600 s, else slot A boots again/);
   assert.is(partitionSha(b.disk, 'root-b', next.payloadSize), next.payloadSha);
   const installed = await status(vm);
   assert.is(installed.order, 'B A');
@@ -100,8 +102,7 @@ Upgrade('the next build: installed into B from stdin, boots on trial, marks itse
   assert.is(good.slots[0]!.condition, 'good', 'A stays as it was: good, to go back to');
   assert.match(await sh(vm, 'cat /run/stockade-upgrade.log'), /upgrade trial: slot B passed its trial and is marked good; security epoch floor 1 \(boot: completed; daemon: pid \d+; config: \/data\/config\.json, firewall applied; vrrp: not configured; sync: not configured\)/);
   const text = await sh(vm, 'stockade upgrade status');
-  // Its lines are wrapped at 79 columns: joined again.
-  assert.match(text.replace(/\n +/g, ' '), /slot B \* good, 3 tries left; 0\.2\.0 \(build \S+, epoch 1\), installed \S+, marked good \S+/);
+  assert.match(joined(text), /slot B \* good, 3 tries left; 0\.2\.0 \(build \S+, epoch 1\), installed \S+, marked good \S+/);
 
   // Boots are counted only during a trial: before, the fourth reboot went back to A.
   for (let i = 1; i <= 4; i++) {
@@ -140,10 +141,10 @@ Upgrade('a build whose health fails: its trial ends, the box reboots into B by i
   assert.is(s.last_failure!.version, '0.2.1');
   assert.match(s.last_failure!.reason, /^health did not hold within 30 s: vrrp: not configured \(failed by the test hook\)$/);
   assert.is(s.epoch_floor, 1);
-  assert.match((await sh(vm, 'stockade upgrade status')).replace(/\n +/g, ' '), /last failed trial: slot A \(0\.2\.1\) at \S+: health did not hold within 30 s/);
+  assert.match(joined(await sh(vm, 'stockade upgrade status')), /last failed trial: slot A \(0\.2\.1\) at \S+: health did not hold within 30 s/);
   const rb = await vm.run('stockade upgrade rollback 2>&1');
   assert.is(rb.code, 2);
-  assert.match(rb.output, /upgrade rollback: slot A is marked bad \(health did not hold within 30 s[^)]*\)\): there is nothing good to go back to; slot B stays/);
+  assert.match(joined(rb.output), /upgrade rollback: slot A is marked bad \(health did not hold within 30 s[^)]*\)\): there is nothing good to go back to; slot B stays/);
   b.config = configText(b);
   await writeConfig(vm, b.config);
 });
