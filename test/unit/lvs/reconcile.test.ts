@@ -144,38 +144,40 @@ test('DR and fwmark servers keep the service port; tunnels carry their settings'
   assert.is(t[1]!.dests[0]!.port, 443);
 });
 
-test('a refused write undoes the ones before it: the table is as it was', async () => {
+/**
+ * The config applied, then a change (a weight, a new server 198.51.100.13) whose write to
+ * .13 meets `fault`: the apply's error, and the table as JSON before and after.
+ */
+async function faultedApply(fault: 'refuse' | 'loseReply'): Promise<{ e: unknown; before: string; after: string }> {
   const k = new FakeIpvs();
+  const json = async (): Promise<string> => JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
   await new LvsManager(k, config(), quiet).apply();
-  const before = JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
-  k.refuse = '198.51.100.13';
+  const before = await json();
+  k[fault] = '198.51.100.13';
   const m = new LvsManager(k, config((c) => {
     c.lvs.virtual_services[0].real_servers[1].weight = 9;
     c.lvs.virtual_services[0].real_servers.push({ address: '198.51.100.13', port: 8080 });
   }), quiet);
   const e = await m.apply().catch((x: unknown) => x);
+  return { e, before, after: await json() };
+}
+
+test('a refused write undoes the ones before it: the table is as it was', async () => {
+  const { e, before, after } = await faultedApply('refuse');
   assert.instance(e, LvsApplyError);
   assert.match((e as LvsApplyError).message, /198\.51\.100\.13.*undone/);
   assert.is((e as LvsApplyError).pointer, '/lvs/virtual_services/0/real_servers/2');
-  assert.is(JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v)), before);
+  assert.is(after, before);
 });
 
 // The partial apply seen under load: writes the kernel carried out but whose replies were not
 // read in time must not stay behind an apply that failed (nor one that claims success).
 test('a write whose reply is lost (done, outcome unknown) fails the apply and is undone with the rest', async () => {
-  const k = new FakeIpvs();
-  await new LvsManager(k, config(), quiet).apply();
-  const before = JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
-  k.loseReply = '198.51.100.13';
-  const m = new LvsManager(k, config((c) => {
-    c.lvs.virtual_services[0].real_servers[1].weight = 9;
-    c.lvs.virtual_services[0].real_servers.push({ address: '198.51.100.13', port: 8080 });
-  }), quiet);
-  const e = await m.apply().catch((x: unknown) => x);
+  const { e, before, after } = await faultedApply('loseReply');
   assert.instance(e, LvsApplyError);
   assert.match((e as LvsApplyError).message, /ETIMEDOUT.*undone, the table is as it was/);
   assert.ok((e as LvsApplyError).rolledBack);
-  assert.is(JSON.stringify(await k.table(), (_, v) => (typeof v === 'bigint' ? String(v) : v)), before);
+  assert.is(after, before);
 });
 
 test('a scheduler the kernel lacks stops the apply before any write', async () => {
