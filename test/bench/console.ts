@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { sha512Crypt } from '../../src/console/index.ts';
 import { ensureImages } from '../image/images.ts';
 import type { ChildProcess } from 'node:child_process';
-import { plain, root, startVms } from '../image/vm.ts';
+import { PlainText, root, startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { MIN_RUNS, describe, median, quantile, runsOption } from './stats.ts';
 
@@ -55,22 +55,18 @@ const REDRAWN = /stockade - stockade console[\s\S]* 0\) Logout[\s\S]*Enter an op
 
 /**
  * qemu's console output as this bench reads it: each chunk's arrival time is taken before anything
- * else runs, and a pattern's time is the arrival of the chunk that completed it. The VM helper's
- * own reader turns its whole growing log into text again at every chunk, and qemu writes the
- * guest's bytes one at a time, so chunks are small and many: with a long log that is
- * milliseconds of host CPU per chunk, taken from qemu on a 2-core machine, and it held back the
- * next chunk's event, so it counted as the console's (medians grew boot after boot, 13 -> 64 ms).
- * This reader keeps the plain text incrementally and keeps the helper's listeners off the stream
- * (the bench reads the console only through it; the test shell is another channel) until
+ * else runs, and a pattern's time is the arrival of the chunk that completed it. qemu writes the
+ * guest's bytes one at a time, so chunks are small and many; the VM helper's reader (which once
+ * re-read its whole log at every chunk, and made medians grow boot after boot, 13 -> 64 ms) and
+ * its log file writes stay off the stream while the bench measures: this reader alone turns the
+ * chunks into text (vm.ts's PlainText, chunk by chunk) until
  * release(), which gives them what came meanwhile in one piece.
  */
 class ConsoleReader {
   readonly #out: NodeJS.ReadableStream;
   readonly #held: Array<(d: string) => void>;
-  #raw = '';
-  /** #raw up to #done as plain text (an escape sequence cut by a chunk's end waits for the rest). */
-  #text = '';
-  #done = 0;
+  /** The console so far, raw and as plain text (vm.ts's incremental converter). */
+  readonly #plain = new PlainText();
   /** Where each chunk ended in #text, and when it arrived. */
   #chunks: Array<{ end: number; at: number }> = [];
   #check: (() => void) | undefined;
@@ -81,19 +77,15 @@ class ConsoleReader {
     for (const l of this.#held) this.#out.off('data', l);
     this.#out.on('data', (d: string | Buffer) => {
       const at = performance.now();
-      this.#raw += typeof d === 'string' ? d : d.toString('latin1');
-      const esc = this.#raw.lastIndexOf('\x1b');
-      const cut = esc >= this.#done && esc >= this.#raw.length - 16 ? esc : this.#raw.length;
-      this.#text += plain(this.#raw.slice(this.#done, cut));
-      this.#done = cut;
-      this.#chunks.push({ end: this.#text.length, at });
+      this.#plain.push(typeof d === 'string' ? d : d.toString('latin1'));
+      this.#chunks.push({ end: this.#plain.text.length, at });
       this.#check?.();
     });
   }
 
   /** Where the text ends now: a later until() looks only past it. */
   mark(): number {
-    return this.#text.length;
+    return this.#plain.text.length;
   }
 
   /**
@@ -101,9 +93,9 @@ class ConsoleReader {
    * that chunk ended; a match already there is found by its chunk, too.
    */
   until(re: RegExp, from: number, ms: number): Promise<{ at: number; end: number }> {
-    const matched = (end: number): boolean => re.test(this.#text.slice(from, end));
+    const matched = (end: number): boolean => re.test(this.#plain.text.slice(from, end));
     const first = (): { at: number; end: number } | undefined => {
-      if (!matched(this.#text.length)) return undefined;
+      if (!matched(this.#plain.text.length)) return undefined;
       // The earliest chunk whose end completes the match.
       let lo = this.#chunks.findIndex((c) => c.end > from);
       let hi = this.#chunks.length - 1;
@@ -116,11 +108,11 @@ class ConsoleReader {
     };
     return new Promise((resolve, reject) => {
       const done = (r: { at: number; end: number }): void => { clearTimeout(timer); this.#check = undefined; resolve(r); };
-      const timer = setTimeout(() => { this.#check = undefined; reject(new Error(`no ${re} within ${ms} ms:\n${this.#text.slice(from).slice(-2000)}`)); }, ms);
+      const timer = setTimeout(() => { this.#check = undefined; reject(new Error(`no ${re} within ${ms} ms:\n${this.#plain.text.slice(from).slice(-2000)}`)); }, ms);
       const now = first();
       if (now) return done(now);
       // From now on only the newest chunk can complete it.
-      this.#check = () => { if (matched(this.#text.length)) done(this.#chunks[this.#chunks.length - 1]!); };
+      this.#check = () => { if (matched(this.#plain.text.length)) done(this.#chunks[this.#chunks.length - 1]!); };
     });
   }
 
@@ -128,7 +120,7 @@ class ConsoleReader {
   release(): void {
     for (const l of this.#held) {
       this.#out.on('data', l);
-      if (this.#raw) l(this.#raw);
+      if (this.#plain.raw) l(this.#plain.raw);
     }
     this.#held.length = 0;
   }
