@@ -53,6 +53,14 @@ export interface NativeUdpSocket extends NativeSocket<[source: string, port: num
   sendTo(data: Uint8Array, address: string, port: number): number;
 }
 
+/** A batch of finished connects per wake-up: pairs of little-endian u32 (token, errno; 0 = connected). */
+export interface NativeConnectProber extends NativeSocket<[]> {
+  /** The probe's fd while the connect is under way; -errno when connect() failed at once. */
+  connectProbe(token: number, address: string, port: number): number;
+  /** Closes a probe not yet delivered. */
+  cancelProbe(fd: number): void;
+}
+
 export interface UdpOpenOptions {
   port: number;
   /** Local address to bind; default any. */
@@ -101,6 +109,7 @@ export interface NativeBinding {
   openRawIp(protocol: number, opts?: RawIpOpenOptions): NativeRawIpSocket;
   openPacket(ifindex: number, ethertype: number, opts?: PacketOpenOptions): NativePacketSocket;
   openUdp(opts: UdpOpenOptions): NativeUdpSocket;
+  openConnectProber(): NativeConnectProber;
   ifNameToIndex(name: string): number;
   peerCredentials(fd: number): PeerCredentials;
 }

@@ -6,6 +6,7 @@
  *   openPacket(ifindex, ethertype, {dgram?}) -> Socket
  *   openUdp({port, address?, device?, reuseAddr?, multicastGroup?, multicastTtl?, rcvbuf?, sndbuf?}) -> Socket
  *   ifNameToIndex(name) -> number
+ *   openConnectProber() -> Socket (connectProbe(token, address, port), cancelProbe(fd))
  *   peerCredentials(fd) -> {pid, uid, gid, groups} of a connected unix socket's peer
  *   Socket: send, sendTo, addMembership, dropMembership, setOption, getOption,
  *           recvStart(cb), recvStop, ref, unref, close; fd, closed
@@ -37,6 +38,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"openRawIp", NULL, rawip_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openPacket", NULL, packet_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openUdp", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openConnectProber", NULL, prober_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ifNameToIndex", NULL, if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
   };

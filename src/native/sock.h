@@ -1,5 +1,5 @@
-/* Shared declarations of the stockade addon: one JS Socket object per fd, four kinds
- * (netlink, raw IPv4, packet, UDP) that differ only in how they open, send and receive.
+/* Shared declarations of the stockade addon: one JS Socket object per fd, five kinds
+ * (netlink, raw IPv4, packet, UDP, TCP connect prober) that differ only in how they open, send and receive.
  * The addon holds no protocol logic: framing and codecs live in src/kernel/ (TypeScript). */
 #ifndef STOCKADE_SOCK_H
 #define STOCKADE_SOCK_H
@@ -20,7 +20,7 @@
 /* Most JS arguments a receive callback gets (err, data, and up to four details). */
 #define SOCK_MAX_ARGS 6
 
-typedef enum { KIND_NETLINK = 1, KIND_RAWIP = 2, KIND_PACKET = 3, KIND_UDP = 4 } sock_kind;
+typedef enum { KIND_NETLINK = 1, KIND_RAWIP = 2, KIND_PACKET = 3, KIND_UDP = 4, KIND_PROBER = 5 } sock_kind;
 
 typedef struct sock_s sock_t;
 
@@ -106,6 +106,10 @@ napi_value packet_open(napi_env env, napi_callback_info info);
 napi_value packet_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+/* connect.c: batched TCP connects (the Socket's fd is an epoll set) */
+napi_value prober_open(napi_env env, napi_callback_info info);
+napi_value prober_connect(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+napi_value prober_cancel(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 
 /* peercred.c */
 napi_value peer_credentials(napi_env env, napi_callback_info info);

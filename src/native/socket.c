@@ -422,6 +422,23 @@ static napi_value m_get_option(napi_env env, napi_callback_info info) {
   return js_int(env, v);
 }
 
+/* connectProbe(token, address, port) / cancelProbe(fd): connect probers only (connect.c). */
+static napi_value prober_method(napi_env env, napi_callback_info info, int cancel) {
+  size_t argc = 3;
+  napi_value argv[3];
+  sock_t *s = socket_this(env, info, &argc, argv, 0);
+  if (s == NULL)
+    return NULL;
+  if (s->kind != KIND_PROBER) {
+    throw_errno(env, EOPNOTSUPP, "connect", "only connect probers make probes");
+    return NULL;
+  }
+  return cancel ? prober_cancel(env, s, argc, argv) : prober_connect(env, s, argc, argv);
+}
+
+static napi_value m_connect_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, 0); }
+static napi_value m_cancel_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, 1); }
+
 static napi_value g_fd(napi_env env, napi_callback_info info) {
   sock_t *s = socket_this(env, info, NULL, NULL, 1);
   return s == NULL ? NULL : js_int(env, s->fd);
@@ -457,6 +474,8 @@ int socket_class_init(napi_env env, napi_value exports) {
     {"dropMembership", NULL, m_drop_membership, NULL, NULL, NULL, napi_default_method, NULL},
     {"setOption", NULL, m_set_option, NULL, NULL, NULL, napi_default_method, NULL},
     {"getOption", NULL, m_get_option, NULL, NULL, NULL, napi_default_method, NULL},
+    {"connectProbe", NULL, m_connect_probe, NULL, NULL, NULL, napi_default_method, NULL},
+    {"cancelProbe", NULL, m_cancel_probe, NULL, NULL, NULL, napi_default_method, NULL},
     {"fd", NULL, NULL, g_fd, NULL, NULL, napi_enumerable, NULL},
     {"closed", NULL, NULL, g_closed, NULL, NULL, napi_enumerable, NULL},
   };

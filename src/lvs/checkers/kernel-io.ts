@@ -2,23 +2,28 @@
 // security from src/vrrp (keepalived's enable_script_security, always on) for MISC programs and
 // quorum commands.
 import { performance } from 'node:perf_hooks';
-import { connectOnly, datagramExchange, exchange, Pinger, runProgram, spawnDetached } from '../../kernel/probes/index.ts';
+import { ConnectProber, connectOnly, datagramExchange, exchange, Pinger, runProgram, spawnDetached } from '../../kernel/probes/index.ts';
 import { lstatOf, realpathOf } from '../../kernel/index.ts';
 import { commandProblem } from '../../vrrp/index.ts';
 import type { ShellWorld } from './shell.ts';
 
 export function kernelWorld(log: (level: 'warn', message: string) => void): ShellWorld & { close(): void } {
   const pinger = new Pinger();
+  const prober = new ConnectProber();
   const uid = process.getuid?.() ?? 0;
   return {
     now: () => performance.now(),
-    connect: (address, port, tls, timeoutMs, signal) => connectOnly({ address, port, ...(tls ? { tls } : {}) }, timeoutMs, signal),
+    // Plain TCP in bulk through one epoll set; TLS through node:tls.
+    connect: (address, port, tls, timeoutMs, signal) => (tls ? connectOnly({ address, port, tls }, timeoutMs, signal) : prober.connect(address, port, timeoutMs, signal)),
     exchange: (address, port, tls, request, maxBytes, timeoutMs, signal, complete) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal, complete),
     datagram: (address, port, payload, waitMs, signal, accept) => datagramExchange(address, port, payload, waitMs, signal, accept),
     ping: (address, timeoutMs, signal) => pinger.ping(address, timeoutMs, signal),
     program: (argv, timeoutMs, signal) => runProgram(argv, timeoutMs, signal),
     commandProblem: (argv) => commandProblem(argv, lstatOf, realpathOf, uid),
     spawn: (argv) => spawnDetached(argv, (m) => log('warn', `lvs checks: ${m}`)),
-    close: () => pinger.close(),
+    close: () => {
+      pinger.close();
+      prober.close();
+    },
   };
 }

@@ -79,6 +79,8 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
       const specs = services([
         ['tcp-ok', { kind: 'tcp' }, 8001],
         ['tcp-refused', { kind: 'tcp' }, 8002],
+        // No host answers ARP for it: the SYN never leaves, the connect timeout says so.
+        ['tcp-nobody', { kind: 'tcp' }, 80, HANG, '198.51.100.99'],
         ['http-ok', http(), 8003],
         ['http-regex', http({ regex: 'status: ok' }), 8003],
         ['http-regex-wrong', http({ regex: 'status: green' }), 8003],
@@ -120,6 +122,7 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
       const expected: Record<string, RegExp> = {
         'tcp-ok': /^up: connected$/,
         'tcp-refused': /^down: connection refused$/,
+        'tcp-nobody': /^down: no connection within 500 ms$/,
         'http-ok': /^up: status 200$/,
         'http-regex': /^up: status 200$/,
         'http-regex-wrong': /^down: the body does not match \/status: green\/$/,
