@@ -13,15 +13,15 @@ import type { NativeConnectProber } from '../native.ts';
 import { errnoName } from '../errors.ts';
 import { connectOnly, probeError } from './stream.ts';
 
+/** How a probe ends: undefined connected, else the reason in words. */
+export type ConnectDone = (err: Error | undefined) => void;
+
 interface Pending {
   token: number;
   fd: number;
   deadline: number;
   timeoutMs: number;
-  signal: AbortSignal;
-  onAbort: () => void;
-  resolve: () => void;
-  reject: (e: Error) => void;
+  done: ConnectDone;
   settled: boolean;
 }
 
@@ -29,6 +29,14 @@ interface Pending {
 interface Queue {
   items: Pending[];
   head: number;
+}
+
+function viaNet(address: string, port: number, timeoutMs: number, done: ConnectDone): () => void {
+  const abort = new AbortController();
+  connectOnly({ address, port }, timeoutMs, abort.signal).then(() => done(undefined), (e: Error) => {
+    if (!abort.signal.aborted) done(e);
+  });
+  return () => abort.abort();
 }
 
 /** Tokens are the addon's int32 arguments: 1 .. 2^31-1, then around again (none lives that long). */
@@ -53,40 +61,56 @@ export class ConnectProber {
     return this.#pending.size;
   }
 
-  /** Connects to address:port and closes at once; rejects with the reason in words. IPv6
-   *  addresses go through node:net (the prober is IPv4). */
-  connect(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Connects to address:port and closes at once; `done` is called once, later (never from inside
+   * this call), unless the returned cancel is called first. No promise, no AbortSignal: the
+   * checkers start thousands of these a second. IPv6 goes through node:net (the prober is IPv4).
+   */
+  start(address: string, port: number, timeoutMs: number, done: ConnectDone): () => void {
     // Addresses come checked from the config: one with a colon is IPv6 (no regex per probe).
-    if (address.includes(':')) return connectOnly({ address, port }, timeoutMs, signal);
+    if (address.includes(':')) return viaNet(address, port, timeoutMs, done);
+    const p: Pending = { token: 0, fd: -1, deadline: this.#now() + timeoutMs, timeoutMs, done, settled: false };
+    const cancel = (): void => this.#finish(p, undefined, true, false);
+    if (this.#closed) return this.#failSoon(p, new Error('checks stopped')), cancel;
+    const sock = this.#open();
+    p.token = this.#token = this.#token >= TOKEN_MAX ? 1 : this.#token + 1;
+    let fd: number;
+    try {
+      fd = sock.connectProbe(p.token, address, port);
+    } catch (e) {
+      return this.#failSoon(p, probeError(e)), cancel;
+    }
+    if (fd < 0) return this.#failSoon(p, probeError({ code: errnoName(fd) })), cancel;
+    p.fd = fd;
+    this.#pending.set(p.token, p);
+    let q = this.#queues.get(timeoutMs);
+    if (q === undefined) this.#queues.set(timeoutMs, (q = { items: [], head: 0 }));
+    q.items.push(p);
+    if (p.deadline < this.#timerAt) this.#arm(p.deadline);
+    return cancel;
+  }
+
+  /** start() as a promise with an AbortSignal. */
+  connect(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new Error('checks stopped'));
       if (signal.aborted) return reject(new Error('cancelled'));
-      const sock = this.#open();
-      const token = this.#token = this.#token >= TOKEN_MAX ? 1 : this.#token + 1;
-      let fd: number;
-      try {
-        fd = sock.connectProbe(token, address, port);
-      } catch (e) {
-        return reject(probeError(e));
-      }
-      if (fd < 0) return reject(probeError({ code: errnoName(fd) }));
-      const p: Pending = {
-        token, fd, deadline: this.#now() + timeoutMs, timeoutMs, signal, resolve, reject, settled: false,
-        onAbort: () => this.#finish(p, new Error('cancelled'), true),
+      const onAbort = (): void => {
+        cancel();
+        reject(new Error('cancelled'));
       };
-      signal.addEventListener('abort', p.onAbort, { once: true });
-      this.#pending.set(token, p);
-      let q = this.#queues.get(timeoutMs);
-      if (q === undefined) this.#queues.set(timeoutMs, (q = { items: [], head: 0 }));
-      q.items.push(p);
-      if (p.deadline < this.#timerAt) this.#arm(p.deadline);
+      const cancel = this.start(address, port, timeoutMs, (err) => {
+        signal.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   /** Fails what is under way and closes the epoll set. */
   close(): void {
     this.#closed = true;
-    for (const p of [...this.#pending.values()]) this.#finish(p, new Error('checks stopped'), true);
+    for (const p of [...this.#pending.values()]) this.#finish(p, new Error('checks stopped'), true, true);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#sock?.close();
@@ -108,7 +132,7 @@ export class ConnectProber {
         p.fd = -1;
         done.push([p, data.readUInt32LE(i + 4)]);
       }
-      for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : probeError({ code: errnoName(errno) }), false);
+      for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : probeError({ code: errnoName(errno) }), false, true);
     });
     // Probes keep the loop alive through their promises' owners, not through the epoll set.
     sock.unref();
@@ -116,15 +140,19 @@ export class ConnectProber {
     return sock;
   }
 
-  #finish(p: Pending, err: Error | undefined, cancelFd: boolean): void {
+  /** Settles `p` once: closes its fd if still ours, and tells its owner unless it cancelled. */
+  #finish(p: Pending, err: Error | undefined, closeFd: boolean, tell: boolean): void {
     if (p.settled) return;
     p.settled = true;
     this.#pending.delete(p.token);
-    p.signal.removeEventListener('abort', p.onAbort);
-    if (cancelFd && p.fd >= 0) this.#sock?.cancelProbe(p.fd);
+    if (closeFd && p.fd >= 0) this.#sock?.cancelProbe(p.fd);
     p.fd = -1;
-    if (err === undefined) p.resolve();
-    else p.reject(err);
+    if (tell) p.done(err);
+  }
+
+  /** A failure known at the start, told after the caller has its cancel. */
+  #failSoon(p: Pending, err: Error): void {
+    queueMicrotask(() => this.#finish(p, err, false, true));
   }
 
   #arm(at: number): void {
@@ -156,7 +184,7 @@ export class ConnectProber {
       }
     }
     if (due.length > 0) setImmediate(() => {
-      for (const p of due) this.#finish(p, new Error(`no connection within ${p.timeoutMs} ms`), true);
+      for (const p of due) this.#finish(p, new Error(`no connection within ${p.timeoutMs} ms`), true, true);
     });
     if (next < Infinity && !this.#closed) this.#arm(next);
   }

@@ -15,6 +15,7 @@ export function kernelWorld(log: (level: 'warn', message: string) => void): Shel
     now: () => performance.now(),
     // Plain TCP in bulk through one epoll set; TLS through node:tls.
     connect: (address, port, tls, timeoutMs, signal) => (tls ? connectOnly({ address, port, tls }, timeoutMs, signal) : prober.connect(address, port, timeoutMs, signal)),
+    connectQuick: (address, port, timeoutMs, done) => prober.start(address, port, timeoutMs, done),
     exchange: (address, port, tls, request, maxBytes, timeoutMs, signal, complete) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal, complete),
     datagram: (address, port, payload, waitMs, signal, accept) => datagramExchange(address, port, payload, waitMs, signal, accept),
     ping: (address, timeoutMs, signal) => pinger.ping(address, timeoutMs, signal),

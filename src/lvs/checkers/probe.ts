@@ -20,6 +20,9 @@ export interface ProbeIo {
   exchange(address: string, port: number, tls: { servername?: string } | undefined, request: Uint8Array, maxBytes: number, timeoutMs: number, signal: AbortSignal, complete?: (got: Buffer) => boolean): Promise<Buffer>;
   datagram(address: string, port: number, payload: Uint8Array, waitMs: number, signal: AbortSignal, accept?: (reply: Buffer) => boolean): Promise<Buffer | undefined>;
   ping(address: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** A plain TCP connect without a promise or an AbortSignal (thousands a second): `done` once,
+   *  later, unless cancelled; returns the cancel. Absent: connect() is used. */
+  connectQuick?(address: string, port: number, timeoutMs: number, done: (err: Error | undefined) => void): () => void;
   program(argv: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<ProgramExit>;
 }
 
@@ -32,6 +35,11 @@ export interface ProbeContext {
   dnsId?: number;
 }
 
+/** A TCP check's verdict from its connect. */
+export function tcpOutcome(err: Error | undefined): ProbeOutcome {
+  return err === undefined ? { ok: true, detail: 'connected' } : { ok: false, reason: err.message };
+}
+
 export async function runProbe(io: ProbeIo, spec: CheckSpec, connectTimeoutMs: number, signal: AbortSignal, ctx: ProbeContext = {}): Promise<ProbeOutcome> {
   const p = spec.probe;
   try {
@@ -40,7 +48,7 @@ export async function runProbe(io: ProbeIo, spec: CheckSpec, connectTimeoutMs: n
         return { ok: true };
       case 'tcp':
         await io.connect(spec.address, spec.port, undefined, connectTimeoutMs, signal);
-        return { ok: true, detail: 'connected' };
+        return tcpOutcome(undefined);
       case 'http':
       case 'https': {
         // SNI carries a name only: no port, never an address (RFC 6066).

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { ProbeOutcome } from './check.ts';
 import { EventLog } from './events.ts';
-import { runProbe } from './probe.ts';
+import { runProbe, tcpOutcome } from './probe.ts';
 import type { ProbeContext, ProbeIo } from './probe.ts';
 import { CheckerRunner } from './runner.ts';
 import type { RunnerAction, RunnerOptions, ServiceStatus } from './runner.ts';
@@ -49,7 +49,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   readonly runner: CheckerRunner;
   readonly events = new EventLog();
   readonly #io: ShellWorld;
-  readonly #inFlight = new Map<string, { attempt: number; abort: AbortController }>();
+  readonly #inFlight = new Map<string, { attempt: number; cancel: () => void }>();
   readonly #ctx = new Map<string, ProbeContext>();
   readonly #refusedCommands = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
@@ -142,7 +142,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
           if (f && f.attempt === a.attempt) {
             this.#counters.cancelled++;
             this.#inFlight.delete(a.check);
-            f.abort.abort();
+            f.cancel();
           }
           break;
         }
@@ -167,15 +167,26 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
 
   #probe(spec: CheckSpec, attempt: number, connectTimeoutMs: number): void {
     const checkId = spec.id;
-    const abort = new AbortController();
-    this.#inFlight.set(checkId, { attempt, abort });
     this.#counters.probes++;
-    void runProbe(this.#io, spec, connectTimeoutMs, abort.signal, this.#ctx.get(checkId)).then((outcome: ProbeOutcome) => {
+    const finished = (outcome: ProbeOutcome): void => {
       const f = this.#inFlight.get(checkId);
-      if (f?.attempt === attempt) this.#inFlight.delete(checkId);
-      if (this.#stopped || abort.signal.aborted) return;
+      if (f?.attempt !== attempt) return; // cancelled, or a newer attempt runs
+      this.#inFlight.delete(checkId);
+      if (this.#stopped) return;
       this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome));
       this.#arm();
+    };
+    // TCP checks, the many: a callback each, no promise chain or AbortController.
+    if (spec.probe.kind === 'tcp' && this.#io.connectQuick !== undefined) {
+      const entry = { attempt, cancel: (): void => {} };
+      this.#inFlight.set(checkId, entry);
+      entry.cancel = this.#io.connectQuick(spec.address, spec.port, connectTimeoutMs, (err) => finished(tcpOutcome(err)));
+      return;
+    }
+    const abort = new AbortController();
+    this.#inFlight.set(checkId, { attempt, cancel: () => abort.abort() });
+    void runProbe(this.#io, spec, connectTimeoutMs, abort.signal, this.#ctx.get(checkId)).then((outcome: ProbeOutcome) => {
+      if (!abort.signal.aborted) finished(outcome);
     });
   }
 }
