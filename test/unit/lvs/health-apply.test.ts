@@ -56,7 +56,7 @@ test('100 updates while an apply is in flight: 2 applies, the last destinations 
   k.hold = new Promise<void>((r) => (release = r));
   const first = m.setServiceDestinations('web', down11, event('web 198.51.100.11:8080', false));
   for (let i = 0; i < 100 && k.reads.length === 0; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(k.reads, [`service ${WEB}`], 'the first apply is reading the kernel');
+  assert.is(k.reads.length, 1, 'the first apply is reading the kernel');
   const rest: Array<Promise<unknown>> = [];
   for (let i = 1; i < 100; i++) {
     const weight = i;
@@ -67,6 +67,7 @@ test('100 updates while an apply is in flight: 2 applies, the last destinations 
   release();
   k.hold = undefined;
   await Promise.all([first, ...rest]);
+  assert.is(k.reads.length, 3, `2 applies, each reading only its services: ${k.reads.length} reads`);
   assert.equal(k.reads, [`service ${WEB}`, `service ${WEB}`, `service ${TLS}`]);
   const h = (await m.status()).fromHealth;
   assert.is(h.applies, 2, 'the one in flight and one for everything that came during it');
@@ -106,10 +107,10 @@ test('a service outside the set is never touched, even with lvs.exclusive', asyn
   k.services.get(TLS)!.dests[1]!.weight = 5;
   k.writes = [];
   await m.setServiceDestinations('web', down11, event('web 198.51.100.11:8080', false));
-  assert.equal(k.reads, [`service ${WEB}`]);
-  assert.equal(k.writes, [`del-dest ${WEB} 198.51.100.11:8080`]);
   assert.ok(k.services.has('udp 192.0.2.50:53'), 'the foreign service stays');
   assert.equal(dests(k, TLS), ['198.51.100.11:443 w1', '198.51.100.12:443 w5'], 'web_tls untouched');
+  assert.equal(k.writes, [`del-dest ${WEB} 198.51.100.11:8080`]);
+  assert.equal(k.reads, [`service ${WEB}`]);
   // The config apply is the whole table: it is ours, so the foreign service goes.
   await m.apply();
   assert.not.ok(k.services.has('udp 192.0.2.50:53'));
