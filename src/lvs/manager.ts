@@ -180,6 +180,7 @@ export class LvsManager {
         }
         this.#written(actions, since);
         this.#lastError = null;
+        this.#lastErrorFromHealth = false;
         return { actions };
       } catch (e) {
         this.#lastError = (e as Error).message;
@@ -271,8 +272,14 @@ export class LvsManager {
       for (const e of u.events) this.#event(e);
       if (!this.#dirty.has(u.service)) this.#dirty.set(u.service, at);
       this.#health.updates++;
-      if (this.#healthJob === undefined) this.#healthJob = this.#serial(() => this.#applyHealth());
-      else this.#health.coalesced++;
+      if (this.#healthJob !== undefined) this.#health.coalesced++;
+      else {
+        // Never rejects: health.ts does not wait for it (an error is logged and shown by ctl lvs).
+        this.#healthJob = this.#serial(() => this.#applyHealth()).catch((e: unknown) => {
+          this.#healthError(e instanceof Error ? e.message : String(e));
+          return { actions: [] };
+        });
+      }
     }
     return this.#healthJob ?? Promise.resolve({ actions: [] });
   }
