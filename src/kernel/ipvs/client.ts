@@ -76,7 +76,8 @@ export class IpvsClient implements IpvsKernel {
   readonly #sock: NetlinkSocket;
   readonly #family: number;
 
-  private constructor(sock: NetlinkSocket, family: number) {
+  /** Over `sock`, whose IPVS family id is known (open() finds it; tests: a fake kernel). */
+  constructor(sock: NetlinkSocket, family: number) {
     this.#sock = sock;
     this.#family = family;
     // Corked for good: the writes made in one turn of the event loop (a whole plan) leave
