@@ -263,7 +263,9 @@ export class LvsManager {
   /**
    * Several services' destinations; the table follows in the pending health apply (one is
    * scheduled if none is): it writes the latest destinations of every service updated before it
-   * starts. Resolves to what that apply wrote; its errors are logged and kept for `ctl lvs`.
+   * starts (or, when a config apply is queued behind it, leaves them to that one: it resolves
+   * to no actions then). Resolves to what that apply wrote; its errors are logged and kept for
+   * `ctl lvs`.
    */
   setDestinations(updates: ReadonlyArray<{ service: string; dests: readonly CheckedDestination[]; events: readonly LvsEventInput[] }>): Promise<LvsApplyResult> {
     const at = performance.now();
