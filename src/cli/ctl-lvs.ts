@@ -23,6 +23,9 @@ export function formatCheckState(s: LvsStatusView): string {
     }
     out += `checks: ${Object.entries(s.checks.counters).map(([k, v]) => `${k}=${v}`).join(' ')}\n`;
   }
+  const h = s.fromHealth;
+  const ms = (x: number): string => x.toFixed(1);
+  out += `table: applies=${s.applies} writes=${s.writes}; from health checks: applies=${h.applies} updates=${h.updates} coalesced=${h.coalesced} lastMs=${h.lastLatencyMs === null ? '-' : ms(h.lastLatencyMs)} maxMs=${ms(h.maxLatencyMs)}\n`;
   if (s.sync !== null) {
     const d = s.sync.daemons.map((x) => `${x.state} sync daemon (mcast=${x.interface}, syncid=${x.syncId})`).join('; ') || 'no sync daemon running';
     out += `sync: follows ${s.sync.unit} (${s.sync.role ?? 'no state yet'}); ${d}\n`;

@@ -1,9 +1,10 @@
 // Real-server health in the daemon: the checkers (src/lvs/checkers) run the config's checks and
 // each batch of their events reprograms the services concerned from runner.table(service) (failed
 // servers removed or at weight 0, the sorry server alone while the quorum is lost); the events go
-// to `ctl lvs events` with their reasons. Events of one turn of the loop are applied together (one
-// table dump for every service that changed), so a quorum loss and the server that caused it, or
-// a farm of servers failing at once, make one apply.
+// to `ctl lvs events` with their reasons. Events of one turn of the loop go to the manager
+// together, which reads and writes only the services that changed, and merges what comes while
+// an apply runs into one pending apply: a quorum loss and the server that caused it, or a farm
+// of servers failing at once, make one apply.
 //
 // ha_suspend services check only while this box holds their VIP: the daemon says so through
 // vipHeld() from VRRP's transitions. A VIP that no VRRP instance carries is the box's own address

@@ -1,11 +1,13 @@
-// The LVS manager: holds the config's virtual services in the kernel. It applies at start,
-// whenever the health checks change a service's destinations (health.ts) and on a config
-// transaction, each time dumping the kernel's table and writing only what differs, one apply at a
-// time; runs the IPVS sync daemon as the followed VRRP unit's state says; and keeps the recent
-// real-server events (bounded) for `ctl lvs events`.
+// The LVS manager: holds the config's virtual services in the kernel. At start and on a config
+// transaction it dumps the whole kernel table and writes only what differs. When the health
+// checks change services' destinations (health.ts) it reads and reconciles only those services,
+// each all or nothing on its own; updates arriving while an apply runs join one pending apply (a
+// farm failing at 2,000 checks a second must not queue an apply per event behind a slow one).
+// One apply at a time. It also runs the IPVS sync daemon as the followed VRRP unit's state says,
+// and keeps the recent real-server events (bounded) for `ctl lvs events`.
 import type { Config } from '../config/index.ts';
 import type { Log } from '../common/index.ts';
-import type { IpvsKernel, IpvsConnection } from '../kernel/ipvs/index.ts';
+import type { IpvsKernel, IpvsConnection, IpvsTableService } from '../kernel/ipvs/index.ts';
 import { desiredTable, serverId, realServerPort, type CheckedDestination } from './model.ts';
 import { planLvs, formatAction, type LvsAction } from './plan.ts';
 import { applyLvsPlan } from './apply.ts';
@@ -62,6 +64,19 @@ export interface LvsApplyResult {
   actions: LvsAction[];
 }
 
+/** The table writes the health checks caused (a config apply that carried their updates counts in the latency). */
+export interface HealthApplyCounters {
+  /** Health applies run (each reads and writes only the services that changed). */
+  applies: number;
+  /** Service updates received from the health checks. */
+  updates: number;
+  /** Updates that joined an apply already pending instead of queuing their own. */
+  coalesced: number;
+  /** The last apply carrying health updates: from its first update to the write done, ms. */
+  lastLatencyMs: number | null;
+  maxLatencyMs: number;
+}
+
 export interface LvsStatusView extends TableView {
   /** Per configured real server: the state the manager programs it with. */
   servers: Array<{ server: string; pointer: string; state: 'up' | 'down' | 'suspended' | 'unchecked'; weight: number; reason: string }>;
@@ -70,6 +85,7 @@ export interface LvsStatusView extends TableView {
   sync: { unit: string; interface: string; syncId: number; role: 'master' | 'backup' | null; daemons: Array<{ state: string; interface: string; syncId: number }> } | null;
   applies: number;
   writes: number;
+  fromHealth: HealthApplyCounters;
   lastError: string | null;
   appliedAt: string | null;
   warnings: string[];
@@ -96,6 +112,15 @@ export class LvsManager {
   #applies = 0;
   #writes = 0;
   #lastError: string | null = null;
+  /** The last error came from a health apply (a later one that succeeds clears it; a config apply's stays). */
+  #lastErrorFromHealth = false;
+  /** Services with health updates not written yet -> when the first of them came (performance.now()). */
+  readonly #dirty = new Map<string, number>();
+  /** The health apply scheduled and not started: later updates join it. */
+  #healthJob: Promise<LvsApplyResult> | undefined;
+  /** Config applies queued and not started: they write the health updates too. */
+  #wholeQueued = 0;
+  readonly #health: HealthApplyCounters = { applies: 0, updates: 0, coalesced: 0, lastLatencyMs: null, maxLatencyMs: 0 };
   #appliedAt: string | null = null;
   #sync: LvsSyncSettings | undefined;
   #role: 'master' | 'backup' | undefined;
@@ -121,11 +146,15 @@ export class LvsManager {
     return run;
   }
 
-  /** Makes the kernel hold the config's services (only what differs is written). */
+  /** Makes the kernel hold the config's services (only what differs is written): the whole table. */
   apply(config: Config = this.#config): Promise<LvsApplyResult> {
     this.#config = config;
     this.#sync = lvsSyncSettings(config);
+    this.#wholeQueued++;
     return this.#serial(async () => {
+      this.#wholeQueued--;
+      // Every service is reconciled here with the latest checked destinations.
+      const since = this.#takeDirty();
       this.#applies++;
       const trace = this.#opts.trace;
       let t0 = performance.now();
@@ -149,16 +178,78 @@ export class LvsManager {
           await this.#kernel.setTimeouts({ tcp: t.tcp_s, tcpFin: t.tcp_fin_s, udp: t.udp_s });
           this.#writes++;
         }
-        this.#writes += actions.length;
+        this.#written(actions, since);
         this.#lastError = null;
-        this.#appliedAt = (this.#opts.now?.() ?? new Date()).toISOString();
-        for (const a of actions) this.#log('info', `lvs: ${formatAction(a)}`);
+        this.#lastErrorFromHealth = false;
         return { actions };
       } catch (e) {
         this.#lastError = (e as Error).message;
+        this.#lastErrorFromHealth = false;
         throw e;
       }
     });
+  }
+
+  /** Counts and logs what an apply wrote; `since`: the health updates it carried. */
+  #written(actions: readonly LvsAction[], since: ReadonlyMap<string, number>): void {
+    this.#writes += actions.length;
+    this.#appliedAt = (this.#opts.now?.() ?? new Date()).toISOString();
+    for (const a of actions) this.#log('info', `lvs: ${formatAction(a)}`);
+    if (since.size === 0) return;
+    const ms = performance.now() - Math.min(...since.values());
+    this.#health.lastLatencyMs = ms;
+    this.#health.maxLatencyMs = Math.max(this.#health.maxLatencyMs, ms);
+  }
+
+  #takeDirty(): Map<string, number> {
+    const since = new Map(this.#dirty);
+    this.#dirty.clear();
+    return since;
+  }
+
+  /**
+   * The services with health updates, reconciled alone: each read from the kernel by its key,
+   * planned against the config, written all or nothing on its own (a refusal leaves that service
+   * as it was and the others go on). Never deletes a service, whatever lvs.exclusive says: that is
+   * the config apply's business.
+   */
+  async #applyHealth(): Promise<LvsApplyResult> {
+    this.#healthJob = undefined;
+    if (this.#wholeQueued > 0) return { actions: [] };
+    const since = this.#takeDirty();
+    if (since.size === 0) return { actions: [] };
+    this.#applies++;
+    this.#health.applies++;
+    const desired = desiredTable(this.#config, (name) => this.#checked.get(name), new Set(since.keys()));
+    let have: Array<IpvsTableService | undefined>;
+    try {
+      have = await Promise.all(desired.map((s) => this.#kernel.service(s.key, { stats: false })));
+    } catch (e) {
+      this.#healthError(`reading the table: ${(e as Error).message}`);
+      return { actions: [] };
+    }
+    const plans = desired.map((s, i) => {
+      const before = have[i] === undefined ? [] : [have[i]!];
+      return { before, actions: planLvs([s], before, { exclusive: false }) };
+    });
+    const outcomes = await Promise.allSettled(plans.map((p) => applyLvsPlan(this.#kernel, p.actions, p.before)));
+    const written = plans.flatMap((p, i) => (outcomes[i]!.status === 'fulfilled' ? p.actions : []));
+    this.#written(written, since);
+    const failed = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason instanceof Error ? o.reason.message : String(o.reason)] : []));
+    for (const message of failed) this.#healthError(message);
+    if (failed.length === 0 && this.#lastErrorFromHealth) {
+      this.#lastError = null;
+      this.#lastErrorFromHealth = false;
+    }
+    return { actions: written };
+  }
+
+  #healthError(message: string): void {
+    this.#log('error', `lvs: ${message}`);
+    if (this.#lastError === null || this.#lastErrorFromHealth) {
+      this.#lastError = message;
+      this.#lastErrorFromHealth = true;
+    }
   }
 
   /**
@@ -169,16 +260,30 @@ export class LvsManager {
     return this.setDestinations([{ service, dests, events }]);
   }
 
-  /** Several services' destinations, then one apply (one table dump, however many services changed). */
+  /**
+   * Several services' destinations; the table follows in the pending health apply (one is
+   * scheduled if none is): it writes the latest destinations of every service updated before it
+   * starts (or, when a config apply is queued behind it, leaves them to that one: it resolves
+   * to no actions then). Resolves to what that apply wrote; its errors are logged and kept for
+   * `ctl lvs`.
+   */
   setDestinations(updates: ReadonlyArray<{ service: string; dests: readonly CheckedDestination[]; events: readonly LvsEventInput[] }>): Promise<LvsApplyResult> {
+    const at = performance.now();
     for (const u of updates) {
       this.#checked.set(u.service, u.dests.map((d) => ({ ...d })));
       for (const e of u.events) this.#event(e);
+      if (!this.#dirty.has(u.service)) this.#dirty.set(u.service, at);
+      this.#health.updates++;
+      if (this.#healthJob !== undefined) this.#health.coalesced++;
+      else {
+        // Never rejects: health.ts does not wait for it (an error is logged and shown by ctl lvs).
+        this.#healthJob = this.#serial(() => this.#applyHealth()).catch((e: unknown) => {
+          this.#healthError(e instanceof Error ? e.message : String(e));
+          return { actions: [] };
+        });
+      }
     }
-    return this.apply().catch((err: Error) => {
-      this.#log('error', `lvs: ${err.message}`);
-      return { actions: [] };
-    });
+    return this.#healthJob ?? Promise.resolve({ actions: [] });
   }
 
   /** Every service's checked destinations at once, without applying (new checkers after a config change). */
@@ -261,6 +366,7 @@ export class LvsManager {
       sync: s === undefined ? null : { unit: s.unit, interface: s.interface, syncId: s.syncId, role: this.#role ?? null, daemons: daemons.map((d) => ({ state: d.state, interface: d.interface, syncId: d.syncId })) },
       applies: this.#applies,
       writes: this.#writes,
+      fromHealth: { ...this.#health },
       lastError: this.#lastError,
       appliedAt: this.#appliedAt,
       checks: this.#healthView === undefined ? null : { services: this.#healthView.services(), counters: this.#healthView.counters() },

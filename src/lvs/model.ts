@@ -88,13 +88,15 @@ export function destSpec(vs: VirtualServiceConfig, rs: RealServerConfig, weight:
 /**
  * The desired table. `checked(service)` gives a service's destinations as its health checks
  * decide them; without it (no checker result, or `stockade lvs apply`) every enabled real server
- * at its configured weight.
+ * at its configured weight. `only`: just the services of these names (a health apply).
  */
 export function desiredTable(
   config: Config,
   checked: (service: string) => readonly CheckedDestination[] | undefined = () => undefined,
+  only?: ReadonlySet<string>,
 ): DesiredService[] {
-  return config.lvs.virtual_services.map((vs, i) => {
+  return config.lvs.virtual_services.flatMap((vs, i) => {
+    if (only !== undefined && !only.has(vs.name)) return [];
     const pointer = `/lvs/virtual_services/${i}`;
     const fromCheckers = checked(vs.name);
     if (fromCheckers !== undefined) {

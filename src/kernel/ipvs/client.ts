@@ -22,6 +22,9 @@ export interface IpvsKernel {
   info(): Promise<IpvsInfo>;
   /** Every service with its destinations (`stats: false`: counters left at zero, for a reconcile). */
   table(opts?: { stats?: boolean }): Promise<IpvsTableService[]>;
+  /** One service with its destinations, undefined when the kernel has no such service (a
+   * reconcile of a few services without dumping them all). */
+  service(key: IpvsServiceKey, opts?: { stats?: boolean }): Promise<IpvsTableService | undefined>;
   newService(s: IpvsServiceSpec): Promise<void>;
   setService(s: IpvsServiceSpec): Promise<void>;
   delService(key: IpvsServiceKey): Promise<void>;
@@ -73,7 +76,8 @@ export class IpvsClient implements IpvsKernel {
   readonly #sock: NetlinkSocket;
   readonly #family: number;
 
-  private constructor(sock: NetlinkSocket, family: number) {
+  /** Over `sock`, whose IPVS family id is known (open() finds it; tests: a fake kernel). */
+  constructor(sock: NetlinkSocket, family: number) {
     this.#sock = sock;
     this.#family = family;
     // Corked for good: the writes made in one turn of the event loop (a whole plan) leave
@@ -147,6 +151,21 @@ export class IpvsClient implements IpvsKernel {
     // Dumps run one at a time per socket; asked together they queue without a round trip between.
     const dests = await Promise.all(services.map((s) => this.dests(s.key, stats)));
     return services.map((s, i) => ({ ...s, dests: dests[i]! }));
+  }
+
+  async service(key: IpvsServiceKey, opts: { stats?: boolean } = {}): Promise<IpvsTableService | undefined> {
+    const stats = opts.stats ?? true;
+    // Asked together: the request leaves with the loop's batch while the dump runs (a dump of a
+    // service the kernel lacks is empty, not an error; the GET says whether it is there).
+    const [svc, dests] = await Promise.all([
+      this.#get(C.getServicePayload(key)).catch((e: unknown): Buffer[] => {
+        if (e instanceof NetlinkError && e.code === 'ESRCH') return [];
+        throw e;
+      }),
+      this.dests(key, stats),
+    ]);
+    const [attrs] = svc;
+    return attrs === undefined ? undefined : { ...C.decodeService(attrs, stats), dests };
   }
 
   newService(s: IpvsServiceSpec): Promise<void> { return this.#write(C.newServicePayload(s), 'add service', C.serviceKeyText(s.key)); }

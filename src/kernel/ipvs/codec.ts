@@ -199,6 +199,13 @@ export function delServicePayload(key: IpvsServiceKey): Buffer {
 export function getServicesPayload(): Buffer {
   return genlPayload(K.IPVS_CMD_GET_SERVICE, v);
 }
+/**
+ * GET_SERVICE of one service (not a dump): the kernel reads only the key (ip_vs_genl_find_service)
+ * and answers the service as a NEW_SERVICE message, or ESRCH. The key alone, as GET_DEST sends it.
+ */
+export function getServicePayload(key: IpvsServiceKey): Buffer {
+  return genlPayload(K.IPVS_CMD_GET_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key)));
+}
 export function getDestsPayload(key: IpvsServiceKey): Buffer {
   return genlPayload(K.IPVS_CMD_GET_DEST, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key)));
 }

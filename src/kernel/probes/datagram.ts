@@ -20,7 +20,9 @@ export function datagramExchange(
     if (signal.aborted) return reject(new Error('cancelled'));
     const sock = createSocket('udp4');
     let settled = false;
-    const timer = setTimeout(() => finish(undefined), waitMs);
+    // The wait ends one poll after its timer (setImmediate runs after the poll): a reply that came
+    // in time but waits to be read behind a busy stretch of the loop is taken first (stream.ts).
+    const timer = setTimeout(() => setImmediate(() => finish(undefined)), waitMs);
     const onAbort = (): void => finish(undefined, new Error('cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
     function finish(reply: Buffer | undefined, err?: unknown): void {

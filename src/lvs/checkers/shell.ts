@@ -2,8 +2,13 @@
 // through a ProbeIo (kernel-io.ts on the box, fakes in tests).
 //   - one monotonic clock; one timer, re-armed to runner.deadline() (on a 4 ms grid) after every runner call;
 //     deadlines are absolute, so thousands of checks neither drift nor need a timer each;
-//   - a probe runs with an AbortController; the runner's `cancel` (its hard deadline, a suspend,
-//     stop) aborts it, and a result arriving after that is ignored by the runner;
+//   - the runner's timer runs one poll after the timer fires (setImmediate): libuv runs expired
+//     timers before it polls sockets, so after a busy stretch an answer that came in time still
+//     waits to be read when the hard deadline comes due; it is taken first, or a live server is
+//     failed for our own lag (as src/kernel/probes/stream.ts does for its connect timeout);
+//   - a probe runs with a cancel (TCP: the prober's; others: an AbortController); the runner's
+//     `cancel` (its hard deadline, a suspend, stop) calls it, and a result arriving after that is
+//     ignored;
 //   - MISC programs and quorum commands pass script security (src/vrrp's commandProblem) once, at
 //     construction: a refused check fails with the reason, a refused quorum command is not run;
 //   - events go out in order ('event') and into a bounded log (events.ts).
@@ -53,6 +58,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   readonly #ctx = new Map<string, ProbeContext>();
   readonly #refusedCommands = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
+  /** The runner's timer, due, waiting for one poll; it re-arms when it has run. */
+  #due: NodeJS.Immediate | undefined;
   #armedFor: number | undefined;
   #stopped = false;
   readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0 };
@@ -107,6 +114,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#due);
+    this.#due = undefined;
     this.#run(this.runner.stop());
   }
 
@@ -115,7 +124,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   #arm(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#due !== undefined) return;
     const at = this.runner.deadline();
     if (at === this.#armedFor && this.#timer !== undefined) return;
     clearTimeout(this.#timer);
@@ -124,10 +133,13 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     if (at === undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const now = this.#io.now();
-      this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
-      this.#run(this.runner.timer(now));
-      this.#arm();
+      this.#due = setImmediate(() => {
+        this.#due = undefined;
+        const now = this.#io.now();
+        this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
+        this.#run(this.runner.timer(now));
+        this.#arm();
+      });
     }, Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()));
   }
 

@@ -10,6 +10,7 @@ import type { NetlinkMessage } from '../../../src/kernel/netlink/message.ts';
 import { attrNested, attrU16, attrU32, decodeAttributes } from '../../../src/kernel/netlink/attributes.ts';
 import { GENL_ID_CTRL, splitGenl } from '../../../src/kernel/netlink/genl.ts';
 import * as C from '../../../src/kernel/ipvs/codec.ts';
+import { IPVS_CMD_GET_SERVICE } from '../../../src/kernel/ipvs/constants.ts';
 import type { IpvsServiceKey, IpvsTableService } from '../../../src/kernel/ipvs/index.ts';
 import { formatIpvsadmList, tableView } from '../../../src/lvs/index.ts';
 
@@ -62,6 +63,16 @@ test('the list requests: GET_INFO, a service dump, a destination dump per servic
   assert.is(got[1]!.payload.toString('hex'), C.getServicesPayload().toString('hex'));
   const keys: IpvsServiceKey[] = [web, { protocol: 'udp', address: '192.0.2.100', port: 53 }, { protocol: 'sctp', address: '192.0.2.101', port: 3868 }, { fwmark: 7, family: 'inet' }];
   assert.equal(got.slice(2).map((m) => m.payload.toString('hex')), keys.map((k) => C.getDestsPayload(k).toString('hex')));
+});
+
+test('GET_SERVICE of one service carries the key nest ipvsadm\'s GET_DEST requests carry (the kernel reads only the key)', () => {
+  const got = ipvsRequests(steps['list']!.requests, true).slice(2);
+  const keys: IpvsServiceKey[] = [web, { protocol: 'udp', address: '192.0.2.100', port: 53 }, { protocol: 'sctp', address: '192.0.2.101', port: 3868 }, { fwmark: 7, family: 'inet' }];
+  keys.forEach((k, i) => {
+    const captured = Buffer.from(got[i]!.payload);
+    captured[0] = IPVS_CMD_GET_SERVICE; // in place of IPVS_CMD_GET_DEST
+    assert.is(C.getServicePayload(k).toString('hex'), captured.toString('hex'));
+  });
 });
 
 /**

@@ -10,6 +10,10 @@ export class FakeIpvs implements IpvsKernel {
   timeoutsNow: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
   daemonList: IpvsDaemonSpec[] = [];
   writes: string[] = [];
+  /** The table reads asked for ('table', 'service <key>'), in order. */
+  reads: string[] = [];
+  /** While set, every read waits for it (an apply held in flight). */
+  hold: Promise<void> | undefined;
   /** Schedulers the kernel lacks. */
   lacking = new Set<string>();
   /** Refuse the write whose description (op + target) contains this. */
@@ -31,7 +35,16 @@ export class FakeIpvs implements IpvsKernel {
 
   async info() { return { version: 0x010201, connTabSize: 4096 }; }
   async table(): Promise<IpvsTableService[]> {
+    this.reads.push('table');
+    await this.hold;
     return [...this.services.values()].map((s) => ({ ...s, dests: s.dests.map((d) => ({ ...d })) }));
+  }
+  async service(key: IpvsServiceKey): Promise<IpvsTableService | undefined> {
+    const k = serviceKeyText(key);
+    this.reads.push(`service ${k}`);
+    await this.hold;
+    const s = this.services.get(k);
+    return s === undefined ? undefined : { ...s, dests: s.dests.map((d) => ({ ...d })) };
   }
   async newService(s: IpvsServiceSpec) {
     const k = serviceKeyText(s.key);

@@ -64,7 +64,7 @@ test('the check-state block under the table: each server, its state, weight and 
       counters: { probes: 12, inFlight: 1 },
     },
     sync: { unit: 'fw', interface: 'sync', syncId: 51, role: 'master', daemons: [{ state: 'master', interface: 'sync', syncId: 51 }] },
-    applies: 1, writes: 3, lastError: null, appliedAt: null, warnings: ['web: tcp health checks are not run by this build; its real servers are programmed as up'],
+    applies: 1, writes: 3, fromHealth: { applies: 4, updates: 9, coalesced: 5, lastLatencyMs: 2.34, maxLatencyMs: 12 }, lastError: null, appliedAt: null, warnings: ['web: tcp health checks are not run by this build; its real servers are programmed as up'],
     events: { held: 0, max: 256, dropped: 0 },
   });
   assert.is(out, [
@@ -76,6 +76,7 @@ test('the check-state block under the table: each server, its state, weight and 
     '  web  quorum LOST (live weight 0, quorum 1): sorry server in',
     '  dns  quorum up (live weight 2, quorum 1); checks paused: the VIP is not held here (ha_suspend)',
     'checks: probes=12 inFlight=1',
+    'table: applies=1 writes=3; from health checks: applies=4 updates=9 coalesced=5 lastMs=2.3 maxMs=12.0',
     'sync: follows fw (master); master sync daemon (mcast=sync, syncid=51)',
     'warning: web: tcp health checks are not run by this build; its real servers are programmed as up',
     '',

@@ -1,5 +1,7 @@
 // The checker shell on real (short) timers with a fake world: a hung probe is aborted at its
-// deadline, a refused quorum command is never spawned (and counted), an allowed one is.
+// deadline, a refused quorum command is never spawned (and counted), an allowed one is; an answer
+// that came in time is taken though the loop was busy past the deadline.
+import { MessageChannel } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +50,54 @@ test('a hung probe is aborted at its deadline; quorum commands pass script secur
     assert.ok(shell.events.recent().length >= 4);
   } finally {
     shell.stop();
+  }
+});
+
+function busy(until: number): void {
+  while (performance.now() < until) { /* the loop is busy: nothing is read, timers come due */ }
+}
+
+test('an answer that came before the hard deadline counts though the loop read it after the deadline timer fired', async () => {
+  // The answer travels through a message port: delivered in the loop's poll phase, as a socket's
+  // is. It is sent within the deadline, then the loop is busy past it; on the next turn the
+  // loop runs its expired timers (the deadline) before it polls (the answer).
+  const { port1, port2 } = new MessageChannel();
+  let deadlineMs = 0;
+  const no = () => Promise.reject(new Error('not used'));
+  const world: ShellWorld = {
+    now: () => performance.now(),
+    connect: (_a, _p, _t, _ms, signal) => new Promise<void>((resolve, reject) => {
+      const at = performance.now();
+      port1.once('message', () => resolve());
+      signal.addEventListener('abort', () => reject(new Error('cancelled')));
+      setImmediate(() => {
+        port2.postMessage('answer');
+        busy(at + deadlineMs + 30);
+      });
+    }),
+    exchange: no, datagram: no, ping: no, program: no,
+    commandProblem: () => undefined,
+    spawn: () => undefined,
+  };
+  const spec = service('web', [1], {}, { intervalMs: 60_000, deadlineMs: 250, connectTimeoutMs: 250, fall: 1, rise: 1 });
+  deadlineMs = spec.servers[0]!.checks[0]!.timing.deadlineMs;
+  const shell = new CheckerShell([spec], world, { warmup: () => 0 });
+  const events: CheckerEvent[] = [];
+  shell.on('event', (e) => events.push(e));
+  shell.start();
+  try {
+    await until('the check done', () => shell.status().counters.probes === 1 && shell.status().counters.inFlight === 0);
+    // A turn more for a deadline that would fire late.
+    await new Promise((r) => setTimeout(r, 20));
+    const [c] = shell.status().services[0]!.checks;
+    assert.equal(events, [], 'the server stayed up');
+    assert.is(c!.lastResult, 'connected');
+    assert.is(c!.deadlineMisses, 0);
+    assert.is(shell.status().counters.cancelled, 0);
+  } finally {
+    shell.stop();
+    port1.close();
+    port2.close();
   }
 });
 
