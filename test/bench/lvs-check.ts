@@ -261,6 +261,8 @@ async function main(): Promise<void> {
           const reopened = await control(socket, `open ${key}`);
           if (!reopened.startsWith('opened')) throw new Error(`reopening ${key}: ${reopened}`);
           console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+          // A run that went wrong: what the VM's wan port and kernel say (a stalled NIC, a full table...).
+          if (problems.length > 0) console.log((await sh('ip -s -s link show dev wan; ip neigh show dev wan | head -5; dmesg | tail -8; true')).trim().replace(/^/gm, '    '));
           return { cpuMsPerS, detectMs, problems };
         } finally {
           await sh(`kill ${stopPid} 2>/dev/null; i=0; while kill -0 ${stopPid} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -9 ${stopPid} 2>/dev/null; ipvsadm -C`);
