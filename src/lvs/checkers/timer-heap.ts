@@ -17,15 +17,19 @@ export class TimerHeap {
   }
 
   push(at: number, id: string): void {
+    // Sift up with a hole: parents move down, the entry is written once (no swaps).
     const a = this.#a;
-    a.push({ at, id });
-    let i = a.length - 1;
+    const e = { at, id };
+    let i = a.length;
+    a.push(e);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.at <= a[i]!.at) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
+      const parent = a[p]!;
+      if (parent.at <= at) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = e;
   }
 
   peek(): HeapEntry | undefined {
@@ -37,18 +41,19 @@ export class TimerHeap {
     const top = a[0];
     const last = a.pop();
     if (top === undefined || last === undefined || a.length === 0) return top;
-    a[0] = last;
+    // Sift the last entry down from the root with a hole.
+    const n = a.length;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < a.length && a[l]!.at < a[m]!.at) m = l;
-      if (r < a.length && a[r]!.at < a[m]!.at) m = r;
-      if (m === i) break;
-      [a[m], a[i]] = [a[i]!, a[m]!];
+      const m = r < n && a[r]!.at < a[l]!.at ? r : l;
+      if (a[m]!.at >= last.at) break;
+      a[i] = a[m]!;
       i = m;
     }
+    a[i] = last;
     return top;
   }
 

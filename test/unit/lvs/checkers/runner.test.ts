@@ -29,6 +29,24 @@ test('heap: pops in deadline order', () => {
   assert.equal(out, [...at].sort((a, b) => a - b));
 });
 
+test('heap: interleaved pushes and pops always yield the smallest deadline (seeded random)', () => {
+  const h = new TimerHeap();
+  const ref: number[] = [];
+  let seed = 42;
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 5000; i++) {
+    if (ref.length === 0 || rand() < 0.6) {
+      const at = Math.floor(rand() * 1000);
+      h.push(at, `c${i}`);
+      ref.push(at);
+    } else {
+      ref.sort((a, b) => a - b);
+      assert.is(h.pop()!.at, ref.shift());
+    }
+    assert.is(h.size, ref.length);
+  }
+});
+
 test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minute, also when the loop wakes late', () => {
   const N = 5000;
   let k = 0;
