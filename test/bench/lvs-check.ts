@@ -114,13 +114,19 @@ interface RunResult { cpuMsPerS: number; detectMs: number | undefined; problems:
 const esc = (s: string): string => s.replace(/[.[\]]/g, '\\$&');
 
 /** utime and stime of a VM process, in ms (the stat line picked out: the shell also carries the sides' output). */
-async function cpuMs(sh: (c: string) => Promise<string>, pid: number, name: string): Promise<{ user: number; system: number }> {
-  const out = await sh(`cat /proc/${pid}/stat 2>/dev/null || echo gone`);
-  const line = new RegExp(`^${pid} \\(.*$`, 'm').exec(out)?.[0];
-  if (line === undefined) throw new Error(`${name}'s checker (pid ${pid}) is gone`);
-  const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
+/** utime and stime (ms) of the process, and of its main thread alone (the rest: GC and compiler threads). */
+async function cpuMs(sh: (c: string) => Promise<string>, pid: number, name: string): Promise<{ user: number; system: number; mainUser: number; mainSystem: number }> {
+  const out = await sh(`cat /proc/${pid}/stat /proc/${pid}/task/${pid}/stat 2>/dev/null || echo gone`);
+  const lines = [...out.matchAll(new RegExp(`^${pid} \\(.*$`, 'gm'))].map((m) => m[0]);
+  if (lines.length < 2) throw new Error(`${name}'s checker (pid ${pid}) is gone`);
   // Fields 14 and 15 of stat(5); f starts at field 3.
-  return { user: (Number(f[11]) * 1000) / CLK_TCK, system: (Number(f[12]) * 1000) / CLK_TCK };
+  const times = (line: string): [number, number] => {
+    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    return [(Number(f[11]) * 1000) / CLK_TCK, (Number(f[12]) * 1000) / CLK_TCK];
+  };
+  const [user, system] = times(lines[0]!);
+  const [mainUser, mainSystem] = times(lines[1]!);
+  return { user, system, mainUser, mainSystem };
 }
 
 /** The lab around the VM: the switch host holding the wan bridge (and qemu), the servers' host. */
@@ -260,7 +266,8 @@ async function main(): Promise<void> {
           if (lines !== ADDRS.length + SERVERS - 1) problems.push(`ipvsadm -S -n holds ${lines} lines, not ${ADDRS.length + SERVERS - 1} (${ADDRS.length} services, ${SERVERS - 1} servers)`);
           const reopened = await control(socket, `open ${key}`);
           if (!reopened.startsWith('opened')) throw new Error(`reopening ${key}: ${reopened}`);
-          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+          const mainMsPerS = (c1.mainUser - c0.mainUser + c1.mainSystem - c0.mainSystem) / seconds;
+          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
           // A run that went wrong: what the VM's wan port and kernel say (a stalled NIC, a full table...).
           if (problems.length > 0) console.log((await sh('ip -s -s link show dev wan; ip neigh show dev wan | head -5; dmesg | tail -8; true')).trim().replace(/^/gm, '    '));
           return { cpuMsPerS, detectMs, problems };
