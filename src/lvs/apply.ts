@@ -1,6 +1,6 @@
-// Carries out a plan on the kernel: every write is sent at once, in plan order, over the one
-// socket (the kernel takes them in that order, batched into few datagrams), then the outcomes
-// are read. If the kernel refused any, the writes that did succeed are undone from the dump the
+// Carries out a plan on the kernel: the writes go out in plan order over the one socket, as
+// many per datagram as fit (IpvsKernel.writeAll), and a datagram with a refusal ends the sending
+// (the rest would only be undone). If the kernel refused any, the writes that did succeed are undone from the dump the
 // plan was made against, so a refused apply leaves the table as it was: nothing half-programmed.
 // A write whose outcome is unknown (no reply in time, replies lost) may have been carried out:
 // it is undone too, and its undo may find nothing to undo.
@@ -17,17 +17,6 @@ export class LvsApplyError extends Error {
     this.name = 'LvsApplyError';
     this.pointer = pointer;
     this.rolledBack = rolledBack;
-  }
-}
-
-export function runAction(k: IpvsKernel, a: LvsAction): Promise<void> {
-  switch (a.op) {
-    case 'add-service': return k.newService(a.service);
-    case 'edit-service': return k.setService(a.service);
-    case 'del-service': return k.delService(a.key);
-    case 'add-dest': return k.newDest(a.key, a.dest);
-    case 'edit-dest': return k.setDest(a.key, a.dest);
-    case 'del-dest': return k.delDest(a.key, a.dest);
   }
 }
 
@@ -52,11 +41,6 @@ export function inverse(a: LvsAction, before: readonly IpvsTableService[]): LvsA
  * deleted one still there. */
 const NOT_THERE = new Set(['ESRCH', 'ENOENT', 'EEXIST']);
 
-async function settleAll(k: IpvsKernel, actions: readonly LvsAction[]): Promise<Array<Error | undefined>> {
-  const results = await Promise.allSettled(actions.map((a) => runAction(k, a)));
-  return results.map((r) => (r.status === 'rejected' ? (r.reason instanceof Error ? r.reason : new Error(String(r.reason))) : undefined));
-}
-
 /** Applies `actions`; on a refusal, undoes the rest and throws LvsApplyError naming the first. */
 export async function applyLvsPlan(k: IpvsKernel, actions: readonly LvsAction[], before: readonly IpvsTableService[]): Promise<void> {
   if (actions.length === 0) return;
@@ -67,14 +51,15 @@ export async function applyLvsPlan(k: IpvsKernel, actions: readonly LvsAction[],
     const name = a.service.scheduler;
     throw new LvsApplyError(`the kernel has no IPVS scheduler ${name} (${missing.get(name)}); nothing written`, a.pointer !== undefined ? `${a.pointer}/scheduler` : undefined, true);
   }
-  const outcomes = await settleAll(k, actions);
+  // Stops at the first failure: the writes after it would only be undone.
+  const outcomes = await k.writeAll(actions, { stopAtFailure: true });
   const failed = outcomes.findIndex((e) => e !== undefined);
   if (failed < 0) return;
   // Refused by the kernel (an IpvsError): not done. Anything else: perhaps done, so undone too.
   const maybe = (e: Error | undefined): boolean => e !== undefined && !(e instanceof IpvsError);
   const undo = actions.flatMap((a, i) => (outcomes[i] === undefined || maybe(outcomes[i]) ? [{ a, unsure: maybe(outcomes[i]) }] : [])).reverse()
     .flatMap(({ a, unsure }) => inverse(a, before).map((u) => ({ u, unsure })));
-  const undoOutcomes = await settleAll(k, undo.map((x) => x.u));
+  const undoOutcomes = await k.writeAll(undo.map((x) => x.u), { stopAtFailure: false });
   // The undo of a write that never happened finds nothing to delete or finds the original there.
   const undone = undoOutcomes.every((e, i) => e === undefined || (undo[i]!.unsure && e instanceof IpvsError && NOT_THERE.has(e.code)));
   const first = actions[failed]!;

@@ -1,7 +1,7 @@
 // The IPVS face of src/kernel: codec, client and the connection table.
 export * from './codec.ts';
 export { IpvsClient, IpvsError } from './client.ts';
-export type { IpvsKernel, IpvsTableService } from './client.ts';
+export type { IpvsKernel, IpvsTableService, IpvsWrite } from './client.ts';
 export { parseIpvsConnections, readIpvsConnections } from './connections.ts';
 export type { IpvsConnection } from './connections.ts';
 export {

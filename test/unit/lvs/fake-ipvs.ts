@@ -1,6 +1,6 @@
 // An in-memory IPVS kernel for the LVS core's tests: the table as the kernel keeps it (flags with
 // HASHED set, as the kernel reports them), every write counted, and refusals on demand.
-import type { IpvsDaemonSpec, IpvsDestSpec, IpvsKernel, IpvsServiceKey, IpvsServiceSpec, IpvsTableService, IpvsTimeouts } from '../../../src/kernel/ipvs/index.ts';
+import type { IpvsDaemonSpec, IpvsDestSpec, IpvsKernel, IpvsServiceKey, IpvsServiceSpec, IpvsTableService, IpvsTimeouts, IpvsWrite } from '../../../src/kernel/ipvs/index.ts';
 import { destKeyText, IpvsError, serviceKeyText } from '../../../src/kernel/ipvs/index.ts';
 
 const zero = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
@@ -30,6 +30,36 @@ export class FakeIpvs implements IpvsKernel {
   async #lost(what: string): Promise<void> {
     if (this.loseReply !== undefined && what.includes(this.loseReply)) {
       throw Object.assign(new Error(`netlink ETIMEDOUT: no reply (${what})`), { code: 'ETIMEDOUT', syscall: 'netlink' });
+    }
+  }
+
+  /** In order, one at a time (as if each went in its own datagram); with stopAtFailure the
+   *  rest after a failure are not sent (an IpvsError, as the client reports them). */
+  async writeAll(writes: readonly IpvsWrite[], opts: { stopAtFailure: boolean }): Promise<Array<Error | undefined>> {
+    const out: Array<Error | undefined> = [];
+    for (const w of writes) {
+      if (opts.stopAtFailure && out.some((e) => e !== undefined)) {
+        out.push(new IpvsError('write', w.op, Object.assign(new Error('not sent: an earlier write failed'), { code: 'ECANCELED' })));
+        continue;
+      }
+      try {
+        await this.#one(w);
+        out.push(undefined);
+      } catch (e) {
+        out.push(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return out;
+  }
+
+  #one(w: IpvsWrite): Promise<void> {
+    switch (w.op) {
+      case 'add-service': return this.newService(w.service);
+      case 'edit-service': return this.setService(w.service);
+      case 'del-service': return this.delService(w.key);
+      case 'add-dest': return this.newDest(w.key, w.dest);
+      case 'edit-dest': return this.setDest(w.key, w.dest);
+      case 'del-dest': return this.delDest(w.key, w.dest);
     }
   }
 
