@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConfigError } from '../../../src/config/errors.ts';
+import type { Config } from '../../../src/config/generated/config.ts';
 import { loadConfigText, type LoadResult } from '../../../src/config/load.ts';
 export { capture } from '../../capture-io.ts';
 
@@ -19,6 +20,15 @@ export function fixture(name = 'ha-node-a.json'): any {
 
 export function load(value: unknown): LoadResult {
   return loadConfigText(JSON.stringify(value, null, 2));
+}
+
+/** The HA fixture (changed by `mutate`) loaded as a config; throws naming the errors if it is invalid. */
+export function fixtureConfig(mutate: (c: any) => void = () => undefined): Config {
+  const c = fixture();
+  mutate(c);
+  const r = load(c);
+  if (!r.ok) throw new Error(`fixture invalid: ${JSON.stringify(r.errors)}`);
+  return r.config;
 }
 
 export function errorsOf(value: unknown): readonly ConfigError[] {

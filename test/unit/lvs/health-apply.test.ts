@@ -5,19 +5,12 @@
 // are the table reads asked for.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixture, load } from '../config/helpers.ts';
-import type { Config } from '../../../src/config/generated/config.ts';
+import { fixtureConfig } from '../config/helpers.ts';
 import { LvsManager } from '../../../src/lvs/index.ts';
 import type { CheckedDestination } from '../../../src/lvs/index.ts';
 import { FakeIpvs } from './fake-ipvs.ts';
 
-function config(mutate: (c: any) => void = () => undefined): Config {
-  const c = fixture();
-  mutate(c);
-  const r = load(c);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const config = fixtureConfig;
 
 const WEB = 'tcp 203.0.113.10:80';
 const TLS = 'tcp 203.0.113.10:443';

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { performance } from 'node:perf_hooks';
-import { fixture, load } from '../config/helpers.ts';
+import { fixtureConfig } from '../config/helpers.ts';
 import type { Config } from '../../../src/config/generated/config.ts';
 import { LvsHealth, LvsManager } from '../../../src/lvs/index.ts';
 import type { ShellWorld } from '../../../src/lvs/checkers/index.ts';
@@ -16,13 +16,11 @@ import { FakeIpvs } from './fake-ipvs.ts';
 const FAST = { type: 'tcp', interval_s: 1, timeout_s: 1, rise: 1, fall: 1, warmup_s: 0 };
 
 function config(mutate: (c: any) => void = () => undefined): Config {
-  const c = fixture();
-  c.lvs.virtual_services[0].health_check = { ...FAST };
-  c.lvs.virtual_services[1].health_check = { ...FAST, quorum: 2, sorry_server: { address: '198.51.100.99' } };
-  mutate(c);
-  const r = load(c);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
+  return fixtureConfig((c) => {
+    c.lvs.virtual_services[0].health_check = { ...FAST };
+    c.lvs.virtual_services[1].health_check = { ...FAST, quorum: 2, sorry_server: { address: '198.51.100.99' } };
+    mutate(c);
+  });
 }
 
 /** Servers that refuse connections ("address:port"); everything else answers. */

@@ -3,18 +3,11 @@
 // table, a refused write undoes the others, a missing scheduler stops the apply before any write.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixture, load } from '../config/helpers.ts';
-import type { Config } from '../../../src/config/generated/config.ts';
+import { fixtureConfig } from '../config/helpers.ts';
 import { desiredTable, LvsApplyError, LvsManager, planLvs, planSync } from '../../../src/lvs/index.ts';
 import { FakeIpvs } from './fake-ipvs.ts';
 
-function config(mutate: (c: any) => void = () => undefined): Config {
-  const c = fixture();
-  mutate(c);
-  const r = load(c);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const config = fixtureConfig;
 
 const quiet = (): void => undefined;
 

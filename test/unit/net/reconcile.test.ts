@@ -9,17 +9,11 @@ import { IFF_UP, RTPROT_STOCKADE } from '../../../src/kernel/rtnetlink/constants
 import { applyNetwork, NetApplyError, NetConflictError, planNetwork } from '../../../src/net/apply.ts';
 import { desiredFromConfig } from '../../../src/net/desired.ts';
 import { actionLine } from '../../../src/net/format.ts';
-import { fixture, load } from '../config/helpers.ts';
+import { fixtureConfig } from '../config/helpers.ts';
 import { FakeKernel, FakeSysctl } from './fake-kernel.ts';
 import { rejects } from './helpers.ts';
 
-function config(mutate?: (c: any) => void): Config {
-  const c = fixture();
-  mutate?.(c);
-  const r = load(c);
-  if (!r.ok) throw new Error(`fixture invalid: ${JSON.stringify(r.errors)}`);
-  return r.config;
-}
+const config = fixtureConfig;
 
 /** A kernel with the HA fixture's four ports and the sysctls it sets. */
 function box(): { kernel: FakeKernel; sysctl: FakeSysctl } {
