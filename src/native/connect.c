@@ -4,7 +4,7 @@
  * destroy) cost about 55 us of user time per check on the host and about 1 ms under the
  * appliance VM's TCG emulation, 1.7x the CPU of keepalived's checker at 500 checks a second.
  * Here a probe is socket() + connect() + one epoll registration, and every connect finished by a
- * wake-up reaches JS in one buffer. A connected probe closes with a reset (see prober_recv).
+ * wake-up reaches JS in one buffer.
  *
  * The Socket's fd is an epoll instance, polled by libuv like any socket. Each probe's fd is
  * registered EPOLLOUT | EPOLLONESHOT with (token << 32 | fd) as its data. On delivery its
@@ -51,13 +51,10 @@ static int prober_recv(sock_t *s, napi_env env, napi_value *argv, size_t *argc) 
         err = errno;
       else if (err == 0)
         err = ECONNRESET; /* connected, then closed before we looked */
-    } else {
-      /* Connected: close with a reset, as HAProxy's checks do. A FIN close would leave a
-       * TIME_WAIT socket and a conntrack entry for two minutes per check on the director:
-       * 240,000 of each at 2,000 checks a second, enough to fill a firewall's conntrack table. */
-      struct linger lg = {.l_onoff = 1, .l_linger = 0};
-      setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
+    /* A plain close (FIN), as keepalived's TCP_CHECK does. A reset (SO_LINGER 0) would leave no
+     * TIME_WAIT here, but the real server's socket then fails with ECONNRESET, and a server that
+     * does not handle that error dies of its health check (the lab test's server did). */
     close(fd);
     put_u32le(s->buf + 8 * i, (uint32_t)(ev[i].data.u64 >> 32));
     put_u32le(s->buf + 8 * i + 4, (uint32_t)err);
