@@ -238,13 +238,18 @@ export async function status(vm: Vm): Promise<StatusJson> {
   return JSON.parse(await sh(vm, 'stockade upgrade status --json')) as StatusJson;
 }
 
-/** Polls `upgrade status` until the running slot's trial has ended (it marks itself good). */
+const VERDICT_WRITTEN = /upgrade trial: (slot \S+ passed its trial and is marked good|slot \S+ is not on its trial boot)/;
+
+/** Polls `upgrade status` until the running slot's trial has ended (it marks itself good) and its verdict is written. */
 export async function waitTrialOver(vm: Vm): Promise<StatusJson> {
   const deadline = Date.now() + VERDICT_TIMEOUT_MS;
   for (;;) {
     const s = await status(vm);
-    if (s.trial === null) return s;
-    if (Date.now() > deadline) throw new Error(`slot ${s.trial} still on trial after ${VERDICT_TIMEOUT_MS / 1000} s:\n${await sh(vm, 'cat /run/stockade-upgrade.log; tail -20 /run/stockade.log')}`);
+    // GRUB's environment ends the trial before the state file takes the new epoch floor
+    // (lifecycle.ts), so "no trial" alone can be seen between the two writes: the trial's
+    // verdict line is written after both (or a reboot has started a log without a trial).
+    if (s.trial === null && VERDICT_WRITTEN.test(await sh(vm, 'cat /run/stockade-upgrade.log 2>/dev/null || true'))) return status(vm);
+    if (Date.now() > deadline) throw new Error(`trial ${s.trial ?? '(over, no verdict line)'} not settled after ${VERDICT_TIMEOUT_MS / 1000} s:\n${await sh(vm, 'cat /run/stockade-upgrade.log; tail -20 /run/stockade.log')}`);
     // Each look is a command under TCG (seconds); a short pause between them: the trial itself
     // needs its health to hold for only HEALTH_HOLD_MS (5 s).
     await new Promise((r) => setTimeout(r, 1000));

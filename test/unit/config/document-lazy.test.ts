@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDocument } from '../../../src/config/document.ts';
-import { LineIndex, parseJson } from '../../../src/config/json-parse.ts';
+import { LineIndex, MAX_NESTING, parseJson, parseJsonValue } from '../../../src/config/json-parse.ts';
 
 const text = '{\n  "version": 1,\n  "__proto__": {"x": 1},\n  "firewall": {"rules": [\n    {"chain": "input", "ports": [1, 2.5e3]},\n    {"chain": "fo\\u0072ward"}\n  ]}\n}\n';
 
@@ -30,6 +30,34 @@ test('a duplicate key and a syntax error are still reported with their positions
   const bad = parseDocument('{"a": [1,]}');
   assert.not.ok(bad.ok);
   if (!bad.ok) assert.equal(bad.errors.map((e) => [e.kind, e.pointer, e.line, e.column]), [['syntax', '/a/1', 1, 10]]);
+});
+
+test('the quick read (JSON.parse) takes a file only when the parser with positions finds nothing to report', () => {
+  const cases: Array<[string, boolean]> = [
+    ['{"a": 1, "b": [true, null, -0.5e2], "c": {"d": "x"}}', true],
+    ['{"a": 1, "a": 2}', false],
+    ['{"a": {"b": 1, "c": 2, "b": 3}}', false],
+    ['[{"k": 1}, {"k": 2}]', true],
+    // Strings that hold quotes, colons and backslashes must not be taken for keys, nor hide one.
+    ['{"a": "\\": ", "b": "x\\\\", "c": ":"}', true],
+    ['{"a": "\\\\\\"", "a" : 1}', false],
+    ['{"a": [":", "\\"", ":"], "b": {"\\"a\\"": 1, "\\"a\\"": 2}}', false],
+    ['{"a":"b" , "c" :\n "d"}', true],
+    ['{"__proto__": 1, "__proto__": 2}', false],
+    ['{"": 1, "": 2}', false],
+    ['{"a": 1,}', false],
+    ['{"a": "tab\there"}', false],
+    ['[' + '['.repeat(MAX_NESTING - 1) + ']'.repeat(MAX_NESTING - 1) + ']', true],
+    ['[' + '['.repeat(MAX_NESTING) + ']'.repeat(MAX_NESTING) + ']', false],
+  ];
+  for (const [text, quick] of cases) {
+    const full = parseJson(text);
+    const clean = full.ok && full.document.duplicates.length === 0;
+    assert.is(clean, quick, `the parser with positions on ${text}`);
+    const fast = parseJsonValue(text);
+    assert.is(fast !== undefined, quick, `the quick read on ${text}`);
+    if (fast && full.ok) assert.equal(fast.value, full.document.value, text);
+  }
 });
 
 test.run();
