@@ -1,5 +1,6 @@
 // Reading the config file into text, with a plain one-line error for each way that can fail
 // before JSON parsing starts: missing, unreadable, too big, empty, binary, not UTF-8.
+import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ConfigError } from './errors.ts';
 
@@ -92,7 +93,8 @@ export function decodeConfigBytes(bytes: Uint8Array): TextResult {
   if (nul !== -1) {
     return fileError(`binary data (NUL byte at offset ${nul}), not JSON text`, 'JSON text');
   }
-  const bad = invalidUtf8Offset(bytes);
+  // isUtf8 (native) answers for the whole file; the offset is looked for only when it says no.
+  const bad = isUtf8(bytes) ? -1 : invalidUtf8Offset(bytes);
   if (bad !== -1) {
     const hex = bytes[bad]!.toString(16).padStart(2, '0');
     return fileError(`not UTF-8 text (byte 0x${hex} at offset ${bad}), not JSON text`, 'UTF-8 JSON text', 'save the file as UTF-8');

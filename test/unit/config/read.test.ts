@@ -30,7 +30,11 @@ test('binary data: NUL bytes', () => {
 test('invalid UTF-8: stray, truncated, overlong, surrogate, beyond U+10FFFF', () => {
   assert.match(fileError(Uint8Array.from([0x7b, 0x22, 0xff, 0x22, 0x7d])), /not UTF-8 text \(byte 0xff at offset 2\)/);
   const bad = [[0x80], [0xc3], [0xe2, 0x82], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]];
-  for (const b of bad) assert.is(invalidUtf8Offset(Uint8Array.from([0x41, ...b])), 1, b.join(','));
+  for (const b of bad) {
+    assert.is(invalidUtf8Offset(Uint8Array.from([0x41, ...b])), 1, b.join(','));
+    // The file is judged whole first (node:buffer's isUtf8): it must refuse the same bytes.
+    assert.match(fileError(Uint8Array.from([0x22, 0x41, ...b, 0x22])), /not UTF-8 text \(byte 0x[0-9a-f]{2} at offset 2\)/, b.join(','));
+  }
   assert.is(invalidUtf8Offset(enc('aé€😀')), -1);
 });
 
