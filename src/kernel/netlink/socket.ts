@@ -23,8 +23,8 @@
 //   the event loop runs expired timers before it polls sockets, so after a long synchronous
 //   stretch (a flush of many datagrams, each processed by the kernel inside send(), on a loaded
 //   or emulated CPU) the acks wait unread while their timers fire. An expired timer therefore
-//   fails its requests only after one poll of the socket (setImmediate runs after it), and a
-//   batch's timers start once the whole flush is sent.
+//   fails its requests only after one poll of the socket (AfterPollTimer), and a batch's timers
+//   start once the whole flush is sent.
 // - Bulk batches (sendBatch): a datagram of messages the caller encoded itself, one promise for
 //   all of them and each failure reported by sequence number; for conntrack commits of 100,000
 //   entries, where a promise and a timer per message would cost as much as the kernel's work.
@@ -33,6 +33,7 @@ import { constants } from 'node:os';
 import { isSystemError, systemError } from '../errors.ts';
 import type { SystemError } from '../errors.ts';
 import { loadNative } from '../native.ts';
+import { AfterPollTimer } from '../../common/index.ts';
 import type { NativeNetlinkSocket, NetlinkOpenOptions } from '../native.ts';
 import { decodeAck, decodeDone, NetlinkError } from './ack.ts';
 import {
@@ -78,9 +79,8 @@ interface Pending {
   onMessage: ((m: NetlinkMessage) => void) | undefined;
   interrupted: boolean;
   timeoutMs: number;
-  /** Its timer fired; it fails after one more poll of the socket unless answered or renewed. */
-  expiring: boolean;
-  timer: NodeJS.Timeout | undefined;
+  /** Fails it one poll after the timeout unless answered or renewed first. */
+  timer: AfterPollTimer | undefined;
   /** The timer shared with the other requests of its batch, instead of `timer`. */
   batch: BatchTimer | undefined;
   /**
@@ -99,7 +99,7 @@ interface Pending {
  * per batch (costly on an emulated CPU). It fails those still waiting when it fires.
  */
 interface BatchTimer {
-  timer: NodeJS.Timeout | undefined;
+  timer: AfterPollTimer | undefined;
   waiting: Set<Pending>;
 }
 
@@ -257,12 +257,12 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     for (const [timeoutMs, group] of byTimeout) {
       const batch: BatchTimer = { timer: undefined, waiting: new Set(group) };
       for (const p of group) p.batch = batch;
-      batch.timer = setTimeout(() => setImmediate(() => {
+      batch.timer = new AfterPollTimer(timeoutMs, () => {
         // Those answered by the poll in between are no longer waiting.
         for (const p of [...batch.waiting]) {
           this.#settle(p.seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink', `no reply to message type ${p.type} (seq ${p.seq}) within ${timeoutMs} ms`));
         }
-      }), timeoutMs);
+      });
     }
   }
 
@@ -284,7 +284,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       const seq = datagram.readUInt32LE(lastOffset + NLMSG_OFF_SEQ);
       datagram.writeUInt16LE(datagram.readUInt16LE(lastOffset + NLMSG_OFF_FLAGS) | NLM_F_ACK, lastOffset + NLMSG_OFF_FLAGS);
       const p: Pending = {
-        seq, type: datagram.readUInt16LE(lastOffset + NLMSG_OFF_TYPE), dump: false, replies: [], onMessage: undefined, interrupted: false, expiring: false,
+        seq, type: datagram.readUInt16LE(lastOffset + NLMSG_OFF_TYPE), dump: false, replies: [], onMessage: undefined, interrupted: false,
         timeoutMs: opts.timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined,
         bulk: { first, onError }, resolve: () => resolve(), reject,
       };
@@ -364,7 +364,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       }
       const seq = this.nextSeq();
       const p: Pending = {
-        seq, type, dump, replies: [], onMessage, interrupted: false, expiring: false,
+        seq, type, dump, replies: [], onMessage, interrupted: false,
         timeoutMs: timeoutMs ?? this.#timeoutMs, timer: undefined, batch: undefined, covers: undefined, bulk: undefined, resolve, reject,
       };
       const bytes = encodeMessage({ type, flags, seq, pid: 0, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) });
@@ -400,27 +400,21 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   }
 
   #arm(seq: number, p: Pending): void {
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    p.expiring = false;
-    p.timer = setTimeout(() => {
-      p.expiring = true;
-      setImmediate(() => {
-        // Settled by the poll in between, or a dump part came and renewed the timer.
-        if (!p.expiring) return;
-        this.#settle(seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink',
-          `no ${p.dump ? 'dump part' : 'reply'} to message type ${p.type} (seq ${seq}) within ${p.timeoutMs} ms`));
-      });
-    }, p.timeoutMs);
+    p.timer?.cancel();
+    // Settled by the poll in between, or renewed by a dump part: the timer is cancelled or
+    // refreshed, and this does not run.
+    p.timer = new AfterPollTimer(p.timeoutMs, () => this.#settle(seq, p, systemError(constants.errno.ETIMEDOUT, 'netlink',
+      `no ${p.dump ? 'dump part' : 'reply'} to message type ${p.type} (seq ${seq}) within ${p.timeoutMs} ms`)));
   }
 
   #settle(seq: number, p: Pending, result: Error | NetlinkMessage[]): void {
     if (this.#pending.get(seq) !== p) return;
     this.#pending.delete(seq);
     if (p.bulk !== undefined) this.#bulk.delete(p);
-    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.timer?.cancel();
     if (p.batch !== undefined) {
       p.batch.waiting.delete(p);
-      if (p.batch.waiting.size === 0) clearTimeout(p.batch.timer);
+      if (p.batch.waiting.size === 0) p.batch.timer?.cancel();
     }
     this.#updateReceiving();
     if (result instanceof Error) p.reject(result);
@@ -473,10 +467,9 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     if (renew !== undefined) this.#renew(renew);
   }
 
-  /** Restarts a waiting dump's timeout (Timeout.refresh: no new timer). */
+  /** Restarts a waiting dump's timeout (refresh: no new timer). */
   #renew(p: Pending): void {
     if (this.#pending.get(p.seq) === p && p.timer !== undefined) {
-      p.expiring = false;
       p.timer.refresh();
     }
   }

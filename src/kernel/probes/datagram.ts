@@ -2,6 +2,7 @@
 // port- or host-unreachable for it as an error (ECONNREFUSED, EHOSTUNREACH) instead of silence.
 import { createSocket } from 'node:dgram';
 import { probeError } from './stream.ts';
+import { AfterPollTimer } from '../../common/index.ts';
 
 /**
  * Sends `payload` and waits up to `waitMs` for one reply. Resolves the reply, or undefined when
@@ -20,15 +21,14 @@ export function datagramExchange(
     if (signal.aborted) return reject(new Error('cancelled'));
     const sock = createSocket('udp4');
     let settled = false;
-    // The wait ends one poll after its timer (setImmediate runs after the poll): a reply that came
-    // in time but waits to be read behind a busy stretch of the loop is taken first (stream.ts).
-    const timer = setTimeout(() => setImmediate(() => finish(undefined)), waitMs);
+    // One poll after the timer: a reply that came in time but waits to be read is taken first.
+    const timer = new AfterPollTimer(waitMs, () => finish(undefined));
     const onAbort = (): void => finish(undefined, new Error('cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
     function finish(reply: Buffer | undefined, err?: unknown): void {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       signal.removeEventListener('abort', onAbort);
       try { sock.close(); } catch { /* already closed */ }
       if (err !== undefined) reject(probeError(err));

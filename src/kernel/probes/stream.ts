@@ -5,6 +5,7 @@
 import { connect as tcpConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { AfterPollTimer } from '../../common/index.ts';
 
 export interface StreamTarget {
   address: string;
@@ -38,17 +39,15 @@ function open(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): P
       ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}), ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) })
       : tcpConnect({ host: t.address, port: t.port, ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) });
     let settled = false;
-    // The loop runs expired timers before it polls sockets: after a busy stretch (thousands of
-    // checks on a loaded box) a connect the kernel finished in time still waits to be read when
-    // its timer fires. The timeout fails the check only after one more poll, or a live server
-    // is marked down for our own lag.
-    const timer = setTimeout(() => setImmediate(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`))), connectTimeoutMs);
+    // One poll after the timer: a connect finished in time but not read yet is taken first, or a
+    // live server is marked down for our own lag.
+    const timer = new AfterPollTimer(connectTimeoutMs, () => fail(new Error(`no connection within ${connectTimeoutMs} ms`)));
     const onAbort = (): void => fail(new Error('cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
     function done(): boolean {
       if (settled) return false;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       signal.removeEventListener('abort', onAbort);
       sock.removeListener('error', fail);
       return true;

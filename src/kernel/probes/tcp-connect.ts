@@ -5,11 +5,11 @@
 //
 // Timeouts: one timer for every probe. Probes of one timeout are due in the order they started,
 // so each timeout keeps a FIFO queue and the timer is armed at the earliest queue head; starting
-// a probe re-arms nothing unless its deadline is the earliest. As in stream.ts, a timeout fails
-// its probe only after one more poll, so a connect the kernel finished in time is read first
-// when the loop runs late.
+// a probe re-arms nothing unless its deadline is the earliest. The timer is an AfterPollTimer: a
+// connect the kernel finished in time is read first when the loop runs late.
 import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
+import { AfterPollTimer } from '../../common/index.ts';
 import { errnoName } from '../errors.ts';
 import { connectOnly, probeError } from './stream.ts';
 
@@ -48,7 +48,7 @@ export class ConnectProber {
   readonly #pending = new Map<number, Pending>();
   readonly #queues = new Map<number, Queue>();
   #token = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: AfterPollTimer | undefined;
   #timerAt = Infinity;
   #closed = false;
 
@@ -111,7 +111,7 @@ export class ConnectProber {
   close(): void {
     this.#closed = true;
     for (const p of [...this.#pending.values()]) this.#finish(p, new Error('checks stopped'), true, true);
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#sock?.close();
     this.#sock = undefined;
@@ -156,15 +156,17 @@ export class ConnectProber {
   }
 
   #arm(at: number): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - this.#now()));
+    this.#timer = new AfterPollTimer(Math.max(0, at - this.#now()), () => this.#expire());
   }
 
   #expire(): void {
+    // Due: what the timer was armed for. A deadline that passed only since (while the poll ran)
+    // gets a poll of its own: the timer is armed again for it.
+    const now = Math.min(this.#timerAt, this.#now());
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#now();
     const due: Pending[] = [];
     let next = Infinity;
     for (const [ms, q] of this.#queues) {
@@ -183,9 +185,7 @@ export class ConnectProber {
         next = Math.min(next, q.items[q.head]!.deadline);
       }
     }
-    if (due.length > 0) setImmediate(() => {
-      for (const p of due) this.#finish(p, new Error(`no connection within ${p.timeoutMs} ms`), true, true);
-    });
+    for (const p of due) this.#finish(p, new Error(`no connection within ${p.timeoutMs} ms`), true, true);
     if (next < Infinity && !this.#closed) this.#arm(next);
   }
 }

@@ -2,10 +2,8 @@
 // through a ProbeIo (kernel-io.ts on the box, fakes in tests).
 //   - one monotonic clock; one timer, re-armed to runner.deadline() (on a 4 ms grid) after every runner call;
 //     deadlines are absolute, so thousands of checks neither drift nor need a timer each;
-//   - the runner's timer runs one poll after the timer fires (setImmediate): libuv runs expired
-//     timers before it polls sockets, so after a busy stretch an answer that came in time still
-//     waits to be read when the hard deadline comes due; it is taken first, or a live server is
-//     failed for our own lag (as src/kernel/probes/stream.ts does for its connect timeout);
+//   - the runner's timer is an AfterPollTimer: an answer that came in time but waits to be read
+//     when a hard deadline comes due is taken first, or a live server is failed for our own lag;
 //   - a probe runs with a cancel (TCP: the prober's; others: an AbortController); the runner's
 //     `cancel` (its hard deadline, a suspend, stop) calls it, and a result arriving after that is
 //     ignored;
@@ -13,6 +11,7 @@
 //     construction: a refused check fails with the reason, a refused quorum command is not run;
 //   - events go out in order ('event') and into a bounded log (events.ts).
 import { EventEmitter } from 'node:events';
+import { AfterPollTimer } from '../../common/index.ts';
 import type { ProbeOutcome } from './check.ts';
 import { EventLog } from './events.ts';
 import { runProbe, tcpOutcome } from './probe.ts';
@@ -57,9 +56,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   readonly #inFlight = new Map<string, { attempt: number; cancel: () => void }>();
   readonly #ctx = new Map<string, ProbeContext>();
   readonly #refusedCommands = new Map<string, string>();
-  #timer: NodeJS.Timeout | undefined;
-  /** The runner's timer, due, waiting for one poll; it re-arms when it has run. */
-  #due: NodeJS.Immediate | undefined;
+  #timer: AfterPollTimer | undefined;
   #armedFor: number | undefined;
   #stopped = false;
   readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0 };
@@ -112,10 +109,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
-    clearImmediate(this.#due);
-    this.#due = undefined;
     this.#run(this.runner.stop());
   }
 
@@ -124,23 +119,21 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   #arm(): void {
-    if (this.#stopped || this.#due !== undefined) return;
+    // Fired and waiting for the poll: it re-arms itself once it has run.
+    if (this.#stopped || this.#timer?.expiring) return;
     const at = this.runner.deadline();
     if (at === this.#armedFor && this.#timer !== undefined) return;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#armedFor = at;
     if (at === undefined) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = new AfterPollTimer(Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()), () => {
       this.#timer = undefined;
-      this.#due = setImmediate(() => {
-        this.#due = undefined;
-        const now = this.#io.now();
-        this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
-        this.#run(this.runner.timer(now));
-        this.#arm();
-      });
-    }, Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()));
+      const now = this.#io.now();
+      this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
+      this.#run(this.runner.timer(now));
+      this.#arm();
+    });
   }
 
   #run(actions: RunnerAction[]): void {
