@@ -13,6 +13,9 @@ export type ProbeOutcome =
   | { ok: true; detail?: string; /** misc dynamic: the server's new weight. */ weight?: number }
   | { ok: false; reason: string };
 
+/** No actions: shared (a result that changes nothing is the common case), frozen against additions. */
+const NONE = Object.freeze([]) as unknown as CheckAction[];
+
 export type CheckAction =
   | { kind: 'probe'; check: string; attempt: number; connectTimeoutMs: number; deadlineAt: number }
   /** The attempt ran past its deadline (already counted as failed): stop its I/O. */
@@ -103,12 +106,12 @@ export class Check {
   timer(now: number): CheckAction[] {
     const f = this.#inFlight;
     if (f) {
-      if (now < f.deadlineAt) return [];
+      if (now < f.deadlineAt) return NONE;
       this.#deadlineMisses++;
       const cancel: CheckAction = { kind: 'cancel', check: this.spec.id, attempt: f.attempt };
       return [cancel, ...this.#finish(now, { ok: false, reason: `no answer within the ${this.spec.timing.deadlineMs} ms deadline` })];
     }
-    if (this.#nextAt === undefined || now < this.#nextAt) return [];
+    if (this.#nextAt === undefined || now < this.#nextAt) return NONE;
     // Anchored on when it was due, not when the timer fired: a late event loop does not push
     // every later check back.
     if (this.#retry === 0) this.#checkStartedAt = this.#nextAt;
@@ -123,7 +126,7 @@ export class Check {
 
   /** The outcome of attempt `attempt`; a late one (cancelled, or from before a suspend) is ignored. */
   result(now: number, attempt: number, outcome: ProbeOutcome): CheckAction[] {
-    if (!this.#inFlight || this.#inFlight.attempt !== attempt) return [];
+    if (!this.#inFlight || this.#inFlight.attempt !== attempt) return NONE;
     return this.#finish(now, outcome);
   }
 
@@ -131,7 +134,7 @@ export class Check {
     this.#inFlight = undefined;
     this.#lastAt = now;
     const t = this.spec.timing;
-    const out: CheckAction[] = [];
+    let out = NONE;
     const id = this.spec.id;
     if (outcome.ok) {
       this.#lastResult = outcome.detail ?? 'ok';
@@ -140,12 +143,12 @@ export class Check {
       this.#successes++;
       if (!this.#up && this.#successes >= t.rise) {
         this.#up = true;
-        out.push({ kind: 'changed', check: id, up: true, reason: `${plural(this.#successes, 'success')} in a row (${this.#lastResult})` });
+        out = [{ kind: 'changed', check: id, up: true, reason: `${plural(this.#successes, 'success')} in a row (${this.#lastResult})` }];
       }
       // From scratch each time: the weight is the last report, never a sum (keepalived #2720).
       if (outcome.weight !== this.#weight) {
         this.#weight = outcome.weight;
-        out.push({ kind: 'weight', check: id, weight: outcome.weight, reason: outcome.weight === undefined ? 'no dynamic weight' : `the check reported weight ${outcome.weight}` });
+        out = [...out, { kind: 'weight', check: id, weight: outcome.weight, reason: outcome.weight === undefined ? 'no dynamic weight' : `the check reported weight ${outcome.weight}` }];
       }
       this.#nextAt = Math.max(now, this.#checkStartedAt + t.intervalMs);
       return out;
@@ -161,7 +164,7 @@ export class Check {
     this.#failures++;
     if (this.#up && this.#failures >= t.fall) {
       this.#up = false;
-      out.push({ kind: 'changed', check: id, up: false, reason: `${plural(this.#failures, 'failed check')} in a row (${outcome.reason})` });
+      out = [{ kind: 'changed', check: id, up: false, reason: `${plural(this.#failures, 'failed check')} in a row (${outcome.reason})` }];
     }
     this.#nextAt = Math.max(now, this.#checkStartedAt + t.intervalMs);
     return out;

@@ -37,8 +37,10 @@ export interface ProbeContext {
 
 /** A TCP check's verdict from its connect. */
 export function tcpOutcome(err: Error | undefined): ProbeOutcome {
-  return err === undefined ? { ok: true, detail: 'connected' } : { ok: false, reason: err.message };
+  return err === undefined ? CONNECTED : { ok: false, reason: err.message };
 }
+
+const CONNECTED: ProbeOutcome = Object.freeze({ ok: true, detail: 'connected' });
 
 export async function runProbe(io: ProbeIo, spec: CheckSpec, connectTimeoutMs: number, signal: AbortSignal, ctx: ProbeContext = {}): Promise<ProbeOutcome> {
   const p = spec.probe;

@@ -7,6 +7,7 @@ import type { CheckAction, CheckStatus, ProbeOutcome } from './check.ts';
 import { ServiceState } from './service.ts';
 import type { CheckerEvent, Destination, ServerState, ServiceEffect } from './service.ts';
 import { TimerHeap } from './timer-heap.ts';
+import type { HeapItem } from './timer-heap.ts';
 import type { CheckSpec, ServiceSpec } from './spec.ts';
 
 export type RunnerAction =
@@ -14,6 +15,9 @@ export type RunnerAction =
   | { kind: 'cancel'; check: string; attempt: number }
   | { kind: 'event'; event: CheckerEvent }
   | { kind: 'run'; command: readonly string[]; why: 'quorum-up' | 'quorum-down'; service: string };
+
+/** The common answer, shared: most results change nothing. Frozen: a caller that added to it would throw. */
+const NO_ACTIONS = Object.freeze([]) as unknown as RunnerAction[];
 
 export interface ServiceStatus {
   name: string;
@@ -25,10 +29,11 @@ export interface ServiceStatus {
   table: Destination[];
 }
 
-interface Entry {
-  check: Check;
-  service: ServiceState;
-  server: string;
+interface Entry extends HeapItem {
+  readonly id: string;
+  readonly check: Check;
+  readonly service: ServiceState;
+  readonly server: string;
 }
 
 export interface RunnerOptions {
@@ -41,7 +46,7 @@ export interface RunnerOptions {
 export class CheckerRunner {
   readonly #checks = new Map<string, Entry>();
   readonly #services = new Map<string, ServiceState>();
-  readonly #heap = new TimerHeap();
+  readonly #heap = new TimerHeap<Entry>();
   readonly #suspended = new Set<string>();
   readonly #warmup: (maxMs: number) => number;
   #started = false;
@@ -57,7 +62,7 @@ export class CheckerRunner {
       for (const server of svc.servers) {
         for (const spec of server.checks) {
           if (this.#checks.has(spec.id)) throw new Error(`checkers: check ${spec.id} given twice`);
-          this.#checks.set(spec.id, { check: new Check(spec, upAtStart(spec)), service: state, server: server.key });
+          this.#checks.set(spec.id, { id: spec.id, check: new Check(spec, upAtStart(spec)), service: state, server: server.key, at: 0, heapIndex: -1 });
         }
       }
       if (svc.haSuspend && svc.vip !== undefined) this.#suspended.add(svc.name);
@@ -73,48 +78,37 @@ export class CheckerRunner {
     this.#started = true;
     const out: RunnerAction[] = [];
     for (const [name, svc] of this.#services) out.push(...this.#effects(name, svc.startEffects(now)));
-    for (const [id, e] of this.#checks) {
+    for (const e of this.#checks.values()) {
       if (this.#suspended.has(e.service.spec.name)) {
         e.check.suspend();
         continue;
       }
       e.check.start(now, this.#warmup(e.check.spec.timing.warmupMs));
-      this.#schedule(id, e.check);
+      this.#schedule(e);
     }
     return out;
   }
 
   /** When timer() is due next; undefined: nothing scheduled. */
   deadline(): number | undefined {
-    for (;;) {
-      const top = this.#heap.peek();
-      if (top === undefined) return undefined;
-      if (this.#live(top.id, top.at)) return top.at;
-      this.#heap.pop();
-    }
+    return this.#heap.peek()?.at;
   }
 
   timer(now: number): RunnerAction[] {
     const out: RunnerAction[] = [];
-    for (;;) {
-      const top = this.#heap.peek();
-      if (top === undefined || top.at > now) break;
-      this.#heap.pop();
-      if (!this.#live(top.id, top.at)) continue;
-      const e = this.#checks.get(top.id)!;
-      out.push(...this.#apply(now, e, e.check.timer(now)));
-      this.#schedule(top.id, e.check);
+    for (let e = this.#heap.peek(); e !== undefined && e.at <= now; e = this.#heap.peek()) {
+      this.#apply(now, e, e.check.timer(now), out);
+      this.#schedule(e);
     }
-    this.#maybeCompact();
     return out;
   }
 
   result(now: number, checkId: string, attempt: number, outcome: ProbeOutcome): RunnerAction[] {
     const e = this.#checks.get(checkId);
-    if (!e) return [];
-    const out = this.#apply(now, e, e.check.result(now, attempt, outcome));
-    this.#schedule(checkId, e.check);
-    return out;
+    if (!e) return NO_ACTIONS;
+    const actions = e.check.result(now, attempt, outcome);
+    this.#schedule(e);
+    return actions.length === 0 ? NO_ACTIONS : this.#apply(now, e, actions, []);
   }
 
   /** ha_suspend: whether this box holds `vip` now. Services on it resume or pause their checks. */
@@ -125,15 +119,16 @@ export class CheckerRunner {
       if (held === !this.#suspended.has(name)) continue;
       if (held) this.#suspended.delete(name);
       else this.#suspended.add(name);
-      for (const [id, e] of this.#checks) {
+      for (const e of this.#checks.values()) {
         if (e.service !== svc) continue;
         if (held) {
           if (this.#started) {
             e.check.resume(now);
-            this.#schedule(id, e.check);
+            this.#schedule(e);
           }
         } else {
-          out.push(...this.#apply(now, e, e.check.suspend()));
+          this.#apply(now, e, e.check.suspend(), out);
+          this.#schedule(e);
         }
       }
     }
@@ -143,7 +138,10 @@ export class CheckerRunner {
   /** Stops every check (their I/O is cancelled); omega services run quorum-down. */
   stop(): RunnerAction[] {
     const out: RunnerAction[] = [];
-    for (const e of this.#checks.values()) out.push(...this.#apply(0, e, e.check.stop()));
+    for (const e of this.#checks.values()) {
+      this.#apply(0, e, e.check.stop(), out);
+      this.#schedule(e);
+    }
     for (const [name, svc] of this.#services) out.push(...this.#effects(name, svc.stopEffects()));
     this.#started = false;
     return out;
@@ -173,8 +171,8 @@ export class CheckerRunner {
     }));
   }
 
-  #apply(now: number, e: Entry, actions: CheckAction[]): RunnerAction[] {
-    const out: RunnerAction[] = [];
+  /** Adds the runner's actions for a check's to `out`, and returns it. */
+  #apply(now: number, e: Entry, actions: CheckAction[], out: RunnerAction[]): RunnerAction[] {
     const name = e.service.spec.name;
     for (const a of actions) {
       switch (a.kind) {
@@ -199,17 +197,10 @@ export class CheckerRunner {
     return effects.map((f) => (f.kind === 'event' ? f : { ...f, service }));
   }
 
-  #schedule(id: string, check: Check): void {
-    const at = check.deadline();
-    if (at !== undefined) this.#heap.push(at, id);
-  }
-
-  #live(id: string, at: number): boolean {
-    return this.#checks.get(id)?.check.deadline() === at;
-  }
-
-  #maybeCompact(): void {
-    // Each check has at most one live entry; the rest are stale and only cost memory.
-    if (this.#heap.size > 2 * this.#checks.size + 64) this.#heap.compact((x) => this.#live(x.id, x.at));
+  /** Keeps the check's one heap entry at its deadline (out of the heap when it has none). */
+  #schedule(e: Entry): void {
+    const at = e.check.deadline();
+    if (at === undefined) this.#heap.remove(e);
+    else if (at !== e.at || e.heapIndex < 0) this.#heap.set(e, at);
   }
 }

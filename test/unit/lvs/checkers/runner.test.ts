@@ -1,5 +1,5 @@
 // Thousands of checks on one fake clock: every check starts on its own interval grid, however
-// many share the loop and however late the loop wakes; the heap stays bounded.
+// many share the loop and however late the loop wakes; the heap holds each check once at most.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CheckerRunner, TimerHeap } from '../../../../src/lvs/checkers/index.ts';
@@ -20,31 +20,46 @@ function farm(n: number, intervalMs: number): ServiceSpec[] {
   return services;
 }
 
+interface Item { at: number; heapIndex: number; id: number }
+const item = (id: number): Item => ({ at: 0, heapIndex: -1, id });
+
 test('heap: pops in deadline order', () => {
-  const h = new TimerHeap();
+  const h = new TimerHeap<Item>();
   const at = [5, 3, 9, 1, 7, 3, 8, 2];
-  at.forEach((t, i) => h.push(t, `c${i}`));
+  at.forEach((t, i) => h.set(item(i), t));
   const out: number[] = [];
   while (h.size > 0) out.push(h.pop()!.at);
   assert.equal(out, [...at].sort((a, b) => a - b));
 });
 
-test('heap: interleaved pushes and pops always yield the smallest deadline (seeded random)', () => {
-  const h = new TimerHeap();
-  const ref: number[] = [];
+test('heap: items set, moved, removed and popped at random always yield the smallest deadline (seeded random)', () => {
+  const h = new TimerHeap<Item>();
+  const items = Array.from({ length: 200 }, (_, i) => item(i));
+  const ref = new Map<Item, number>(); // what is in the heap, at what time
   let seed = 42;
   const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  for (let i = 0; i < 5000; i++) {
-    if (ref.length === 0 || rand() < 0.6) {
+  for (let i = 0; i < 20000; i++) {
+    const x = items[Math.floor(rand() * items.length)]!;
+    const r = rand();
+    if (r < 0.5) {
+      // In or moved (earlier or later): each item is in once at most.
       const at = Math.floor(rand() * 1000);
-      h.push(at, `c${i}`);
-      ref.push(at);
-    } else {
-      ref.sort((a, b) => a - b);
-      assert.is(h.pop()!.at, ref.shift());
+      h.set(x, at);
+      ref.set(x, at);
+    } else if (r < 0.7) {
+      h.remove(x);
+      ref.delete(x);
+    } else if (ref.size > 0) {
+      const min = Math.min(...ref.values());
+      const top = h.pop()!;
+      assert.is(top.at, min);
+      assert.is(ref.get(top), min, 'the popped item is in at that time');
+      assert.is(top.heapIndex, -1);
+      ref.delete(top);
     }
-    assert.is(h.size, ref.length);
+    assert.is(h.size, ref.size);
   }
+  for (const x of items) assert.is(x.heapIndex >= 0, ref.has(x), `item ${x.id}: in the heap as the reference says`);
 });
 
 test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minute, also when the loop wakes late', () => {
@@ -54,7 +69,7 @@ test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minut
   const r = new CheckerRunner(farm(N, 1000), { warmup: (max) => ((k++ * 7919) % N) * (max / N) });
   const starts = new Map<string, number[]>();
   // Answers in flight, in a heap of their own (id = index into `answers`).
-  const pending = new TimerHeap();
+  const pending = new TimerHeap<Item>();
   const answers: Array<{ id: string; attempt: number }> = [];
   const take = (as: RunnerAction[], now: number) => {
     for (const a of as) {
@@ -64,7 +79,7 @@ test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minut
       starts.set(a.check.id, list);
       // Answers come 1..50 ms later.
       answers.push({ id: a.check.id, attempt: a.attempt });
-      pending.push(now + 1 + (a.attempt * 13) % 50, String(answers.length - 1));
+      pending.set(item(answers.length - 1), now + 1 + (a.attempt * 13) % 50);
     }
   };
   take(r.start(0), 0);
@@ -75,7 +90,7 @@ test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minut
     const p = pending.peek()?.at ?? Infinity;
     if (p <= d) {
       const e = pending.pop()!;
-      const x = answers[Number(e.id)]!;
+      const x = answers[e.id]!;
       now = e.at;
       take(r.result(now, x.id, x.attempt, { ok: true }), now);
       continue;
