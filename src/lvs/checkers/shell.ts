@@ -53,8 +53,9 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   readonly runner: CheckerRunner;
   readonly events = new EventLog();
   readonly #io: ShellWorld;
-  readonly #inFlight = new Map<string, { attempt: number; cancel: () => void }>();
-  readonly #ctx = new Map<string, ProbeContext>();
+  /** Per check, made once: its probe context and its probe under way (none per probe). */
+  readonly #slots = new Map<string, Slot>();
+  #inFlight = 0;
   readonly #refusedCommands = new Map<string, string>();
   #timer: AfterPollTimer | undefined;
   #armedFor: number | undefined;
@@ -79,7 +80,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
             const why = io.commandProblem(c.probe.command);
             if (why !== undefined) ctx.refused = why;
           }
-          this.#ctx.set(c.id, ctx);
+          const slot: Slot = { ctx, attempt: 0, busy: false, cancel: NO_CANCEL, quickDone: (err) => this.#finished(c.id, slot, slot.attempt, tcpOutcome(err)) };
+          this.#slots.set(c.id, slot);
         }
       }
     }
@@ -88,7 +90,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   /** Refusals found at construction, for the log at start. */
   refusals(): string[] {
     const out: string[] = [];
-    for (const [id, ctx] of this.#ctx) if (ctx.refused !== undefined) out.push(`check ${id} will always fail (script security): ${ctx.refused}`);
+    for (const [id, { ctx }] of this.#slots) if (ctx.refused !== undefined) out.push(`check ${id} will always fail (script security): ${ctx.refused}`);
     for (const [cmd, why] of this.#refusedCommands) out.push(`${JSON.stringify(cmd.split('\0'))} will never be run (script security): ${why}`);
     return out;
   }
@@ -115,7 +117,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   status(): { services: ServiceStatus[]; counters: CheckerCounters; events: ReturnType<EventLog['counters']> } {
-    return { services: this.runner.status(), counters: { ...this.#counters, inFlight: this.#inFlight.size }, events: this.events.counters() };
+    return { services: this.runner.status(), counters: { ...this.#counters, inFlight: this.#inFlight }, events: this.events.counters() };
   }
 
   #arm(): void {
@@ -143,10 +145,10 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
           this.#probe(a.check, a.attempt, a.connectTimeoutMs);
           break;
         case 'cancel': {
-          const f = this.#inFlight.get(a.check);
-          if (f && f.attempt === a.attempt) {
+          const f = this.#slots.get(a.check);
+          if (f?.busy && f.attempt === a.attempt) {
             this.#counters.cancelled++;
-            this.#inFlight.delete(a.check);
+            this.#settle(f);
             f.cancel();
           }
           break;
@@ -171,27 +173,51 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   #probe(spec: CheckSpec, attempt: number, connectTimeoutMs: number): void {
-    const checkId = spec.id;
+    const slot = this.#slots.get(spec.id)!;
+    if (slot.busy) {
+      // The runner cancels before it starts again; should it not, the old probe goes now.
+      this.#settle(slot);
+      slot.cancel();
+    }
     this.#counters.probes++;
-    const finished = (outcome: ProbeOutcome): void => {
-      const f = this.#inFlight.get(checkId);
-      if (f?.attempt !== attempt) return; // cancelled, or a newer attempt runs
-      this.#inFlight.delete(checkId);
-      if (this.#stopped) return;
-      this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome));
-      this.#arm();
-    };
-    // TCP checks, the many: a callback each, no promise chain or AbortController.
+    slot.attempt = attempt;
+    slot.busy = true;
+    this.#inFlight++;
+    // TCP checks, the many: the slot's one callback, no promise chain or AbortController.
     if (spec.probe.kind === 'tcp' && this.#io.connectQuick !== undefined) {
-      const entry = { attempt, cancel: (): void => {} };
-      this.#inFlight.set(checkId, entry);
-      entry.cancel = this.#io.connectQuick(spec.address, spec.port, connectTimeoutMs, (err) => finished(tcpOutcome(err)));
+      slot.cancel = this.#io.connectQuick(spec.address, spec.port, connectTimeoutMs, slot.quickDone);
       return;
     }
     const abort = new AbortController();
-    this.#inFlight.set(checkId, { attempt, cancel: () => abort.abort() });
-    void runProbe(this.#io, spec, connectTimeoutMs, abort.signal, this.#ctx.get(checkId)).then((outcome: ProbeOutcome) => {
-      if (!abort.signal.aborted) finished(outcome);
+    slot.cancel = () => abort.abort();
+    void runProbe(this.#io, spec, connectTimeoutMs, abort.signal, slot.ctx).then((outcome: ProbeOutcome) => {
+      if (!abort.signal.aborted) this.#finished(spec.id, slot, attempt, outcome);
     });
   }
+
+  /** A probe's outcome: ignored when cancelled or when a newer attempt runs. */
+  #finished(checkId: string, slot: Slot, attempt: number, outcome: ProbeOutcome): void {
+    if (!slot.busy || slot.attempt !== attempt) return;
+    this.#settle(slot);
+    if (this.#stopped) return;
+    this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome));
+    this.#arm();
+  }
+
+  #settle(slot: Slot): void {
+    slot.busy = false;
+    this.#inFlight--;
+  }
 }
+
+interface Slot {
+  readonly ctx: ProbeContext;
+  /** The attempt under way (while busy), or the last one. */
+  attempt: number;
+  busy: boolean;
+  cancel: () => void;
+  /** connectQuick's callback: one per check, for every attempt (a cancelled probe never calls it). */
+  readonly quickDone: (err: Error | undefined) => void;
+}
+
+const NO_CANCEL = (): void => undefined;
