@@ -12,5 +12,5 @@ export type { LvsHealthOptions } from './health.ts';
 export { formatIpvsadmList, formatIpvsadmConnections, tableView, largeNum, compareServices } from './view.ts';
 export type { TableView, ServiceView, DestView, ListOptions } from './view.ts';
 export { LvsManager, EVENTS_MAX } from './manager.ts';
-export type { LvsStatusView, HealthApplyCounters, LvsEvent, LvsEventInput, LvsApplyResult, HealthView, ServerCheckState, ServiceCheckView } from './manager.ts';
+export type { LvsStatusView, HealthApplyCounters, LvsEvent, LvsEventInput, LvsApplyResult, HealthView, ServerCheckState, ServiceCheckView, LvsManagerOptions } from './manager.ts';
 export { checkPort } from './checkers/index.ts';

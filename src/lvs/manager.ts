@@ -98,7 +98,11 @@ export interface LvsManagerOptions {
   now?: () => Date;
   /** Where an apply's time goes, step by step (STOCKADE_LVS_TRACE, for profiling). */
   trace?: (step: string, ms: number) => void;
+  /** A failed health apply is retried after `minMs`, doubling to `maxMs` while it keeps failing. */
+  healthRetry?: { minMs: number; maxMs: number };
 }
+
+const HEALTH_RETRY = { minMs: 1000, maxMs: 30_000 };
 
 export class LvsManager {
   readonly #kernel: IpvsKernel;
@@ -125,6 +129,9 @@ export class LvsManager {
   #sync: LvsSyncSettings | undefined;
   #role: 'master' | 'backup' | undefined;
   #healthView: HealthView | undefined;
+  /** The retry of services whose health apply failed: one timer at most, its delay backing off. */
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs: number;
 
   constructor(kernel: IpvsKernel, config: Config, log: Log, opts: LvsManagerOptions = {}) {
     this.#kernel = kernel;
@@ -132,6 +139,7 @@ export class LvsManager {
     this.#log = log;
     this.#opts = opts;
     this.#sync = lvsSyncSettings(config);
+    this.#retryDelayMs = (opts.healthRetry ?? HEALTH_RETRY).minMs;
   }
 
   /** Writes made to the kernel so far (a caller's difference: what one apply wrote). */
@@ -226,6 +234,7 @@ export class LvsManager {
       have = await Promise.all(desired.map((s) => this.#kernel.service(s.key, { stats: false })));
     } catch (e) {
       this.#healthError(`reading the table: ${(e as Error).message}`);
+      this.#retryLater([...since.keys()], since);
       return { actions: [] };
     }
     const plans = desired.map((s, i) => {
@@ -237,11 +246,49 @@ export class LvsManager {
     this.#written(written, since);
     const failed = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason instanceof Error ? o.reason.message : String(o.reason)] : []));
     for (const message of failed) this.#healthError(message);
-    if (failed.length === 0 && this.#lastErrorFromHealth) {
-      this.#lastError = null;
-      this.#lastErrorFromHealth = false;
+    if (failed.length > 0) {
+      this.#retryLater(desired.flatMap((s, i) => (outcomes[i]!.status === 'rejected' ? [s.name] : [])), since);
+    } else {
+      this.#retryDelayMs = (this.#opts.healthRetry ?? HEALTH_RETRY).minMs;
+      if (this.#lastErrorFromHealth) {
+        this.#lastError = null;
+        this.#lastErrorFromHealth = false;
+      }
     }
     return { actions: written };
+  }
+
+  /**
+   * The table stays behind the checks for `services` until written: they are marked to write
+   * again (unless a newer update did) and a health apply is retried later, the delay doubling
+   * while it keeps failing, so a refusal that lasts costs one try per maxMs, not a busy loop.
+   */
+  #retryLater(services: readonly string[], since: ReadonlyMap<string, number>): void {
+    for (const name of services) if (!this.#dirty.has(name)) this.#dirty.set(name, since.get(name) ?? performance.now());
+    if (this.#retryTimer !== undefined) return;
+    const delay = this.#retryDelayMs;
+    const { maxMs } = this.#opts.healthRetry ?? HEALTH_RETRY;
+    this.#retryDelayMs = Math.min(maxMs, delay * 2);
+    this.#log('warn', `lvs: ${services.join(', ')}: the table is behind the health checks; trying again in ${delay / 1000} s`);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#scheduleHealth();
+    }, delay);
+    // The daemon lives on its own handles; a one-shot command need not wait for this.
+    this.#retryTimer.unref();
+  }
+
+  /** Schedules a health apply unless one is pending (later updates join it). */
+  #scheduleHealth(): void {
+    if (this.#healthJob !== undefined) {
+      this.#health.coalesced++;
+      return;
+    }
+    // Never rejects: health.ts does not wait for it (an error is logged and shown by ctl lvs).
+    this.#healthJob = this.#serial(() => this.#applyHealth()).catch((e: unknown) => {
+      this.#healthError(e instanceof Error ? e.message : String(e));
+      return { actions: [] };
+    });
   }
 
   #healthError(message: string): void {
@@ -274,14 +321,7 @@ export class LvsManager {
       for (const e of u.events) this.#event(e);
       if (!this.#dirty.has(u.service)) this.#dirty.set(u.service, at);
       this.#health.updates++;
-      if (this.#healthJob !== undefined) this.#health.coalesced++;
-      else {
-        // Never rejects: health.ts does not wait for it (an error is logged and shown by ctl lvs).
-        this.#healthJob = this.#serial(() => this.#applyHealth()).catch((e: unknown) => {
-          this.#healthError(e instanceof Error ? e.message : String(e));
-          return { actions: [] };
-        });
-      }
+      this.#scheduleHealth();
     }
     return this.#healthJob ?? Promise.resolve({ actions: [] });
   }
@@ -378,6 +418,8 @@ export class LvsManager {
   /** The kernel keeps the table (traffic keeps flowing while the daemon restarts). */
   stop(): void {
     this.#healthView = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 }
 

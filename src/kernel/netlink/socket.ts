@@ -30,10 +30,10 @@
 //   entries, where a promise and a timer per message would cost as much as the kernel's work.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
+import { AfterPollTimer } from '../../common/index.ts';
 import { isSystemError, systemError } from '../errors.ts';
 import type { SystemError } from '../errors.ts';
 import { loadNative } from '../native.ts';
-import { AfterPollTimer } from '../../common/index.ts';
 import type { NativeNetlinkSocket, NetlinkOpenOptions } from '../native.ts';
 import { decodeAck, decodeDone, NetlinkError } from './ack.ts';
 import {

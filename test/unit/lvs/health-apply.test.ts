@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fixtureConfig } from '../config/helpers.ts';
 import { LvsManager } from '../../../src/lvs/index.ts';
-import type { CheckedDestination } from '../../../src/lvs/index.ts';
+import type { CheckedDestination, LvsManagerOptions } from '../../../src/lvs/index.ts';
 import { FakeIpvs } from './fake-ipvs.ts';
 
 const config = fixtureConfig;
@@ -19,10 +19,10 @@ const down11: CheckedDestination[] = [{ address: '198.51.100.12', port: 8080, we
 const event = (server: string, up: boolean) => [{ server, up, reason: up ? 'check passed' : 'connection refused' }];
 
 /** A manager over a fake kernel holding the fixture's table; `logs` gets what it logs. */
-async function applied(c = config()): Promise<{ k: FakeIpvs; m: LvsManager; logs: string[] }> {
+async function applied(c = config(), opts: LvsManagerOptions = {}): Promise<{ k: FakeIpvs; m: LvsManager; logs: string[] }> {
   const k = new FakeIpvs();
   const logs: string[] = [];
-  const m = new LvsManager(k, c, (level, msg) => void logs.push(`${level} ${msg}`));
+  const m = new LvsManager(k, c, (level, msg) => void logs.push(`${level} ${msg}`), opts);
   await m.apply();
   k.reads = [];
   k.writes = [];
@@ -91,6 +91,32 @@ test('a refused write leaves its service as it was; the other service of the sam
   k.refuse = undefined;
   await m.setServiceDestinations('web', down11, event('web 198.51.100.11:8080', false));
   assert.is((await m.status()).lastError, null);
+});
+
+test('a refused service is tried again later, backing off, until the kernel takes it; then the retries stop', async () => {
+  const { k, m, logs } = await applied(config(), { healthRetry: { minMs: 20, maxMs: 40 } });
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  try {
+    const webBefore = dests(k, WEB);
+    k.refuse = '198.51.100.99';
+    await m.setDestinations([{ service: 'web', dests: [{ address: '198.51.100.99', port: 8080, weight: 1, sorry: true }], events: event('web', false) }]);
+    assert.equal(dests(k, WEB).sort(), webBefore.sort(), 'refused: web as it was');
+    await sleep(200);
+    const refused = (await m.status()).fromHealth.applies;
+    // Tries at about 0, 20, 60, 100, 140, 180 ms: the delay doubled to its cap, no busy loop.
+    assert.ok(refused >= 3 && refused <= 7, `${refused} applies in 200 ms`);
+    assert.ok(logs.some((l) => l === 'warn lvs: web: the table is behind the health checks; trying again in 0.02 s'), logs.join('\n'));
+    assert.ok(logs.some((l) => l === 'warn lvs: web: the table is behind the health checks; trying again in 0.04 s'), logs.join('\n'));
+    k.refuse = undefined;
+    await sleep(100);
+    assert.equal(dests(k, WEB), ['198.51.100.99:8080 w1'], 'written by a retry, with no new update');
+    assert.is((await m.status()).lastError, null, 'the error it left is cleared');
+    const done = (await m.status()).fromHealth.applies;
+    await sleep(100);
+    assert.is((await m.status()).fromHealth.applies, done, 'no retry once written');
+  } finally {
+    m.stop();
+  }
 });
 
 test('a service outside the set is never touched, even with lvs.exclusive', async () => {
