@@ -129,6 +129,12 @@ async function cpuMs(sh: (c: string) => Promise<string>, pid: number, name: stri
   return { user, system, mainUser, mainSystem };
 }
 
+/** The stockade daemon's check counters (its `ctl lvs` checks: line). */
+async function checkCounters(sh: (c: string) => Promise<string>): Promise<Record<string, number>> {
+  const line = /^checks: (.*)$/m.exec(await sh('stockade ctl lvs --socket /tmp/bench.sock | grep "^checks:"'))?.[1] ?? '';
+  return Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
+}
+
 /** The lab around the VM: the switch host holding the wan bridge (and qemu), the servers' host. */
 const topology: Topology = {
   hosts: ['sw', 'srv'],
@@ -227,11 +233,14 @@ async function main(): Promise<void> {
           }
           console.log(`round ${round + 1} ${name}: table whole ${((Date.now() - t) / 1000).toFixed(0)} s after the start`);
           await sleep(SETTLE_S * 1000);
+          const k0 = name === 'stockade' ? await checkCounters(sh) : undefined;
           const c0 = await cpuMs(sh, cpuPid, name);
           const t0 = performance.now();
           await sleep(WINDOW_S * 1000);
           const c1 = await cpuMs(sh, cpuPid, name);
           const seconds = (performance.now() - t0) / 1000;
+          const k1 = k0 === undefined ? undefined : await checkCounters(sh);
+          const kSeconds = (performance.now() - t0) / 1000;
           const userMsPerS = (c1.user - c0.user) / seconds;
           const cpuMsPerS = userMsPerS + (c1.system - c0.system) / seconds;
           const key = `${ADDRS[Math.floor(Math.random() * ADDRS.length)]}:${FIRST_PORT + Math.floor(Math.random() * PORTS)}`;
@@ -267,7 +276,9 @@ async function main(): Promise<void> {
           const reopened = await control(socket, `open ${key}`);
           if (!reopened.startsWith('opened')) throw new Error(`reopening ${key}: ${reopened}`);
           const mainMsPerS = (c1.mainUser - c0.mainUser + c1.mainSystem - c0.mainSystem) / seconds;
-          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+          // The daemon's own counters over about the window: checks and timer wake-ups a second.
+          const rates = k0 && k1 ? `; probes ${((k1['probes']! - k0['probes']!) / kSeconds).toFixed(0)}/s, timer wake-ups ${((k1['timerWakeups']! - k0['timerWakeups']!) / kSeconds).toFixed(0)}/s` : '';
+          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}${rates}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
           // A run that went wrong: what the VM's wan port and kernel say (a stalled NIC, a full table...).
           if (problems.length > 0) console.log((await sh('ip -s -s link show dev wan; ip neigh show dev wan | head -5; dmesg | tail -8; true')).trim().replace(/^/gm, '    '));
           return { cpuMsPerS, detectMs, problems };

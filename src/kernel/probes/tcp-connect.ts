@@ -162,9 +162,9 @@ export class ConnectProber {
   }
 
   #expire(): void {
-    // Due: what the timer was armed for. A deadline that passed only since (while the poll ran)
-    // gets a poll of its own: the timer is armed again for it.
-    const now = Math.min(this.#timerAt, this.#now());
+    // Fired means what it was armed for is due, even when our clock is a little behind the
+    // loop's (Node arms timers from the time cached when the loop's turn began).
+    const now = Math.max(this.#timerAt, this.#now());
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const due: Pending[] = [];

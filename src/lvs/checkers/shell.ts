@@ -1,7 +1,8 @@
 // The checkers' I/O shell: the pure runner (runner.ts) driven by real time and real probes
 // through a ProbeIo (kernel-io.ts on the box, fakes in tests).
 //   - one monotonic clock; one timer, re-armed to runner.deadline() (on a 4 ms grid) after every runner call;
-//     deadlines are absolute, so thousands of checks neither drift nor need a timer each;
+//     deadlines are absolute, so thousands of checks neither drift nor need a timer each; the
+//     timer firing means its deadline is due, even when our clock is a little behind the loop's;
 //   - the runner's timer is an AfterPollTimer: an answer that came in time but waits to be read
 //     when a hard deadline comes due is taken first, or a live server is failed for our own lag;
 //   - a probe runs with a cancel (TCP: the prober's; others: an AbortController); the runner's
@@ -47,6 +48,8 @@ export interface CheckerCounters {
   commandsRun: number;
   commandsRefused: number;
   timerLateMs: number;
+  /** Times the checks' timer woke the loop. */
+  timerWakeups: number;
 }
 
 export class CheckerShell extends EventEmitter<CheckerShellEvents> {
@@ -60,7 +63,7 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   #timer: AfterPollTimer | undefined;
   #armedFor: number | undefined;
   #stopped = false;
-  readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0 };
+  readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0, timerWakeups: 0 };
 
   constructor(services: readonly ServiceSpec[], io: ShellWorld, opts: RunnerOptions = {}) {
     super();
@@ -131,7 +134,11 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     if (at === undefined) return;
     this.#timer = new AfterPollTimer(Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()), () => {
       this.#timer = undefined;
-      const now = this.#io.now();
+      this.#counters.timerWakeups++;
+      // Node arms a timer from the loop's time, cached when the turn began, so after a long turn
+      // (an emulated CPU) it fires early by our clock. Fired means `at` is due: it is taken now,
+      // not after another wake-up, and no deadline is taken more than that staleness early.
+      const now = Math.max(this.#io.now(), at);
       this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
       this.#run(this.runner.timer(now));
       this.#arm();

@@ -101,4 +101,32 @@ test('an answer that came before the hard deadline counts though the loop read i
   }
 });
 
+test('a timer that fires before our clock reaches its deadline (the loop armed it from a stale time) takes it at once: one wake-up per check', async () => {
+  // Our clock runs at half speed: every timer fires early by it, as Node's do after a long turn.
+  const t0 = performance.now();
+  const no = () => Promise.reject(new Error('not used'));
+  const world: ShellWorld = {
+    now: () => t0 + (performance.now() - t0) / 2,
+    connect: no,
+    connectQuick: (_a, _p, _ms, done) => {
+      setImmediate(() => done(undefined));
+      return () => undefined;
+    },
+    exchange: no, datagram: no, ping: no, program: no,
+    commandProblem: () => undefined,
+    spawn: () => undefined,
+  };
+  const shell = new CheckerShell([service('web', [1], {}, { intervalMs: 40, deadlineMs: 30, connectTimeoutMs: 30 })], world, { warmup: () => 0 });
+  shell.start();
+  try {
+    await new Promise((r) => setTimeout(r, 600));
+    const { probes, timerWakeups } = shell.status().counters;
+    assert.ok(probes >= 4, `${probes} checks`);
+    // Before, each check took a wake-up for each halving of the distance to its deadline.
+    assert.ok(timerWakeups <= probes + 1, `${timerWakeups} wake-ups for ${probes} checks`);
+  } finally {
+    shell.stop();
+  }
+});
+
 test.run();
