@@ -150,7 +150,7 @@ export class Check {
         this.#weight = outcome.weight;
         out = [...out, { kind: 'weight', check: id, weight: outcome.weight, reason: outcome.weight === undefined ? 'no dynamic weight' : `the check reported weight ${outcome.weight}` }];
       }
-      this.#nextAt = Math.max(now, this.#checkStartedAt + t.intervalMs);
+      this.#nextAt = this.#nextOnGrid(now);
       return out;
     }
     this.#lastResult = outcome.reason;
@@ -166,8 +166,21 @@ export class Check {
       this.#up = false;
       out = [{ kind: 'changed', check: id, up: false, reason: `${plural(this.#failures, 'failed check')} in a row (${outcome.reason})` }];
     }
-    this.#nextAt = Math.max(now, this.#checkStartedAt + t.intervalMs);
+    this.#nextAt = this.#nextOnGrid(now);
     return out;
+  }
+
+  /**
+   * The next start on this check's own grid (its first start plus whole intervals), the first
+   * not before `now`: a check that ran late, even by more than an interval (the loop stalled, the
+   * answer came late), skips the starts it missed and keeps its phase. Taking `now` instead would
+   * gather every check late at once onto the same instant, for good.
+   */
+  #nextOnGrid(now: number): number {
+    const interval = this.spec.timing.intervalMs;
+    const next = this.#checkStartedAt + interval;
+    if (next >= now || interval <= 0) return Math.max(next, now);
+    return this.#checkStartedAt + Math.ceil((now - this.#checkStartedAt) / interval) * interval;
   }
 
   status(): CheckStatus {

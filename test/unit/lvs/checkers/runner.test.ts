@@ -121,4 +121,45 @@ test('5,000 checks at 1 s: each starts exactly on its grid for a simulated minut
   assert.is(r.checkCount, N);
 });
 
+test('a stall longer than the interval: every check keeps its own phase (they do not gather at the instant the loop came back)', () => {
+  const N = 1000;
+  let k = 0;
+  const r = new CheckerRunner(farm(N, 1000), { warmup: (max) => ((k++ * 7919) % N) * (max / N) });
+  const pending = new TimerHeap<Item>();
+  const answers: Array<{ id: string; attempt: number }> = [];
+  const starts: number[] = [];
+  const take = (as: RunnerAction[], now: number) => {
+    for (const a of as) {
+      if (a.kind !== 'probe') continue;
+      starts.push(now);
+      answers.push({ id: a.check.id, attempt: a.attempt });
+      pending.set(item(answers.length - 1), now + 1 + (a.attempt * 13) % 50);
+    }
+  };
+  take(r.start(0), 0);
+  let now = 0;
+  let stalled = false;
+  while (now < 20_000) {
+    const d = r.deadline() ?? Infinity;
+    const p = pending.peek()?.at ?? Infinity;
+    // One stall of 2.5 s at 5 s: timers and answers wait for it (time never goes back).
+    const stall = !stalled && Math.min(d, p) >= 5000 ? ((stalled = true), 2500) : 0;
+    if (p <= d) {
+      const e = pending.pop()!;
+      now = Math.max(now, e.at + stall);
+      const x = answers[e.id]!;
+      take(r.result(now, x.id, x.attempt, { ok: true }), now);
+    } else {
+      now = Math.max(now, d + stall);
+      take(r.timer(now), now);
+    }
+  }
+  // The last 5 s: starts per 10 ms of the interval's phase, spread as the warm-up made them.
+  const buckets = new Map<number, number>();
+  for (const t of starts) if (t >= 15_000) buckets.set(Math.floor((t % 1000) / 10), (buckets.get(Math.floor((t % 1000) / 10)) ?? 0) + 1);
+  const most = Math.max(...buckets.values());
+  assert.ok(buckets.size >= 95, `phases used: ${buckets.size} of 100`);
+  assert.ok(most <= 5 * 15, `${most} starts in one 10 ms slot over 5 s (even: 50)`);
+});
+
 test.run();
