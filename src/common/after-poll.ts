@@ -3,20 +3,24 @@
 // CPU) an answer that came in time still waits unread when its timer fires. Here the callback
 // runs from setImmediate, after the next poll: the answer is taken first, and the timeout then
 // finds nothing to fail. Every deadline that fails a wait for I/O goes through this.
+//
+// The callback gets the time the timer fired (before that poll): a deadline that passed only
+// after it has had no poll since, so it is not due yet (the loop may have run long in between).
 
 export class AfterPollTimer {
-  readonly #fn: () => void;
+  readonly #fn: (firedAt: number) => void;
   readonly #timer: NodeJS.Timeout;
   #immediate: NodeJS.Immediate | undefined;
   #armed = true;
 
-  constructor(ms: number, fn: () => void) {
+  constructor(ms: number, fn: (firedAt: number) => void, clock: () => number = () => performance.now()) {
     this.#fn = fn;
     this.#timer = setTimeout(() => {
+      const firedAt = clock();
       this.#immediate = setImmediate(() => {
         this.#immediate = undefined;
         this.#armed = false;
-        this.#fn();
+        this.#fn(firedAt);
       });
     }, ms);
   }

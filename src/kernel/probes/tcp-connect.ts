@@ -7,6 +7,12 @@
 // so each timeout keeps a FIFO queue and the timer is armed at the earliest queue head; starting
 // a probe re-arms nothing unless its deadline is the earliest. The timer is an AfterPollTimer: a
 // connect the kernel finished in time is read first when the loop runs late.
+//
+// Batching (`batchMs`): after a delivery the epoll set is not watched until the next multiple of
+// batchMs (or the next timeout, if sooner), so the connects finished meanwhile come in one
+// wake-up, together with the checks the shell starts on the same grid. A wake-up of the loop
+// costs more than the probes it delivers in the appliance VM; each result is late by batchMs
+// at most.
 import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
 import { AfterPollTimer } from '../../common/index.ts';
@@ -51,9 +57,15 @@ export class ConnectProber {
   #timer: AfterPollTimer | undefined;
   #timerAt = Infinity;
   #closed = false;
+  readonly #batchMs: number;
+  #onResults: ((err: Error | null, data: Buffer) => void) | undefined;
+  /** Not watching the epoll set until #resume fires. */
+  #resume: NodeJS.Timeout | undefined;
+  #resumeAt = Infinity;
 
-  constructor(now: () => number = () => performance.now()) {
+  constructor(now: () => number = () => performance.now(), opts: { batchMs?: number } = {}) {
     this.#now = now;
+    this.#batchMs = opts.batchMs ?? 0;
   }
 
   /** Probes under way (a bound: one per check at most). */
@@ -113,6 +125,8 @@ export class ConnectProber {
     for (const p of [...this.#pending.values()]) this.#finish(p, new Error('checks stopped'), true, true);
     this.#timer?.cancel();
     this.#timer = undefined;
+    clearTimeout(this.#resume);
+    this.#resume = undefined;
     this.#sock?.close();
     this.#sock = undefined;
   }
@@ -120,7 +134,7 @@ export class ConnectProber {
   #open(): NativeConnectProber {
     if (this.#sock !== undefined) return this.#sock;
     const sock = loadNative().openConnectProber();
-    sock.recvStart((err, data) => {
+    this.#onResults = (err, data) => {
       if (err !== null) throw err; // epoll_wait failing on our own epoll fd is a bug, not a probe result
       // Every delivered fd is closed already: take them all out of #pending before any settles,
       // so nothing cancels an fd number the kernel may hand out again.
@@ -133,7 +147,9 @@ export class ConnectProber {
         done.push([p, data.readUInt32LE(i + 4)]);
       }
       for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : probeError({ code: errnoName(errno) }), false, true);
-    });
+      this.#pause();
+    };
+    sock.recvStart(this.#onResults);
     // Probes keep the loop alive through their promises' owners, not through the epoll set.
     sock.unref();
     this.#sock = sock;
@@ -158,13 +174,36 @@ export class ConnectProber {
   #arm(at: number): void {
     this.#timer?.cancel();
     this.#timerAt = at;
-    this.#timer = new AfterPollTimer(Math.max(0, at - this.#now()), () => this.#expire());
+    this.#timer = new AfterPollTimer(Math.max(0, at - this.#now()), (firedAt) => this.#expire(firedAt), this.#now);
+    // The timeout's poll must read the epoll set: watch again by then.
+    if (this.#resume !== undefined && at < this.#resumeAt) this.#resumeBy(at);
   }
 
-  #expire(): void {
-    // Fired means what it was armed for is due, even when our clock is a little behind the
-    // loop's (Node arms timers from the time cached when the loop's turn began).
-    const now = Math.max(this.#timerAt, this.#now());
+  /** After a delivery: stop watching until the next batch time, or the next timeout if sooner. */
+  #pause(): void {
+    if (this.#batchMs <= 0 || this.#closed || this.#resume !== undefined || this.#sock === undefined) return;
+    this.#sock.recvStop();
+    const now = this.#now();
+    this.#resumeBy(Math.min(Math.floor(now / this.#batchMs + 1) * this.#batchMs, this.#timerAt));
+  }
+
+  #resumeBy(at: number): void {
+    clearTimeout(this.#resume);
+    this.#resumeAt = at;
+    this.#resume = setTimeout(() => {
+      this.#resume = undefined;
+      this.#resumeAt = Infinity;
+      if (!this.#closed && this.#sock !== undefined && this.#onResults !== undefined) this.#sock.recvStart(this.#onResults);
+    }, Math.max(0, at - this.#now()));
+    // The probes' owners keep the loop alive, not this (as the epoll set is unref'd).
+    this.#resume.unref();
+  }
+
+  #expire(firedAt: number): void {
+    // Due: what the timer was armed for (fired means due, even when our clock is a little behind
+    // the loop's: Node arms timers from the time cached when the loop's turn began), and what
+    // passed before it fired. A deadline that passed later has had no poll since: it waits.
+    const now = Math.max(this.#timerAt, firedAt);
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const due: Pending[] = [];

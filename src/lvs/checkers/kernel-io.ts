@@ -5,15 +5,16 @@ import { performance } from 'node:perf_hooks';
 import { ConnectProber, connectOnly, datagramExchange, exchange, Pinger, runProgram, spawnDetached } from '../../kernel/probes/index.ts';
 import { lstatOf, realpathOf } from '../../kernel/index.ts';
 import { commandProblem } from '../../vrrp/index.ts';
+import { TIMER_GRAIN_MS } from './shell.ts';
 import type { ShellWorld } from './shell.ts';
 
 export function kernelWorld(log: (level: 'warn', message: string) => void): ShellWorld & { close(): void } {
   const pinger = new Pinger();
-  const prober = new ConnectProber();
+  const prober = new ConnectProber(undefined, { batchMs: TIMER_GRAIN_MS });
   const uid = process.getuid?.() ?? 0;
   return {
     now: () => performance.now(),
-    // Plain TCP in bulk through one epoll set; TLS through node:tls.
+    // Plain TCP in bulk through one epoll set, its results read on the checks' timer grid; TLS through node:tls.
     connect: (address, port, tls, timeoutMs, signal) => (tls ? connectOnly({ address, port, tls }, timeoutMs, signal) : prober.connect(address, port, timeoutMs, signal)),
     connectQuick: (address, port, timeoutMs, done) => prober.start(address, port, timeoutMs, done),
     exchange: (address, port, tls, request, maxBytes, timeoutMs, signal, complete) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal, complete),

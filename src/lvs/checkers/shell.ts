@@ -135,17 +135,19 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     this.#timer = undefined;
     this.#armedFor = at;
     if (at === undefined) return;
-    this.#timer = new AfterPollTimer(Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()), () => {
+    this.#timer = new AfterPollTimer(Math.max(0, Math.ceil(at / TIMER_GRAIN_MS) * TIMER_GRAIN_MS - this.#io.now()), (firedAt) => {
       this.#timer = undefined;
       this.#counters.timerWakeups++;
       // Node arms a timer from the loop's time, cached when the turn began, so after a long turn
       // (an emulated CPU) it fires early by our clock. Fired means `at` is due: it is taken now,
-      // not after another wake-up, and no deadline is taken more than that staleness early.
-      const now = Math.max(this.#io.now(), at);
+      // not after another wake-up, and no deadline is taken more than that staleness early. What
+      // came due after the fire (the poll's callbacks ran long) waits for the next timer: a hard
+      // deadline fails a probe only after a poll.
+      const now = Math.max(firedAt, at);
       this.#counters.timerLateMs = Math.max(this.#counters.timerLateMs, now - at);
       this.#run(this.runner.timer(now));
       this.#arm();
-    });
+    }, () => this.#io.now());
   }
 
   #run(actions: RunnerAction[]): void {

@@ -127,4 +127,33 @@ test('a connect done in time counts though the loop was busy past the timeout', 
   }
 });
 
+test('batched: results wait for the next batch time and come together; a timeout still reads them first', async () => {
+  const BATCH = 60;
+  const prober = new ConnectProber(undefined, { batchMs: BATCH });
+  try {
+    // A first delivery; from then on the set is read on the 60 ms grid.
+    assert.is(await why(prober.connect('127.0.0.1', port, 1000, new AbortController().signal)), 'connected');
+    const done: number[] = [];
+    const started = performance.now();
+    const probes = [0, 5, 10].map((delay) => new Promise<void>((resolve) => setTimeout(() => {
+      prober.start('127.0.0.1', port, 1000, (err) => {
+        assert.is(err, undefined);
+        done.push(performance.now());
+        resolve();
+      });
+    }, delay)));
+    await Promise.all(probes);
+    assert.ok(Math.max(...done) - Math.min(...done) < 3, `delivered together: ${done.map((t) => (t - started).toFixed(1)).join(', ')} ms`);
+    assert.ok(Math.max(...done) - started <= BATCH + 25, `late by the batch time at most: ${(Math.max(...done) - started).toFixed(1)} ms`);
+    // Paused, and the loop busy past a timeout shorter than the batch time: still connected.
+    for (let i = 0; i < 3; i++) {
+      const probe = prober.connect('127.0.0.1', port, 20, new AbortController().signal);
+      busy(100);
+      assert.is(await why(probe), 'connected', `round ${i + 1}`);
+    }
+  } finally {
+    prober.close();
+  }
+});
+
 test.run();
