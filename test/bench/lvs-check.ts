@@ -129,10 +129,10 @@ async function cpuMs(sh: (c: string) => Promise<string>, pid: number, name: stri
   return { user, system, mainUser, mainSystem };
 }
 
-/** The stockade daemon's check counters (its `ctl lvs` checks: line). */
-async function checkCounters(sh: (c: string) => Promise<string>): Promise<Record<string, number>> {
-  const line = /^checks: (.*)$/m.exec(await sh('stockade ctl lvs --socket /tmp/bench.sock | grep "^checks:"'))?.[1] ?? '';
-  return Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
+/** The stockade daemon's check counters (its `ctl lvs` checks: line); undefined when ctl lvs gave none (a daemon too busy to answer). */
+async function checkCounters(sh: (c: string) => Promise<string>): Promise<Record<string, number> | undefined> {
+  const line = /^checks: (.*)$/m.exec(await sh('stockade ctl lvs --socket /tmp/bench.sock 2>&1 | grep "^checks:" || true'))?.[1];
+  return line === undefined ? undefined : Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
 }
 
 /** The lab around the VM: the switch host holding the wan bridge (and qemu), the servers' host. */
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
           if (!reopened.startsWith('opened')) throw new Error(`reopening ${key}: ${reopened}`);
           const mainMsPerS = (c1.mainUser - c0.mainUser + c1.mainSystem - c0.mainSystem) / seconds;
           // The daemon's own counters over about the window: checks and timer wake-ups a second.
-          const rates = k0 && k1 ? `; probes ${((k1['probes']! - k0['probes']!) / kSeconds).toFixed(0)}/s, timer wake-ups ${((k1['timerWakeups']! - k0['timerWakeups']!) / kSeconds).toFixed(0)}/s` : '';
+          const rates = k0 && k1 ? `; probes ${((k1['probes']! - k0['probes']!) / kSeconds).toFixed(0)}/s, timer wake-ups ${((k1['timerWakeups']! - k0['timerWakeups']!) / kSeconds).toFixed(0)}/s` : name === 'stockade' ? '; counters: ctl lvs gave none' : '';
           console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}${rates}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
           // A run that went wrong: what the VM's wan port and kernel say (a stalled NIC, a full table...).
           if (problems.length > 0) console.log((await sh('ip -s -s link show dev wan; ip neigh show dev wan | head -5; dmesg | tail -8; true')).trim().replace(/^/gm, '    '));
