@@ -13,8 +13,11 @@ export type ProbeOutcome =
   | { ok: true; detail?: string; /** misc dynamic: the server's new weight. */ weight?: number }
   | { ok: false; reason: string };
 
-/** No actions: shared (a result that changes nothing is the common case), frozen against additions. */
-const NONE = Object.freeze([]) as unknown as CheckAction[];
+/**
+ * No actions, shared by the check and the runner (a result that changes nothing is the common
+ * case); frozen, so a caller that added to it would throw instead of corrupting the next answer.
+ */
+export const NONE = Object.freeze([]) as unknown as never[];
 
 export type CheckAction =
   | { kind: 'probe'; check: string; attempt: number; connectTimeoutMs: number; deadlineAt: number }
@@ -134,7 +137,7 @@ export class Check {
     this.#inFlight = undefined;
     this.#lastAt = now;
     const t = this.spec.timing;
-    let out = NONE;
+    let out: CheckAction[] = NONE;
     const id = this.spec.id;
     if (outcome.ok) {
       this.#lastResult = outcome.detail ?? 'ok';

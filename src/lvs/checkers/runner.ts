@@ -2,7 +2,7 @@
 // machines (check.ts) and the services' aggregation (service.ts). The shell calls timer(now) when
 // deadline() is reached and result() when a probe finishes, and runs the actions in order.
 // ha_suspend: a service with it runs its checks only while vipHeld() says the VIP is here.
-import { Check } from './check.ts';
+import { Check, NONE as NO_ACTIONS } from './check.ts';
 import type { CheckAction, CheckStatus, ProbeOutcome } from './check.ts';
 import { ServiceState } from './service.ts';
 import type { CheckerEvent, Destination, ServerState, ServiceEffect } from './service.ts';
@@ -15,9 +15,6 @@ export type RunnerAction =
   | { kind: 'cancel'; check: string; attempt: number }
   | { kind: 'event'; event: CheckerEvent }
   | { kind: 'run'; command: readonly string[]; why: 'quorum-up' | 'quorum-down'; service: string };
-
-/** The common answer, shared: most results change nothing. Frozen: a caller that added to it would throw. */
-const NO_ACTIONS = Object.freeze([]) as unknown as RunnerAction[];
 
 export interface ServiceStatus {
   name: string;
@@ -171,7 +168,7 @@ export class CheckerRunner {
     }));
   }
 
-  /** Adds the runner's actions for a check's to `out`, and returns it. */
+  /** Adds the runner's actions for a check's actions to `out`, and returns `out`. */
   #apply(now: number, e: Entry, actions: CheckAction[], out: RunnerAction[]): RunnerAction[] {
     const name = e.service.spec.name;
     for (const a of actions) {
