@@ -131,8 +131,14 @@ test('batched: results wait for the next batch time and come together; a timeout
   const BATCH = 60;
   const prober = new ConnectProber(undefined, { batchMs: BATCH });
   try {
-    // A first delivery; from then on the set is read on the 60 ms grid.
-    assert.is(await why(prober.connect('127.0.0.1', port, 1000, new AbortController().signal)), 'connected');
+    // A delivery pauses the reading until the next multiple of 60 ms: start the probes when
+    // that is at least 30 ms away, so that all three are under way before it.
+    for (let i = 0; ; i++) {
+      assert.is(await why(prober.connect('127.0.0.1', port, 1000, new AbortController().signal)), 'connected');
+      if (BATCH - (performance.now() % BATCH) >= 30) break;
+      assert.ok(i < 20, 'a delivery at least 30 ms before the next batch time');
+      await new Promise((r) => setTimeout(r, 7));
+    }
     const done: number[] = [];
     const started = performance.now();
     const probes = [0, 5, 10].map((delay) => new Promise<void>((resolve) => setTimeout(() => {
