@@ -1,6 +1,6 @@
 // The serialport package's native binding (@serialport/bindings-cpp), as the single executable
 // loads it. The package finds its addon with node-gyp-build under its own directory, which a
-// bundle does not have; rollup.config.js resolves that `node-gyp-build` import to this module.
+// bundle does not have; scripts/bundle.ts resolves that `node-gyp-build` import to this module.
 // It loads nothing until the first call: bindings-cpp touches its binding when the bundle
 // starts, and a `stockade` that never opens a serial port must not need the file.
 //

@@ -3,12 +3,8 @@
 // other family decodes to a CtUnsupported error the caller counts and skips.
 // All ctnetlink values are big-endian.
 import { AttributeEncoder, attrBe16, attrBe32, attrBe64, attrNested, attrString, attrU8, decodeAttributes } from '../netlink/attributes.ts';
-import {
-  NLMSG_HDRLEN, NLMSG_OFF_FLAGS, NLMSG_OFF_LEN,
-  NLMSG_OFF_PID, NLMSG_OFF_SEQ, NLMSG_OFF_TYPE,
-} from '../netlink/constants.ts';
 import type { Attribute } from '../netlink/attributes.ts';
-import { NetlinkParseError } from '../netlink/message.ts';
+import { beginMessage, endMessage, NetlinkParseError } from '../netlink/message.ts';
 import { formatIpv6, isIpv6Text, parseIpv4, writeIpv6 } from '../../common/index.ts';
 import {
   AF_INET, AF_INET6, CTA_COUNTERS_BYTES, CTA_COUNTERS_ORIG, CTA_COUNTERS_PACKETS, CTA_COUNTERS_REPLY, CTA_HELP, CTA_HELP_NAME, CTA_ID,
@@ -380,14 +376,9 @@ export function encodeEntryMessageView(type: number, flags: number, seq: number,
  * left for the caller to truncate. The header is little-endian (host order, x86 and arm64 alike).
  */
 export function writeEntryMessage(w: AttributeEncoder, type: number, flags: number, seq: number, e: CtEntry, opts: EncodeOptions): void {
-  const start = w.raw(NLMSG_HDRLEN);
+  const start = beginMessage(w);
   writeEntry(w, e, opts);
-  const b = w.buffer;
-  b.writeUInt32LE(w.offset - start, start + NLMSG_OFF_LEN);
-  b.writeUInt16LE(type, start + NLMSG_OFF_TYPE);
-  b.writeUInt16LE(flags, start + NLMSG_OFF_FLAGS);
-  b.writeUInt32LE(seq >>> 0, start + NLMSG_OFF_SEQ);
-  b.writeUInt32LE(0, start + NLMSG_OFF_PID);
+  endMessage(w, start, type, flags, seq);
 }
 
 /** The original tuple inverted: the reply tuple of an entry without NAT. */

@@ -5,8 +5,9 @@
 // proves an unchanged apply wrote nothing. An apply's writes go through writeAll(): encoded into
 // as few datagrams as fit, one ack each, no promise or timer per write (11,000 writes for 1,000
 // services of 10 servers; a promise each cost more than the kernel's work under the VM's TCG).
-import { NETLINK_GENERIC, NLM_F_ACK, NLM_F_REQUEST, NLMSG_HDRLEN } from '../netlink/constants.ts';
-import { encodeMessage } from '../netlink/message.ts';
+import { NETLINK_GENERIC, NLM_F_ACK, NLM_F_REQUEST } from '../netlink/constants.ts';
+import { beginMessage, endMessage } from '../netlink/message.ts';
+import { AttributeEncoder } from '../netlink/attributes.ts';
 import { systemError } from '../errors.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkSocketOptions } from '../netlink/socket.ts';
@@ -14,19 +15,14 @@ import { NetlinkError } from '../netlink/ack.ts';
 import { resolveFamily, splitGenl } from '../netlink/genl.ts';
 import { loadModules } from '../modules.ts';
 import * as C from './codec.ts';
-import type { IpvsDaemonSpec, IpvsDest, IpvsDestSpec, IpvsInfo, IpvsService, IpvsServiceKey, IpvsServiceSpec, IpvsTimeouts } from './codec.ts';
+import type { IpvsDaemonSpec, IpvsDest, IpvsDestSpec, IpvsInfo, IpvsService, IpvsServiceKey, IpvsServiceSpec, IpvsTimeouts, IpvsWrite } from './codec.ts';
+
+export type { IpvsWrite } from './codec.ts';
 import { IPVS_GENL_NAME } from './constants.ts';
 
 export interface IpvsTableService extends IpvsService {
   dests: IpvsDest[];
 }
-
-/** One write of an apply (the LVS plan's actions have this shape). */
-export type IpvsWrite =
-  | { op: 'add-service' | 'edit-service'; service: IpvsServiceSpec }
-  | { op: 'del-service'; key: IpvsServiceKey }
-  | { op: 'add-dest' | 'edit-dest'; key: IpvsServiceKey; dest: IpvsDestSpec }
-  | { op: 'del-dest'; key: IpvsServiceKey; dest: Pick<IpvsDestSpec, 'address' | 'port'> };
 
 /** What the LVS core needs from the kernel; IpvsClient implements it, tests fake it. */
 export interface IpvsKernel {
@@ -87,15 +83,15 @@ export class IpvsError extends Error {
   }
 }
 
-/** A write's request and its words (what, which service) for the kernel's refusal. */
-function encodeWrite(w: IpvsWrite): { payload: Buffer; what: string; target: string } {
+/** A write's words (what, which service) for the kernel's refusal; made only when one comes. */
+function describeWrite(w: IpvsWrite): { what: string; target: string } {
   switch (w.op) {
-    case 'add-service': return { payload: C.newServicePayload(w.service), what: 'add service', target: C.serviceKeyText(w.service.key) };
-    case 'edit-service': return { payload: C.setServicePayload(w.service), what: 'edit service', target: C.serviceKeyText(w.service.key) };
-    case 'del-service': return { payload: C.delServicePayload(w.key), what: 'delete service', target: C.serviceKeyText(w.key) };
-    case 'add-dest': return { payload: C.newDestPayload(w.key, w.dest), what: 'add destination', target: `${C.destKeyText(w.dest)} to ${C.serviceKeyText(w.key)}` };
-    case 'edit-dest': return { payload: C.setDestPayload(w.key, w.dest), what: 'edit destination', target: `${C.destKeyText(w.dest)} of ${C.serviceKeyText(w.key)}` };
-    case 'del-dest': return { payload: C.delDestPayload(w.key, w.dest), what: 'delete destination', target: `${C.destKeyText(w.dest)} from ${C.serviceKeyText(w.key)}` };
+    case 'add-service': return { what: 'add service', target: C.serviceKeyText(w.service.key) };
+    case 'edit-service': return { what: 'edit service', target: C.serviceKeyText(w.service.key) };
+    case 'del-service': return { what: 'delete service', target: C.serviceKeyText(w.key) };
+    case 'add-dest': return { what: 'add destination', target: `${C.destKeyText(w.dest)} to ${C.serviceKeyText(w.key)}` };
+    case 'edit-dest': return { what: 'edit destination', target: `${C.destKeyText(w.dest)} of ${C.serviceKeyText(w.key)}` };
+    case 'del-dest': return { what: 'delete destination', target: `${C.destKeyText(w.dest)} from ${C.serviceKeyText(w.key)}` };
   }
 }
 
@@ -107,6 +103,8 @@ export class IpvsClient implements IpvsKernel {
   writes = 0;
   readonly #sock: NetlinkSocket;
   readonly #family: number;
+  /** writeAll()'s datagram, made at its first use and reused. */
+  #batch: AttributeEncoder | undefined;
 
   /** Over `sock`, whose IPVS family id is known (open() finds it; tests: a fake kernel). */
   constructor(sock: NetlinkSocket, family: number) {
@@ -208,41 +206,49 @@ export class IpvsClient implements IpvsKernel {
   delDest(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Promise<void> { return this.#writeOne({ op: 'del-dest', key, dest: d }); }
 
   #writeOne(w: IpvsWrite): Promise<void> {
-    const e = encodeWrite(w);
-    return this.#write(e.payload, e.what, e.target);
+    const words = describeWrite(w);
+    return this.#write(C.writePayload(w), words.what, words.target);
   }
 
   async writeAll(writes: readonly IpvsWrite[], opts: { stopAtFailure: boolean }): Promise<Array<Error | undefined>> {
     const out = new Array<Error | undefined>(writes.length).fill(undefined);
-    const encoded = writes.map(encodeWrite);
-    const refused = (k: number, cause: Error & { code?: string }): IpvsError => new IpvsError(encoded[k]!.what, encoded[k]!.target, cause);
+    const refused = (k: number, cause: Error & { code?: string }): IpvsError => {
+      const words = describeWrite(writes[k]!);
+      return new IpvsError(words.what, words.target, cause);
+    };
+    // Each datagram's messages are written straight into one reused buffer (no buffer per
+    // write); it is reused only after the datagram's ack, when the kernel has read it.
+    const batch = (this.#batch ??= new AttributeEncoder(undefined, WRITE_DATAGRAM_MAX + 1024));
     let i = 0;
     while (i < writes.length) {
-      const parts: Buffer[] = [];
+      batch.truncate(0);
+      const first = i;
       const bySeq = new Map<number, number>();
-      let size = 0;
       let lastOff = 0;
       for (; i < writes.length; i++) {
-        const len = (NLMSG_HDRLEN + encoded[i]!.payload.length + 3) & ~3;
-        if (parts.length > 0 && size + len > WRITE_DATAGRAM_MAX) break;
+        const start = beginMessage(batch);
+        C.putWrite(batch, writes[i]!);
+        if (i > first && batch.offset > WRITE_DATAGRAM_MAX) {
+          batch.truncate(start); // it leads the next datagram
+          break;
+        }
         const seq = this.#sock.nextSeq();
-        parts.push(encodeMessage({ type: this.#family, flags: NLM_F_REQUEST, seq, pid: 0, payload: encoded[i]!.payload }));
+        endMessage(batch, start, this.#family, NLM_F_REQUEST, seq);
         bySeq.set(seq, i);
-        lastOff = size;
-        size += len;
+        lastOff = start;
       }
-      this.writes += bySeq.size;
+      this.writes += i - first;
       let failed = false;
       try {
-        await this.#sock.sendBatch(Buffer.concat(parts, size), lastOff, (seq, errno) => {
+        await this.#sock.sendBatch(batch.encode(), lastOff, (seq, errno) => {
           const k = bySeq.get(seq);
           if (k === undefined) return;
           failed = true;
-          out[k] = refused(k, systemError(errno, 'netlink', `IPVS ${encoded[k]!.what}`));
+          out[k] = refused(k, systemError(errno, 'netlink', `IPVS ${describeWrite(writes[k]!).what}`));
         });
       } catch (e) {
         failed = true;
-        for (const k of bySeq.values()) if (out[k] === undefined) out[k] = e instanceof Error ? e : new Error(String(e));
+        for (let k = first; k < i; k++) if (out[k] === undefined) out[k] = e instanceof Error ? e : new Error(String(e));
       }
       if (failed && opts.stopAtFailure) {
         for (; i < writes.length; i++) out[i] = refused(i, { name: 'Error', code: 'ECANCELED', message: 'not sent: an earlier write failed' });

@@ -2,10 +2,10 @@
 // ipvsadm's libipvs writes them (so golden bytes captured from ipvsadm compare byte for byte), and
 // the decoders of the kernel's replies (services, destinations with 64-bit stats, daemons, info,
 // timeouts). Pure: bytes in, objects out. Addresses are text (IPv4 dotted, IPv6 RFC 5952).
-import { attrNested, attrString, attrU16, attrU32, attrU64, attrU8, decodeAttributes, indexAttributes, u16At, u32At, wantedTypes, AttributeEncoder } from '../netlink/attributes.ts';
+import { attrNested, attrString, attrU16, attrU32, attrU64, attrU8, decodeAttributes, indexAttributes, putBe32, putU32, u16At, u32At, wantedTypes, AttributeEncoder } from '../netlink/attributes.ts';
 import type { Attribute } from '../netlink/attributes.ts';
 import { NetlinkParseError } from '../netlink/message.ts';
-import { genlPayload } from '../netlink/genl.ts';
+import { genlPayload, putGenlHeader } from '../netlink/genl.ts';
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../common/index.ts';
 import * as K from './constants.ts';
 
@@ -108,19 +108,28 @@ export function isIpv6(address: string): boolean {
   return address.includes(':');
 }
 
-/** union nf_inet_addr: 16 bytes, IPv4 in the first 4 (network order). */
-export function encodeInetAddr(address: string): Buffer {
-  const out = Buffer.alloc(K.NF_INET_ADDR_LEN);
+/** union nf_inet_addr: 16 bytes, IPv4 in the first 4 (network order), written in place. */
+function putInetAddr(e: AttributeEncoder, type: number, address: string): void {
+  let v6: Buffer | undefined;
+  let v4 = 0;
+  // Parsed before the attribute is added: a bad address adds nothing.
   if (isIpv6(address)) {
-    const b = parseIpv6(address);
-    if (b === undefined) throw new RangeError(`not an IPv6 address: ${address}`);
-    b.copy(out);
+    v6 = parseIpv6(address);
+    if (v6 === undefined) throw new RangeError(`not an IPv6 address: ${address}`);
   } else {
     const n = parseIpv4(address);
     if (n === undefined) throw new RangeError(`not an IPv4 address: ${address}`);
-    out.writeUInt32BE(n >>> 0, 0);
+    v4 = n >>> 0;
   }
-  return out;
+  const at = e.attr(type, K.NF_INET_ADDR_LEN);
+  const b = e.buffer;
+  if (v6 !== undefined) {
+    b.set(v6, at);
+    return;
+  }
+  // Byte stores, not fill() and writeUInt32BE(): two addresses in each of an apply's 11,000 writes.
+  putBe32(b, at, v4);
+  for (let k = at + 4; k < at + K.NF_INET_ADDR_LEN; k++) b[k] = 0;
 }
 
 function decodeInetAddr(a: Attribute, af: number): string {
@@ -144,7 +153,7 @@ function putServiceKey(e: AttributeEncoder, key: IpvsServiceKey): void {
     e.u32(K.IPVS_SVC_ATTR_FWMARK, key.fwmark);
   } else {
     e.u16(K.IPVS_SVC_ATTR_PROTOCOL, PROTO_NUM[key.protocol]);
-    e.bytes(K.IPVS_SVC_ATTR_ADDR, encodeInetAddr(key.address));
+    putInetAddr(e, K.IPVS_SVC_ATTR_ADDR, key.address);
     e.be16(K.IPVS_SVC_ATTR_PORT, key.port);
   }
 }
@@ -158,10 +167,9 @@ function putService(e: AttributeEncoder, s: IpvsServiceSpec): void {
   putServiceKey(e, s.key);
   e.string(K.IPVS_SVC_ATTR_SCHED_NAME, s.scheduler);
   if (s.pe !== '') e.string(K.IPVS_SVC_ATTR_PE_NAME, s.pe);
-  const flags = Buffer.alloc(8);
-  flags.writeUInt32LE(s.flags >>> 0, 0);
-  flags.writeUInt32LE(0xffffffff, 4); // mask: every flag is set to the given value
-  e.bytes(K.IPVS_SVC_ATTR_FLAGS, flags);
+  const at = e.attr(K.IPVS_SVC_ATTR_FLAGS, 8);
+  putU32(e.buffer, at, s.flags);
+  putU32(e.buffer, at + 4, 0xffffffff); // mask: every flag is set to the given value
   e.u32(K.IPVS_SVC_ATTR_TIMEOUT, s.timeout);
   e.u32(K.IPVS_SVC_ATTR_NETMASK, s.netmask);
 }
@@ -170,14 +178,16 @@ function blankService(key: IpvsServiceKey): IpvsServiceSpec {
   return { key, scheduler: '', flags: 0, timeout: 0, netmask: 0xffffffff, pe: '' };
 }
 
+const NO_TUNNEL = { type: 'ipip', port: 0, csum: 'nocsum' } as const;
+
 /** The whole destination, in ipvs_nl_fill_dest_attr order (tunnel fields always, zero when unused). */
 function putDest(e: AttributeEncoder, d: IpvsDestSpec): void {
   e.u16(K.IPVS_DEST_ATTR_ADDR_FAMILY, isIpv6(d.address) ? K.AF_INET6 : K.AF_INET);
-  e.bytes(K.IPVS_DEST_ATTR_ADDR, encodeInetAddr(d.address));
+  putInetAddr(e, K.IPVS_DEST_ATTR_ADDR, d.address);
   e.be16(K.IPVS_DEST_ATTR_PORT, d.port);
   e.u32(K.IPVS_DEST_ATTR_FWD_METHOD, FWD_NUM[d.forward]);
   e.u32(K.IPVS_DEST_ATTR_WEIGHT, d.weight);
-  const t = d.forward === 'tun' ? d.tunnel ?? { type: 'ipip' as const, port: 0, csum: 'nocsum' as const } : { type: 'ipip' as const, port: 0, csum: 'nocsum' as const };
+  const t = d.forward === 'tun' ? d.tunnel ?? NO_TUNNEL : NO_TUNNEL;
   e.u8(K.IPVS_DEST_ATTR_TUN_TYPE, TUN_NUM[t.type]);
   e.be16(K.IPVS_DEST_ATTR_TUN_PORT, t.port);
   e.u16(K.IPVS_DEST_ATTR_TUN_FLAGS, CSUM_NUM[t.csum]);
@@ -187,15 +197,63 @@ function putDest(e: AttributeEncoder, d: IpvsDestSpec): void {
 
 const v = K.IPVS_GENL_VERSION;
 
-export function newServicePayload(s: IpvsServiceSpec): Buffer {
-  return genlPayload(K.IPVS_CMD_NEW_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, s)));
+/** One write of an apply (the LVS plan's actions have this shape). */
+export type IpvsWrite =
+  | { op: 'add-service' | 'edit-service'; service: IpvsServiceSpec }
+  | { op: 'del-service'; key: IpvsServiceKey }
+  | { op: 'add-dest' | 'edit-dest'; key: IpvsServiceKey; dest: IpvsDestSpec }
+  | { op: 'del-dest'; key: IpvsServiceKey; dest: Pick<IpvsDestSpec, 'address' | 'port'> };
+
+const WRITE_CMD: Record<IpvsWrite['op'], number> = {
+  'add-service': K.IPVS_CMD_NEW_SERVICE, 'edit-service': K.IPVS_CMD_SET_SERVICE, 'del-service': K.IPVS_CMD_DEL_SERVICE,
+  'add-dest': K.IPVS_CMD_NEW_DEST, 'edit-dest': K.IPVS_CMD_SET_DEST, 'del-dest': K.IPVS_CMD_DEL_DEST,
+};
+
+/**
+ * Appends a write's payload (genlmsghdr + attributes) to `e`: into a batch being built (an
+ * apply's 11,000 writes, no buffer each) or alone (the payload functions below).
+ */
+export function putWrite(e: AttributeEncoder, w: IpvsWrite): void {
+  putGenlHeader(e, WRITE_CMD[w.op], v);
+  switch (w.op) {
+    case 'add-service':
+    case 'edit-service': {
+      const at = e.begin(K.IPVS_CMD_ATTR_SERVICE);
+      putService(e, w.service);
+      e.end(at);
+      return;
+    }
+    case 'del-service': {
+      const at = e.begin(K.IPVS_CMD_ATTR_SERVICE);
+      putService(e, blankService(w.key));
+      e.end(at);
+      return;
+    }
+    case 'add-dest':
+    case 'edit-dest':
+    case 'del-dest': {
+      const svc = e.begin(K.IPVS_CMD_ATTR_SERVICE);
+      putService(e, blankService(w.key));
+      e.end(svc);
+      const dest = e.begin(K.IPVS_CMD_ATTR_DEST);
+      // DEL_DEST: the kernel reads only address and port; the rest carries ipvsadm's defaults (-g, weight 1).
+      putDest(e, w.op === 'del-dest' ? { address: w.dest.address, port: w.dest.port, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 } : w.dest);
+      e.end(dest);
+      return;
+    }
+  }
 }
-export function setServicePayload(s: IpvsServiceSpec): Buffer {
-  return genlPayload(K.IPVS_CMD_SET_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, s)));
+
+/** One write's payload alone (a single command; the golden-byte tests). */
+export function writePayload(w: IpvsWrite): Buffer {
+  const e = new AttributeEncoder();
+  putWrite(e, w);
+  return e.encode();
 }
-export function delServicePayload(key: IpvsServiceKey): Buffer {
-  return genlPayload(K.IPVS_CMD_DEL_SERVICE, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, blankService(key))));
-}
+
+export function newServicePayload(s: IpvsServiceSpec): Buffer { return writePayload({ op: 'add-service', service: s }); }
+export function setServicePayload(s: IpvsServiceSpec): Buffer { return writePayload({ op: 'edit-service', service: s }); }
+export function delServicePayload(key: IpvsServiceKey): Buffer { return writePayload({ op: 'del-service', key }); }
 export function getServicesPayload(): Buffer {
   return genlPayload(K.IPVS_CMD_GET_SERVICE, v);
 }
@@ -209,18 +267,9 @@ export function getServicePayload(key: IpvsServiceKey): Buffer {
 export function getDestsPayload(key: IpvsServiceKey): Buffer {
   return genlPayload(K.IPVS_CMD_GET_DEST, v, (e) => e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putServiceKey(n, key)));
 }
-function destPayload(cmd: number, key: IpvsServiceKey, d: IpvsDestSpec): Buffer {
-  return genlPayload(cmd, v, (e) => {
-    e.nested(K.IPVS_CMD_ATTR_SERVICE, (n) => putService(n, blankService(key)));
-    e.nested(K.IPVS_CMD_ATTR_DEST, (n) => putDest(n, d));
-  });
-}
-export function newDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_NEW_DEST, key, d); }
-export function setDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return destPayload(K.IPVS_CMD_SET_DEST, key, d); }
-/** The kernel reads only address and port; the rest carries ipvsadm's defaults (-g, weight 1). */
-export function delDestPayload(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Buffer {
-  return destPayload(K.IPVS_CMD_DEL_DEST, key, { address: d.address, port: d.port, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
-}
+export function newDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return writePayload({ op: 'add-dest', key, dest: d }); }
+export function setDestPayload(key: IpvsServiceKey, d: IpvsDestSpec): Buffer { return writePayload({ op: 'edit-dest', key, dest: d }); }
+export function delDestPayload(key: IpvsServiceKey, d: Pick<IpvsDestSpec, 'address' | 'port'>): Buffer { return writePayload({ op: 'del-dest', key, dest: d }); }
 export function flushPayload(): Buffer { return genlPayload(K.IPVS_CMD_FLUSH, v); }
 export function getInfoPayload(): Buffer { return genlPayload(K.IPVS_CMD_GET_INFO, v); }
 export function getConfigPayload(): Buffer { return genlPayload(K.IPVS_CMD_GET_CONFIG, v); }

@@ -24,6 +24,16 @@ export interface GenlHeader {
   version: number;
 }
 
+/** Appends a genlmsghdr to `e` (a payload being built in a batch). */
+export function putGenlHeader(e: AttributeEncoder, cmd: number, version: number): void {
+  const at = e.raw(GENL_HDRLEN);
+  const b = e.buffer;
+  b[at] = cmd;
+  b[at + 1] = version;
+  b[at + 2] = 0;
+  b[at + 3] = 0;
+}
+
 /** A genl payload: the header then the attributes built by `fill`. */
 export function genlPayload(cmd: number, version: number, fill?: (e: AttributeEncoder) => void): Buffer {
   const e = new AttributeEncoder(Buffer.from([cmd, version, 0, 0]));

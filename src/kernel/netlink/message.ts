@@ -5,6 +5,7 @@ import { endianness } from 'node:os';
 import {
   NLMSG_ALIGNTO, NLMSG_HDRLEN, NLMSG_OFF_FLAGS, NLMSG_OFF_LEN, NLMSG_OFF_PID, NLMSG_OFF_SEQ, NLMSG_OFF_TYPE,
 } from './constants.ts';
+import { putU32, type AttributeEncoder } from './attributes.ts';
 
 export interface NetlinkMessage {
   type: number;
@@ -49,6 +50,27 @@ export function encodeMessage(m: NetlinkMessage): Buffer {
   out.writeUInt32LE(m.pid >>> 0, NLMSG_OFF_PID);
   m.payload.copy(out, NLMSG_HDRLEN);
   return out;
+}
+
+/**
+ * A message written straight into a batch being built: beginMessage() appends room for the
+ * header, the caller appends the payload, endMessage() fills the header in (length, type, flags,
+ * seq, pid 0). Payloads made of attributes stay 4-aligned, so the next message follows directly.
+ */
+export function beginMessage(e: AttributeEncoder): number {
+  return e.raw(NLMSG_HDRLEN);
+}
+
+export function endMessage(e: AttributeEncoder, start: number, type: number, flags: number, seq: number): void {
+  assertLittleEndian();
+  const b = e.buffer;
+  putU32(b, start + NLMSG_OFF_LEN, e.offset - start);
+  b[start + NLMSG_OFF_TYPE] = type & 0xff;
+  b[start + NLMSG_OFF_TYPE + 1] = type >>> 8;
+  b[start + NLMSG_OFF_FLAGS] = flags & 0xff;
+  b[start + NLMSG_OFF_FLAGS + 1] = flags >>> 8;
+  putU32(b, start + NLMSG_OFF_SEQ, seq);
+  putU32(b, start + NLMSG_OFF_PID, 0);
 }
 
 /** Several messages in one datagram (a batch). */

@@ -10,6 +10,7 @@ import { NLM_F_ACK, NLM_F_CAPPED, NLMSG_ERROR } from '../../../src/kernel/netlin
 import { NetlinkSocket } from '../../../src/kernel/netlink/socket.ts';
 import { IpvsClient, IpvsError } from '../../../src/kernel/ipvs/index.ts';
 import type { IpvsWrite } from '../../../src/kernel/ipvs/index.ts';
+import { writePayload } from '../../../src/kernel/ipvs/codec.ts';
 import { ackPayload, FakeNetlinkKernel } from '../kernel/fake-netlink-kernel.ts';
 
 const FAMILY = 0x25;
@@ -61,6 +62,10 @@ test('3,000 writes: a few datagrams of up to 64 KiB, one ack asked for in each, 
   }
   assert.ok(out.every((e) => e === undefined));
   assert.is(client.writes, 3000);
+  // Written straight into the reused datagram buffer: each message is the write's own payload
+  // (the golden-byte one), those that led a new datagram after not fitting included.
+  k.sent.forEach((m, i) => assert.ok(m.payload.equals(writePayload(writes[i]!)), `write ${i}: payload differs`));
+  assert.is(new Set(k.sent.map((m) => m.seq)).size, 3000, 'a seq each');
   client.close();
 });
 
