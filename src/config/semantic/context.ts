@@ -135,19 +135,21 @@ export class Checker {
   /**
    * Checks a next hop / peer / real server address: a unicast address, not this box, and
    * (when `onLink`) inside a static subnet of `name` (or of any interface). DHCP interfaces have
-   * subnets unknown before run time, so an address that might be on them passes.
+   * subnets unknown before run time, so an address that might be on them passes. `where`: the
+   * pointer, or what makes it (made only for a failure: it is asked for every real server).
    */
-  neighbour(at: string, text: string, what: string, options: { interface?: string; onLink: boolean }): void {
+  neighbour(where: string | (() => string), text: string, what: string, options: { interface?: string; onLink: boolean }): void {
     const address = parseIpv4(text);
     if (address === undefined) return;
+    const at = (): string => (typeof where === 'string' ? where : where());
     const first = address >>> 24;
     if (first === 0 || first === 127 || first >= 224) {
-      this.fail(at, `${what}: a unicast address`, `${text} is ${first === 127 ? 'loopback' : first >= 224 ? 'multicast or reserved' : 'not a host address'}`);
+      this.fail(at(), `${what}: a unicast address`, `${text} is ${first === 127 ? 'loopback' : first >= 224 ? 'multicast or reserved' : 'not a host address'}`);
       return;
     }
     const own = this.localAddresses.get(address);
     if (own) {
-      this.fail(at, `${what}: an address of another host`, `${text} is this box's own address (${own.pointer})`);
+      this.fail(at(), `${what}: an address of another host`, `${text} is this box's own address (${own.pointer})`);
       return;
     }
     if (!options.onLink) return;
@@ -156,12 +158,12 @@ export class Checker {
       const dhcp = options.interface !== undefined ? this.dhcpInterfaces.has(options.interface) : this.dhcpInterfaces.size > 0;
       if (dhcp) return;
       const on = options.interface !== undefined ? ` of ${options.interface}` : '';
-      this.fail(at, `${what}: an address on a connected subnet${on}`, `connected: ${this.subnetList(options.interface)}`);
+      this.fail(at(), `${what}: an address on a connected subnet${on}`, `connected: ${this.subnetList(options.interface)}`);
       return;
     }
     if (subnet.prefix.length <= 30 && (address === subnet.prefix.network || address === subnet.prefix.broadcast)) {
       const which = address === subnet.prefix.network ? 'network' : 'broadcast';
-      this.fail(at, `${what}: a host address`, `${text} is the ${which} address of ${formatPrefix(subnet.prefix)}`);
+      this.fail(at(), `${what}: a host address`, `${text} is the ${which} address of ${formatPrefix(subnet.prefix)}`);
     }
   }
 

@@ -98,7 +98,7 @@ export function checkLvs(c: Checker): void {
         c.fail(rat('address'), 'a real server address, not a VIP of this box');
         return;
       }
-      c.neighbour(rat('address'), rs.address, 'a real server', { onLink: vs.method === 'dr' });
+      c.neighbour(() => rat('address'), rs.address, 'a real server', { onLink: vs.method === 'dr' });
       if (vs.method !== 'nat' && rs.port !== undefined && (vs.fwmark !== undefined || (vs.port !== undefined && vs.port !== 0 && rs.port !== vs.port))) {
         c.fail(rat('port'), vs.fwmark !== undefined
           ? `no port: ${vs.method} keeps the packet's own port`
