@@ -1,6 +1,6 @@
 // Generates src/config/generated/ from src/config/schema.json (the single source of truth):
 //   validate.js + validate.d.ts   ajv standalone validator, an ES module (package.json has
-//                                 "type": "module") that .ts files import directly and rollup
+//                                 "type": "module") that .ts files import directly and esbuild
 //                                 bundles; boot never compiles schemas
 //   schema.js + schema.d.ts       the schema as a module (printed by `config schema`, read by the
 //                                 error formatter) without relying on JSON-module support

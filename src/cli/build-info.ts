@@ -1,5 +1,5 @@
 // Version, commit and build date. The bundler replaces __STOCKADE_BUILD__ with the real values
-// (rollup.config.ts); running from source (tests) reports a development build.
+// (scripts/bundle.ts); running from source (tests) reports a development build.
 
 declare const __STOCKADE_BUILD__: BuildInfo | undefined;
 

@@ -7,6 +7,7 @@
 // the command writes the table itself, every enabled server as up, and warns so.
 import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
+import { withoutTurbofan } from './one-shot.ts';
 import { terminalSafe, type Config } from '../config/index.ts';
 import { IpvsClient, type IpvsKernel } from '../kernel/ipvs/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';
@@ -94,6 +95,7 @@ const lvsPlan = (open: IpvsOpener): Command => ({
   usage: '[FILE] [--json]',
   summary: 'print the IPVS services and real servers `lvs apply` would add, change or delete, and why (changes nothing)',
   async run(args: readonly string[], io: Io): Promise<number> {
+    withoutTurbofan();
     const { file, json } = parseNetArgs('lvs plan', args);
     const config = loadOrReport(file, io);
     if (!config) return EXIT_BAD_INPUT;
@@ -119,6 +121,7 @@ const lvsApply = (open: IpvsOpener): Command => ({
   usage: '[FILE] [--json]',
   summary: "make the kernel's IPVS table hold the config's virtual services: only what differs is written; a refusal undoes the rest",
   async run(args: readonly string[], io: Io): Promise<number> {
+    withoutTurbofan();
     // STOCKADE_LVS_TRACE=1: where the command's time goes, step by step, on stderr (for profiling).
     const trace = process.env['STOCKADE_LVS_TRACE'] ? (step: string, ms: number): void => io.err(`lvs apply: ${ms.toFixed(1)} ms ${step}\n`) : undefined;
     let t0 = performance.now();

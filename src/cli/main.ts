@@ -1,15 +1,15 @@
 // The one entry point of the stockade executable: picks the subcommand and turns every failure
 // into a one-line message and an exit status (never a stack trace).
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, processIo, type Command, type Io } from './command.ts';
-import { commands } from './commands.ts';
+import { allCommands, commandsNamed } from './commands.ts';
 import { versionLine } from './build-info.ts';
 import { asksForHelp, commandHelp, groupHelp, groupsOf, helpText as listText } from './help.ts';
 
-export function helpText(list: readonly Command[] = commands): string {
-  return listText(list);
+export async function helpText(): Promise<string> {
+  return listText(await allCommands());
 }
 
-function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+function findCommand(argv: readonly string[], commands: readonly Command[]): { command: Command; rest: readonly string[] } | undefined {
   // Longest match first, so "config validate" wins over a future "config".
   const sorted = [...commands].sort((a, b) => b.words.length - a.words.length);
   for (const command of sorted) {
@@ -24,14 +24,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const [first] = argv;
   if (first === 'help' && argv.length > 1) return main([...argv.slice(1), '--help'], io);
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
-    io.out(helpText());
+    io.out(await helpText());
     return first === undefined ? EXIT_BAD_INPUT : EXIT_OK;
   }
   if (first === '--version' || first === 'version' || first === '-V') {
     io.out(versionLine() + '\n');
     return EXIT_OK;
   }
-  const found = findCommand(argv);
+  // Only the commands of the word given are loaded (see commands.ts).
+  const commands = await commandsNamed(first);
+  const found = findCommand(argv, commands);
   const group = groupsOf(commands).includes(first) ? first : undefined;
   if (!found) {
     // A group alone or with --help lists its commands; a word it does not know names the group.

@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { commands } from '../../src/cli/commands.ts';
+import { allCommands } from '../../src/cli/commands.ts';
 import { requireLab } from '../lab/require.ts';
 import { NODE_A, nodeConfig, pairTopology, waitState, withDaemonLab } from '../lab/helpers/stockade-daemon.ts';
 import { makeTestDisk } from '../unit/upgrade/disk.ts';
+
+const commands = await allCommands();
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = process.env.STOCKADE_BIN ?? join(root, 'dist', 'x64', 'stockade');

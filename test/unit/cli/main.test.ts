@@ -8,7 +8,7 @@ test('help lists the real subcommands: groups with their commands, each fitting 
   const io = capture();
   assert.is(await main(['help'], io), 0);
   assert.match(io.stdout.replace(/\n {4,}/g, " "), /^ {2}config +.*: validate, schema, plan, apply,/m);
-  assert.is(io.stdout, helpText());
+  assert.is(io.stdout, await helpText());
   for (const line of io.stdout.split('\n')) assert.ok(line.length <= 79, line);
   const group = capture();
   assert.is(await main(['config', '--help'], group), 0);
