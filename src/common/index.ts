@@ -5,6 +5,7 @@ export { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError } from './user-error.t
 export { processIo } from './io.ts';
 export type { Io } from './io.ts';
 export { createHmac, timingSafeEqual } from './hmac.ts';
+export { nodeCrypto } from './node-crypto.ts';
 export { formatIpv4, isMulticast, mustParseIpv4, parseIpv4 } from './ipv4.ts';
 export type { Ipv4 } from './ipv4.ts';
 export { isMac, parseMac } from './mac.ts';

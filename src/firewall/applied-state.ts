@@ -4,7 +4,7 @@
 // generation id right after the apply. When both are unchanged, nobody has changed the rules
 // since (iptables-nft bumps the generation on every change), so the next apply of the same file
 // has nothing to do and skips loading the config and iptables-save.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../common/index.ts';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDir, writeFileAtomically } from '../kernel/index.ts';
@@ -26,7 +26,7 @@ export function appliedStatePath(env: Readonly<Record<string, string | undefined
 }
 
 export function configKey(bytes: Uint8Array, build: string): string {
-  return createHash('sha256').update(bytes).update('\n').update(build).digest('hex');
+  return nodeCrypto().createHash('sha256').update(bytes).update('\n').update(build).digest('hex');
 }
 
 export function readAppliedState(path = appliedStatePath()): AppliedState | undefined {

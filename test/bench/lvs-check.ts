@@ -22,6 +22,8 @@
 //   (3) state: the killed server reported down, no other server reported down; the IPVS table
 //       holds the 20 services and 1,999 servers after it (ipvsadm -S -n).
 //   npm run bench -- lvs-check [--runs N] [--window S] [--settle S] [--ports N (per address; 100)]
+//     [--daemon-node-options 'FLAGS'] (an experiment: NODE_OPTIONS for stockade's daemon, e.g.
+//     V8 flags; the BENCH line then says so)
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -36,7 +38,9 @@ import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { MIN_RUNS, alternate, benchFields, describe, median, ratio, runsOption } from './stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, window: { type: 'string', default: '10' }, settle: { type: 'string', default: '5' }, ports: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, window: { type: 'string', default: '10' }, settle: { type: 'string', default: '5' }, ports: { type: 'string', default: '100' }, 'daemon-node-options': { type: 'string' } } });
+const DAEMON_NODE_OPTIONS = values['daemon-node-options'];
+if (DAEMON_NODE_OPTIONS !== undefined && !/^[-\w=., ]*$/.test(DAEMON_NODE_OPTIONS)) throw new Error(`--daemon-node-options: flags only (letters, digits, - _ = . , and spaces), got ${DAEMON_NODE_OPTIONS}`);
 const runs = runsOption(values.runs, MIN_RUNS);
 const WINDOW_S = Number(values.window);
 const SETTLE_S = Number(values.settle);
@@ -179,7 +183,7 @@ async function main(): Promise<void> {
         stockade: {
           async start(vm, sh) {
             const from = vm.shellOutput().length;
-            const pid = Number(/^PID (\d+)$/m.exec(await sh('stockade daemon --config /data/check.json --default-config none --socket /tmp/bench.sock 2>&1 & echo PID $!'))?.[1]);
+            const pid = Number(/^PID (\d+)$/m.exec(await sh(`${DAEMON_NODE_OPTIONS !== undefined ? `NODE_OPTIONS='${DAEMON_NODE_OPTIONS}' ` : ''}stockade daemon --config /data/check.json --default-config none --socket /tmp/bench.sock 2>&1 & echo PID $!`))?.[1]);
             // Its "lvs: applied" line may be among those its log holds back (over 200 a second):
             // the run waits for the whole table instead (below).
             await vm.waitFor(/daemon starting|daemon: .*/, 300_000, from, 'shell');
@@ -304,7 +308,7 @@ async function main(): Promise<void> {
       else console.log('state: on both sides, every killed server reported down and no other; the table without it');
       if (!same) process.exitCode = 1;
       const fields = (key: string, v: number[], digits = 1): string => (v.length ? benchFields(key, v, digits) : `${key}=NA`);
-      console.log(`BENCH lvs-check runs=${runs} servers=${SERVERS} check_cpu_ratio=${kCpu.length ? ratio(median(sCpu), median(kCpu)) : 'NA'} detect_ms=${sDetect.length ? median(sDetect).toFixed(0) : 'NA'} detect_keepalived_ms=${kDetect.length ? median(kDetect).toFixed(0) : 'NA'} ${fields('cpu_ms_per_s', sCpu)} ${fields('cpu_keepalived_ms_per_s', kCpu)} same_state=${same ? 'yes' : 'no'} host_load=${loadavg()[0]!.toFixed(1)}`);
+      console.log(`BENCH lvs-check runs=${runs} servers=${SERVERS} check_cpu_ratio=${kCpu.length ? ratio(median(sCpu), median(kCpu)) : 'NA'} detect_ms=${sDetect.length ? median(sDetect).toFixed(0) : 'NA'} detect_keepalived_ms=${kDetect.length ? median(kDetect).toFixed(0) : 'NA'} ${fields('cpu_ms_per_s', sCpu)} ${fields('cpu_keepalived_ms_per_s', kCpu)} same_state=${same ? 'yes' : 'no'} host_load=${loadavg()[0]!.toFixed(1)}${DAEMON_NODE_OPTIONS !== undefined ? ` daemon_node_options='${DAEMON_NODE_OPTIONS}'` : ''}`);
     } finally {
       await vms.destroy(process.exitCode !== undefined && process.exitCode !== 0);
     }

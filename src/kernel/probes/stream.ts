@@ -4,8 +4,13 @@
 // Errors are Error objects whose message says what happened in words (refused, unreachable...).
 import { connect as tcpConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { AfterPollTimer } from '../../common/index.ts';
+
+// node:tls on the first HTTPS check, not imported: loading it (and the crypto under it) is a
+// good part of every command's start-up, and only HTTPS checks need it.
+let tls: typeof Tls | undefined;
+const nodeTls = (): typeof Tls => (tls ??= process.getBuiltinModule('node:tls') as typeof Tls);
 
 export interface StreamTarget {
   address: string;
@@ -36,7 +41,7 @@ function open(t: StreamTarget, connectTimeoutMs: number, signal: AbortSignal): P
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error('cancelled'));
     const sock: Socket = t.tls
-      ? tlsConnect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}), ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) })
+      ? nodeTls().connect({ host: t.address, port: t.port, rejectUnauthorized: false, ...(t.tls.servername !== undefined ? { servername: t.tls.servername } : {}), ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) })
       : tcpConnect({ host: t.address, port: t.port, ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) });
     let settled = false;
     // One poll after the timer: a connect finished in time but not read yet is taken first, or a

@@ -3,7 +3,7 @@
 // address:port; "Connection: close" for 1.1 and 1.0C only) and the verdict on the bytes that
 // came back: the status line, then the body's MD5 digest and/or a regular expression. Chunked
 // bodies (HTTP/1.1) are decoded before the digest and the regex see them.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../common/index.ts';
 import type { ProbeOutcome } from './check.ts';
 import type { HttpProbe } from './spec.ts';
 
@@ -83,7 +83,7 @@ export function httpVerdict(p: HttpProbe, bytes: Buffer, regex?: RegExp): ProbeO
     return { ok: false, reason: `status ${r.status}, expected ${p.status.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(',')}` };
   }
   if (p.digest !== undefined) {
-    const got = createHash('md5').update(r.body).digest('hex');
+    const got = nodeCrypto().createHash('md5').update(r.body).digest('hex');
     if (got !== p.digest) return { ok: false, reason: `body digest ${got}, expected ${p.digest}` };
   }
   if (p.regex !== undefined) {
