@@ -22,7 +22,7 @@
 //   (3) state: the killed server reported down, no other server reported down; the IPVS table
 //       holds the 20 services and 1,999 servers after it (ipvsadm -S -n).
 //   npm run bench -- lvs-check [--runs N] [--window S] [--settle S] [--ports N (per address; 100)]
-//     [--daemon-node-options 'FLAGS'] (an experiment: NODE_OPTIONS for stockade's daemon, e.g.
+//     [--daemon-node-options='FLAGS'] (an experiment: NODE_OPTIONS for stockade's daemon, e.g.
 //     V8 flags; the BENCH line then says so)
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
