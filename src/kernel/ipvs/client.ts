@@ -16,9 +16,9 @@ import { resolveFamily, splitGenl } from '../netlink/genl.ts';
 import { loadModules } from '../modules.ts';
 import * as C from './codec.ts';
 import type { IpvsDaemonSpec, IpvsDest, IpvsDestSpec, IpvsInfo, IpvsService, IpvsServiceKey, IpvsServiceSpec, IpvsTimeouts, IpvsWrite } from './codec.ts';
+import { IPVS_GENL_NAME } from './constants.ts';
 
 export type { IpvsWrite } from './codec.ts';
-import { IPVS_GENL_NAME } from './constants.ts';
 
 export interface IpvsTableService extends IpvsService {
   dests: IpvsDest[];
@@ -217,7 +217,8 @@ export class IpvsClient implements IpvsKernel {
       return new IpvsError(words.what, words.target, cause);
     };
     // Each datagram's messages are written straight into one reused buffer (no buffer per
-    // write); it is reused only after the datagram's ack, when the kernel has read it.
+    // write). sendBatch() sends it before it returns (the kernel copies it), so the next
+    // datagram, or a concurrent writeAll(), may overwrite it at once.
     const batch = (this.#batch ??= new AttributeEncoder(undefined, WRITE_DATAGRAM_MAX + 1024));
     let i = 0;
     while (i < writes.length) {
