@@ -134,7 +134,10 @@ Boot('x86_64: stockade --version inside is the build\'s', async () => {
 });
 
 Boot('x86_64: init runs stockade daemon, which answers on its control socket', async () => {
-  const status = JSON.parse(await sh('x64a', 'stockade ctl vrrp --json'));
+  // The daemon starts after `boot complete` and answers "the daemon is starting" until it has (a
+  // few seconds of the emulated CPU): that answer is waited out, a bounded number of times; any
+  // other failure fails at once.
+  const status = JSON.parse(await sh('x64a', "(for i in $(seq 120); do stockade ctl vrrp --json 2>/tmp/ctl.err && exit 0; grep -q 'the daemon is starting' /tmp/ctl.err || break; sleep 0.2; done; cat /tmp/ctl.err; exit 1)", 180_000));
   assert.ok(Array.isArray(status.instances), 'ctl vrrp answered with an instance list');
   assert.match(await sh('x64a', 'cat /run/stockade.log'), /stockade\[\d+\]: info: vrrp: no instances configured/);
 });
