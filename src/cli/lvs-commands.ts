@@ -14,17 +14,22 @@ import { controlRequest, controlSocketPath } from '../control/index.ts';
 import { desiredTable, formatAction, LvsApplyError, LvsManager, planLvs, uncheckedServices } from '../lvs/index.ts';
 
 /** What the commands need of IPVS: IpvsClient on the box, a fake in unit tests (lvsCommandsWith). */
-export type IpvsOpener = () => Promise<IpvsKernel & { readonly writes: number; close(): void }>;
+export type IpvsHandle = IpvsKernel & { readonly writes: number; close(): void };
+/** `loadModule: false` (plan, which changes nothing): undefined when IPVS is not loaded. */
+export type IpvsOpener = (opts: { loadModule: boolean }) => Promise<IpvsHandle | undefined>;
 
-const openKernel: IpvsOpener = () => IpvsClient.open();
+const openKernel: IpvsOpener = (opts) => (opts.loadModule ? IpvsClient.open() : IpvsClient.openLoaded());
 
-async function openIpvs(words: string, open: IpvsOpener): Promise<Awaited<ReturnType<IpvsOpener>>> {
+async function openIpvs(words: string, open: IpvsOpener, loadModule: boolean): Promise<IpvsHandle | undefined> {
   try {
-    return await open();
+    return await open({ loadModule });
   } catch (e) {
     throw new UserError(`${words}: ${(e as Error).message}`, EXIT_FAILURE);
   }
 }
+
+/** When plan found no IPVS: the table it compared with is empty, and why. */
+const NOT_LOADED = 'IPVS is not loaded (module ip_vs): the kernel holds no virtual services; lvs apply loads it';
 
 function warn(file: string, config: Config, io: Io): void {
   for (const w of uncheckedServices(config)) io.err(terminalSafe(`${file}: warning: ${w.pointer}: ${w.message}`) + '\n');
@@ -99,19 +104,21 @@ const lvsPlan = (open: IpvsOpener): Command => ({
     const { file, json } = parseNetArgs('lvs plan', args);
     const config = loadOrReport(file, io);
     if (!config) return EXIT_BAD_INPUT;
-    const ipvs = await openIpvs('lvs plan', open);
+    // Not loading ip_vs for a look: a plan changes nothing, the kernel's modules included.
+    const ipvs = await openIpvs('lvs plan', open, false);
     try {
-      const actions = planLvs(desiredTable(config), await ipvs.table(), { exclusive: config.lvs.exclusive });
+      const actions = planLvs(desiredTable(config), ipvs === undefined ? [] : await ipvs.table(), { exclusive: config.lvs.exclusive });
       if (json) {
-        io.out(JSON.stringify({ file, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) }) + '\n');
+        io.out(JSON.stringify({ file, ipvsLoaded: ipvs !== undefined, actions: actions.map((a) => ({ op: a.op, line: formatAction(a), pointer: a.pointer ?? null })) }) + '\n');
         return EXIT_OK;
       }
       warn(file, config, io);
+      if (ipvs === undefined) io.out(`${NOT_LOADED}\n`);
       for (const a of actions) io.out(terminalSafe(formatAction(a)) + '\n');
       io.out(actions.length === 0 ? "no changes: the kernel holds the config's LVS table\n" : `${actions.length} change${actions.length === 1 ? '' : 's'} to write (stockade lvs apply ${terminalSafe(file)})\n`);
       return EXIT_OK;
     } finally {
-      ipvs.close();
+      ipvs?.close();
     }
   },
 });
@@ -137,7 +144,8 @@ const lvsApply = (open: IpvsOpener): Command => ({
     step('load and check the config');
     const running = await daemonWithLvs();
     if (running !== undefined) return applyThroughDaemon(file, config, running, json, io);
-    const ipvs = await openIpvs('lvs apply', open);
+    const ipvs = await openIpvs('lvs apply', open, true);
+    if (ipvs === undefined) throw new Error('lvs apply: IPVS opened without loading ip_vs'); // the opener's contract: loads or throws
     step('open IPVS');
     const log = (): void => undefined;
     try {

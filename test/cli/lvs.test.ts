@@ -1,9 +1,9 @@
 // `stockade lvs plan|apply` and `ctl lvs` as a user runs them (the built executable). Only paths
-// that never reach the kernel run here: a bad config stops before IPVS is opened (the host kernel
-// has no IPVS, and loading ip_vs on a shared host is not a test's business; the image tier runs
-// these commands against a real IPVS).
+// that never change the kernel run here: a bad config stops before IPVS is opened, and plan never
+// loads ip_vs (loading it on a shared host is not a test's business; the image tier runs these
+// commands against a real IPVS).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -37,6 +37,21 @@ for (const words of [['lvs', 'plan'], ['lvs', 'apply']]) {
     assert.not.match(r.text, /\n\s+at /);
   });
 }
+
+test('lvs plan where ip_vs is not loaded: plans against an empty table, says so, leaves ip_vs out', () => {
+  const loaded = existsSync('/sys/module/ip_vs');
+  const r = run(['lvs', 'plan', config(() => undefined)]);
+  if (loaded) {
+    // A machine with IPVS loaded: the plan is against its real table.
+    assert.not.match(r.text, /IPVS is not loaded/, r.text);
+    return;
+  }
+  assert.is(r.code, 0, r.text);
+  assert.match(r.text, /^IPVS is not loaded \(module ip_vs\): the kernel holds no virtual services; lvs apply loads it$/m);
+  assert.match(r.text, /^\+ service tcp 203\.0\.113\.10:80 wlc \(web: not in the kernel\)$/m);
+  assert.match(r.text, /^\d+ changes to write \(stockade lvs apply /m);
+  assert.not.ok(existsSync('/sys/module/ip_vs'), 'ip_vs still not loaded');
+});
 
 test('lvs apply of a fwmark service with a port: exit 2 naming it', () => {
   const file = config((c) => {

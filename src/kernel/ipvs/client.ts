@@ -13,7 +13,7 @@ import { NetlinkSocket } from '../netlink/socket.ts';
 import type { NetlinkSocketOptions } from '../netlink/socket.ts';
 import { NetlinkError } from '../netlink/ack.ts';
 import { resolveFamily, splitGenl } from '../netlink/genl.ts';
-import { loadModules } from '../modules.ts';
+import { loadModules, modulePresent } from '../modules.ts';
 import * as C from './codec.ts';
 import type { IpvsDaemonSpec, IpvsDest, IpvsDestSpec, IpvsInfo, IpvsService, IpvsServiceKey, IpvsServiceSpec, IpvsTimeouts, IpvsWrite } from './codec.ts';
 import { IPVS_GENL_NAME } from './constants.ts';
@@ -98,6 +98,13 @@ function describeWrite(w: IpvsWrite): { what: string; target: string } {
 /** Bytes per datagram of writeAll(): what NetlinkSocket batches too. */
 const WRITE_DATAGRAM_MAX = 64 * 1024;
 
+/** The kernel has no generic netlink family IPVS (ip_vs not loaded, or not there to load). */
+export class IpvsAbsent extends Error {
+  constructor() {
+    super('IPVS: the kernel has no generic netlink family IPVS (module ip_vs not available)');
+  }
+}
+
 export class IpvsClient implements IpvsKernel {
   /** Write commands sent (NEW/SET/DEL, FLUSH, SET_CONFIG, daemons). */
   writes = 0;
@@ -131,7 +138,19 @@ export class IpvsClient implements IpvsKernel {
       return new IpvsClient(sock, family.id);
     } catch (e) {
       sock.close();
-      if (e instanceof NetlinkError && e.code === 'ENOENT') throw new Error('IPVS: the kernel has no generic netlink family IPVS (module ip_vs not available)');
+      if (e instanceof NetlinkError && e.code === 'ENOENT') throw new IpvsAbsent();
+      throw e;
+    }
+  }
+
+  /** As open(), but never loads ip_vs (a look that changes nothing): undefined when IPVS is not there. */
+  static async openLoaded({ sysModuleDir, ...opts }: NetlinkSocketOptions & { sysModuleDir?: string } = {}): Promise<IpvsClient | undefined> {
+    // Asked first: since Linux 5.16 looking the family up loads ip_vs by itself (its genl alias).
+    if (!modulePresent('ip_vs', sysModuleDir)) return undefined;
+    try {
+      return await IpvsClient.open({ ...opts, loadModule: false });
+    } catch (e) {
+      if (e instanceof IpvsAbsent) return undefined;
       throw e;
     }
   }

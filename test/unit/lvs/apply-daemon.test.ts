@@ -30,10 +30,12 @@ function configFile(name: string, mutate: (c: any) => void = () => undefined): {
   return { file, config: r.config };
 }
 
-/** The kernel the one-shot path opens: a FakeIpvs, counted as IpvsClient counts its writes. */
-function kernel(): { fake: FakeIpvs; open: IpvsOpener; opened: () => number } {
+/** The kernel the one-shot path opens: a FakeIpvs, counted as IpvsClient counts its writes;
+ *  `loaded: false`: ip_vs is not loaded (an opener told not to load it answers undefined). */
+function kernel(opts: { loaded?: boolean } = {}): { fake: FakeIpvs; open: IpvsOpener; opened: () => number; asked: boolean[] } {
   const fake = new FakeIpvs();
   let opened = 0;
+  const asked: boolean[] = [];
   const client = new Proxy(fake, {
     get: (t, p) => {
       if (p === 'writes') return t.writes.length;
@@ -42,12 +44,22 @@ function kernel(): { fake: FakeIpvs; open: IpvsOpener; opened: () => number } {
       return typeof v === 'function' ? v.bind(t) : v;
     },
   }) as unknown as Awaited<ReturnType<IpvsOpener>>;
-  return { fake, open: async () => { opened++; return client; }, opened: () => opened };
+  const open: IpvsOpener = async ({ loadModule }) => {
+    asked.push(loadModule);
+    if (opts.loaded === false && !loadModule) return undefined;
+    opened++;
+    return client;
+  };
+  return { fake, open, opened: () => opened, asked };
 }
 
 async function apply(open: IpvsOpener, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return command('lvs apply', open, ...args);
+}
+
+async function command(words: string, open: IpvsOpener, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = { out: '', err: '' };
-  const cmd = lvsCommandsWith(open).find((c) => c.words.join(' ') === 'lvs apply')!;
+  const cmd = lvsCommandsWith(open).find((c) => c.words.join(' ') === words)!;
   const code = await cmd.run(args, { out: (t: string) => void (io.out += t), err: (t: string) => void (io.err += t) } as never);
   return { code, ...io };
 }
@@ -138,6 +150,27 @@ test('no daemon: the same fallback; again: nothing to write', async () => {
   assert.equal(JSON.parse(again.out).actions, [], again.out);
   assert.is(k.fake.writes.length, written, 'nothing written');
   assert.not.ok('via' in JSON.parse(again.out), 'not through a daemon');
+});
+
+test('lvs plan never has ip_vs loaded: not loaded, it plans against an empty table and says so; apply loads it', async () => {
+  const { file } = configFile('plan.json');
+  const k = kernel({ loaded: false });
+  const r = await command('lvs plan', k.open, file);
+  assert.is(r.code, 0, r.err);
+  assert.equal(k.asked, [false]);
+  assert.match(r.out, /^IPVS is not loaded \(module ip_vs\): the kernel holds no virtual services; lvs apply loads it\n/m);
+  const changes = Number(/^(\d+) changes to write/m.exec(r.out)?.[1]);
+  assert.ok(changes > 2, r.out);
+  assert.equal(k.fake.writes, [], 'a plan writes nothing');
+  const j = JSON.parse((await command('lvs plan', k.open, file, '--json')).out) as { ipvsLoaded: boolean; actions: unknown[] };
+  assert.is(j.ipvsLoaded, false);
+  assert.is(j.actions.length, changes);
+  const a = await apply(k.open, file, '--json');
+  assert.is(a.code, 0, a.err);
+  assert.is(k.asked.at(-1), true, 'apply asks for ip_vs');
+  assert.is(JSON.parse(a.out).writes, changes, 'apply writes what the plan listed');
+  const again = JSON.parse((await command('lvs plan', kernel().open, file, '--json')).out) as { ipvsLoaded: boolean };
+  assert.is(again.ipvsLoaded, true);
 });
 
 test.run();

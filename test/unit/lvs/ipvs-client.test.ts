@@ -4,7 +4,9 @@
 // ESRCH (no such service) is undefined, not an error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import { decodeMessages } from '../../../src/kernel/netlink/message.ts';
 import type { NetlinkMessage } from '../../../src/kernel/netlink/message.ts';
@@ -75,6 +77,24 @@ test('another error on GET_SERVICE fails the read', async () => {
   k.deliver([reply(dump, NLMSG_DONE, Buffer.alloc(4), NLM_F_MULTI)]);
   assert.is(await p, 'EPERM');
   client.close();
+});
+
+test('openLoaded() without ip_vs in /sys/module: undefined, and no netlink asked (the lookup itself would load it)', async () => {
+  const sys = mkdtempSync(join(tmpdir(), 'stk-sysmod-'));
+  try {
+    mkdirSync(join(sys, 'nf_conntrack'));
+    let sockets = 0;
+    const real = NetlinkSocket.open;
+    NetlinkSocket.open = (...args: Parameters<typeof NetlinkSocket.open>) => (sockets++, real(...args));
+    try {
+      assert.is(await IpvsClient.openLoaded({ sysModuleDir: sys }), undefined);
+      assert.is(sockets, 0, 'no netlink socket opened');
+    } finally {
+      NetlinkSocket.open = real;
+    }
+  } finally {
+    rmSync(sys, { recursive: true, force: true });
+  }
 });
 
 test.run();
