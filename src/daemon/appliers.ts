@@ -10,7 +10,7 @@ import type { FirewallManager } from '../firewall/index.ts';
 export { lvsApplier } from './lvs-applier.ts';
 export { segmentsApplier } from './segments.ts';
 import type { VrrpRuntime } from '../vrrp/index.ts';
-import { authorizedKeysText, sshEnabled, systemSshKeyFiles, type SshKeyFiles } from '../ssh/index.ts';
+import { authorizedKeysText, sshEnabled, sshListen, systemSshKeyFiles, type SshKeyFiles } from '../ssh/index.ts';
 
 /** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
 export const netApplier: PartApplier = {
@@ -30,28 +30,25 @@ export function firewallApplier(manager: FirewallManager): PartApplier {
   };
 }
 
-/** Management keys read when used (the commit window, revisions kept) change at once; the others need a restart. */
-const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port', 'ssh_authorized_keys']);
-const MANAGEMENT_AT_BOOT = new Set(['ssh_port']);
-const SSH_AT_BOOT = 'SSH is set up at boot: write it to /data/config.json and reboot';
+/** Management keys read when used (the commit window, revisions kept) change at once, and so do SSH's; the others need a restart. */
+const MANAGEMENT_LIVE = new Set(['commit_confirm_s', 'revisions_kept', 'interfaces', 'allowed_sources', 'api_port', 'ssh_authorized_keys', 'ssh_port']);
 
 /**
- * Management: SSH's keys change live, and SSH starts live (src/ssh/live-keys.ts says how); its
- * port is dropbear's argument, set at boot.
+ * Management: SSH's keys change live, SSH starts live, and it moves live to another port or
+ * other management addresses (src/ssh/live-keys.ts says how). Those addresses are the net
+ * part's, so this follows net where SSH is on.
  */
 export function managementApplier(ssh: SshKeyFiles = systemSshKeyFiles): PartApplier {
   return {
     part: 'management',
+    follows: ['net'],
+    followsWhen: (previous, next) => sshEnabled(previous) || sshEnabled(next),
     async apply(previous: Config, next: Config) {
       const before = previous.management as unknown as Record<string, unknown>;
       const after = next.management as unknown as Record<string, unknown>;
       const fixed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !MANAGEMENT_LIVE.has(k) && !equalJson(before[k], after[k]));
-      if (fixed.length > 0) {
-        const k = fixed[0]!;
-        throw new Error(`/management/${k}: changing it on the running box is not supported yet (${MANAGEMENT_AT_BOOT.has(k) ? SSH_AT_BOOT : 'restart the daemon to apply it'})`);
-      }
+      if (fixed.length > 0) throw new Error(`/management/${fixed[0]!}: changing it on the running box is not supported yet (restart the daemon to apply it)`);
       const keys = (c: Config): readonly string[] => c.management.ssh_authorized_keys;
-      if (equalJson(keys(previous), keys(next))) return async () => undefined;
       if (!sshEnabled(previous) && sshEnabled(next)) {
         // Started as boot would (src/ssh/live-keys.ts); undone by emptying the keys file.
         if (!ssh.startable()) return async () => undefined;
@@ -59,6 +56,12 @@ export function managementApplier(ssh: SshKeyFiles = systemSshKeyFiles): PartApp
         return async () => ssh.writeKeys('');
       }
       if (!ssh.running()) return async () => undefined;
+      if (sshEnabled(previous) && sshEnabled(next) && !equalJson(sshListen(previous), sshListen(next))) {
+        // Another port or other addresses: dropbear started again with them (its sessions go on).
+        await ssh.restart(next);
+        return async () => ssh.restart(previous);
+      }
+      if (equalJson(keys(previous), keys(next))) return async () => undefined;
       // A stop empties the keys file (dropbear then lets nobody in; the next boot leaves it off).
       ssh.writeKeys(authorizedKeysText(keys(next)));
       return async () => ssh.writeKeys(authorizedKeysText(keys(previous)));

@@ -1,6 +1,6 @@
 // dropbearkey, Debian's dropbear-bin: the SSH host key. Made into a temp file beside the target
 // and renamed, so a power cut while it is made leaves no half key that dropbear would refuse.
-import { renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { runTool, toolMessage } from './tools.ts';
 
 /**
@@ -24,4 +24,24 @@ export async function makeDropbearHostKey(path: string, opts: { existing?: boole
   const line = shown.stdout.split('\n').find((l) => /^(ssh-|ecdsa-)/.test(l));
   if (shown.code !== 0 || line === undefined) throw new Error(`cannot read the SSH host key ${file}: ${toolMessage(shown, 'dropbearkey')}`);
   return line.trim();
+}
+
+/**
+ * Ends the dropbear listener whose pid `pidFile` holds (SIGTERM; its sessions, its children, go
+ * on). False when none runs there: no file, or the pid is no longer a dropbear (a stale file).
+ */
+export function stopDropbearListener(pidFile: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1 || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dropbear') return false;
+  } catch {
+    return false;
+  }
+  try {
+    process.kill(pid, 'SIGTERM');
+    return true;
+  } catch {
+    return false; // gone meanwhile
+  }
 }

@@ -47,5 +47,5 @@ export { flushUdhcpdLeases, readUdhcpdLeases, runningUdhcpd, startUdhcpd, stopUd
 export type { UdhcpdPaths } from './udhcpd.ts';
 export { sendArpAnnouncements, syncSegmentAddresses } from './segment-addresses.ts';
 export type { AddressChanges, OwnedAddress } from './segment-addresses.ts';
-export { makeDropbearHostKey } from './dropbear.ts';
+export { makeDropbearHostKey, stopDropbearListener } from './dropbear.ts';
 export { runSsh, startSsh, type SshRun, type SshTarget } from './ssh-client.ts';

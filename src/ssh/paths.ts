@@ -10,3 +10,5 @@ export const SSH_RUN_DIR = '/run/stockade/ssh';
 export const AUTHORIZED_KEYS_FILE = `${SSH_RUN_DIR}/authorized_keys`;
 /** dropbear's arguments, one a line, for init's dropbear line (rootfs/usr/lib/stockade/sshd). */
 export const DROPBEAR_ARGV_FILE = `${SSH_RUN_DIR}/dropbear.argv`;
+/** The running dropbear listener's pid, written by init's dropbear line just before it execs it. */
+export const DROPBEAR_PID_FILE = `${SSH_RUN_DIR}/dropbear.pid`;

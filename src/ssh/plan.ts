@@ -57,3 +57,8 @@ export function sshPlan(config: Config, hostKeyFile: string): SshPlan {
   const argv = ['-F', '-E', '-s', '-g', '-j', '-k', '-m', '-I', String(IDLE_S), '-r', hostKeyFile, ...where.flatMap((p) => ['-p', p])];
   return { enabled: true, why: '', port, listen: where, ...(listenNote !== undefined ? { listenNote } : {}), authorizedKeys, hostKeyFile, argv };
 }
+
+/** Where dropbear listens for `config` (its -p values: the port and the management addresses). */
+export function sshListen(config: Config): readonly string[] {
+  return sshPlan(config, '').listen;
+}

@@ -2,7 +2,8 @@
 // management interface only, from management.allowed_sources only. From the admin host m on the
 // mgmt bridge: `ssh box stockade CMD` runs the CLI with stdin passed through, an interactive
 // login gets the console menu; a wrong key, a password, a shell command and the LAN side (client
-// c) are refused; a key added by a config transaction logs in at once and goes with its abort.
+// c) are refused; a key added by a config transaction logs in at once and goes with its abort;
+// another port and another management address move SSH at once (an open session goes on).
 // The host key is made at the first boot on /data and its fingerprint printed on
 // the console. Killing the serial console or an SSH session (kill -9) leaves VRRP alone: same
 // daemon, same states, no transition, adverts going on.
@@ -59,9 +60,9 @@ const s = pairSuite('image ssh', {
 
 const BASE = ['-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=60', '-o', 'LogLevel=ERROR'];
 
-/** ssh from lab host `from` to `address` as root with key `key`, running `command`. */
+/** ssh from lab host `from` to `address` as root with key `key`, running `command` (`extra` first: ssh takes an option's first value). */
 async function ssh(pair: Pair, from: string, address: string, key: string, command: string[], opts: { input?: string; extra?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return pair.lab.exec(from, ['ssh', ...BASE, ...(opts.extra ?? []), '-i', join(keyDir, key), `root@${address}`, ...command], { check: false, timeoutMs: SSH_TIMEOUT_MS, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  return pair.lab.exec(from, ['ssh', ...(opts.extra ?? []), ...BASE, '-i', join(keyDir, key), `root@${address}`, ...command], { check: false, timeoutMs: SSH_TIMEOUT_MS, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 const mgmt = (n: Node): string => addressesOf(n).mgmt;
@@ -125,9 +126,11 @@ s.test('ssh box stockade CMD runs the CLI; its stdin is the session\'s', async (
   const v = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', '--version']);
   assert.is(v.code, 0, v.stderr);
   assert.is(v.stdout.trim(), (await pair.sh('a', 'stockade --version')).trim());
+  // a is MASTER once the pair has settled (its daemon starts after boot, under TCG): waited for.
+  await pair.waitRoles('a');
   const ctl = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'ctl', 'vrrp']);
   assert.is(ctl.code, 0, ctl.stderr);
-  assert.match(ctl.stdout, /\blan\b.*\bMASTER\b/);
+  assert.match(ctl.stdout, /\blan\b.*\bMASTER\b/, ctl.stdout);
   // On the MASTER an upgrade is refused before a byte is read: the BACKUP goes first.
   const master = await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', 'upgrade', 'install', '-', '--no-reboot'], { input: '<html>502 Bad Gateway</html>\n' });
   assert.is(master.code, 2, `${master.stdout}\n${master.stderr}`);
@@ -187,6 +190,43 @@ s.test('a key added by a config transaction logs in at once; aborting the transa
   assert.is(gone.code, 255, 'the key is gone with the aborted transaction');
   assert.match(gone.stderr, /Permission denied \(publickey\)/);
   assert.is((await ssh(pair, 'm', mgmt('a'), 'good', ['stockade', '--version'])).code, 0, 'the configured key still logs in');
+});
+
+s.test('another SSH port and another management address move SSH at once; an open session goes on; the abort moves it back', async (pair) => {
+  const moved = '192.0.2.150';
+  const version = async (address: string, port: number): Promise<number> => (await ssh(pair, 'm', address, 'good', ['stockade', '--version'], { extra: ['-p', String(port), '-o', 'ConnectTimeout=10'] })).code;
+  /** Until `address`:`port` logs in (init starts dropbear again within seconds; bounded). */
+  const answers = async (address: string, port: number): Promise<void> => {
+    await pair.lab.waitFor(`ssh to ${address}:${port}`, async () => ((await version(address, port)) === 0) || undefined, { timeoutMs: SSH_TIMEOUT_MS, intervalMs: 2000 });
+  };
+  // A session open before the change, at the login prompt of its menu.
+  const t = interactive(pair, 'a');
+  try {
+    const at = await t.waitFor(/Password: $/);
+    const saved = JSON.parse(await pair.sh('a', 'cat /data/config.json')) as { management: { ssh_port?: number }; addresses: Array<{ interface: string; static: string[] }> };
+    saved.management.ssh_port = 2222;
+    saved.addresses.find((x) => x.interface === 'mgmt')!.static.push(`${moved}/26`);
+    const b64 = Buffer.from(JSON.stringify(saved, null, 2)).toString('base64');
+    const applied = await pair.run('a', `echo ${b64} | base64 -d > /tmp/ssh-move.json && stockade config apply /tmp/ssh-move.json 2>&1`);
+    assert.is(applied.code, 0, applied.output);
+    assert.match(applied.output, /Applied: .*management/);
+    try {
+      await answers(moved, 2222);
+      await answers(mgmt('a'), 2222);
+      assert.is(await version(mgmt('a'), 22), 255, 'port 22 no longer answers');
+      assert.match(await pair.sh('a', 'iptables -S STOCKADE-INPUT'), /-i mgmt -p tcp -m tcp --dport 2222 .*-j ACCEPT/);
+      // The session opened before the move goes on: its menu logs in.
+      t.type(`${PASSWORD}\r`);
+      await t.waitFor(/ 1\) Status[\s\S]*Enter an option: $/, at);
+    } finally {
+      await pair.sh('a', 'stockade config abort');
+    }
+    await answers(mgmt('a'), 22);
+    assert.is(await version(mgmt('a'), 2222), 255, 'port 2222 no longer answers');
+    assert.is(await version(moved, 22), 255, 'the added address is gone');
+  } finally {
+    await t.kill();
+  }
 });
 
 s.test('SSH answers on the management interface only: from the LAN it is dropped', async (pair) => {
