@@ -99,7 +99,7 @@ function describeWrite(w: IpvsWrite): { what: string; target: string } {
 const WRITE_DATAGRAM_MAX = 64 * 1024;
 
 /** The kernel has no generic netlink family IPVS (ip_vs not loaded, or not there to load). */
-export class IpvsAbsent extends Error {
+class IpvsAbsent extends Error {
   constructor() {
     super('IPVS: the kernel has no generic netlink family IPVS (module ip_vs not available)');
   }
