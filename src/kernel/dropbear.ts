@@ -1,6 +1,7 @@
 // dropbearkey, Debian's dropbear-bin: the SSH host key. Made into a temp file beside the target
 // and renamed, so a power cut while it is made leaves no half key that dropbear would refuse.
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
+import { livePidFromFile, runsProgram } from './pid-file.ts';
 import { runTool, toolMessage } from './tools.ts';
 
 /**
@@ -31,13 +32,8 @@ export async function makeDropbearHostKey(path: string, opts: { existing?: boole
  * on). False when none runs there: no file, or the pid is no longer a dropbear (a stale file).
  */
 export function stopDropbearListener(pidFile: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1 || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dropbear') return false;
-  } catch {
-    return false;
-  }
+  const pid = livePidFromFile(pidFile, (argv) => runsProgram(argv, 'dropbear'));
+  if (pid === undefined) return false;
   try {
     process.kill(pid, 'SIGTERM');
     return true;

@@ -5,8 +5,9 @@
 // runs it is started detached (its own session; init adopts it when stockade exits) and found
 // again through its pidfile.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { processAlive } from './process-alive.ts';
+import { livePidFromFile, runsProgram } from './pid-file.ts';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
 
@@ -37,24 +38,11 @@ export function pidfileFor(ifname: string, dir = runDir()): string {
 
 /** The PID of the udhcpc serving `ifname`, from its pidfile, if that process still runs udhcpc on it. */
 export function runningUdhcpc(ifname: string, dir = runDir()): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidfileFor(ifname, dir), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
-  try {
-    // The PID may have been reused since: it must be a udhcpc we started, for this interface
-    // (told to write this very pidfile).
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const after = (flag: string): string | undefined => argv[argv.indexOf(flag) + 1];
-    if (!argv.some((a) => a === 'udhcpc' || a.endsWith('/udhcpc'))) return undefined;
-    if (!argv.includes('-i') || after('-i') !== ifname || !argv.includes('-p') || after('-p') !== pidfileFor(ifname, dir)) return undefined;
-    return pid;
-  } catch {
-    return undefined;
-  }
+  // It must be a udhcpc we started, for this interface (told to write this very pidfile).
+  return livePidFromFile(pidfileFor(ifname, dir), (argv) => {
+    const after = (flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+    return runsProgram(argv, 'udhcpc') && after('-i') === ifname && after('-p') === pidfileFor(ifname, dir);
+  });
 }
 
 /** The interfaces with a udhcpc pidfile in the run directory (running or stale). */

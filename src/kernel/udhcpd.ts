@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { processAlive } from './process-alive.ts';
+import { livePidFromFile, runsProgram } from './pid-file.ts';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
 import { runDir } from './udhcpc.ts';
@@ -30,20 +31,7 @@ export function udhcpdPaths(ifname: string, dir = runDir()): UdhcpdPaths {
 /** The PID of the udhcpd serving `ifname`, if its pidfile names a live udhcpd started with this interface's config. */
 export function runningUdhcpd(ifname: string, dir = runDir()): number | undefined {
   const paths = udhcpdPaths(ifname, dir);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return undefined;
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!argv.some((a) => DHCPD_PROGRAMS.some((p) => a === p || a.endsWith(`/${p}`))) || !argv.includes(paths.conf)) return undefined;
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return livePidFromFile(paths.pidFile, (argv) => DHCPD_PROGRAMS.some((p) => runsProgram(argv, p)) && argv.includes(paths.conf));
 }
 
 /** The config text the running server was started with (its conf file), if any. */
