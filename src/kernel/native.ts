@@ -53,12 +53,28 @@ export interface NativeUdpSocket extends NativeSocket<[source: string, port: num
   sendTo(data: Uint8Array, address: string, port: number): number;
 }
 
-/** A batch of finished connects per wake-up: pairs of little-endian u32 (token, errno; 0 = connected). */
+/**
+ * A batch of results per wake-up that has any: 16-byte records of little-endian u32 (token, errno
+ * (0 = connected), microseconds since the failed attempt was due, successes before it; the last
+ * two for repeats only). A repeat's success reaches no JavaScript.
+ */
 export interface NativeConnectProber extends NativeSocket<[]> {
   /** The probe's fd while the connect is under way; -errno when connect() failed at once. */
   connectProbe(token: number, address: string, port: number): number;
   /** Closes a probe not yet delivered. */
   cancelProbe(fd: number): void;
+  /** Connects delayMs from now, then every intervalMs on that grid (each failing after timeoutMs),
+   *  until one fails (its record) or cancelRepeat; returns the repeat's handle. */
+  repeatProbe(token: number, address: string, port: number, delayMs: number, intervalMs: number, timeoutMs: number): number;
+  /** Ends the repeat if it is still token's. */
+  cancelRepeat(handle: number, token: number): void;
+  /** [successes, ms since the last success or -1]; undefined once the repeat is not token's. */
+  repeatStats(handle: number, token: number): [number, number] | undefined;
+}
+
+export interface ConnectProberOptions {
+  /** Repeats start on this grid (ms, 1..1000; default 1). */
+  gridMs?: number;
 }
 
 export interface UdpOpenOptions {
@@ -109,7 +125,7 @@ export interface NativeBinding {
   openRawIp(protocol: number, opts?: RawIpOpenOptions): NativeRawIpSocket;
   openPacket(ifindex: number, ethertype: number, opts?: PacketOpenOptions): NativePacketSocket;
   openUdp(opts: UdpOpenOptions): NativeUdpSocket;
-  openConnectProber(): NativeConnectProber;
+  openConnectProber(opts?: ConnectProberOptions): NativeConnectProber;
   ifNameToIndex(name: string): number;
   peerCredentials(fd: number): PeerCredentials;
 }

@@ -1,4 +1,5 @@
-/* Module entry of stockade.node: sockets only, no protocol logic (see sock.h).
+/* Module entry of stockade.node: sockets, no protocol logic (see sock.h); the one scheduler is
+ * repeat.c's (it says why).
  *
  * JS API (typed in src/kernel/native.ts):
  *   openNetlink(protocol, {rcvbuf?, noEnobufs?}) -> Socket (+ portId)
@@ -6,7 +7,9 @@
  *   openPacket(ifindex, ethertype, {dgram?}) -> Socket
  *   openUdp({port, address?, device?, reuseAddr?, multicastGroup?, multicastTtl?, rcvbuf?, sndbuf?}) -> Socket
  *   ifNameToIndex(name) -> number
- *   openConnectProber() -> Socket (connectProbe(token, address, port), cancelProbe(fd))
+ *   openConnectProber({gridMs}) -> Socket (connectProbe(token, address, port), cancelProbe(fd),
+ *     repeatProbe(token, address, port, delayMs, intervalMs, timeoutMs), cancelRepeat(handle, token),
+ *     repeatStats(handle, token))
  *   peerCredentials(fd) -> {pid, uid, gid, groups} of a connected unix socket's peer
  *   Socket: send, sendTo, addMembership, dropMembership, setOption, getOption,
  *           recvStart(cb), recvStop, ref, unref, close; fd, closed

@@ -1,6 +1,7 @@
 /* Shared declarations of the stockade addon: one JS Socket object per fd, five kinds
  * (netlink, raw IPv4, packet, UDP, TCP connect prober) that differ only in how they open, send and receive.
- * The addon holds no protocol logic: framing and codecs live in src/kernel/ (TypeScript). */
+ * The addon holds no protocol logic: framing and codecs live in src/kernel/ (TypeScript). The one
+ * scheduler, the connect prober's repeating TCP checks, is repeat.c's, which says why. */
 #ifndef STOCKADE_SOCK_H
 #define STOCKADE_SOCK_H
 
@@ -54,6 +55,13 @@ struct sock_s {
   /* packet sockets: what sendTo() needs to address a frame */
   int pkt_ifindex;
   int pkt_protocol;       /* host byte order */
+  /* Kind-specific state (connect probers: their repeats), freed by ext_free at close. */
+  void *ext;
+  void (*ext_free)(void *ext);
+  /* Optional: runs first on each wake-up, outside any JS scope; 0 when it handled everything
+   * and JS has nothing to hear (then no scope is opened at all). */
+  int (*service)(sock_t *s);
+  size_t staged;          /* connect probers: result records waiting in buf */
 };
 
 /* errors.c */
@@ -110,6 +118,9 @@ napi_value udp_send_to(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 napi_value prober_open(napi_env env, napi_callback_info info);
 napi_value prober_connect(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 napi_value prober_cancel(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+napi_value prober_repeat(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+napi_value prober_cancel_repeat(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+napi_value prober_repeat_stats(napi_env env, sock_t *s, size_t argc, napi_value *argv);
 
 /* peercred.c */
 napi_value peer_credentials(napi_env env, napi_callback_info info);

@@ -62,6 +62,10 @@ static void drop_receiver(sock_t *s, napi_env env, int js_ok) {
 
 static void close_internal(sock_t *s, napi_env env, int js_ok) {
   drop_receiver(s, env, js_ok);
+  if (s->ext != NULL) {
+    s->ext_free(s->ext);
+    s->ext = NULL;
+  }
   if (s->poll_inited && !s->poll_closing) {
     s->poll_closing = 1;
     /* uv_close unregisters the fd from epoll right away, so closing the fd after it is safe. */
@@ -120,6 +124,9 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
 
   if (s->callback == NULL)
+    return;
+  /* A wake-up handled in C (a repeat's connect, its timer) costs no JS scope. */
+  if (status >= 0 && s->service != NULL && s->service(s) == 0)
     return;
   napi_open_handle_scope(env, &hscope);
   s->in_poll = 1;
@@ -422,10 +429,12 @@ static napi_value m_get_option(napi_env env, napi_callback_info info) {
   return js_int(env, v);
 }
 
-/* connectProbe(token, address, port) / cancelProbe(fd): connect probers only (connect.c). */
-static napi_value prober_method(napi_env env, napi_callback_info info, int cancel) {
-  size_t argc = 3;
-  napi_value argv[3];
+/* Connect probers only (connect.c): connectProbe, cancelProbe, repeatProbe, cancelRepeat, repeatStats. */
+typedef napi_value (*prober_fn)(napi_env env, sock_t *s, size_t argc, napi_value *argv);
+
+static napi_value prober_method(napi_env env, napi_callback_info info, prober_fn fn) {
+  size_t argc = 6;
+  napi_value argv[6];
   sock_t *s = socket_this(env, info, &argc, argv, 0);
   if (s == NULL)
     return NULL;
@@ -433,11 +442,14 @@ static napi_value prober_method(napi_env env, napi_callback_info info, int cance
     throw_errno(env, EOPNOTSUPP, "connect", "only connect probers make probes");
     return NULL;
   }
-  return cancel ? prober_cancel(env, s, argc, argv) : prober_connect(env, s, argc, argv);
+  return fn(env, s, argc, argv);
 }
 
-static napi_value m_connect_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, 0); }
-static napi_value m_cancel_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, 1); }
+static napi_value m_connect_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, prober_connect); }
+static napi_value m_cancel_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, prober_cancel); }
+static napi_value m_repeat_probe(napi_env env, napi_callback_info info) { return prober_method(env, info, prober_repeat); }
+static napi_value m_cancel_repeat(napi_env env, napi_callback_info info) { return prober_method(env, info, prober_cancel_repeat); }
+static napi_value m_repeat_stats(napi_env env, napi_callback_info info) { return prober_method(env, info, prober_repeat_stats); }
 
 static napi_value g_fd(napi_env env, napi_callback_info info) {
   sock_t *s = socket_this(env, info, NULL, NULL, 1);
@@ -476,6 +488,9 @@ int socket_class_init(napi_env env, napi_value exports) {
     {"getOption", NULL, m_get_option, NULL, NULL, NULL, napi_default_method, NULL},
     {"connectProbe", NULL, m_connect_probe, NULL, NULL, NULL, napi_default_method, NULL},
     {"cancelProbe", NULL, m_cancel_probe, NULL, NULL, NULL, napi_default_method, NULL},
+    {"repeatProbe", NULL, m_repeat_probe, NULL, NULL, NULL, napi_default_method, NULL},
+    {"cancelRepeat", NULL, m_cancel_repeat, NULL, NULL, NULL, napi_default_method, NULL},
+    {"repeatStats", NULL, m_repeat_stats, NULL, NULL, NULL, napi_default_method, NULL},
     {"fd", NULL, NULL, g_fd, NULL, NULL, napi_enumerable, NULL},
     {"closed", NULL, NULL, g_closed, NULL, NULL, napi_enumerable, NULL},
   };

@@ -13,6 +13,10 @@
 // wake-up, together with the checks the shell starts on the same grid. A wake-up of the loop
 // costs more than the probes it delivers in the appliance VM; each result is late by batchMs
 // at most.
+//
+// Repeats (`repeat`): a check that would connect every interval until something changes is run
+// by the addon (src/native/repeat.c says why), on a batchMs grid; only its first failure comes
+// back, with when that attempt was due and how many succeeded before it.
 import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
 import { AfterPollTimer } from '../../common/index.ts';
@@ -21,6 +25,25 @@ import { connectOnly, probeError } from './stream.ts';
 
 /** How a probe ends: undefined connected, else the reason in words. */
 export type ConnectDone = (err: Error | undefined) => void;
+
+/** How a repeat ends: its first failure, when that attempt was due (this prober's clock), and the
+ *  successes before it. */
+export type RepeatDone = (err: Error, dueAt: number, successes: number) => void;
+
+/** A repeat under way. */
+export interface Repeat {
+  /** Ends it; `done` is not called after this. */
+  cancel(): void;
+  /** Successes so far and when the last came (undefined: none yet, or the repeat is over). */
+  stats(): { successes: number; lastOkAt: number | undefined };
+}
+
+interface RepeatEntry {
+  token: number;
+  handle: number;
+  timeoutMs: number;
+  done: RepeatDone;
+}
 
 interface Pending {
   token: number;
@@ -45,6 +68,15 @@ function viaNet(address: string, port: number, timeoutMs: number, done: ConnectD
   return () => abort.abort();
 }
 
+/** Bytes per result record (see NativeConnectProber). */
+const RECORD = 16;
+
+/** A repeat's failure in the words of a single probe's (ETIMEDOUT from the addon: its timeout passed). */
+function repeatError(errno: number, timeoutMs: number): Error {
+  const code = errnoName(errno);
+  return code === 'ETIMEDOUT' ? new Error(`no connection within ${timeoutMs} ms`) : probeError({ code });
+}
+
 /** Tokens are the addon's int32 arguments: 1 .. 2^31-1, then around again (none lives that long). */
 const TOKEN_MAX = 0x7fffffff;
 
@@ -52,6 +84,7 @@ export class ConnectProber {
   readonly #now: () => number;
   #sock: NativeConnectProber | undefined;
   readonly #pending = new Map<number, Pending>();
+  readonly #repeats = new Map<number, RepeatEntry>();
   readonly #queues = new Map<number, Queue>();
   #token = 0;
   #timer: AfterPollTimer | undefined;
@@ -85,7 +118,7 @@ export class ConnectProber {
     const cancel = (): void => this.#finish(p, undefined, true, false);
     if (this.#closed) return this.#failSoon(p, new Error('checks stopped')), cancel;
     const sock = this.#open();
-    p.token = this.#token = this.#token >= TOKEN_MAX ? 1 : this.#token + 1;
+    p.token = this.#nextToken();
     let fd: number;
     try {
       fd = sock.connectProbe(p.token, address, port);
@@ -100,6 +133,53 @@ export class ConnectProber {
     q.items.push(p);
     if (p.deadline < this.#timerAt) this.#arm(p.deadline);
     return cancel;
+  }
+
+  /** Whether repeat() takes this address (IPv4 only: the addon's connects are AF_INET). */
+  static canRepeat(address: string): boolean {
+    return !address.includes(':');
+  }
+
+  /**
+   * Connects to address:port at `firstAt` and then every `intervalMs` on that grid, each connect
+   * failing after `timeoutMs`, until one fails: `done` then, once and later (never from inside
+   * this call), unless cancelled first. Nothing reaches JavaScript while connects succeed.
+   */
+  repeat(address: string, port: number, firstAt: number, intervalMs: number, timeoutMs: number, done: RepeatDone): Repeat {
+    if (!ConnectProber.canRepeat(address)) throw new Error(`repeat: ${address} is not IPv4`);
+    const failSoon = (err: Error): Repeat => {
+      let cancelled = false;
+      queueMicrotask(() => cancelled || done(err, firstAt, 0));
+      return { cancel: () => void (cancelled = true), stats: () => ({ successes: 0, lastOkAt: undefined }) };
+    };
+    if (this.#closed) return failSoon(new Error('checks stopped'));
+    const sock = this.#open();
+    const token = this.#nextToken();
+    let handle: number;
+    try {
+      handle = sock.repeatProbe(token, address, port, Math.max(0, Math.round(firstAt - this.#now())), Math.max(1, Math.round(intervalMs)), Math.max(1, Math.round(timeoutMs)));
+    } catch (e) {
+      return failSoon(probeError(e));
+    }
+    const entry: RepeatEntry = { token, handle, timeoutMs, done };
+    this.#repeats.set(token, entry);
+    if (this.#repeats.size === 1) this.#holdLoop();
+    return {
+      cancel: () => {
+        if (this.#repeats.get(token) !== entry) return;
+        this.#dropRepeat(entry);
+        this.#sock?.cancelRepeat(handle, token);
+      },
+      stats: () => {
+        const s = this.#repeats.get(token) === entry ? this.#sock?.repeatStats(handle, token) : undefined;
+        return s === undefined ? { successes: 0, lastOkAt: undefined } : { successes: s[0], lastOkAt: s[1] < 0 ? undefined : this.#now() - s[1] };
+      },
+    };
+  }
+
+  /** Repeats under way. */
+  get repeating(): number {
+    return this.#repeats.size;
   }
 
   /** start() as a promise with an AbortSignal. */
@@ -123,6 +203,11 @@ export class ConnectProber {
   close(): void {
     this.#closed = true;
     for (const p of [...this.#pending.values()]) this.#finish(p, new Error('checks stopped'), true, true);
+    const now = this.#now();
+    for (const r of [...this.#repeats.values()]) {
+      this.#dropRepeat(r);
+      r.done(new Error('checks stopped'), now, 0);
+    }
     this.#timer?.cancel();
     this.#timer = undefined;
     clearTimeout(this.#resume);
@@ -133,20 +218,30 @@ export class ConnectProber {
 
   #open(): NativeConnectProber {
     if (this.#sock !== undefined) return this.#sock;
-    const sock = loadNative().openConnectProber();
+    const sock = loadNative().openConnectProber({ gridMs: Math.min(1000, Math.max(1, Math.round(this.#batchMs))) });
     this.#onResults = (err, data) => {
       if (err !== null) throw err; // epoll_wait failing on our own epoll fd is a bug, not a probe result
       // Every delivered fd is closed already: take them all out of #pending before any settles,
       // so nothing cancels an fd number the kernel may hand out again.
       const done: Array<[Pending, number]> = [];
-      for (let i = 0; i + 8 <= data.length; i += 8) {
-        const p = this.#pending.get(data.readUInt32LE(i));
-        if (p === undefined) continue;
-        this.#pending.delete(p.token);
-        p.fd = -1;
-        done.push([p, data.readUInt32LE(i + 4)]);
+      const ended: Array<[RepeatEntry, number, number, number]> = [];
+      const now = this.#now();
+      for (let i = 0; i + RECORD <= data.length; i += RECORD) {
+        const token = data.readUInt32LE(i);
+        const p = this.#pending.get(token);
+        if (p !== undefined) {
+          this.#pending.delete(p.token);
+          p.fd = -1;
+          done.push([p, data.readUInt32LE(i + 4)]);
+          continue;
+        }
+        const r = this.#repeats.get(token);
+        if (r === undefined) continue;
+        this.#dropRepeat(r);
+        ended.push([r, data.readUInt32LE(i + 4), now - data.readUInt32LE(i + 8) / 1000, data.readUInt32LE(i + 12)]);
       }
       for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : probeError({ code: errnoName(errno) }), false, true);
+      for (const [r, errno, dueAt, successes] of ended) r.done(repeatError(errno, r.timeoutMs), dueAt, successes);
       this.#pause();
     };
     sock.recvStart(this.#onResults);
@@ -154,6 +249,25 @@ export class ConnectProber {
     sock.unref();
     this.#sock = sock;
     return sock;
+  }
+
+  #nextToken(): number {
+    return (this.#token = this.#token >= TOKEN_MAX ? 1 : this.#token + 1);
+  }
+
+  #dropRepeat(r: RepeatEntry): void {
+    this.#repeats.delete(r.token);
+    if (this.#repeats.size === 0) this.#holdLoop();
+  }
+
+  /** Repeats keep the loop alive (nothing in JavaScript waits for them): the epoll set's poll,
+   *  and while it is paused, the timer that resumes it. Plain probes' owners keep it themselves. */
+  #holdLoop(): void {
+    const hold = this.#repeats.size > 0;
+    if (hold) this.#sock?.ref();
+    else this.#sock?.unref();
+    if (hold) this.#resume?.ref();
+    else this.#resume?.unref();
   }
 
   /** Settles `p` once: closes its fd if still ours, and tells its owner unless it cancelled. */
@@ -195,8 +309,8 @@ export class ConnectProber {
       this.#resumeAt = Infinity;
       if (!this.#closed && this.#sock !== undefined && this.#onResults !== undefined) this.#sock.recvStart(this.#onResults);
     }, Math.max(0, at - this.#now()));
-    // The probes' owners keep the loop alive, not this (as the epoll set is unref'd).
-    this.#resume.unref();
+    // The probes' owners keep the loop alive, not this (as the epoll set is unref'd); repeats do.
+    if (this.#repeats.size === 0) this.#resume.unref();
   }
 
   #expire(firedAt: number): void {

@@ -7,6 +7,13 @@
 // the start of the previous one, so a slow server does not make its checks drift later. Every
 // attempt has a hard deadline: the core fails it then and tells the shell to drop its I/O, so a
 // hung TLS session or program can never hold a check (keepalived #1817).
+//
+// Repeating: a TCP check that is up with nothing pending, where a success would change nothing
+// but counters, is handed to the shell to repeat outside JavaScript (the addon; its reasons in
+// src/native/repeat.c) when it is `repeatable`: one long attempt ('repeat') with no deadline of
+// ours (the repeat's connect timeout is the attempt's), which ends with its first failure,
+// carrying when that attempt was due and the successes before it. Those are counted as if each
+// had come here, and the failure goes through the same path as any other.
 import type { CheckSpec } from './spec.ts';
 
 export type ProbeOutcome =
@@ -21,6 +28,8 @@ export const NONE = Object.freeze([]) as unknown as never[];
 
 export type CheckAction =
   | { kind: 'probe'; check: string; attempt: number; connectTimeoutMs: number; deadlineAt: number }
+  /** Connect from `firstAt` on, every intervalMs, until one fails: its result ends `attempt`. */
+  | { kind: 'repeat'; check: string; attempt: number; firstAt: number; intervalMs: number; connectTimeoutMs: number }
   /** The attempt ran past its deadline (already counted as failed): stop its I/O. */
   | { kind: 'cancel'; check: string; attempt: number }
   | { kind: 'changed'; check: string; up: boolean; reason: string }
@@ -40,6 +49,20 @@ export interface CheckStatus {
   weight: number | undefined;
   attempts: number;
   deadlineMisses: number;
+  /** Repeated outside JavaScript now (see the header). */
+  repeating: boolean;
+}
+
+/** A repeat's end: when its failed attempt was due, and the successes before it. */
+export interface Repeated {
+  dueAt: number;
+  successes: number;
+}
+
+/** A repeat under way, as the shell sees it: its successes so far and when the last came. */
+export interface RepeatProgress {
+  successes: number;
+  lastOkAt: number | undefined;
 }
 
 export class Check {
@@ -49,7 +72,7 @@ export class Check {
   #failures = 0;
   #retry = 0;
   #attempt = 0;
-  #inFlight: { attempt: number; startedAt: number; deadlineAt: number } | undefined;
+  #inFlight: { attempt: number; startedAt: number; deadlineAt: number; repeat: boolean } | undefined;
   /** When the next attempt starts; undefined while in flight, stopped or suspended. */
   #nextAt: number | undefined;
   /** Start of the current check's first attempt: the next check is intervalMs after it. */
@@ -60,11 +83,14 @@ export class Check {
   #lastAt: number | undefined;
   #attempts = 0;
   #deadlineMisses = 0;
+  readonly #repeatable: boolean;
 
-  /** `up`: the state to start in (default: down with alpha, else up; a config change carries the old one). */
-  constructor(spec: CheckSpec, up = !spec.timing.alpha) {
+  /** `up`: the state to start in (default: down with alpha, else up; a config change carries the old one).
+   *  `repeatable`: the shell can repeat this check outside JavaScript (see the header). */
+  constructor(spec: CheckSpec, up = !spec.timing.alpha, repeatable = false) {
     this.spec = spec;
     this.#up = up;
+    this.#repeatable = repeatable && spec.probe.kind === 'tcp';
   }
 
   get up(): boolean {
@@ -103,13 +129,14 @@ export class Check {
   }
 
   deadline(): number | undefined {
-    return this.#inFlight ? this.#inFlight.deadlineAt : this.#nextAt;
+    if (this.#inFlight) return this.#inFlight.repeat ? undefined : this.#inFlight.deadlineAt;
+    return this.#nextAt;
   }
 
   timer(now: number): CheckAction[] {
     const f = this.#inFlight;
     if (f) {
-      if (now < f.deadlineAt) return NONE;
+      if (f.repeat || now < f.deadlineAt) return NONE;
       this.#deadlineMisses++;
       const cancel: CheckAction = { kind: 'cancel', check: this.spec.id, attempt: f.attempt };
       return [cancel, ...this.#finish(now, { ok: false, reason: `no answer within the ${this.spec.timing.deadlineMs} ms deadline` })];
@@ -122,14 +149,23 @@ export class Check {
     this.#attempts++;
     const t = this.spec.timing;
     const deadlineAt = now + t.deadlineMs;
-    this.#inFlight = { attempt: this.#attempt, startedAt: now, deadlineAt };
+    this.#inFlight = { attempt: this.#attempt, startedAt: now, deadlineAt, repeat: false };
     this.#nextAt = undefined;
     return [{ kind: 'probe', check: this.spec.id, attempt: this.#attempt, connectTimeoutMs: Math.min(t.connectTimeoutMs, t.deadlineMs), deadlineAt }];
   }
 
-  /** The outcome of attempt `attempt`; a late one (cancelled, or from before a suspend) is ignored. */
-  result(now: number, attempt: number, outcome: ProbeOutcome): CheckAction[] {
-    if (!this.#inFlight || this.#inFlight.attempt !== attempt) return NONE;
+  /** The outcome of attempt `attempt`; a late one (cancelled, or from before a suspend) is ignored.
+   *  `repeated`: the attempt was a repeat, ended by this outcome (see the header). */
+  result(now: number, attempt: number, outcome: ProbeOutcome, repeated?: Repeated): CheckAction[] {
+    const f = this.#inFlight;
+    if (!f || f.attempt !== attempt) return NONE;
+    if (f.repeat) {
+      const n = repeated?.successes ?? 0;
+      this.#successes += n;
+      this.#attempts += n + 1;
+      // The failed attempt's place on the grid: the next check is an interval after it.
+      this.#checkStartedAt = repeated?.dueAt ?? f.startedAt;
+    }
     return this.#finish(now, outcome);
   }
 
@@ -154,6 +190,7 @@ export class Check {
         out = [...out, { kind: 'weight', check: id, weight: outcome.weight, reason: outcome.weight === undefined ? 'no dynamic weight' : `the check reported weight ${outcome.weight}` }];
       }
       this.#nextAt = this.#nextOnGrid(now);
+      if (this.#repeatable && this.#up && this.#weight === undefined && !this.#suspended) out = [...out, this.#repeat()];
       return out;
     }
     this.#lastResult = outcome.reason;
@@ -173,6 +210,16 @@ export class Check {
     return out;
   }
 
+  /** Hands the checks from #nextAt on to the shell's repeat: one attempt until it fails. */
+  #repeat(): CheckAction {
+    const t = this.spec.timing;
+    const firstAt = this.#nextAt!;
+    this.#attempt++;
+    this.#inFlight = { attempt: this.#attempt, startedAt: firstAt, deadlineAt: Infinity, repeat: true };
+    this.#nextAt = undefined;
+    return { kind: 'repeat', check: this.spec.id, attempt: this.#attempt, firstAt, intervalMs: t.intervalMs, connectTimeoutMs: Math.min(t.connectTimeoutMs, t.deadlineMs) };
+  }
+
   /**
    * The next start on this check's own grid (its first start plus whole intervals), the first
    * not before `now`: a check that ran late, even by more than an interval (the loop stalled, the
@@ -186,19 +233,23 @@ export class Check {
     return this.#checkStartedAt + Math.ceil((now - this.#checkStartedAt) / interval) * interval;
   }
 
-  status(): CheckStatus {
+  /** `progress`: a repeat's successes so far, counted as if each had come here. */
+  status(progress?: RepeatProgress): CheckStatus {
+    const repeating = this.#inFlight?.repeat === true;
+    const n = repeating ? (progress?.successes ?? 0) : 0;
     return {
       id: this.spec.id,
       up: this.#up,
-      successes: this.#successes,
+      successes: this.#successes + n,
       failures: this.#failures,
       retry: this.#retry,
       lastResult: this.#lastResult,
-      lastAt: this.#lastAt,
+      lastAt: n > 0 ? (progress?.lastOkAt ?? this.#lastAt) : this.#lastAt,
       suspended: this.#suspended,
       weight: this.#weight,
-      attempts: this.#attempts,
+      attempts: this.#attempts + n,
       deadlineMisses: this.#deadlineMisses,
+      repeating,
     };
   }
 }

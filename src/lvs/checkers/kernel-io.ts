@@ -17,6 +17,8 @@ export function kernelWorld(log: (level: 'warn', message: string) => void): Shel
     // Plain TCP in bulk through one epoll set, its results read on the checks' timer grid; TLS through node:tls.
     connect: (address, port, tls, timeoutMs, signal) => (tls ? connectOnly({ address, port, tls }, timeoutMs, signal) : prober.connect(address, port, timeoutMs, signal)),
     connectQuick: (address, port, timeoutMs, done) => prober.start(address, port, timeoutMs, done),
+    // Steady TCP checks repeat in the addon, on the same grid (src/native/repeat.c).
+    repeat: { can: (address) => ConnectProber.canRepeat(address), start: (address, port, firstAt, intervalMs, timeoutMs, done) => prober.repeat(address, port, firstAt, intervalMs, timeoutMs, done) },
     exchange: (address, port, tls, request, maxBytes, timeoutMs, signal, complete) => exchange({ address, port, ...(tls ? { tls } : {}) }, request, maxBytes, timeoutMs, signal, complete),
     datagram: (address, port, payload, waitMs, signal, accept) => datagramExchange(address, port, payload, waitMs, signal, accept),
     ping: (address, timeoutMs, signal) => pinger.ping(address, timeoutMs, signal),

@@ -1,6 +1,6 @@
 // One probe: a check's spec -> the I/O primitives it needs (ProbeIo) -> the pure verdict. Errors
 // of the I/O (refused, reset, unreachable, timed out) are the failure's reason.
-import type { ProbeOutcome } from './check.ts';
+import type { ProbeOutcome, RepeatProgress } from './check.ts';
 import { dnsQuery, dnsVerdict } from './dns.ts';
 import { HTTP_MAX_RESPONSE, httpComplete, httpRequest, httpVerdict } from './http.ts';
 import { miscVerdict } from './misc.ts';
@@ -24,6 +24,15 @@ export interface ProbeIo {
    *  later, unless cancelled; returns the cancel. Absent: connect() is used. */
   connectQuick?(address: string, port: number, timeoutMs: number, done: (err: Error | undefined) => void): () => void;
   program(argv: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<ProgramExit>;
+  /** TCP checks repeated outside JavaScript (check.ts's header); absent: none are. */
+  repeat?: RepeatIo;
+}
+
+export interface RepeatIo {
+  /** Whether start() takes this address. */
+  can(address: string): boolean;
+  /** Connects from `firstAt` on, every intervalMs, until one fails: `done` once, later, unless cancelled. */
+  start(address: string, port: number, firstAt: number, intervalMs: number, timeoutMs: number, done: (err: Error, dueAt: number, successes: number) => void): { cancel(): void; stats(): RepeatProgress };
 }
 
 export interface ProbeContext {

@@ -3,7 +3,7 @@
 // deadline() is reached and result() when a probe finishes, and runs the actions in order.
 // ha_suspend: a service with it runs its checks only while vipHeld() says the VIP is here.
 import { Check, NONE as NO_ACTIONS } from './check.ts';
-import type { CheckAction, CheckStatus, ProbeOutcome } from './check.ts';
+import type { CheckAction, CheckStatus, ProbeOutcome, RepeatProgress, Repeated } from './check.ts';
 import { ServiceState } from './service.ts';
 import type { CheckerEvent, Destination, ServerState, ServiceEffect } from './service.ts';
 import { TimerHeap } from './timer-heap.ts';
@@ -12,6 +12,7 @@ import type { CheckSpec, ServiceSpec } from './spec.ts';
 
 export type RunnerAction =
   | { kind: 'probe'; check: CheckSpec; attempt: number; connectTimeoutMs: number; deadlineAt: number }
+  | { kind: 'repeat'; check: CheckSpec; attempt: number; firstAt: number; intervalMs: number; connectTimeoutMs: number }
   | { kind: 'cancel'; check: string; attempt: number }
   | { kind: 'event'; event: CheckerEvent }
   | { kind: 'run'; command: readonly string[]; why: 'quorum-up' | 'quorum-down'; service: string };
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   warmup?: (maxMs: number) => number;
   /** The state a check starts in when known (a config change keeps unchanged checks' states); undefined: from alpha. */
   initialUp?: (spec: CheckSpec) => boolean | undefined;
+  /** Whether the shell can repeat this (TCP) check outside JavaScript (check.ts's header); default no. */
+  repeatable?: (spec: CheckSpec) => boolean;
 }
 
 export class CheckerRunner {
@@ -59,7 +62,7 @@ export class CheckerRunner {
       for (const server of svc.servers) {
         for (const spec of server.checks) {
           if (this.#checks.has(spec.id)) throw new Error(`checkers: check ${spec.id} given twice`);
-          this.#checks.set(spec.id, { id: spec.id, check: new Check(spec, upAtStart(spec)), service: state, server: server.key, at: 0, heapIndex: -1 });
+          this.#checks.set(spec.id, { id: spec.id, check: new Check(spec, upAtStart(spec), opts.repeatable?.(spec) ?? false), service: state, server: server.key, at: 0, heapIndex: -1 });
         }
       }
       if (svc.haSuspend && svc.vip !== undefined) this.#suspended.add(svc.name);
@@ -100,10 +103,10 @@ export class CheckerRunner {
     return out;
   }
 
-  result(now: number, checkId: string, attempt: number, outcome: ProbeOutcome): RunnerAction[] {
+  result(now: number, checkId: string, attempt: number, outcome: ProbeOutcome, repeated?: Repeated): RunnerAction[] {
     const e = this.#checks.get(checkId);
     if (!e) return NO_ACTIONS;
-    const actions = e.check.result(now, attempt, outcome);
+    const actions = e.check.result(now, attempt, outcome, repeated);
     this.#schedule(e);
     return actions.length === 0 ? NO_ACTIONS : this.#apply(now, e, actions, []);
   }
@@ -156,14 +159,15 @@ export class CheckerRunner {
     return svc.table();
   }
 
-  status(): ServiceStatus[] {
+  /** `progress`: the repeats' successes so far, by check id. */
+  status(progress?: (checkId: string) => RepeatProgress | undefined): ServiceStatus[] {
     return [...this.#services.values()].map((svc) => ({
       name: svc.spec.name,
       quorumUp: svc.quorumUp,
       liveWeight: svc.liveWeight(),
       suspended: this.#suspended.has(svc.spec.name),
       servers: svc.servers(),
-      checks: [...this.#checks.values()].filter((e) => e.service === svc).map((e) => e.check.status()),
+      checks: [...this.#checks.values()].filter((e) => e.service === svc).map((e) => e.check.status(progress?.(e.id))),
       table: svc.table(),
     }));
   }
@@ -175,6 +179,9 @@ export class CheckerRunner {
       switch (a.kind) {
         case 'probe':
           out.push({ kind: 'probe', check: e.check.spec, attempt: a.attempt, connectTimeoutMs: a.connectTimeoutMs, deadlineAt: a.deadlineAt });
+          break;
+        case 'repeat':
+          out.push({ ...a, check: e.check.spec });
           break;
         case 'cancel':
           out.push(a);

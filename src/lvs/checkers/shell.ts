@@ -10,10 +10,13 @@
 //     ignored;
 //   - MISC programs and quorum commands pass script security (src/vrrp's commandProblem) once, at
 //     construction: a refused check fails with the reason, a refused quorum command is not run;
+//   - a steady TCP check the runner hands over ('repeat') runs in the world's repeat (the addon:
+//     no JavaScript per check) as one long attempt, until its first failure comes back as that
+//     attempt's result; its successes so far show in status() (check.ts's header);
 //   - events go out in order ('event') and into a bounded log (events.ts).
 import { EventEmitter } from 'node:events';
 import { AfterPollTimer } from '../../common/index.ts';
-import type { ProbeOutcome } from './check.ts';
+import type { ProbeOutcome, RepeatProgress, Repeated } from './check.ts';
 import { EventLog } from './events.ts';
 import { runProbe, tcpOutcome } from './probe.ts';
 import type { ProbeContext, ProbeIo } from './probe.ts';
@@ -53,6 +56,8 @@ export interface CheckerCounters {
   timerLateMs: number;
   /** Times the checks' timer woke the loop. */
   timerWakeups: number;
+  /** Checks repeating outside JavaScript now (check.ts's header). */
+  repeating: number;
 }
 
 export class CheckerShell extends EventEmitter<CheckerShellEvents> {
@@ -66,12 +71,15 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   #timer: AfterPollTimer | undefined;
   #armedFor: number | undefined;
   #stopped = false;
-  readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0, timerWakeups: 0 };
+  #repeating = 0;
+  readonly #counters: CheckerCounters = { probes: 0, cancelled: 0, inFlight: 0, commandsRun: 0, commandsRefused: 0, timerLateMs: 0, timerWakeups: 0, repeating: 0 };
 
   constructor(services: readonly ServiceSpec[], io: ShellWorld, opts: RunnerOptions = {}) {
     super();
     this.#io = io;
-    this.runner = new CheckerRunner(services, opts);
+    const repeat = io.repeat;
+    const repeatable = opts.repeatable ?? (repeat === undefined ? undefined : (spec: CheckSpec) => spec.probe.kind === 'tcp' && repeat.can(spec.address));
+    this.runner = new CheckerRunner(services, { ...opts, ...(repeatable ? { repeatable } : {}) });
     for (const svc of services) {
       for (const cmd of [svc.quorumUp, svc.quorumDown]) {
         if (!cmd) continue;
@@ -86,7 +94,11 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
             const why = io.commandProblem(c.probe.command);
             if (why !== undefined) ctx.refused = why;
           }
-          const slot: Slot = { ctx, attempt: 0, busy: false, cancel: NO_CANCEL, quickDone: (err) => this.#finished(c.id, slot, slot.attempt, tcpOutcome(err)) };
+          const slot: Slot = {
+            ctx, attempt: 0, busy: false, cancel: NO_CANCEL, repeat: undefined,
+            quickDone: (err) => this.#finished(c.id, slot, slot.attempt, tcpOutcome(err)),
+            repeatDone: (err, dueAt, successes) => this.#finished(c.id, slot, slot.attempt, tcpOutcome(err), { dueAt, successes }),
+          };
           this.#slots.set(c.id, slot);
         }
       }
@@ -123,7 +135,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   status(): { services: ServiceStatus[]; counters: CheckerCounters; events: ReturnType<EventLog['counters']> } {
-    return { services: this.runner.status(), counters: { ...this.#counters, inFlight: this.#inFlight }, events: this.events.counters() };
+    const progress = (id: string): RepeatProgress | undefined => this.#slots.get(id)?.repeat?.stats();
+    return { services: this.runner.status(progress), counters: { ...this.#counters, inFlight: this.#inFlight - this.#repeating, repeating: this.#repeating }, events: this.events.counters() };
   }
 
   #arm(): void {
@@ -156,6 +169,14 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
         case 'probe':
           this.#probe(a.check, a.attempt, a.connectTimeoutMs);
           break;
+        case 'repeat': {
+          const slot = this.#begin(a.check, a.attempt);
+          const r = this.#io.repeat!.start(a.check.address, a.check.port, a.firstAt, a.intervalMs, a.connectTimeoutMs, slot.repeatDone);
+          slot.repeat = r;
+          slot.cancel = () => r.cancel();
+          this.#repeating++;
+          break;
+        }
         case 'cancel': {
           const f = this.#slots.get(a.check);
           if (f?.busy && f.attempt === a.attempt) {
@@ -184,17 +205,23 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     }
   }
 
-  #probe(spec: CheckSpec, attempt: number, connectTimeoutMs: number): void {
+  /** The check's slot, busy with `attempt` (an old attempt still under way is dropped first). */
+  #begin(spec: CheckSpec, attempt: number): Slot {
     const slot = this.#slots.get(spec.id)!;
     if (slot.busy) {
       // The runner cancels before it starts again; should it not, the old probe goes now.
       this.#settle(slot);
       slot.cancel();
     }
-    this.#counters.probes++;
     slot.attempt = attempt;
     slot.busy = true;
     this.#inFlight++;
+    return slot;
+  }
+
+  #probe(spec: CheckSpec, attempt: number, connectTimeoutMs: number): void {
+    const slot = this.#begin(spec, attempt);
+    this.#counters.probes++;
     // TCP checks, the many: the slot's one callback, no promise chain or AbortController.
     if (spec.probe.kind === 'tcp' && this.#io.connectQuick !== undefined) {
       slot.cancel = this.#io.connectQuick(spec.address, spec.port, connectTimeoutMs, slot.quickDone);
@@ -208,17 +235,21 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
   }
 
   /** A probe's outcome: ignored when cancelled or when a newer attempt runs. */
-  #finished(checkId: string, slot: Slot, attempt: number, outcome: ProbeOutcome): void {
+  #finished(checkId: string, slot: Slot, attempt: number, outcome: ProbeOutcome, repeated?: Repeated): void {
     if (!slot.busy || slot.attempt !== attempt) return;
     this.#settle(slot);
     if (this.#stopped) return;
-    this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome));
+    this.#run(this.runner.result(this.#io.now(), checkId, attempt, outcome, repeated));
     this.#arm();
   }
 
   #settle(slot: Slot): void {
     slot.busy = false;
     this.#inFlight--;
+    if (slot.repeat !== undefined) {
+      slot.repeat = undefined;
+      this.#repeating--;
+    }
   }
 }
 
@@ -230,6 +261,9 @@ interface Slot {
   cancel: () => void;
   /** connectQuick's callback: one per check, for every attempt (a cancelled probe never calls it). */
   readonly quickDone: (err: Error | undefined) => void;
+  /** The repeat under way (while busy with one). */
+  repeat: { stats(): RepeatProgress } | undefined;
+  readonly repeatDone: (err: Error, dueAt: number, successes: number) => void;
 }
 
 const NO_CANCEL = (): void => undefined;

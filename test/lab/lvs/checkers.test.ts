@@ -192,6 +192,36 @@ if (requireLab(test, 'lab/lvs/checkers', { tools: ['openssl'] })) {
       run.kill('SIGTERM');
     });
   });
+
+  test('a steady TCP check repeats in the addon (no probe of ours); its server gone silent fails at the connect timeout', async () => {
+    await withServers(async (lab, dir) => {
+      const t = { ...FAST, intervalMs: 300, connectTimeoutMs: 500, deadlineMs: 1000, fall: 1 };
+      const spec = services([['steady', { kind: 'tcp' }, 8001, t]]);
+      // RUN_MS 2500: the status comes once every check has a result after it.
+      const run = lab.spawn('dir', [process.execPath, join(here, 'run-checkers.ts'), writeSpecs(dir, spec), '2500']);
+      const events = () => lines(run).filter((l) => l.event).map((l) => l.event);
+      await lab.waitFor('checks running', () => lines(run).some((l) => l.started === 1));
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(events(), [], 'up from the start: no events');
+      // The server's link down: SYNs go unanswered, neither connected nor refused.
+      const silentAt = Date.now();
+      await lab.exec('rs', ['ip', 'link', 'set', 'eth0', 'down']);
+      await lab.waitFor('the silent server down', () => events().length >= 1, { timeoutMs: 10_000 });
+      const [down] = events();
+      assert.equal([down.kind, down.server, down.up], ['server', `${RS}:8001`, false]);
+      assert.match(down.reason, /^1 failed check in a row \(no connection within 500 ms\)$/);
+      // At most an interval to the next check, its 500 ms timeout, a grid slot and a busy machine's lag.
+      assert.ok(Date.now() - silentAt < 3000, `reported ${Date.now() - silentAt} ms after the link went down`);
+      await lab.waitFor('the status', () => lines(run).some((l) => l.status), { timeoutMs: 15_000 });
+      const status = lines(run).find((l) => l.status)!.status;
+      const c = status.services[0].checks[0];
+      // The checks while up came from the addon's repeat: ours started the first (which handed it
+      // over) and, once it was down, the ones after (every 300 ms, failing).
+      const repeated = c.attempts - status.counters.probes;
+      assert.ok(repeated >= 3, `attempts ${c.attempts}, ${status.counters.probes} of them ours`);
+      assert.equal([c.up, c.repeating, status.counters.repeating], [false, false, 0], 'a down check is ours again');
+    });
+  });
 }
 
 test.run();
