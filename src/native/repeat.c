@@ -191,12 +191,18 @@ static int grow(repeats_t *rp) {
   return 0;
 }
 
-static void release(repeats_t *rp, uint32_t h) {
+/* Out of the heap, its connect (if any) closed. */
+static void halt(repeats_t *rp, uint32_t h) {
   slot_t *x = &rp->s[h];
   heap_remove(rp, h);
   if (x->fd >= 0)
     close(x->fd);
   x->fd = -1;
+}
+
+static void release(repeats_t *rp, uint32_t h) {
+  slot_t *x = &rp->s[h];
+  halt(rp, h);
   x->state = SLOT_FREE;
   x->token = 0;
   rp->free_stack[rp->nfree++] = h;
@@ -206,10 +212,7 @@ static void release(repeats_t *rp, uint32_t h) {
 /* The repeat ends with `err`; JavaScript hears of it at the next receive. */
 static void fail(repeats_t *rp, uint32_t h, int err) {
   slot_t *x = &rp->s[h];
-  heap_remove(rp, h);
-  if (x->fd >= 0)
-    close(x->fd);
-  x->fd = -1;
+  halt(rp, h);
   x->state = SLOT_FAILED;
   x->err = err;
   x->next_report = -1;
