@@ -19,6 +19,9 @@
 //       "TCP connection to [A]:tcp:P failed|timeout", "TCP_CHECK on service [A]:tcp:P failed" or
 //       "Removing service [A]:tcp:P"): both sides write to the VM's test shell, read the same way
 //       on the same clock;
+//       and its reaction: the same line's arrival less that of the server's first SYN after the
+//       close (the first check that found it gone, seen by a raw socket in the servers' host):
+//       the detection without the random phase, which dominates it (0 to 1 s on both sides);
 //   (3) state: the killed server reported down, no other server reported down; the IPVS table
 //       holds the 20 services and 1,999 servers after it (ipvsadm -S -n).
 //   npm run bench -- lvs-check [--runs N] [--window S] [--settle S] [--ports N (per address; 100)]
@@ -34,6 +37,7 @@ import type { LabProcess, Topology } from '../lab/harness.ts';
 import { sleep } from '../lab/wait.ts';
 import { ensureImages } from '../image/images.ts';
 import { hostToolTar } from '../image/host-tool.ts';
+import { addonPath } from '../lab/native/addon.ts';
 import { startVms } from '../image/vm.ts';
 import type { Vm } from '../image/vm.ts';
 import { MIN_RUNS, alternate, benchFields, describe, median, ratio, runsOption } from './stats.ts';
@@ -113,7 +117,7 @@ interface Side {
   anyDown: RegExp;
 }
 
-interface RunResult { cpuMsPerS: number; detectMs: number | undefined; problems: string[] }
+interface RunResult { cpuMsPerS: number; detectMs: number | undefined; reactMs: number | undefined; problems: string[] }
 
 const esc = (s: string): string => s.replace(/[.[\]]/g, '\\$&');
 
@@ -156,7 +160,7 @@ async function main(): Promise<void> {
   const lab = await Lab.create(topology);
   try {
     const socket = join(dir, 'servers.sock');
-    const servers: LabProcess = lab.spawn('srv', [process.execPath, join(import.meta.dirname, 'lvs-check', 'servers.ts'), socket, ADDRS.join(','), String(FIRST_PORT), String(PORTS)]);
+    const servers: LabProcess = lab.spawn('srv', [process.execPath, join(import.meta.dirname, 'lvs-check', 'servers.ts'), socket, ADDRS.join(','), String(FIRST_PORT), String(PORTS)], { env: { ...process.env, STOCKADE_NATIVE: addonPath() } });
     await lab.waitFor('real servers listening', () => servers.stdout().includes('ready'), { timeoutMs: 120_000 });
     const vms = await startVms({
       vms: { a: { board: 'x86_64-generic', memoryMb: 1024, extraDisks: [tool.tar], data: { 'config.json': JSON.stringify(boxConfig()), 'check.json': JSON.stringify(stockadeConfig()), 'keepalived.conf': keepalivedConfig() } } },
@@ -269,6 +273,10 @@ async function main(): Promise<void> {
             }
             await sleep(2);
           }
+          // The first SYN after the close: the check that found the server gone.
+          const syn = /^syn \S+ (\d+|none)$/.exec(await control(socket, `syn ${key}`))?.[1];
+          const reactMs = detectMs === undefined || syn === undefined || syn === 'none' ? undefined : closedAt + detectMs - Number(syn);
+          if (detectMs !== undefined && reactMs === undefined) problems.push(`no SYN to ${key} seen after its close`);
           await sleep(1500); // one more check loop: nothing else may go down
           const others = [...vm.shellOutput().slice(seen).matchAll(side.anyDown)].map((x) => (x[2] === undefined ? x[1]! : `${x[1]}:${x[2]}`)).filter((k) => k !== key);
           if (before.size > 0) problems.push(`${before.size} real server(s) reported down before any was killed (${[...before].slice(0, 3).join(', ')})`);
@@ -282,10 +290,10 @@ async function main(): Promise<void> {
           const mainMsPerS = (c1.mainUser - c0.mainUser + c1.mainSystem - c0.mainSystem) / seconds;
           // The daemon's own counters over about the window: checks and timer wake-ups a second.
           const rates = k0 && k1 ? `; probes ${((k1['probes']! - k0['probes']!) / kSeconds).toFixed(0)}/s, timer wake-ups ${((k1['timerWakeups']! - k0['timerWakeups']!) / kSeconds).toFixed(0)}/s` : name === 'stockade' ? '; counters: ctl lvs gave none' : '';
-          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}${rates}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+          console.log(`round ${round + 1} ${name}: cpu ${cpuMsPerS.toFixed(1)} ms/s (user ${userMsPerS.toFixed(1)}; main thread ${mainMsPerS.toFixed(1)}${rates}), ${key} down after ${detectMs === undefined ? 'NOT DETECTED' : `${detectMs} ms`}${reactMs === undefined ? '' : ` (${reactMs} ms after the first check that found it gone)`}${problems.length ? `; ${problems.join('; ')}` : ''}`);
           // A run that went wrong: what the VM's wan port and kernel say (a stalled NIC, a full table...).
           if (problems.length > 0) console.log((await sh('ip -s -s link show dev wan; ip neigh show dev wan | head -5; dmesg | tail -8; true')).trim().replace(/^/gm, '    '));
-          return { cpuMsPerS, detectMs, problems };
+          return { cpuMsPerS, detectMs, reactMs, problems };
         } finally {
           await sh(`kill ${stopPid} 2>/dev/null; i=0; while kill -0 ${stopPid} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -9 ${stopPid} 2>/dev/null; ipvsadm -C`);
           // The next side starts with no leftover output being taken for its own.
@@ -298,17 +306,19 @@ async function main(): Promise<void> {
       const sDetect = r.stockade.flatMap((x) => (x.detectMs === undefined ? [] : [x.detectMs]));
       const kCpu = r.keepalived.map((x) => x.cpuMsPerS);
       const kDetect = r.keepalived.flatMap((x) => (x.detectMs === undefined ? [] : [x.detectMs]));
+      const sReact = r.stockade.flatMap((x) => (x.reactMs === undefined ? [] : [x.reactMs]));
+      const kReact = r.keepalived.flatMap((x) => (x.reactMs === undefined ? [] : [x.reactMs]));
       console.log(`host load (1 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
       console.log(`${SERVERS} real servers, TCP connect every 1 s (timeout 1 s, rise 1, fall 1, no retry); ${runs} rounds, alternating order; CPU over ${WINDOW_S} s after ${SETTLE_S} s; in the VM (TCG, 1 vCPU)`);
-      console.log(`stockade daemon:         CPU ${describe(sCpu, 'ms/s')}; detection ${sDetect.length ? describe(sDetect, 'ms', 0) : 'none'}`);
-      console.log(`keepalived -C (${kv}): CPU ${describe(kCpu, 'ms/s')}; detection ${kDetect.length ? describe(kDetect, 'ms', 0) : 'none'}`);
+      console.log(`stockade daemon:         CPU ${describe(sCpu, 'ms/s')}; detection ${sDetect.length ? describe(sDetect, 'ms', 0) : 'none'}; reaction ${sReact.length ? describe(sReact, 'ms', 0) : 'none'}`);
+      console.log(`keepalived -C (${kv}): CPU ${describe(kCpu, 'ms/s')}; detection ${kDetect.length ? describe(kDetect, 'ms', 0) : 'none'}; reaction ${kReact.length ? describe(kReact, 'ms', 0) : 'none'}`);
       const problems = [...r.stockade.flatMap((x) => x.problems.map((p) => `stockade: ${p}`)), ...r.keepalived.flatMap((x) => x.problems.map((p) => `keepalived: ${p}`))];
       const same = problems.length === 0;
       if (!same) console.log(`STATES DIFFER:\n${problems.slice(0, 8).join('\n')}`);
       else console.log('state: on both sides, every killed server reported down and no other; the table without it');
       if (!same) process.exitCode = 1;
       const fields = (key: string, v: number[], digits = 1): string => (v.length ? benchFields(key, v, digits) : `${key}=NA`);
-      console.log(`BENCH lvs-check runs=${runs} servers=${SERVERS} check_cpu_ratio=${kCpu.length ? ratio(median(sCpu), median(kCpu)) : 'NA'} detect_ms=${sDetect.length ? median(sDetect).toFixed(0) : 'NA'} detect_keepalived_ms=${kDetect.length ? median(kDetect).toFixed(0) : 'NA'} ${fields('cpu_ms_per_s', sCpu)} ${fields('cpu_keepalived_ms_per_s', kCpu)} same_state=${same ? 'yes' : 'no'} host_load=${loadavg()[0]!.toFixed(1)}${DAEMON_NODE_OPTIONS !== undefined ? ` daemon_node_options='${DAEMON_NODE_OPTIONS}'` : ''}`);
+      console.log(`BENCH lvs-check runs=${runs} servers=${SERVERS} check_cpu_ratio=${kCpu.length ? ratio(median(sCpu), median(kCpu)) : 'NA'} detect_ms=${sDetect.length ? median(sDetect).toFixed(0) : 'NA'} detect_keepalived_ms=${kDetect.length ? median(kDetect).toFixed(0) : 'NA'} react_ms=${sReact.length ? median(sReact).toFixed(0) : 'NA'} react_keepalived_ms=${kReact.length ? median(kReact).toFixed(0) : 'NA'} ${fields('cpu_ms_per_s', sCpu)} ${fields('cpu_keepalived_ms_per_s', kCpu)} same_state=${same ? 'yes' : 'no'} host_load=${loadavg()[0]!.toFixed(1)}${DAEMON_NODE_OPTIONS !== undefined ? ` daemon_node_options='${DAEMON_NODE_OPTIONS}'` : ''}`);
     } finally {
       await vms.destroy(process.exitCode !== undefined && process.exitCode !== 0);
     }

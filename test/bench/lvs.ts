@@ -124,4 +124,4 @@ process.stdout.write(check.stdout);
 const checkLine = check.stdout.trim().split('\n').findLast((l) => l.startsWith('BENCH lvs-check ')) ?? '';
 const field = (k: string): string => new RegExp(`(?:^| )${k}=(\\S+)`).exec(checkLine)?.[1] ?? 'NA';
 if (check.status !== 0) process.exitCode = 1;
-console.log(`${benchLine} check_cpu_ratio=${field('check_cpu_ratio')} detect_ms=${field('detect_ms')} detect_keepalived_ms=${field('detect_keepalived_ms')} check_same_state=${field('same_state')} host_load=${loadavg()[0]!.toFixed(1)}`);
+console.log(`${benchLine} check_cpu_ratio=${field('check_cpu_ratio')} detect_ms=${field('detect_ms')} detect_keepalived_ms=${field('detect_keepalived_ms')} react_ms=${field('react_ms')} react_keepalived_ms=${field('react_keepalived_ms')} check_same_state=${field('same_state')} host_load=${loadavg()[0]!.toFixed(1)}`);
