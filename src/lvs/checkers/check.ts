@@ -151,7 +151,7 @@ export class Check {
     const deadlineAt = now + t.deadlineMs;
     this.#inFlight = { attempt: this.#attempt, startedAt: now, deadlineAt, repeat: false };
     this.#nextAt = undefined;
-    return [{ kind: 'probe', check: this.spec.id, attempt: this.#attempt, connectTimeoutMs: Math.min(t.connectTimeoutMs, t.deadlineMs), deadlineAt }];
+    return [{ kind: 'probe', check: this.spec.id, attempt: this.#attempt, connectTimeoutMs: this.#connectTimeoutMs(), deadlineAt }];
   }
 
   /** The outcome of attempt `attempt`; a late one (cancelled, or from before a suspend) is ignored.
@@ -217,7 +217,12 @@ export class Check {
     this.#attempt++;
     this.#inFlight = { attempt: this.#attempt, startedAt: firstAt, deadlineAt: Infinity, repeat: true };
     this.#nextAt = undefined;
-    return { kind: 'repeat', check: this.spec.id, attempt: this.#attempt, firstAt, intervalMs: t.intervalMs, connectTimeoutMs: Math.min(t.connectTimeoutMs, t.deadlineMs) };
+    return { kind: 'repeat', check: this.spec.id, attempt: this.#attempt, firstAt, intervalMs: t.intervalMs, connectTimeoutMs: this.#connectTimeoutMs() };
+  }
+
+  /** An attempt's connect timeout: never past its hard deadline. */
+  #connectTimeoutMs(): number {
+    return Math.min(this.spec.timing.connectTimeoutMs, this.spec.timing.deadlineMs);
   }
 
   /**

@@ -78,7 +78,8 @@ export class CheckerShell extends EventEmitter<CheckerShellEvents> {
     super();
     this.#io = io;
     const repeat = io.repeat;
-    const repeatable = opts.repeatable ?? (repeat === undefined ? undefined : (spec: CheckSpec) => spec.probe.kind === 'tcp' && repeat.can(spec.address));
+    // Which check types repeat is the check's own rule (TCP only); the world says which addresses.
+    const repeatable = opts.repeatable ?? (repeat === undefined ? undefined : (spec: CheckSpec) => repeat.can(spec.address));
     this.runner = new CheckerRunner(services, { ...opts, ...(repeatable ? { repeatable } : {}) });
     for (const svc of services) {
       for (const cmd of [svc.quorumUp, svc.quorumDown]) {
