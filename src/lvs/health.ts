@@ -15,6 +15,7 @@
 import type { Config } from '../config/index.ts';
 import { startCheckers, type CheckerLogger, type CheckerRuntime, type StartOptions } from './checkers/run.ts';
 import type { CheckerEvent } from './checkers/service.ts';
+import { warmFailurePath } from './checkers/warm.ts';
 import type { ServiceStatus } from './checkers/runner.ts';
 import type { HealthView, LvsEventInput, LvsManager, ServerCheckState, ServiceCheckView } from './manager.ts';
 
@@ -57,6 +58,8 @@ export interface LvsHealthOptions {
   world?: StartOptions['world'];
 }
 
+let failurePathWarm = false;
+
 export class LvsHealth implements HealthView {
   readonly #manager: LvsManager;
   readonly #log: CheckerLogger;
@@ -89,6 +92,12 @@ export class LvsHealth implements HealthView {
     this.#config = config;
     this.#pending = new Map();
     const generation = ++this.#generation;
+    // On the box (tests bring a world of their own): a failure's path compiled before the first
+    // real one, once per process (checkers/warm.ts).
+    if (this.#opts.world === undefined && !failurePathWarm) {
+      failurePathWarm = true;
+      void warmFailurePath();
+    }
     const runtime = startCheckers(config.lvs, this.#log, {
       onEvent: (e) => {
         if (generation === this.#generation) this.#queue(e);

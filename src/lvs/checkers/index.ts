@@ -12,6 +12,7 @@
 //   kernel-io.ts    the world on the box: src/kernel/probes, the clock, script security
 //   from-config.ts  the config's lvs section -> specs
 //   run.ts          startCheckers(): all of the above on the box, with the events logged
+//   warm.ts         a throwaway check's failure run once at start: the path compiled before it counts
 //
 // For the LVS manager and the daemon: startCheckers(config.lvs, log) (run.ts); on each 'event'
 // read shell.runner.table(service) for the destinations to program (failed servers removed or at
@@ -37,4 +38,5 @@ export type { CheckerCounters, CheckerShellEvents, ShellWorld } from './shell.ts
 export { kernelWorld } from './kernel-io.ts';
 export { checkPort, probeOf, servicesFromConfig, statusRanges, timingOf } from './from-config.ts';
 export { startCheckers } from './run.ts';
+export { warmFailurePath } from './warm.ts';
 export type { CheckerLogger, CheckerRuntime, StartOptions } from './run.ts';

@@ -34,13 +34,14 @@ export function startCheckers(lvs: Lvs | { specs: ServiceSpec[] }, log: CheckerL
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
     ...(opts.initialUp ? { initialUp: opts.initialUp } : {}),
   });
-  if (opts.onEvent) shell.on('event', opts.onEvent);
   shell.on('log', log);
+  // The line first, as keepalived does: what the caller does with the event (the table) comes after.
   shell.on('event', (e) => {
     if (e.kind === 'server') log(e.up ? 'info' : 'warn', `lvs: ${e.service}: real server ${e.server} ${e.up ? 'up' : 'down'}: ${e.reason}`);
     else if (e.kind === 'quorum') log(e.up ? 'info' : 'warn', `lvs: ${e.service}: quorum ${e.up ? 'regained' : `lost${e.sorryServer ? ' (sorry server in)' : ''}`}: ${e.reason}`);
     else log('info', `lvs: ${e.service}: real server ${e.server} weight ${e.weight}: ${e.reason}`);
   });
+  if (opts.onEvent) shell.on('event', opts.onEvent);
   shell.start();
   return {
     shell,
