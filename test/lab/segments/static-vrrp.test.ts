@@ -58,7 +58,15 @@ if (ready) {
         assert.is.not((await dhcp()).code, 0, 'no lease from a box that does not serve');
 
         await l.exec('gw', ['ip', 'link', 'set', 'ha', 'up']);
-        await l.waitFor('MASTER and its DHCP server', async () => ((await state()) === 'MASTER' && (await view()).segments[0]!.dhcp[0]!.pid !== null ? true : undefined), { timeoutMs: 20_000 });
+        // What the wait saw last, and the daemon's log: a timeout here says which half was missing.
+        let seen = 'nothing yet';
+        await l.waitFor('MASTER and its DHCP server', async () => {
+          const [st, dhcp] = [await state(), (await view()).segments[0]!.dhcp[0]!];
+          seen = `state ${st}, DHCP server pid ${dhcp.pid}`;
+          return st === 'MASTER' && dhcp.pid !== null ? true : undefined;
+        }, { timeoutMs: 20_000 }).catch((e: Error) => {
+          throw new Error(`${e.message} (last seen: ${seen}); the daemon's log:\n${daemon!.stdout().slice(-3000)}${daemon!.stderr().slice(-1000)}`);
+        });
         const got = await dhcp();
         assert.is(got.code, 0, got.stdout + got.stderr + daemon.stderr());
         assert.match((await l.exec('h1', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, /inet 192\.0\.2\.10\/24 /);
