@@ -17,6 +17,7 @@
 // Repeats (`repeat`): a check that would connect every interval until something changes is run
 // by the addon (src/native/repeat.c says why), on a batchMs grid; only its first failure comes
 // back, with when that attempt was due and how many succeeded before it.
+import { constants } from 'node:os';
 import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
 import { AfterPollTimer } from '../../common/index.ts';
@@ -219,6 +220,9 @@ export class ConnectProber {
   #open(): NativeConnectProber {
     if (this.#sock !== undefined) return this.#sock;
     const sock = loadNative().openConnectProber({ gridMs: Math.min(1000, Math.max(1, Math.round(this.#batchMs))) });
+    // Node builds its errno-name table at the first lookup: here, not at the first failed check
+    // (milliseconds in the appliance VM's emulated CPU, on the way to a down line).
+    errnoName(constants.errno.ECONNREFUSED);
     this.#onResults = (err, data) => {
       if (err !== null) throw err; // epoll_wait failing on our own epoll fd is a bug, not a probe result
       // Every delivered fd is closed already: take them all out of #pending before any settles,
