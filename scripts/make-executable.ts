@@ -25,12 +25,8 @@ if (!arch || !runtime || !bundle || !out) {
  * V8's 2 x 32 MiB: the daemon's bursts (a conntrack sync sender queues 100,000 entries) grew it
  * to the maximum and RSS never came back (sending side 214 -> 163 MiB at 100,000 entries, same
  * sync and commit times in the ctsync bench); a firewall box is short of memory, not of CPU.
- * Bytecode is kept once compiled: V8 drops that of functions not run for 6 major GCs, and the
- * paths that run rarely but must answer fast (a real server's failure, src/lvs/checkers/warm.ts)
- * would otherwise be compiled again, in the emulated CPU tens of milliseconds, at the moment
- * they are needed.
  */
-const V8_FLAGS = ['--max-semi-space-size=2', '--no-flush-bytecode'];
+const V8_FLAGS = ['--max-semi-space-size=2'];
 
 const outPath = resolve(out);
 mkdirSync(dirname(outPath), { recursive: true });

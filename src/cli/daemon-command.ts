@@ -5,6 +5,7 @@ import { CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET, controlSocketPath } from '.
 import { BOARD_DEFAULT_CONFIG_FILE, SAVED_CONFIG_FILE } from '../config/index.ts';
 import { EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 import { LOG_MAX_BYTES, rotatingLog } from '../kernel/index.ts';
+import { keepBytecode } from './one-shot.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none]
                        [--socket PATH] [--log FILE]
@@ -61,6 +62,7 @@ export const daemonCommand: Command = {
       }
     }
     const log = lineLog(write);
+    keepBytecode();
     let handle: DaemonHandle | undefined;
     // In place before anything starts: a fault during start-up is logged and exits non-zero too.
     const guard = installCrashGuard(process, log, async (reason) => {

@@ -6,9 +6,8 @@
 // of our reaction (npm run bench -- lvs-check: the down line a median 62 ms after the check that
 // found the server gone, keepalived's 10 ms; with this run at start, 33 ms, keepalived's 9).
 // Running that path here, on a check of its own with a world that answers at once, moves the
-// compiling to start-up; the executable keeps the bytecode (--no-flush-bytecode,
-// scripts/make-executable.ts), so the path stays compiled however long the box runs without a
-// failure.
+// compiling to start-up; the daemon keeps the bytecode (--no-flush-bytecode, src/cli/one-shot.ts
+// keepBytecode), so the path stays compiled however long the box runs without a failure.
 //
 // Nothing leaves the throwaway: its world has no sockets or programs (only the shell's own
 // timer), its events and log lines go to `log` only when the caller asks (tests), and it is
