@@ -356,7 +356,12 @@ void repeats_run(repeats_t *rp, int64_t now) {
       start(rp, h, now);
   }
   int64_t at = 0;
-  if (rp->nheap > 0) {
+  /* A failure waiting (a connect refused inside connect(), e.g. no route): the timer fires at
+   * once (an absolute time long past), so the receive hands it over without waiting for another
+   * repeat's connect or start, which may never come. */
+  if (rp->report_head >= 0)
+    at = 1;
+  else if (rp->nheap > 0) {
     int64_t k = key(&rp->s[rp->heap[0]]);
     at = (k + rp->grid - 1) / rp->grid * rp->grid;
   }

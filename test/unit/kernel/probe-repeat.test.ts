@@ -79,6 +79,26 @@ test('a refused first connect ends it with no successes; it is told later, never
   }
 });
 
+test('a connect that fails inside connect() (no route) ends it, though no other repeat wakes the prober', async () => {
+  // Linux refuses a TCP connect to a multicast address in connect() itself (ENETUNREACH), as it
+  // does with no route to the server: the failure is known before any packet, and no timer or
+  // connect of another repeat is due to carry it to JavaScript.
+  const prober = new ConnectProber(undefined, { batchMs: 20 });
+  try {
+    let told: Ended | undefined;
+    const at = performance.now();
+    prober.repeat('224.0.0.1', 80, at, 1000, 1000, (err, dueAt, successes) => (told = { message: err.message, dueAt, successes, at: performance.now() }));
+    assert.is(told, undefined, 'told later, never inside the call');
+    for (let i = 0; i < 200 && told === undefined; i++) await sleep(10);
+    assert.is(told?.message, 'network unreachable');
+    assert.is(told?.successes, 0);
+    assert.ok(told!.at - at < 500, `told ${(told!.at - at).toFixed(0)} ms after the start`);
+    assert.is(prober.repeating, 0);
+  } finally {
+    prober.close();
+  }
+});
+
 test('a connect that hangs fails at its timeout', async () => {
   // A listener that never accepts (its process blocked) with a full accept queue: the kernel
   // drops further SYNs, so a connect neither completes nor is refused.
