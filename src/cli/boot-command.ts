@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { buildInfo } from './build-info.ts';
-import { interpretOnly } from './one-shot.ts';
+import { interpretOnly } from './v8-flags.ts';
 import { APPLIANCE_SHARE_DIR, BOOT_HELP, parseBootArgs, realSystem, refuseReason, runBoot } from '../boot/index.ts';
 import { settleUpgradeAtBoot } from './upgrade-trial.ts';
 

@@ -5,7 +5,7 @@ import { CONTROL_SOCKET_ENV, DEFAULT_CONTROL_SOCKET, controlSocketPath } from '.
 import { BOARD_DEFAULT_CONFIG_FILE, SAVED_CONFIG_FILE } from '../config/index.ts';
 import { EXIT_CRASH, installCrashGuard, lineLog, startDaemon, type DaemonHandle } from '../daemon/index.ts';
 import { LOG_MAX_BYTES, rotatingLog } from '../kernel/index.ts';
-import { keepBytecode } from './one-shot.ts';
+import { keepBytecode } from './v8-flags.ts';
 
 const HELP = `usage: stockade daemon [--config FILE] [--default-config FILE|none]
                        [--socket PATH] [--log FILE]

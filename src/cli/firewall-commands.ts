@@ -21,7 +21,7 @@ function compiled(config: Config, words: string): Ruleset {
   }
 }
 
-// Not interpreter-only like net apply (src/cli/one-shot.ts): a ruleset runs to thousands of
+// Not interpreter-only like net apply (src/cli/v8-flags.ts): a ruleset runs to thousands of
 // rules, and loading, compiling and comparing them is hot code the optimizing tiers pay for.
 function load(words: string, args: readonly string[], io: Io): { file: string; json: boolean; config: Config } | undefined {
   const { file, json } = parseConfigArgs(words, args);

@@ -7,7 +7,7 @@
 // the command writes the table itself, every enabled server as up, and warns so.
 import { EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { loadOrReport, parseConfigArgs as parseNetArgs } from './config-arg.ts';
-import { withoutTurbofan } from './one-shot.ts';
+import { withoutTurbofan } from './v8-flags.ts';
 import { terminalSafe, type Config } from '../config/index.ts';
 import { IpvsClient, type IpvsKernel } from '../kernel/ipvs/index.ts';
 import { controlRequest, controlSocketPath } from '../control/index.ts';

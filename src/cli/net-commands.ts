@@ -4,7 +4,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
-import { interpretOnly } from './one-shot.ts';
+import { interpretOnly } from './v8-flags.ts';
 import { terminalSafe } from '../config/index.ts';
 import { linkState } from '../kernel/rtnetlink/index.ts';
 import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
