@@ -2,7 +2,8 @@
 // busybox init keeps stdout on the console or hands it to syslogd. Rate-limited (a flood of bad
 // packets or requests must not fill the disk): lines with a `limit` key at most
 // PER_KEY_PER_SECOND a second per key, every line under an overall TOTAL_PER_SECOND; what is held
-// back is counted by key and announced by the next line that gets out.
+// back is counted by key and announced by the next line that gets out (in the same write: the
+// line that a reader waits for is not held up by a second write before it).
 import { RateLimiter, type Level, type Log, type LogStats } from '../common/index.ts';
 
 export type { Level, Log, LogStats };
@@ -29,9 +30,9 @@ export function lineLog(write: (line: string) => void, opts: LineLogOptions = {}
   const perKey = new RateLimiter(opts.perKeyPerSecond ?? PER_KEY_PER_SECOND);
   const total = new RateLimiter(opts.totalPerSecond ?? TOTAL_PER_SECOND);
   let lines = 0;
-  const emit = (level: Level, message: string): void => {
+  const format = (level: Level, message: string): string => {
     lines++;
-    write(`${new Date().toISOString()} stockade[${pid}]: ${level}: ${message}\n`);
+    return `${new Date().toISOString()} stockade[${pid}]: ${level}: ${message}\n`;
   };
   const log = ((level, message, limit) => {
     const t = now();
@@ -43,8 +44,9 @@ export function lineLog(write: (line: string) => void, opts: LineLogOptions = {}
     }
     const all = total.take(ALL, t);
     if (!all.ok) return;
-    if (all.suppressedBefore > 0) emit('warn', `log: ${all.suppressedBefore} lines held back (more than ${total.perSecond} a second)`);
-    emit(level, message + note);
+    // The count of what was held back goes out with the line, in one write.
+    const held = all.suppressedBefore > 0 ? format('warn', `log: ${all.suppressedBefore} lines held back (more than ${total.perSecond} a second)`) : '';
+    write(held + format(level, message + note));
   }) as LineLog;
   log.stats = () => ({
     lines,
