@@ -96,7 +96,7 @@ export class LvsHealth implements HealthView {
     // real one, once per process (checkers/warm.ts).
     if (this.#opts.world === undefined && !failurePathWarm) {
       failurePathWarm = true;
-      void warmFailurePath();
+      void warmFailurePath(config.lvs);
     }
     const runtime = startCheckers(config.lvs, this.#log, {
       onEvent: (e) => {
