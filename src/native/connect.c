@@ -27,11 +27,14 @@
 
 /* Reads the epoll set: handles the repeats' events and timer here, and stages a
  * PROBE_RECORD-byte record (repeat.h) in buf for every plain probe finished and every repeat
- * failed. Returns the records staged, or -errno. Called with none staged. */
+ * failed. Records go to JavaScript before the repeats' successes and starts of the same read are
+ * handled (repeat.c's header): prober_settle does those once JavaScript has had them. Returns
+ * the records staged, or -errno. Called with none staged. */
 static int prober_stage(sock_t *s) {
   struct epoll_event ev[PROBE_BATCH];
   repeats_t *rp = s->ext;
   size_t nrec = 0;
+  repeats_settle(rp);
   if (!repeats_reports_pending(rp)) {
     /* Read before the events: every connect finished by then is in them, so none is timed out
      * below for having waited to be read. */
@@ -43,10 +46,12 @@ static int prober_stage(sock_t *s) {
       while (n < 0 && errno == EINTR);
       if (n < 0)
         return -errno;
+      /* Failures first (plain probes, the repeats' and the timer's events), successes after. */
       for (int i = 0; i < n; i++) {
         uint64_t data = ev[i].data.u64;
         if (data & REPEAT_BIT) {
-          repeats_event(rp, data, ev[i].events, now);
+          if (data == REPEAT_TIMER_DATA || (ev[i].events & (EPOLLERR | EPOLLHUP)))
+            repeats_event(rp, data, ev[i].events, now, 0);
           continue;
         }
         int fd = (int)(uint32_t)data;
@@ -68,12 +73,26 @@ static int prober_stage(sock_t *s) {
         put_u32le(p, (uint32_t)(data >> 32));
         put_u32le(p + 4, (uint32_t)err);
       }
+      int defer = nrec > 0 || repeats_reports_pending(rp);
+      for (int i = 0; i < n; i++) {
+        uint64_t data = ev[i].data.u64;
+        if ((data & REPEAT_BIT) && data != REPEAT_TIMER_DATA && !(ev[i].events & (EPOLLERR | EPOLLHUP)))
+          repeats_event(rp, data, ev[i].events, now, defer);
+      }
     } while (n == PROBE_BATCH && nrec + PROBE_BATCH <= MAX_RECORDS);
-    repeats_run(rp, now);
+    if (nrec > 0 || repeats_reports_pending(rp))
+      repeats_defer_run(rp, now);
+    else
+      repeats_run(rp, now);
   }
   nrec += repeats_report(rp, s->buf + PROBE_RECORD * nrec, MAX_RECORDS - nrec, mono_ns());
   s->staged = nrec;
   return (int)nrec;
+}
+
+/* The wake-up's last step, once JS has had its records: what waited for them. */
+static void prober_settle(sock_t *s) {
+  repeats_settle(s->ext);
 }
 
 /* The wake-up's first step (outside JS): 0 when it brought JS nothing. */
@@ -128,6 +147,7 @@ napi_value prober_open(napi_env env, napi_callback_info info) {
   s->ext = rp;
   s->ext_free = repeats_free;
   s->service = prober_service;
+  s->after = prober_settle;
   return obj;
 }
 

@@ -14,7 +14,13 @@
  * One timerfd in the prober's epoll set, armed at the earliest due time rounded up to the grid
  * (the starts due in one grid slot go together, as in the JavaScript shell); a binary heap of
  * due times (a start, or the timeout of the connect under way). Failures wait in a FIFO until
- * the prober's receive hands them to JavaScript, in the same records as plain probes. */
+ * the prober's receive hands them to JavaScript, in the same records as plain probes.
+ *
+ * A wake-up that has a failure for JavaScript hands it over first: the successes read with it
+ * (each a close, a FIN to send) and the starts due (each a SYN) wait in the stash, out of the
+ * heap so that nothing times them out meanwhile, until repeats_settle, which the prober runs
+ * as soon as JavaScript has had the failure (in the emulated CPU of the appliance VM they took
+ * a few milliseconds of the reaction to a dead server). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -45,8 +51,19 @@ typedef struct {
   int32_t next_report;
 } slot_t;
 
+/* A success read but not yet handled (see the header): its slot, the repeat's token (the slot
+ * may be cancelled and reused meanwhile) and its connect's fd. */
+typedef struct {
+  uint32_t h, token;
+  int fd;
+} stashed_t;
+
 struct repeats_s {
   slot_t *s;
+  stashed_t *stash;   /* cap entries: one connect per slot at most */
+  uint32_t nstash;
+  int settle_pending; /* repeats_settle has work: the stash, and the run it deferred */
+  int64_t stash_now;  /* when the stashed events were read */
   uint32_t cap, used;
   uint32_t *free_stack;
   uint32_t nfree;
@@ -164,6 +181,7 @@ void repeats_free(void *p) {
   free(rp->s);
   free(rp->free_stack);
   free(rp->heap);
+  free(rp->stash);
   free(rp);
 }
 
@@ -183,6 +201,10 @@ static int grow(repeats_t *rp) {
   if (hp == NULL)
     return -ENOMEM;
   rp->heap = hp;
+  stashed_t *st = realloc(rp->stash, cap * sizeof *st);
+  if (st == NULL)
+    return -ENOMEM;
+  rp->stash = st;
   memset(s + rp->cap, 0, (cap - rp->cap) * sizeof *s);
   /* Lowest handles first out of the stack. */
   for (uint32_t h = cap; h > rp->cap; h--)
@@ -307,7 +329,22 @@ int repeats_stats(repeats_t *rp, uint32_t h, uint32_t token, uint32_t *successes
   return 0;
 }
 
-void repeats_event(repeats_t *rp, uint64_t data, uint32_t events, int64_t now) {
+/* Connected: a plain close (FIN), as keepalived's TCP_CHECK does (see connect.c), and the next
+ * start on the check's own grid, the first not before now (check.ts #nextOnGrid). */
+static void connected(repeats_t *rp, uint32_t h, int64_t now) {
+  slot_t *x = &rp->s[h];
+  close(x->fd);
+  x->fd = -1;
+  x->successes++;
+  x->last_ok = now;
+  int64_t next = x->due + x->interval;
+  if (next < now)
+    next = x->interval > 0 ? x->due + ((now - x->due + x->interval - 1) / x->interval) * x->interval : now;
+  x->due = next;
+  heap_set(rp, h);
+}
+
+void repeats_event(repeats_t *rp, uint64_t data, uint32_t events, int64_t now, int defer) {
   if (data == REPEAT_TIMER_DATA) {
     uint64_t expirations;
     if (read(rp->tfd, &expirations, sizeof expirations) < 0) {
@@ -331,17 +368,37 @@ void repeats_event(repeats_t *rp, uint64_t data, uint32_t events, int64_t now) {
     fail(rp, h, err);
     return;
   }
-  /* Connected: a plain close (FIN), as keepalived's TCP_CHECK does (see connect.c). */
-  close(fd);
-  x->fd = -1;
-  x->successes++;
-  x->last_ok = now;
-  /* The next start on the check's own grid, the first not before now (check.ts #nextOnGrid). */
-  int64_t next = x->due + x->interval;
-  if (next < now)
-    next = x->interval > 0 ? x->due + ((now - x->due + x->interval - 1) / x->interval) * x->interval : now;
-  x->due = next;
-  heap_set(rp, h);
+  if (!defer) {
+    connected(rp, h, now);
+    return;
+  }
+  /* Out of the heap: its deadline cannot fail it while it waits. */
+  heap_remove(rp, h);
+  rp->stash[rp->nstash++] = (stashed_t){h, x->token, fd};
+  rp->stash_now = now;
+  rp->settle_pending = 1;
+}
+
+void repeats_defer_run(repeats_t *rp, int64_t now) {
+  rp->stash_now = now;
+  rp->settle_pending = 1;
+}
+
+void repeats_settle(repeats_t *rp) {
+  if (!rp->settle_pending)
+    return;
+  rp->settle_pending = 0;
+  for (uint32_t i = 0; i < rp->nstash; i++) {
+    stashed_t *e = &rp->stash[i];
+    slot_t *x = &rp->s[e->h];
+    /* Cancelled meanwhile (its fd closed then), or its slot reused: nothing to do. */
+    if (x->state == SLOT_RUN && x->token == e->token && x->fd == e->fd)
+      connected(rp, e->h, rp->stash_now);
+  }
+  rp->nstash = 0;
+  /* At the time the events were read, as the wake-up would have: a connect finished since (its
+   * event not read yet) is not timed out for that wait. */
+  repeats_run(rp, rp->stash_now);
 }
 
 void repeats_run(repeats_t *rp, int64_t now) {

@@ -29,8 +29,13 @@ int repeats_add(repeats_t *rp, uint32_t token, uint32_t addr_be, uint16_t port, 
 void repeats_cancel(repeats_t *rp, uint32_t handle, uint32_t token);
 /* 0 and the counts when `handle` is still `token`'s; -1 otherwise. last_ok_ns: 0 when none. */
 int repeats_stats(repeats_t *rp, uint32_t handle, uint32_t token, uint32_t *successes, int64_t *last_ok_ns);
-/* An epoll event of the set: the timer's or a repeat's connect. */
-void repeats_event(repeats_t *rp, uint64_t data, uint32_t events, int64_t now);
+/* An epoll event of the set: the timer's or a repeat's connect. defer: a success waits in the
+ * stash for repeats_settle (a failure is being handed to JavaScript first). */
+void repeats_event(repeats_t *rp, uint64_t data, uint32_t events, int64_t now, int defer);
+/* The run of a wake-up that handed a failure over waits for repeats_settle too. */
+void repeats_defer_run(repeats_t *rp, int64_t now);
+/* Handles the stashed successes, then the deferred run; nothing when none waits. */
+void repeats_settle(repeats_t *rp);
 /* Starts what is due, fails what timed out, re-arms the timer. */
 void repeats_run(repeats_t *rp, int64_t now);
 int repeats_reports_pending(const repeats_t *rp);

@@ -61,6 +61,8 @@ struct sock_s {
   /* Optional: runs first on each wake-up, outside any JS scope; 0 when it handled everything
    * and JS has nothing to hear (then no scope is opened at all). */
   int (*service)(sock_t *s);
+  /* Optional: runs last on each wake-up that reached JS, outside any JS scope, while ext lives. */
+  void (*after)(sock_t *s);
   size_t staged;          /* connect probers: result records waiting in buf */
 };
 

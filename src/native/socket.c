@@ -178,6 +178,9 @@ done:
     s->actx_to_destroy = NULL;
   }
   napi_close_handle_scope(env, hscope);
+  /* The callback may have closed the socket: ext is gone then. */
+  if (s->after != NULL && s->ext != NULL)
+    s->after(s);
 }
 
 napi_value socket_new(napi_env env, int fd, sock_kind kind, sock_recv_fn recv_one, sock_t **out) {

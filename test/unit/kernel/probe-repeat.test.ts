@@ -61,6 +61,47 @@ test('repeats on its grid with no word to JavaScript; the first failure ends it,
   }
 });
 
+test('a failure read together with other repeats\' successes: told first; the others go on on their grid, one cancelled from the failure\'s callback stops', async () => {
+  // Three repeats on one grid (their connects start together, their answers come in one read):
+  // a fails once its server closes; b goes on; c is cancelled by a's callback, while its
+  // success of that read may still wait to be handled (repeat.c: after JavaScript has the failure).
+  let accA = 0;
+  let accB = 0;
+  let accC = 0;
+  const a = await listen(() => accA++);
+  const b = await listen(() => accB++);
+  const c = await listen(() => accC++);
+  const prober = new ConnectProber(undefined, { batchMs: 20 });
+  try {
+    const told: string[] = [];
+    const firstAt = performance.now() + 50;
+    const rb = prober.repeat('127.0.0.1', b.port, firstAt, 50, 1000, (err) => told.push(`b: ${err.message}`));
+    const rc = prober.repeat('127.0.0.1', c.port, firstAt, 50, 1000, (err) => told.push(`c: ${err.message}`));
+    let cAtFailure = -1;
+    prober.repeat('127.0.0.1', a.port, firstAt, 50, 1000, (err, _dueAt, successes) => {
+      told.push(`a: ${err.message} after ${successes >= 3 ? '3 or more' : successes}`);
+      rc.cancel();
+      cAtFailure = accC;
+    });
+    await sleep(300);
+    await new Promise<void>((resolve) => a.server.close(() => resolve()));
+    for (let i = 0; i < 100 && told.length === 0; i++) await sleep(10);
+    assert.equal(told, ['a: connection refused after 3 or more']);
+    const bAt = rb.stats().successes;
+    await sleep(400);
+    // b: every 50 ms, 8 in 400 ms give or take a grid slot at either end; its count and its server's agree.
+    const bNow = rb.stats().successes;
+    assert.ok(bNow - bAt >= 6 && bNow - bAt <= 9, `b's successes in 400 ms after the failure: ${bNow - bAt}`);
+    assert.ok(Math.abs(accB - bNow) <= 1, `b's server saw ${accB}, the repeat counted ${bNow}`);
+    assert.ok(accC <= cAtFailure + 1, `c's server saw ${accC - cAtFailure} connects after the cancel`);
+    assert.equal(told, ['a: connection refused after 3 or more'], 'nothing else ended');
+    assert.is(prober.repeating, 1);
+  } finally {
+    prober.close();
+    for (const x of [a, b, c]) x.server.close();
+  }
+});
+
 test('a refused first connect ends it with no successes; it is told later, never inside the call', async () => {
   const { server, port } = await listen(() => undefined);
   await new Promise<void>((resolve) => server.close(() => resolve()));
