@@ -93,11 +93,9 @@ export class LvsHealth implements HealthView {
     this.#pending = new Map();
     const generation = ++this.#generation;
     // On the box (tests bring a world of their own): a failure's path compiled before the first
-    // real one, once per process (checkers/warm.ts).
-    if (this.#opts.world === undefined && !failurePathWarm) {
-      failurePathWarm = true;
-      void warmFailurePath(config.lvs);
-    }
+    // real one, once per process (checkers/warm.ts), by the first config with a TCP check (a box
+    // may be given its services long after its start).
+    if (this.#opts.world === undefined && !failurePathWarm) failurePathWarm = warmFailurePath(config.lvs) !== undefined;
     const runtime = startCheckers(config.lvs, this.#log, {
       onEvent: (e) => {
         if (generation === this.#generation) this.#queue(e);

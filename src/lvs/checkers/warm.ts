@@ -57,13 +57,13 @@ function throwaway(lvs: Lvs): Lvs | undefined {
  * Runs throwaway TCP checks, shaped as `lvs`'s first TCP-checked service, through their first
  * connect (answered at once, as a live server's), the hand-over to a repeat, and the repeat's
  * failure in the addon (each server down, the quorum lost; their log lines). Resolves to the
- * events it saw (tests check that the path ran) once the failure is through, at once when `lvs`
- * has no TCP check, or after BOUND_MS whatever happened; `log` gets its log lines (default:
- * dropped).
+ * events it saw (tests check that the path ran) once the failure is through, or after BOUND_MS
+ * whatever happened; `log` gets its log lines (default: dropped). Undefined, and nothing run,
+ * when `lvs` has no TCP check.
  */
-export function warmFailurePath(lvs: Lvs, log: CheckerLogger = () => undefined): Promise<CheckerEvent[]> {
+export function warmFailurePath(lvs: Lvs, log: CheckerLogger = () => undefined): Promise<CheckerEvent[]> | undefined {
   const copy = throwaway(lvs);
-  if (copy === undefined) return Promise.resolve([]);
+  if (copy === undefined) return undefined;
   let up = copy.virtual_services[0]!.real_servers.length;
   return new Promise((resolve) => {
     const events: CheckerEvent[] = [];
