@@ -27,6 +27,7 @@ import { ConnectProber } from '../../kernel/probes/index.ts';
 import type { CheckerEvent } from './service.ts';
 import { startCheckers, type CheckerLogger, type CheckerRuntime } from './run.ts';
 import { TIMER_GRAIN_MS, type ShellWorld } from './shell.ts';
+import { proberRepeat } from './kernel-io.ts';
 
 /** Multicast: a TCP connect to one fails inside connect(), with no packet sent. */
 export const WARM_ADDRESSES = ['224.0.0.1', '224.0.0.2', '224.0.0.3'] as const;
@@ -87,7 +88,7 @@ export function warmFailurePath(lvs: Lvs, log: CheckerLogger = () => undefined):
         queueMicrotask(() => connected(undefined));
         return () => undefined;
       },
-      repeat: { can: (address) => ConnectProber.canRepeat(address), start: (address, port, firstAt, intervalMs, timeoutMs, ended) => prober.repeat(address, port, firstAt, intervalMs, timeoutMs, ended) },
+      repeat: proberRepeat(prober),
       commandProblem: () => undefined,
       spawn: () => undefined,
       close: () => prober.close(),
