@@ -18,16 +18,24 @@ export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Messages shown under a refused value (the rest are counted: the screen has 23 rows). */
 const ERRORS_SHOWN = 4;
 
-/** `long`: the line may run past the screen's width (a pasted key), unseen past it. */
-export async function askField<T>(ctx: ScreenContext, lines: readonly string[], prompt: string, check: (typed: string) => Checked<T>, max = 64, long = false): Promise<T> {
+export interface FieldOptions {
+  /** The line may run past the screen's width (a pasted key), unseen past it. */
+  readonly long?: boolean;
+  /** A secret (an advert key): typed as stars, may run past the width, never shown back. */
+  readonly secret?: boolean;
+}
+
+export async function askField<T>(ctx: ScreenContext, lines: readonly string[], prompt: string, check: (typed: string) => Checked<T>, max = 64, opts: FieldOptions = {}): Promise<T> {
   let note: string[] = [];
   for (;;) {
     ctx.term.screen([...lines, ...note], prompt);
-    const typed = (await ctx.term.readLine({ max, ...(long ? { overflow: true } : {}) })).trim();
+    const typed = (await ctx.term.readLine({ max, ...(opts.long ? { overflow: true } : {}), ...(opts.secret ? { secret: true } : {}) })).trim();
     const r = check(typed);
     if (r.ok) return r.value;
     const more = r.errors.length - ERRORS_SHOWN;
     const shown = typed.length > 40 ? `${typed.slice(0, 37)}...` : typed;
-    note = ['', `Not accepted: '${shown}'. Nothing was applied.`, ...r.errors.slice(0, ERRORS_SHOWN).flatMap(errorLines), ...(more > 0 ? [`(and ${more} more)`] : [])];
+    // The loader quotes what it found: not a secret's.
+    const errors = opts.secret ? r.errors.map((e) => e.split(JSON.stringify(typed)).join('(not shown)')) : r.errors;
+    note = ['', opts.secret ? `Not accepted (${typed.length} characters typed). Nothing was applied.` : `Not accepted: '${shown}'. Nothing was applied.`, ...errors.slice(0, ERRORS_SHOWN).flatMap(errorLines), ...(more > 0 ? [`(and ${more} more)`] : [])];
   }
 }

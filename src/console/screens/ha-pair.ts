@@ -73,7 +73,7 @@ export async function haPairScreen(ctx: ScreenContext, tx: ConfigTransaction): P
     const secret = t.toLowerCase() === 'none' ? null : t;
     const r = check({ ...d, secret });
     return r.ok ? { ok: true, value: secret } : r;
-  }, 130);
+  }, 130, { secret: true });
   const syncPort = await askField<string | null>(ctx, [...summary(), 'Conntrack sync link: the port to the peer (a dedicated cable), none for', 'no sync (connections then break on failover).'], `Sync port (Enter: ${d.sync?.interface ?? FRESH.syncInterface}): `, (t) => {
     if (t.toLowerCase() === 'none') return { ok: true, value: null };
     return portField(t, d.sync?.interface ?? FRESH.syncInterface);

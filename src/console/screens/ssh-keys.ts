@@ -57,7 +57,7 @@ export async function sshKeysScreen(ctx: ScreenContext, tx: ConfigTransaction): 
     }
     const p = proposeChange(saved.text, setSshKeys(next));
     return p.ok ? { ok: true, value: p } : p;
-  }, KEY_LINE_MAX, true);
+  }, KEY_LINE_MAX, { long: true });
   if (proposal === null) return;
   await applyScreen(ctx, tx, NAME, proposal);
 }

@@ -32,6 +32,8 @@ const KEY2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtXqLSihHJzSa1sMHJzNh1TiMhIGW
 /** An RSA 4096 key line (ssh-keygen -t rsa -b 4096): 735 characters, pasted in one go. */
 const RSA_KEY = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQC0jz24iPtVnzbKnubA4SA21jCrwl6lO2xpJaCrxweY+SqoAChVJylowdr+EuLcIs9s1iVIhmLOQuy5e/xwevLCEzkkzV5d4R2Vd3OZynj+DQm8p0g4HvWiMbqDzLqVBWgfXbDqhATgZ4r8uVed1yRhnoUeodmYNpnctCltvEN8V2A1q4H5MJ/S0XNU84ZwEav8bUmAAh+wLG6QBzvESfsGaNsmomnK1gZa4caX9TCVQbpSNRQQvNvJ56lx3W8y8t9tNVe7kqIbr+lwcDFECgAWhEB6f/WmpZEymlOD2ea9NV2qL7s0E0ts3PDYhfRk84Upd0LBaKbvsHYclOY8KbVw1a6QzmZ3kiSAPbMYlak8eTORk3QKCw/54NcOZA+KReIEzDz4yQKuA9B3Ppx9iFxi28JSsRPeGkDOsmQ5ic/BqVptGwkfR2LBGg2y1a/GbwouMMxhbDzsdpxQveFfsCaanAzBpoyAk8G/BYD1UkZIleytQ1RxzvNFzBrWNie4BAdvlgVO2YKMjNc5fWfTavnAzaxgVrRJZW0Mjhhr9MQdUvOUym0eNVb+gqm6gG3HgRjdMjwJFrTsy2JKGb6en1Z3lUAYDqqvgaPfC+j797jp69dq+Y6O7UwvgDtPN2G8oXDwS4L8ehJWGDhkFsOCWC4xLD2/8TDUzzhEZzhptveGdw== ops@laptop';
 const SECRET = '00112233445566778899aabbccddeeff';
+/** 64 hex digits (a SHA-256 HMAC key): longer than the room after the prompt. */
+const LONG_SECRET = `${SECRET}${[...SECRET].reverse().join('')}`;
 
 const ha = suite('console: HA pair and SSH keys');
 
@@ -51,8 +53,12 @@ ha('HA pair on a fresh box: every field checked as typed, refused values keep th
   assertGolden(s.stream, 'ha-pair-refused');
   await s.type('51\r200\r\r');
   await s.type('abc\r');
-  assert.match(s.screen(), /authentication\/keys\/0\/secret: expected 32 to 128 hex\s+digits[\s\S]*Advert key \(Enter: none\):$/);
-  await s.type(`${SECRET}\r`);
+  assert.match(s.screen(), /Not accepted \(3 characters typed\)\. Nothing was applied\.[\s\S]*authentication\/keys\/0\/secret: expected 32 to 128 hex\s+digits; found \(not shown\)[\s\S]*Advert key \(Enter: none\):$/);
+  assert.not.match(s.screen(), /abc/, 'a refused key is not shown back');
+  await s.type(LONG_SECRET);
+  assert.match(s.screen(), /Advert key \(Enter: none\): \*{40,}$/, 'the key is typed as stars, past the screen\'s width');
+  assert.not.match(s.screen(), new RegExp(LONG_SECRET.slice(0, 8)), 'the key is never echoed');
+  await s.type('\r');
   await s.type('\r');
   await s.type('203.0.113.300\r');
   assert.match(s.screen(), /\/sync\/peer: expected an IPv4 address[\s\S]*Peer sync address:$/);
@@ -65,7 +71,7 @@ ha('HA pair on a fresh box: every field checked as typed, refused values keep th
   await s.type('c');
   assert.equal(s.calls, ['apply by console', 'confirm by console']);
   const doc = JSON.parse(s.texts[0]!) as Record<string, any>;
-  assert.equal(doc['vrrp'], { instances: [{ name: 'ha', interface: 'lan', vrid: 51, priority: 200, vips: ['192.0.2.1'], preempt: true, authentication: { keys: [{ id: 1, secret: SECRET }] } }] });
+  assert.equal(doc['vrrp'], { instances: [{ name: 'ha', interface: 'lan', vrid: 51, priority: 200, vips: ['192.0.2.1'], preempt: true, authentication: { keys: [{ id: 1, secret: LONG_SECRET }] } }] });
   assert.equal(doc['sync'], { interface: 'sync', peer: '203.0.113.2', vrrp_group: 'ha' });
   assert.equal(doc['sysctls'], { 'net.ipv4.ip_forward': 1 });
   assert.equal(doc['firewall'].rules.slice(2), [
