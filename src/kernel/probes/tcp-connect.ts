@@ -22,7 +22,7 @@ import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
 import { AfterPollTimer } from '../../common/index.ts';
 import { errnoName } from '../errors.ts';
-import { connectOnly, probeError } from './stream.ts';
+import { connectOnly, outcomeError, probeError } from './stream.ts';
 
 /** How a probe ends: undefined connected, else the reason in words. */
 export type ConnectDone = (err: Error | undefined) => void;
@@ -75,7 +75,7 @@ const RECORD = 16;
 /** A repeat's failure in the words of a single probe's (ETIMEDOUT from the addon: its timeout passed). */
 function repeatError(errno: number, timeoutMs: number): Error {
   const code = errnoName(errno);
-  return code === 'ETIMEDOUT' ? new Error(`no connection within ${timeoutMs} ms`) : probeError({ code });
+  return code === 'ETIMEDOUT' ? outcomeError(`no connection within ${timeoutMs} ms`) : probeError({ code });
 }
 
 /** Tokens are the addon's int32 arguments: 1 .. 2^31-1, then around again (none lives that long). */
@@ -342,7 +342,7 @@ export class ConnectProber {
         next = Math.min(next, q.items[q.head]!.deadline);
       }
     }
-    for (const p of due) this.#finish(p, new Error(`no connection within ${p.timeoutMs} ms`), true, true);
+    for (const p of due) this.#finish(p, outcomeError(`no connection within ${p.timeoutMs} ms`), true, true);
     if (next < Infinity && !this.#closed) this.#arm(next);
   }
 }
