@@ -4,6 +4,8 @@
 // Errors are Error objects whose message says what happened in words (refused, unreachable...).
 import { connect as tcpConnect } from 'node:net';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { getSystemErrorMessage } from 'node:util';
 import type * as Tls from 'node:tls';
 import { AfterPollTimer } from '../../common/index.ts';
 
@@ -31,10 +33,20 @@ const WORDS: Record<string, string> = {
   EPIPE: 'connection closed while sending',
 };
 
+/** What a failure's errno name says in words: WORDS', else the system's message with the name
+ *  ('operation not permitted (EPERM)': a local firewall refusing the connect). */
+export function probeWords(code: string): string {
+  const word = WORDS[code];
+  if (word !== undefined) return word;
+  const errno = (constants.errno as Record<string, number | undefined>)[code];
+  return errno === undefined ? code : `${getSystemErrorMessage(-errno)} (${code})`;
+}
+
+/** A probe's failure: node:net's error (its message unless WORDS has its code), or a bare { code }. */
 export function probeError(e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   const word = err.code !== undefined ? WORDS[err.code] : undefined;
-  return outcomeError(word ?? err.message ?? String(e));
+  return outcomeError(word ?? err.message ?? (err.code !== undefined ? probeWords(err.code) : String(e)));
 }
 
 /**

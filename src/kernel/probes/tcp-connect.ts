@@ -22,7 +22,7 @@ import { loadNative } from '../native.ts';
 import type { NativeConnectProber } from '../native.ts';
 import { AfterPollTimer } from '../../common/index.ts';
 import { errnoName } from '../errors.ts';
-import { connectOnly, outcomeError, probeError } from './stream.ts';
+import { connectOnly, outcomeError, probeError, probeWords } from './stream.ts';
 
 /** How a probe ends: undefined connected, else the reason in words. */
 export type ConnectDone = (err: Error | undefined) => void;
@@ -72,10 +72,19 @@ function viaNet(address: string, port: number, timeoutMs: number, done: ConnectD
 /** Bytes per result record (see NativeConnectProber). */
 const RECORD = 16;
 
+/** A failed connect's words by errno, each looked up once (open() fills in the usual ones): the
+ *  lookups (util's errno tables) took 1-5 ms of the appliance VM's emulated CPU the first time, on
+ *  the way to a down line. */
+const connectWords = new Map<number, string>();
+function connectFailure(errno: number): Error {
+  let words = connectWords.get(errno);
+  if (words === undefined) connectWords.set(errno, (words = probeWords(errnoName(errno))));
+  return outcomeError(words);
+}
+
 /** A repeat's failure in the words of a single probe's (ETIMEDOUT from the addon: its timeout passed). */
 function repeatError(errno: number, timeoutMs: number): Error {
-  const code = errnoName(errno);
-  return code === 'ETIMEDOUT' ? outcomeError(`no connection within ${timeoutMs} ms`) : probeError({ code });
+  return errno === constants.errno.ETIMEDOUT ? outcomeError(`no connection within ${timeoutMs} ms`) : connectFailure(errno);
 }
 
 /** Tokens are the addon's int32 arguments: 1 .. 2^31-1, then around again (none lives that long). */
@@ -126,7 +135,7 @@ export class ConnectProber {
     } catch (e) {
       return this.#failSoon(p, probeError(e)), cancel;
     }
-    if (fd < 0) return this.#failSoon(p, probeError({ code: errnoName(fd) })), cancel;
+    if (fd < 0) return this.#failSoon(p, connectFailure(-fd)), cancel;
     p.fd = fd;
     this.#pending.set(p.token, p);
     let q = this.#queues.get(timeoutMs);
@@ -220,9 +229,8 @@ export class ConnectProber {
   #open(): NativeConnectProber {
     if (this.#sock !== undefined) return this.#sock;
     const sock = loadNative().openConnectProber({ gridMs: Math.min(1000, Math.max(1, Math.round(this.#batchMs))) });
-    // Node builds its errno-name table at the first lookup: here, not at the first failed check
-    // (milliseconds in the appliance VM's emulated CPU, on the way to a down line).
-    errnoName(constants.errno.ECONNREFUSED);
+    // The usual failures' words: here, not at the first failed check.
+    for (const errno of [constants.errno.ECONNREFUSED, constants.errno.ECONNRESET, constants.errno.EHOSTUNREACH, constants.errno.ENETUNREACH]) connectFailure(errno);
     this.#onResults = (err, data) => {
       if (err !== null) throw err; // epoll_wait failing on our own epoll fd is a bug, not a probe result
       // Every delivered fd is closed already: take them all out of #pending before any settles,
@@ -244,7 +252,7 @@ export class ConnectProber {
         this.#dropRepeat(r);
         ended.push([r, data.readUInt32LE(i + 4), now - data.readUInt32LE(i + 8) / 1000, data.readUInt32LE(i + 12)]);
       }
-      for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : probeError({ code: errnoName(errno) }), false, true);
+      for (const [p, errno] of done) this.#finish(p, errno === 0 ? undefined : connectFailure(errno), false, true);
       for (const [r, errno, dueAt, successes] of ended) r.done(repeatError(errno, r.timeoutMs), dueAt, successes);
       this.#pause();
     };

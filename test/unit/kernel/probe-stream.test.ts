@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectOnly } from '../../../src/kernel/probes/index.ts';
+import { connectOnly, probeError } from '../../../src/kernel/probes/index.ts';
 
 const test = suite('kernel probes: TCP connect');
 let server: Server;
@@ -43,6 +43,14 @@ test('a port nobody listens on is refused, and a cancelled probe says so', async
   const abort = new AbortController();
   abort.abort();
   assert.is(await why(connectOnly({ address: '127.0.0.1', port }, 1000, abort.signal)), 'cancelled');
+});
+
+test('a failure outside the usual ones says what the system says, with its code (once "[object Object]")', () => {
+  assert.is(probeError({ code: 'EPERM' }).message, 'operation not permitted (EPERM)');
+  assert.is(probeError({ code: 'EADDRNOTAVAIL' }).message, 'address not available (EADDRNOTAVAIL)');
+  assert.is(probeError({ code: 'ECONNREFUSED' }).message, 'connection refused');
+  assert.is(probeError({ code: 'E999' }).message, 'E999');
+  assert.is(probeError(Object.assign(new Error('connect EPERM 192.0.2.1:80'), { code: 'EPERM' })).message, 'connect EPERM 192.0.2.1:80');
 });
 
 test.run();
