@@ -72,9 +72,10 @@ function viaNet(address: string, port: number, timeoutMs: number, done: ConnectD
 /** Bytes per result record (see NativeConnectProber). */
 const RECORD = 16;
 
-/** A failed connect's words by errno, each looked up once (open() fills in the usual ones): the
- *  lookups (util's errno tables) took 1-5 ms of the appliance VM's emulated CPU the first time, on
- *  the way to a down line. */
+/** A failed connect's words by errno (one entry per errno at most), each looked up once, the usual
+ *  ones when the prober opens: util's lookups are some 20 us on the host when cold, and the step
+ *  they were in (a failure record to its error) took 1.5-5.4 ms of the appliance VM's emulated CPU
+ *  at a daemon's first failure, on the way to its down line. */
 const connectWords = new Map<number, string>();
 function connectFailure(errno: number): Error {
   let words = connectWords.get(errno);
