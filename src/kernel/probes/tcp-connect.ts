@@ -77,11 +77,12 @@ const RECORD = 16;
  *  they were in (a failure record to its error) took 1.5-5.4 ms of the appliance VM's emulated CPU
  *  at a daemon's first failure, on the way to its down line. */
 const connectWords = new Map<number, string>();
-function connectFailure(errno: number): Error {
+function wordsOf(errno: number): string {
   let words = connectWords.get(errno);
   if (words === undefined) connectWords.set(errno, (words = probeWords(errnoName(errno))));
-  return outcomeError(words);
+  return words;
 }
+const connectFailure = (errno: number): Error => outcomeError(wordsOf(errno));
 
 /** A repeat's failure in the words of a single probe's (ETIMEDOUT from the addon: its timeout passed). */
 function repeatError(errno: number, timeoutMs: number): Error {
@@ -231,7 +232,7 @@ export class ConnectProber {
     if (this.#sock !== undefined) return this.#sock;
     const sock = loadNative().openConnectProber({ gridMs: Math.min(1000, Math.max(1, Math.round(this.#batchMs))) });
     // The usual failures' words: here, not at the first failed check.
-    for (const errno of [constants.errno.ECONNREFUSED, constants.errno.ECONNRESET, constants.errno.EHOSTUNREACH, constants.errno.ENETUNREACH]) connectFailure(errno);
+    for (const errno of [constants.errno.ECONNREFUSED, constants.errno.ECONNRESET, constants.errno.EHOSTUNREACH, constants.errno.ENETUNREACH]) wordsOf(errno);
     this.#onResults = (err, data) => {
       if (err !== null) throw err; // epoll_wait failing on our own epoll fd is a bug, not a probe result
       // Every delivered fd is closed already: take them all out of #pending before any settles,
