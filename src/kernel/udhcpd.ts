@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { processAlive } from './process-alive.ts';
+import { catchesSignal } from './process-signals.ts';
 import { livePidFromFile, runsProgram } from './pid-file.ts';
 import { join } from 'node:path';
 import { toolArgv } from './tools.ts';
@@ -82,10 +83,13 @@ export async function stopUdhcpd(ifname: string, dir = runDir(), waitMs = 3000):
   return pid;
 }
 
-/** Asks a running udhcpd to write its lease file now (SIGUSR1). */
+/**
+ * Asks a running udhcpd to write its lease file now (SIGUSR1). Not one that has yet to install its
+ * handler (it has only just started, and has no lease to write): SIGUSR1 would end it.
+ */
 export function flushUdhcpdLeases(ifname: string, dir = runDir()): boolean {
   const pid = runningUdhcpd(ifname, dir);
-  if (pid === undefined) return false;
+  if (pid === undefined || !catchesSignal(pid, 'SIGUSR1')) return false;
   process.kill(pid, 'SIGUSR1');
   return true;
 }
