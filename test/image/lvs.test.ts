@@ -291,7 +291,8 @@ test('IPVS sync follows VRRP; seed 004: client connections through the LVS-NAT s
     // Conntrack sync carries the IPVS-NAT entries as a's kernel holds them: client -> VIP, the
     // reply from the real server (to the WAN VIP, the pair's SNAT), in b's kernel before any failover.
     const flowLine = new RegExp(`ESTABLISHED src=${CLIENT.replace(/\./g, '\\.')} dst=${LAN_VIP.replace(/\./g, '\\.')} sport=\\d+ dport=${PORT} src=${SERVER.replace(/\./g, '\\.')} dst=${WAN_VIP.replace(/\./g, '\\.')} sport=${PORT} dport=\\d+ `);
-    await pair.lab.waitFor('b\'s conntrack table holding the flows (conntrack sync)', async () => (await pair.sh('b', 'cat /proc/net/nf_conntrack')).split('\n').filter((l) => flowLine.test(l)).length >= FLOWS || undefined, { timeoutMs: WAIT_MS, intervalMs: 2000 });
+    await pair.lab.waitFor('b\'s conntrack table holding the flows (conntrack sync)', async () => (await pair.sh('b', 'cat /proc/net/nf_conntrack')).split('\n').filter((l) => flowLine.test(l)).length >= FLOWS || undefined, { timeoutMs: WAIT_MS, intervalMs: 2000 })
+      .catch(async (e: Error) => { throw new Error(`${e.message}\n${await conntrackClues(pair, flowLine)}`); });
     await checkSyncFollows(pair);
     await flows.mark();
     const progressed = await flows.waitProgressed(WAIT_MS);
@@ -304,6 +305,19 @@ test('IPVS sync follows VRRP; seed 004: client connections through the LVS-NAT s
 });
 
 const FLOWS = 20;
+
+/** What each box's kernel and sync held of the service's flows: a failed wait explains itself (seen once: b held 1-4 of 20 for 5 minutes). */
+async function conntrackClues(pair: Pair, flowLine: RegExp): Promise<string> {
+  const parts: string[] = [];
+  for (const n of ['a', 'b'] as const) {
+    const lines = (await pair.sh(n, 'cat /proc/net/nf_conntrack').catch((e: Error) => e.message)).split('\n').filter((l) => l.includes(`dport=${PORT} `) || l.includes(`sport=${PORT} `));
+    parts.push(`${n}'s conntrack, the service's port (${lines.filter((l) => flowLine.test(l)).length} as expected, ${lines.length} in all):\n${lines.slice(0, 30).join('\n')}`);
+    const s = await pair.sync(n).catch(() => undefined);
+    parts.push(`${n}'s sync: ${JSON.stringify(s).slice(0, 3000)}`);
+  }
+  parts.push(`b's daemon log (its end):\n${(await pair.daemonLog('b').catch((e: Error) => `(none: ${e.message})`)).slice(-3000)}`);
+  return parts.join('\n');
+}
 
 async function checkSyncFollows(pair: Pair): Promise<void> {
   assert.match(await pair.sh('a', 'ipvsadm -L --daemon'), /^master sync daemon \(mcast=sync, syncid=51/m);

@@ -9,7 +9,7 @@
 // to the kernel as they arrive, in batches on the commit socket. Statistics-only (conntrackd -S):
 // no transport is opened; the internal cache and its counters are all there is.
 import { SyncNode } from '../node.ts';
-import type { SyncNodeOptions } from '../node.ts';
+import type { CommitItem, SyncNodeOptions } from '../node.ts';
 import { openMulticastTransport, openUdpTransport, SEND_QUEUE_MAX } from './udp.ts';
 import type { SyncTransport } from './udp.ts';
 import { CtBatchWriter, CtEventStream, dumpConntrack, type CtBatchResult, type CtEntry } from '../../kernel/ctnetlink/index.ts';
@@ -73,6 +73,7 @@ export class SyncDriver {
   #resyncTimer: NodeJS.Timeout | undefined;
   #flushQueued = false;
   #injectQueued = false;
+  #injecting: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(opts: SyncDriverOptions) {
@@ -185,23 +186,28 @@ export class SyncDriver {
     });
   }
 
-  /** External cache off: the peer's entries into the kernel, one batch per turn of the loop. */
+  /**
+   * External cache off: the peer's entries into the kernel, one batch per turn of the loop, and
+   * one batch at a time, its retries included: a later state of a connection is never overtaken
+   * by the retry of an earlier one.
+   */
   #injectSoon(): void {
     if (this.#injectQueued) return;
     this.#injectQueued = true;
-    setImmediate(() => {
+    this.#injecting = this.#injecting.then(() => new Promise<void>((next) => setImmediate(next))).then(async () => {
       this.#injectQueued = false;
       if (this.#closed) return;
       const items = this.node.takeInjected();
       if (items.length === 0) return;
-      void this.#writer.apply(items).then((r) => {
+      try {
+        const r = await this.#applyReplacingStale(items);
         // Deleting what the kernel no longer has is fine (conntrackd ignores ENOENT too).
         const failed = r.failed.filter((f) => !(f.item.op === 'delete' && f.error === -ENOENT)).length;
         this.#stats.injected += r.sent - r.failed.length;
         this.#stats.injectFailed += failed;
-      }, () => {
+      } catch {
         this.#stats.injectFailed += items.length;
-      });
+      }
     });
   }
 
@@ -256,23 +262,30 @@ export class SyncDriver {
     const items = this.node.commitItems(this.#clock());
     this.#events.pause();
     try {
-      const r = await this.#writer.apply(items);
-      // An entry already in the kernel (a box that comes back still holds its old ones) is
-      // updated in place, except that NAT is set only at creation: the kernel refuses the update
-      // (EOPNOTSUPP), leaving the stale entry (old windows, not liberal). As conntrackd does on
-      // EEXIST: delete it and create it again, once.
-      const stale = r.failed.filter((f) => f.item.op === 'create' && (f.error === -EOPNOTSUPP || f.error === -EEXIST));
-      if (stale.length === 0) return r;
-      const gone = await this.#writer.apply(stale.map((f) => ({ op: 'delete' as const, entry: f.item.entry })));
-      const again = await this.#writer.apply(stale.map((f) => f.item));
-      return {
-        sent: r.sent,
-        failed: [...r.failed.filter((f) => !stale.includes(f)), ...again.failed],
-        sends: r.sends + gone.sends + again.sends,
-      };
+      return await this.#applyReplacingStale(items);
     } finally {
       if (!this.#closed) this.#events.resume();
     }
+  }
+
+  /**
+   * Writes to the kernel. An entry it already holds (a box that comes back still holds its old
+   * ones; with the external cache off, every later state of a peer's connection) is updated in
+   * place, except that NAT is set only at creation: the kernel refuses the update (EOPNOTSUPP),
+   * leaving the stale entry (a SNATed connection stuck in its first state, old windows, not
+   * liberal). As conntrackd does when an update or create fails: delete it and create it again, once.
+   */
+  async #applyReplacingStale(items: CommitItem[]): Promise<CtBatchResult> {
+    const r = await this.#writer.apply(items);
+    const stale = r.failed.filter((f) => f.item.op === 'create' && (f.error === -EOPNOTSUPP || f.error === -EEXIST));
+    if (stale.length === 0) return r;
+    const gone = await this.#writer.apply(stale.map((f) => ({ op: 'delete' as const, entry: f.item.entry })));
+    const again = await this.#writer.apply(stale.map((f) => f.item));
+    return {
+      sent: r.sent,
+      failed: [...r.failed.filter((f) => !stale.includes(f)), ...again.failed],
+      sends: r.sends + gone.sends + again.sends,
+    };
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 // `stockade daemon` sync variants: external_cache false (conntrackd's DisableExternalCache: A's
-// connection is written into B's kernel as it arrives, and removed when A's goes) and stats_only
+// connection is written into B's kernel as it arrives, each later state too, SNATed or not, and
+// removed when A's goes) and stats_only
 // (conntrackd -S: the internal cache follows the kernel, nothing goes on the wire).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,16 @@ const status = syncStatus;
 const waitRunning = (lab: Lab, d: Daemon) => lab.waitFor(`${d.host}: sync running`, async () => (await status(lab, d))?.running === true || undefined, { timeoutMs: 15_000, intervalMs: 100 });
 const kernelHas = async (lab: Lab, host: string) => (await lab.exec(host, ['conntrack', '-L', ...TCP], { check: false })).stdout.includes('sport=40000');
 
+/** A and B started with these sync settings, both running. */
+async function startRunning(lab: Lab, dir: string, daemons: Daemon[], aSync: Record<string, unknown>, bSync: Record<string, unknown>): Promise<[Daemon, Daemon]> {
+  const a = start(lab, dir, 'a', A, B, aSync);
+  const b = start(lab, dir, 'b', B, A, bSync);
+  daemons.push(a, b);
+  await waitRunning(lab, a);
+  await waitRunning(lab, b);
+  return [a, b];
+}
+
 async function withDir(fn: (dir: string, daemons: Daemon[]) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stk-ctsync-modes-'));
   const daemons: Daemon[] = [];
@@ -43,11 +54,7 @@ async function withDir(fn: (dir: string, daemons: Daemon[]) => Promise<void>): P
 if (ready) {
   test('external_cache false: A\'s connection goes straight into B\'s kernel, and out again when A\'s ends', async () => {
     await withLab(topo, (lab) => withDir(async (dir, daemons) => {
-      const a = start(lab, dir, 'a', A, B, {});
-      const b = start(lab, dir, 'b', B, A, { external_cache: false });
-      daemons.push(a, b);
-      await waitRunning(lab, a);
-      await waitRunning(lab, b);
+      const [, b] = await startRunning(lab, dir, daemons, {}, { external_cache: false });
       assert.match(b.proc.stdout(), /no external cache \(peer entries straight to the kernel\)/);
       await lab.exec('a', ['conntrack', '-I', ...CREATE]);
       await lab.waitFor("the entry in B's kernel", async () => (await kernelHas(lab, 'b')) || undefined, { timeoutMs: 10_000, intervalMs: 100 });
@@ -64,13 +71,24 @@ if (ready) {
     }));
   });
 
+  test('external_cache false: a SNATed connection\'s later state reaches B\'s kernel too (the kernel takes NAT only at creation)', async () => {
+    await withLab(topo, (lab) => withDir(async (dir, daemons) => {
+      const [, b] = await startRunning(lab, dir, daemons, {}, { external_cache: false });
+      // A's connection as the kernel makes it at its first packet: SNATed to A's address, SYN_SENT.
+      await lab.exec('a', ['conntrack', '-I', ...TCP, '--state', 'SYN_SENT', '-t', '3600', '--src-nat', A]);
+      const inB = async (state: string) => new RegExp(`${state} src=198\\.51\\.100\\.10 dst=203\\.0\\.113\\.20 sport=40000 dport=80 (\\[UNREPLIED\\] )?src=203\\.0\\.113\\.20 dst=192\\.0\\.2\\.1 `).test((await lab.exec('b', ['conntrack', '-L', ...TCP], { check: false })).stdout) || undefined;
+      await lab.waitFor("the SYN_SENT entry in B's kernel", () => inB('SYN_SENT'), { timeoutMs: 10_000, intervalMs: 100 });
+      // Then established: the update carries the NAT, which the kernel refuses on an entry it has.
+      await lab.exec('a', ['conntrack', '-U', ...TCP, '--state', 'ESTABLISHED', '-u', 'SEEN_REPLY,ASSURED']);
+      await lab.waitFor("the ESTABLISHED entry in B's kernel", () => inB('ESTABLISHED'), { timeoutMs: 10_000, intervalMs: 100 })
+        .catch(async (e: Error) => { throw new Error(`${e.message}; B's kernel: ${(await lab.exec('b', ['conntrack', '-L', ...TCP], { check: false })).stdout.trim()}; B's sync: ${JSON.stringify((await status(lab, b))?.kernel)}`); });
+      assert.is((await status(lab, b))!.kernel?.injectFailed, 0, 'nothing refused in the end');
+    }));
+  });
+
   test('stats_only: the internal cache follows the kernel, -s says statistics only, nothing is sent', async () => {
     await withLab(topo, (lab) => withDir(async (dir, daemons) => {
-      const a = start(lab, dir, 'a', A, B, { stats_only: true });
-      const b = start(lab, dir, 'b', B, A, {});
-      daemons.push(a, b);
-      await waitRunning(lab, a);
-      await waitRunning(lab, b);
+      const [a, b] = await startRunning(lab, dir, daemons, { stats_only: true }, {});
       await lab.exec('a', ['conntrack', '-I', ...CREATE]);
       await lab.waitFor("A's internal cache holding the entry", async () => ((await status(lab, a))?.internal?.active ?? 0) === 1 || undefined, { timeoutMs: 10_000, intervalMs: 100 });
       const text = (await lab.exec('a', [STOCKADE_BIN, 'ctl', 'sync', '-s', '--socket', a.socket])).stdout;
