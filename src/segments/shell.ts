@@ -63,7 +63,7 @@ export async function reconcileSegments(config: Config, runDir?: string, masters
       if (r.status === 'failed') throw new Error(`${name}=0: ${r.reason}`);
     }
   }
-  const wanted = dhcpByInterface(dhcpServers(config).filter((s) => served.has(s.segment)));
+  const wanted = wantedDhcp(config, served);
   const started: string[] = [];
   const restarted: string[] = [];
   const stopped: string[] = [];
@@ -89,6 +89,20 @@ export async function reconcileSegments(config: Config, runDir?: string, masters
   }
   return { addresses: { added: changes.added.length, removed: changes.removed.length }, started, restarted, stopped, kept };
 }
+
+/** The DHCP servers the served segments need, by interface. */
+function wantedDhcp(config: Config, served: ReadonlySet<string>) {
+  return dhcpByInterface(dhcpServers(config).filter((s) => served.has(s.segment)));
+}
+
+/** Interfaces whose DHCP server should run here and does not (it exited, or was killed). */
+function missingDhcp(config: Config, runDir: string | undefined, masters: ReadonlySet<string>): string[] {
+  return [...wantedDhcp(config, servedSegments(config, masters)).keys()].filter((ifname) => runningUdhcpd(ifname, runDir) === undefined);
+}
+
+/** How often the DHCP servers are looked for, and the longest wait before starting one that keeps dying again. */
+const WATCH_MS = 5_000;
+const WATCH_BACKOFF_MAX_MS = 300_000;
 
 function summary(r: ReconcileResult): string {
   const parts = [
@@ -121,6 +135,28 @@ export async function startSegments(config: Config, log: LogFn, opts: SegmentsOp
       log('error', `segments: not applied: ${error}`);
     }
   }
+  // A served DHCP server that is gone (crashed, killed by hand) is started again, and said so;
+  // one that keeps dying is tried again after a doubling wait, so it cannot flood the log.
+  let stopped = false;
+  let backoffMs = WATCH_MS;
+  let nextTry = 0;
+  const watch = setInterval(() => void serial(async () => {
+    if (stopped) return;
+    const missing = missingDhcp(running, opts.runDir, masters);
+    if (missing.length === 0) {
+      backoffMs = WATCH_MS;
+      return;
+    }
+    if (Date.now() < nextTry) return;
+    nextTry = Date.now() + backoffMs;
+    backoffMs = Math.min(backoffMs * 2, WATCH_BACKOFF_MAX_MS);
+    try {
+      log('warn', `segments: the DHCP server on ${missing.join(', ')} was not running (${summary(await reconcile(running))})`);
+    } catch (e) {
+      log('error', `segments: the DHCP server on ${missing.join(', ')} was not running and could not be started: ${(e as Error).message}`);
+    }
+  }), WATCH_MS);
+  watch.unref();
   return {
     apply: (previous, next) => serial(async () => {
       try {
@@ -168,6 +204,8 @@ export async function startSegments(config: Config, log: LogFn, opts: SegmentsOp
       return segmentsView(running, dhcp, Math.floor(Date.now() / 1000), error);
     },
     async stop() {
+      stopped = true;
+      clearInterval(watch);
       for (const ifname of udhcpdInterfaces(opts.runDir)) await stopUdhcpd(ifname, opts.runDir);
     },
   };

@@ -1,7 +1,7 @@
 // A static segment whose DHCP is served only by the MASTER of its VRRP instance, on the built
 // daemon in lab namespaces: while the instance is in FAULT (its tracked link down) no udhcpd runs
-// and a host gets no lease; once it is MASTER the host gets its fixed address; back in FAULT the
-// server is stopped. udhcpd runs detached: killed by its pidfile on every exit path.
+// and a host gets no lease; once it is MASTER the host gets its fixed address, and the server,
+// killed, is started again; back in FAULT the server is stopped. udhcpd runs detached: killed by its pidfile on every exit path.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,17 @@ if (ready) {
         const got = await dhcp();
         assert.is(got.code, 0, got.stdout + got.stderr + daemon.stderr());
         assert.match((await l.exec('h1', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, /inet 192\.0\.2\.10\/24 /);
+
+        // The server killed: the daemon finds it gone and starts it again, and says so.
+        const killed = (await view()).segments[0]!.dhcp[0]!.pid!;
+        process.kill(killed, 'SIGKILL');
+        await l.waitFor('the DHCP server started again', async () => {
+          const pid = (await view()).segments[0]!.dhcp[0]!.pid;
+          return pid !== null && pid !== killed ? true : undefined;
+        }, { timeoutMs: 20_000 });
+        assert.match(daemon.stdout(), /warn: segments: the DHCP server on lan was not running \(dhcp started on lan\)/);
+        const renewed = await dhcp();
+        assert.is(renewed.code, 0, `a lease from the server started again: ${renewed.stdout}${renewed.stderr}`);
 
         await l.exec('gw', ['ip', 'link', 'set', 'ha', 'down']);
         await l.waitFor('the server stopped in FAULT', async () => ((await state()) === 'FAULT' && (await view()).segments[0]!.dhcp[0]!.pid === null ? true : undefined), { timeoutMs: 15_000 });
