@@ -1,15 +1,13 @@
 // `stockade net ...`: the network as the kernel sees it (`net links`), and the network setup
 // from the config: `net plan` (what would change, and why; changes nothing) and `net apply`
 // (makes the kernel match the config; undoes its own changes if the kernel refuses one).
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, UserError, type Command, type Io } from './command.ts';
 import { interpretOnly } from './v8-flags.ts';
 import { terminalSafe } from '../config/index.ts';
 import { linkState } from '../kernel/rtnetlink/index.ts';
 import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { loadOrReport, parseConfigArgs } from './config-arg.ts';
-import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, resolvConf, type ActionInfo, type DhcpEvent } from '../net/index.ts';
+import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, applyLeaseResolver, type ActionInfo, type DhcpEvent } from '../net/index.ts';
 import { runDir } from '../kernel/index.ts';
 import { table } from './table.ts';
 
@@ -91,11 +89,11 @@ const netApply: Command = {
       const trace = process.env['STOCKADE_NET_TRACE'] ? { trace: (step: string, ms: number) => io.err(`net apply: ${ms.toFixed(1)} ms ${step}\n`) } : {};
       const result = await applyConfigNetwork(config, json ? trace : { ...trace, onAction: (a) => io.out(terminalSafe(actionLine(a)) + '\n') });
       if (json) {
-        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, dhcpClients: result.dhcpClients ?? [], writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
+        io.out(JSON.stringify({ file, done: result.done, warnings: result.warnings, dhcp: result.dhcp, dhcpClients: result.dhcpClients ?? [], resolver: result.resolver ?? null, writes: result.writes, ms: Math.round(result.ms * 10) / 10 }) + '\n');
         return EXIT_OK;
       }
       lines(io, formatNotes(result.warnings, result.dhcp), 'err');
-      lines(io, result.dhcpClients ?? []);
+      lines(io, [...(result.dhcpClients ?? []), ...(result.resolver !== undefined ? [result.resolver] : [])]);
       io.out(result.done.length === 0 ? 'no changes: the kernel matched the config\n' : `${changeCount(result.done.length)} made\n`);
       return EXIT_OK;
     } catch (e) {
@@ -138,12 +136,8 @@ const netDhcpEvent: Command = {
       const done = event.kind === 'deconfig' ? await clearDhcp(rtnl, event.interface) : await applyLease(rtnl, event.interface, event.lease);
       for (const d of done) io.out(`${terminalSafe(d)}\n`);
       if (event.kind !== 'deconfig') {
-        const text = resolvConf(event.lease);
-        if (text !== undefined) {
-          const file = join(runDir(env), 'resolv.conf');
-          writeFileSync(`${file}.tmp`, text);
-          renameSync(`${file}.tmp`, file);
-        }
+        const line = applyLeaseResolver(event.lease, runDir(env));
+        if (line !== undefined) io.out(`${terminalSafe(line)}\n`);
       }
       return EXIT_OK;
     } catch (e) {

@@ -36,6 +36,8 @@ export interface ApplyResult {
   dhcp: string[];
   /** DHCP clients started or stopped, leases removed (src/net/dhcp-clients.ts), one line each. */
   dhcpClients?: string[];
+  /** resolv.conf written from system.nameservers, or removed (src/net/resolver.ts), one line. */
+  resolver?: string;
   /** rtnetlink requests that changed something. */
   writes: number;
   /** How long the apply took, from its first dump to its last ack (ms, this process's clock). */

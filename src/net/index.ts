@@ -3,7 +3,9 @@
 import type { Config } from '../config/index.ts';
 import { UserError } from '../common/index.ts';
 import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
-import { readSysctl, writeSysctl } from '../kernel/index.ts';
+import { readResolvConf, readSysctl, removeResolvConf, writeResolvConf, writeSysctl } from '../kernel/index.ts';
+import { isConfigResolvConf, resolvAction } from './resolver.ts';
+import { resolvConf, type Lease } from './dhcp-event.ts';
 import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
 import type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
@@ -67,10 +69,38 @@ export function applyConfigNetwork(config: Config, opts: ApplyOptions & { dhcpCl
     const stopped = await stopStaleDhcpClients(d.dhcp, kernel, clients);
     const result = await applyNetwork(d, { kernel, sysctl: procSysctl }, opts);
     const started = await startDhcpClients(d.dhcp, kernel, clients);
-    return { ...result, dhcpClients: [...stopped, ...started] };
+    const resolver = applyResolver(config);
+    return { ...result, dhcpClients: [...stopped, ...started], ...(resolver !== undefined ? { resolver } : {}) };
   });
 }
-export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent, resolvConf } from './dhcp-event.ts';
+
+/**
+ * A DHCP lease's name servers into resolv.conf, unless the file is the config's (its name servers
+ * win); one line when the file was left as it is for that reason.
+ */
+export function applyLeaseResolver(lease: Lease, dir: string): string | undefined {
+  const text = resolvConf(lease);
+  if (text === undefined) return undefined;
+  if (isConfigResolvConf(readResolvConf(dir))) return 'left resolv.conf as it is: the config names the name servers (system.nameservers)';
+  writeResolvConf(text, dir);
+  return undefined;
+}
+
+/** system.nameservers into resolv.conf (resolver.ts); one line when it changed the file. */
+function applyResolver(config: Config): string | undefined {
+  const action = resolvAction(config, readResolvConf());
+  if (action.kind === 'write') {
+    writeResolvConf(action.text);
+    return `resolv.conf: name servers ${config.system.nameservers.join(', ')} from the config`;
+  }
+  if (action.kind === 'remove') {
+    removeResolvConf();
+    return 'resolv.conf: the config names no name servers now; removed (a DHCP lease writes it)';
+  }
+  return undefined;
+}
+export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent } from './dhcp-event.ts';
+export { configResolvConf, isConfigResolvConf } from './resolver.ts';
 export type { DhcpEvent } from './dhcp-event.ts';
 export { describeKernelError } from './errors.ts';
 export { actionLine, changeCount, formatActions, formatNotes } from './format.ts';

@@ -11,7 +11,7 @@ import { checkVrrp } from './vrrp.ts';
 import { checkLvs } from './lvs.ts';
 import { checkLvsHealthChecks } from './lvs-checks.ts';
 import { checkSync } from './sync.ts';
-import { checkModules, checkRoutingRules, checkSysctls } from './network.ts';
+import { checkModules, checkRoutingRules, checkSysctls, checkSystem } from './network.ts';
 
 /** `written`: the document as in the file, for the "found" text (see Checker); `warnings` receives the warnings. */
 export function checkSemantics(config: Config, written?: () => unknown, warnings?: ConfigWarning[]): ConfigError[] {
@@ -23,6 +23,7 @@ export function checkSemantics(config: Config, written?: () => unknown, warnings
   checkRoutingRules(c);
   checkSysctls(c);
   checkModules(c);
+  checkSystem(c);
   checkFirewall(c);
   checkSegments(c);
   checkManagement(c);

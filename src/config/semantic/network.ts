@@ -65,3 +65,14 @@ export function checkModules(c: Checker): void {
     (j) => `already ${pointer('modules', j)} (modprobe treats - and _ alike)`,
   );
 }
+
+/**
+ * system keys nothing on the box applies yet are accepted (configs written for later releases
+ * load) with a warning each: no NTP client and no remote syslog run, and the box keeps UTC.
+ */
+export function checkSystem(c: Checker): void {
+  const s = c.config.system;
+  if (s.timezone !== 'UTC') c.warn(pointer('system', 'timezone'), `time zones are not applied: the box keeps UTC (its log and views show UTC, not ${s.timezone})`, 'remove timezone or set it to UTC');
+  if (s.ntp_servers.length > 0) c.warn(pointer('system', 'ntp_servers'), 'no NTP client runs on the box: these servers are not used', 'remove ntp_servers');
+  if (s.syslog_servers.length > 0) c.warn(pointer('system', 'syslog_servers'), 'no remote syslog runs on the box: nothing is sent to these servers', 'remove syslog_servers');
+}

@@ -4,7 +4,8 @@
 // default route appear with the DHCP mark (84); a second apply leaves them (and the client);
 // switching the port to a static address stops udhcpc and takes the lease off. udhcpd is the
 // lab's child (killed by the harness at teardown); udhcpc is killed by the PID in its pidfile on
-// every exit path. Pidfiles and resolv.conf go to a temporary STOCKADE_RUN_DIR, never /run.
+// every exit path. Name servers in the config (system.nameservers) win over the lease's.
+// Pidfiles and resolv.conf go to a temporary STOCKADE_RUN_DIR, never /run.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,9 +64,9 @@ if (ready) {
       'option subnet 255.255.255.0', 'option router 198.51.100.1', 'option dns 198.51.100.53', 'option lease 600', '',
     ].join('\n'));
     writeFileSync(join(dir, 'udhcpd.leases'), '');
-    const config = (addresses: unknown) => {
+    const config = (addresses: unknown, system?: unknown) => {
       const f = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-      writeFileSync(f, JSON.stringify({ version: 1, interfaces: { ports: [{ name: 'wan' }] }, addresses }));
+      writeFileSync(f, JSON.stringify({ version: 1, interfaces: { ports: [{ name: 'wan' }] }, addresses, ...(system !== undefined ? { system } : {}) }));
       return f;
     };
     const env = ['env', `STOCKADE_RUN_DIR=${run}`, `STOCKADE_UDHCPC_SCRIPT=${script}`];
@@ -103,6 +104,27 @@ if (ready) {
         const after = await state(l);
         assert.equal(after.routes, leased.s.routes);
         assert.equal(after.addresses.filter((x) => x.ifname === 'wan').map((x) => [x.local, x.protocol]), [[leased.a.local, 84]]);
+
+        // Name servers in the config win over the lease's, also when the lease is renewed; gone
+        // from the config, the lease's are back at the next renewal.
+        const resolv = join(run, 'resolv.conf');
+        const events = () => readFileSync(join(dir, 'events'), 'utf8').split('\n').filter(Boolean).length;
+        const renew = async () => {
+          const before = events();
+          process.kill(pid, 'SIGUSR1');
+          await l.waitFor('the lease renewed', async () => events() > before || undefined, { timeoutMs: 15_000, intervalMs: 100 });
+        };
+        const withDns = config([{ interface: 'wan', dhcp: true }], { nameservers: ['192.0.2.53', '192.0.2.54'], domain: 'example.test' });
+        assert.match((await l.exec('c', [...env, bin, 'net', 'apply', withDns])).stdout, /^resolv\.conf: name servers 192\.0\.2\.53, 192\.0\.2\.54 from the config$/m);
+        const configured = readFileSync(resolv, 'utf8');
+        assert.match(configured, /^# stockade: system\.nameservers .*\ndomain example\.test\nsearch example\.test\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/);
+        assert.is((await l.exec('c', [...env, bin, 'net', 'apply', withDns])).stdout, 'no changes: the kernel matched the config\n');
+        await renew();
+        assert.is(readFileSync(resolv, 'utf8'), configured, 'the renewed lease left the config\'s name servers');
+        assert.match((await l.exec('c', [...env, bin, 'net', 'apply', dhcp])).stdout, /^resolv\.conf: the config names no name servers now; removed/m);
+        assert.not.ok(existsSync(resolv));
+        await renew();
+        await l.waitFor('the lease\'s name servers back', async () => (existsSync(resolv) && readFileSync(resolv, 'utf8') === 'nameserver 198.51.100.53\n') || undefined, { timeoutMs: 5_000, intervalMs: 100 });
 
         // Static instead: udhcpc stopped, the lease taken off, the static address on.
         const stat = config([{ interface: 'wan', static: ['198.51.100.7/24'] }]);

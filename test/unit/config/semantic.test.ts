@@ -766,6 +766,17 @@ test('management.api_port still loads (configs of earlier releases) with a warni
   assert.is(load(fixture()).ok && (load(fixture()) as { warnings?: unknown }).warnings, undefined);
 });
 
+test('system keys nothing applies (a time zone other than UTC, NTP and syslog servers) load with a warning each', () => {
+  const c = fixture();
+  c.system = { ...c.system, timezone: 'Europe/Berlin', ntp_servers: ['ntp.example.net'], syslog_servers: ['192.0.2.140'] };
+  const r = load(c);
+  if (!r.ok) throw new Error(describeErrors(r.errors));
+  assert.equal(r.warnings?.map((w) => w.pointer), ['/system/timezone', '/system/ntp_servers', '/system/syslog_servers']);
+  assert.match(r.warnings![0]!.message, /the box keeps UTC .*not Europe\/Berlin/);
+  assert.match(r.warnings![1]!.message, /no NTP client runs on the box/);
+  assert.match(r.warnings![2]!.message, /no remote syslog runs on the box/);
+});
+
 test('statistics-only sync (conntrackd -S) needs no peer and no VRRP group', () => {
   const c = fixture();
   delete c.sync.peer;
