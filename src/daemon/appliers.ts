@@ -6,18 +6,33 @@
 import type { Config } from '../config/index.ts';
 import { equalJson, type PartApplier } from '../apply/index.ts';
 import { applyConfigNetwork } from '../net/index.ts';
+import { setHostname } from '../kernel/index.ts';
 import type { FirewallManager } from '../firewall/index.ts';
 export { lvsApplier } from './lvs-applier.ts';
 export { segmentsApplier } from './segments.ts';
 import type { VrrpRuntime } from '../vrrp/index.ts';
 import { authorizedKeysText, sshEnabled, sshListen, systemSshKeyFiles, type SshKeyFiles } from '../ssh/index.ts';
 
-/** Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs never). */
+/**
+ * Net: the same reconcile as `stockade net apply` (only objects stockade marked are touched; VIPs
+ * never), and the host name, which boot sets and a transaction changes at once.
+ */
 export const netApplier: PartApplier = {
   part: 'net',
   async apply(previous, next) {
     await applyConfigNetwork(next);
-    return async () => void (await applyConfigNetwork(previous));
+    const renamed = previous.system.hostname !== next.system.hostname;
+    if (renamed) {
+      const r = setHostname(next.system.hostname);
+      if (r.status === 'failed') {
+        await applyConfigNetwork(previous);
+        throw new Error(`system/hostname ${next.system.hostname}: ${r.reason}`);
+      }
+    }
+    return async () => {
+      await applyConfigNetwork(previous);
+      if (renamed) setHostname(previous.system.hostname);
+    };
   },
 };
 

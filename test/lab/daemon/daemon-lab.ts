@@ -19,7 +19,9 @@ export function spawnDaemon(lab: Lab, dir: string, spec: DaemonSpec): DaemonNode
   const socket = join(dir, `${spec.host}.sock`);
   writeFileSync(config, JSON.stringify({ ...(nodeConfig(spec) as object), ...spec.sections }, null, 2));
   const env = spec.testHooks ? ['STOCKADE_TEST_HOOKS=1'] : [];
-  const proc = lab.spawn(spec.host, ['env', '-u', 'STOCKADE_NATIVE', ...env, STOCKADE_BIN, 'daemon', '--config', config, '--default-config', 'none', '--socket', socket]);
+  // A UTS namespace of its own: a transaction that changes system.hostname renames this daemon's
+  // box, never the machine the lab runs on (unshare execs, so the PID is the daemon's).
+  const proc = lab.spawn(spec.host, ['unshare', '--uts', 'env', '-u', 'STOCKADE_NATIVE', ...env, STOCKADE_BIN, 'daemon', '--config', config, '--default-config', 'none', '--socket', socket]);
   return { proc, socket, host: spec.host };
 }
 

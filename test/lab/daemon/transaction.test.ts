@@ -23,9 +23,10 @@ const WINDOW_S = 3;
 
 const management = { management: { commit_confirm_s: WINDOW_S } };
 /** A's config with the extra address on eth0, and optional management edits. */
-function changed(mgmt: Record<string, unknown> = {}): string {
+function changed(mgmt: Record<string, unknown> = {}, hostname?: string): string {
   const c: Record<string, any> = { ...(nodeConfig(NODE_A) as Record<string, any>), management: { ...management.management, ...mgmt } };
   c.addresses[0].static.push(`${EXTRA}/24`);
+  if (hostname !== undefined) c.system = { ...c.system, hostname };
   return JSON.stringify(c, null, 2);
 }
 
@@ -65,17 +66,21 @@ if (!avail.ok) {
       await waitState(lab, a, 'MASTER', 10_000);
       const saved = readFileSync(join(dir, 'a.json'), 'utf8');
       const transitions = (await instanceOf(lab, a))!.counters['transitions'];
-      writeFileSync(join(dir, 'new.json'), changed());
+      writeFileSync(join(dir, 'new.json'), changed({}, 'fw-renamed'));
+      const hostname = async () => (await lab.exec('a', ['nsenter', '-t', String(a.proc.pid), '--uts', 'cat', '/proc/sys/kernel/hostname'])).stdout.trim();
       const w = await watched(lab, a, async () => {
         const r = await cli(lab, a, ['apply', join(dir, 'new.json')]);
         assert.is(r.code, 0, r.stderr);
         assert.match(r.stdout, /~ address eth0: changed/);
+        assert.match(r.stdout, /~ system\/hostname: changed/);
+        assert.is(await hostname(), 'fw-renamed', 'the box renamed at once, not at the next boot');
         // VRRP follows net (an interface's address is the adverts' source): reconciled, nothing changed.
         assert.match(r.stdout, /Applied: net, firewall, vrrp\.\nTransaction 1 reverts by itself in \d s unless confirmed: stockade config confirm\n$/);
         assert.ok(await hasAddress(lab, 'a', EXTRA), 'the new address is on eth0');
         const s = await cli(lab, a, ['status']);
         assert.match(s.stdout, /^Transaction 1 by ctl \(uid 0\), applied /);
         await lab.waitFor('the revert', async () => !(await hasAddress(lab, 'a', EXTRA)) || undefined, { timeoutMs: (WINDOW_S + 10) * 1000, intervalMs: 100 });
+        assert.is(await hostname(), 'stockade', 'the confirmed config\'s name (its default) back with the revert');
       });
       assert.equal(w.lost, [], `VRRP held on through apply and revert (${w.samples} samples)`);
       assert.is((await instanceOf(lab, a))!.counters['transitions'], transitions, 'no VRRP transition');
