@@ -227,3 +227,24 @@ export function setSshKeys(keys: readonly string[]): (doc: Doc) => void {
     else m['ssh_authorized_keys'] = [...keys];
   };
 }
+
+export interface NameAndDns {
+  readonly hostname: string | undefined;
+  readonly nameservers: readonly string[];
+}
+
+/** The box's name and name servers as written (system.hostname, system.nameservers). */
+export function nameAndDnsOf(doc: Doc): NameAndDns {
+  const s = isObject(doc['system']) ? doc['system'] : {};
+  return { hostname: typeof s['hostname'] === 'string' ? s['hostname'] : undefined, nameservers: Array.isArray(s['nameservers']) ? s['nameservers'].map(String) : [] };
+}
+
+/** The name (undefined: left as it is) and the name servers (none: the key goes, DHCP's are used). */
+export function setNameAndDns(hostname: string | undefined, nameservers: readonly string[]): (doc: Doc) => void {
+  return (doc) => {
+    const s = objectAt(doc, 'system');
+    if (hostname !== undefined) s['hostname'] = hostname;
+    if (nameservers.length === 0) delete s['nameservers'];
+    else s['nameservers'] = [...nameservers];
+  };
+}

@@ -14,6 +14,7 @@ import { diagnoseScreen } from './screens/diagnose.ts';
 import { powerScreen } from './screens/power.ts';
 import { shellScreen } from './screens/shell.ts';
 import { addressScreen } from './screens/address.ts';
+import { nameDnsScreen } from './screens/name-dns.ts';
 import { vrrpScreen } from './screens/vrrp.ts';
 import { haPairScreen } from './screens/ha-pair.ts';
 import { sshKeysScreen } from './screens/ssh-keys.ts';
@@ -55,6 +56,7 @@ export function menuItems(settings: ConsoleSettings, transaction?: ConfigTransac
     ? [
         { label: 'Assign ports', run: (c) => portsScreen(c, tx) },
         { label: 'Interface address', run: (c) => addressScreen(c, tx) },
+        { label: 'Name and DNS', run: (c) => nameDnsScreen(c, tx) },
         { label: 'HA pair', run: (c) => haPairScreen(c, tx) },
         { label: 'VRRP quick settings', run: (c) => vrrpScreen(c, tx) },
         { label: 'SSH keys', run: (c) => sshKeysScreen(c, tx) },

@@ -73,6 +73,26 @@ screens('interface address: dhcp, Enter keeps the routes; left alone the window 
   assert.equal(applied.routes, [{ destination: 'default', gateway: '192.0.2.254' }]);
 });
 
+screens('name and DNS: refused values stay on their field; the name and the servers applied as one transaction', async () => {
+  const s = await session();
+  await s.pick('Name and DNS');
+  assertGolden(s.stream, 'name-dns');
+  await s.type('fw_north\r');
+  assert.match(s.screen(), /Not accepted: 'fw_north'\. Nothing was applied\.[\s\S]*\/system\/hostname[\s\S]*Host name \(Enter: keep\):$/);
+  await s.type('fw-north\r');
+  assert.match(s.screen(), /Host name: {4}fw-north\n/);
+  await s.type('192.0.2.53 192.0.2.300\r');
+  assert.match(s.screen(), /Not accepted: '192\.0\.2\.53 192\.0\.2\.300'\. Nothing was applied\.[\s\S]*\/system\/nameservers\/1[\s\S]*Name servers \(Enter: keep\):$/);
+  assert.equal(s.calls, [], 'nothing applied while a field is refused');
+  await s.type('192.0.2.53 198.51.100.53\r');
+  assert.match(s.screen(), /~ system\/hostname: changed\n {6}"fw-a" -> "fw-north"\n {2}~ system\/nameservers: changed\n {6}\[\] -> \["192\.0\.2\.53","198\.51\.100\.53"\]\n/);
+  await s.type('\r');
+  await s.type('yes\r');
+  await s.type('c');
+  assert.equal(s.calls, ['apply by console', 'confirm by console']);
+  assert.equal((JSON.parse(s.texts[0]!) as { system: unknown }).system, { hostname: 'fw-north', nameservers: ['192.0.2.53', '198.51.100.53'] });
+});
+
 screens('VRRP quick settings: a priority the config refuses stays on the field; r reverts at once', async () => {
   const s = await session();
   await s.pick('VRRP quick settings');
