@@ -7,7 +7,7 @@ import { terminalSafe } from '../config/index.ts';
 import { linkState } from '../kernel/rtnetlink/index.ts';
 import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { loadOrReport, parseConfigArgs } from './config-arg.ts';
-import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, applyLeaseResolver, type ActionInfo, type DhcpEvent } from '../net/index.ts';
+import { DhcpEventError, NetApplyError, NetConflictError, actionLine, applyConfigNetwork, applyLease, applyLeaseResolver, changeCount, clearDhcp, describeKernelError, formatActions, formatNotes, parseDhcpEvent, planConfigNetwork, readKernelLinks, type ActionInfo, type DhcpEvent } from '../net/index.ts';
 import { runDir } from '../kernel/index.ts';
 import { table } from './table.ts';
 

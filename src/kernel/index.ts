@@ -27,7 +27,7 @@ export type { SysctlOutcome } from './sysctl.ts';
 export { netDeviceChain } from './sysfs-net.ts';
 export { runCheckProgram, runTool, startDetached, toolMessage } from './tools.ts';
 export { runDir, runningUdhcpc, startUdhcpc, stopUdhcpc, udhcpcPidfileInterfaces } from './udhcpc.ts';
-export { readResolvConf, removeResolvConf, resolvConfPath, writeResolvConf } from './resolv-conf.ts';
+export { readResolvConf, removeResolvConf, writeResolvConf } from './resolv-conf.ts';
 export { UdpSocket, interfaceOfAddress } from './udp-socket.ts';
 export type { UdpDatagram } from './udp-socket.ts';
 export { ensureVmac, removeVmac } from './vrrp-vmac.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readTextIfExists, writeFileAtomically } from './durable-file.ts';
 import { runDir } from './udhcpc.ts';
 
-export function resolvConfPath(dir = runDir()): string {
+function resolvConfPath(dir = runDir()): string {
   return join(dir, 'resolv.conf');
 }
 

@@ -18,7 +18,8 @@ async function withServer(script: string, fn: (dir: string, child: ChildProcess)
   const paths = udhcpdPaths('lan', dir);
   mkdirSync(join(dir, 'stockade', 'dhcpd'), { recursive: true });
   writeFileSync(paths.conf, 'interface lan\n');
-  const child = spawn('/bin/sh', ['-c', script, 'udhcpd', paths.conf], { cwd: dir, stdio: 'ignore' });
+  // Its own process group: the shell and its sleep are killed together.
+  const child = spawn('/bin/sh', ['-c', script, 'udhcpd', paths.conf], { cwd: dir, stdio: 'ignore', detached: true });
   try {
     writeFileSync(paths.pidFile, `${child.pid}\n`);
     for (let i = 0; i < 200 && !existsSync(join(dir, 'ready')); i++) await sleep(10);
@@ -26,7 +27,7 @@ async function withServer(script: string, fn: (dir: string, child: ChildProcess)
     assert.is(runningUdhcpd('lan', dir), child.pid, 'found through its pidfile');
     await fn(dir, child);
   } finally {
-    child.kill('SIGKILL');
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
     rmSync(dir, { recursive: true, force: true });
   }
 }
