@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
-export function catchesSignal(pid: number, signal: 'SIGUSR1' | 'SIGUSR2' | 'SIGHUP' | 'SIGTERM'): boolean {
+export function catchesSignal(pid: number, signal: NodeJS.Signals): boolean {
   try {
     const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     if (mask === undefined) return false;

@@ -209,9 +209,3 @@ export async function applyLease(kernel: RtnlApi, ifname: string, lease: Lease):
   }
   return done;
 }
-
-/** The resolv.conf text for a lease's name servers (undefined: none offered, leave the file). */
-export function resolvConf(lease: Lease): string | undefined {
-  if (lease.dns.length === 0) return undefined;
-  return `${lease.domain !== undefined ? `search ${lease.domain}\n` : ''}${lease.dns.map((d) => `nameserver ${d}\n`).join('')}`;
-}

@@ -4,8 +4,8 @@ import type { Config } from '../config/index.ts';
 import { UserError } from '../common/index.ts';
 import { Rtnl, type Link } from '../kernel/rtnetlink/index.ts';
 import { readResolvConf, readSysctl, removeResolvConf, writeResolvConf, writeSysctl } from '../kernel/index.ts';
-import { isConfigResolvConf, resolvAction } from './resolver.ts';
-import { resolvConf, type Lease } from './dhcp-event.ts';
+import { leaseResolvAction, resolvAction } from './resolver.ts';
+import type { Lease } from './dhcp-event.ts';
 import type { SysctlApi } from './action.ts';
 import { applyNetwork, planNetwork } from './apply.ts';
 import type { ApplyOptions, ApplyResult, NetPlan } from './apply.ts';
@@ -79,11 +79,9 @@ export function applyConfigNetwork(config: Config, opts: ApplyOptions & { dhcpCl
  * win); one line when the file was left as it is for that reason.
  */
 export function applyLeaseResolver(lease: Lease, dir: string): string | undefined {
-  const text = resolvConf(lease);
-  if (text === undefined) return undefined;
-  if (isConfigResolvConf(readResolvConf(dir))) return 'left resolv.conf as it is: the config names the name servers (system.nameservers)';
-  writeResolvConf(text, dir);
-  return undefined;
+  const action = leaseResolvAction(lease, readResolvConf(dir));
+  if (action.kind === 'write') writeResolvConf(action.text, dir);
+  return action.kind === 'none' && action.kept ? 'left resolv.conf as it is: the config names the name servers (system.nameservers)' : undefined;
 }
 
 /** system.nameservers into resolv.conf (resolver.ts); one line when it changed the file. */
@@ -100,7 +98,6 @@ function applyResolver(config: Config): string | undefined {
   return undefined;
 }
 export { DhcpEventError, applyLease, clearDhcp, parseDhcpEvent } from './dhcp-event.ts';
-export { configResolvConf, isConfigResolvConf } from './resolver.ts';
 export type { DhcpEvent } from './dhcp-event.ts';
 export { describeKernelError } from './errors.ts';
 export { actionLine, changeCount, formatActions, formatNotes } from './format.ts';

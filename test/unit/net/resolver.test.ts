@@ -1,7 +1,7 @@
 // system.nameservers as resolv.conf: the text, and what a run does with the file there.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { configResolvConf, isConfigResolvConf, resolvAction } from '../../../src/net/resolver.ts';
+import { configResolvConf, isConfigResolvConf, leaseResolvAction, resolvAction } from '../../../src/net/resolver.ts';
 import { fixtureConfig } from '../config/helpers.ts';
 
 const MARK = '# stockade: system.nameservers from the config (DHCP leases do not replace them)';
@@ -27,6 +27,14 @@ test('written when it differs, left when it is the same; removed only when it is
   assert.equal(resolvAction(without, undefined), { kind: 'none' });
   assert.ok(isConfigResolvConf(text));
   assert.not.ok(isConfigResolvConf(`nameserver 192.0.2.1\n${MARK}\n`), 'only as the first line');
+});
+
+test('a lease\'s name servers go over the file unless it is the config\'s', () => {
+  const lease = { local: '198.51.100.100', prefixLength: 24, dns: ['198.51.100.53'] };
+  assert.equal(leaseResolvAction(lease, undefined), { kind: 'write', text: 'nameserver 198.51.100.53\n' });
+  assert.equal(leaseResolvAction(lease, 'nameserver 192.0.2.1\n'), { kind: 'write', text: 'nameserver 198.51.100.53\n' });
+  assert.equal(leaseResolvAction(lease, `${MARK}\nnameserver 192.0.2.53\n`), { kind: 'none', kept: true });
+  assert.equal(leaseResolvAction({ ...lease, dns: [] }, undefined), { kind: 'none' }, 'no servers offered: the file is left');
 });
 
 test.run();
